@@ -1,0 +1,323 @@
+package backup
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// Allowed values of the CreateBackup parameters (API page, request parameters).
+const (
+	MethodLogical  = "Logical"
+	MethodPhysical = "Physical"
+	MethodSnapshot = "Snapshot"
+
+	StrategyDB       = "db"
+	StrategyInstance = "instance"
+
+	TypeAuto       = "Auto"
+	TypeFullBackup = "FullBackup"
+)
+
+// Engines as DescribeDBInstanceAttribute reports them.
+const (
+	EngineMySQL      = "MySQL"
+	EnginePostgreSQL = "PostgreSQL"
+	EngineSQLServer  = "SQLServer"
+	EngineMariaDB    = "MariaDB"
+)
+
+// Spec is a backup request as a user writes it (DESIGN.md §3, a contract):
+// the CreateBackup parameters with the API's own names, plus the region.
+// DBName is the API's comma-separated list.
+type Spec struct {
+	DBInstanceId   string `json:"DBInstanceId,omitempty"`
+	BackupMethod   string `json:"BackupMethod,omitempty"`
+	BackupStrategy string `json:"BackupStrategy,omitempty"`
+	DBName         string `json:"DBName,omitempty"`
+	BackupType     string `json:"BackupType,omitempty"`
+	RegionId       string `json:"RegionId,omitempty"`
+}
+
+// Over returns s with every empty field taken from defaults.
+func (s Spec) Over(defaults Spec) Spec {
+	pick := func(v, d string) string {
+		if v != "" {
+			return v
+		}
+		return d
+	}
+	return Spec{
+		DBInstanceId:   pick(s.DBInstanceId, defaults.DBInstanceId),
+		BackupMethod:   pick(s.BackupMethod, defaults.BackupMethod),
+		BackupStrategy: pick(s.BackupStrategy, defaults.BackupStrategy),
+		DBName:         pick(s.DBName, defaults.DBName),
+		BackupType:     pick(s.BackupType, defaults.BackupType),
+		RegionId:       pick(s.RegionId, defaults.RegionId),
+	}
+}
+
+// Selector picks instances through DescribeDBInstances: every instance of the
+// region that has all Tags (and the Engine, when set).
+type Selector struct {
+	RegionId string            `json:"RegionId,omitempty"`
+	Engine   string            `json:"Engine,omitempty"`
+	Tags     map[string]string `json:"Tags,omitempty"`
+}
+
+// Plan is a list of backups with shared defaults and an optional selector
+// (DESIGN.md §3). A single request parses as a Plan with one backup.
+type Plan struct {
+	Defaults Spec      `json:"Defaults,omitzero"`
+	Backups  []Spec    `json:"Backups,omitempty"`
+	Select   *Selector `json:"Select,omitempty"`
+}
+
+// Specs returns the explicit backups with the defaults applied.
+func (p Plan) Specs() []Spec {
+	out := make([]Spec, len(p.Backups))
+	for i, b := range p.Backups {
+		out[i] = b.Over(p.Defaults)
+	}
+	return out
+}
+
+// MaxSelectorTags is DescribeDBInstances' limit on the Tags filter.
+const MaxSelectorTags = 5
+
+// ParsePlan decodes the request JSON of DESIGN.md §3: one request
+// ({"DBInstanceId":...}), a list ({"Backups":[...]}) or a plan with Defaults
+// and Select. Unknown fields are refused with their name. The result is not
+// yet validated (see Validate); only its shape is checked here.
+func ParsePlan(data []byte) (Plan, error) {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return Plan{}, &Violation{Code: CodeMalformed, HTTPStatus: 400, Field: "body", Message: "body: is empty, want a JSON object"}
+	}
+	if data[0] != '{' {
+		return Plan{}, &Violation{Code: CodeMalformed, HTTPStatus: 400, Field: "body", Message: "body: must be a JSON object"}
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(data, &keys); err != nil {
+		return Plan{}, malformed("body", err)
+	}
+	_, hasBackups := keys["Backups"]
+	_, hasDefaults := keys["Defaults"]
+	_, hasSelect := keys["Select"]
+	var p Plan
+	if hasBackups || hasDefaults || hasSelect {
+		if err := checkPlanKeys(keys); err != nil {
+			return Plan{}, err
+		}
+		if err := decodeStrict(data, &p, ""); err != nil {
+			return Plan{}, err
+		}
+	} else {
+		if err := checkKeys(keys, specFields, ""); err != nil {
+			return Plan{}, err
+		}
+		var s Spec
+		if err := decodeStrict(data, &s, ""); err != nil {
+			return Plan{}, err
+		}
+		p.Backups = []Spec{s}
+	}
+	if len(p.Backups) == 0 && p.Select == nil {
+		return Plan{}, &Violation{Code: CodeRequiredParam, HTTPStatus: 400, Field: "Backups",
+			Message: "Backups: a plan needs at least one backup or a Select"}
+	}
+	if p.Select != nil && len(p.Select.Tags) > MaxSelectorTags {
+		return Plan{}, &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: "Select.Tags",
+			Message: fmt.Sprintf("Select.Tags: at most %d tags, got %d", MaxSelectorTags, len(p.Select.Tags))}
+	}
+	if p.Select != nil && len(p.Select.Tags) == 0 && p.Select.Engine == "" {
+		return Plan{}, &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: "Select",
+			Message: "Select: needs Tags or Engine; refusing to select every instance of the region"}
+	}
+	return p, nil
+}
+
+var (
+	specFields     = []string{"DBInstanceId", "BackupMethod", "BackupStrategy", "DBName", "BackupType", "RegionId"}
+	planFields     = []string{"Defaults", "Backups", "Select"}
+	selectorFields = []string{"RegionId", "Engine", "Tags"}
+)
+
+// checkKeys refuses any key not spelled exactly as allowed (encoding/json
+// alone would accept "dbinstanceid" for DBInstanceId).
+func checkKeys(keys map[string]json.RawMessage, allowed []string, prefix string) error {
+	names := make([]string, 0, len(keys))
+	for k := range keys {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		if !slices.Contains(allowed, k) {
+			name := k
+			if name == "" {
+				name = `""`
+			}
+			return &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: prefix + name,
+				Message: fmt.Sprintf("%s%s: unknown field (allowed here: %s)", prefix, name, strings.Join(allowed, ", "))}
+		}
+	}
+	return nil
+}
+
+// checkObjectKeys applies checkKeys to raw when it is a JSON object; other
+// shapes are left for the decoder to refuse with a type error.
+func checkObjectKeys(raw json.RawMessage, allowed []string, prefix string) error {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(raw, &keys) != nil {
+		return nil
+	}
+	return checkKeys(keys, allowed, prefix)
+}
+
+func checkPlanKeys(keys map[string]json.RawMessage) error {
+	if err := checkKeys(keys, planFields, ""); err != nil {
+		return err
+	}
+	if err := checkObjectKeys(keys["Defaults"], specFields, "Defaults."); err != nil {
+		return err
+	}
+	if err := checkObjectKeys(keys["Select"], selectorFields, "Select."); err != nil {
+		return err
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(keys["Backups"], &list) == nil {
+		for i, raw := range list {
+			if err := checkObjectKeys(raw, specFields, fmt.Sprintf("Backups[%d].", i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func decodeStrict(data []byte, v any, prefix string) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return malformed(prefix, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return &Violation{Code: CodeMalformed, HTTPStatus: 400, Field: "body", Message: "body: trailing data after the JSON object"}
+	}
+	return nil
+}
+
+func malformed(field string, err error) *Violation {
+	msg := err.Error()
+	var ute *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case strings.HasPrefix(msg, "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
+		return &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: name,
+			Message: fmt.Sprintf("%s: unknown field (allowed: DBInstanceId, BackupMethod, BackupStrategy, DBName, BackupType, RegionId; in a plan also Defaults, Backups, Select)", name)}
+	case errors.As(err, &ute):
+		f := ute.Field
+		if f == "" {
+			f = "body"
+		}
+		return &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: f,
+			Message: fmt.Sprintf("%s: must be a JSON %s, got %s", f, jsonKind(ute.Type.Kind().String()), ute.Value)}
+	case errors.As(err, &se):
+		return &Violation{Code: CodeMalformed, HTTPStatus: 400, Field: "body",
+			Message: fmt.Sprintf("body: invalid JSON at byte %d: %v", se.Offset, err)}
+	}
+	if field == "" {
+		field = "body"
+	}
+	return &Violation{Code: CodeMalformed, HTTPStatus: 400, Field: field, Message: field + ": " + msg}
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "string"
+	case "map", "struct":
+		return "object"
+	case "slice", "array":
+		return "array"
+	}
+	return k
+}
+
+// Trigger says where a request came from.
+type Trigger struct {
+	Kind       string `json:"kind"`                 // timer, mns, http, github, gitlab, signed, fanout, deferred
+	Source     string `json:"source,omitempty"`     // trigger name, queue, repository, route...
+	DeliveryId string `json:"deliveryId,omitempty"` // message id, X-GitHub-Delivery, trigger time...
+}
+
+// Request is one normalized backup request: the five CreateBackup parameters
+// (DBName as a list), the region, where it came from, an idempotency key (the
+// same ask always yields the same key) and a correlation id (follows the
+// request through logs and outcomes).
+type Request struct {
+	DBInstanceId   string   `json:"DBInstanceId"`
+	DBName         []string `json:"DBName,omitempty"`
+	BackupStrategy string   `json:"BackupStrategy,omitempty"`
+	BackupMethod   string   `json:"BackupMethod,omitempty"`
+	BackupType     string   `json:"BackupType,omitempty"`
+	RegionId       string   `json:"RegionId,omitempty"`
+	Trigger        Trigger  `json:"trigger"`
+	IdempotencyKey string   `json:"idempotencyKey"`
+	CorrelationId  string   `json:"correlationId"`
+}
+
+// FromSpec builds a Request from a user's Spec, splitting DBName on commas
+// (names are kept verbatim, empty entries included, so Validate can name them).
+func FromSpec(s Spec, t Trigger) Request {
+	r := Request{
+		DBInstanceId:   s.DBInstanceId,
+		BackupStrategy: s.BackupStrategy,
+		BackupMethod:   s.BackupMethod,
+		BackupType:     s.BackupType,
+		RegionId:       s.RegionId,
+		Trigger:        t,
+	}
+	if s.DBName != "" {
+		r.DBName = strings.Split(s.DBName, ",")
+	}
+	return r
+}
+
+// Spec returns the request's parameters in the API's form.
+func (r Request) Spec() Spec {
+	return Spec{
+		DBInstanceId:   r.DBInstanceId,
+		BackupMethod:   r.BackupMethod,
+		BackupStrategy: r.BackupStrategy,
+		DBName:         strings.Join(r.DBName, ","),
+		BackupType:     r.BackupType,
+		RegionId:       r.RegionId,
+	}
+}
+
+// Method returns the backup method that the API applies: Physical when unset.
+func (r Request) Method() string {
+	if r.BackupMethod == "" {
+		return MethodPhysical
+	}
+	return r.BackupMethod
+}
+
+// Key returns a stable hex key derived from parts (used for idempotency keys
+// and correlation ids that must be the same when the same ask is repeated).
+func Key(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}

@@ -1,0 +1,99 @@
+package backup
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+)
+
+func TestParsePlan(t *testing.T) {
+	tests := []struct {
+		name      string
+		in        string
+		want      []Spec
+		wantField string
+		wantCode  string
+	}{
+		{"single request", `{"DBInstanceId":"rm-1","BackupMethod":"Logical","DBName":"a,b"}`,
+			[]Spec{{DBInstanceId: "rm-1", BackupMethod: "Logical", DBName: "a,b"}}, "", ""},
+		{"list", `{"Backups":[{"DBInstanceId":"rm-1"},{"DBInstanceId":"rm-2","RegionId":"cn-beijing"}]}`,
+			[]Spec{{DBInstanceId: "rm-1"}, {DBInstanceId: "rm-2", RegionId: "cn-beijing"}}, "", ""},
+		{"defaults apply, targets override", `{"Defaults":{"BackupMethod":"Logical","RegionId":"cn-shanghai"},"Backups":[{"DBInstanceId":"rm-1"},{"DBInstanceId":"rm-2","BackupMethod":"Physical"}]}`,
+			[]Spec{{DBInstanceId: "rm-1", BackupMethod: "Logical", RegionId: "cn-shanghai"}, {DBInstanceId: "rm-2", BackupMethod: "Physical", RegionId: "cn-shanghai"}}, "", ""},
+		{"select only", `{"Select":{"RegionId":"cn-hangzhou","Tags":{"backup":"nightly"}}}`, []Spec{}, "", ""},
+		{"unknown field named", `{"DBInstanceId":"rm-1","Method":"Logical"}`, nil, "Method", CodeParametersInvalid},
+		{"unknown field in list", `{"Backups":[{"DBInstanceID":"rm-1"}]}`, nil, "Backups[0].DBInstanceID", CodeParametersInvalid},
+		{"case-insensitive match refused", `{"dbinstanceid":"rm-1"}`, nil, "dbinstanceid", CodeParametersInvalid},
+		{"unknown in defaults", `{"Defaults":{"Region":"x"},"Backups":[{"DBInstanceId":"rm-1"}]}`, nil, "Defaults.Region", CodeParametersInvalid},
+		{"unknown in select", `{"Select":{"Tag":{"a":"b"}}}`, nil, "Select.Tag", CodeParametersInvalid},
+		{"wrong type", `{"DBInstanceId":42}`, nil, "DBInstanceId", CodeParametersInvalid},
+		{"DBName as array refused", `{"DBInstanceId":"rm-1","DBName":["a"]}`, nil, "DBName", CodeParametersInvalid},
+		{"not JSON", `DBInstanceId=rm-1`, nil, "body", CodeMalformed},
+		{"array at top", `[{"DBInstanceId":"rm-1"}]`, nil, "body", CodeMalformed},
+		{"empty", ``, nil, "body", CodeMalformed},
+		{"trailing data", `{"DBInstanceId":"rm-1"} {}`, nil, "body", CodeMalformed},
+		{"empty plan", `{"Backups":[]}`, nil, "Backups", CodeRequiredParam},
+		{"too many tags", `{"Select":{"Tags":{"a":"1","b":"2","c":"3","d":"4","e":"5","f":"6"}}}`, nil, "Select.Tags", CodeParametersInvalid},
+		{"select everything refused", `{"Select":{"RegionId":"cn-hangzhou"}}`, nil, "Select", CodeParametersInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := ParsePlan([]byte(tc.in))
+			if tc.wantCode != "" {
+				var v *Violation
+				if !errors.As(err, &v) {
+					t.Fatalf("err = %v, want a *Violation", err)
+				}
+				if v.Field != tc.wantField || v.Code != tc.wantCode {
+					t.Fatalf("got %s on %q, want %s on %q (%s)", v.Code, v.Field, tc.wantCode, tc.wantField, v.Message)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Specs(); !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("Specs() = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFromSpecRoundTrip(t *testing.T) {
+	s := Spec{DBInstanceId: "rm-1", BackupMethod: "Logical", BackupStrategy: "db", DBName: "orders,billing", RegionId: "cn-hangzhou"}
+	r := FromSpec(s, Trigger{Kind: "mns"})
+	if !reflect.DeepEqual(r.DBName, []string{"orders", "billing"}) {
+		t.Fatalf("DBName = %q", r.DBName)
+	}
+	if r.Spec() != s {
+		t.Fatalf("Spec() = %+v, want %+v", r.Spec(), s)
+	}
+}
+
+func TestKeyIsStableAndSeparatesParts(t *testing.T) {
+	if Key("a", "b") != Key("a", "b") {
+		t.Fatal("Key not stable")
+	}
+	if Key("ab", "") == Key("a", "b") {
+		t.Fatal("Key does not separate parts")
+	}
+}
+
+func FuzzParsePlan(f *testing.F) {
+	for _, s := range []string{`{"DBInstanceId":"rm-1"}`, `{"Backups":[{"DBInstanceId":"x","DBName":"a,b"}]}`, `{"Select":{"Tags":{"a":"b"}}}`, `[]`, `{`, `{"Defaults":null}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := ParsePlan(data)
+		if err != nil {
+			var v *Violation
+			if !errors.As(err, &v) || v.Field == "" || v.Code == "" {
+				t.Fatalf("error without field/code: %v", err)
+			}
+			return
+		}
+		for _, s := range p.Specs() {
+			_ = Validate(FromSpec(s, Trigger{}))
+		}
+	})
+}

@@ -1,0 +1,361 @@
+package backup
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Error codes, as the RDS API returns them (API page, "Error codes").
+const (
+	CodeRequiredParam       = "RequiredParam.NotFound"
+	CodeParametersInvalid   = "Parameters.Invalid"
+	CodeInvalidMethod       = "InvalidBackupMethod.ValueNotSupport"
+	CodeBackupTypeNotSupp   = "BackupType.NotSupport"
+	CodeInvalidDBNameFormat = "InvalidDBName.Format"
+	CodeDBNotFound          = "InvalidDB.NotFound"
+	CodeInstanceState       = "IncorrectDBInstanceState"
+	CodeLockMode            = "IncorrectDBInstanceLockMode.ValueNotSupported"
+	CodeReadOnly            = "ReadDBInstanceNotSupport"
+	CodeJobExists           = "BackupJobExists"
+	CodeQuota               = "Exceeded.BackupTimes"
+	CodeInstanceNotFound    = "InvalidDBInstanceId.NotFound"
+
+	// CodeMalformed is ours, not the API's: the request body is not the
+	// request JSON at all.
+	CodeMalformed = "MalformedRequest"
+)
+
+// Violation is one broken rule: the code the API would return, its HTTP
+// status, the field at fault, and a message a person understands.
+type Violation struct {
+	Rule       string `json:"rule,omitempty"`
+	Code       string `json:"code"`
+	HTTPStatus int    `json:"httpStatus"`
+	Field      string `json:"field"`
+	Message    string `json:"message"`
+}
+
+func (v *Violation) Error() string { return v.Code + ": " + v.Message }
+
+// Violations is every broken rule of one stage, in table order. The first is
+// the one the API would report.
+type Violations []*Violation
+
+func (vs Violations) Error() string {
+	msgs := make([]string, len(vs))
+	for i, v := range vs {
+		msgs[i] = v.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// First returns the violation the API would report, or nil.
+func (vs Violations) First() *Violation {
+	if len(vs) == 0 {
+		return nil
+	}
+	return vs[0]
+}
+
+// Stage says when a rule can be checked.
+type Stage string
+
+const (
+	StageRequest  Stage = "request"  // no API call needed
+	StageInstance Stage = "instance" // needs the instance's facts
+)
+
+// Rule is one rule of the API page, kept as data so the README can list it
+// next to the sentence it comes from.
+type Rule struct {
+	ID         string
+	Stage      Stage
+	Field      string
+	Code       string
+	HTTPStatus int
+	Text       string // the rule in our words
+	Source     string // the API page's sentence behind it
+	check      func(r Request, f *InstanceFacts) (value string, message string, broken bool)
+}
+
+var dbNamePattern = regexp.MustCompile(`^[a-z]([a-z0-9_]{0,14}[a-z0-9])?$`)
+
+// DBNameRule is the message of InvalidDBName.Format.
+const DBNameRule = "must be 1-16 characters of lowercase letters, digits and underscores, start with a letter and end with a letter or digit"
+
+func isSQLServer(f *InstanceFacts) bool { return f.Engine == EngineSQLServer }
+
+// dbLevelAllowed: "You can specify this parameter when you perform a logical
+// backup on individual databases of an ApsaraDB RDS for MySQL instance [...]
+// or a full physical backup on individual databases of an ApsaraDB RDS for
+// SQL Server instance."
+func dbLevelAllowed(r Request, f *InstanceFacts) bool {
+	m := r.Method()
+	return (f.Engine == EngineMySQL && m == MethodLogical) || (f.Engine == EngineSQLServer && m == MethodPhysical)
+}
+
+// Rules is the rule table, request stage first; within a stage, in the order
+// the API is taken to check them.
+var Rules = []Rule{
+	{
+		ID: "R1", Stage: StageRequest, Field: "DBInstanceId", Code: CodeRequiredParam, HTTPStatus: 400,
+		Text:   "DBInstanceId is required.",
+		Source: "DBInstanceId | string | Yes | The instance ID.",
+		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
+			return "", "DBInstanceId: is required", strings.TrimSpace(r.DBInstanceId) == ""
+		},
+	},
+	{
+		ID: "R2", Stage: StageRequest, Field: "BackupMethod", Code: CodeInvalidMethod, HTTPStatus: 400,
+		Text:   "BackupMethod is Logical, Physical or Snapshot (default Physical).",
+		Source: "BackupMethod: Valid values: Logical, Physical, Snapshot. Default value: Physical.",
+		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
+			m := r.BackupMethod
+			ok := m == "" || m == MethodLogical || m == MethodPhysical || m == MethodSnapshot
+			return m, fmt.Sprintf("BackupMethod %q: must be Logical, Physical or Snapshot", m), !ok
+		},
+	},
+	{
+		ID: "R3", Stage: StageRequest, Field: "DBName", Code: CodeInvalidDBNameFormat, HTTPStatus: 400,
+		Text:   "Each DBName (comma-separated) has 1-16 lowercase letters, digits or underscores, starts with a letter and ends with a letter or digit.",
+		Source: "InvalidDBName.Format: The name can be up to 16 characters in length and can contain lowercase letters, digits, and underscores (_). The name must start with a lowercase letter and end with a lowercase letter or a digit.",
+		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
+			for _, n := range r.DBName {
+				if !dbNamePattern.MatchString(n) {
+					return n, fmt.Sprintf("DBName %q: %s", n, DBNameRule), true
+				}
+			}
+			return "", "", false
+		},
+	},
+	{
+		ID: "R4", Stage: StageRequest, Field: "BackupStrategy", Code: CodeParametersInvalid, HTTPStatus: 400,
+		Text:   "BackupStrategy is db or instance.",
+		Source: "BackupStrategy: Valid values: db: a database-level backup. instance: an instance-level backup.",
+		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
+			s := r.BackupStrategy
+			ok := s == "" || s == StrategyDB || s == StrategyInstance
+			return s, fmt.Sprintf("BackupStrategy %q: must be db or instance", s), !ok
+		},
+	},
+	{
+		ID: "R5", Stage: StageRequest, Field: "DBName", Code: CodeRequiredParam, HTTPStatus: 400,
+		Text:   "BackupStrategy db needs DBName.",
+		Source: "DBName: The names of the databases whose data you want to back up. (db: a database-level backup.)",
+		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
+			return "", "DBName: is required when BackupStrategy is db", r.BackupStrategy == StrategyDB && len(r.DBName) == 0
+		},
+	},
+	{
+		ID: "R6", Stage: StageRequest, Field: "BackupType", Code: CodeBackupTypeNotSupp, HTTPStatus: 400,
+		Text:   "BackupType is Auto or FullBackup (default Auto).",
+		Source: "BackupType: Valid values: Auto, FullBackup. Default value: Auto.",
+		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
+			t := r.BackupType
+			ok := t == "" || t == TypeAuto || t == TypeFullBackup
+			return t, fmt.Sprintf("BackupType %q: must be Auto or FullBackup", t), !ok
+		},
+	},
+	{
+		ID: "R7", Stage: StageRequest, Field: "BackupType", Code: CodeBackupTypeNotSupp, HTTPStatus: 400,
+		Text:   "BackupType only with BackupMethod Physical.",
+		Source: "BackupType: This parameter is valid only when you set the BackupMethod parameter to Physical.",
+		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
+			return r.BackupType, fmt.Sprintf("BackupType %q: only valid with BackupMethod Physical, not %s", r.BackupType, r.Method()),
+				r.BackupType != "" && r.Method() != MethodPhysical
+		},
+	},
+	{
+		ID: "R8", Stage: StageRequest, Field: "BackupStrategy", Code: CodeParametersInvalid, HTTPStatus: 400,
+		Text:   "DBName and BackupStrategy never with a Snapshot backup (they go with a MySQL logical or SQL Server physical backup).",
+		Source: "DBName / BackupStrategy: You can specify this parameter when you perform a logical backup on an ApsaraDB RDS for MySQL instance. You can also specify this parameter when you perform a full physical backup on an ApsaraDB RDS for SQL Server instance.",
+		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
+			set := r.BackupStrategy != "" || len(r.DBName) > 0
+			return r.BackupStrategy, "DBName/BackupStrategy: only for a MySQL logical or SQL Server physical backup, not a Snapshot backup",
+				set && r.Method() == MethodSnapshot
+		},
+	},
+	{
+		ID: "I1", Stage: StageInstance, Field: "DBInstanceId", Code: CodeInstanceState, HTTPStatus: 403,
+		Text:   "The instance is Running.",
+		Source: "Prerequisites: The instance is in the Running state.",
+		check: func(r Request, f *InstanceFacts) (string, string, bool) {
+			return f.Status, fmt.Sprintf("DBInstanceId %q: instance is %s, must be Running", r.DBInstanceId, f.Status), f.Status != "Running"
+		},
+	},
+	{
+		ID: "I2", Stage: StageInstance, Field: "DBInstanceId", Code: CodeLockMode, HTTPStatus: 400,
+		Text:   "The instance is not locked.",
+		Source: "IncorrectDBInstanceLockMode.ValueNotSupported: The operation failed. The RDS instance is locked.",
+		check: func(r Request, f *InstanceFacts) (string, string, bool) {
+			locked := f.LockMode != "" && f.LockMode != "Unlock"
+			return f.LockMode, fmt.Sprintf("DBInstanceId %q: instance is locked (%s)", r.DBInstanceId, f.LockMode), locked
+		},
+	},
+	{
+		ID: "I3", Stage: StageInstance, Field: "DBInstanceId", Code: CodeReadOnly, HTTPStatus: 400,
+		Text:   "The instance is not a read-only instance.",
+		Source: "ReadDBInstanceNotSupport: The operation is not permitted due to type of the instance.",
+		check: func(r Request, f *InstanceFacts) (string, string, bool) {
+			return f.InstanceType, fmt.Sprintf("DBInstanceId %q: read-only instances cannot be backed up; back up the primary", r.DBInstanceId),
+				strings.EqualFold(f.InstanceType, "Readonly")
+		},
+	},
+	{
+		ID: "I4", Stage: StageInstance, Field: "BackupType", Code: CodeBackupTypeNotSupp, HTTPStatus: 400,
+		Text:   "BackupType only for SQL Server.",
+		Source: "BackupType: You must set this parameter only when the instance runs SQL Server.",
+		check: func(r Request, f *InstanceFacts) (string, string, bool) {
+			return r.BackupType, fmt.Sprintf("BackupType %q: only for SQL Server instances, this one runs %s", r.BackupType, f.Engine),
+				r.BackupType != "" && !isSQLServer(f)
+		},
+	},
+	{
+		ID: "I5", Stage: StageInstance, Field: "BackupStrategy", Code: CodeParametersInvalid, HTTPStatus: 400,
+		Text:   "DBName and BackupStrategy only for a MySQL logical backup or a SQL Server physical backup.",
+		Source: "DBName: You can specify this parameter when you perform a logical backup on individual databases of an ApsaraDB RDS for MySQL instance. You can also specify this parameter when you perform a full physical backup on individual databases of an ApsaraDB RDS for SQL Server instance.",
+		check: func(r Request, f *InstanceFacts) (string, string, bool) {
+			set := r.BackupStrategy != "" || len(r.DBName) > 0
+			return r.BackupStrategy, fmt.Sprintf("DBName/BackupStrategy: only for a MySQL logical or SQL Server physical backup, not %s %s", f.Engine, r.Method()),
+				set && !dbLevelAllowed(r, f)
+		},
+	},
+	{
+		ID: "I6", Stage: StageInstance, Field: "BackupType", Code: CodeParametersInvalid, HTTPStatus: 400,
+		Text:   "A SQL Server database-level backup is a full backup: BackupType FullBackup (sent when omitted), never Auto.",
+		Source: "DBName: You can also specify this parameter when you perform a full physical backup on individual databases of an ApsaraDB RDS for SQL Server instance.",
+		check: func(r Request, f *InstanceFacts) (string, string, bool) {
+			dbLevel := r.BackupStrategy == StrategyDB || len(r.DBName) > 0
+			return r.BackupType, "BackupType \"Auto\": a SQL Server database-level backup is a full backup; use FullBackup or omit BackupType",
+				isSQLServer(f) && dbLevel && r.BackupType == TypeAuto
+		},
+	},
+	{
+		ID: "I7", Stage: StageInstance, Field: "BackupMethod", Code: CodeInvalidMethod, HTTPStatus: 400,
+		Text:   "Snapshot is not a method on MariaDB: a MariaDB snapshot backup is requested with Physical.",
+		Source: "BackupMethod: When you perform a snapshot backup on an ApsaraDB RDS for MariaDB instance, you must set this parameter to Physical.",
+		check: func(r Request, f *InstanceFacts) (string, string, bool) {
+			return r.BackupMethod, "BackupMethod \"Snapshot\": on MariaDB a snapshot backup is requested with BackupMethod Physical",
+				f.Engine == EngineMariaDB && r.Method() == MethodSnapshot
+		},
+	},
+	{
+		ID: "I8", Stage: StageInstance, Field: "BackupMethod", Code: CodeInvalidMethod, HTTPStatus: 400,
+		Text:   "Snapshot needs cloud disks (SQL Server on cloud disks uses Snapshot); refused on local disks.",
+		Source: "BackupMethod: When you perform a snapshot backup on an ApsaraDB RDS for SQL Server instance that uses cloud disks, you must set this parameter to Snapshot.",
+		check: func(r Request, f *InstanceFacts) (string, string, bool) {
+			return r.BackupMethod, fmt.Sprintf("BackupMethod \"Snapshot\": needs cloud disks, instance storage is %s", f.StorageType),
+				r.Method() == MethodSnapshot && LocalDisk(f.StorageType)
+		},
+	},
+	{
+		ID: "I9", Stage: StageInstance, Field: "BackupMethod", Code: CodeInvalidMethod, HTTPStatus: 400,
+		Text:   "Logical only when the instance has at least one database.",
+		Source: "BackupMethod: You can perform a logical backup only when databases are created on the instance.",
+		check: func(r Request, f *InstanceFacts) (string, string, bool) {
+			return r.BackupMethod, fmt.Sprintf("BackupMethod \"Logical\": instance %q has no databases", r.DBInstanceId),
+				r.Method() == MethodLogical && f.DatabasesKnown && len(f.Databases) == 0
+		},
+	},
+	{
+		ID: "I10", Stage: StageInstance, Field: "DBName", Code: CodeDBNotFound, HTTPStatus: 404,
+		Text:   "Every DBName exists on the instance.",
+		Source: "InvalidDB.NotFound: The operation failed. The database cannot be found or is not in a ready state.",
+		check: func(r Request, f *InstanceFacts) (string, string, bool) {
+			if !f.DatabasesKnown {
+				return "", "", false
+			}
+			for _, n := range r.DBName {
+				if !f.hasDatabase(n) {
+					return n, fmt.Sprintf("DBName %q: no such database on instance %q", n, r.DBInstanceId), true
+				}
+			}
+			return "", "", false
+		},
+	},
+	{
+		ID: "I11", Stage: StageInstance, Field: "DBInstanceId", Code: CodeJobExists, HTTPStatus: 400,
+		Text:   "No backup task is ongoing on the instance.",
+		Source: "Prerequisites: The instance does not have ongoing backup tasks.",
+		check: func(r Request, f *InstanceFacts) (string, string, bool) {
+			for _, j := range f.OngoingJobs {
+				if !j.Terminal() {
+					return j.BackupJobId, fmt.Sprintf("DBInstanceId %q: backup job %s is already %s", r.DBInstanceId, j.BackupJobId, j.BackupStatus), true
+				}
+			}
+			return "", "", false
+		},
+	},
+	{
+		ID: "I12", Stage: StageInstance, Field: "DBInstanceId", Code: CodeQuota, HTTPStatus: 403,
+		Text:   "Fewer than 20 backups of the instance today.",
+		Source: "Prerequisites: The number of backup sets that can be created for an instance per day cannot exceed 20.",
+		check: func(r Request, f *InstanceFacts) (string, string, bool) {
+			return fmt.Sprint(f.BackupsToday), fmt.Sprintf("DBInstanceId %q: %d backups today, the limit is %d a day", r.DBInstanceId, f.BackupsToday, MaxBackupsPerDay),
+				f.BackupsTodayKnown && f.BackupsToday >= MaxBackupsPerDay
+		},
+	},
+}
+
+func run(stage Stage, r Request, f *InstanceFacts) Violations {
+	var out Violations
+	for _, rule := range Rules {
+		if rule.Stage != stage {
+			continue
+		}
+		if _, msg, broken := rule.check(r, f); broken {
+			out = append(out, &Violation{Rule: rule.ID, Code: rule.Code, HTTPStatus: rule.HTTPStatus, Field: rule.Field, Message: msg})
+		}
+	}
+	return out
+}
+
+// Validate checks the rules that need no API call. It returns nil when the
+// request may go on to preflight.
+func Validate(r Request) Violations {
+	if v := run(StageRequest, r, &InstanceFacts{}); len(v) > 0 {
+		return v
+	}
+	return nil
+}
+
+// CheckInstance checks the rules that need the instance's facts (the request
+// is assumed to have passed Validate). It returns nil when CreateBackup may be
+// sent.
+func CheckInstance(r Request, f InstanceFacts) Violations {
+	if v := run(StageInstance, r, &f); len(v) > 0 {
+		return v
+	}
+	return nil
+}
+
+// Resolve returns r with the defaults the API applies made explicit for the
+// instance's engine: BackupMethod Physical when unset; for a SQL Server
+// physical backup BackupType Auto, or FullBackup for a database-level backup.
+// BackupType stays unset for other engines, where the API refuses it.
+func Resolve(r Request, f InstanceFacts) Request {
+	r.BackupMethod = r.Method()
+	if f.Engine == EngineSQLServer && r.BackupMethod == MethodPhysical && r.BackupType == "" {
+		if r.BackupStrategy == StrategyDB || len(r.DBName) > 0 {
+			r.BackupType = TypeFullBackup
+		} else {
+			r.BackupType = TypeAuto
+		}
+	}
+	return r
+}
+
+// RulesMarkdown renders the rule table for the README.
+func RulesMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| # | stage | field | rule | error code (HTTP) | API page |\n")
+	b.WriteString("|---|---|---|---|---|---|\n")
+	for _, r := range Rules {
+		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | `%s` (%d) | %s |\n", r.ID, r.Stage, r.Field,
+			escapeCell(r.Text), r.Code, r.HTTPStatus, escapeCell(r.Source))
+	}
+	return b.String()
+}
+
+func escapeCell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
