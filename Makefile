@@ -1,0 +1,53 @@
+# fc-rds-backup — see README.md. Newcomers: `make run`, then `make test`.
+FUNCTIONS := scheduled queue webhook
+GO        ?= go
+BUILD     := build
+GOFLAGS_BUILD := -trimpath -ldflags "-s -w"
+
+.PHONY: all build package test run bench deploy fuzz fmt vet clean $(addprefix build-,$(FUNCTIONS))
+
+all: build
+
+build: $(addprefix build-,$(FUNCTIONS))
+
+# Each function: a static linux/amd64 executable named `main` (FC go1 handler: main).
+build-%:
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build $(GOFLAGS_BUILD) -o $(BUILD)/$*/main ./functions/$*
+
+# One zip per function with the executable `main` at its root (console upload).
+package: build
+	@for f in $(FUNCTIONS); do $(GO) run ./shared/fczip -o $(BUILD)/$$f.zip $(BUILD)/$$f/main || exit 1; done
+	@ls -l $(BUILD)/*.zip
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet ./...
+
+# The test command of the README and of .ci/run.
+test:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | xargs -r ls 2>/dev/null)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+# The main job end to end on the embedded local cloud; no account, no network.
+run:
+	$(GO) run ./shared/devstack demo
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Short fuzzing of every decoder (seeds also run in `make test`).
+fuzz:
+	@$(GO) list ./shared/... | while read -r pkg; do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 15s $$pkg || exit 1; \
+	  done; done
+
+# Deploy with Serverless Devs (needs `s` and an account; see README "Deploy").
+deploy:
+	s deploy -y
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,271 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Prefix starts every variable of ours; unknown ones are refused.
+const Prefix = "BACKUP_"
+
+// Var documents one environment variable.
+type Var struct {
+	Name      string
+	Default   string
+	Functions string // which functions read it
+	Doc       string // what it does and what breaks when it is wrong
+	Secret    bool
+}
+
+// Vars is every variable the functions read.
+var Vars = []Var{
+	{"BACKUP_MNS_ENDPOINT", "", "all", "MNS endpoint `https://<accountId>.mns.<region>.aliyuncs.com` (required). Wrong: no outcome can be published and no work can be queued; the functions refuse to start.", false},
+	{"BACKUP_NOTIFY_QUEUE", "rds-backup-notify", "all", "Queue that receives one CloudEvents outcome message per outcome. Wrong: publishing fails; invocations fail and are retried, outcomes are parked in the work queue.", false},
+	{"BACKUP_NOTIFY_TOPIC", "", "all", "If set, outcomes are published to this MNS topic instead of the queue.", false},
+	{"BACKUP_NOTIFY_OUTCOMES", "all", "all", "Which outcomes are published: `all`, `terminal` (accepted/coalesced only when not tracked, rejected, failed, completed) or `failures` (rejected, failed).", false},
+	{"BACKUP_WORK_QUEUE", "rds-backup-work", "all", "Work queue (the `queue` function's trigger queue): deferred retries, fan-out items, job tracking, parked outcomes. Wrong: requests that need a retry later cannot be parked and the invocation fails.", false},
+	{"BACKUP_REGION", "", "all", "Default RegionId for requests that name none. Empty: the function's own region (from the FC context).", false},
+	{"BACKUP_RDS_ENDPOINT", "", "all", "RDS endpoint override `host[:port]` (local cloud). Empty: the SDK's endpoint for the region.", false},
+	{"BACKUP_RDS_PROTOCOL", "https", "all", "`https` or `http` (http only for the local cloud).", false},
+	{"BACKUP_RDS_CONNECT_TIMEOUT", "5s", "all", "Connect timeout per RDS call.", false},
+	{"BACKUP_RDS_READ_TIMEOUT", "10s", "all", "Whole-call timeout per RDS call; a timeout is retried as transient.", false},
+	{"BACKUP_RDS_CONCURRENCY", "4", "all", "RDS calls in flight per invocation (1-64). Too high: Throttling; every request slows down together.", false},
+	{"BACKUP_COALESCE_WINDOW", "10m", "all", "A backup of the same instance and method started this recently is reported as `coalesced` instead of creating another. `0` disables.", false},
+	{"BACKUP_RECENT_CHECK", "auto", "all", "When preflight reads DescribeBackups (coalescing window and today's count): `auto` (requests that may be repeats: redeliveries, retries, webhooks), `always`, `never`.", false},
+	{"BACKUP_QUOTA_TIMEZONE", "UTC", "all", "Time zone of the day for the 20-backups-a-day count (IANA name).", false},
+	{"BACKUP_ATTEMPTS_PER_INVOCATION", "6", "all", "Attempts at one request inside one invocation before it is deferred to the work queue.", false},
+	{"BACKUP_MAX_ATTEMPTS", "12", "all", "Attempts over all invocations before a request ends `failed`.", false},
+	{"BACKUP_MAX_AGE", "2h", "all", "Age after which a still-retrying request ends `failed`.", false},
+	{"BACKUP_DEADLINE_MARGIN", "5s", "all", "Time kept free before the invocation's deadline to park work and publish outcomes.", false},
+	{"BACKUP_INLINE_LIMIT", "10", "scheduled, webhook", "A plan with more requests than this fans out to the work queue instead of running inline.", false},
+	{"BACKUP_FACTS_CACHE_TTL", "60s", "all", "How long a warm instance caches facts that do not change (engine, storage type, databases). `0` disables.", false},
+	{"BACKUP_TRACK_JOBS", "true", "all", "Track accepted jobs to `completed`/`failed`. `false`: `accepted` is the terminal outcome.", false},
+	{"BACKUP_TRACK_MAX_AGE", "24h", "queue", "Tracking budget; a job still running after it ends `failed`.", false},
+	{"BACKUP_ROUTES", "", "webhook", "Webhook routes, inline JSON or YAML (see Routes).", false},
+	{"BACKUP_ROUTES_FILE", "", "webhook", "Webhook routes from a file in the code package (relative to the binary).", false},
+	{"BACKUP_MAX_BODY", "1048576", "webhook", "Largest accepted webhook body in bytes; larger → 413.", false},
+	{"BACKUP_REPLAY_WINDOW", "5m", "webhook", "Accepted clock skew of `X-Timestamp` for signed requests.", false},
+	{"BACKUP_LOG_LEVEL", "info", "all", "`debug`, `info`, `warn` or `error`.", false},
+}
+
+// Config is the loaded settings.
+type Config struct {
+	MNSEndpoint    string
+	NotifyQueue    string
+	NotifyTopic    string
+	NotifyOutcomes string
+	WorkQueue      string
+
+	Region          string
+	RDSEndpoint     string
+	RDSProtocol     string
+	ConnectTimeout  time.Duration
+	ReadTimeout     time.Duration
+	RDSConcurrency  int
+	CoalesceWindow  time.Duration
+	RecentCheck     string
+	QuotaLocation   *time.Location
+	AttemptsPerCall int
+	MaxAttempts     int
+	MaxAge          time.Duration
+	DeadlineMargin  time.Duration
+	InlineLimit     int
+	FactsCacheTTL   time.Duration
+	TrackJobs       bool
+	TrackMaxAge     time.Duration
+
+	Routes       []byte // raw routes document (JSON or YAML), validated by the webhook package
+	MaxBody      int64
+	ReplayWindow time.Duration
+	LogLevel     string
+
+	// Env holds the whole environment, for secrets named by routes
+	// (SecretEnv). Never logged.
+	Env map[string]string `json:"-"`
+}
+
+// Load reads the configuration from environ (os.Environ's form). readFile
+// reads BACKUP_ROUTES_FILE (os.ReadFile when nil).
+func Load(environ []string, readFile func(string) ([]byte, error)) (Config, error) {
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
+	env := map[string]string{}
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	var errs []string
+	for k := range env {
+		if strings.HasPrefix(k, Prefix) && !slices.ContainsFunc(Vars, func(v Var) bool { return v.Name == k }) {
+			errs = append(errs, fmt.Sprintf("%s: unknown variable (typo?); known: see the README configuration table", k))
+		}
+	}
+	get := func(name string) string {
+		if v, ok := env[name]; ok && v != "" {
+			return v
+		}
+		for _, v := range Vars {
+			if v.Name == name {
+				return v.Default
+			}
+		}
+		panic("config: undeclared variable " + name)
+	}
+	bad := func(name, rule string) { errs = append(errs, fmt.Sprintf("%s=%q: %s", name, get(name), rule)) }
+	dur := func(name string, min, max time.Duration) time.Duration {
+		d, err := time.ParseDuration(get(name))
+		if err != nil || d < min || d > max {
+			bad(name, fmt.Sprintf("must be a duration like 30s or 10m between %v and %v", min, max))
+		}
+		return d
+	}
+	num := func(name string, min, max int) int {
+		n, err := strconv.Atoi(get(name))
+		if err != nil || n < min || n > max {
+			bad(name, fmt.Sprintf("must be a whole number from %d to %d", min, max))
+		}
+		return n
+	}
+	oneOf := func(name string, allowed ...string) string {
+		v := get(name)
+		if !slices.Contains(allowed, v) {
+			bad(name, "must be one of "+strings.Join(allowed, ", "))
+		}
+		return v
+	}
+	queue := func(name string) string {
+		v := get(name)
+		if !validQueueName(v) {
+			bad(name, "must be an MNS queue name: 1-120 letters, digits and hyphens, starting with a letter or digit")
+		}
+		return v
+	}
+
+	c := Config{Env: env}
+	c.MNSEndpoint = get("BACKUP_MNS_ENDPOINT")
+	if c.MNSEndpoint == "" {
+		errs = append(errs, "BACKUP_MNS_ENDPOINT: is required (https://<accountId>.mns.<region>.aliyuncs.com)")
+	} else if u, err := url.Parse(c.MNSEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("BACKUP_MNS_ENDPOINT", "must be an http(s) URL like https://<accountId>.mns.<region>.aliyuncs.com")
+	}
+	c.NotifyQueue = queue("BACKUP_NOTIFY_QUEUE")
+	if get("BACKUP_NOTIFY_TOPIC") != "" {
+		c.NotifyTopic = queue("BACKUP_NOTIFY_TOPIC")
+	}
+	c.NotifyOutcomes = oneOf("BACKUP_NOTIFY_OUTCOMES", "all", "terminal", "failures")
+	c.WorkQueue = queue("BACKUP_WORK_QUEUE")
+	if c.WorkQueue == c.NotifyQueue {
+		errs = append(errs, "BACKUP_WORK_QUEUE: must differ from BACKUP_NOTIFY_QUEUE (outcomes would be read back as work)")
+	}
+	c.Region = get("BACKUP_REGION")
+	if c.Region != "" && !validRegion(c.Region) {
+		bad("BACKUP_REGION", "must be a region id like cn-hangzhou")
+	}
+	c.RDSEndpoint = get("BACKUP_RDS_ENDPOINT")
+	if strings.Contains(c.RDSEndpoint, "://") || strings.Contains(c.RDSEndpoint, "/") {
+		bad("BACKUP_RDS_ENDPOINT", "must be host[:port] without scheme or path")
+	}
+	c.RDSProtocol = oneOf("BACKUP_RDS_PROTOCOL", "https", "http")
+	c.ConnectTimeout = dur("BACKUP_RDS_CONNECT_TIMEOUT", time.Second, time.Minute)
+	c.ReadTimeout = dur("BACKUP_RDS_READ_TIMEOUT", 100*time.Millisecond, 5*time.Minute)
+	c.RDSConcurrency = num("BACKUP_RDS_CONCURRENCY", 1, 64)
+	c.CoalesceWindow = dur("BACKUP_COALESCE_WINDOW", 0, 24*time.Hour)
+	c.RecentCheck = oneOf("BACKUP_RECENT_CHECK", "auto", "always", "never")
+	if loc, err := time.LoadLocation(get("BACKUP_QUOTA_TIMEZONE")); err != nil {
+		bad("BACKUP_QUOTA_TIMEZONE", "must be an IANA time zone like UTC or Asia/Shanghai")
+	} else {
+		c.QuotaLocation = loc
+	}
+	c.AttemptsPerCall = num("BACKUP_ATTEMPTS_PER_INVOCATION", 1, 50)
+	c.MaxAttempts = num("BACKUP_MAX_ATTEMPTS", 1, 500)
+	c.MaxAge = dur("BACKUP_MAX_AGE", time.Minute, 7*24*time.Hour)
+	c.DeadlineMargin = dur("BACKUP_DEADLINE_MARGIN", 0, 5*time.Minute)
+	c.InlineLimit = num("BACKUP_INLINE_LIMIT", 1, 1000)
+	c.FactsCacheTTL = dur("BACKUP_FACTS_CACHE_TTL", 0, time.Hour)
+	switch get("BACKUP_TRACK_JOBS") {
+	case "true", "1", "yes":
+		c.TrackJobs = true
+	case "false", "0", "no":
+	default:
+		bad("BACKUP_TRACK_JOBS", "must be true or false")
+	}
+	c.TrackMaxAge = dur("BACKUP_TRACK_MAX_AGE", time.Minute, 7*24*time.Hour)
+	if inline, file := get("BACKUP_ROUTES"), get("BACKUP_ROUTES_FILE"); inline != "" && file != "" {
+		errs = append(errs, "BACKUP_ROUTES, BACKUP_ROUTES_FILE: set one, not both")
+	} else if inline != "" {
+		c.Routes = []byte(inline)
+	} else if file != "" {
+		path := file
+		if !filepath.IsAbs(path) {
+			if exe, err := os.Executable(); err == nil {
+				path = filepath.Join(filepath.Dir(exe), file)
+			}
+		}
+		b, err := readFile(path)
+		if err != nil {
+			bad("BACKUP_ROUTES_FILE", "cannot be read: "+err.Error())
+		}
+		c.Routes = b
+	}
+	c.MaxBody = int64(num("BACKUP_MAX_BODY", 1024, 32<<20))
+	c.ReplayWindow = dur("BACKUP_REPLAY_WINDOW", 10*time.Second, time.Hour)
+	c.LogLevel = oneOf("BACKUP_LOG_LEVEL", "debug", "info", "warn", "error")
+	if len(errs) > 0 {
+		slices.Sort(errs)
+		return Config{}, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+func validQueueName(s string) bool {
+	if s == "" || len(s) > 120 || s[0] == '-' {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+func validRegion(s string) bool {
+	parts := strings.Split(s, "-")
+	if len(parts) < 2 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" {
+			return false
+		}
+		for _, r := range p {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Markdown renders Vars as the README's configuration table.
+func Markdown() string {
+	var b strings.Builder
+	b.WriteString("| variable | default | functions | what it does / what breaks when it is wrong |\n|---|---|---|---|\n")
+	for _, v := range Vars {
+		def := v.Default
+		if def == "" {
+			def = "—"
+		} else {
+			def = "`" + def + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", v.Name, def, v.Functions, strings.ReplaceAll(v.Doc, "|", "\\|"))
+	}
+	return b.String()
+}

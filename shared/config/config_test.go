@@ -1,0 +1,64 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const ep = "BACKUP_MNS_ENDPOINT=https://1234567890123456.mns.cn-hangzhou.aliyuncs.com"
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load([]string{ep, "PATH=/bin", "FC_FUNC_CODE_PATH=/code"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.NotifyQueue != "rds-backup-notify" || c.WorkQueue != "rds-backup-work" || c.NotifyOutcomes != "all" {
+		t.Errorf("queues/outcomes defaults wrong: %+v", c)
+	}
+	if c.CoalesceWindow != 10*time.Minute || !c.TrackJobs || c.RDSConcurrency != 4 || c.MaxBody != 1<<20 || c.ReplayWindow != 5*time.Minute {
+		t.Errorf("defaults wrong: %+v", c)
+	}
+	if c.QuotaLocation != time.UTC {
+		t.Errorf("quota location = %v", c.QuotaLocation)
+	}
+}
+
+func TestLoadRefusesBadValues(t *testing.T) {
+	tests := []struct {
+		name string
+		env  []string
+		want string // a substring naming the variable and the rule
+	}{
+		{"missing endpoint", nil, "BACKUP_MNS_ENDPOINT: is required"},
+		{"endpoint not a URL", []string{"BACKUP_MNS_ENDPOINT=mns.cn-hangzhou"}, `BACKUP_MNS_ENDPOINT="mns.cn-hangzhou": must be an http(s) URL`},
+		{"unknown variable", []string{ep, "BACKUP_NOTIFY_QUEU=x"}, "BACKUP_NOTIFY_QUEU: unknown variable"},
+		{"bad duration", []string{ep, "BACKUP_COALESCE_WINDOW=10"}, `BACKUP_COALESCE_WINDOW="10": must be a duration`},
+		{"duration out of range", []string{ep, "BACKUP_MAX_AGE=30s"}, `BACKUP_MAX_AGE="30s"`},
+		{"bad number", []string{ep, "BACKUP_RDS_CONCURRENCY=0"}, `BACKUP_RDS_CONCURRENCY="0": must be a whole number from 1 to 64`},
+		{"bad enum", []string{ep, "BACKUP_NOTIFY_OUTCOMES=errors"}, `BACKUP_NOTIFY_OUTCOMES="errors": must be one of all, terminal, failures`},
+		{"bad queue name", []string{ep, "BACKUP_WORK_QUEUE=work_queue"}, `BACKUP_WORK_QUEUE="work_queue": must be an MNS queue name`},
+		{"same queues", []string{ep, "BACKUP_WORK_QUEUE=q", "BACKUP_NOTIFY_QUEUE=q"}, "must differ"},
+		{"bad tz", []string{ep, "BACKUP_QUOTA_TIMEZONE=Mars/Base"}, "BACKUP_QUOTA_TIMEZONE"},
+		{"endpoint with scheme", []string{ep, "BACKUP_RDS_ENDPOINT=http://127.0.0.1:1"}, "BACKUP_RDS_ENDPOINT"},
+		{"bad bool", []string{ep, "BACKUP_TRACK_JOBS=maybe"}, `BACKUP_TRACK_JOBS="maybe": must be true or false`},
+		{"both routes", []string{ep, "BACKUP_ROUTES={}", "BACKUP_ROUTES_FILE=r.yaml"}, "set one, not both"},
+		{"bad region", []string{ep, "BACKUP_REGION=Hangzhou"}, "BACKUP_REGION"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(tc.env, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestRoutesFile(t *testing.T) {
+	read := func(p string) ([]byte, error) { return []byte("routes: []"), nil }
+	c, err := Load([]string{ep, "BACKUP_ROUTES_FILE=/etc/routes.yaml"}, read)
+	if err != nil || string(c.Routes) != "routes: []" {
+		t.Fatalf("Routes = %q, err %v", c.Routes, err)
+	}
+}
