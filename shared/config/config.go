@@ -20,21 +20,21 @@ type Var struct {
 	Default   string
 	Functions string // which functions read it
 	Doc       string // what it does and what breaks when it is wrong
-	Secret    bool
+	Optional  bool   // may be left out of s.yaml: the default or "unset" is right for a deployment
 }
 
 // Vars is every variable the functions read.
 var Vars = []Var{
 	{"BACKUP_MNS_ENDPOINT", "", "all", "MNS endpoint `https://<accountId>.mns.<region>.aliyuncs.com` (required). Wrong: no outcome can be published and no work can be queued; the functions refuse to start.", false},
 	{"BACKUP_NOTIFY_QUEUE", "rds-backup-notify", "all", "Queue that receives one CloudEvents outcome message per outcome. Wrong: publishing fails; invocations fail and are retried, outcomes are parked in the work queue.", false},
-	{"BACKUP_NOTIFY_TOPIC", "", "all", "If set, outcomes are published to this MNS topic instead of the queue.", false},
+	{"BACKUP_NOTIFY_TOPIC", "", "all", "If set, outcomes are published to this MNS topic instead of the queue.", true},
 	{"BACKUP_NOTIFY_OUTCOMES", "all", "all", "Which outcomes are published: `all`, `terminal` (accepted/coalesced only when not tracked, rejected, failed, completed) or `failures` (rejected, failed).", false},
 	{"BACKUP_WORK_QUEUE", "rds-backup-work", "all", "Work queue (the `queue` function's trigger queue): deferred retries, fan-out items, job tracking, parked outcomes. Wrong: requests that need a retry later cannot be parked and the invocation fails.", false},
 	{"BACKUP_REGION", "", "all", "Default RegionId for requests that name none. Empty: the function's own region (from the FC context).", false},
-	{"BACKUP_RDS_ENDPOINT", "", "all", "RDS endpoint override `host[:port]` (local cloud). Empty: the SDK's endpoint for the region.", false},
-	{"BACKUP_RDS_PROTOCOL", "https", "all", "`https` or `http` (http only for the local cloud).", false},
-	{"BACKUP_RDS_CONNECT_TIMEOUT", "5s", "all", "Connect timeout per RDS call.", false},
-	{"BACKUP_RDS_READ_TIMEOUT", "10s", "all", "Whole-call timeout per RDS call; a timeout is retried as transient.", false},
+	{"BACKUP_RDS_ENDPOINT", "", "all", "RDS endpoint override `host[:port]` (local cloud). Empty: the SDK's endpoint for the region.", true},
+	{"BACKUP_RDS_PROTOCOL", "https", "all", "`https` or `http` (http only for the local cloud).", true},
+	{"BACKUP_RDS_CONNECT_TIMEOUT", "5s", "all", "Connect timeout per RDS call.", true},
+	{"BACKUP_RDS_READ_TIMEOUT", "10s", "all", "Whole-call timeout per RDS call; a timeout is retried as transient.", true},
 	{"BACKUP_RDS_CONCURRENCY", "4", "all", "RDS calls in flight per invocation (1-64). Too high: Throttling; every request slows down together.", false},
 	{"BACKUP_COALESCE_WINDOW", "10m", "all", "A backup of the same instance and method started this recently is reported as `coalesced` instead of creating another. `0` disables.", false},
 	{"BACKUP_RECENT_CHECK", "auto", "all", "When preflight reads DescribeBackups (coalescing window and today's count): `auto` (requests that may be repeats: redeliveries, retries, webhooks), `always`, `never`.", false},
@@ -48,7 +48,7 @@ var Vars = []Var{
 	{"BACKUP_TRACK_JOBS", "true", "all", "Track accepted jobs to `completed`/`failed`. `false`: `accepted` is the terminal outcome.", false},
 	{"BACKUP_TRACK_MAX_AGE", "24h", "queue", "Tracking budget; a job still running after it ends `failed`.", false},
 	{"BACKUP_ROUTES", "", "webhook", "Webhook routes, inline JSON or YAML (see Routes).", false},
-	{"BACKUP_ROUTES_FILE", "", "webhook", "Webhook routes from a file in the code package (relative to the binary).", false},
+	{"BACKUP_ROUTES_FILE", "", "webhook", "Webhook routes from a file in the code package (relative to the binary).", true},
 	{"BACKUP_MAX_BODY", "1048576", "webhook", "Largest accepted webhook body in bytes; larger → 413.", false},
 	{"BACKUP_REPLAY_WINDOW", "5m", "webhook", "Accepted clock skew of `X-Timestamp` for signed requests.", false},
 	{"BACKUP_LOG_LEVEL", "info", "all", "`debug`, `info`, `warn` or `error`.", false},
@@ -257,7 +257,7 @@ func validRegion(s string) bool {
 // Markdown renders Vars as the README's configuration table.
 func Markdown() string {
 	var b strings.Builder
-	b.WriteString("| variable | default | functions | what it does / what breaks when it is wrong |\n|---|---|---|---|\n")
+	b.WriteString("| variable | default | functions | in s.yaml | what it does / what breaks when it is wrong |\n|---|---|---|---|---|\n")
 	for _, v := range Vars {
 		def := v.Default
 		if def == "" {
@@ -265,7 +265,11 @@ func Markdown() string {
 		} else {
 			def = "`" + def + "`"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", v.Name, def, v.Functions, strings.ReplaceAll(v.Doc, "|", "\\|"))
+		in := "yes"
+		if v.Optional {
+			in = "optional"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", v.Name, def, v.Functions, in, strings.ReplaceAll(v.Doc, "|", "\\|"))
 	}
 	return b.String()
 }
