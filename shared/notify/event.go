@@ -1,0 +1,241 @@
+package notify
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+)
+
+// Contract constants (DESIGN.md §6).
+const (
+	SpecVersion     = "1.0"
+	DataContentType = "application/json"
+	// SchemaVersion is data.schemaVersion; DataSchema is the versioned URI
+	// of the same schema. A change that removes or renames a field, or
+	// changes its meaning, bumps both.
+	SchemaVersion = 1
+	DataSchema    = "https://github.com/fc-rds-backup/fc-rds-backup/schemas/outcome/v1"
+	// SourcePrefix is the product part of source; the function name follows.
+	SourcePrefix = "fc-rds-backup"
+	// TypePrefix is the type without the status.
+	TypePrefix = "rds.backup."
+)
+
+// Event is one outcome as a CloudEvents 1.0 structured-mode JSON object.
+type Event struct {
+	SpecVersion     string    `json:"specversion"`
+	ID              string    `json:"id"`
+	Source          string    `json:"source"`
+	Type            string    `json:"type"`
+	Subject         string    `json:"subject"`
+	Time            time.Time `json:"time"`
+	DataContentType string    `json:"datacontenttype"`
+	DataSchema      string    `json:"dataschema"`
+	Data            Data      `json:"data"`
+}
+
+// Data is the event's data. Every key is always present, so consumers see
+// the whole schema in every message: an unknown string is "", an absent
+// error or notBefore is null, no attempts is [].
+type Data struct {
+	SchemaVersion  int           `json:"schemaVersion"`
+	Status         backup.Status `json:"status"`
+	Terminal       bool          `json:"terminal"`
+	Request        RequestData   `json:"request"`
+	BackupJobId    string        `json:"backupJobId"`
+	RequestId      string        `json:"requestId"`
+	BackupStatus   string        `json:"backupStatus"`
+	Process        string        `json:"process"`
+	BackupId       string        `json:"backupId"`
+	Attempts       []Attempt     `json:"attempts"`
+	Error          *ErrorData    `json:"error"`
+	Trigger        TriggerData   `json:"trigger"`
+	CorrelationId  string        `json:"correlationId"`
+	IdempotencyKey string        `json:"idempotencyKey"`
+	NotBefore      *time.Time    `json:"notBefore"`
+	Note           string        `json:"note"`
+}
+
+// RequestData is the request with the CreateBackup API's parameter names;
+// DBName is the API's comma-separated list.
+type RequestData struct {
+	DBInstanceId   string `json:"DBInstanceId"`
+	DBName         string `json:"DBName"`
+	BackupStrategy string `json:"BackupStrategy"`
+	BackupMethod   string `json:"BackupMethod"`
+	BackupType     string `json:"BackupType"`
+	RegionId       string `json:"RegionId"`
+}
+
+// Attempt is one try at an RDS call.
+type Attempt struct {
+	Time      time.Time `json:"time"`
+	Action    string    `json:"action"`
+	Code      string    `json:"code"`
+	Message   string    `json:"message"`
+	Retryable bool      `json:"retryable"`
+	Class     string    `json:"class"`
+	RequestId string    `json:"requestId"`
+}
+
+// ErrorData is the error that decided the outcome.
+type ErrorData struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Retryable bool   `json:"retryable"`
+	Field     string `json:"field"`
+}
+
+// TriggerData says where the request came from.
+type TriggerData struct {
+	Kind       string `json:"kind"`
+	Source     string `json:"source"`
+	DeliveryId string `json:"deliveryId"`
+}
+
+// Terminal reports whether an outcome of status s ends its request, given
+// what the producer said: rejected, failed and completed always do,
+// deferred never does, accepted and coalesced do when the job is not
+// tracked to completion (the producer's terminal flag).
+func Terminal(s backup.Status, producer bool) bool {
+	switch s {
+	case backup.StatusRejected, backup.StatusFailed, backup.StatusCompleted:
+		return true
+	case backup.StatusDeferred:
+		return false
+	}
+	return producer
+}
+
+// EventID is the deterministic id of an outcome: the same request (by its
+// idempotency key) reaching the same status yields the same id however
+// often the outcome is built or published, so consumers can drop
+// duplicates. The job id is part of it (a request tracked to completion
+// has one completed per job); a deferred outcome also includes the time of
+// its last attempt (or its notBefore when no attempt was made), because one
+// request may be deferred more than once.
+func EventID(o backup.Outcome) string {
+	key := o.Request.IdempotencyKey
+	if key == "" {
+		key = "correlation:" + o.Request.CorrelationId
+	}
+	if o.Request.IdempotencyKey == "" && o.Request.CorrelationId == "" {
+		key = "instance:" + o.Request.DBInstanceId
+	}
+	var extra string
+	if o.Status == backup.StatusDeferred {
+		switch {
+		case len(o.Attempts) > 0:
+			extra = o.Attempts[len(o.Attempts)-1].Time.UTC().Format(time.RFC3339Nano)
+		case !o.NotBefore.IsZero():
+			extra = o.NotBefore.UTC().Format(time.RFC3339Nano)
+		}
+	}
+	return backup.Key(SourcePrefix+"/outcome/v1", key, string(o.Status), o.BackupJobId, extra)
+}
+
+// Source returns the CloudEvents source of a function's outcomes.
+func Source(function string) string {
+	if function == "" {
+		return SourcePrefix
+	}
+	return SourcePrefix + "/" + function
+}
+
+// BuildEvent turns an outcome into its event. It is pure except for one
+// thing: an outcome without a Time is stamped with the current time.
+func BuildEvent(function string, o backup.Outcome) Event {
+	t := o.Time
+	if t.IsZero() {
+		t = time.Now()
+	}
+	r := o.Request
+	d := Data{
+		SchemaVersion: SchemaVersion,
+		Status:        o.Status,
+		Terminal:      Terminal(o.Status, o.Terminal),
+		Request: RequestData{
+			DBInstanceId:   r.DBInstanceId,
+			DBName:         strings.Join(r.DBName, ","),
+			BackupStrategy: r.BackupStrategy,
+			BackupMethod:   r.BackupMethod,
+			BackupType:     r.BackupType,
+			RegionId:       r.RegionId,
+		},
+		BackupJobId:    o.BackupJobId,
+		RequestId:      o.RequestId,
+		BackupStatus:   o.BackupStatus,
+		Process:        o.Process,
+		BackupId:       o.BackupId,
+		Attempts:       make([]Attempt, len(o.Attempts)),
+		Trigger:        TriggerData{Kind: r.Trigger.Kind, Source: r.Trigger.Source, DeliveryId: r.Trigger.DeliveryId},
+		CorrelationId:  r.CorrelationId,
+		IdempotencyKey: r.IdempotencyKey,
+		Note:           o.Note,
+	}
+	for i, a := range o.Attempts {
+		d.Attempts[i] = Attempt{Time: a.Time.UTC(), Action: a.Action, Code: a.Code, Message: a.Message,
+			Retryable: a.Retryable, Class: a.Class, RequestId: a.RequestId}
+	}
+	if o.Error != nil {
+		d.Error = &ErrorData{Code: o.Error.Code, Message: o.Error.Message, Retryable: o.Error.Retryable, Field: o.Error.Field}
+	}
+	if !o.NotBefore.IsZero() {
+		nb := o.NotBefore.UTC()
+		d.NotBefore = &nb
+	}
+	return Event{
+		SpecVersion:     SpecVersion,
+		ID:              EventID(o),
+		Source:          Source(function),
+		Type:            TypePrefix + string(o.Status),
+		Subject:         r.DBInstanceId,
+		Time:            t.UTC(),
+		DataContentType: DataContentType,
+		DataSchema:      DataSchema,
+		Data:            d,
+	}
+}
+
+// JSON returns the event's structured-mode JSON (compact, "<>&" not
+// escaped).
+func (e Event) JSON() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(e); err != nil {
+		return nil, fmt.Errorf("notify: encode event %s: %w", e.ID, err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// ParseEvent decodes an outcome event strictly (unknown keys are refused)
+// and checks the CloudEvents attributes the contract requires.
+func ParseEvent(b []byte) (Event, error) {
+	var e Event
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		return Event{}, fmt.Errorf("notify: parse event: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return Event{}, errors.New("notify: parse event: trailing data after the JSON object")
+	}
+	switch {
+	case e.SpecVersion != SpecVersion:
+		return Event{}, fmt.Errorf("notify: parse event: specversion %q, want %q", e.SpecVersion, SpecVersion)
+	case e.ID == "":
+		return Event{}, errors.New("notify: parse event: id is empty")
+	case !strings.HasPrefix(e.Type, TypePrefix):
+		return Event{}, fmt.Errorf("notify: parse event: type %q does not start with %q", e.Type, TypePrefix)
+	case !strings.HasPrefix(e.Source, SourcePrefix):
+		return Event{}, fmt.Errorf("notify: parse event: source %q does not start with %q", e.Source, SourcePrefix)
+	}
+	return e, nil
+}

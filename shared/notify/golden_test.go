@@ -1,0 +1,125 @@
+package notify
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json and the examples in OUTCOMES.md")
+
+// functionOf is the function that produces each status in the product.
+var functionOf = map[backup.Status]string{
+	backup.StatusAccepted:  "webhook",
+	backup.StatusCoalesced: "webhook",
+	backup.StatusRejected:  "webhook",
+	backup.StatusFailed:    "scheduled",
+	backup.StatusDeferred:  "queue",
+	backup.StatusCompleted: "queue",
+}
+
+func indented(t *testing.T, ev Event) []byte {
+	t.Helper()
+	b, err := ev.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, b, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes()
+}
+
+// TestGolden builds each of the six event types from a fixed outcome and
+// compares it with testdata/<status>.golden.json (go test -update rewrites
+// them). It also checks that the golden file parses back to the same event.
+func TestGolden(t *testing.T) {
+	fx := fixtures()
+	for _, st := range backup.Statuses {
+		t.Run(string(st), func(t *testing.T) {
+			o, ok := fx[st]
+			if !ok {
+				t.Fatalf("no fixture for %s", st)
+			}
+			ev := BuildEvent(functionOf[st], o)
+			got := indented(t, ev)
+			path := filepath.Join("testdata", string(st)+".golden.json")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from BuildEvent (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
+			}
+			back, err := ParseEvent(want)
+			if err != nil {
+				t.Fatalf("ParseEvent(golden): %v", err)
+			}
+			if !reflect.DeepEqual(back, ev) {
+				t.Errorf("golden file does not parse back to the event:\n%#v\n%#v", back, ev)
+			}
+		})
+	}
+}
+
+var exampleRE = regexp.MustCompile("(?s)(<!-- example:([a-z]+) -->\n)```json\n.*?```\n(<!-- /example -->)")
+
+// TestOutcomesDoc keeps OUTCOMES.md true: each example block equals its
+// golden file (-update rewrites the blocks), every status has one, and every
+// JSON key of the event is explained.
+func TestOutcomesDoc(t *testing.T) {
+	doc, err := os.ReadFile("OUTCOMES.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	out := exampleRE.ReplaceAllFunc(doc, func(block []byte) []byte {
+		m := exampleRE.FindSubmatch(block)
+		status := string(m[2])
+		seen[status] = true
+		golden, err := os.ReadFile(filepath.Join("testdata", status+".golden.json"))
+		if err != nil {
+			t.Errorf("example %q: %v", status, err)
+			return block
+		}
+		return []byte(string(m[1]) + "```json\n" + string(golden) + "```\n" + string(m[3]))
+	})
+	for _, st := range backup.Statuses {
+		if !seen[string(st)] {
+			t.Errorf("OUTCOMES.md has no <!-- example:%s --> block", st)
+		}
+	}
+	if !bytes.Equal(out, doc) {
+		if *update {
+			if err := os.WriteFile("OUTCOMES.md", out, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			t.Error("OUTCOMES.md examples differ from testdata/*.golden.json (go test -update rewrites them)")
+		}
+	}
+	for _, typ := range []reflect.Type{reflect.TypeFor[Event](), reflect.TypeFor[Data](), reflect.TypeFor[RequestData](),
+		reflect.TypeFor[Attempt](), reflect.TypeFor[ErrorData](), reflect.TypeFor[TriggerData]()} {
+		for i := range typ.NumField() {
+			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+			if !bytes.Contains(doc, []byte("`"+name+"`")) {
+				t.Errorf("OUTCOMES.md does not explain %s.%s (`%s`)", typ.Name(), typ.Field(i).Name, name)
+			}
+		}
+	}
+}

@@ -1,0 +1,306 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+	"unicode/utf8"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/mnsq"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
+)
+
+// Policy selects which outcomes are published.
+type Policy string
+
+// Policies.
+const (
+	PolicyAll      Policy = "all"      // every outcome (the default)
+	PolicyTerminal Policy = "terminal" // outcomes that end their request (never deferred)
+	PolicyFailures Policy = "failures" // rejected and failed only
+)
+
+// ParsePolicy reads a policy name; "" is PolicyAll.
+func ParsePolicy(s string) (Policy, error) {
+	switch p := Policy(s); p {
+	case "":
+		return PolicyAll, nil
+	case PolicyAll, PolicyTerminal, PolicyFailures:
+		return p, nil
+	}
+	return "", fmt.Errorf("notify: unknown policy %q (want all, terminal or failures)", s)
+}
+
+// Allows reports whether an outcome is published under p.
+func (p Policy) Allows(o backup.Outcome) bool {
+	switch p {
+	case PolicyTerminal:
+		return Terminal(o.Status, o.Terminal)
+	case PolicyFailures:
+		return o.Status == backup.StatusRejected || o.Status == backup.StatusFailed
+	}
+	return true
+}
+
+// Transport is what a Publisher needs of *mnsq.Client.
+type Transport interface {
+	Send(ctx context.Context, queue, body string, delay time.Duration) (string, error)
+	Publish(ctx context.Context, topic, body string) (string, error)
+}
+
+var _ Transport = (*mnsq.Client)(nil)
+
+// Defaults of Config.
+const (
+	// DefaultMaxBytes leaves 1 KiB below MNS's 64 KiB so that an event that
+	// could not be published still fits a work-queue envelope when parked.
+	DefaultMaxBytes    = mnsq.MaxMessageBytes - 1024
+	DefaultMaxAttempts = 6
+	DefaultReserve     = time.Second
+)
+
+// DefaultBackoff is the wait between publish attempts: full jitter below
+// 200 ms, 400 ms, 800 ms ... up to 5 s.
+var DefaultBackoff = retry.TransientBackoff
+
+// Config configures a Publisher. Exactly one of Queue and Topic is set.
+type Config struct {
+	Function string // source is "fc-rds-backup/<Function>"
+	Queue    string // publish with SendMessage to this queue, or
+	Topic    string // with PublishMessage to this topic
+	Policy   Policy // "" is PolicyAll
+
+	MaxBytes    int           // largest event body; 0 is DefaultMaxBytes
+	MaxAttempts int           // sends per event; 0 is DefaultMaxAttempts
+	Backoff     retry.Backoff // zero Base means DefaultBackoff (keeping Rand)
+	// Reserve is the time left before ctx's deadline below which no retry
+	// is started, so the caller can still park the event; 0 is
+	// DefaultReserve.
+	Reserve time.Duration
+
+	Now    func() time.Time                                 // time.Now when nil; compared with ctx's deadline
+	Sleep  func(ctx context.Context, d time.Duration) error // retry.Sleep when nil
+	Logger *slog.Logger                                     // slog.Default() when nil
+}
+
+// Publisher publishes outcomes. It is safe for concurrent use.
+type Publisher struct {
+	t   Transport
+	cfg Config
+}
+
+// New returns a Publisher over t.
+func New(t Transport, cfg Config) (*Publisher, error) {
+	if t == nil {
+		return nil, errors.New("notify: no transport")
+	}
+	if (cfg.Queue == "") == (cfg.Topic == "") {
+		return nil, errors.New("notify: set exactly one of Queue and Topic")
+	}
+	p, err := ParsePolicy(string(cfg.Policy))
+	if err != nil {
+		return nil, err
+	}
+	cfg.Policy = p
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = DefaultMaxBytes
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.Backoff.Base <= 0 {
+		rnd := cfg.Backoff.Rand
+		cfg.Backoff = DefaultBackoff
+		cfg.Backoff.Rand = rnd
+	}
+	if cfg.Reserve <= 0 {
+		cfg.Reserve = DefaultReserve
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = retry.Sleep
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Publisher{t: t, cfg: cfg}, nil
+}
+
+// Destination describes where events go, e.g. `queue "notify"`.
+func (p *Publisher) Destination() string {
+	if p.cfg.Topic != "" {
+		return fmt.Sprintf("topic %q", p.cfg.Topic)
+	}
+	return fmt.Sprintf("queue %q", p.cfg.Queue)
+}
+
+// ErrTooLarge is wrapped by the error of an event that does not fit
+// MaxBytes even after trimming.
+var ErrTooLarge = errors.New("notify: event larger than the message size limit even after trimming")
+
+// PublishError is returned when an event could not be published. It
+// carries the event exactly as it was being sent, so the caller can park it
+// (Park) and publish it later with the same id.
+type PublishError struct {
+	Event       Event
+	Body        []byte // the event's JSON as sent
+	Destination string
+	Attempts    int
+	Err         error
+}
+
+func (e *PublishError) Error() string {
+	return fmt.Sprintf("notify: publish %s %s (%s) to %s failed after %d attempt(s): %v",
+		e.Event.Type, e.Event.ID, e.Event.Subject, e.Destination, e.Attempts, e.Err)
+}
+
+func (e *PublishError) Unwrap() error { return e.Err }
+
+// Park returns the work-queue message that keeps the event for a later
+// PublishParked. It is only meaningful when Body is set (an event too large
+// to encode has none).
+func (e *PublishError) Park() workqueue.Message { return workqueue.Outcome(e.Body) }
+
+// Publish publishes an outcome if the policy allows it. An outcome without
+// a Time is stamped with the publisher's clock. It returns nil when the
+// event was sent or filtered out, and a *PublishError when it could not be
+// sent: retryable failures are retried with backoff while ctx's deadline
+// (less Reserve) allows; a terminal failure (missing queue, access denied)
+// ends at once.
+func (p *Publisher) Publish(ctx context.Context, o backup.Outcome) error {
+	if !p.cfg.Policy.Allows(o) {
+		p.cfg.Logger.DebugContext(ctx, "outcome not published: policy", "policy", p.cfg.Policy,
+			"status", o.Status, "DBInstanceId", o.Request.DBInstanceId, "correlationId", o.Request.CorrelationId)
+		return nil
+	}
+	if o.Time.IsZero() {
+		o.Time = p.cfg.Now()
+	}
+	return p.PublishEvent(ctx, BuildEvent(p.cfg.Function, o))
+}
+
+// PublishEvent publishes an event as it is (trimmed only if it is over
+// MaxBytes), with the same retries as Publish. The policy is not applied.
+func (p *Publisher) PublishEvent(ctx context.Context, ev Event) error {
+	body, ev, err := p.encode(ev)
+	if err != nil {
+		return &PublishError{Event: ev, Destination: p.Destination(), Err: err}
+	}
+	return p.send(ctx, ev, body)
+}
+
+// PublishParked publishes the event of a parked "outcome" work-queue
+// message byte for byte, with the same retries as Publish.
+func (p *Publisher) PublishParked(ctx context.Context, m workqueue.Message) error {
+	if m.Kind != workqueue.KindOutcome {
+		return fmt.Errorf("notify: PublishParked: a %q message, want %q", m.Kind, workqueue.KindOutcome)
+	}
+	ev, err := ParseEvent(m.Event)
+	if err != nil {
+		return err
+	}
+	if len(m.Event) > p.cfg.MaxBytes {
+		return p.PublishEvent(ctx, ev)
+	}
+	return p.send(ctx, ev, m.Event)
+}
+
+func (p *Publisher) send(ctx context.Context, ev Event, body []byte) error {
+	log := p.cfg.Logger.With("eventId", ev.ID, "type", ev.Type, "subject", ev.Subject, "destination", p.Destination())
+	var err error
+	attempt := 0
+	for attempt < p.cfg.MaxAttempts {
+		attempt++
+		var mid string
+		if p.cfg.Topic != "" {
+			mid, err = p.t.Publish(ctx, p.cfg.Topic, string(body))
+		} else {
+			mid, err = p.t.Send(ctx, p.cfg.Queue, string(body), 0)
+		}
+		if err == nil {
+			log.InfoContext(ctx, "outcome published", "mnsMessageId", mid, "attempts", attempt, "bytes", len(body))
+			return nil
+		}
+		if !mnsq.IsRetryable(err) || attempt == p.cfg.MaxAttempts {
+			break
+		}
+		wait := p.cfg.Backoff.Delay(attempt - 1)
+		if dl, ok := ctx.Deadline(); ok && p.cfg.Now().Add(wait+p.cfg.Reserve).After(dl) {
+			log.WarnContext(ctx, "outcome publish failed; no time left to retry", "attempt", attempt, "code", mnsq.Code(err), "error", err)
+			break
+		}
+		log.WarnContext(ctx, "outcome publish failed; retrying", "attempt", attempt, "code", mnsq.Code(err), "wait", wait, "error", err)
+		if serr := p.cfg.Sleep(ctx, wait); serr != nil {
+			break
+		}
+	}
+	log.WarnContext(ctx, "outcome not published; returning it to the caller to park", "attempts", attempt, "code", mnsq.Code(err), "error", err)
+	return &PublishError{Event: ev, Body: body, Destination: p.Destination(), Attempts: attempt, Err: err}
+}
+
+// maxString is the length long texts are cut to when trimming is not
+// enough.
+const maxString = 1024
+
+// encode returns the event's JSON within MaxBytes: first as it is, then
+// with its attempts trimmed to the first and last, then with long messages
+// cut. The returned event is the one encoded.
+func (p *Publisher) encode(ev Event) ([]byte, Event, error) {
+	b, err := ev.JSON()
+	if err != nil || len(b) <= p.cfg.MaxBytes {
+		return b, ev, err
+	}
+	orig := len(b)
+	ev.Data.Attempts = append([]Attempt(nil), ev.Data.Attempts...)
+	if n := len(ev.Data.Attempts); n > 2 {
+		ev.Data.Attempts = []Attempt{ev.Data.Attempts[0], ev.Data.Attempts[n-1]}
+		ev.Data.Note = joinNote(ev.Data.Note, fmt.Sprintf(
+			"attempts trimmed to fit the %d-byte message limit: kept the first and the last of %d (%d dropped)", p.cfg.MaxBytes, n, n-2))
+		if b, err = ev.JSON(); err != nil || len(b) <= p.cfg.MaxBytes {
+			return b, ev, err
+		}
+	}
+	for i := range ev.Data.Attempts {
+		ev.Data.Attempts[i].Message = cut(ev.Data.Attempts[i].Message)
+	}
+	if ev.Data.Error != nil {
+		e := *ev.Data.Error
+		e.Message = cut(e.Message)
+		ev.Data.Error = &e
+	}
+	ev.Data.Note = joinNote(cut(ev.Data.Note), "long messages cut to 1024 bytes")
+	if b, err = ev.JSON(); err != nil || len(b) <= p.cfg.MaxBytes {
+		return b, ev, err
+	}
+	return nil, ev, fmt.Errorf("%w: %d bytes (limit %d, %d before trimming)", ErrTooLarge, len(b), p.cfg.MaxBytes, orig)
+}
+
+// cut shortens s to at most maxString bytes on a rune boundary, marking the
+// cut.
+func cut(s string) string {
+	const mark = "…(cut)"
+	if len(s) <= maxString {
+		return s
+	}
+	n := maxString - len(mark)
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + mark
+}
+
+func joinNote(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}

@@ -1,0 +1,43 @@
+// Package workqueue is the envelope of the product's own messages on the
+// MNS work queue, and a Sender that puts them there.
+//
+// The work queue carries two kinds of bodies: a user's backup request JSON
+// (DESIGN.md §3, sent by anyone who can send a message) and the product's
+// internal messages. Internal messages are JSON objects with the top-level
+// keys "v" (1) and "kind"; a user's request never has them (unknown fields
+// are refused there), so IsEnvelope tells the two apart without guessing.
+//
+// Kinds:
+//
+//	backup   a request to run or resume: request, attempts so far, firstSeen
+//	track    a job to check: request, backupJobId, started, checks,
+//	         lastStatus, lastProcess (see package tracker)
+//	outcome  an outcome event that could not be published, parked to be
+//	         published later verbatim, with its original CloudEvents id
+//	plan     a fan-out chunk: a list of requests
+//
+// Example:
+//
+//	{"v":1,"kind":"track","request":{"DBInstanceId":"rm-1",...},
+//	 "backupJobId":"1234","started":"2026-11-24T18:00:00Z","checks":2,
+//	 "lastStatus":"Uploading","lastProcess":"45"}
+//
+// Decode is strict: an unknown key, a key that does not belong to the kind,
+// a missing required field or a wrong type is an error naming the field.
+//
+// Size: MNS refuses bodies over 64 KiB. Encode trims a backup message's
+// attempt list (keeping the first and the last attempt, and saying so in
+// note) rather than fail; other kinds that are too large are an error
+// (SplitPlan cuts a fan-out into chunks that fit).
+//
+// Delivery, and the Function Compute side: messages are sent with a delay
+// (DelaySeconds, capped at MNS's 604800 s = 7 days; a longer wish is cut to
+// the cap, so a consumer must re-check any not-before time it cares about).
+// A delayed message becomes visible after the delay and only then is pushed
+// by the EventBridge MNS source to the queue function. EventBridge pushes
+// batches and, when the function fails, re-pushes the whole batch
+// (fc-platform.md §1b, §3.4): every message must therefore be processed
+// independently and idempotently, and a failure of one message must not fail
+// the invocation. Bodies are plain JSON, not base64: the trigger's
+// IsBase64Decode must be false (its default is true).
+package workqueue
