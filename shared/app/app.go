@@ -1,0 +1,269 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/aliyun/credentials-go/credentials"
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/config"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/mnsq"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/tracker"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
+)
+
+// Options are the seams of an App; zero values are the production ones.
+type Options struct {
+	Now    func() time.Time
+	Sleep  func(ctx context.Context, d time.Duration) error
+	Logger *slog.Logger
+}
+
+// App serves one function.
+type App struct {
+	function string
+	cfg      config.Config
+	log      *slog.Logger
+	now      func() time.Time
+	exec     *executor.Executor
+	track    *tracker.Tracker
+	hook     *webhook.Handler
+
+	mu       sync.Mutex
+	chainRDS *rdsclient.Client // default-chain client, when the chain has a source
+	chainErr error
+	rdsBy    map[string]*rdsclient.Client // per credential
+	mnsBy    map[string]*mnsq.Client      // per credential
+}
+
+// New builds the App of function ("scheduled", "queue" or "webhook"). It
+// fails fast on what would fail every invocation: bad routes, and no
+// credentials at all outside Function Compute.
+func New(function string, cfg config.Config, opts Options) (*App, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = NewLogger(os.Stderr, cfg.LogLevel)
+	}
+	log := opts.Logger.With("function", function)
+	a := &App{function: function, cfg: cfg, log: log, now: opts.Now,
+		rdsBy: map[string]*rdsclient.Client{}, mnsBy: map[string]*mnsq.Client{}}
+
+	a.chainRDS, a.chainErr = rdsclient.New(a.rdsConfig())
+	_, inFC := cfg.Env["FC_RUNTIME_API"]
+	if a.chainErr != nil && !inFC {
+		return nil, fmt.Errorf("no credentials: outside Function Compute the default credential chain is used and it has no source (set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or a profile): %w", a.chainErr)
+	}
+	if _, err := mnsq.NormalizeEndpoint(cfg.MNSEndpoint); err != nil {
+		return nil, fmt.Errorf("BACKUP_MNS_ENDPOINT: %w", err)
+	}
+
+	a.exec = executor.New(rdsFromContext{a}, executor.Options{
+		CoalesceWindow:           cfg.CoalesceWindow,
+		RecentCheck:              cfg.RecentCheck,
+		MaxAttemptsPerInvocation: cfg.AttemptsPerCall,
+		Budget:                   executor.Budget{MaxAttempts: cfg.MaxAttempts, MaxAge: cfg.MaxAge},
+		DeadlineMargin:           cfg.DeadlineMargin,
+		Concurrency:              cfg.RDSConcurrency,
+		FactsCacheTTL:            cfg.FactsCacheTTL,
+		QuotaLocation:            cfg.QuotaLocation,
+		TrackJobs:                cfg.TrackJobs,
+		Now:                      opts.Now,
+		Sleep:                    opts.Sleep,
+		Logger:                   log,
+	})
+	a.track = tracker.New(a.exec, tracker.Options{MaxAge: cfg.TrackMaxAge, Logger: log})
+
+	if function == "webhook" {
+		routes, err := webhook.LoadRoutes(cfg.Routes)
+		if err != nil {
+			return nil, fmt.Errorf("webhook routes: %w", err)
+		}
+		secrets, err := webhook.ResolveSecrets(routes, func(k string) string { return cfg.Env[k] })
+		if err != nil {
+			return nil, fmt.Errorf("webhook routes: %w", err)
+		}
+		a.hook = webhook.New(webhook.Config{
+			Routes: routes, Secrets: secrets, MaxBody: cfg.MaxBody, ReplayWindow: cfg.ReplayWindow,
+			Now: opts.Now, Logger: log,
+		}, submitter{a}, a.exec, rejecter{a})
+	}
+	return a, nil
+}
+
+func (a *App) rdsConfig() rdsclient.Config {
+	return rdsclient.Config{
+		RegionID:        a.cfg.Region,
+		Endpoint:        a.cfg.RDSEndpoint,
+		Protocol:        a.cfg.RDSProtocol,
+		UseDefaultChain: true,
+		ConnectTimeout:  a.cfg.ConnectTimeout,
+		ReadTimeout:     a.cfg.ReadTimeout,
+	}
+}
+
+// invocation is what one invocation works with.
+type invocation struct {
+	requestID  string
+	region     string
+	retryCount int
+	rds        *rdsclient.Client
+	pub        *notify.Publisher
+	work       workqueue.Sender
+	log        *slog.Logger
+}
+
+func invocationFrom(ctx context.Context) *invocation {
+	inv, _ := ctx.Value(keyInvocation).(*invocation)
+	return inv
+}
+
+// begin prepares an invocation from the FC context.
+func (a *App) begin(ctx context.Context) (context.Context, *invocation, error) {
+	inv := &invocation{region: a.cfg.Region}
+	var ak, sk, token string
+	if fctx, ok := fccontext.FromContext(ctx); ok && fctx != nil {
+		inv.requestID = fctx.RequestID
+		inv.retryCount = fctx.RetryCount
+		if inv.region == "" {
+			inv.region = fctx.Region
+		}
+		ak, sk, token = fctx.Credentials.AccessKeyId, fctx.Credentials.AccessKeySecret, fctx.Credentials.SecurityToken
+	}
+	ctx = withLogAttrs(ctx, slog.String("requestId", inv.requestID))
+	inv.log = a.log
+	var err error
+	if inv.rds, err = a.rdsFor(ak, sk, token); err != nil {
+		return ctx, nil, err
+	}
+	mc, err := a.mnsFor(ak, sk, token)
+	if err != nil {
+		return ctx, nil, err
+	}
+	inv.pub, err = notify.New(mc, notify.Config{
+		Function: a.function, Queue: pick(a.cfg.NotifyTopic == "", a.cfg.NotifyQueue, ""), Topic: a.cfg.NotifyTopic,
+		Policy: notify.Policy(a.cfg.NotifyOutcomes), Now: a.now, Logger: a.log,
+	})
+	if err != nil {
+		return ctx, nil, err
+	}
+	inv.work = workqueue.NewMNSSender(mc, a.cfg.WorkQueue)
+	return context.WithValue(ctx, keyInvocation, inv), inv, nil
+}
+
+func pick(c bool, a, b string) string {
+	if c {
+		return a
+	}
+	return b
+}
+
+func (a *App) rdsFor(ak, sk, token string) (*rdsclient.Client, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if ak == "" {
+		if a.chainRDS == nil {
+			return nil, fmt.Errorf("no credentials: the invocation carries no role credentials (give the function a RAM role) and the default chain has no source: %w", a.chainErr)
+		}
+		return a.chainRDS, nil
+	}
+	key := ak + "\x00" + token
+	if c, ok := a.rdsBy[key]; ok {
+		return c, nil
+	}
+	cfg := a.rdsConfig()
+	cfg.UseDefaultChain = false
+	cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken = ak, sk, token
+	c, err := rdsclient.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(a.rdsBy) > 8 { // STS credentials rotate; keep the cache small
+		clear(a.rdsBy)
+	}
+	a.rdsBy[key] = c
+	return c, nil
+}
+
+func (a *App) mnsFor(ak, sk, token string) (*mnsq.Client, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if ak == "" {
+		cred, err := credentials.NewCredential(nil)
+		if err != nil {
+			return nil, fmt.Errorf("no credentials for MNS: %w", err)
+		}
+		m, err := cred.GetCredential()
+		if err != nil {
+			return nil, fmt.Errorf("no credentials for MNS: %w", err)
+		}
+		ak, sk, token = deref(m.AccessKeyId), deref(m.AccessKeySecret), deref(m.SecurityToken)
+	}
+	key := ak + "\x00" + token
+	if c, ok := a.mnsBy[key]; ok {
+		return c, nil
+	}
+	c, err := mnsq.New(mnsq.Config{Endpoint: a.cfg.MNSEndpoint, AccessKeyID: ak, AccessKeySecret: sk, SecurityToken: token})
+	if err != nil {
+		return nil, err
+	}
+	if len(a.mnsBy) > 8 {
+		clear(a.mnsBy)
+	}
+	a.mnsBy[key] = c
+	return c, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// defaultRegion fills in the region of requests that name none.
+func (inv *invocation) defaultRegion(reqs []backup.Request) {
+	for i := range reqs {
+		if reqs[i].RegionId == "" {
+			reqs[i].RegionId = inv.region
+		}
+	}
+}
+
+// Summary is what the timer and queue functions return (their invocation
+// result, visible in FC's logs and to a synchronous caller).
+type Summary struct {
+	Requests  int            `json:"requests"`
+	Outcomes  map[string]int `json:"outcomes"`
+	FannedOut int            `json:"fannedOut,omitempty"`
+	Messages  int            `json:"messages,omitempty"`
+}
+
+func (s *Summary) add(o backup.Outcome) {
+	if s.Outcomes == nil {
+		s.Outcomes = map[string]int{}
+	}
+	s.Outcomes[string(o.Status)]++
+}
+
+// errUnsettled is returned when some work could not be settled (neither
+// published nor parked): the trigger must redeliver.
+var errUnsettled = errors.New("some outcomes could not be published or parked; failing the invocation so that the trigger redelivers")
+
+func mustJSON(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
+}

@@ -1,0 +1,23 @@
+// Package app is the functions' composition: it turns an invocation (timer,
+// MNS batch or HTTP event) into backup requests, runs them through the
+// executor, and settles every outcome — published to the notification queue,
+// deferred to the work queue, followed by a tracker — so that each request
+// ends in exactly one terminal outcome.
+//
+// Per invocation it takes the role's STS credentials, region, deadline and
+// retry count from the FC context (fccontext), and falls back to the default
+// credential chain outside Function Compute. Clients are cheap and cached per
+// credential; the executor (and its facts cache) lives as long as the warm
+// instance.
+//
+// Settling rules (what the README calls "nothing is lost"):
+//   - deferred: parked in the work queue as a delayed "backup" message with
+//     its attempts; if that fails the invocation fails (and is redelivered).
+//   - accepted/coalesced with a job and tracking on: a delayed "track"
+//     message; if that cannot be sent the outcome is published as terminal
+//     with a note.
+//   - every outcome is published (policy permitting); a publish that still
+//     fails is parked as an "outcome" message; if parking fails too, the
+//     invocation fails so the trigger redelivers, and duplicate protection
+//     makes the retry publish without a second backup.
+package app

@@ -1,0 +1,258 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
+)
+
+// HandleTimer runs the backup plan in a timer event's payload.
+func (a *App) HandleTimer(ctx context.Context, raw json.RawMessage) (Summary, error) {
+	var sum Summary
+	ctx, inv, err := a.begin(ctx)
+	if err != nil {
+		a.log.ErrorContext(ctx, "invocation cannot start", slog.String("error", err.Error()))
+		return sum, err
+	}
+	ev, err := events.ParseTimer(raw)
+	if err != nil {
+		return sum, a.reject(ctx, inv, backup.Request{Trigger: backup.Trigger{Kind: events.KindTimer}}, err, &sum)
+	}
+	reqs, plan, err := ev.Requests()
+	if err != nil {
+		return sum, a.reject(ctx, inv, backup.Request{Trigger: ev.Trigger()}, err, &sum)
+	}
+	more, err := a.expand(ctx, inv, plan, ev.Trigger())
+	if err != nil {
+		if retry.Classify(err) == retry.Terminal {
+			return sum, a.reject(ctx, inv, backup.Request{Trigger: ev.Trigger(), RegionId: plan.Select.RegionId}, err, &sum)
+		}
+		// Transient: fail the invocation; FC's async retry runs the plan
+		// again and duplicates coalesce.
+		a.log.ErrorContext(ctx, "selector could not be expanded", slog.String("error", err.Error()))
+		return sum, fmt.Errorf("expand selector: %w", err)
+	}
+	reqs = dedupe(append(reqs, more...))
+	sum.Requests = len(reqs)
+	a.log.InfoContext(ctx, "timer plan", slog.String("trigger", ev.TriggerName), slog.String("triggerTime", ev.TriggerTime),
+		slog.Int("requests", len(reqs)))
+	if len(reqs) > a.cfg.InlineLimit {
+		return sum, a.fanOut(ctx, inv, reqs, &sum)
+	}
+	_, err = a.run(ctx, inv, jobsOf(reqs, executor.History{}), &sum)
+	return sum, err
+}
+
+// expand turns a plan's Select into requests (DescribeDBInstances, paged).
+func (a *App) expand(ctx context.Context, inv *invocation, plan backup.Plan, trig backup.Trigger) ([]backup.Request, error) {
+	if plan.Select == nil {
+		return nil, nil
+	}
+	sel := *plan.Select
+	if sel.RegionId == "" {
+		sel.RegionId = inv.region
+	}
+	specs, err := a.exec.Expand(ctx, sel, plan.Defaults)
+	if err != nil {
+		return nil, err
+	}
+	for i := range specs {
+		if specs[i].RegionId == "" {
+			specs[i].RegionId = sel.RegionId
+		}
+	}
+	return events.NormalizePlan(backup.Plan{Backups: specs}, trig), nil
+}
+
+// HandleQueue settles every message of an EventBridge batch on its own:
+// user requests, and the work queue's own messages (resumed requests, job
+// tracking, parked outcomes, fan-out chunks). It returns an error only when
+// a message could not be settled at all, so that EventBridge pushes the
+// batch again (duplicates then coalesce).
+func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, error) {
+	var sum Summary
+	ctx, inv, err := a.begin(ctx)
+	if err != nil {
+		a.log.ErrorContext(ctx, "invocation cannot start", slog.String("error", err.Error()))
+		return sum, err
+	}
+	msgs, err := events.ParseMNS(raw)
+	if err != nil {
+		// Not one message can be told apart: nothing to settle or retry.
+		a.log.ErrorContext(ctx, "undecodable MNS event dropped", slog.String("error", err.Error()), slog.Int("bytes", len(raw)))
+		return sum, a.reject(ctx, inv, backup.Request{Trigger: backup.Trigger{Kind: events.KindMNS}}, err, &sum)
+	}
+	sum.Messages = len(msgs)
+	var jobs []job
+	var errs []error
+	for _, m := range msgs {
+		body := m.Payload()
+		if m.Err == nil && workqueue.IsEnvelope(body) {
+			js, err := a.workMessage(ctx, inv, m, body, &sum)
+			jobs = append(jobs, js...)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		reqs, plan, err := m.Requests()
+		if err == nil {
+			var more []backup.Request
+			if more, err = a.expand(ctx, inv, plan, m.Trigger()); err != nil && retry.Classify(err) != retry.Terminal {
+				// The selector cannot be read now: fail the invocation so
+				// EventBridge pushes the batch again; the batch's other
+				// requests then coalesce with the jobs this run creates.
+				errs = append(errs, fmt.Errorf("%w: message %s: expand selector: %w", errUnsettled, m.ID, err))
+				continue
+			}
+			reqs = dedupe(append(reqs, more...))
+		}
+		if err != nil {
+			if rerr := a.reject(ctx, inv, backup.Request{Trigger: m.Trigger()}, err, &sum); rerr != nil {
+				errs = append(errs, rerr)
+			}
+			continue
+		}
+		sum.Requests += len(reqs)
+		if len(reqs) > a.cfg.InlineLimit {
+			if err := a.fanOut(ctx, inv, reqs, &sum); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		jobs = append(jobs, jobsOf(reqs, executor.History{RetryCount: inv.retryCount})...)
+	}
+	if _, err := a.run(ctx, inv, jobs, &sum); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return sum, errors.Join(errs...)
+	}
+	return sum, nil
+}
+
+// workMessage handles one of the work queue's own messages; a backup
+// message becomes a job for the batch's run.
+func (a *App) workMessage(ctx context.Context, inv *invocation, m events.MNSMessage, body []byte, sum *Summary) ([]job, error) {
+	wm, err := workqueue.Decode(body)
+	if err != nil {
+		// A broken internal message is poison: reject it, never retry it.
+		return nil, a.reject(ctx, inv, backup.Request{Trigger: backup.Trigger{Kind: "work", Source: m.Source, DeliveryId: m.ID}}, err, sum)
+	}
+	switch wm.Kind {
+	case workqueue.KindBackup:
+		sum.Requests++
+		return []job{{req: wm.Request, hist: executor.History{Attempts: wm.Attempts, FirstSeen: wm.FirstSeen, RetryCount: inv.retryCount}}}, nil
+	case workqueue.KindPlan:
+		sum.Requests += len(wm.Requests)
+		return jobsOf(wm.Requests, executor.History{RetryCount: inv.retryCount}), nil
+	case workqueue.KindTrack:
+		res := a.track.Check(ctx, wm, a.now())
+		if res.Done() {
+			o := *res.Outcome
+			sum.add(o)
+			return nil, a.publish(ctx, inv, o)
+		}
+		if res.Next == nil {
+			return nil, a.reject(ctx, inv, wm.Request, res.Err, sum)
+		}
+		sum.add(backup.Outcome{Status: "tracking"})
+		if err := inv.work.Send(ctx, *res.Next, res.Delay); err != nil {
+			return nil, fmt.Errorf("%w: re-schedule tracking of job %s: %w", errUnsettled, wm.BackupJobId, err)
+		}
+		return nil, nil
+	case workqueue.KindOutcome:
+		if err := inv.pub.PublishParked(ctx, wm); err != nil {
+			if perr := inv.work.Send(ctx, wm, parkDelay); perr != nil {
+				return nil, fmt.Errorf("%w: parked outcome: %w", errUnsettled, errors.Join(err, perr))
+			}
+		}
+		sum.add(backup.Outcome{Status: "republished"})
+		return nil, nil
+	}
+	return nil, a.reject(ctx, inv, wm.Request, fmt.Errorf("unknown work message kind %q", wm.Kind), sum)
+}
+
+// HandleHTTP serves the webhook function's HTTP API.
+func (a *App) HandleHTTP(ctx context.Context, raw json.RawMessage) (any, error) {
+	ctx, _, err := a.begin(ctx)
+	if err != nil {
+		a.log.ErrorContext(ctx, "invocation cannot start", slog.String("error", err.Error()))
+		return map[string]any{"statusCode": 503, "headers": map[string]string{"Content-Type": "application/json"},
+			"isBase64Encoded": false, "body": `{"error":{"code":"ServiceUnavailable","message":"the function cannot reach its dependencies"}}`}, nil
+	}
+	if a.hook == nil {
+		return nil, errors.New("app: HandleHTTP is served by the webhook function")
+	}
+	return a.hook.HandleRaw(ctx, raw)
+}
+
+// submitter runs a webhook's requests inline (never fanned out: the caller
+// waits for job ids) and settles them.
+type submitter struct{ a *App }
+
+func (s submitter) Submit(ctx context.Context, reqs []backup.Request, plan backup.Plan) []backup.Outcome {
+	a, inv := s.a, invocationFrom(ctx)
+	var sum Summary
+	if len(reqs) > 0 {
+		more, err := a.expand(ctx, inv, plan, reqs[0].Trigger)
+		if err != nil {
+			a.log.ErrorContext(ctx, "selector could not be expanded", slog.String("error", err.Error()))
+		}
+		reqs = dedupe(append(reqs, more...))
+	}
+	callerKey := false
+	for _, r := range reqs {
+		if r.Trigger.Kind == events.KindSigned {
+			callerKey = true
+		}
+	}
+	outcomes, err := a.run(ctx, inv, jobsOf(reqs, executor.History{CallerKey: callerKey}), &sum)
+	if err != nil {
+		a.log.ErrorContext(ctx, "webhook outcomes not settled", slog.String("error", err.Error()))
+	}
+	return outcomes
+}
+
+// rejecter publishes the rejected outcome of a request a route refused.
+type rejecter struct{ a *App }
+
+func (r rejecter) Rejected(ctx context.Context, req backup.Request, e *backup.ErrorInfo) {
+	a, inv := r.a, invocationFrom(ctx)
+	o := backup.Outcome{Status: backup.StatusRejected, Terminal: true, Request: req, Error: e, Time: a.now(), Attempts: []backup.Attempt{}}
+	if err := a.publish(ctx, inv, o); err != nil {
+		a.log.ErrorContext(ctx, "rejected outcome not published", slog.String("error", err.Error()))
+	}
+}
+
+func jobsOf(reqs []backup.Request, h executor.History) []job {
+	js := make([]job, len(reqs))
+	for i, r := range reqs {
+		js[i] = job{req: r, hist: h}
+	}
+	return js
+}
+
+// dedupe drops requests with the same idempotency key (an instance named
+// both explicitly and by a selector with the same parameters).
+func dedupe(reqs []backup.Request) []backup.Request {
+	seen := map[string]bool{}
+	out := reqs[:0]
+	for _, r := range reqs {
+		k := r.IdempotencyKey + "|" + r.DBInstanceId + "|" + r.BackupMethod
+		if r.IdempotencyKey != "" && seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, r)
+	}
+	return out
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/fctest"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localauth"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/mnstest"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/rdstest"
+)
+
+// Queue names of the local cloud (the defaults of the functions' config).
+const (
+	notifyQueue = "rds-backup-notify"
+	workQueue   = "rds-backup-work"
+	deadLetter  = "rds-backup-dlq"
+	accountID   = "1234567890123456"
+)
+
+var functionNames = []string{"scheduled", "queue", "webhook"}
+
+// Cloud is the local cloud: RDS and MNS emulators sharing one identity store,
+// a long-term key for the user, and STS credentials for the functions' role.
+type Cloud struct {
+	Fleet  Fleet
+	Auth   *localauth.Store
+	RDS    *rdstest.Server
+	MNS    *mnstest.Server
+	User   localauth.Credential // what `serve` prints for the user's own SDK clients
+	role   localauth.Credential
+	roleMu sync.Mutex
+	root   string
+	now    func() time.Time // MNS clock (may run faster than real time)
+}
+
+type cloudOptions struct {
+	mnsSpeed float64 // >1: MNS time runs this much faster (delays and visibility timeouts shrink)
+}
+
+func startCloud(fleet Fleet, opt cloudOptions) (*Cloud, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return nil, err
+	}
+	auth := localauth.NewStore(nil)
+	c := &Cloud{Fleet: fleet, Auth: auth, root: root, now: time.Now}
+	if opt.mnsSpeed > 1 {
+		start := time.Now()
+		c.now = func() time.Time { return start.Add(time.Duration(float64(time.Since(start)) * opt.mnsSpeed)) }
+	}
+	c.User = auth.NewAccessKey()
+	c.RDS = rdstest.NewServer(rdstest.WithCredentials(auth), rdstest.WithBackupDuration(fleet.backupDuration()))
+	for _, in := range fleet.Instances {
+		c.RDS.AddInstance(in)
+	}
+	for _, f := range fleet.Faults {
+		c.RDS.InjectFault(f)
+	}
+	c.MNS = mnstest.NewServer(mnstest.WithCredentials(auth), mnstest.WithClock(c.now), mnstest.WithRegion(fleet.Region, accountID))
+	for _, q := range []string{notifyQueue, workQueue, deadLetter} {
+		if err := c.MNS.CreateQueue(q, mnstest.QueueAttributes{VisibilityTimeout: 300}); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("create queue %s: %w", q, err)
+		}
+	}
+	return c, nil
+}
+
+// Close stops the emulators.
+func (c *Cloud) Close() {
+	if c.RDS != nil {
+		c.RDS.Close()
+	}
+	if c.MNS != nil {
+		c.MNS.Close()
+	}
+}
+
+// roleCredential is the functions' role: STS credentials, renewed before
+// they expire, that both emulators accept.
+func (c *Cloud) roleCredential() localauth.Credential {
+	c.roleMu.Lock()
+	defer c.roleMu.Unlock()
+	if c.role.AccessKeyID == "" || time.Until(c.role.Expiration) < 10*time.Minute {
+		c.role = c.Auth.IssueSTS(time.Hour)
+	}
+	return c.role
+}
+
+// functionEnv is what a deployed function would get from s.yaml, pointed at
+// the local cloud.
+func (c *Cloud) functionEnv() []string {
+	return []string{
+		"BACKUP_MNS_ENDPOINT=" + c.MNS.Endpoint(),
+		"BACKUP_NOTIFY_QUEUE=" + notifyQueue,
+		"BACKUP_WORK_QUEUE=" + workQueue,
+		"BACKUP_REGION=" + c.Fleet.Region,
+		"BACKUP_RDS_ENDPOINT=" + c.RDS.Endpoint(),
+		"BACKUP_RDS_PROTOCOL=http",
+	}
+}
+
+// startFunction runs a built function under fctest with the local cloud's
+// environment plus extra (later entries win).
+func (c *Cloud) startFunction(ctx context.Context, name string, extra []string, logs io.Writer, timeout time.Duration) (*fctest.Function, error) {
+	bin, err := c.binary(name)
+	if err != nil {
+		return nil, err
+	}
+	return fctest.Start(ctx, fctest.FunctionConfig{
+		Name:        "rds-backup-" + name,
+		Binary:      bin,
+		Env:         append(c.functionEnv(), extra...),
+		Timeout:     timeout,
+		MemoryMB:    128,
+		Region:      c.Fleet.Region,
+		AccountID:   accountID,
+		Credentials: c.roleCredential,
+		Stdout:      logs,
+		Stderr:      logs,
+	})
+}
+
+// mnsTrigger is the queue function's EventBridge trigger on the work queue.
+func (c *Cloud) mnsTrigger() *fctest.MNSTrigger {
+	return &fctest.MNSTrigger{
+		Endpoint:        c.MNS.Endpoint(),
+		AccessKeyID:     c.User.AccessKeyID,
+		AccessKeySecret: c.User.AccessKeySecret,
+		Queue:           workQueue,
+		BatchSize:       10,
+		BatchWindow:     200 * time.Millisecond,
+		Retries:         3,
+		RetryDelay:      500 * time.Millisecond,
+		DeadLetterQueue: deadLetter,
+		Region:          c.Fleet.Region,
+		AccountID:       accountID,
+		TriggerName:     "work-queue",
+		PollWait:        time.Second,
+	}
+}
+
+var (
+	buildOnce sync.Once
+	buildErr  error
+)
+
+// binary returns the executable of functions/<name>, built for this machine
+// (the deployed build is linux/amd64; the local cloud runs the same code
+// natively) into build/local/<name>. All functions are built by one `go
+// build`, so their shared dependencies compile once.
+func (c *Cloud) binary(name string) (string, error) {
+	if err := c.buildAll(); err != nil {
+		return "", err
+	}
+	out := filepath.Join(c.root, "build", "local", name)
+	if runtime.GOOS == "windows" {
+		out += ".exe"
+	}
+	return out, nil
+}
+
+func (c *Cloud) buildAll() error {
+	buildOnce.Do(func() {
+		args := []string{"build", "-o", filepath.Join(c.root, "build", "local") + string(filepath.Separator)}
+		for _, n := range functionNames {
+			args = append(args, "./functions/"+n)
+		}
+		cmd := exec.Command("go", args...)
+		cmd.Dir = c.root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("build the functions: %v\n%s", err, b)
+		}
+	})
+	return buildErr
+}
+
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/fc-rds-backup/fc-rds-backup") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("devstack: run it inside the fc-rds-backup repository (no go.mod found above %s)", dir)
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/rdstest"
+)
+
+// Fleet is the fleet file of DESIGN.md §7: the instances the local RDS knows,
+// scripted faults and how long a backup takes.
+type Fleet struct {
+	Region        string             `json:"region"`
+	Instances     []rdstest.Instance `json:"instances"`
+	Faults        []rdstest.Fault    `json:"faults"`
+	BackupSeconds float64            `json:"backupSeconds"`
+}
+
+func loadFleet(path string) (Fleet, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Fleet{}, err
+	}
+	var f Fleet
+	if err := json.Unmarshal(b, &f); err != nil {
+		return Fleet{}, fmt.Errorf("fleet %s: %w", path, err)
+	}
+	if f.Region == "" {
+		f.Region = "cn-hangzhou"
+	}
+	for i := range f.Instances {
+		in := &f.Instances[i]
+		if in.DBInstanceId == "" {
+			return Fleet{}, fmt.Errorf("fleet %s: instances[%d]: DBInstanceId is required", path, i)
+		}
+		if in.RegionId == "" {
+			in.RegionId = f.Region
+		}
+	}
+	return f, nil
+}
+
+func (f Fleet) backupDuration() time.Duration {
+	if f.BackupSeconds <= 0 {
+		return 60 * time.Second
+	}
+	return time.Duration(f.BackupSeconds * float64(time.Second))
+}

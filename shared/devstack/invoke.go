@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/fctest"
+)
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// invoke runs one function once (or --times N with the same event, as a
+// redelivery would) and prints JSON lines.
+func invoke(args []string) error {
+	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
+	function := fs.String("function", "", "scheduled, queue or webhook")
+	eventPath := fs.String("event", "", "file holding the event payload exactly as FC delivers it")
+	fleetPath := fs.String("fleet", "", "fleet file (default testdata/fleet/demo.json)")
+	times := fs.Int("times", 1, "invoke this many times with the same event (redeliveries)")
+	retryCount := fs.Int("retry-count", 0, "x-fc-retry-count of the first invocation")
+	timeout := fs.Duration("timeout", 30*time.Second, "function timeout")
+	var env multiFlag
+	fs.Var(&env, "env", "extra environment KEY=VALUE for the function (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !slices.Contains(functionNames, *function) {
+		return fmt.Errorf("--function must be one of %v", functionNames)
+	}
+	if *eventPath == "" {
+		return errors.New("--event FILE is required")
+	}
+	for _, kv := range env {
+		if !strings.Contains(kv, "=") {
+			return fmt.Errorf("--env %q: want KEY=VALUE", kv)
+		}
+	}
+	event, err := os.ReadFile(*eventPath)
+	if err != nil {
+		return err
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	if *fleetPath == "" {
+		*fleetPath = filepath.Join(root, "testdata/fleet/demo.json")
+	}
+	fleet, err := loadFleet(*fleetPath)
+	if err != nil {
+		return err
+	}
+	cloud, err := startCloud(fleet, cloudOptions{})
+	if err != nil {
+		return err
+	}
+	defer cloud.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fn, err := cloud.startFunction(ctx, *function, env, os.Stderr, *timeout)
+	if err != nil {
+		return err
+	}
+	defer fn.Close()
+
+	out := json.NewEncoder(os.Stdout)
+	for i := 0; i < *times; i++ {
+		res, err := fn.Invoke(ctx, event, fctest.InvokeOptions{RetryCount: *retryCount})
+		if err != nil {
+			return err
+		}
+		line := map[string]any{"kind": "response", "requestId": res.RequestID, "durationMs": res.Duration.Milliseconds()}
+		if res.Response != nil {
+			line["response"] = res.Response
+		}
+		if res.Error != nil {
+			line["error"] = res.Error
+			line["errorType"] = res.ErrorHeader
+		}
+		if res.TimedOut {
+			line["timedOut"] = true
+		}
+		if err := out.Encode(line); err != nil {
+			return err
+		}
+	}
+	for _, m := range cloud.MNS.Messages(notifyQueue) {
+		var ev json.RawMessage = json.RawMessage(m.Body)
+		if !json.Valid(ev) {
+			ev, _ = json.Marshal(m.Body)
+		}
+		if err := out.Encode(map[string]any{"kind": "outcome", "event": ev}); err != nil {
+			return err
+		}
+	}
+	for _, m := range cloud.MNS.Messages(workQueue) {
+		var body json.RawMessage = json.RawMessage(m.Body)
+		if !json.Valid(body) {
+			body, _ = json.Marshal(m.Body)
+		}
+		if err := out.Encode(map[string]any{"kind": "work", "delaySeconds": m.DelaySeconds, "message": body}); err != nil {
+			return err
+		}
+	}
+	return out.Encode(map[string]any{
+		"kind":           "summary",
+		"rdsCalls":       cloud.RDS.Counts(),
+		"backupsCreated": cloud.RDS.CreatedBackups(),
+	})
+}

@@ -1,0 +1,55 @@
+// Command devstack is the local cloud of fc-rds-backup: RDS, MNS and Function
+// Compute emulators (shared/rdstest, shared/mnstest, shared/fctest) that speak
+// the real wire protocols, with the real function binaries running on them.
+// Its command line is a contract (DESIGN.md §7):
+//
+//	go run ./shared/devstack demo
+//	go run ./shared/devstack serve [--fleet FILE]
+//	go run ./shared/devstack invoke --function NAME --event FILE [--fleet FILE] [--env KEY=VALUE]...
+//
+// demo runs the product end to end on testdata/fleet/demo.json and prints
+// what happens (make run). serve starts everything on 127.0.0.1 and prints
+// one JSON line with the endpoints and a key for the official SDKs. invoke
+// runs one built function once and prints JSON lines: the response, one line
+// per outcome message, and a summary of RDS calls and backups created.
+//
+// devstack is the composition root of the local cloud; nothing imports it,
+// and nothing of it ships in a function binary.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `usage:
+  devstack demo [--fleet FILE]
+  devstack serve [--fleet FILE]
+  devstack invoke --function scheduled|queue|webhook --event FILE [--fleet FILE] [--env KEY=VALUE]... [--times N]
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "demo":
+		err = demo(os.Args[2:])
+	case "serve":
+		err = serve(os.Args[2:])
+	case "invoke":
+		err = invoke(os.Args[2:])
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "devstack: unknown command %q\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "devstack:", err)
+		os.Exit(1)
+	}
+}

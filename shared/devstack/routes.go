@@ -1,0 +1,58 @@
+package main
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Secrets of the local cloud's webhook routes. They are demo values, printed
+// by serve so that a user can sign requests; never reuse them.
+const (
+	demoSignedSecret = "local-signed-secret"
+	demoGitHubSecret = "local-github-secret"
+	demoGitLabToken  = "local-gitlab-token"
+	demoCaller       = "demo-pipeline"
+)
+
+// demoRoutes lets the signed caller "demo-pipeline" back up any rm-demo-*
+// instance, GitHub deployments of Codertocat/Hello-World to production back
+// up rm-demo-mysql1, and GitLab deployments of root/test-deployment-webhooks
+// back up rm-demo-pg1.
+const demoRoutes = `{"routes":[
+ {"name":"demo-pipeline","source":"signed","repository":"demo-pipeline","secretEnv":"DEMO_SIGNED_SECRET","allow":["rm-demo-*"]},
+ {"name":"hello-world-deploys","source":"github","repository":"Codertocat/Hello-World","environments":["production"],
+  "secretEnv":"GITHUB_WEBHOOK_SECRET",
+  "backups":[{"DBInstanceId":"rm-demo-mysql1","BackupMethod":"Logical","BackupStrategy":"db","DBName":"orders"}],
+  "allow":["rm-demo-mysql1"]},
+ {"name":"gitlab-deploys","source":"gitlab","repository":"root/test-deployment-webhooks","environments":["*"],
+  "secretEnv":"GITLAB_WEBHOOK_TOKEN",
+  "backups":[{"DBInstanceId":"rm-demo-pg1"}],
+  "allow":["rm-demo-pg1"]}
+]}`
+
+func webhookEnv() []string {
+	return []string{
+		"BACKUP_ROUTES=" + demoRoutes,
+		"DEMO_SIGNED_SECRET=" + demoSignedSecret,
+		"GITHUB_WEBHOOK_SECRET=" + demoGitHubSecret,
+		"GITLAB_WEBHOOK_TOKEN=" + demoGitLabToken,
+	}
+}
+
+// signRequest adds the headers of a signed request (README "Signed JSON"):
+// X-Timestamp (unix seconds) and X-Signature-256 = "sha256=" + hex
+// HMAC-SHA256(secret, timestamp + "." + body).
+func signRequest(r *http.Request, caller, secret string, body []byte, now time.Time) {
+	ts := strconv.FormatInt(now.Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts + "."))
+	mac.Write(body)
+	r.Header.Set("X-Timestamp", ts)
+	r.Header.Set("X-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	r.Header.Set("X-Caller", caller)
+	r.Header.Set("Content-Type", "application/json")
+}

@@ -1,0 +1,765 @@
+package executor_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/rdstest"
+)
+
+// The adapter satisfies the executor's interface.
+var _ executor.RDS = (*rdsclient.Client)(nil)
+
+// t0 is the fake clock's start: 02:00 UTC, two hours into the quota day.
+var t0 = time.Date(2024, 6, 3, 2, 0, 0, 0, time.UTC)
+
+// harness is the RDS emulator on a fake clock, a real rdsclient over it, and
+// an executor whose Sleep advances the fake clock (no real sleeping).
+type harness struct {
+	t   *testing.T
+	srv *rdstest.Server
+	clk *rdstest.FakeClock
+	cli *rdsclient.Client
+
+	mu     sync.Mutex
+	slept  []time.Duration
+	onTick func(now time.Time) // called after each Sleep
+}
+
+func newHarness(t *testing.T, srvOpts ...rdstest.Option) *harness {
+	t.Helper()
+	h := &harness{t: t, clk: rdstest.NewFakeClock(t0)}
+	h.srv = rdstest.NewServer(append([]rdstest.Option{rdstest.WithClock(h.clk)}, srvOpts...)...)
+	// rdstest's Close is a graceful http.Server.Shutdown, which waits up to
+	// 5s for connections the client dialed but never used (StateNew):
+	// close in the background so the test does not wait for it.
+	t.Cleanup(func() { go h.srv.Close() })
+	cred := h.srv.Credential()
+	cli, err := rdsclient.New(rdsclient.Config{
+		RegionID: "cn-hangzhou", Endpoint: h.srv.Endpoint(), Protocol: "http",
+		AccessKeyID: cred.AccessKeyID, AccessKeySecret: cred.AccessKeySecret,
+		ReadTimeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.cli = cli
+	return h
+}
+
+func (h *harness) sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	h.clk.Advance(d)
+	h.mu.Lock()
+	h.slept = append(h.slept, d)
+	tick := h.onTick
+	h.mu.Unlock()
+	if tick != nil {
+		tick(h.clk.Now())
+	}
+	return nil
+}
+
+func (h *harness) sleeps() []time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.slept)
+}
+
+// options are the defaults with the fake clock, the recording sleep, a
+// fixed random source and a quiet logger.
+func (h *harness) options(mod ...func(*executor.Options)) executor.Options {
+	o := executor.DefaultOptions()
+	o.Now = h.clk.Now
+	o.Sleep = h.sleep
+	o.Rand = func() float64 { return 1 }
+	o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, m := range mod {
+		m(&o)
+	}
+	return o
+}
+
+func (h *harness) executor(mod ...func(*executor.Options)) *executor.Executor {
+	return executor.New(h.cli, h.options(mod...))
+}
+
+func (h *harness) add(in rdstest.Instance) {
+	if in.RegionId == "" {
+		in.RegionId = "cn-hangzhou"
+	}
+	h.srv.AddInstance(in)
+}
+
+func (h *harness) count(action string) int { return h.srv.Counts()[action] }
+
+func (h *harness) callsOf(action string) []rdstest.Call {
+	var out []rdstest.Call
+	for _, c := range h.srv.Calls() {
+		if c.Action == action {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func req(id string, mod ...func(*backup.Request)) backup.Request {
+	r := backup.Request{DBInstanceId: id, Trigger: backup.Trigger{Kind: "http", Source: "test"},
+		IdempotencyKey: backup.Key("test", id), CorrelationId: "corr-" + id}
+	for _, m := range mod {
+		m(&r)
+	}
+	return r
+}
+
+func codes(o backup.Outcome) []string {
+	var out []string
+	for _, a := range o.Attempts {
+		c := a.Code
+		if c == "" {
+			c = "ok"
+		}
+		out = append(out, a.Action+":"+c)
+	}
+	return out
+}
+
+func TestHappyPathThreeCallsPreflightOverlaps(t *testing.T) {
+	h := newHarness(t)
+	h.add(rdstest.Instance{DBInstanceId: "rm-happy", Engine: "MySQL"})
+	// Both preflight calls take 50ms: they overlap only if sent together.
+	h.srv.InjectFault(rdstest.Fault{Action: "DescribeDBInstanceAttribute", Latency: 50 * time.Millisecond, Times: 1})
+	h.srv.InjectFault(rdstest.Fault{Action: "DescribeBackupTasks", Latency: 50 * time.Millisecond, Times: 1})
+
+	o := h.executor().Run(context.Background(), req("rm-happy"), executor.History{})
+	if o.Status != backup.StatusAccepted || o.BackupJobId == "" || !o.Terminal {
+		t.Fatalf("outcome = %+v", o)
+	}
+	if got := len(h.srv.Calls()); got != 3 {
+		t.Errorf("%d RDS calls (%v), want 3", got, h.srv.Counts())
+	}
+	attr, tasks, create := h.callsOf("DescribeDBInstanceAttribute"), h.callsOf("DescribeBackupTasks"), h.callsOf("CreateBackup")
+	if len(attr) != 1 || len(tasks) != 1 || len(create) != 1 {
+		t.Fatalf("counts = %v", h.srv.Counts())
+	}
+	if !(attr[0].Start.Before(tasks[0].End) && tasks[0].Start.Before(attr[0].End)) {
+		t.Errorf("preflight calls did not overlap: attribute %v–%v, tasks %v–%v",
+			attr[0].Start.Format(time.StampMicro), attr[0].End.Format(time.StampMicro), tasks[0].Start.Format(time.StampMicro), tasks[0].End.Format(time.StampMicro))
+	}
+	if create[0].Start.Before(attr[0].End) || create[0].Start.Before(tasks[0].End) {
+		t.Error("CreateBackup started before preflight ended")
+	}
+	if o.RequestId != create[0].RequestId {
+		t.Errorf("RequestId = %q, want CreateBackup's %q", o.RequestId, create[0].RequestId)
+	}
+	if len(o.Attempts) != 1 || o.Attempts[0].Action != "CreateBackup" || o.Attempts[0].Code != "" || o.Attempts[0].RequestId != o.RequestId {
+		t.Errorf("attempts = %+v", o.Attempts)
+	}
+	if !o.Time.Equal(t0) {
+		t.Errorf("Outcome.Time = %v, want the injected clock's %v", o.Time, t0)
+	}
+	if jobs := h.srv.Jobs("rm-happy"); len(jobs) != 1 || jobs[0].BackupJobId != o.BackupJobId || jobs[0].BackupMethod != "Physical" {
+		t.Errorf("server jobs = %+v", jobs)
+	}
+}
+
+// Every prerequisite and parameter rule of the API page that preflight can
+// see is refused before CreateBackup, with the API's code.
+func TestPreflightRefusals(t *testing.T) {
+	logical := func(dbs ...string) func(*backup.Request) {
+		return func(r *backup.Request) {
+			r.BackupMethod = "Logical"
+			if len(dbs) > 0 {
+				r.BackupStrategy, r.DBName = "db", dbs
+			}
+		}
+	}
+	cases := []struct {
+		name   string
+		inst   rdstest.Instance
+		seed   func(h *harness)
+		mod    []func(*backup.Request)
+		opts   func(*executor.Options)
+		status backup.Status
+		code   string
+		field  string
+	}{
+		{name: "not Running (Stopped)", inst: rdstest.Instance{DBInstanceStatus: "Stopped"},
+			status: backup.StatusRejected, code: "IncorrectDBInstanceState", field: "DBInstanceId"},
+		{name: "locked", inst: rdstest.Instance{LockMode: "ManualLock"},
+			status: backup.StatusRejected, code: "IncorrectDBInstanceLockMode.ValueNotSupported"},
+		{name: "locked by expiration", inst: rdstest.Instance{LockMode: "LockByExpiration"},
+			status: backup.StatusRejected, code: "IncorrectDBInstanceLockMode.ValueNotSupported"},
+		{name: "read-only", inst: rdstest.Instance{DBInstanceType: "Readonly"},
+			status: backup.StatusRejected, code: "ReadDBInstanceNotSupport"},
+		{name: "BackupType on MySQL", inst: rdstest.Instance{Engine: "MySQL"},
+			mod:    []func(*backup.Request){func(r *backup.Request) { r.BackupMethod, r.BackupType = "Physical", "FullBackup" }},
+			status: backup.StatusRejected, code: "BackupType.NotSupport", field: "BackupType"},
+		{name: "DB-level on PostgreSQL", inst: rdstest.Instance{Engine: "PostgreSQL", Databases: []string{"app"}},
+			mod: []func(*backup.Request){logical("app")}, status: backup.StatusRejected, code: "Parameters.Invalid"},
+		{name: "Snapshot on MariaDB", inst: rdstest.Instance{Engine: "MariaDB"},
+			mod:    []func(*backup.Request){func(r *backup.Request) { r.BackupMethod = "Snapshot" }},
+			status: backup.StatusRejected, code: "InvalidBackupMethod.ValueNotSupport", field: "BackupMethod"},
+		{name: "Snapshot on local disk", inst: rdstest.Instance{Engine: "MySQL", DBInstanceStorageType: "local_ssd"},
+			mod:    []func(*backup.Request){func(r *backup.Request) { r.BackupMethod = "Snapshot" }},
+			status: backup.StatusRejected, code: "InvalidBackupMethod.ValueNotSupport"},
+		{name: "Logical with no databases", inst: rdstest.Instance{Engine: "MySQL"},
+			mod: []func(*backup.Request){logical()}, status: backup.StatusRejected, code: "InvalidBackupMethod.ValueNotSupport"},
+		{name: "unknown DBName", inst: rdstest.Instance{Engine: "MySQL", Databases: []string{"orders"}},
+			mod: []func(*backup.Request){logical("orders", "nope")}, status: backup.StatusRejected, code: "InvalidDB.NotFound", field: "DBName"},
+		{name: "no such instance", inst: rdstest.Instance{DBInstanceId: "rm-other"},
+			status: backup.StatusRejected, code: "InvalidDBInstanceId.NotFound"},
+		{name: "20 today, RecentCheck always", inst: rdstest.Instance{},
+			seed: func(h *harness) {
+				for i := range 20 {
+					h.srv.AddBackup("rm-x", rdstest.Backup{BackupStartTime: t0.Add(-time.Duration(100+i) * time.Minute)})
+				}
+			},
+			opts:   func(o *executor.Options) { o.RecentCheck = executor.RecentAlways },
+			status: backup.StatusRejected, code: "Exceeded.BackupTimes"},
+		{name: "ongoing job is coalesced, not rejected", inst: rdstest.Instance{},
+			seed: func(h *harness) {
+				if _, _, err := h.cli.CreateBackup(context.Background(), backup.Request{DBInstanceId: "rm-x"}); err != nil {
+					h.t.Fatal(err)
+				}
+			},
+			status: backup.StatusCoalesced},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			in := c.inst
+			if in.DBInstanceId == "" {
+				in.DBInstanceId = "rm-x"
+			}
+			h.add(in)
+			seeded := 0
+			if c.seed != nil {
+				c.seed(h)
+				seeded = h.count("CreateBackup")
+			}
+			mods := []func(*executor.Options){}
+			if c.opts != nil {
+				mods = append(mods, c.opts)
+			}
+			o := h.executor(mods...).Run(context.Background(), req("rm-x", c.mod...), executor.History{})
+			if o.Status != c.status {
+				t.Fatalf("status = %s (%+v, error %+v), want %s", o.Status, o.Note, o.Error, c.status)
+			}
+			if n := h.count("CreateBackup") - seeded; n != 0 {
+				t.Errorf("%d CreateBackup calls, want 0", n)
+			}
+			switch c.status {
+			case backup.StatusRejected:
+				if o.Error == nil || o.Error.Code != c.code || o.Error.Retryable || o.Error.Message == "" {
+					t.Errorf("error = %+v, want code %s, not retryable, with a message", o.Error, c.code)
+				}
+				if c.field != "" && o.Error.Field != c.field {
+					t.Errorf("field = %q, want %q", o.Error.Field, c.field)
+				}
+				if !o.Terminal || o.RequestId == "" {
+					t.Errorf("terminal=%v requestId=%q", o.Terminal, o.RequestId)
+				}
+			case backup.StatusCoalesced:
+				jobs := h.srv.Jobs("rm-x")
+				if len(jobs) != 1 || o.BackupJobId != jobs[0].BackupJobId || o.BackupStatus == "" || o.Note == "" {
+					t.Errorf("outcome = %+v, want the seeded job %+v", o, jobs)
+				}
+			}
+		})
+	}
+}
+
+func TestRejectedByValidateMakesNoCall(t *testing.T) {
+	h := newHarness(t)
+	o := h.executor().Run(context.Background(), req("rm-x", func(r *backup.Request) { r.BackupMethod = "Incremental" }), executor.History{})
+	if o.Status != backup.StatusRejected || o.Error.Code != "InvalidBackupMethod.ValueNotSupport" || !o.Terminal {
+		t.Fatalf("outcome = %+v", o)
+	}
+	if n := len(h.srv.Calls()); n != 0 {
+		t.Errorf("%d RDS calls, want 0", n)
+	}
+}
+
+func TestTransientThenAccepted(t *testing.T) {
+	h := newHarness(t)
+	h.add(rdstest.Instance{DBInstanceId: "rm-t"})
+	h.srv.InjectFault(rdstest.Fault{Action: "CreateBackup", Code: "InvokeProxyFailure", Times: 2})
+	o := h.executor().Run(context.Background(), req("rm-t"), executor.History{})
+	if o.Status != backup.StatusAccepted || o.BackupJobId == "" {
+		t.Fatalf("outcome = %+v", o)
+	}
+	if got, want := codes(o), []string{"CreateBackup:InvokeProxyFailure", "CreateBackup:InvokeProxyFailure", "CreateBackup:ok"}; !slices.Equal(got, want) {
+		t.Errorf("attempts = %v, want %v", got, want)
+	}
+	for i, a := range o.Attempts[:2] {
+		if !a.Retryable || a.Class != "transient" || a.RequestId == "" || a.Message == "" {
+			t.Errorf("attempt %d = %+v", i, a)
+		}
+	}
+	if n := h.srv.CreatedBackups()["rm-t"]; n != 1 {
+		t.Errorf("%d backups created, want 1", n)
+	}
+	// Full jitter with rand 1: 200ms, then 400ms.
+	if got := h.sleeps(); !slices.Equal(got, []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}) {
+		t.Errorf("sleeps = %v", got)
+	}
+}
+
+func TestThrottlingBackoffGrows(t *testing.T) {
+	h := newHarness(t)
+	h.add(rdstest.Instance{DBInstanceId: "rm-th"})
+	h.srv.InjectFault(rdstest.Fault{Action: "CreateBackup", Code: "Throttling.User", Times: 4})
+	ex := h.executor()
+	o := ex.Run(context.Background(), req("rm-th"), executor.History{})
+	if o.Status != backup.StatusAccepted {
+		t.Fatalf("outcome = %+v", o)
+	}
+	if len(o.Attempts) != 5 {
+		t.Errorf("attempts = %v", codes(o))
+	}
+	s := h.sleeps()
+	if len(s) < 4 {
+		t.Fatalf("sleeps = %v", s)
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] <= s[i-1] {
+			t.Errorf("backoff did not grow: %v", s)
+		}
+	}
+	if ex.Gate().Pause() >= 4*time.Second {
+		t.Errorf("gate pause %v did not relax after the success", ex.Gate().Pause())
+	}
+}
+
+// A fleet against a rate-limited API: throttling answers close the shared
+// gate, everyone slows down, and every request still ends accepted.
+func TestThrottlingStormCompletes(t *testing.T) {
+	h := newHarness(t, rdstest.WithRateLimit(3))
+	var reqs []backup.Request
+	for i := range 16 {
+		id := fmt.Sprintf("rm-storm-%02d", i)
+		h.add(rdstest.Instance{DBInstanceId: id})
+		reqs = append(reqs, req(id))
+	}
+	ex := h.executor(func(o *executor.Options) {
+		o.MaxAttemptsPerInvocation, o.Budget.MaxAttempts = 30, 60
+		o.Rand = func() float64 { return 0.5 }
+	})
+	outs := ex.RunAll(context.Background(), reqs, nil)
+	throttled := 0
+	for _, c := range h.srv.Calls() {
+		if c.Code == "Throttling.User" {
+			throttled++
+		}
+	}
+	if throttled == 0 {
+		t.Fatal("the storm never throttled; raise the load")
+	}
+	for i, o := range outs {
+		if o.Status != backup.StatusAccepted {
+			t.Errorf("%s: %s %+v", reqs[i].DBInstanceId, o.Status, o.Error)
+		}
+	}
+	for id, n := range h.srv.CreatedBackups() {
+		if n != 1 {
+			t.Errorf("%s: %d backups", id, n)
+		}
+	}
+	t.Logf("%d calls, %d throttled, slept %v in all", len(h.srv.Calls()), throttled, sum(h.sleeps()))
+}
+
+func sum(ds []time.Duration) time.Duration {
+	var s time.Duration
+	for _, d := range ds {
+		s += d
+	}
+	return s
+}
+
+func TestDroppedConnectionRetried(t *testing.T) {
+	for _, action := range []string{"CreateBackup", "DescribeDBInstanceAttribute"} {
+		t.Run(action, func(t *testing.T) {
+			h := newHarness(t)
+			h.add(rdstest.Instance{DBInstanceId: "rm-drop"})
+			h.srv.InjectFault(rdstest.Fault{Action: action, Drop: true, Times: 1})
+			o := h.executor().Run(context.Background(), req("rm-drop"), executor.History{})
+			if o.Status != backup.StatusAccepted && o.Status != backup.StatusCoalesced {
+				t.Fatalf("outcome = %+v", o)
+			}
+			if n := h.srv.CreatedBackups()["rm-drop"]; n != 1 {
+				t.Errorf("%d backups created, want 1", n)
+			}
+			if len(o.Attempts) < 2 || o.Attempts[0].Action != action || o.Attempts[0].Code != "Network" || !o.Attempts[0].Retryable {
+				t.Errorf("attempts = %+v", o.Attempts)
+			}
+		})
+	}
+}
+
+func TestQuotaFromCreateBackupFailsAtOnce(t *testing.T) {
+	h := newHarness(t)
+	h.add(rdstest.Instance{DBInstanceId: "rm-q"})
+	h.srv.InjectFault(rdstest.Fault{Action: "CreateBackup", Code: "Exceeded.BackupTimes"})
+	o := h.executor().Run(context.Background(), req("rm-q"), executor.History{})
+	if o.Status != backup.StatusFailed || !o.Terminal || o.Error == nil || o.Error.Code != "Exceeded.BackupTimes" || o.Error.Retryable {
+		t.Fatalf("outcome = %+v err %+v", o, o.Error)
+	}
+	if len(o.Attempts) != 1 || h.count("CreateBackup") != 1 || len(h.sleeps()) != 0 {
+		t.Errorf("attempts = %v, CreateBackup calls = %d, sleeps = %v", codes(o), h.count("CreateBackup"), h.sleeps())
+	}
+	if o.RequestId == "" || o.RequestId != h.callsOf("CreateBackup")[0].RequestId {
+		t.Errorf("RequestId = %q", o.RequestId)
+	}
+}
+
+func TestRebootingIsWaitedOut(t *testing.T) {
+	h := newHarness(t)
+	h.add(rdstest.Instance{DBInstanceId: "rm-reboot", DBInstanceStatus: "Rebooting"})
+	h.onTick = func(now time.Time) {
+		if !now.Before(t0.Add(30 * time.Second)) {
+			h.srv.SetStatus("rm-reboot", "Running")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute) // FC's longest timeout
+	defer cancel()
+	o := h.executor(func(o *executor.Options) { o.Rand = func() float64 { return 0.5 } }).Run(ctx, req("rm-reboot"), executor.History{})
+	if o.Status != backup.StatusAccepted {
+		t.Fatalf("outcome = %+v err %+v attempts %v", o, o.Error, codes(o))
+	}
+	waits := 0
+	for _, a := range o.Attempts {
+		if a.Code == "IncorrectDBInstanceState" {
+			waits++
+			if a.Class != "state-wait" || !a.Retryable || !strings.Contains(a.Message, "Rebooting") {
+				t.Errorf("wait attempt = %+v", a)
+			}
+		}
+	}
+	if waits < 2 || o.Attempts[len(o.Attempts)-1].Action != "CreateBackup" {
+		t.Errorf("attempts = %v", codes(o))
+	}
+	if total := sum(h.sleeps()); total < 30*time.Second || total > 2*time.Minute {
+		t.Errorf("slept %v (%v), want the 30s reboot waited out with the state-wait backoff", total, h.sleeps())
+	}
+	if h.sleeps()[0] < 2*time.Second {
+		t.Errorf("first state-wait sleep %v is not the longer backoff", h.sleeps()[0])
+	}
+}
+
+func TestShortDeadlineDefers(t *testing.T) {
+	h := newHarness(t)
+	h.add(rdstest.Instance{DBInstanceId: "rm-dl"})
+	h.srv.InjectFault(rdstest.Fault{Action: "CreateBackup", Code: "InvokeProxyFailure"})
+	// 5s margin + 1s to work with (on the fake clock).
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+	defer cancel()
+	o := h.executor().Run(ctx, req("rm-dl"), executor.History{})
+	if o.Status != backup.StatusDeferred || o.Terminal {
+		t.Fatalf("outcome = %+v", o)
+	}
+	// rand 1: 200ms + 400ms slept, the next 800ms would pass the deadline.
+	if got := codes(o); len(got) != 3 || got[2] != "CreateBackup:InvokeProxyFailure" {
+		t.Errorf("attempts = %v", got)
+	}
+	if o.Error == nil || o.Error.Code != "InvokeProxyFailure" || !o.Error.Retryable {
+		t.Errorf("error = %+v", o.Error)
+	}
+	now := h.clk.Now()
+	if want := now.Add(800 * time.Millisecond); !o.NotBefore.Equal(want) {
+		t.Errorf("NotBefore = %v, want %v", o.NotBefore, want)
+	}
+	if total := sum(h.sleeps()); total > time.Second {
+		t.Errorf("slept %v past the deadline", total)
+	}
+
+	// Resumed later with its history: the budget counts the old attempts.
+	h.srv.ClearFaults()
+	h.clk.Advance(time.Minute)
+	o2 := h.executor().Run(context.Background(), req("rm-dl", func(r *backup.Request) { r.Trigger.Kind = "deferred" }),
+		executor.History{Attempts: o.Attempts, FirstSeen: t0})
+	if o2.Status != backup.StatusAccepted || len(o2.Attempts) != 4 {
+		t.Errorf("resumed: %s %v", o2.Status, codes(o2))
+	}
+	if h.count("DescribeBackups") != 1 {
+		t.Errorf("a resumed request must check recent backups: %v", h.srv.Counts())
+	}
+}
+
+func TestMaxAttemptsPerInvocationDefers(t *testing.T) {
+	h := newHarness(t)
+	h.add(rdstest.Instance{DBInstanceId: "rm-m"})
+	h.srv.InjectFault(rdstest.Fault{Action: "CreateBackup", Code: "ServiceUnavailable"})
+	o := h.executor(func(o *executor.Options) { o.MaxAttemptsPerInvocation = 3 }).Run(context.Background(), req("rm-m"), executor.History{})
+	if o.Status != backup.StatusDeferred || len(o.Attempts) != 3 || o.NotBefore.IsZero() {
+		t.Fatalf("outcome = %s %v notBefore %v", o.Status, codes(o), o.NotBefore)
+	}
+}
+
+func TestSameRequestFiveTimesOneBackup(t *testing.T) {
+	cases := map[string]struct {
+		kind     string
+		duration time.Duration
+		gap      time.Duration
+	}{
+		// The job is still running: DescribeBackupTasks finds it.
+		"job still running": {kind: "http", duration: time.Hour, gap: time.Minute},
+		// The job has finished: a redelivering trigger reads DescribeBackups.
+		"job finished, redelivered": {kind: "mns", duration: 30 * time.Second, gap: time.Minute},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, rdstest.WithBackupDuration(c.duration))
+			h.add(rdstest.Instance{DBInstanceId: "rm-5"})
+			ex := h.executor()
+			var statuses []backup.Status
+			for range 5 {
+				o := ex.Run(context.Background(), req("rm-5", func(r *backup.Request) { r.Trigger.Kind = c.kind }), executor.History{})
+				statuses = append(statuses, o.Status)
+				if o.Status == backup.StatusCoalesced && o.BackupJobId == "" && o.BackupId == "" {
+					t.Errorf("coalesced without an id: %+v", o)
+				}
+				h.clk.Advance(c.gap)
+			}
+			want := []backup.Status{"accepted", "coalesced", "coalesced", "coalesced", "coalesced"}
+			if !slices.Equal(statuses, want) {
+				t.Errorf("statuses = %v, want %v", statuses, want)
+			}
+			if n := h.srv.CreatedBackups()["rm-5"]; n != 1 || h.count("CreateBackup") != 1 {
+				t.Errorf("%d backups created in %d calls, want 1", n, h.count("CreateBackup"))
+			}
+		})
+	}
+}
+
+// barrierRDS holds the first n OngoingJobs answers until all n are in, so
+// that n runs pass preflight before any of them creates a backup.
+type barrierRDS struct {
+	*rdsclient.Client
+	mu      sync.Mutex
+	waiting int
+	release chan struct{}
+}
+
+func newBarrierRDS(c *rdsclient.Client, n int) *barrierRDS {
+	return &barrierRDS{Client: c, waiting: n, release: make(chan struct{})}
+}
+
+func (b *barrierRDS) OngoingJobs(ctx context.Context, region, id string) ([]backup.Job, string, error) {
+	jobs, reqID, err := b.Client.OngoingJobs(ctx, region, id)
+	b.mu.Lock()
+	hold := b.waiting > 0
+	if hold {
+		b.waiting--
+		if b.waiting == 0 {
+			close(b.release)
+		}
+	}
+	b.mu.Unlock()
+	if hold {
+		select {
+		case <-b.release:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	return jobs, reqID, err
+}
+
+func TestConcurrentRunsOneBackup(t *testing.T) {
+	cases := map[string]bool{"one executor": true, "two executors (two invocations)": false}
+	for name, shared := range cases {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			h.add(rdstest.Instance{DBInstanceId: "rm-c"})
+			var exs [2]*executor.Executor
+			if shared {
+				exs[0] = h.executor()
+				exs[1] = exs[0]
+			} else {
+				// Two invocations: both pass preflight (no job yet), then
+				// race to CreateBackup.
+				b := newBarrierRDS(h.cli, 2)
+				exs[0] = executor.New(b, h.options())
+				exs[1] = executor.New(b, h.options())
+			}
+			var wg sync.WaitGroup
+			outs := make([]backup.Outcome, 2)
+			for i := range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					outs[i] = exs[i].Run(context.Background(), req("rm-c"), executor.History{})
+				}()
+			}
+			wg.Wait()
+			got := []string{string(outs[0].Status), string(outs[1].Status)}
+			sort.Strings(got)
+			if !slices.Equal(got, []string{"accepted", "coalesced"}) {
+				t.Errorf("statuses = %v (%+v / %+v)", got, outs[0], outs[1])
+			}
+			if outs[0].BackupJobId != outs[1].BackupJobId {
+				t.Errorf("job ids differ: %q %q", outs[0].BackupJobId, outs[1].BackupJobId)
+			}
+			if n := h.srv.CreatedBackups()["rm-c"]; n != 1 {
+				t.Errorf("%d backups created, want 1", n)
+			}
+			// One executor serialises the runs per instance, so the second
+			// sees the job in preflight; two invocations race to
+			// CreateBackup and the loser gets BackupJobExists.
+			wantCalls := map[bool]int{true: 1, false: 2}[shared]
+			if n := h.count("CreateBackup"); n != wantCalls {
+				t.Errorf("%d CreateBackup calls, want %d", n, wantCalls)
+			}
+			if !shared {
+				c := outs[0]
+				if c.Status != backup.StatusCoalesced {
+					c = outs[1]
+				}
+				if got := codes(c); !slices.Equal(got, []string{"CreateBackup:BackupJobExists"}) {
+					t.Errorf("coalesced attempts = %v, want the BackupJobExists", got)
+				}
+				if !strings.Contains(c.Note, "BackupJobExists") {
+					t.Errorf("note = %q", c.Note)
+				}
+			}
+		})
+	}
+}
+
+func TestExpandFiveHundred(t *testing.T) {
+	h := newHarness(t)
+	for i := range 500 {
+		h.add(rdstest.Instance{DBInstanceId: fmt.Sprintf("rm-fleet-%03d", i), Tags: map[string]string{"backup": "nightly", "team": fmt.Sprint(i % 3)}})
+	}
+	for i := range 40 {
+		h.add(rdstest.Instance{DBInstanceId: fmt.Sprintf("rm-other-%02d", i), Tags: map[string]string{"backup": "weekly"}})
+	}
+	for i := range 10 {
+		h.add(rdstest.Instance{DBInstanceId: fmt.Sprintf("rm-pg-%02d", i), Engine: "PostgreSQL", Tags: map[string]string{"backup": "nightly"}})
+		h.add(rdstest.Instance{DBInstanceId: fmt.Sprintf("rm-sh-%02d", i), RegionId: "cn-shanghai", Tags: map[string]string{"backup": "nightly"}})
+	}
+	specs, err := h.executor().Expand(context.Background(),
+		backup.Selector{RegionId: "cn-hangzhou", Engine: "MySQL", Tags: map[string]string{"backup": "nightly"}},
+		backup.Spec{BackupMethod: "Physical", RegionId: "ignored-when-selector-has-one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(specs) != 500 {
+		t.Fatalf("%d specs, want 500", len(specs))
+	}
+	if n := h.count("DescribeDBInstances"); n != 5 {
+		t.Errorf("%d DescribeDBInstances calls, want 5", n)
+	}
+	seen := map[string]bool{}
+	for _, s := range specs {
+		if !strings.HasPrefix(s.DBInstanceId, "rm-fleet-") || s.BackupMethod != "Physical" || s.RegionId != "cn-hangzhou" || seen[s.DBInstanceId] {
+			t.Fatalf("spec %+v", s)
+		}
+		seen[s.DBInstanceId] = true
+	}
+}
+
+// RunAll over 50 instances with Concurrency 4: never more than 4 RDS calls
+// in flight (measured on the server), outcomes in input order.
+func TestRunAllBoundedConcurrency(t *testing.T) {
+	h := newHarness(t)
+	var reqs []backup.Request
+	for i := range 50 {
+		id := fmt.Sprintf("rm-all-%02d", i)
+		h.add(rdstest.Instance{DBInstanceId: id})
+		reqs = append(reqs, req(id))
+	}
+	h.srv.InjectFault(rdstest.Fault{Latency: 3 * time.Millisecond}) // every call, served normally after 3ms
+	outs := h.executor(func(o *executor.Options) { o.Concurrency = 4 }).RunAll(context.Background(), reqs, nil)
+	for i, o := range outs {
+		if o.Request.DBInstanceId != reqs[i].DBInstanceId || o.Status != backup.StatusAccepted {
+			t.Fatalf("outcome %d = %s for %s", i, o.Status, o.Request.DBInstanceId)
+		}
+	}
+	calls := h.srv.Calls()
+	if len(calls) != 150 {
+		t.Errorf("%d calls, want 150 (3 per request)", len(calls))
+	}
+	peak := maxInFlight(calls)
+	if peak > 4 {
+		t.Errorf("%d RDS calls in flight at once, want at most 4", peak)
+	}
+	if peak < 2 {
+		t.Errorf("peak in flight %d: RunAll did not run concurrently", peak)
+	}
+	t.Logf("peak in flight: %d", peak)
+}
+
+func maxInFlight(calls []rdstest.Call) int {
+	type ev struct {
+		t     time.Time
+		delta int
+	}
+	var evs []ev
+	for _, c := range calls {
+		evs = append(evs, ev{c.Start, +1}, ev{c.End, -1})
+	}
+	sort.Slice(evs, func(i, j int) bool {
+		if evs[i].t.Equal(evs[j].t) {
+			return evs[i].delta < evs[j].delta // ends first
+		}
+		return evs[i].t.Before(evs[j].t)
+	})
+	n, peak := 0, 0
+	for _, e := range evs {
+		n += e.delta
+		peak = max(peak, n)
+	}
+	return peak
+}
+
+func TestJobStatus(t *testing.T) {
+	h := newHarness(t, rdstest.WithBackupDuration(time.Minute))
+	h.add(rdstest.Instance{DBInstanceId: "rm-js"})
+	ex := h.executor()
+	o := ex.Run(context.Background(), req("rm-js"), executor.History{})
+	if o.Status != backup.StatusAccepted {
+		t.Fatal(o)
+	}
+	j, found, err := ex.JobStatus(context.Background(), "", "rm-js", o.BackupJobId)
+	if err != nil || !found || j.BackupJobId != o.BackupJobId || j.Terminal() {
+		t.Fatalf("running job: %+v %v %v", j, found, err)
+	}
+	h.clk.Advance(2 * time.Minute)
+	j, found, err = ex.JobStatus(context.Background(), "", "rm-js", o.BackupJobId)
+	if err != nil || !found || j.BackupStatus != "Finished" || j.BackupId == "" {
+		t.Fatalf("finished job: %+v %v %v", j, found, err)
+	}
+	if _, found, err = ex.JobStatus(context.Background(), "", "rm-js", "999999"); err != nil || found {
+		t.Errorf("unknown job: found=%v err=%v", found, err)
+	}
+}
+
+func TestFailJobStillAccepted(t *testing.T) {
+	h := newHarness(t, rdstest.WithBackupDuration(time.Minute))
+	h.add(rdstest.Instance{DBInstanceId: "rm-fj"})
+	h.srv.InjectFault(rdstest.Fault{Action: "CreateBackup", FailJob: true, Times: 1})
+	ex := h.executor(func(o *executor.Options) { o.TrackJobs = true })
+	o := ex.Run(context.Background(), req("rm-fj"), executor.History{})
+	if o.Status != backup.StatusAccepted || o.Terminal {
+		t.Fatalf("outcome = %+v (TrackJobs: accepted is not terminal)", o)
+	}
+	h.clk.Advance(2 * time.Minute)
+	j, _, err := ex.JobStatus(context.Background(), "", "rm-fj", o.BackupJobId)
+	if err != nil || j.BackupStatus != "Failed" {
+		t.Errorf("job = %+v %v, want Failed", j, err)
+	}
+}

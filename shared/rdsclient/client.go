@@ -1,0 +1,275 @@
+package rdsclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
+	rds "github.com/alibabacloud-go/rds-20140815/v3/client"
+	util "github.com/alibabacloud-go/tea-utils/v2/service"
+	"github.com/alibabacloud-go/tea/tea"
+	"github.com/aliyun/credentials-go/credentials"
+)
+
+// Config says where and as whom the client calls RDS.
+type Config struct {
+	// RegionID is the default region: for requests without a RegionId, and
+	// for choosing the endpoint (wire-protocols.md §1.9).
+	RegionID string
+	// Endpoint overrides the endpoint: host[:port], no scheme (a scheme,
+	// if given, is taken as Protocol). For the local cloud:
+	// "127.0.0.1:PORT" with Protocol "http".
+	Endpoint string
+	// Protocol is "https" (default) or "http".
+	Protocol string
+
+	// Static credentials. In Function Compute the invocation context's STS
+	// credentials are passed here, per invocation (see WithCredentials).
+	AccessKeyID, AccessKeySecret, SecurityToken string
+	// UseDefaultChain uses credentials-go's default chain (environment,
+	// OIDC, CLI profile, credentials file, ECS RAM role) when no static
+	// credentials are given.
+	UseDefaultChain bool
+
+	// ConnectTimeout bounds connecting (default 5s). The SDK takes it in
+	// whole seconds, so it is rounded up.
+	ConnectTimeout time.Duration
+	// ReadTimeout bounds a whole request (default 10s); milliseconds.
+	ReadTimeout time.Duration
+}
+
+// Defaults applied by New.
+const (
+	DefaultConnectTimeout = 5 * time.Second
+	DefaultReadTimeout    = 10 * time.Second
+	userAgent             = "fc-rds-backup"
+)
+
+// Client is the RDS adapter; it is safe for concurrent use. SDK clients are
+// built per region on first use and reused (see sdk).
+type Client struct {
+	cfg   Config
+	chain credentials.Credential // the default chain, when used
+
+	mu   sync.Mutex
+	idle map[string][]*rds.Client // per region, see sdk
+}
+
+// New checks cfg and returns a client. It does no I/O: SDK clients are built
+// per region on first use. It fails, instead of letting the SDK panic on the
+// first call, when there are no static credentials and the default chain is
+// not asked for, or is asked for but none of its sources is present.
+func New(cfg Config) (*Client, error) {
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if i := strings.Index(cfg.Endpoint, "://"); i >= 0 {
+		if cfg.Protocol == "" {
+			cfg.Protocol = cfg.Endpoint[:i]
+		}
+		cfg.Endpoint = cfg.Endpoint[i+3:]
+	}
+	cfg.Endpoint = strings.TrimSuffix(cfg.Endpoint, "/")
+	cfg.Protocol = strings.ToLower(cfg.Protocol)
+	if cfg.Protocol == "" {
+		cfg.Protocol = "https"
+	}
+	if cfg.Protocol != "http" && cfg.Protocol != "https" {
+		return nil, &ConfigError{Msg: "Protocol " + cfg.Protocol + ": must be http or https"}
+	}
+	c := &Client{cfg: cfg, idle: map[string][]*rds.Client{}}
+	switch {
+	case cfg.AccessKeyID != "" && cfg.AccessKeySecret != "":
+	case cfg.AccessKeyID != "" || cfg.AccessKeySecret != "":
+		return nil, &CredentialsError{Err: errors.New("AccessKeyID and AccessKeySecret go together")}
+	case !cfg.UseDefaultChain:
+		return nil, &CredentialsError{Err: errors.New("no static credentials and UseDefaultChain is off")}
+	default:
+		if err := chainHasSource(); err != nil {
+			return nil, err
+		}
+		cred, err := credentials.NewCredential(nil)
+		if err != nil {
+			return nil, &CredentialsError{Err: err}
+		}
+		c.chain = chainCredential{cred}
+	}
+	return c, nil
+}
+
+// WithCredentials returns a client like c that signs with the given static
+// credentials (an STS token when securityToken is set). It is cheap: the
+// new client builds its SDK clients on first use. Use it per invocation with
+// the FC context's credentials.
+func (c *Client) WithCredentials(accessKeyID, accessKeySecret, securityToken string) (*Client, error) {
+	cfg := c.cfg
+	cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken = accessKeyID, accessKeySecret, securityToken
+	cfg.UseDefaultChain = false
+	return New(cfg)
+}
+
+// Region returns the default region.
+func (c *Client) Region() string { return c.cfg.RegionID }
+
+// region picks the request's region or the default.
+func (c *Client) region(r string) string {
+	if r != "" {
+		return r
+	}
+	return c.cfg.RegionID
+}
+
+// sdk checks out an SDK client for region; put it back with release. The
+// SDK's client is not safe for concurrent use (darabonba-openapi v2.0.5
+// writes client.Headers in GetRpcHeaders on every call), so each call in
+// flight has a client of its own; idle ones are kept per region and reused.
+// They are cheap (no I/O), and tea pools the HTTP connections underneath.
+func (c *Client) sdk(region string) (*rds.Client, func(), error) {
+	region = c.region(region)
+	if region == "" && c.cfg.Endpoint == "" {
+		return nil, nil, &ConfigError{Msg: "no region: set Config.RegionID or the request's RegionId"}
+	}
+	c.mu.Lock()
+	if idle := c.idle[region]; len(idle) > 0 {
+		cl := idle[len(idle)-1]
+		c.idle[region] = idle[:len(idle)-1]
+		c.mu.Unlock()
+		return cl, c.releaser(region, cl), nil
+	}
+	c.mu.Unlock()
+	oc := &openapi.Config{
+		RegionId:       tea.String(region),
+		Protocol:       tea.String(c.cfg.Protocol),
+		ReadTimeout:    tea.Int(int(c.cfg.ReadTimeout / time.Millisecond)),
+		ConnectTimeout: tea.Int(int(math.Ceil(c.cfg.ConnectTimeout.Seconds()))), // seconds in tea v1.2.2 (wire-protocols.md §1.5)
+		UserAgent:      tea.String(userAgent),
+	}
+	if c.cfg.Endpoint != "" {
+		oc.Endpoint = tea.String(c.cfg.Endpoint)
+	}
+	if c.chain != nil {
+		oc.Credential = c.chain
+	} else {
+		oc.AccessKeyId = tea.String(c.cfg.AccessKeyID)
+		oc.AccessKeySecret = tea.String(c.cfg.AccessKeySecret)
+		if c.cfg.SecurityToken != "" {
+			oc.SecurityToken = tea.String(c.cfg.SecurityToken)
+		}
+	}
+	cl, err := rds.NewClient(oc)
+	if err != nil {
+		return nil, nil, &ConfigError{Msg: "region " + region, Err: err}
+	}
+	return cl, c.releaser(region, cl), nil
+}
+
+// maxIdle bounds the idle SDK clients kept per region.
+const maxIdle = 16
+
+func (c *Client) releaser(region string, cl *rds.Client) func() {
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if len(c.idle[region]) < maxIdle {
+			c.idle[region] = append(c.idle[region], cl)
+		}
+	}
+}
+
+// runtime is passed to every call: the SDK's own retries off (the executor
+// retries by class), timeouts from Config.
+func (c *Client) runtime() *util.RuntimeOptions {
+	return &util.RuntimeOptions{
+		Autoretry:   tea.Bool(false),
+		MaxAttempts: tea.Int(0),
+	}
+}
+
+// call checks out an SDK client for region and runs fn with it in a
+// goroutine, since the SDK blocks and takes no context: call returns when fn
+// does or as soon as ctx ends (fn then finishes in the background, bounded
+// by ReadTimeout, and only then gives the SDK client back). Errors are
+// converted (convertError).
+func call[T any](ctx context.Context, c *Client, region, action, instance string, fn func(cl *rds.Client) (T, error)) (T, error) {
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, convertError(action, instance, err)
+	}
+	cl, release, err := c.sdk(region)
+	if err != nil {
+		return zero, err
+	}
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		defer release()
+		defer func() {
+			if p := recover(); p != nil {
+				ch <- result{err: &ConfigError{Msg: action + ": the SDK panicked", Err: panicError{p}}}
+			}
+		}()
+		v, err := fn(cl)
+		ch <- result{v, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return zero, convertError(action, instance, r.err)
+		}
+		return r.v, nil
+	case <-ctx.Done():
+		return zero, convertError(action, instance, ctx.Err())
+	}
+}
+
+type panicError struct{ v any }
+
+func (p panicError) Error() string { return fmt.Sprint("panic: ", p.v) }
+
+// chainCredential turns the default chain's failures into CredentialsError
+// (never retried) and guards against credentials-go returning neither
+// credentials nor an error.
+type chainCredential struct{ credentials.Credential }
+
+func (c chainCredential) GetCredential() (*credentials.CredentialModel, error) {
+	m, err := c.Credential.GetCredential()
+	if err != nil {
+		return nil, &CredentialsError{Err: err}
+	}
+	if m == nil || tea.StringValue(m.AccessKeyId) == "" {
+		return nil, &CredentialsError{Err: errors.New("the default chain returned no access key")}
+	}
+	return m, nil
+}
+
+// chainHasSource checks, without I/O beyond stat, that at least one source
+// of the default chain (credentials-go v1.3.10, default.go) is present.
+func chainHasSource() error {
+	env := func(k string) bool { return os.Getenv(k) != "" }
+	exists := func(p string) bool { _, err := os.Stat(p); return err == nil }
+	home, _ := os.UserHomeDir()
+	switch {
+	case env("ALIBABA_CLOUD_ACCESS_KEY_ID") && env("ALIBABA_CLOUD_ACCESS_KEY_SECRET"):
+	case env("ALIBABA_CLOUD_ROLE_ARN") && env("ALIBABA_CLOUD_OIDC_PROVIDER_ARN") && env("ALIBABA_CLOUD_OIDC_TOKEN_FILE"):
+	case os.Getenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED") != "true" && home != "" && exists(filepath.Join(home, ".aliyun", "config.json")):
+	case env("ALIBABA_CLOUD_CREDENTIALS_FILE") && exists(os.Getenv("ALIBABA_CLOUD_CREDENTIALS_FILE")):
+	case home != "" && exists(filepath.Join(home, ".alibabacloud", "credentials")):
+	case env("ALIBABA_CLOUD_ECS_METADATA"):
+	default:
+		return &CredentialsError{Err: errors.New("the default chain has no source")}
+	}
+	return nil
+}

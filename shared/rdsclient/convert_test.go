@@ -1,0 +1,49 @@
+package rdsclient_test
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+func TestToCreateBackupRequestGolden(t *testing.T) {
+	cases := map[string]backup.Request{
+		"instance-only": {DBInstanceId: "rm-uf6wjk5xxxx", RegionId: "cn-shanghai",
+			Trigger: backup.Trigger{Kind: "timer"}, IdempotencyKey: "k", CorrelationId: "c"},
+		"mysql-logical-db": {DBInstanceId: "rm-uf6wjk5xxxx", DBName: []string{"orders", "billing"},
+			BackupStrategy: "db", BackupMethod: "Logical", RegionId: "cn-shanghai"},
+		"sqlserver-full-db": {DBInstanceId: "rm-sql", DBName: []string{"erp"}, BackupStrategy: "db",
+			BackupMethod: "Physical", BackupType: "FullBackup"},
+		"sqlserver-auto": {DBInstanceId: "rm-sql", BackupMethod: "Physical", BackupType: "Auto"},
+		"snapshot":       {DBInstanceId: "pgm-snap", BackupMethod: "Snapshot"},
+	}
+	for name, r := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := json.MarshalIndent(rdsclient.ToCreateBackupRequest(r), "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			path := filepath.Join("testdata", "createbackup-"+name+".golden")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("%s differs:\ngot:\n%s\nwant:\n%s", path, got, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,124 @@
+// Package webhook is the HTTP API of the webhook function (DESIGN.md §5):
+// FC 3.0 HTTP events in, FC 3.0 responses out, authenticated webhooks from
+// GitHub, GitLab and any system that can sign JSON, mapped by routes to the
+// backups they may ask for.
+//
+// # Endpoints
+//
+//	POST /v1/backups                              signed request JSON (DESIGN.md §3)
+//	GET  /v1/backups/{DBInstanceId}/{BackupJobId} the job's status, signed like POST
+//	POST /v1/hooks/github                         GitHub deployment and ping events
+//	POST /v1/hooks/gitlab                         GitLab Deployment Hook and Pipeline Hook
+//	GET  /healthz                                 {"status":"ok"}, no authentication
+//
+// # Status codes
+//
+//   - 200: ping ({"status":"pong"}), job status, healthz.
+//   - 202: accepted for processing: {"requests":[{"status","DBInstanceId",
+//     "BackupJobId","correlationId","error":{"code","message"}}]}, one entry
+//     per outcome the Submitter returned (status accepted, coalesced,
+//     rejected, failed or deferred). An authenticated event that asks for no
+//     backup (another GitHub event, a finished GitLab deployment, an
+//     environment no route covers) gets 202 {"status":"ignored","reason"}.
+//   - 400: the body or a request is malformed or breaks a request rule:
+//     {"error":{"code","field","message"}}, the code being the RDS API's
+//     (backup.Violation). Nothing is submitted.
+//   - 401: missing or wrong signature or token, unknown caller, missing or
+//     stale X-Timestamp. No outcome is published.
+//   - 403: the route does not allow an instance the request names (or a
+//     Select, unless Allow is "*"). Nothing is submitted; the RejectSink is
+//     told about every refused request, so a rejected outcome is published.
+//   - 404: unknown path, or unknown job. 405: wrong method (Allow header).
+//   - 413: body larger than Config.MaxBody. 501: no JobReader. 502: the
+//     job status could not be read.
+//
+// Every response has a JSON body, Content-Type: application/json and a
+// non-nil headers map. Bodies never carry stack traces or secrets; logs
+// carry no header values and no bodies.
+//
+// A call is all or nothing: if one request of a body is invalid (400) or not
+// allowed (403), none is submitted.
+//
+// # Signed requests (POST /v1/backups, GET /v1/backups/...)
+//
+//	X-Caller:        the caller id of a signed route (see below)
+//	X-Timestamp:     unix seconds; refused when more than ReplayWindow (5m) from now
+//	X-Signature-256: sha256=<hex of HMAC-SHA256(secret, X-Timestamp + "." + raw body)>
+//	Idempotency-Key: optional, POST only (at most 200 printable ASCII characters)
+//
+// The MAC covers the timestamp, so an old body cannot be replayed with a
+// fresh timestamp; the comparison is constant-time. For GET the body is
+// empty, so the MAC is over X-Timestamp + ".". Sign computes the header.
+//
+// The caller is found from X-Caller: the signed route whose caller id
+// (Route.Repository, default its Name) equals it; with Config.SignedSecret
+// set, "default" (or no X-Caller at all) is the implicit caller that may
+// back up every instance; without SignedSecret and with exactly one signed
+// route, X-Caller may be omitted. Anything else is 401. The caller's Allow
+// list bounds what its requests (and its job reads) may name.
+//
+// Idempotency: the requests' delivery id is the Idempotency-Key header when
+// given, else "req-<timestamp>-<digest of timestamp and body>", so a retried
+// or replayed signed request yields the same idempotency keys (and is
+// coalesced by the executor) while a new request is a new ask.
+//
+// With openssl and curl:
+//
+//	BODY='{"DBInstanceId":"rm-uf6wjk5xxxx","BackupMethod":"Physical"}'
+//	TS=$(date +%s)
+//	SIG=$(printf '%s.%s' "$TS" "$BODY" | openssl dgst -sha256 -hmac "$SECRET" -hex | sed 's/^.* //')
+//	curl -sS "$URL/v1/backups" -H 'Content-Type: application/json' -H 'X-Caller: release-bot' \
+//	  -H "X-Timestamp: $TS" -H "X-Signature-256: sha256=$SIG" --data-binary "$BODY"
+//
+// # GitHub (POST /v1/hooks/github)
+//
+// The webhook's content type must be application/json and its secret the
+// route's secret. X-Hub-Signature-256 (HMAC-SHA256 of the raw body) is
+// checked against the secrets of the github routes whose Repository matches
+// the payload's repository.full_name. X-GitHub-Event "deployment" takes the
+// backups of every such route whose Environments match
+// deployment.environment — or, when deployment.payload has an "rdsBackup"
+// key holding a request JSON, those backups, bounded by the routes' Allow.
+// "ping" answers 200 pong; other events 202 ignored. X-GitHub-Delivery (the
+// same on a redelivery) is the delivery id.
+//
+// # GitLab (POST /v1/hooks/gitlab)
+//
+// X-Gitlab-Token must equal the secret of a gitlab route whose Repository
+// matches project.path_with_namespace (constant-time). "Deployment Hook"
+// with status "running" takes the backups of the matching routes without a
+// Stage whose Environments match the deployment's environment; other
+// statuses are ignored (202). "Pipeline Hook" takes the backups of the
+// routes with a Stage when the pipeline is running or pending, has that
+// stage, no job of it has started, and the stage's environment (its jobs'
+// environment names, else the pipeline's ref) matches Environments. The
+// delivery id is "deployment/<id>" or "pipeline/<id>", the same for every
+// hook of one deployment or pipeline, so repeated hooks ask for the same
+// backups.
+//
+// # Routes
+//
+// LoadRoutes reads them from JSON or YAML ({"routes": [...]} or a list);
+// ResolveSecrets reads the secrets their SecretEnv names. Fields (also in
+// ROUTES.md):
+//
+//   - name: unique route name (letters, digits, ".", "_", "-").
+//   - source: "github", "gitlab" or "signed".
+//   - repository: GitHub full_name or GitLab path_with_namespace
+//     (case-insensitive glob; "*" does not cross "/"); for signed routes the
+//     caller id X-Caller names (default: name).
+//   - environments: deployment environments (case-insensitive globs, "*" =
+//     all); required for github and gitlab routes.
+//   - stage: gitlab only; makes the route act on Pipeline Hooks before this
+//     stage runs instead of on Deployment Hooks.
+//   - secretEnv: the environment variable holding the route's secret.
+//   - backups: the backups to take (request JSON fields); required for
+//     gitlab, optional for github, not used for signed routes.
+//   - allow: instance ids or globs the route may back up ("*" = all;
+//     required for signed routes; default: the instances of backups).
+//
+// Every request a route produces has Trigger{Kind: "github"|"gitlab"|
+// "signed", Source: repository or caller id, DeliveryId} and its
+// idempotency key from the delivery id, the instance and the parameters
+// (events.NormalizePlan).
+package webhook

@@ -1,0 +1,233 @@
+package webhook
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"strings"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
+)
+
+// candidates are the routes of source whose Repository matches repo, or
+// every route of source when repo is unknown (an organization ping, or a
+// body that is not JSON: it is authenticated before it is judged).
+func (h *Handler) candidates(source, repo string) []*route {
+	var out []*route
+	for _, r := range h.routes {
+		if r.Source == source && (repo == "" || matchFold(r.Repository, repo)) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// authGitHub verifies X-Hub-Signature-256 (HMAC-SHA256 of the body) against
+// the secrets of the candidate routes; it returns the routes whose secret
+// signed the body.
+func (h *Handler) authGitHub(ev events.HTTPEvent, body []byte, c *call) ([]*route, *events.HTTPResponse) {
+	fail := func(reason string) ([]*route, *events.HTTPResponse) {
+		r := unauthorized(c, reason, "")
+		return nil, &r
+	}
+	repo := events.GitHubRepositoryName(body)
+	c.source = repo
+	header := ev.Header(HeaderGitHubSig)
+	if header == "" {
+		return fail("no X-Hub-Signature-256")
+	}
+	sig, ok := parseSignature(header)
+	if !ok {
+		return fail("X-Hub-Signature-256 is not sha256=<64 hex digits>")
+	}
+	cands := h.candidates(SourceGitHub, repo)
+	if len(cands) == 0 {
+		return fail("no github route for the repository")
+	}
+	var ok2 []*route
+	macs := map[string]bool{}
+	for _, r := range cands {
+		if len(r.secret) == 0 {
+			continue
+		}
+		match, seen := macs[string(r.secret)]
+		if !seen {
+			match = hmac.Equal(sig, bodyMAC(r.secret, body))
+			macs[string(r.secret)] = match
+		}
+		if match {
+			ok2 = append(ok2, r)
+		}
+	}
+	if len(ok2) == 0 {
+		return fail("signature does not match any route of the repository")
+	}
+	return ok2, nil
+}
+
+// authGitLab compares X-Gitlab-Token with the secrets of the candidate
+// routes in constant time (over SHA-256 digests, so lengths do not leak).
+func (h *Handler) authGitLab(ev events.HTTPEvent, body []byte, c *call) ([]*route, *events.HTTPResponse) {
+	fail := func(reason string) ([]*route, *events.HTTPResponse) {
+		r := unauthorized(c, reason, "missing or invalid token")
+		return nil, &r
+	}
+	project := events.GitLabProjectPath(body)
+	c.source = project
+	token := ev.Header(HeaderGitLabToken)
+	if token == "" {
+		return fail("no X-Gitlab-Token")
+	}
+	cands := h.candidates(SourceGitLab, project)
+	if len(cands) == 0 {
+		return fail("no gitlab route for the project")
+	}
+	got := sha256.Sum256([]byte(token))
+	var out []*route
+	for _, r := range cands {
+		if len(r.secret) == 0 {
+			continue
+		}
+		want := sha256.Sum256(r.secret)
+		if subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		return fail("token does not match any route of the project")
+	}
+	return out, nil
+}
+
+func (h *Handler) github(ctx context.Context, ev events.HTTPEvent, body []byte, c *call) events.HTTPResponse {
+	routes, fail := h.authGitHub(ev, body, c)
+	if fail != nil {
+		return *fail
+	}
+	c.route = routeList(routes)
+	c.delivery = strings.TrimSpace(ev.Header(HeaderGitHubDelivery))
+	if len(c.delivery) > maxIdempotencyKey || !printable(c.delivery) {
+		c.delivery = "" // the deployment id is used instead
+	}
+	kind := strings.TrimSpace(ev.Header(HeaderGitHubEvent))
+	switch kind {
+	case "":
+		c.reason = "no X-GitHub-Event"
+		return errorResponse(400, backup.CodeRequiredParam, HeaderGitHubEvent, HeaderGitHubEvent+": is required")
+	case events.GitHubEventPing:
+		if _, err := events.ParseGitHubPing(body); err != nil {
+			return parseFailure(err, c)
+		}
+		return jsonResponse(200, map[string]string{"status": "pong"})
+	case events.GitHubEventDeployment:
+	default:
+		return ignored(c, fmt.Sprintf("GitHub event %q is not acted on (only deployment and ping)", clip(kind, 64)))
+	}
+	dep, err := events.ParseGitHubDeployment(body)
+	if err != nil {
+		return parseFailure(err, c)
+	}
+	var matched []*route
+	for _, r := range routes {
+		if matchAnyFold(r.Environments, dep.Deployment.Environment) {
+			matched = append(matched, r)
+		}
+	}
+	if len(matched) == 0 {
+		return ignored(c, fmt.Sprintf("no route for environment %q of %s", clip(dep.Deployment.Environment, 100), dep.Repository.FullName))
+	}
+	c.route = routeList(matched)
+	payloadPlan, hasPayload, err := dep.PayloadPlan()
+	if err != nil {
+		return parseFailure(err, c)
+	}
+	plan := payloadPlan
+	if !hasPayload {
+		plan = backup.Plan{Backups: unionBackups(matched)}
+		if len(plan.Backups) == 0 {
+			c.reason = "no backups: the route has none and the deployment payload names none"
+			return errorResponse(400, backup.CodeRequiredParam, "deployment.payload."+events.GitHubPayloadKey,
+				fmt.Sprintf("deployment.payload.%s: is required (route %s names no backups)", events.GitHubPayloadKey, routeNames(matched)))
+		}
+	}
+	return h.submit(ctx, c, matched, plan, events.NormalizePlan(plan, dep.Trigger(c.delivery)))
+}
+
+func (h *Handler) gitlab(ctx context.Context, ev events.HTTPEvent, body []byte, c *call) events.HTTPResponse {
+	routes, fail := h.authGitLab(ev, body, c)
+	if fail != nil {
+		return *fail
+	}
+	c.route = routeList(routes)
+	kind := strings.TrimSpace(ev.Header(HeaderGitLabEvent))
+	switch kind {
+	case "":
+		c.reason = "no X-Gitlab-Event"
+		return errorResponse(400, backup.CodeRequiredParam, HeaderGitLabEvent, HeaderGitLabEvent+": is required")
+	case events.GitLabEventDeployment:
+		dep, err := events.ParseGitLabDeployment(body)
+		if err != nil {
+			return parseFailure(err, c)
+		}
+		c.delivery = dep.Trigger().DeliveryId
+		if !dep.Starting() {
+			return ignored(c, fmt.Sprintf("deployment status %q (backups are taken when a deployment is running)", clip(dep.Status, 32)))
+		}
+		var matched []*route
+		for _, r := range routes {
+			if r.Stage == "" && matchAnyFold(r.Environments, dep.Environment) {
+				matched = append(matched, r)
+			}
+		}
+		if len(matched) == 0 {
+			return ignored(c, fmt.Sprintf("no deployment route for environment %q of %s", clip(dep.Environment, 100), dep.Project.PathWithNamespace))
+		}
+		c.route = routeList(matched)
+		plan := backup.Plan{Backups: unionBackups(matched)}
+		return h.submit(ctx, c, matched, plan, events.NormalizePlan(plan, dep.Trigger()))
+	case events.GitLabEventPipeline:
+		pipe, err := events.ParseGitLabPipeline(body)
+		if err != nil {
+			return parseFailure(err, c)
+		}
+		c.delivery = pipe.Trigger().DeliveryId
+		var matched []*route
+		for _, r := range routes {
+			if r.Stage == "" || !pipe.BeforeStage(r.Stage) {
+				continue
+			}
+			for _, env := range pipe.Environments(r.Stage) {
+				if matchAnyFold(r.Environments, env) {
+					matched = append(matched, r)
+					break
+				}
+			}
+		}
+		if len(matched) == 0 {
+			return ignored(c, fmt.Sprintf("pipeline %d (status %q) is not about to run a configured stage", pipe.ObjectAttributes.ID, clip(pipe.ObjectAttributes.Status, 32)))
+		}
+		c.route = routeList(matched)
+		plan := backup.Plan{Backups: unionBackups(matched)}
+		return h.submit(ctx, c, matched, plan, events.NormalizePlan(plan, pipe.Trigger()))
+	}
+	return ignored(c, fmt.Sprintf("GitLab event %q is not acted on (only Deployment Hook and Pipeline Hook)", clip(kind, 64)))
+}
+
+func unionBackups(routes []*route) []backup.Spec {
+	var out []backup.Spec
+	for _, r := range routes {
+		out = append(out, r.Backups...)
+	}
+	return out
+}
+
+func routeList(routes []*route) string {
+	names := make([]string, len(routes))
+	for i, r := range routes {
+		names[i] = r.Name
+	}
+	return strings.Join(names, ",")
+}

@@ -1,0 +1,382 @@
+package webhook
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+)
+
+// Route sources.
+const (
+	SourceGitHub = "github"
+	SourceGitLab = "gitlab"
+	SourceSigned = "signed"
+)
+
+// Route maps a webhook sender to the backups it may ask for. See ROUTES.md
+// (and the package documentation) for every field.
+type Route struct {
+	// Name identifies the route in logs and outcomes (letters, digits, ".",
+	// "_", "-"; unique).
+	Name string `json:"name"`
+	// Source is "github", "gitlab" or "signed".
+	Source string `json:"source"`
+	// Repository is the GitHub repository full_name ("owner/repo") or the
+	// GitLab project path_with_namespace ("group/project"), matched
+	// case-insensitively; glob patterns ("acme/*") are allowed. For a
+	// signed route it is the caller id that X-Caller names (default: Name).
+	Repository string `json:"repository,omitempty"`
+	// Environments are the deployment environments the route acts on
+	// (case-insensitive globs; "*" is every environment). Required for
+	// github and gitlab routes; not used by signed routes.
+	Environments []string `json:"environments,omitempty"`
+	// Stage makes a gitlab route act on Pipeline Hooks: backups are taken
+	// when a running or pending pipeline has this stage and no job of the
+	// stage has started yet. Without Stage a gitlab route acts on
+	// Deployment Hooks with status "running".
+	Stage string `json:"stage,omitempty"`
+	// SecretEnv names the environment variable holding the route's secret
+	// (the GitHub webhook secret, the GitLab secret token, or the HMAC key
+	// of a signed caller). The value never appears in the routes document.
+	SecretEnv string `json:"secretEnv"`
+	// Backups are the backups to take (the request JSON's field names,
+	// DESIGN.md §3). Required for gitlab routes; optional for github routes
+	// (a deployment's payload.rdsBackup may name them instead); not used by
+	// signed routes (the body names them).
+	Backups []backup.Spec `json:"backups,omitempty"`
+	// Allow lists the instance ids (or glob patterns, path.Match syntax,
+	// "*" for every instance) the route may back up. A request naming
+	// another instance is refused with 403 and a rejected outcome.
+	// Required for signed routes; for github and gitlab routes it defaults
+	// to the instances of Backups. Every instance of Backups must be
+	// allowed. A Select (tag/engine selector) is accepted over HTTP only
+	// when Allow contains "*".
+	Allow []string `json:"allow,omitempty"`
+}
+
+var (
+	routeFields   = []string{"name", "source", "repository", "environments", "stage", "secretEnv", "backups", "allow"}
+	namePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	callerPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@/:-]{0,127}$`)
+	envVarPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	stagePattern  = regexp.MustCompile(`^[^\x00-\x1f]{1,255}$`)
+	globMetaChars = "*?[\\"
+)
+
+// LoadRoutes parses and validates a routes document: JSON or YAML, either
+// {"routes": [...]} or a bare list of routes. Unknown fields and bad values
+// are refused with messages naming them (all problems at once, one per
+// line). An empty document is no routes.
+//
+// For github and gitlab routes without Allow, Allow is set to the
+// instances of Backups.
+func LoadRoutes(data []byte) ([]Route, error) {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return nil, nil
+	}
+	if data[0] != '{' && data[0] != '[' {
+		var doc any
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			return nil, fmt.Errorf("routes: invalid YAML: %w", err)
+		}
+		if doc == nil {
+			return nil, nil
+		}
+		j, err := json.Marshal(yamlToJSON(doc))
+		if err != nil {
+			return nil, fmt.Errorf("routes: %w", err)
+		}
+		data = j
+	}
+	var list []json.RawMessage
+	if data[0] == '{' {
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal(data, &top); err != nil {
+			return nil, fmt.Errorf("routes: invalid JSON: %w", err)
+		}
+		for k := range top {
+			if k != "routes" {
+				return nil, fmt.Errorf("routes: %s: unknown field (the document is {\"routes\": [...]} or a list of routes)", k)
+			}
+		}
+		data = top["routes"]
+		if len(bytes.TrimSpace(data)) == 0 || string(bytes.TrimSpace(data)) == "null" {
+			return nil, nil
+		}
+	}
+	if err := json.Unmarshal(data, &list); err != nil {
+		return nil, fmt.Errorf("routes: must be a list of routes: %w", err)
+	}
+	var errs []error
+	routes := make([]Route, 0, len(list))
+	for i, raw := range list {
+		r, rerrs := parseRoute(i, raw)
+		errs = append(errs, rerrs...)
+		routes = append(routes, r)
+	}
+	errs = append(errs, crossCheck(routes)...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return routes, nil
+}
+
+// yamlToJSON turns what yaml.v3 decodes into values encoding/json accepts.
+func yamlToJSON(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			t[k] = yamlToJSON(e)
+		}
+		return t
+	case map[any]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			m[fmt.Sprint(k)] = yamlToJSON(e)
+		}
+		return m
+	case []any:
+		for i, e := range t {
+			t[i] = yamlToJSON(e)
+		}
+		return t
+	}
+	return v
+}
+
+func parseRoute(i int, raw json.RawMessage) (Route, []error) {
+	at := fmt.Sprintf("routes[%d]", i)
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return Route{}, []error{fmt.Errorf("%s: must be an object with fields %s", at, strings.Join(routeFields, ", "))}
+	}
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s.%s: %s", at, field, fmt.Sprintf(format, args...)))
+	}
+	var r Route
+	if v, ok := keys["name"]; ok && json.Unmarshal(v, &r.Name) == nil && r.Name != "" {
+		at = fmt.Sprintf("routes[%d] (%s)", i, r.Name)
+	}
+	names := make([]string, 0, len(keys))
+	for k := range keys {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		if !slices.Contains(routeFields, k) {
+			bad(k, "unknown field (allowed: %s)", strings.Join(routeFields, ", "))
+		}
+	}
+	str := func(field string, dst *string) {
+		if v, ok := keys[field]; ok && json.Unmarshal(v, dst) != nil {
+			bad(field, "must be a string, got %s", v)
+		}
+	}
+	strs := func(field string, dst *[]string) {
+		if v, ok := keys[field]; ok && json.Unmarshal(v, dst) != nil {
+			bad(field, "must be a list of strings, got %s", v)
+		}
+	}
+	str("name", &r.Name)
+	str("source", &r.Source)
+	str("repository", &r.Repository)
+	strs("environments", &r.Environments)
+	str("stage", &r.Stage)
+	str("secretEnv", &r.SecretEnv)
+	strs("allow", &r.Allow)
+	if v, ok := keys["backups"]; ok && string(bytes.TrimSpace(v)) != "null" && string(bytes.TrimSpace(v)) != "[]" {
+		p, err := backup.ParsePlan([]byte(`{"Backups":` + string(v) + `}`))
+		var viol *backup.Violation
+		switch {
+		case errors.As(err, &viol):
+			bad("backups", "%s", strings.Replace(viol.Message, "Backups", "backups", 1))
+		case err != nil:
+			bad("backups", "%v", err)
+		default:
+			r.Backups = p.Backups
+		}
+	}
+
+	if !namePattern.MatchString(r.Name) {
+		bad("name", "is required: 1-64 letters, digits, '.', '_' or '-', got %q", r.Name)
+	}
+	if r.SecretEnv == "" {
+		bad("secretEnv", "is required: the name of the environment variable holding the route's secret")
+	} else if !envVarPattern.MatchString(r.SecretEnv) {
+		bad("secretEnv", "must be an environment variable name (letters, digits, '_'), got %q", r.SecretEnv)
+	}
+	for j, a := range r.Allow {
+		if a == "" || !validGlob(a) {
+			bad(fmt.Sprintf("allow[%d]", j), "must be an instance id or a glob pattern, got %q", a)
+		}
+	}
+	for j, s := range r.Backups {
+		field := fmt.Sprintf("backups[%d]", j)
+		if strings.ContainsAny(s.DBInstanceId, globMetaChars) {
+			bad(field+".DBInstanceId", "must be an instance id, not a pattern: %q", s.DBInstanceId)
+			continue
+		}
+		if vs := backup.Validate(backup.FromSpec(s, backup.Trigger{})); len(vs) > 0 {
+			bad(field+"."+vs.First().Field, "%s (%s)", vs.First().Message, vs.First().Code)
+		}
+	}
+
+	switch r.Source {
+	case SourceGitHub, SourceGitLab:
+		if r.Repository == "" {
+			bad("repository", "is required for a %s route (%s)", r.Source, map[string]string{SourceGitHub: "the repository full_name, owner/repo", SourceGitLab: "the project path_with_namespace, group/project"}[r.Source])
+		} else if !validGlob(r.Repository) {
+			bad("repository", "is not a valid pattern: %q", r.Repository)
+		}
+		if len(r.Environments) == 0 {
+			bad("environments", `is required for a %s route (use ["*"] for every environment)`, r.Source)
+		}
+		for j, e := range r.Environments {
+			if e == "" || !validGlob(e) {
+				bad(fmt.Sprintf("environments[%d]", j), "must be an environment name or a glob pattern, got %q", e)
+			}
+		}
+		if r.Stage != "" && r.Source != SourceGitLab {
+			bad("stage", "only gitlab routes have a stage")
+		}
+		if r.Stage != "" && !stagePattern.MatchString(r.Stage) {
+			bad("stage", "is not a stage name: %q", r.Stage)
+		}
+		if r.Source == SourceGitLab && len(r.Backups) == 0 {
+			bad("backups", "is required for a gitlab route")
+		}
+		if len(r.Allow) == 0 {
+			if len(r.Backups) == 0 {
+				bad("allow", "is required when backups is empty (the instances a deployment payload may name)")
+			}
+			for _, s := range r.Backups {
+				if s.DBInstanceId != "" && !slices.Contains(r.Allow, s.DBInstanceId) {
+					r.Allow = append(r.Allow, s.DBInstanceId)
+				}
+			}
+		}
+	case SourceSigned:
+		if r.Repository == "" {
+			r.Repository = r.Name
+		} else if !callerPattern.MatchString(r.Repository) {
+			bad("repository", "a signed route's caller id: 1-128 letters, digits, '.', '_', '-', '@', '/' or ':', got %q", r.Repository)
+		}
+		if len(r.Environments) > 0 {
+			bad("environments", "signed routes have no environments")
+		}
+		if r.Stage != "" {
+			bad("stage", "only gitlab routes have a stage")
+		}
+		if len(r.Backups) > 0 {
+			bad("backups", "signed routes take the backups the request body names; restrict them with allow")
+		}
+		if len(r.Allow) == 0 {
+			bad("allow", `is required for a signed route (instance ids or patterns; "*" for every instance)`)
+		}
+	default:
+		bad("source", "must be github, gitlab or signed, got %q", r.Source)
+	}
+	for j, s := range r.Backups {
+		if s.DBInstanceId != "" && !allowed(r.Allow, s.DBInstanceId) {
+			bad(fmt.Sprintf("backups[%d].DBInstanceId", j), "%q is not in allow %q", s.DBInstanceId, r.Allow)
+		}
+	}
+	return r, errs
+}
+
+// crossCheck refuses duplicate names and duplicate signed caller ids.
+func crossCheck(routes []Route) []error {
+	var errs []error
+	names := map[string]int{}
+	callers := map[string]int{}
+	for i, r := range routes {
+		if j, dup := names[r.Name]; dup && r.Name != "" {
+			errs = append(errs, fmt.Errorf("routes[%d].name: %q is also the name of routes[%d]", i, r.Name, j))
+		}
+		names[r.Name] = i
+		if r.Source == SourceSigned {
+			if j, dup := callers[r.Repository]; dup {
+				errs = append(errs, fmt.Errorf("routes[%d].repository: caller id %q is also used by routes[%d]", i, r.Repository, j))
+			}
+			callers[r.Repository] = i
+		}
+	}
+	return errs
+}
+
+// SecretEnvs returns the environment variables the routes need, sorted and
+// without duplicates.
+func SecretEnvs(routes []Route) []string {
+	var out []string
+	for _, r := range routes {
+		if r.SecretEnv != "" && !slices.Contains(out, r.SecretEnv) {
+			out = append(out, r.SecretEnv)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ResolveSecrets reads every route's SecretEnv through getenv and returns
+// the map Config.Secrets wants. A missing or empty secret is an error
+// naming the variable (never its value).
+func ResolveSecrets(routes []Route, getenv func(string) string) (map[string]string, error) {
+	out := map[string]string{}
+	var errs []error
+	for _, name := range SecretEnvs(routes) {
+		v := getenv(name)
+		if v == "" {
+			errs = append(errs, fmt.Errorf("%s: is empty or unset; routes using it would refuse every request", name))
+			continue
+		}
+		out[name] = v
+	}
+	return out, errors.Join(errs...)
+}
+
+func validGlob(p string) bool {
+	_, err := path.Match(p, "")
+	return err == nil
+}
+
+// allowed reports whether instance matches one of the patterns.
+func allowed(patterns []string, instance string) bool {
+	for _, p := range patterns {
+		if p == "*" {
+			return true
+		}
+		if ok, _ := path.Match(p, instance); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// allowsAll reports whether the patterns allow every instance ("*").
+func allowsAll(patterns []string) bool { return slices.Contains(patterns, "*") }
+
+// matchFold matches name against a glob pattern, ignoring case.
+func matchFold(pattern, name string) bool {
+	ok, _ := path.Match(strings.ToLower(pattern), strings.ToLower(name))
+	return ok
+}
+
+func matchAnyFold(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if matchFold(p, name) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,229 @@
+package webhook
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
+)
+
+// Sign returns the X-Signature-256 value of a signed request:
+//
+//	"sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body))
+//
+// where timestamp is the X-Timestamp value (decimal unix seconds) and body
+// is the raw request body (empty for GET). Binding the timestamp into the
+// MAC means an old body cannot be replayed with a fresh timestamp.
+func Sign(secret string, timestamp int64, body []byte) string {
+	return "sha256=" + hex.EncodeToString(signedMAC([]byte(secret), strconv.FormatInt(timestamp, 10), body))
+}
+
+func signedMAC(secret []byte, timestamp string, body []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(timestamp))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+func bodyMAC(secret, body []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+// parseSignature decodes "sha256=<64 hex digits>".
+func parseSignature(v string) ([]byte, bool) {
+	hexSig, ok := strings.CutPrefix(strings.TrimSpace(v), "sha256=")
+	if !ok || len(hexSig) != 2*sha256.Size {
+		return nil, false
+	}
+	b, err := hex.DecodeString(hexSig)
+	return b, err == nil
+}
+
+// unauthorized is the one 401 answer; reason goes to the log only unless
+// public, which is safe to tell the caller (it reveals no configuration).
+func unauthorized(c *call, reason, public string) events.HTTPResponse {
+	c.reason = reason
+	if public == "" {
+		public = "missing or invalid signature"
+	}
+	return errorResponse(401, CodeUnauthorized, "", public)
+}
+
+// caller finds the signed route a request claims to come from.
+func (h *Handler) caller(ev events.HTTPEvent) (*route, string) {
+	id := strings.TrimSpace(ev.Header(HeaderCaller))
+	switch {
+	case id != "":
+		if rt, ok := h.callers[id]; ok {
+			return rt, ""
+		}
+		if id == DefaultCaller && h.defaultCaller != nil {
+			return h.defaultCaller, ""
+		}
+		return nil, "unknown X-Caller"
+	case h.defaultCaller != nil:
+		return h.defaultCaller, ""
+	case h.singleSigned != nil:
+		return h.singleSigned, ""
+	case len(h.callers) == 0:
+		return nil, "no signed callers are configured (no signed route, no SignedSecret)"
+	}
+	return nil, "X-Caller is required: several signed routes are configured"
+}
+
+// authSigned authenticates a signed request: the caller's secret, an
+// X-Timestamp inside the replay window, and X-Signature-256 over
+// timestamp + "." + body, compared in constant time.
+func (h *Handler) authSigned(ev events.HTTPEvent, body []byte, c *call) (*route, string, *events.HTTPResponse) {
+	fail := func(reason, public string) (*route, string, *events.HTTPResponse) {
+		r := unauthorized(c, reason, public)
+		return nil, "", &r
+	}
+	rt, why := h.caller(ev)
+	if rt == nil {
+		if strings.HasPrefix(why, "X-Caller is required") {
+			return fail(why, why)
+		}
+		return fail(why, "")
+	}
+	c.route, c.source = rt.Name, rt.Repository
+	if len(rt.secret) == 0 {
+		return fail("the caller's route has no secret configured", "")
+	}
+	ts := strings.TrimSpace(ev.Header(HeaderTimestamp))
+	if ts == "" {
+		return fail("no X-Timestamp", "X-Timestamp is required (unix seconds)")
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || sec < 0 || strings.HasPrefix(ts, "+") {
+		return fail("X-Timestamp is not unix seconds", "X-Timestamp must be unix seconds")
+	}
+	now := h.now().Unix()
+	skew := now - sec
+	if skew < 0 {
+		skew = -skew
+	}
+	if skew > int64(h.window.Seconds()) {
+		return fail(fmt.Sprintf("X-Timestamp %ds away from now", now-sec),
+			fmt.Sprintf("X-Timestamp is outside the %s replay window", h.window))
+	}
+	sigHeader := ev.Header(HeaderSignature)
+	if sigHeader == "" {
+		return fail("no X-Signature-256", "X-Signature-256 is required (sha256=<hex>)")
+	}
+	sig, ok := parseSignature(sigHeader)
+	if !ok {
+		return fail("X-Signature-256 is not sha256=<64 hex digits>", "X-Signature-256 must be sha256=<64 hex digits>")
+	}
+	if !hmac.Equal(sig, signedMAC(rt.secret, ts, body)) {
+		return fail("signature does not match", "")
+	}
+	return rt, ts, nil
+}
+
+// maxIdempotencyKey is the longest accepted Idempotency-Key header.
+const maxIdempotencyKey = 200
+
+func (h *Handler) postBackups(ctx context.Context, ev events.HTTPEvent, body []byte, c *call) events.HTTPResponse {
+	rt, ts, fail := h.authSigned(ev, body, c)
+	if fail != nil {
+		return *fail
+	}
+	plan, err := backup.ParsePlan(body)
+	if err != nil {
+		return parseFailure(err, c)
+	}
+	delivery := strings.TrimSpace(ev.Header(HeaderIdempotencyKey))
+	if delivery != "" {
+		if len(delivery) > maxIdempotencyKey || !printable(delivery) {
+			c.reason = "bad Idempotency-Key"
+			return errorResponse(400, backup.CodeParametersInvalid, HeaderIdempotencyKey,
+				fmt.Sprintf("%s: at most %d printable ASCII characters", HeaderIdempotencyKey, maxIdempotencyKey))
+		}
+	} else {
+		// The same signed request (same timestamp and body) is the same ask:
+		// a retried or replayed request gets the same idempotency keys.
+		sum := sha256.Sum256(append([]byte(ts+"."), body...))
+		delivery = "req-" + ts + "-" + hex.EncodeToString(sum[:8])
+	}
+	c.delivery = delivery
+	trig := backup.Trigger{Kind: events.KindSigned, Source: rt.Repository, DeliveryId: delivery}
+	return h.submit(ctx, c, []*route{rt}, plan, events.NormalizePlan(plan, trig))
+}
+
+func (h *Handler) getJob(ctx context.Context, ev events.HTTPEvent, body []byte, instance, jobID string, c *call) events.HTTPResponse {
+	rt, _, fail := h.authSigned(ev, body, c)
+	if fail != nil {
+		return *fail
+	}
+	if len(instance) > 128 || len(jobID) > 128 || !printable(instance) || !printable(jobID) {
+		return errorResponse(400, backup.CodeParametersInvalid, "path", "DBInstanceId and BackupJobId must be at most 128 printable characters")
+	}
+	if !allowed(rt.Allow, instance) {
+		c.reason = "instance not allowed"
+		return jsonResponse(403, errorBody{Error: errorInfo{Code: CodeNotAllowed, Field: "DBInstanceId", DBInstanceId: instance,
+			Message: fmt.Sprintf("route %q does not allow instance %s", rt.Name, instance)}})
+	}
+	if h.jobs == nil {
+		return errorResponse(501, CodeNotConfigured, "", "job status is not available in this deployment")
+	}
+	job, found, err := h.jobs.JobStatus(ctx, ev.Query("RegionId"), instance, jobID)
+	if err != nil {
+		c.reason = "JobStatus: " + err.Error()
+		return errorResponse(502, CodeJobStatus, "", "could not read the job status from RDS; try again")
+	}
+	if !found {
+		return jsonResponse(404, errorBody{Error: errorInfo{Code: CodeJobNotFound, DBInstanceId: instance,
+			Message: fmt.Sprintf("instance %s has no backup job %s", instance, jobID)}})
+	}
+	if job.BackupJobId == "" {
+		job.BackupJobId = jobID
+	}
+	return jsonResponse(200, jobBody{
+		DBInstanceId: instance,
+		BackupJobId:  job.BackupJobId,
+		BackupStatus: job.BackupStatus,
+		Process:      job.Process,
+		Terminal:     job.Terminal(),
+		BackupId:     job.BackupId,
+	})
+}
+
+// jobBody is the answer of GET /v1/backups/{DBInstanceId}/{BackupJobId}.
+type jobBody struct {
+	DBInstanceId string `json:"DBInstanceId"`
+	BackupJobId  string `json:"BackupJobId"`
+	BackupStatus string `json:"BackupStatus"`
+	Process      string `json:"Process"`
+	Terminal     bool   `json:"terminal"`
+	BackupId     string `json:"BackupId"`
+}
+
+// parseFailure answers a body that is not a valid request JSON.
+func parseFailure(err error, c *call) events.HTTPResponse {
+	c.reason = "bad request: " + err.Error()
+	var v *backup.Violation
+	if errors.As(err, &v) {
+		return violationResponse(v, "")
+	}
+	return errorResponse(400, backup.CodeMalformed, "body", err.Error())
+}
+
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}

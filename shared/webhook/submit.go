@@ -1,0 +1,107 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
+)
+
+// submit validates the requests (400), checks them against the routes'
+// Allow lists (403, with a rejected outcome per refused request), and hands
+// them to the Submitter (202). A call is all or nothing: when one request
+// is refused or invalid, none is submitted.
+func (h *Handler) submit(ctx context.Context, c *call, routes []*route, plan backup.Plan, reqs []backup.Request) events.HTTPResponse {
+	c.requests = len(reqs)
+	for _, r := range reqs {
+		if vs := backup.Validate(r); len(vs) > 0 {
+			c.reason = "invalid request: " + vs.First().Message
+			return violationResponse(vs.First(), r.DBInstanceId)
+		}
+	}
+	var refused []entry
+	for _, r := range reqs {
+		if routesAllow(routes, r.DBInstanceId) {
+			continue
+		}
+		info := &backup.ErrorInfo{Code: CodeNotAllowed, Field: "DBInstanceId",
+			Message: fmt.Sprintf("DBInstanceId %s: not allowed by route %s", r.DBInstanceId, routeNames(routes))}
+		if h.rej != nil {
+			h.rej.Rejected(ctx, r, info)
+		}
+		refused = append(refused, entry{Status: backup.StatusRejected, DBInstanceId: r.DBInstanceId, CorrelationId: r.CorrelationId,
+			Error: &entryError{Code: info.Code, Message: info.Message}})
+	}
+	if len(refused) > 0 {
+		c.reason = fmt.Sprintf("%d of %d requests name instances the route does not allow", len(refused), len(reqs))
+		msg := fmt.Sprintf("route %s does not allow instance %s", routeNames(routes), refused[0].DBInstanceId)
+		if len(refused) > 1 {
+			msg = fmt.Sprintf("route %s does not allow %d of the requested instances", routeNames(routes), len(refused))
+		}
+		return jsonResponse(403, errorBody{Error: errorInfo{Code: CodeNotAllowed, Field: "DBInstanceId", Message: msg + "; nothing was submitted"}, Requests: refused})
+	}
+	if plan.Select != nil && !routesAllowAll(routes) {
+		c.reason = "Select refused: the route does not allow every instance"
+		return jsonResponse(403, errorBody{Error: errorInfo{Code: CodeNotAllowed, Field: "Select",
+			Message: fmt.Sprintf("route %s may not select instances by tag or engine (its allow list is not \"*\"); name the instances", routeNames(routes))}})
+	}
+	outcomes := h.sub.Submit(ctx, reqs, plan)
+	entries := make([]entry, 0, len(outcomes))
+	for i, o := range outcomes {
+		r := o.Request
+		if r.DBInstanceId == "" && r.CorrelationId == "" && i < len(reqs) {
+			r = reqs[i]
+		}
+		e := entry{Status: o.Status, DBInstanceId: r.DBInstanceId, BackupJobId: o.BackupJobId, CorrelationId: r.CorrelationId}
+		if o.Error != nil {
+			e.Error = &entryError{Code: o.Error.Code, Message: o.Error.Message}
+		}
+		entries = append(entries, e)
+	}
+	if len(outcomes) < len(reqs) {
+		c.reason = fmt.Sprintf("submitter returned %d outcomes for %d requests", len(outcomes), len(reqs))
+	}
+	return jsonResponse(202, acceptedBody{Requests: entries})
+}
+
+// acceptedBody is the 202 answer: one entry per request.
+type acceptedBody struct {
+	Requests []entry `json:"requests"`
+}
+
+func routesAllow(routes []*route, instance string) bool {
+	for _, r := range routes {
+		if allowed(r.Allow, instance) {
+			return true
+		}
+	}
+	return false
+}
+
+func routesAllowAll(routes []*route) bool {
+	for _, r := range routes {
+		if allowsAll(r.Allow) {
+			return true
+		}
+	}
+	return false
+}
+
+func routeNames(routes []*route) string {
+	if len(routes) == 1 {
+		return fmt.Sprintf("%q", routes[0].Name)
+	}
+	names := make([]string, len(routes))
+	for i, r := range routes {
+		names[i] = r.Name
+	}
+	return fmt.Sprintf("%q", names)
+}
+
+// ignored is the 202 answer for an authenticated event that asks for no
+// backup.
+func ignored(c *call, reason string) events.HTTPResponse {
+	c.reason = "ignored: " + reason
+	return jsonResponse(202, map[string]string{"status": "ignored", "reason": reason})
+}
