@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
@@ -17,7 +16,8 @@ type rdsFromContext struct{ a *App }
 
 var _ executor.RDS = rdsFromContext{}
 
-var errNoInvocation = errors.New("app: RDS called outside an invocation")
+// errNoInvocation is a programming error, never retried.
+var errNoInvocation = &rdsclient.ConfigError{Msg: "app: RDS called outside an invocation"}
 
 func (r rdsFromContext) client(ctx context.Context) (*rdsclient.Client, error) {
 	if inv := invocationFrom(ctx); inv != nil {

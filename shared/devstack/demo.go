@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aliyun/aliyun-mns-go-sdk"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
 )
 
 // demo runs the product end to end on the demo fleet and prints what happens.
@@ -31,14 +31,14 @@ func demo(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	root, err := moduleRoot()
+	root, err := localcloud.ModuleRoot()
 	if err != nil {
 		return err
 	}
 	if *fleetPath == "" {
 		*fleetPath = filepath.Join(root, "testdata/fleet/demo.json")
 	}
-	fleet, err := loadFleet(*fleetPath)
+	fleet, err := localcloud.LoadFleet(*fleetPath)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func demo(args []string) error {
 	fmt.Printf("fc-rds-backup demo: %d instances from %s; building the functions...\n", len(fleet.Instances), rel(root, *fleetPath))
 	// MNS time runs 20x faster so that delayed work-queue messages (retries,
 	// job tracking every 30 s and more) play out in seconds.
-	st, err := startStack(ctx, fleet, cloudOptions{mnsSpeed: 20}, logs)
+	st, err := localcloud.StartStack(ctx, fleet, localcloud.Options{MNSSpeed: 20}, logs)
 	if err != nil {
 		return err
 	}
@@ -68,24 +68,24 @@ func demo(args []string) error {
 	step(1, `the timer "nightly" fires a plan: every instance tagged backup=nightly, Physical`)
 	plan := `{"Defaults":{"BackupMethod":"Physical"},"Select":{"RegionId":"` + fleet.Region + `","Tags":{"backup":"nightly"}}}`
 	fmt.Printf("   payload %s\n", plan)
-	if err := st.fireTimer(ctx, plan); err != nil {
+	if err := fireTimer(st, ctx, plan); err != nil {
 		return err
 	}
 
 	step(2, "a CI pipeline POSTs a signed request to /v1/backups: logical backup of orders on rm-demo-flaky (RDS answers InvokeProxyFailure twice)")
 	body := `{"DBInstanceId":"rm-demo-flaky","BackupMethod":"Logical","BackupStrategy":"db","DBName":"orders"}`
-	status, resp, err := st.postSigned(ctx, body)
+	status, resp, err := st.PostSigned(ctx, body)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("   HTTP %d %s\n", status, compact(resp))
 
 	step(3, "a message on the work queue asks for a backup of rm-demo-maria")
-	if err := st.sendMessage(`{"DBInstanceId":"rm-demo-maria"}`); err != nil {
+	if err := st.SendMessage(`{"DBInstanceId":"rm-demo-maria"}`); err != nil {
 		return err
 	}
 	step(4, `an invalid request on the queue: DBName "Sales-DB" on rm-demo-mysql1`)
-	if err := st.sendMessage(`{"DBInstanceId":"rm-demo-mysql1","BackupMethod":"Logical","BackupStrategy":"db","DBName":"Sales-DB"}`); err != nil {
+	if err := st.SendMessage(`{"DBInstanceId":"rm-demo-mysql1","BackupMethod":"Logical","BackupStrategy":"db","DBName":"Sales-DB"}`); err != nil {
 		return err
 	}
 
@@ -105,7 +105,7 @@ func demo(args []string) error {
 	return nil
 }
 
-func (st *Stack) fireTimer(ctx context.Context, payload string) error {
+func fireTimer(st *localcloud.Stack, ctx context.Context, payload string) error {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, st.AdminURL+"/timer", strings.NewReader(payload))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -131,33 +131,9 @@ func (st *Stack) fireTimer(ctx context.Context, payload string) error {
 	return nil
 }
 
-func (st *Stack) postSigned(ctx context.Context, body string) (int, []byte, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, st.WebhookURL+"/v1/backups", strings.NewReader(body))
-	signRequest(req, demoCaller, demoSignedSecret, []byte(body), time.Now())
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	return res.StatusCode, b, err
-}
-
-// sendMessage sends a message to the work queue with the official MNS SDK,
-// as any producer would.
-func (st *Stack) sendMessage(body string) error {
-	c := st.Cloud
-	client := ali_mns.NewAliMNSClientWithConfig(ali_mns.AliMNSClientConfig{
-		EndPoint: c.MNS.Endpoint(), AccessKeyId: c.User.AccessKeyID, AccessKeySecret: c.User.AccessKeySecret, TimeoutSecond: 10,
-	})
-	q := ali_mns.NewMNSQueue(workQueue, client)
-	_, err := q.SendMessage(ali_mns.MessageSendRequest{MessageBody: body, Priority: 8})
-	return err
-}
-
 // watcher prints outcome messages and job progress as they happen.
 type watcher struct {
-	st       *Stack
+	st       *localcloud.Stack
 	seen     int
 	events   []outcomeEvent
 	progress map[string]string // job → last status
@@ -185,7 +161,7 @@ type outcomeEvent struct {
 	} `json:"data"`
 }
 
-func newWatcher(st *Stack) *watcher {
+func newWatcher(st *localcloud.Stack) *watcher {
 	return &watcher{st: st, progress: map[string]string{}, ch: make(chan outcomeEvent, 1024)}
 }
 
@@ -198,7 +174,7 @@ func (w *watcher) run(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		msgs := w.st.Cloud.MNS.Messages(notifyQueue)
+		msgs := w.st.Cloud.MNS.Messages(localcloud.NotifyQueue)
 		for _, m := range msgs[w.seen:] {
 			var ev outcomeEvent
 			if err := json.Unmarshal([]byte(m.Body), &ev); err != nil {

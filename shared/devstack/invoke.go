@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
+
 	"github.com/fc-rds-backup/fc-rds-backup/shared/fctest"
 )
 
@@ -35,8 +37,8 @@ func invoke(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if !slices.Contains(functionNames, *function) {
-		return fmt.Errorf("--function must be one of %v", functionNames)
+	if !slices.Contains(localcloud.FunctionNames, *function) {
+		return fmt.Errorf("--function must be one of %v", localcloud.FunctionNames)
 	}
 	if *eventPath == "" {
 		return errors.New("--event FILE is required")
@@ -50,25 +52,25 @@ func invoke(args []string) error {
 	if err != nil {
 		return err
 	}
-	root, err := moduleRoot()
+	root, err := localcloud.ModuleRoot()
 	if err != nil {
 		return err
 	}
 	if *fleetPath == "" {
 		*fleetPath = filepath.Join(root, "testdata/fleet/demo.json")
 	}
-	fleet, err := loadFleet(*fleetPath)
+	fleet, err := localcloud.LoadFleet(*fleetPath)
 	if err != nil {
 		return err
 	}
-	cloud, err := startCloud(fleet, cloudOptions{})
+	cloud, err := localcloud.StartCloud(fleet, localcloud.Options{})
 	if err != nil {
 		return err
 	}
 	defer cloud.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	fn, err := cloud.startFunction(ctx, *function, env, os.Stderr, *timeout)
+	fn, err := cloud.StartFunction(ctx, *function, env, os.Stderr, *timeout)
 	if err != nil {
 		return err
 	}
@@ -95,7 +97,7 @@ func invoke(args []string) error {
 			return err
 		}
 	}
-	for _, m := range cloud.MNS.Messages(notifyQueue) {
+	for _, m := range cloud.MNS.Messages(localcloud.NotifyQueue) {
 		var ev json.RawMessage = json.RawMessage(m.Body)
 		if !json.Valid(ev) {
 			ev, _ = json.Marshal(m.Body)
@@ -104,7 +106,7 @@ func invoke(args []string) error {
 			return err
 		}
 	}
-	for _, m := range cloud.MNS.Messages(workQueue) {
+	for _, m := range cloud.MNS.Messages(localcloud.WorkQueue) {
 		var body json.RawMessage = json.RawMessage(m.Body)
 		if !json.Valid(body) {
 			body, _ = json.Marshal(m.Body)

@@ -160,7 +160,9 @@ func (s *Server) Credential() localauth.Credential { return s.cred }
 func (s *Server) Close() {
 	s.closer.Do(func() {
 		close(s.done)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// Give requests in flight a moment, then close idle keep-alive
+		// connections at once (a graceful Shutdown would wait for them).
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		if err := s.hs.Shutdown(ctx); err != nil {
 			_ = s.hs.Close()

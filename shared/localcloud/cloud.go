@@ -1,4 +1,4 @@
-package main
+package localcloud
 
 import (
 	"context"
@@ -20,13 +20,14 @@ import (
 
 // Queue names of the local cloud (the defaults of the functions' config).
 const (
-	notifyQueue = "rds-backup-notify"
-	workQueue   = "rds-backup-work"
-	deadLetter  = "rds-backup-dlq"
-	accountID   = "1234567890123456"
+	NotifyQueue = "rds-backup-notify"
+	WorkQueue   = "rds-backup-work"
+	DeadLetter  = "rds-backup-dlq"
+	AccountID   = "1234567890123456"
 )
 
-var functionNames = []string{"scheduled", "queue", "webhook"}
+// FunctionNames are the deployable functions (functions/<name>).
+var FunctionNames = []string{"scheduled", "queue", "webhook"}
 
 // Cloud is the local cloud: RDS and MNS emulators sharing one identity store,
 // a long-term key for the user, and STS credentials for the functions' role.
@@ -42,31 +43,45 @@ type Cloud struct {
 	now    func() time.Time // MNS clock (may run faster than real time)
 }
 
-type cloudOptions struct {
-	mnsSpeed float64 // >1: MNS time runs this much faster (delays and visibility timeouts shrink)
+// Options tune the local cloud.
+type Options struct {
+	// MNSSpeed > 1 makes MNS time run this much faster, so delayed messages
+	// (retries, job tracking) play out in seconds.
+	MNSSpeed float64
+	// RDSClock replaces the RDS emulator's clock (job progress, quota day).
+	RDSClock rdstest.Clock
+	// TriggerRetryDelay is the queue trigger's pause before re-pushing a
+	// failed batch (default 500 ms).
+	TriggerRetryDelay time.Duration
 }
 
-func startCloud(fleet Fleet, opt cloudOptions) (*Cloud, error) {
-	root, err := moduleRoot()
+// StartCloud starts the RDS and MNS emulators with the fleet and the three
+// queues.
+func StartCloud(fleet Fleet, opt Options) (*Cloud, error) {
+	root, err := ModuleRoot()
 	if err != nil {
 		return nil, err
 	}
 	auth := localauth.NewStore(nil)
 	c := &Cloud{Fleet: fleet, Auth: auth, root: root, now: time.Now}
-	if opt.mnsSpeed > 1 {
+	if opt.MNSSpeed > 1 {
 		start := time.Now()
-		c.now = func() time.Time { return start.Add(time.Duration(float64(time.Since(start)) * opt.mnsSpeed)) }
+		c.now = func() time.Time { return start.Add(time.Duration(float64(time.Since(start)) * opt.MNSSpeed)) }
 	}
 	c.User = auth.NewAccessKey()
-	c.RDS = rdstest.NewServer(rdstest.WithCredentials(auth), rdstest.WithBackupDuration(fleet.backupDuration()))
+	rdsOpts := []rdstest.Option{rdstest.WithCredentials(auth), rdstest.WithBackupDuration(fleet.backupDuration())}
+	if opt.RDSClock != nil {
+		rdsOpts = append(rdsOpts, rdstest.WithClock(opt.RDSClock))
+	}
+	c.RDS = rdstest.NewServer(rdsOpts...)
 	for _, in := range fleet.Instances {
 		c.RDS.AddInstance(in)
 	}
 	for _, f := range fleet.Faults {
 		c.RDS.InjectFault(f)
 	}
-	c.MNS = mnstest.NewServer(mnstest.WithCredentials(auth), mnstest.WithClock(c.now), mnstest.WithRegion(fleet.Region, accountID))
-	for _, q := range []string{notifyQueue, workQueue, deadLetter} {
+	c.MNS = mnstest.NewServer(mnstest.WithCredentials(auth), mnstest.WithClock(c.now), mnstest.WithRegion(fleet.Region, AccountID))
+	for _, q := range []string{NotifyQueue, WorkQueue, DeadLetter} {
 		if err := c.MNS.CreateQueue(q, mnstest.QueueAttributes{VisibilityTimeout: 300}); err != nil {
 			c.Close()
 			return nil, fmt.Errorf("create queue %s: %w", q, err)
@@ -85,9 +100,9 @@ func (c *Cloud) Close() {
 	}
 }
 
-// roleCredential is the functions' role: STS credentials, renewed before
+// RoleCredential is the functions' role: STS credentials, renewed before
 // they expire, that both emulators accept.
-func (c *Cloud) roleCredential() localauth.Credential {
+func (c *Cloud) RoleCredential() localauth.Credential {
 	c.roleMu.Lock()
 	defer c.roleMu.Unlock()
 	if c.role.AccessKeyID == "" || time.Until(c.role.Expiration) < 10*time.Minute {
@@ -96,54 +111,54 @@ func (c *Cloud) roleCredential() localauth.Credential {
 	return c.role
 }
 
-// functionEnv is what a deployed function would get from s.yaml, pointed at
+// FunctionEnv is what a deployed function would get from s.yaml, pointed at
 // the local cloud.
-func (c *Cloud) functionEnv() []string {
+func (c *Cloud) FunctionEnv() []string {
 	return []string{
 		"BACKUP_MNS_ENDPOINT=" + c.MNS.Endpoint(),
-		"BACKUP_NOTIFY_QUEUE=" + notifyQueue,
-		"BACKUP_WORK_QUEUE=" + workQueue,
+		"BACKUP_NOTIFY_QUEUE=" + NotifyQueue,
+		"BACKUP_WORK_QUEUE=" + WorkQueue,
 		"BACKUP_REGION=" + c.Fleet.Region,
 		"BACKUP_RDS_ENDPOINT=" + c.RDS.Endpoint(),
 		"BACKUP_RDS_PROTOCOL=http",
 	}
 }
 
-// startFunction runs a built function under fctest with the local cloud's
+// StartFunction runs a built function under fctest with the local cloud's
 // environment plus extra (later entries win).
-func (c *Cloud) startFunction(ctx context.Context, name string, extra []string, logs io.Writer, timeout time.Duration) (*fctest.Function, error) {
-	bin, err := c.binary(name)
+func (c *Cloud) StartFunction(ctx context.Context, name string, extra []string, logs io.Writer, timeout time.Duration) (*fctest.Function, error) {
+	bin, err := c.Binary(name)
 	if err != nil {
 		return nil, err
 	}
 	return fctest.Start(ctx, fctest.FunctionConfig{
 		Name:        "rds-backup-" + name,
 		Binary:      bin,
-		Env:         append(c.functionEnv(), extra...),
+		Env:         append(c.FunctionEnv(), extra...),
 		Timeout:     timeout,
 		MemoryMB:    128,
 		Region:      c.Fleet.Region,
-		AccountID:   accountID,
-		Credentials: c.roleCredential,
+		AccountID:   AccountID,
+		Credentials: c.RoleCredential,
 		Stdout:      logs,
 		Stderr:      logs,
 	})
 }
 
-// mnsTrigger is the queue function's EventBridge trigger on the work queue.
-func (c *Cloud) mnsTrigger() *fctest.MNSTrigger {
+// MNSTrigger is the queue function's EventBridge trigger on the work queue.
+func (c *Cloud) MNSTrigger() *fctest.MNSTrigger {
 	return &fctest.MNSTrigger{
 		Endpoint:        c.MNS.Endpoint(),
 		AccessKeyID:     c.User.AccessKeyID,
 		AccessKeySecret: c.User.AccessKeySecret,
-		Queue:           workQueue,
+		Queue:           WorkQueue,
 		BatchSize:       10,
 		BatchWindow:     200 * time.Millisecond,
 		Retries:         3,
 		RetryDelay:      500 * time.Millisecond,
-		DeadLetterQueue: deadLetter,
+		DeadLetterQueue: DeadLetter,
 		Region:          c.Fleet.Region,
-		AccountID:       accountID,
+		AccountID:       AccountID,
 		TriggerName:     "work-queue",
 		PollWait:        time.Second,
 	}
@@ -154,12 +169,12 @@ var (
 	buildErr  error
 )
 
-// binary returns the executable of functions/<name>, built for this machine
+// Binary returns the executable of functions/<name>, built for this machine
 // (the deployed build is linux/amd64; the local cloud runs the same code
 // natively) into build/local/<name>. All functions are built by one `go
 // build`, so their shared dependencies compile once.
-func (c *Cloud) binary(name string) (string, error) {
-	if err := c.buildAll(); err != nil {
+func (c *Cloud) Binary(name string) (string, error) {
+	if err := c.BuildAll(); err != nil {
 		return "", err
 	}
 	out := filepath.Join(c.root, "build", "local", name)
@@ -169,10 +184,10 @@ func (c *Cloud) binary(name string) (string, error) {
 	return out, nil
 }
 
-func (c *Cloud) buildAll() error {
+func (c *Cloud) BuildAll() error {
 	buildOnce.Do(func() {
 		args := []string{"build", "-o", filepath.Join(c.root, "build", "local") + string(filepath.Separator)}
-		for _, n := range functionNames {
+		for _, n := range FunctionNames {
 			args = append(args, "./functions/"+n)
 		}
 		cmd := exec.Command("go", args...)
@@ -185,7 +200,9 @@ func (c *Cloud) buildAll() error {
 	return buildErr
 }
 
-func moduleRoot() (string, error) {
+// ModuleRoot finds the repository root (the directory of go.mod) from the
+// working directory up.
+func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err

@@ -1,4 +1,4 @@
-package main
+package localcloud
 
 import (
 	"crypto/hmac"
@@ -12,17 +12,17 @@ import (
 // Secrets of the local cloud's webhook routes. They are demo values, printed
 // by serve so that a user can sign requests; never reuse them.
 const (
-	demoSignedSecret = "local-signed-secret"
-	demoGitHubSecret = "local-github-secret"
-	demoGitLabToken  = "local-gitlab-token"
-	demoCaller       = "demo-pipeline"
+	SignedSecret = "local-signed-secret"
+	GitHubSecret = "local-github-secret"
+	GitLabToken  = "local-gitlab-token"
+	SignedCaller = "demo-pipeline"
 )
 
-// demoRoutes lets the signed caller "demo-pipeline" back up any rm-demo-*
+// Routes lets the signed caller "demo-pipeline" back up any rm-demo-*
 // instance, GitHub deployments of Codertocat/Hello-World to production back
 // up rm-demo-mysql1, and GitLab deployments of root/test-deployment-webhooks
 // back up rm-demo-pg1.
-const demoRoutes = `{"routes":[
+const Routes = `{"routes":[
  {"name":"demo-pipeline","source":"signed","repository":"demo-pipeline","secretEnv":"DEMO_SIGNED_SECRET","allow":["rm-demo-*"]},
  {"name":"hello-world-deploys","source":"github","repository":"Codertocat/Hello-World","environments":["production"],
   "secretEnv":"GITHUB_WEBHOOK_SECRET",
@@ -34,19 +34,20 @@ const demoRoutes = `{"routes":[
   "allow":["rm-demo-pg1"]}
 ]}`
 
-func webhookEnv() []string {
+// WebhookEnv is the webhook function's routes and secrets in the local cloud.
+func WebhookEnv() []string {
 	return []string{
-		"BACKUP_ROUTES=" + demoRoutes,
-		"DEMO_SIGNED_SECRET=" + demoSignedSecret,
-		"GITHUB_WEBHOOK_SECRET=" + demoGitHubSecret,
-		"GITLAB_WEBHOOK_TOKEN=" + demoGitLabToken,
+		"BACKUP_ROUTES=" + Routes,
+		"DEMO_SIGNED_SECRET=" + SignedSecret,
+		"GITHUB_WEBHOOK_SECRET=" + GitHubSecret,
+		"GITLAB_WEBHOOK_TOKEN=" + GitLabToken,
 	}
 }
 
-// signRequest adds the headers of a signed request (README "Signed JSON"):
+// SignRequest adds the headers of a signed request (README "Signed JSON"):
 // X-Timestamp (unix seconds) and X-Signature-256 = "sha256=" + hex
 // HMAC-SHA256(secret, timestamp + "." + body).
-func signRequest(r *http.Request, caller, secret string, body []byte, now time.Time) {
+func SignRequest(r *http.Request, caller, secret string, body []byte, now time.Time) {
 	ts := strconv.FormatInt(now.Unix(), 10)
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write([]byte(ts + "."))

@@ -1,4 +1,4 @@
-package main
+package localcloud
 
 import (
 	"encoding/json"
@@ -18,7 +18,8 @@ type Fleet struct {
 	BackupSeconds float64            `json:"backupSeconds"`
 }
 
-func loadFleet(path string) (Fleet, error) {
+// LoadFleet reads a fleet file.
+func LoadFleet(path string) (Fleet, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return Fleet{}, err

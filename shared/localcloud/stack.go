@@ -1,0 +1,176 @@
+package localcloud
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/fctest"
+)
+
+// Stack is the local cloud with the three functions behind their triggers.
+type Stack struct {
+	Cloud      *Cloud
+	Scheduled  *fctest.Function
+	Queue      *fctest.Function
+	Webhook    *fctest.Function
+	Trigger    *fctest.MNSTrigger
+	WebhookURL string
+	AdminURL   string
+	servers    []*http.Server
+	cancel     context.CancelFunc
+	done       chan struct{}
+}
+
+// StartStack starts the local cloud with the three functions behind their
+// triggers: the scheduled function (fire it with FireTimer or POST
+// <AdminURL>/timer), the queue function fed by the work queue's EventBridge
+// trigger, and the webhook function behind a real HTTP server.
+func StartStack(parent context.Context, fleet Fleet, opt Options, logs io.Writer) (*Stack, error) {
+	cloud, err := StartCloud(fleet, opt)
+	if err != nil {
+		return nil, err
+	}
+	st := &Stack{Cloud: cloud, done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(parent)
+	st.cancel = cancel
+	fail := func(err error) (*Stack, error) { st.Close(); return nil, err }
+	if err := cloud.BuildAll(); err != nil {
+		return fail(err)
+	}
+	if st.Scheduled, err = cloud.StartFunction(ctx, "scheduled", nil, logs, 120*time.Second); err != nil {
+		return fail(err)
+	}
+	if st.Queue, err = cloud.StartFunction(ctx, "queue", nil, logs, 120*time.Second); err != nil {
+		return fail(err)
+	}
+	if st.Webhook, err = cloud.StartFunction(ctx, "webhook", WebhookEnv(), logs, 30*time.Second); err != nil {
+		return fail(err)
+	}
+	st.Trigger = cloud.MNSTrigger()
+	st.Trigger.Logf = func(format string, args ...any) { fmt.Fprintf(logs, "mns-trigger: "+format+"\n", args...) }
+	if opt.TriggerRetryDelay > 0 {
+		st.Trigger.RetryDelay = opt.TriggerRetryDelay
+	}
+	go func() {
+		defer close(st.done)
+		if err := st.Trigger.Run(ctx, st.Queue); err != nil && ctx.Err() == nil {
+			fmt.Fprintln(logs, "devstack: queue trigger stopped:", err)
+		}
+	}()
+	if st.WebhookURL, err = st.listen(&fctest.HTTPTrigger{Function: st.Webhook}); err != nil {
+		return fail(err)
+	}
+	if st.AdminURL, err = st.listen(st.adminHandler()); err != nil {
+		return fail(err)
+	}
+	return st, nil
+}
+
+func (st *Stack) listen(h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	st.servers = append(st.servers, srv)
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), nil
+}
+
+// adminHandler: GET /state (instances, jobs, queues, call counts as JSON);
+// POST /timer fires the scheduled function with the request body as the
+// timer trigger's payload.
+func (st *Stack) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /state", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{
+			"rds":      st.Cloud.RDS.State(),
+			"mns":      st.Cloud.MNS.State(),
+			"rdsCalls": st.Cloud.RDS.Counts(),
+			"mnsCalls": st.Cloud.MNS.Counts(),
+			"backups":  st.Cloud.RDS.CreatedBackups(),
+		})
+	})
+	mux.HandleFunc("POST /timer", func(w http.ResponseWriter, r *http.Request) {
+		payload, err := io.ReadAll(io.LimitReader(r.Body, 128<<10))
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		trig := fctest.TimerTrigger{Name: "local-timer", Payload: string(payload), MaxAsyncRetryAttempts: 2, RetryDelay: time.Second}
+		results, err := trig.Fire(r.Context(), st.Scheduled, time.Now().UTC())
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, results)
+	})
+	return mux
+}
+
+// Close stops the functions, the triggers and the emulators.
+func (st *Stack) Close() {
+	if st.cancel != nil {
+		st.cancel()
+	}
+	for _, s := range st.servers {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = s.Shutdown(ctx)
+		cancel()
+	}
+	if st.Trigger != nil && st.Queue != nil {
+		select {
+		case <-st.done:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	for _, f := range []*fctest.Function{st.Scheduled, st.Queue, st.Webhook} {
+		if f != nil {
+			if err := f.Close(); err != nil && !errors.Is(err, fctest.ErrClosed) {
+				fmt.Fprintln(os.Stderr, "devstack:", err)
+			}
+		}
+	}
+	st.Cloud.Close()
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// PostSigned POSTs body to /v1/backups as the local signed caller.
+func (st *Stack) PostSigned(ctx context.Context, body string) (int, []byte, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, st.WebhookURL+"/v1/backups", strings.NewReader(body))
+	SignRequest(req, SignedCaller, SignedSecret, []byte(body), time.Now())
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, b, err
+}
+
+// SendMessage sends a message to the work queue with the official MNS SDK,
+// as any producer would.
+func (st *Stack) SendMessage(body string) error {
+	c := st.Cloud
+	client := ali_mns.NewAliMNSClientWithConfig(ali_mns.AliMNSClientConfig{
+		EndPoint: c.MNS.Endpoint(), AccessKeyId: c.User.AccessKeyID, AccessKeySecret: c.User.AccessKeySecret, TimeoutSecond: 10,
+	})
+	q := ali_mns.NewMNSQueue(WorkQueue, client)
+	_, err := q.SendMessage(ali_mns.MessageSendRequest{MessageBody: body, Priority: 8})
+	return err
+}
