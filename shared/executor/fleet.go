@@ -80,7 +80,7 @@ func (e *Executor) Expand(ctx context.Context, sel backup.Selector, defaults bac
 			break // the last page (or a server that ignores paging)
 		}
 	}
-	e.log.Info("expanded selector", slog.String("selector", describeSelector(sel)), slog.Int("instances", len(specs)))
+	e.log.InfoContext(ctx, "expanded selector", slog.String("selector", describeSelector(sel)), slog.Int("instances", len(specs)))
 	return specs, nil
 }
 
@@ -114,7 +114,7 @@ func (e *Executor) JobStatus(ctx context.Context, region, instance, jobID string
 		return reqID, err
 	})
 	if err != nil {
-		e.log.Warn("could not name the backup set of a finished job", slog.String("instance", instance),
+		e.log.WarnContext(ctx, "could not name the backup set of a finished job", slog.String("instance", instance),
 			slog.String("backupJobId", jobID), slog.String("error", err.Error()))
 		return j, found, nil
 	}
@@ -164,7 +164,7 @@ func (e *Executor) retrying(ctx context.Context, action string, f func(ctx conte
 			return nil
 		}
 		cl := retry.Classify(err)
-		e.log.Warn("attempt failed", slog.String("action", action), slog.Int("attempt", attempt),
+		e.log.WarnContext(ctx, "attempt failed", slog.String("action", action), slog.Int("attempt", attempt),
 			slog.String("code", apiCode(err)), slog.String("class", string(cl)), slog.String("error", err.Error()))
 		if !cl.Retryable() || attempt >= e.o.MaxAttemptsPerInvocation {
 			return err

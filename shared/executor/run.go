@@ -62,6 +62,7 @@ var TerminalStatuses = map[string]string{
 // CreateBackup is recorded as an attempt.
 func (e *Executor) Run(ctx context.Context, r backup.Request, h History) backup.Outcome {
 	rn := &run{
+		logCtx:   ctx,
 		e:        e,
 		r:        r,
 		h:        h,
@@ -78,7 +79,7 @@ func (e *Executor) Run(ctx context.Context, r backup.Request, h History) backup.
 		level = slog.LevelWarn
 	}
 	attrs := []any{slog.String("status", string(o.Status)), slog.String("backupJobId", o.BackupJobId),
-		slog.String("requestId", o.RequestId), slog.Int("attempts", len(o.Attempts))}
+		slog.String("rdsRequestId", o.RequestId), slog.Int("attempts", len(o.Attempts))}
 	if o.Error != nil {
 		attrs = append(attrs, slog.String("code", o.Error.Code))
 	}
@@ -93,6 +94,7 @@ type run struct {
 	h        History
 	attempts []backup.Attempt
 	log      *slog.Logger
+	logCtx   context.Context // the invocation's context, for the log lines' request id
 
 	stopAt     time.Time // zero: no deadline
 	calls      int       // attempts recorded in this invocation
@@ -507,7 +509,7 @@ func (rn *run) call(ctx context.Context, f func(ctx context.Context) (string, er
 		rn.e.gate.Succeeded()
 	case retry.IsThrottle(err):
 		p := rn.e.gate.Throttled()
-		rn.log.Warn("throttled: slowing down", slog.Duration("pause", p), slog.String("code", apiCode(err)))
+		rn.log.WarnContext(rn.logCtx, "throttled: slowing down", slog.Duration("pause", p), slog.String("code", apiCode(err)))
 	}
 	return reqID, err
 }
@@ -557,7 +559,7 @@ func (rn *run) wait(ctx context.Context, cl retry.Class, last *backup.ErrorInfo)
 		o := rn.deferred(now.Add(d), last, fmt.Sprintf("deadline near: the next try (in %s) would pass it", d.Round(time.Millisecond)))
 		return &o
 	}
-	rn.log.Info("waiting before the next try", slog.String("class", string(cl)), slog.String("code", last.Code), slog.Duration("delay", d))
+	rn.log.InfoContext(rn.logCtx, "waiting before the next try", slog.String("class", string(cl)), slog.String("code", last.Code), slog.Duration("delay", d))
 	if err := rn.e.o.Sleep(ctx, d); err != nil {
 		o := rn.deferred(now.Add(d), canceledInfo(err), "the invocation ended while waiting to retry")
 		o.Error = last
@@ -607,13 +609,13 @@ func (rn *run) recordInfo(start time.Time, action, reqID string, info *backup.Er
 	}
 	rn.attempts = append(rn.attempts, a)
 	rn.calls++
-	attrs := []any{slog.String("action", action), slog.Int("attempt", len(rn.attempts)), slog.String("requestId", reqID)}
+	attrs := []any{slog.String("action", action), slog.Int("attempt", len(rn.attempts)), slog.String("rdsRequestId", reqID)}
 	if info == nil {
-		rn.log.Info("attempt succeeded", attrs...)
+		rn.log.InfoContext(rn.logCtx, "attempt succeeded", attrs...)
 		return
 	}
 	attrs = append(attrs, slog.String("code", info.Code), slog.String("class", string(cl)), slog.String("message", info.Message))
-	rn.log.Warn("attempt failed", attrs...)
+	rn.log.WarnContext(rn.logCtx, "attempt failed", attrs...)
 }
 
 // Outcomes.

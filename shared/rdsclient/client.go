@@ -257,15 +257,18 @@ func (c chainCredential) GetCredential() (*credentials.CredentialModel, error) {
 
 // chainHasSource checks, without I/O beyond stat, that at least one source
 // of the default chain (credentials-go v1.3.10, default.go) is present.
+//
+// It reads the chain's own ALIBABA_CLOUD_* variables, as credentials-go
+// does; config.Load owns every other variable.
 func chainHasSource() error {
-	env := func(k string) bool { return os.Getenv(k) != "" }
+	env := func(k string) bool { return os.Getenv(k) != "" } // env: credential chain
 	exists := func(p string) bool { _, err := os.Stat(p); return err == nil }
 	home, _ := os.UserHomeDir()
 	switch {
 	case env("ALIBABA_CLOUD_ACCESS_KEY_ID") && env("ALIBABA_CLOUD_ACCESS_KEY_SECRET"):
 	case env("ALIBABA_CLOUD_ROLE_ARN") && env("ALIBABA_CLOUD_OIDC_PROVIDER_ARN") && env("ALIBABA_CLOUD_OIDC_TOKEN_FILE"):
-	case os.Getenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED") != "true" && home != "" && exists(filepath.Join(home, ".aliyun", "config.json")):
-	case env("ALIBABA_CLOUD_CREDENTIALS_FILE") && exists(os.Getenv("ALIBABA_CLOUD_CREDENTIALS_FILE")):
+	case os.Getenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED") != "true" && home != "" && exists(filepath.Join(home, ".aliyun", "config.json")): // env: credential chain
+	case env("ALIBABA_CLOUD_CREDENTIALS_FILE") && exists(os.Getenv("ALIBABA_CLOUD_CREDENTIALS_FILE")): // env: credential chain
 	case home != "" && exists(filepath.Join(home, ".alibabacloud", "credentials")):
 	case env("ALIBABA_CLOUD_ECS_METADATA"):
 	default:

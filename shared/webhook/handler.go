@@ -201,7 +201,7 @@ func effectiveAllow(r Route) []string {
 func (h *Handler) HandleRaw(ctx context.Context, raw json.RawMessage) (events.HTTPResponse, error) {
 	ev, err := events.ParseHTTP(raw)
 	if err != nil {
-		h.log.Warn("webhook: not an HTTP trigger event", "error", err)
+		h.log.WarnContext(ctx, "webhook: not an HTTP trigger event", "error", err)
 		return errorResponse(400, backup.CodeMalformed, "event", "not an FC 3.0 HTTP trigger event"), fmt.Errorf("webhook: %w", err)
 	}
 	return h.Handle(ctx, ev), nil

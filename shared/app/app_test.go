@@ -1,0 +1,376 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/config"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/fctest"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localauth"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/mnstest"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/rdstest"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
+)
+
+const (
+	notifyQ = "rds-backup-notify"
+	workQ   = "rds-backup-work"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// harness is one function's App on a local RDS and MNS, invoked in-process
+// with an FC context carrying STS credentials.
+type harness struct {
+	t    *testing.T
+	rds  *rdstest.Server
+	mns  *mnstest.Server
+	role localauth.Credential
+	app  *App
+	logs *lockedBuffer
+}
+
+func newHarness(t *testing.T, function string, env ...string) *harness {
+	t.Helper()
+	auth := localauth.NewStore(nil)
+	h := &harness{t: t, logs: &lockedBuffer{}}
+	h.rds = rdstest.NewServer(rdstest.WithCredentials(auth), rdstest.WithBackupDuration(time.Minute))
+	h.mns = mnstest.NewServer(mnstest.WithCredentials(auth))
+	t.Cleanup(func() { h.rds.Close(); h.mns.Close() })
+	for _, q := range []string{notifyQ, workQ} {
+		if err := h.mns.CreateQueue(q, mnstest.QueueAttributes{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"rm-a", "rm-b", "rm-c"} {
+		h.rds.AddInstance(rdstest.Instance{DBInstanceId: id, Engine: "MySQL", Databases: []string{"orders"}})
+	}
+	h.role = auth.IssueSTS(time.Hour)
+	environ := append([]string{
+		"BACKUP_MNS_ENDPOINT=" + h.mns.Endpoint(),
+		"BACKUP_RDS_ENDPOINT=" + h.rds.Endpoint(),
+		"BACKUP_RDS_PROTOCOL=http",
+		"BACKUP_REGION=cn-hangzhou",
+		"FC_RUNTIME_API=127.0.0.1:1", // as inside FC: credentials come per invocation
+	}, env...)
+	cfg, err := config.Load(environ, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.app, err = New(function, cfg, Options{Logger: NewLogger(h.logs, "debug")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func (h *harness) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	h.t.Cleanup(cancel)
+	return fccontext.NewContext(ctx, &fccontext.FcContext{
+		RequestID: "1-test-" + h.t.Name(),
+		Region:    "cn-hangzhou",
+		Credentials: fccontext.Credentials{
+			AccessKeyId: h.role.AccessKeyID, AccessKeySecret: h.role.AccessKeySecret, SecurityToken: h.role.SecurityToken,
+		},
+	})
+}
+
+func (h *harness) outcomes() []notify.Event {
+	h.t.Helper()
+	var out []notify.Event
+	for _, m := range h.mns.Messages(notifyQ) {
+		ev, err := notify.ParseEvent([]byte(m.Body))
+		if err != nil {
+			h.t.Fatalf("notification is not an outcome event: %v\n%s", err, m.Body)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+func (h *harness) work() []workqueue.Message {
+	h.t.Helper()
+	var out []workqueue.Message
+	for _, m := range h.mns.Messages(workQ) {
+		wm, err := workqueue.Decode([]byte(m.Body))
+		if err != nil {
+			h.t.Fatalf("work message is not an envelope: %v\n%s", err, m.Body)
+		}
+		out = append(out, wm)
+	}
+	return out
+}
+
+func batch(bodies ...string) []byte {
+	msgs := make([]fctest.MNSMessage, len(bodies))
+	for i, b := range bodies {
+		msgs[i] = fctest.MNSMessage{Body: b}
+	}
+	return fctest.NewMNSEvents(fctest.MNSEventSource{Queue: workQ}, msgs...)
+}
+
+func types(evs []notify.Event) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.Type+" "+e.Subject)
+	}
+	return out
+}
+
+func TestQueueMixedBatchSettlesEachMessage(t *testing.T) {
+	h := newHarness(t, "queue")
+	sum, err := h.app.HandleQueue(h.ctx(), batch(
+		`{"DBInstanceId":"rm-a"}`,
+		`{"DBInstanceId":"rm-b","DBName":"Sales-DB","BackupMethod":"Logical"}`,
+		`not json at all`,
+		`{"DBInstanceId":"rm-c"}`,
+	))
+	if err != nil {
+		t.Fatalf("a batch with bad messages must not fail as a whole: %v", err)
+	}
+	got := strings.Join(types(h.outcomes()), ", ")
+	for _, want := range []string{"rds.backup.accepted rm-a", "rds.backup.accepted rm-c", "rds.backup.rejected rm-b", "rds.backup.rejected "} {
+		if !strings.Contains(got, want) {
+			t.Errorf("outcomes %q lack %q", got, want)
+		}
+	}
+	if n := len(h.outcomes()); n != 4 {
+		t.Errorf("%d outcomes, want 4 (one per request): %s", n, got)
+	}
+	if c := h.rds.CreatedBackups(); c["rm-a"] != 1 || c["rm-c"] != 1 || c["rm-b"] != 0 {
+		t.Errorf("backups created %v", c)
+	}
+	if sum.Messages != 4 {
+		t.Errorf("summary %+v", sum)
+	}
+}
+
+func TestPoisonEnvelopeIsRejectedNotRetried(t *testing.T) {
+	h := newHarness(t, "queue")
+	_, err := h.app.HandleQueue(h.ctx(), batch(`{"v":1,"kind":"backup"}`))
+	if err != nil {
+		t.Fatalf("a poison message must not fail the invocation (EventBridge would push it forever): %v", err)
+	}
+	evs := h.outcomes()
+	if len(evs) != 1 || evs[0].Type != "rds.backup.rejected" || evs[0].Data.Error == nil || evs[0].Data.Error.Code != "MalformedRequest" {
+		t.Fatalf("want one rejected MalformedRequest, got %+v", evs)
+	}
+}
+
+func TestTracking(t *testing.T) {
+	tests := []struct {
+		name         string
+		env          []string
+		wantTerminal bool
+		wantTrack    bool
+	}{
+		{"on: accepted is not terminal, a track message is scheduled", nil, false, true},
+		{"off: accepted is the terminal outcome", []string{"BACKUP_TRACK_JOBS=false"}, true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, "queue", tc.env...)
+			if _, err := h.app.HandleQueue(h.ctx(), batch(`{"DBInstanceId":"rm-a"}`)); err != nil {
+				t.Fatal(err)
+			}
+			evs := h.outcomes()
+			if len(evs) != 1 || evs[0].Type != "rds.backup.accepted" {
+				t.Fatalf("outcomes %v", types(evs))
+			}
+			if evs[0].Data.Terminal != tc.wantTerminal {
+				t.Errorf("terminal = %v, want %v", evs[0].Data.Terminal, tc.wantTerminal)
+			}
+			var tracks int
+			for _, m := range h.work() {
+				if m.Kind == workqueue.KindTrack && m.BackupJobId == evs[0].Data.BackupJobId {
+					tracks++
+				}
+			}
+			if (tracks == 1) != tc.wantTrack {
+				t.Errorf("%d track messages for the job, want track=%v", tracks, tc.wantTrack)
+			}
+			for _, r := range h.mns.Messages(workQ) {
+				if r.DelaySeconds < 1 {
+					t.Errorf("track message not delayed: %+v", r)
+				}
+			}
+		})
+	}
+}
+
+func TestPublishFailureParksTheOutcome(t *testing.T) {
+	h := newHarness(t, "queue", "BACKUP_DEADLINE_MARGIN=1s")
+	h.mns.InjectFault(mnstest.Fault{Op: "SendMessage", Queue: notifyQ, Status: 500, Code: "InternalError", Times: -1})
+	ctx, cancel := context.WithTimeout(h.ctx(), 5*time.Second)
+	defer cancel()
+	if _, err := h.app.HandleQueue(ctx, batch(`{"DBInstanceId":"rm-a"}`)); err != nil {
+		t.Fatalf("an outcome that could be parked must not fail the invocation: %v", err)
+	}
+	var parked []workqueue.Message
+	for _, m := range h.work() {
+		if m.Kind == workqueue.KindOutcome {
+			parked = append(parked, m)
+		}
+	}
+	if len(parked) != 1 {
+		t.Fatalf("want the accepted outcome parked once, got %d", len(parked))
+	}
+	ev, err := notify.ParseEvent(parked[0].Event)
+	if err != nil || ev.Type != "rds.backup.accepted" {
+		t.Fatalf("parked %v %v", ev.Type, err)
+	}
+	// Once MNS recovers, the queue function publishes it byte for byte.
+	h.mns.ClearFaults()
+	body, _ := workqueue.Encode(parked[0])
+	if _, err := h.app.HandleQueue(h.ctx(), batch(body)); err != nil {
+		t.Fatal(err)
+	}
+	evs := h.outcomes()
+	if len(evs) != 1 || evs[0].ID != ev.ID {
+		t.Fatalf("republished %v, want the parked event %s", types(evs), ev.ID)
+	}
+	if h.rds.CreatedBackups()["rm-a"] != 1 {
+		t.Fatal("republishing must not create another backup")
+	}
+}
+
+func TestPublishAndParkFailureFailsTheInvocation(t *testing.T) {
+	h := newHarness(t, "queue", "BACKUP_DEADLINE_MARGIN=1s")
+	h.mns.InjectFault(mnstest.Fault{Op: "SendMessage", Status: 500, Code: "InternalError", Times: -1})
+	ctx, cancel := context.WithTimeout(h.ctx(), 5*time.Second)
+	defer cancel()
+	_, err := h.app.HandleQueue(ctx, batch(`{"DBInstanceId":"rm-a"}`))
+	if err == nil {
+		t.Fatal("nothing could be published or parked: the invocation must fail so the trigger redelivers")
+	}
+	// The redelivery (MNS healthy again) coalesces instead of a second backup.
+	h.mns.ClearFaults()
+	if _, err := h.app.HandleQueue(h.ctx(), batch(`{"DBInstanceId":"rm-a"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.rds.CreatedBackups()["rm-a"]; n != 1 {
+		t.Fatalf("%d backups after redelivery, want 1", n)
+	}
+	if evs := h.outcomes(); len(evs) != 1 || evs[0].Type != "rds.backup.coalesced" {
+		t.Fatalf("outcomes after redelivery %v", types(evs))
+	}
+}
+
+func TestTimerPlanWithSelector(t *testing.T) {
+	h := newHarness(t, "scheduled")
+	h.rds.AddInstance(rdstest.Instance{DBInstanceId: "rm-tagged", Engine: "MySQL", Tags: map[string]string{"backup": "nightly"}})
+	ev := fctest.NewTimerEvent(time.Now(), "nightly", `{"Backups":[{"DBInstanceId":"rm-a"}],"Select":{"Tags":{"backup":"nightly"}}}`)
+	sum, err := h.app.HandleTimer(h.ctx(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Requests != 2 || sum.Outcomes["accepted"] != 2 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if h.rds.Counts()["DescribeDBInstances"] != 1 {
+		t.Fatalf("calls %v", h.rds.Counts())
+	}
+}
+
+func TestTimerFansOutLargePlans(t *testing.T) {
+	h := newHarness(t, "scheduled", "BACKUP_INLINE_LIMIT=2")
+	ev := fctest.NewTimerEvent(time.Now(), "nightly", `{"Backups":[{"DBInstanceId":"rm-a"},{"DBInstanceId":"rm-b"},{"DBInstanceId":"rm-c"}]}`)
+	sum, err := h.app.HandleTimer(h.ctx(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.FannedOut != 3 || h.rds.Counts()["CreateBackup"] != 0 {
+		t.Fatalf("summary %+v, calls %v", sum, h.rds.Counts())
+	}
+	if n := len(h.work()); n != 3 || h.mns.Counts()["BatchSendMessage "+workQ] != 1 {
+		t.Fatalf("%d work messages, calls %v", n, h.mns.Counts())
+	}
+}
+
+func TestBadTimerPayloadIsRejected(t *testing.T) {
+	h := newHarness(t, "scheduled")
+	ev := fctest.NewTimerEvent(time.Now(), "nightly", `{"Backups":[{"DBInstanceId":"rm-a","Method":"Logical"}]}`)
+	if _, err := h.app.HandleTimer(h.ctx(), ev); err != nil {
+		t.Fatalf("a bad plan is not worth an FC retry: %v", err)
+	}
+	evs := h.outcomes()
+	if len(evs) != 1 || evs[0].Type != "rds.backup.rejected" || !strings.Contains(evs[0].Data.Error.Message, "Method") {
+		t.Fatalf("outcomes %+v", evs)
+	}
+}
+
+func TestEveryLogLineHasTheRequestID(t *testing.T) {
+	h := newHarness(t, "queue")
+	if _, err := h.app.HandleQueue(h.ctx(), batch(`{"DBInstanceId":"rm-a"}`, `{"DBInstanceId":""}`)); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(h.logs.String()), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("too few log lines: %q", lines)
+	}
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("not JSON: %s", l)
+		}
+		if m["requestId"] != "1-test-"+t.Name() {
+			t.Errorf("line without the request id: %s", l)
+		}
+		for _, secret := range []string{h.role.AccessKeySecret, h.role.SecurityToken} {
+			if strings.Contains(l, secret) {
+				t.Fatalf("a credential leaked into the logs: %s", l)
+			}
+		}
+	}
+}
+
+func TestNewFailsFast(t *testing.T) {
+	base := []string{"BACKUP_MNS_ENDPOINT=http://127.0.0.1:1/."}
+	tests := []struct {
+		name, function string
+		env            []string
+		want           string
+	}{
+		{"no credentials outside FC", "queue", base, "ALIBABA_CLOUD_ACCESS_KEY_ID"},
+		{"bad routes", "webhook", append(base, "FC_RUNTIME_API=x", `BACKUP_ROUTES={"routes":[{"name":"r","source":"svn"}]}`), "source"},
+		{"unusable MNS endpoint", "queue", []string{"BACKUP_MNS_ENDPOINT=http://127.0.0.1:1", "FC_RUNTIME_API=x"}, "BACKUP_MNS_ENDPOINT"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "")
+			t.Setenv("HOME", t.TempDir())
+			cfg, err := config.Load(tc.env, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = New(tc.function, cfg, Options{Logger: NewLogger(&lockedBuffer{}, "info")})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
