@@ -11,7 +11,7 @@ all: build
 build: $(addprefix build-,$(FUNCTIONS))
 
 # Each function: a static linux/amd64 executable named `main` (FC go1 handler: main).
-build-%:
+$(addprefix build-,$(FUNCTIONS)): build-%:
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build $(GOFLAGS_BUILD) -o $(BUILD)/$*/main ./functions/$*
 
 # One zip per function with the executable `main` at its root (console upload).
