@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/mnstest"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/rdstest"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
 
@@ -372,5 +374,33 @@ func TestNewFailsFast(t *testing.T) {
 				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestWebhookSelectOnlyPlanIsExpanded(t *testing.T) {
+	h := newHarness(t, "webhook",
+		`BACKUP_ROUTES={"routes":[{"name":"ops","source":"signed","repository":"ops","secretEnv":"OPS_SECRET","allow":["*"]}]}`,
+		"OPS_SECRET=s3cret")
+	h.rds.AddInstance(rdstest.Instance{DBInstanceId: "rm-tagged", Engine: "MySQL", Tags: map[string]string{"team": "pay"}})
+	body := `{"Select":{"Tags":{"team":"pay"}}}`
+	ts := time.Now().Unix()
+	ev := map[string]any{
+		"version": "v1", "rawPath": "/v1/backups", "body": body, "isBase64Encoded": false,
+		"headers": map[string]string{"X-Caller": "ops", "X-Timestamp": strconv.FormatInt(ts, 10),
+			"X-Signature-256": webhook.Sign("s3cret", ts, []byte(body)), "Content-Type": "application/json"},
+		"queryParameters": map[string]string{},
+		"requestContext":  map[string]any{"http": map[string]string{"method": "POST", "path": "/v1/backups"}, "requestId": "r1"},
+	}
+	raw, _ := json.Marshal(ev)
+	resp, err := h.app.HandleHTTP(h.ctx(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(resp)
+	if !strings.Contains(string(b), `"statusCode":202`) || !strings.Contains(string(b), `rm-tagged`) {
+		t.Fatalf("response %s", b)
+	}
+	if h.rds.CreatedBackups()["rm-tagged"] != 1 {
+		t.Fatalf("backups %v", h.rds.CreatedBackups())
 	}
 }

@@ -199,23 +199,31 @@ func (a *App) HandleHTTP(ctx context.Context, raw json.RawMessage) (any, error) 
 // waits for job ids) and settles them.
 type submitter struct{ a *App }
 
-func (s submitter) Submit(ctx context.Context, reqs []backup.Request, plan backup.Plan) []backup.Outcome {
+func (s submitter) Submit(ctx context.Context, trig backup.Trigger, reqs []backup.Request, plan backup.Plan) []backup.Outcome {
 	a, inv := s.a, invocationFrom(ctx)
 	var sum Summary
-	if len(reqs) > 0 {
-		more, err := a.expand(ctx, inv, plan, reqs[0].Trigger)
-		if err != nil {
-			a.log.ErrorContext(ctx, "selector could not be expanded", slog.String("error", err.Error()))
-		}
-		reqs = dedupe(append(reqs, more...))
+	more, err := a.expand(ctx, inv, plan, trig)
+	if err != nil {
+		// The caller gets a failed entry for the selector and can retry.
+		a.log.ErrorContext(ctx, "selector could not be expanded", slog.String("error", err.Error()))
+		o := backup.Outcome{Status: backup.StatusFailed, Terminal: true, Request: backup.Request{Trigger: trig, RegionId: plan.Select.RegionId},
+			Error: &backup.ErrorInfo{Code: apiCode(err), Message: "Select could not be expanded: " + err.Error(), Retryable: retry.Classify(err).Retryable(), Field: "Select"},
+			Time:  a.now(), Attempts: []backup.Attempt{}}
+		_ = a.publish(ctx, inv, o)
+		return append(s.runAll(ctx, inv, reqs, &sum), o)
 	}
+	return s.runAll(ctx, inv, dedupe(append(reqs, more...)), &sum)
+}
+
+func (s submitter) runAll(ctx context.Context, inv *invocation, reqs []backup.Request, sum *Summary) []backup.Outcome {
+	a := s.a
 	callerKey := false
 	for _, r := range reqs {
 		if r.Trigger.Kind == events.KindSigned {
 			callerKey = true
 		}
 	}
-	outcomes, err := a.run(ctx, inv, jobsOf(reqs, executor.History{CallerKey: callerKey}), &sum)
+	outcomes, err := a.run(ctx, inv, jobsOf(reqs, executor.History{CallerKey: callerKey}), sum)
 	if err != nil {
 		a.log.ErrorContext(ctx, "webhook outcomes not settled", slog.String("error", err.Error()))
 	}
@@ -255,4 +263,13 @@ func dedupe(reqs []backup.Request) []backup.Request {
 		out = append(out, r)
 	}
 	return out
+}
+
+// apiCode is the error code of err when it carries one.
+func apiCode(err error) string {
+	var c interface{ ErrorCode() string }
+	if errors.As(err, &c) {
+		return c.ErrorCode()
+	}
+	return "InternalError"
 }

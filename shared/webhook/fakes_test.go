@@ -30,7 +30,7 @@ type submitCall struct {
 	Plan backup.Plan
 }
 
-func (f *fakeSubmitter) Submit(_ context.Context, reqs []backup.Request, plan backup.Plan) []backup.Outcome {
+func (f *fakeSubmitter) Submit(_ context.Context, _ backup.Trigger, reqs []backup.Request, plan backup.Plan) []backup.Outcome {
 	if f.panic {
 		panic("submitter exploded")
 	}

@@ -15,9 +15,10 @@ import (
 
 // Submitter runs normalized requests (the executor implements it): it
 // validates them against the instance, creates the backups or queues them,
-// and returns one outcome per request (more when plan.Select expands).
+// and returns one outcome per request (more when plan.Select expands; the
+// expanded requests come from trig, like reqs).
 type Submitter interface {
-	Submit(ctx context.Context, reqs []backup.Request, plan backup.Plan) []backup.Outcome
+	Submit(ctx context.Context, trig backup.Trigger, reqs []backup.Request, plan backup.Plan) []backup.Outcome
 }
 
 // JobReader reads a backup job's state (DescribeBackupTasks). found is

@@ -153,7 +153,8 @@ func (h *Handler) github(ctx context.Context, ev events.HTTPEvent, body []byte, 
 				fmt.Sprintf("deployment.payload.%s: is required (route %s names no backups)", events.GitHubPayloadKey, routeNames(matched)))
 		}
 	}
-	return h.submit(ctx, c, matched, plan, events.NormalizePlan(plan, dep.Trigger(c.delivery)))
+	trig := dep.Trigger(c.delivery)
+	return h.submit(ctx, c, matched, plan, trig, events.NormalizePlan(plan, trig))
 }
 
 func (h *Handler) gitlab(ctx context.Context, ev events.HTTPEvent, body []byte, c *call) events.HTTPResponse {
@@ -187,7 +188,8 @@ func (h *Handler) gitlab(ctx context.Context, ev events.HTTPEvent, body []byte, 
 		}
 		c.route = routeList(matched)
 		plan := backup.Plan{Backups: unionBackups(matched)}
-		return h.submit(ctx, c, matched, plan, events.NormalizePlan(plan, dep.Trigger()))
+		trig := dep.Trigger()
+		return h.submit(ctx, c, matched, plan, trig, events.NormalizePlan(plan, trig))
 	case events.GitLabEventPipeline:
 		pipe, err := events.ParseGitLabPipeline(body)
 		if err != nil {
@@ -211,7 +213,8 @@ func (h *Handler) gitlab(ctx context.Context, ev events.HTTPEvent, body []byte, 
 		}
 		c.route = routeList(matched)
 		plan := backup.Plan{Backups: unionBackups(matched)}
-		return h.submit(ctx, c, matched, plan, events.NormalizePlan(plan, pipe.Trigger()))
+		trig := pipe.Trigger()
+		return h.submit(ctx, c, matched, plan, trig, events.NormalizePlan(plan, trig))
 	}
 	return ignored(c, fmt.Sprintf("GitLab event %q is not acted on (only Deployment Hook and Pipeline Hook)", clip(kind, 64)))
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
 )
 
@@ -271,5 +272,36 @@ func TestGitLabRepeatedHooksAreOneAsk(t *testing.T) {
 	calls := hs.sub.Calls()
 	if len(calls) != 2 || calls[0].Reqs[0].IdempotencyKey != calls[1].Reqs[0].IdempotencyKey {
 		t.Fatalf("two hooks of pipeline 31 must ask for the same backup: %+v", calls)
+	}
+}
+
+// Two routes of one repository and environment: their backups are taken
+// together, once each, and a payload instance needs either route's Allow.
+func TestGitHubSeveralRoutes(t *testing.T) {
+	routes := []Route{ // built in code, not by LoadRoutes: Allow defaults apply in New
+		{Name: "app", Source: SourceGitHub, Repository: "Codertocat/Hello-World", Environments: []string{"*"}, SecretEnv: "GH_SECRET",
+			Backups: []backup.Spec{{DBInstanceId: "rm-app"}, {DBInstanceId: "rm-shared"}}},
+		{Name: "reporting", Source: SourceGitHub, Repository: "Codertocat/*", Environments: []string{"prod*"}, SecretEnv: "GH_SECRET",
+			Backups: []backup.Spec{{DBInstanceId: "rm-shared"}, {DBInstanceId: "rm-reports"}}},
+	}
+	hs := newHarness(t, "", func(c *Config) { c.Routes = routes })
+	d := checkResponse(t, hs.h.Handle(context.Background(), hookEvent(t, "/v1/hooks/github", "github-deployment", nil)))
+	if d.Status != 202 {
+		t.Fatalf("%d %s", d.Status, d.Raw)
+	}
+	var got []string
+	for _, r := range hs.sub.Calls()[0].Reqs {
+		got = append(got, r.DBInstanceId)
+	}
+	if strings.Join(got, ",") != "rm-app,rm-shared,rm-reports" {
+		t.Fatalf("submitted %q", got)
+	}
+	ev := ghEvent(t, "github-deployment", func(p map[string]any) {
+		p["deployment"].(map[string]any)["payload"] = map[string]any{"rdsBackup": map[string]any{"Backups": []any{
+			map[string]any{"DBInstanceId": "rm-reports"}, map[string]any{"DBInstanceId": "rm-other"}}}}
+	}, nil)
+	d = checkResponse(t, hs.h.Handle(context.Background(), ev))
+	if d.Status != 403 || !strings.Contains(d.Raw, `[\"app\" \"reporting\"]`) || len(hs.rej.Requests()) != 1 || hs.rej.Requests()[0].DBInstanceId != "rm-other" {
+		t.Fatalf("%d %s %+v", d.Status, d.Raw, hs.rej.Requests())
 	}
 }

@@ -158,7 +158,7 @@ func (h *Handler) postBackups(ctx context.Context, ev events.HTTPEvent, body []b
 	}
 	c.delivery = delivery
 	trig := backup.Trigger{Kind: events.KindSigned, Source: rt.Repository, DeliveryId: delivery}
-	return h.submit(ctx, c, []*route{rt}, plan, events.NormalizePlan(plan, trig))
+	return h.submit(ctx, c, []*route{rt}, plan, trig, events.NormalizePlan(plan, trig))
 }
 
 func (h *Handler) getJob(ctx context.Context, ev events.HTTPEvent, body []byte, instance, jobID string, c *call) events.HTTPResponse {

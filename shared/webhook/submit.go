@@ -12,7 +12,7 @@ import (
 // Allow lists (403, with a rejected outcome per refused request), and hands
 // them to the Submitter (202). A call is all or nothing: when one request
 // is refused or invalid, none is submitted.
-func (h *Handler) submit(ctx context.Context, c *call, routes []*route, plan backup.Plan, reqs []backup.Request) events.HTTPResponse {
+func (h *Handler) submit(ctx context.Context, c *call, routes []*route, plan backup.Plan, trig backup.Trigger, reqs []backup.Request) events.HTTPResponse {
 	c.requests = len(reqs)
 	for _, r := range reqs {
 		if vs := backup.Validate(r); len(vs) > 0 {
@@ -46,7 +46,7 @@ func (h *Handler) submit(ctx context.Context, c *call, routes []*route, plan bac
 		return jsonResponse(403, errorBody{Error: errorInfo{Code: CodeNotAllowed, Field: "Select",
 			Message: fmt.Sprintf("route %s may not select instances by tag or engine (its allow list is not \"*\"); name the instances", routeNames(routes))}})
 	}
-	outcomes := h.sub.Submit(ctx, reqs, plan)
+	outcomes := h.sub.Submit(ctx, trig, reqs, plan)
 	entries := make([]entry, 0, len(outcomes))
 	for i, o := range outcomes {
 		r := o.Request

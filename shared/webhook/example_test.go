@@ -1,0 +1,69 @@
+package webhook_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
+)
+
+type acceptAll struct{}
+
+func (acceptAll) Submit(_ context.Context, _ backup.Trigger, reqs []backup.Request, _ backup.Plan) []backup.Outcome {
+	out := make([]backup.Outcome, len(reqs))
+	for i, r := range reqs {
+		out[i] = backup.Outcome{Status: backup.StatusAccepted, Request: r, BackupJobId: "1000001"}
+	}
+	return out
+}
+
+// A signed request: X-Signature-256 is the HMAC-SHA256 of
+// "<X-Timestamp>.<raw body>" with the caller's secret.
+func ExampleSign() {
+	routes, err := webhook.LoadRoutes([]byte(`
+routes:
+  - name: release-bot
+    source: signed
+    secretEnv: RELEASE_BOT_SECRET
+    allow: ["rm-shop*"]
+`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	secrets, err := webhook.ResolveSecrets(routes, func(string) string { return "s3cret" })
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ts := int64(1795500000) // unix seconds; in real use time.Now().Unix()
+	h := webhook.New(webhook.Config{
+		Routes:  routes,
+		Secrets: secrets,
+		Now:     func() time.Time { return time.Unix(ts+2, 0) }, // the server's clock, 2s later
+		Logger:  slog.New(slog.DiscardHandler),
+	}, acceptAll{}, nil, nil)
+
+	body := `{"DBInstanceId":"rm-shop1","BackupMethod":"Physical"}`
+	ev := events.HTTPEvent{
+		RawPath: "/v1/backups",
+		Body:    body,
+		Headers: map[string]string{
+			"x-caller":        "release-bot",
+			"x-timestamp":     strconv.FormatInt(ts, 10),
+			"x-signature-256": webhook.Sign("s3cret", ts, []byte(body)),
+		},
+		RequestContext: events.HTTPRequestContext{HTTP: events.HTTPRequestInfo{Method: "POST", Path: "/v1/backups"}},
+	}
+	fmt.Println(webhook.Sign("s3cret", ts, []byte(body)))
+	resp := h.Handle(context.Background(), ev)
+	fmt.Println(resp.StatusCode, resp.Body)
+	// Output:
+	// sha256=d78df318ee59a75d7508f406290abb3df124bbf1472cf7a5308a2221ea3e241e
+	// 202 {"requests":[{"status":"accepted","DBInstanceId":"rm-shop1","BackupJobId":"1000001","correlationId":"77b3fb6a829907d7"}]}
+}
