@@ -42,7 +42,7 @@ bench:
 fuzz:
 	@$(GO) list ./shared/... | while read -r pkg; do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 15s $$pkg || exit 1; \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 15s -fuzzminimizetime 3s $$pkg || exit 1; \
 	  done; done
 
 # Deploy with Serverless Devs (needs `s` and an account; see README "Deploy").
