@@ -11,6 +11,7 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
 
@@ -217,13 +218,11 @@ func (s submitter) Submit(ctx context.Context, trig backup.Trigger, reqs []backu
 
 func (s submitter) runAll(ctx context.Context, inv *invocation, reqs []backup.Request, sum *Summary) []backup.Outcome {
 	a := s.a
-	callerKey := false
-	for _, r := range reqs {
-		if r.Trigger.Kind == events.KindSigned {
-			callerKey = true
-		}
+	jobs := make([]job, len(reqs))
+	for i, r := range reqs {
+		jobs[i] = job{req: r, hist: executor.History{CallerKey: webhook.HasCallerKey(r.Trigger)}}
 	}
-	outcomes, err := a.run(ctx, inv, jobsOf(reqs, executor.History{CallerKey: callerKey}), sum)
+	outcomes, err := a.run(ctx, inv, jobs, sum)
 	if err != nil {
 		a.log.ErrorContext(ctx, "webhook outcomes not settled", slog.String("error", err.Error()))
 	}

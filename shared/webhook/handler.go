@@ -335,6 +335,7 @@ type entry struct {
 	Status        backup.Status `json:"status"`
 	DBInstanceId  string        `json:"DBInstanceId"`
 	BackupJobId   string        `json:"BackupJobId,omitempty"`
+	BackupId      string        `json:"BackupId,omitempty"` // coalesced with a finished backup set
 	CorrelationId string        `json:"correlationId"`
 	Error         *entryError   `json:"error,omitempty"`
 }

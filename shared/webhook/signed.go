@@ -131,6 +131,17 @@ func (h *Handler) authSigned(ev events.HTTPEvent, body []byte, c *call) (*route,
 	return rt, ts, nil
 }
 
+// derivedDelivery starts the delivery id of a signed request that carried
+// no Idempotency-Key (the id is then derived from the timestamp and body).
+const derivedDelivery = "req-"
+
+// HasCallerKey reports whether a signed request's trigger carries the
+// caller's own Idempotency-Key, i.e. the same ask may deliberately come
+// again (the executor then checks recent backups before creating one).
+func HasCallerKey(t backup.Trigger) bool {
+	return t.Kind == events.KindSigned && t.DeliveryId != "" && !strings.HasPrefix(t.DeliveryId, derivedDelivery)
+}
+
 // maxIdempotencyKey is the longest accepted Idempotency-Key header.
 const maxIdempotencyKey = 200
 
@@ -154,7 +165,7 @@ func (h *Handler) postBackups(ctx context.Context, ev events.HTTPEvent, body []b
 		// The same signed request (same timestamp and body) is the same ask:
 		// a retried or replayed request gets the same idempotency keys.
 		sum := sha256.Sum256(append([]byte(ts+"."), body...))
-		delivery = "req-" + ts + "-" + hex.EncodeToString(sum[:8])
+		delivery = derivedDelivery + ts + "-" + hex.EncodeToString(sum[:8])
 	}
 	c.delivery = delivery
 	trig := backup.Trigger{Kind: events.KindSigned, Source: rt.Repository, DeliveryId: delivery}

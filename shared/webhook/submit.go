@@ -53,7 +53,7 @@ func (h *Handler) submit(ctx context.Context, c *call, routes []*route, plan bac
 		if r.DBInstanceId == "" && r.CorrelationId == "" && i < len(reqs) {
 			r = reqs[i]
 		}
-		e := entry{Status: o.Status, DBInstanceId: r.DBInstanceId, BackupJobId: o.BackupJobId, CorrelationId: r.CorrelationId}
+		e := entry{Status: o.Status, DBInstanceId: r.DBInstanceId, BackupJobId: o.BackupJobId, BackupId: o.BackupId, CorrelationId: r.CorrelationId}
 		if o.Error != nil {
 			e.Error = &entryError{Code: o.Error.Code, Message: o.Error.Message}
 		}
