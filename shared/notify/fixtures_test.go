@@ -14,9 +14,8 @@ func fixtureRequest() backup.Request {
 		DBName:         []string{"orders", "billing"},
 		BackupStrategy: "db",
 		BackupMethod:   "Logical",
-		BackupType:     "FullBackup",
 		RegionId:       "cn-shanghai",
-		Trigger:        backup.Trigger{Kind: "github", Source: "acme/shop:production", DeliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958"},
+		Trigger:        backup.Trigger{Kind: "github", Source: "acme/shop", DeliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958"},
 		IdempotencyKey: backup.Key("github", "72d3162e-cc78-11e3-81ab-4c9367dc0958", "rm-uf6wjk5xxxx"),
 		CorrelationId:  "c0ffee00d15ea5e5c0ffee00d15ea5e5",
 	}
@@ -40,23 +39,23 @@ func fixtures() map[backup.Status]backup.Outcome {
 			Status: backup.StatusCoalesced, Terminal: true, Request: r,
 			BackupJobId: "347621850", BackupStatus: "Uploading", Process: "35",
 			Attempts: []backup.Attempt{},
-			Note:     "a Logical backup of this instance started 2m10s ago (job 347621850) and is still running; reporting it instead of creating another",
+			Note:     "preflight: a Manual job (347621850) is already Uploading on the instance; reporting it instead of creating another (35%)",
 			Time:     t0,
 		},
 		backup.StatusRejected: {
-			Status: backup.StatusRejected, Terminal: true, Request: withDBName(r, "orders", "bil-ling!"),
+			Status: backup.StatusRejected, Terminal: true, Request: withDBName(r, "orders", "Sales-DB"),
 			Attempts: []backup.Attempt{},
-			Error:    &backup.ErrorInfo{Code: "InvalidDBName.Format", Message: `DBName: "bil-ling!" is not a valid database name (letters, digits, "_" and "-", at most 64 characters)`, Field: "DBName"},
-			Time:     t0,
+			// The violation exactly as the rule table words it.
+			Error: backup.ErrorFromViolation(backup.Validate(withDBName(r, "orders", "Sales-DB")).First()),
+			Time:  t0,
 		},
 		backup.StatusFailed: {
 			Status: backup.StatusFailed, Terminal: true, Request: r,
 			RequestId: "0D6C1F0B-9B1A-4C55-8E1F-6A4B1C2D3E4F",
 			Attempts: []backup.Attempt{
-				{Time: t0.Add(-2 * time.Second), Action: "DescribeDBInstanceAttribute", Retryable: false, RequestId: "3B7D5E2A-1C4F-4A8B-9D6E-7F8A9B0C1D2E"},
-				{Time: t0.Add(-time.Second), Action: "CreateBackup", Code: "Exceeded.BackupTimes", Message: "The number of backups created today exceeds the limit (20).", Retryable: false, Class: "terminal", RequestId: "0D6C1F0B-9B1A-4C55-8E1F-6A4B1C2D3E4F"},
+				{Time: t0.Add(-time.Second), Action: "CreateBackup", Code: "Exceeded.BackupTimes", Message: "The backup times exceeds.", Retryable: false, Class: "terminal", RequestId: "0D6C1F0B-9B1A-4C55-8E1F-6A4B1C2D3E4F"},
 			},
-			Error: &backup.ErrorInfo{Code: "Exceeded.BackupTimes", Message: "The number of backups created today exceeds the limit (20).", Retryable: false},
+			Error: &backup.ErrorInfo{Code: "Exceeded.BackupTimes", Message: "The backup times exceeds.", Retryable: false},
 			Time:  t0,
 		},
 		backup.StatusDeferred: {
