@@ -41,5 +41,13 @@ func (h ctxHandler) WithGroup(name string) slog.Handler { return ctxHandler{h.Ha
 func NewLogger(w io.Writer, level string) *slog.Logger {
 	var lv slog.Level
 	_ = lv.UnmarshalText([]byte(level))
-	return slog.New(ctxHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lv})})
+	return slog.New(ctxHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lv, ReplaceAttr: readableDurations})})
+}
+
+// readableDurations writes durations as "1.5s", not integer nanoseconds.
+func readableDurations(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
 }

@@ -33,7 +33,7 @@ func invoke(args []string) error {
 	retryCount := fs.Int("retry-count", 0, "x-fc-retry-count of the first invocation")
 	timeout := fs.Duration("timeout", 30*time.Second, "function timeout")
 	var env multiFlag
-	fs.Var(&env, "env", "extra environment KEY=VALUE for the function (repeatable)")
+	fs.Var(&env, "env", "extra environment KEY=VALUE for the function (repeatable; for webhook it overrides the local routes and secrets)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -70,7 +70,13 @@ func invoke(args []string) error {
 	defer cloud.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	fn, err := cloud.StartFunction(ctx, *function, env, os.Stderr, *timeout)
+	// The webhook function gets the local cloud's routes and secrets
+	// (localcloud.Routes), which each --env may override.
+	var fnEnv []string
+	if *function == "webhook" {
+		fnEnv = localcloud.WebhookEnv()
+	}
+	fn, err := cloud.StartFunction(ctx, *function, append(fnEnv, env...), os.Stderr, *timeout)
 	if err != nil {
 		return err
 	}

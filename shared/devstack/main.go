@@ -11,7 +11,9 @@
 // what happens (make run). serve starts everything on 127.0.0.1 and prints
 // one JSON line with the endpoints and a key for the official SDKs. invoke
 // runs one built function once and prints JSON lines: the response, one line
-// per outcome message, and a summary of RDS calls and backups created.
+// per outcome message, and a summary of RDS calls and backups created; the
+// webhook function gets the local routes and secrets (localcloud.WebhookEnv),
+// which --env may override.
 //
 // devstack is the composition root of the local cloud; nothing imports it,
 // and nothing of it ships in a function binary.

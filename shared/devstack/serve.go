@@ -50,7 +50,7 @@ func serve(args []string) error {
 		"accessKeyId":     st.Cloud.User.AccessKeyID,
 		"accessKeySecret": st.Cloud.User.AccessKeySecret,
 		"region":          fleet.Region,
-		"queues":          map[string]string{"notify": localcloud.NotifyQueue, "work": localcloud.WorkQueue, "localcloud.DeadLetter": localcloud.DeadLetter},
+		"queues":          map[string]string{"notify": localcloud.NotifyQueue, "work": localcloud.WorkQueue, "deadLetter": localcloud.DeadLetter},
 		"adminURL":        st.AdminURL,
 		"signedCaller":    localcloud.SignedCaller,
 		"signedSecret":    localcloud.SignedSecret,

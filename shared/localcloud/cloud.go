@@ -53,6 +53,17 @@ type Options struct {
 	// TriggerRetryDelay is the queue trigger's pause before re-pushing a
 	// failed batch (default 500 ms).
 	TriggerRetryDelay time.Duration
+	// Env is added to every function's environment by StartStack, e.g.
+	// BACKUP_TRACK_JOBS=false (later entries win over earlier ones and over
+	// the local cloud's own variables).
+	Env []string
+	// FunctionEnv is added to one function's environment by StartStack,
+	// after Env; the keys are FunctionNames ("scheduled", "queue",
+	// "webhook").
+	FunctionEnv map[string][]string
+	// Timeouts overrides a function's timeout in StartStack, by name
+	// (defaults: scheduled and queue 120 s, webhook 30 s).
+	Timeouts map[string]time.Duration
 }
 
 // StartCloud starts the RDS and MNS emulators with the fleet and the three

@@ -47,13 +47,20 @@ func StartStack(parent context.Context, fleet Fleet, opt Options, logs io.Writer
 	if err := cloud.BuildAll(); err != nil {
 		return fail(err)
 	}
-	if st.Scheduled, err = cloud.StartFunction(ctx, "scheduled", nil, logs, 120*time.Second); err != nil {
+	start := func(name string, env []string, timeout time.Duration) (*fctest.Function, error) {
+		env = append(append(env, opt.Env...), opt.FunctionEnv[name]...)
+		if d, ok := opt.Timeouts[name]; ok && d > 0 {
+			timeout = d
+		}
+		return cloud.StartFunction(ctx, name, env, logs, timeout)
+	}
+	if st.Scheduled, err = start("scheduled", nil, 120*time.Second); err != nil {
 		return fail(err)
 	}
-	if st.Queue, err = cloud.StartFunction(ctx, "queue", nil, logs, 120*time.Second); err != nil {
+	if st.Queue, err = start("queue", nil, 120*time.Second); err != nil {
 		return fail(err)
 	}
-	if st.Webhook, err = cloud.StartFunction(ctx, "webhook", WebhookEnv(), logs, 30*time.Second); err != nil {
+	if st.Webhook, err = start("webhook", WebhookEnv(), 30*time.Second); err != nil {
 		return fail(err)
 	}
 	st.Trigger = cloud.MNSTrigger()
@@ -107,8 +114,7 @@ func (st *Stack) adminHandler() http.Handler {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
 		}
-		trig := fctest.TimerTrigger{Name: "local-timer", Payload: string(payload), MaxAsyncRetryAttempts: 2, RetryDelay: time.Second}
-		results, err := trig.Fire(r.Context(), st.Scheduled, time.Now().UTC())
+		results, err := st.FireTimer(r.Context(), string(payload))
 		if err != nil {
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 			return
@@ -116,6 +122,15 @@ func (st *Stack) adminHandler() http.Handler {
 		writeJSON(w, http.StatusOK, results)
 	})
 	return mux
+}
+
+// FireTimer fires the scheduled function's timer trigger "local-timer" now
+// with payload as the trigger's payload (a backup plan), and returns every
+// attempt's result: FC retries a failed asynchronous invocation twice here,
+// one second apart.
+func (st *Stack) FireTimer(ctx context.Context, payload string) ([]fctest.Result, error) {
+	trig := fctest.TimerTrigger{Name: "local-timer", Payload: payload, MaxAsyncRetryAttempts: 2, RetryDelay: time.Second}
+	return trig.Fire(ctx, st.Scheduled, time.Now().UTC())
 }
 
 // Close stops the functions, the triggers and the emulators.
