@@ -11,11 +11,16 @@
 //     acs:rds:*:*:dbinstance/* (any region: a request names its RegionId);
 //   - rds:DescribeDBInstances on "*" (it lists instances and cannot be
 //     scoped to one);
-//   - on the work queue: mns:SendMessage, mns:BatchSendMessage,
-//     mns:ReceiveMessage, mns:DeleteMessage, mns:ChangeMessageVisibility;
+//   - on the work queue: mns:SendMessage, mns:BatchSendMessage;
 //   - mns:SendMessage on the notify queue (Queue variant) and on the
-//     dead-letter queue; mns:PublishMessage on the notify topic (Topic
+//     dead-letter queue (the scheduled function's asynchronous-invocation
+//     failure destination); mns:PublishMessage on the notify topic (Topic
 //     variant).
+//
+// Nothing to read the work queue: its trigger is an EventBridge event
+// stream, which receives, deletes and changes the visibility of messages
+// with EventBridge's own service-linked role; no function calls
+// ReceiveMessage, DeleteMessage or ChangeMessageVisibility.
 //
 // MNS resources are given both as /queues/<name> and /queues/<name>/messages
 // (the form MNS's authorization table uses for message operations), with the
@@ -38,5 +43,6 @@
 // instance before relying on it.
 //
 // RDSActions and MNSActions are the actions the code calls; the test checks
-// that the two variants together grant exactly those.
+// that the two variants together grant exactly those, and shared/deploy's
+// test derives them from the SDK calls of the shipped code.
 package rampolicy

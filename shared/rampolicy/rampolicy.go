@@ -37,13 +37,14 @@ var RDSActions = []string{
 }
 
 // MNSActions are the MNS actions the functions call (PublishMessage only in
-// the Topic variant).
+// the Topic variant). The functions never read the work queue: its MNS
+// trigger is an EventBridge event stream, which receives, deletes and
+// changes the visibility of messages with EventBridge's own service-linked
+// role, so ReceiveMessage, DeleteMessage and ChangeMessageVisibility are not
+// granted.
 var MNSActions = []string{
 	"mns:SendMessage",
 	"mns:BatchSendMessage",
-	"mns:ReceiveMessage",
-	"mns:DeleteMessage",
-	"mns:ChangeMessageVisibility",
 	"mns:PublishMessage",
 }
 

@@ -102,7 +102,8 @@ func TestResources(t *testing.T) {
 		{"rds:CreateBackup", []string{"acs:rds:*:*:dbinstance/*"}},
 		{"rds:DescribeDatabases", []string{"acs:rds:*:*:dbinstance/*"}},
 		{"rds:DescribeDBInstances", []string{"*"}},
-		{"mns:ReceiveMessage", []string{"acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-work", "acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-work/messages"}},
+		{"mns:BatchSendMessage", []string{"acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-work", "acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-work/messages"}},
+		{"mns:ReceiveMessage", nil}, // EventBridge reads the work queue with its own role
 		{"mns:SendMessage", []string{
 			"acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-work", "acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-work/messages",
 			"acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-outcomes", "acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-outcomes/messages",
