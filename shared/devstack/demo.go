@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -65,7 +64,7 @@ func demo(args []string) error {
 
 	step := func(n int, text string) { fmt.Printf("\n▶ %d. %s\n", n, text) }
 
-	step(1, `the timer "nightly" fires a plan: every instance tagged backup=nightly, Physical`)
+	step(1, `the timer "local-timer" fires a plan: every instance tagged backup=nightly, Physical`)
 	plan := `{"Defaults":{"BackupMethod":"Physical"},"Select":{"RegionId":"` + fleet.Region + `","Tags":{"backup":"nightly"}}}`
 	fmt.Printf("   payload %s\n", plan)
 	if err := fireTimer(st, ctx, plan); err != nil {
@@ -106,21 +105,10 @@ func demo(args []string) error {
 }
 
 func fireTimer(st *localcloud.Stack, ctx context.Context, payload string) error {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, st.AdminURL+"/timer", strings.NewReader(payload))
-	res, err := http.DefaultClient.Do(req)
+	results, err := st.FireTimer(ctx, payload)
 	if err != nil {
 		return err
 	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("timer: %s", b)
-	}
-	var results []struct {
-		Response json.RawMessage
-		Error    *struct{ ErrorMessage string }
-	}
-	_ = json.Unmarshal(b, &results)
 	for _, r := range results {
 		if r.Error != nil {
 			fmt.Printf("   scheduled function failed: %s (FC retries it)\n", r.Error.ErrorMessage)

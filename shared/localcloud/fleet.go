@@ -1,6 +1,7 @@
 package localcloud
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -25,7 +26,9 @@ func LoadFleet(path string) (Fleet, error) {
 		return Fleet{}, err
 	}
 	var f Fleet
-	if err := json.Unmarshal(b, &f); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields() // a typo in a fleet file should not silently change the fleet
+	if err := dec.Decode(&f); err != nil {
 		return Fleet{}, fmt.Errorf("fleet %s: %w", path, err)
 	}
 	if f.Region == "" {

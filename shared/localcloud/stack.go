@@ -119,7 +119,21 @@ func (st *Stack) adminHandler() http.Handler {
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 			return
 		}
-		writeJSON(w, http.StatusOK, results)
+		// One entry per attempt (FC retries a failed timer invocation).
+		type attempt struct {
+			RequestID  string              `json:"requestId"`
+			RetryCount int                 `json:"retryCount"`
+			DurationMs int64               `json:"durationMs"`
+			Response   json.RawMessage     `json:"response,omitempty"`
+			Error      *fctest.InvokeError `json:"error,omitempty"`
+			TimedOut   bool                `json:"timedOut,omitempty"`
+		}
+		out := make([]attempt, len(results))
+		for i, res := range results {
+			out[i] = attempt{RequestID: res.RequestID, RetryCount: i, DurationMs: res.Duration.Milliseconds(),
+				Response: res.Response, Error: res.Error, TimedOut: res.TimedOut}
+		}
+		writeJSON(w, http.StatusOK, out)
 	})
 	return mux
 }
