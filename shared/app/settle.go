@@ -78,7 +78,7 @@ func (a *App) settle(ctx context.Context, inv *invocation, o *backup.Outcome, fi
 		m, d := a.track.Start(o.Request, o.BackupJobId, a.now())
 		if err := inv.work.Send(ctx, m, d); err != nil {
 			o.Terminal = true
-			o.Note = joinNote(o.Note, "job tracking could not be scheduled ("+err.Error()+"); this outcome is final")
+			o.Note = backup.JoinNote(o.Note, "job tracking could not be scheduled ("+err.Error()+"); this outcome is final")
 			log.WarnContext(ctx, "job tracking not scheduled", slog.String("error", err.Error()))
 		}
 	}
@@ -170,11 +170,4 @@ func errCode(o *backup.Outcome) string {
 		return o.Error.Code
 	}
 	return ""
-}
-
-func joinNote(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "; " + b
 }

@@ -65,3 +65,14 @@ type Outcome struct {
 	Time      time.Time  `json:"-"`
 	NotBefore time.Time  `json:"-"` // for deferred: when it will be resumed
 }
+
+// JoinNote appends note b to note a ("a; b"), either may be empty.
+func JoinNote(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}

@@ -97,3 +97,11 @@ func FuzzParsePlan(f *testing.F) {
 		}
 	})
 }
+
+func TestJoinNote(t *testing.T) {
+	for _, tc := range [][3]string{{"", "", ""}, {"a", "", "a"}, {"", "b", "b"}, {"a", "b", "a; b"}} {
+		if got := JoinNote(tc[0], tc[1]); got != tc[2] {
+			t.Errorf("JoinNote(%q, %q) = %q, want %q", tc[0], tc[1], got, tc[2])
+		}
+	}
+}

@@ -260,7 +260,7 @@ func (p *Publisher) encode(ev Event) ([]byte, Event, error) {
 	ev.Data.Attempts = append([]Attempt(nil), ev.Data.Attempts...)
 	if n := len(ev.Data.Attempts); n > 2 {
 		ev.Data.Attempts = []Attempt{ev.Data.Attempts[0], ev.Data.Attempts[n-1]}
-		ev.Data.Note = joinNote(ev.Data.Note, fmt.Sprintf(
+		ev.Data.Note = backup.JoinNote(ev.Data.Note, fmt.Sprintf(
 			"attempts trimmed to fit the %d-byte message limit: kept the first and the last of %d (%d dropped)", p.cfg.MaxBytes, n, n-2))
 		if b, err = ev.JSON(); err != nil || len(b) <= p.cfg.MaxBytes {
 			return b, ev, err
@@ -274,7 +274,7 @@ func (p *Publisher) encode(ev Event) ([]byte, Event, error) {
 		e.Message = cut(e.Message)
 		ev.Data.Error = &e
 	}
-	ev.Data.Note = joinNote(cut(ev.Data.Note), "long messages cut to 1024 bytes")
+	ev.Data.Note = backup.JoinNote(cut(ev.Data.Note), "long messages cut to 1024 bytes")
 	if b, err = ev.JSON(); err != nil || len(b) <= p.cfg.MaxBytes {
 		return b, ev, err
 	}
@@ -293,14 +293,4 @@ func cut(s string) string {
 		n--
 	}
 	return s[:n] + mark
-}
-
-func joinNote(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + "; " + b
 }

@@ -364,7 +364,7 @@ func Encode(m Message) (string, error) {
 	if len(b) > MaxBytes && m.Kind == KindBackup && len(m.Attempts) > 2 {
 		var note string
 		m.Attempts, note = TrimAttempts(m.Attempts)
-		m.Note = joinNote(m.Note, note)
+		m.Note = backup.JoinNote(m.Note, note)
 		if b, err = marshal(m.toWire()); err != nil {
 			return "", fmt.Errorf("workqueue: encode %s message: %w", m.Kind, err)
 		}
@@ -396,16 +396,6 @@ func TrimAttempts(a []backup.Attempt) ([]backup.Attempt, string) {
 	}
 	out := []backup.Attempt{a[0], a[len(a)-1]}
 	return out, fmt.Sprintf("attempts trimmed to fit the 64 KiB MNS message limit: kept the first and the last of %d (%d dropped)", len(a), len(a)-2)
-}
-
-func joinNote(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + "; " + b
 }
 
 // SplitPlan cuts reqs into "plan" messages of at most perMessage requests
