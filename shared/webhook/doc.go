@@ -47,7 +47,10 @@
 //	Idempotency-Key: optional, POST only (at most 200 printable ASCII characters)
 //
 // The MAC covers the timestamp, so an old body cannot be replayed with a
-// fresh timestamp; the comparison is constant-time. For GET the body is
+// fresh timestamp; the comparison is constant-time. The MAC of the raw body
+// alone (the form DESIGN.md §5 names) is accepted too, for callers built to
+// that contract; it does not bind the timestamp, and the request's log line
+// says timestampBound=false. For GET the body is
 // empty, so the MAC is over X-Timestamp + ".". Sign computes the header.
 //
 // The caller is found from X-Caller: the signed route whose caller id

@@ -215,6 +215,10 @@ type call struct {
 	delivery string
 	reason   string
 	requests int
+	// signed is set for an authenticated signed request; timestampBound
+	// says whether its MAC covered X-Timestamp (logged, so operators can
+	// move callers off the body-only form).
+	signed, timestampBound bool
 }
 
 // Handle answers one HTTP request. The response is always a valid FC 3.0
@@ -303,6 +307,9 @@ func (h *Handler) logCall(ctx context.Context, ev events.HTTPEvent, status int, 
 	}
 	if c.requests > 0 {
 		attrs = append(attrs, slog.Int("requests", c.requests))
+	}
+	if c.signed {
+		attrs = append(attrs, slog.Bool("timestampBound", c.timestampBound))
 	}
 	if c.reason != "" {
 		attrs = append(attrs, slog.String("reason", clip(c.reason, 300)))

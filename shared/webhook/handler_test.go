@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -162,6 +163,15 @@ func TestSignedAuth(t *testing.T) {
 		{"stale timestamp", signed("POST", "/v1/backups", body, "release-bot", botSecret, nowUnix-301), 401, "outside the 5m0s replay window"},
 		{"future timestamp", signed("POST", "/v1/backups", body, "release-bot", botSecret, nowUnix+301), 401, "replay window"},
 		{"old body replayed with a fresh timestamp", with(good(), HeaderSignature, oldSig), 401, "missing or invalid signature"},
+		// DESIGN.md §5's form: HMAC-SHA256 of the raw body alone.
+		{"contract form: MAC of the raw body", with(good(), HeaderSignature, bodySig(botSecret, body)), 202, ""},
+		{"contract form, wrong secret", with(good(), HeaderSignature, bodySig(opsSecret, body)), 401, "missing or invalid signature"},
+		{"contract form, body tampered", func() events.HTTPEvent {
+			e := with(good(), HeaderSignature, bodySig(botSecret, body))
+			e.Body = strings.Replace(body, "Physical", "Logical", 1)
+			return e
+		}(), 401, "missing or invalid signature"},
+		{"contract form, stale timestamp", with(signed("POST", "/v1/backups", body, "release-bot", botSecret, nowUnix-301), HeaderSignature, bodySig(botSecret, body)), 401, "replay window"},
 		{"unknown caller", signed("POST", "/v1/backups", body, "mallory", botSecret, nowUnix), 401, "missing or invalid signature"},
 		{"no caller with several signed routes", signed("POST", "/v1/backups", body, "", botSecret, nowUnix), 401, "X-Caller is required"},
 		{"caller by repository (caller id)", signed("POST", "/v1/backups", body, "ops@acme", opsSecret, nowUnix), 202, ""},
@@ -507,4 +517,10 @@ func FuzzHandle(f *testing.F) {
 			t.Fatalf("unexpected status %d: %s", d.Status, d.Raw)
 		}
 	})
+}
+
+// bodySig is the X-Signature-256 of DESIGN.md §5: HMAC-SHA256 of the raw
+// body, without the timestamp.
+func bodySig(secret, body string) string {
+	return "sha256=" + hex.EncodeToString(bodyMAC([]byte(secret), []byte(body)))
 }

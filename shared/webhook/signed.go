@@ -82,8 +82,8 @@ func (h *Handler) caller(ev events.HTTPEvent) (*route, string) {
 }
 
 // authSigned authenticates a signed request: the caller's secret, an
-// X-Timestamp inside the replay window, and X-Signature-256 over
-// timestamp + "." + body, compared in constant time.
+// X-Timestamp inside the replay window, and X-Signature-256 over the raw
+// body or over timestamp + "." + body, compared in constant time.
 func (h *Handler) authSigned(ev events.HTTPEvent, body []byte, c *call) (*route, string, *events.HTTPResponse) {
 	fail := func(reason, public string) (*route, string, *events.HTTPResponse) {
 		r := unauthorized(c, reason, public)
@@ -125,9 +125,15 @@ func (h *Handler) authSigned(ev events.HTTPEvent, body []byte, c *call) (*route,
 	if !ok {
 		return fail("X-Signature-256 is not sha256=<64 hex digits>", "X-Signature-256 must be sha256=<64 hex digits>")
 	}
-	if !hmac.Equal(sig, signedMAC(rt.secret, ts, body)) {
+	// Two forms are accepted: HMAC of the raw body (DESIGN.md §5, the
+	// contract) and HMAC of "<X-Timestamp>.<raw body>" (recommended: it binds
+	// the timestamp, so a captured request cannot be replayed outside the
+	// window). Both are compared in constant time.
+	bound := hmac.Equal(sig, signedMAC(rt.secret, ts, body))
+	if !bound && !hmac.Equal(sig, bodyMAC(rt.secret, body)) {
 		return fail("signature does not match", "")
 	}
+	c.signed, c.timestampBound = true, bound
 	return rt, ts, nil
 }
 
