@@ -32,6 +32,7 @@ func invoke(args []string) error {
 	times := fs.Int("times", 1, "invoke this many times with the same event (redeliveries)")
 	retryCount := fs.Int("retry-count", 0, "x-fc-retry-count of the first invocation")
 	timeout := fs.Duration("timeout", 30*time.Second, "function timeout")
+	showWork := fs.Bool("work", false, `also print {"kind":"work",...} for each message left on the work queue`)
 	var env multiFlag
 	fs.Var(&env, "env", "extra environment KEY=VALUE for the function (repeatable; for webhook it overrides the local routes and secrets)")
 	if err := fs.Parse(args); err != nil {
@@ -112,13 +113,15 @@ func invoke(args []string) error {
 			return err
 		}
 	}
-	for _, m := range cloud.MNS.Messages(localcloud.WorkQueue) {
-		var body json.RawMessage = json.RawMessage(m.Body)
-		if !json.Valid(body) {
-			body, _ = json.Marshal(m.Body)
-		}
-		if err := out.Encode(map[string]any{"kind": "work", "delaySeconds": m.DelaySeconds, "message": body}); err != nil {
-			return err
+	if *showWork {
+		for _, m := range cloud.MNS.Messages(localcloud.WorkQueue) {
+			var body json.RawMessage = json.RawMessage(m.Body)
+			if !json.Valid(body) {
+				body, _ = json.Marshal(m.Body)
+			}
+			if err := out.Encode(map[string]any{"kind": "work", "delaySeconds": m.DelaySeconds, "message": body}); err != nil {
+				return err
+			}
 		}
 	}
 	return out.Encode(map[string]any{

@@ -27,7 +27,7 @@ import (
 const usage = `usage:
   devstack demo [--fleet FILE]
   devstack serve [--fleet FILE]
-  devstack invoke --function scheduled|queue|webhook --event FILE [--fleet FILE] [--env KEY=VALUE]... [--times N]
+  devstack invoke --function scheduled|queue|webhook --event FILE [--fleet FILE] [--env KEY=VALUE]... [--times N] [--work]
 `
 
 func main() {
