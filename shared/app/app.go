@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -262,8 +261,3 @@ func (s *Summary) add(o backup.Outcome) {
 // errUnsettled is returned when some work could not be settled (neither
 // published nor parked): the trigger must redeliver.
 var errUnsettled = errors.New("some outcomes could not be published or parked; failing the invocation so that the trigger redelivers")
-
-func mustJSON(v any) json.RawMessage {
-	b, _ := json.Marshal(v)
-	return b
-}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -321,5 +320,3 @@ func rel(root, p string) string {
 	}
 	return p
 }
-
-var _ = errors.New

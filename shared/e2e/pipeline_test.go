@@ -322,9 +322,9 @@ func TestFleetOf500TaggedInstancesFansOutThroughTheWorkQueue(t *testing.T) {
 		t.Errorf("scheduled function returned %+v, want 500 requests fanned out", sum)
 	}
 	fanned := time.Since(start)
-	evs := s.waitOutcomes(45*time.Second, "500 accepted", func(evs []notify.Event) bool { return len(evs) >= 500 })
+	s.waitOutcomes(45*time.Second, "500 accepted", func(evs []notify.Event) bool { return len(evs) >= 500 })
 	t.Logf("fan-out %v, 500 outcomes after %v", fanned.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-	evs = s.settle(10*time.Second, 500*time.Millisecond)
+	evs := s.settle(10*time.Second, 500*time.Millisecond)
 
 	accepted := bySubject(t, evs, "accepted")
 	if got := countTypes(evs); len(got) != 1 || len(accepted) != 500 {
