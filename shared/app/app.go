@@ -152,22 +152,18 @@ func (a *App) begin(ctx context.Context) (context.Context, *invocation, error) {
 	if err != nil {
 		return ctx, nil, err
 	}
-	inv.pub, err = notify.New(mc, notify.Config{
-		Function: a.function, Queue: pick(a.cfg.NotifyTopic == "", a.cfg.NotifyQueue, ""), Topic: a.cfg.NotifyTopic,
-		Policy: notify.Policy(a.cfg.NotifyOutcomes), Now: a.now, Logger: a.log,
-	})
+	dest := notify.Config{Function: a.function, Policy: notify.Policy(a.cfg.NotifyOutcomes), Now: a.now, Logger: a.log}
+	if a.cfg.NotifyTopic != "" {
+		dest.Topic = a.cfg.NotifyTopic
+	} else {
+		dest.Queue = a.cfg.NotifyQueue
+	}
+	inv.pub, err = notify.New(mc, dest)
 	if err != nil {
 		return ctx, nil, err
 	}
 	inv.work = workqueue.NewMNSSender(mc, a.cfg.WorkQueue)
 	return context.WithValue(ctx, keyInvocation, inv), inv, nil
-}
-
-func pick(c bool, a, b string) string {
-	if c {
-		return a
-	}
-	return b
 }
 
 func (a *App) rdsFor(ak, sk, token string) (*rdsclient.Client, error) {
@@ -249,6 +245,10 @@ type Summary struct {
 	Outcomes  map[string]int `json:"outcomes"`
 	FannedOut int            `json:"fannedOut,omitempty"`
 	Messages  int            `json:"messages,omitempty"`
+	// Tracking counts jobs still running, re-scheduled for another check;
+	// Republished counts parked outcomes published again.
+	Tracking    int `json:"tracking,omitempty"`
+	Republished int `json:"republished,omitempty"`
 }
 
 func (s *Summary) add(o backup.Outcome) {

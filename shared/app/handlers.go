@@ -165,7 +165,7 @@ func (a *App) workMessage(ctx context.Context, inv *invocation, m events.MNSMess
 		if res.Next == nil {
 			return nil, a.reject(ctx, inv, wm.Request, res.Err, sum)
 		}
-		sum.add(backup.Outcome{Status: "tracking"})
+		sum.Tracking++
 		if err := inv.work.Send(ctx, *res.Next, res.Delay); err != nil {
 			return nil, fmt.Errorf("%w: re-schedule tracking of job %s: %w", errUnsettled, wm.BackupJobId, err)
 		}
@@ -176,22 +176,22 @@ func (a *App) workMessage(ctx context.Context, inv *invocation, m events.MNSMess
 				return nil, fmt.Errorf("%w: parked outcome: %w", errUnsettled, errors.Join(err, perr))
 			}
 		}
-		sum.add(backup.Outcome{Status: "republished"})
+		sum.Republished++
 		return nil, nil
 	}
 	return nil, a.reject(ctx, inv, wm.Request, fmt.Errorf("unknown work message kind %q", wm.Kind), sum)
 }
 
 // HandleHTTP serves the webhook function's HTTP API.
-func (a *App) HandleHTTP(ctx context.Context, raw json.RawMessage) (any, error) {
+func (a *App) HandleHTTP(ctx context.Context, raw json.RawMessage) (events.HTTPResponse, error) {
+	if a.hook == nil {
+		return events.HTTPResponse{}, errors.New("app: HandleHTTP is served by the webhook function")
+	}
 	ctx, _, err := a.begin(ctx)
 	if err != nil {
 		a.log.ErrorContext(ctx, "invocation cannot start", slog.String("error", err.Error()))
-		return map[string]any{"statusCode": 503, "headers": map[string]string{"Content-Type": "application/json"},
-			"isBase64Encoded": false, "body": `{"error":{"code":"ServiceUnavailable","message":"the function cannot reach its dependencies"}}`}, nil
-	}
-	if a.hook == nil {
-		return nil, errors.New("app: HandleHTTP is served by the webhook function")
+		return events.HTTPResponse{StatusCode: 503, Headers: map[string]string{"Content-Type": "application/json"},
+			Body: `{"error":{"code":"ServiceUnavailable","message":"the function cannot reach its dependencies"}}`}, nil
 	}
 	return a.hook.HandleRaw(ctx, raw)
 }
@@ -233,10 +233,8 @@ func (s submitter) runAll(ctx context.Context, inv *invocation, reqs []backup.Re
 type rejecter struct{ a *App }
 
 func (r rejecter) Rejected(ctx context.Context, req backup.Request, e *backup.ErrorInfo) {
-	a, inv := r.a, invocationFrom(ctx)
-	o := backup.Outcome{Status: backup.StatusRejected, Terminal: true, Request: req, Error: e, Time: a.now(), Attempts: []backup.Attempt{}}
-	if err := a.publish(ctx, inv, o); err != nil {
-		a.log.ErrorContext(ctx, "rejected outcome not published", slog.String("error", err.Error()))
+	if err := r.a.publishRejected(ctx, invocationFrom(ctx), req, e, &Summary{}); err != nil {
+		r.a.log.ErrorContext(ctx, "rejected outcome not published", slog.String("error", err.Error()))
 	}
 }
 
@@ -249,16 +247,16 @@ func jobsOf(reqs []backup.Request, h executor.History) []job {
 }
 
 // dedupe drops requests with the same idempotency key (an instance named
-// both explicitly and by a selector with the same parameters).
+// both explicitly and by a selector with the same parameters: the key
+// covers the trigger, the instance and every parameter).
 func dedupe(reqs []backup.Request) []backup.Request {
 	seen := map[string]bool{}
-	out := reqs[:0]
+	out := make([]backup.Request, 0, len(reqs))
 	for _, r := range reqs {
-		k := r.IdempotencyKey + "|" + r.DBInstanceId + "|" + r.BackupMethod
-		if r.IdempotencyKey != "" && seen[k] {
+		if r.IdempotencyKey != "" && seen[r.IdempotencyKey] {
 			continue
 		}
-		seen[k] = true
+		seen[r.IdempotencyKey] = true
 		out = append(out, r)
 	}
 	return out

@@ -110,17 +110,23 @@ func (a *App) publish(ctx context.Context, inv *invocation, o backup.Outcome) er
 // reject publishes the rejected outcome of something that never became a
 // runnable request (an undecodable message, a bad plan).
 func (a *App) reject(ctx context.Context, inv *invocation, r backup.Request, err error, sum *Summary) error {
-	o := backup.Outcome{Status: backup.StatusRejected, Terminal: true, Request: r, Time: a.now(), Attempts: []backup.Attempt{}}
+	var info *backup.ErrorInfo
 	var v *backup.Violation
 	var de *workqueue.DecodeError
 	switch {
 	case errors.As(err, &v):
-		o.Error = backup.ErrorFromViolation(v)
+		info = backup.ErrorFromViolation(v)
 	case errors.As(err, &de):
-		o.Error = &backup.ErrorInfo{Code: backup.CodeMalformed, Message: de.Error(), Field: de.Field}
+		info = &backup.ErrorInfo{Code: backup.CodeMalformed, Message: de.Error(), Field: de.Field}
 	default:
-		o.Error = &backup.ErrorInfo{Code: backup.CodeMalformed, Message: err.Error()}
+		info = &backup.ErrorInfo{Code: backup.CodeMalformed, Message: err.Error()}
 	}
+	return a.publishRejected(ctx, inv, r, info, sum)
+}
+
+// publishRejected publishes the terminal rejected outcome of r.
+func (a *App) publishRejected(ctx context.Context, inv *invocation, r backup.Request, info *backup.ErrorInfo, sum *Summary) error {
+	o := backup.Outcome{Status: backup.StatusRejected, Terminal: true, Request: r, Error: info, Time: a.now(), Attempts: []backup.Attempt{}}
 	if r.IdempotencyKey == "" {
 		o.Request.IdempotencyKey = backup.Key(r.Trigger.Kind, r.Trigger.Source, r.Trigger.DeliveryId, o.Error.Message)
 		o.Request.CorrelationId = events.CorrelationID(o.Request.IdempotencyKey)
