@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
 )
 
 // Version is the envelope version this package writes and reads.
@@ -133,16 +134,10 @@ func fieldErr(field, format string, args ...any) error {
 
 // IsEnvelope reports whether body is a JSON object with the top-level keys
 // "v" and "kind", i.e. meant as an internal message (it may still fail to
-// Decode). A user's backup request never has those keys.
-func IsEnvelope(body []byte) bool {
-	var keys map[string]json.RawMessage
-	if json.Unmarshal(body, &keys) != nil {
-		return false
-	}
-	_, v := keys["v"]
-	_, k := keys["kind"]
-	return v && k
-}
+// Decode). A user's backup request never has those keys. It is the check the
+// MNS decoder uses to route messages (events.IsEnvelope), so the two cannot
+// disagree.
+func IsEnvelope(body []byte) bool { return events.IsEnvelope(body) }
 
 // Decode parses an internal message strictly.
 func Decode(body []byte) (Message, error) {
