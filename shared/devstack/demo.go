@@ -23,20 +23,13 @@ import (
 // `make run` in CI catches a broken product.
 func demo(args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fleetPath := fs.String("fleet", "", "fleet file (default testdata/fleet/demo.json)")
+	loadFleet := fleetFlag(fs)
 	verbose := fs.Bool("v", false, "show the functions' JSON logs")
 	timeout := fs.Duration("timeout", 90*time.Second, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	root, err := localcloud.ModuleRoot()
-	if err != nil {
-		return err
-	}
-	if *fleetPath == "" {
-		*fleetPath = filepath.Join(root, "testdata/fleet/demo.json")
-	}
-	fleet, err := localcloud.LoadFleet(*fleetPath)
+	fleet, fleetPath, err := loadFleet()
 	if err != nil {
 		return err
 	}
@@ -47,7 +40,7 @@ func demo(args []string) error {
 		logs = os.Stderr
 	}
 	start := time.Now()
-	fmt.Printf("fc-rds-backup demo: %d instances from %s; building the functions...\n", len(fleet.Instances), rel(root, *fleetPath))
+	fmt.Printf("fc-rds-backup demo: %d instances from %s; building the functions...\n", len(fleet.Instances), rel(fleetPath))
 	// MNS time runs 20x faster so that delayed work-queue messages (retries,
 	// job tracking every 30 s and more) play out in seconds.
 	st, err := localcloud.StartStack(ctx, fleet, localcloud.Options{MNSSpeed: 20}, logs)
@@ -314,7 +307,11 @@ func compactMap(m map[string]int) string {
 	return string(b)
 }
 
-func rel(root, p string) string {
+func rel(p string) string {
+	root, err := localcloud.ModuleRoot()
+	if err != nil {
+		return p
+	}
 	if r, err := filepath.Rel(root, p); err == nil && !strings.HasPrefix(r, "..") {
 		return r
 	}

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -28,7 +27,7 @@ func invoke(args []string) error {
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	function := fs.String("function", "", "scheduled, queue or webhook")
 	eventPath := fs.String("event", "", "file holding the event payload exactly as FC delivers it")
-	fleetPath := fs.String("fleet", "", "fleet file (default testdata/fleet/demo.json)")
+	loadFleet := fleetFlag(fs)
 	times := fs.Int("times", 1, "invoke this many times with the same event (redeliveries)")
 	retryCount := fs.Int("retry-count", 0, "x-fc-retry-count of the first invocation")
 	timeout := fs.Duration("timeout", 30*time.Second, "function timeout")
@@ -53,14 +52,7 @@ func invoke(args []string) error {
 	if err != nil {
 		return err
 	}
-	root, err := localcloud.ModuleRoot()
-	if err != nil {
-		return err
-	}
-	if *fleetPath == "" {
-		*fleetPath = filepath.Join(root, "testdata/fleet/demo.json")
-	}
-	fleet, err := localcloud.LoadFleet(*fleetPath)
+	fleet, _, err := loadFleet()
 	if err != nil {
 		return err
 	}

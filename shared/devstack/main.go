@@ -20,8 +20,12 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
 )
 
 const usage = `usage:
@@ -53,5 +57,23 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "devstack:", err)
 		os.Exit(1)
+	}
+}
+
+// fleetFlag adds --fleet to fs; its load function reads the chosen file, the
+// demo fleet by default, and says which file it read.
+func fleetFlag(fs *flag.FlagSet) func() (localcloud.Fleet, string, error) {
+	path := fs.String("fleet", "", "fleet file (default testdata/fleet/demo.json)")
+	return func() (localcloud.Fleet, string, error) {
+		p := *path
+		if p == "" {
+			root, err := localcloud.ModuleRoot()
+			if err != nil {
+				return localcloud.Fleet{}, "", err
+			}
+			p = filepath.Join(root, "testdata", "fleet", "demo.json")
+		}
+		f, err := localcloud.LoadFleet(p)
+		return f, p, err
 	}
 }

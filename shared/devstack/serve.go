@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
@@ -17,19 +16,12 @@ import (
 // triggers and prints one JSON line describing it; runs until interrupted.
 func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fleetPath := fs.String("fleet", "", "fleet file (default testdata/fleet/demo.json)")
+	loadFleet := fleetFlag(fs)
 	quiet := fs.Bool("quiet", false, "discard the functions' logs (default: to stderr)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	root, err := localcloud.ModuleRoot()
-	if err != nil {
-		return err
-	}
-	if *fleetPath == "" {
-		*fleetPath = filepath.Join(root, "testdata/fleet/demo.json")
-	}
-	fleet, err := localcloud.LoadFleet(*fleetPath)
+	fleet, _, err := loadFleet()
 	if err != nil {
 		return err
 	}
