@@ -123,3 +123,23 @@ func checkIDs(t testing.TB, reqs []backup.Request, kind string) {
 		seen[r.IdempotencyKey] = true
 	}
 }
+
+// assertRoundTrip decodes each fixture with parse, encodes the result again
+// and requires the same JSON: the wire types keep every field.
+func assertRoundTrip[T any](t *testing.T, fixtures []string, parse func([]byte) (T, error)) {
+	t.Helper()
+	for _, name := range fixtures {
+		t.Run(name, func(t *testing.T) {
+			in := readFixture(t, name)
+			ev, err := parse(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := json.Marshal(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertJSONEq(t, in, out)
+		})
+	}
+}

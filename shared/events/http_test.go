@@ -13,20 +13,7 @@ import (
 var httpFixtures = []string{"http.json", "http-base64.json"}
 
 func TestHTTPFixtureRoundTrip(t *testing.T) {
-	for _, name := range httpFixtures {
-		t.Run(name, func(t *testing.T) {
-			in := readFixture(t, name)
-			ev, err := ParseHTTP(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := json.Marshal(ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			assertJSONEq(t, in, out)
-		})
-	}
+	assertRoundTrip(t, httpFixtures, ParseHTTP)
 }
 
 func TestHTTPDecode(t *testing.T) {

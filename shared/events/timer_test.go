@@ -12,20 +12,7 @@ import (
 var timerFixtures = []string{"timer.json", "timer-select.json", "timer-bad-payload.json"}
 
 func TestTimerFixtureRoundTrip(t *testing.T) {
-	for _, name := range timerFixtures {
-		t.Run(name, func(t *testing.T) {
-			in := readFixture(t, name)
-			ev, err := ParseTimer(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := json.Marshal(ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			assertJSONEq(t, in, out)
-		})
-	}
+	assertRoundTrip(t, timerFixtures, ParseTimer)
 }
 
 func TestTimerDecode(t *testing.T) {
