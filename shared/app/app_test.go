@@ -1,14 +1,14 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/internal/syncbuf"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
@@ -27,23 +27,6 @@ const (
 	workQ   = "rds-backup-work"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // harness is one function's App on a local RDS and MNS, invoked in-process
 // with an FC context carrying STS credentials.
 type harness struct {
@@ -52,13 +35,13 @@ type harness struct {
 	mns  *mnstest.Server
 	role localauth.Credential
 	app  *App
-	logs *lockedBuffer
+	logs *syncbuf.Buffer
 }
 
 func newHarness(t *testing.T, function string, env ...string) *harness {
 	t.Helper()
 	auth := localauth.NewStore(nil)
-	h := &harness{t: t, logs: &lockedBuffer{}}
+	h := &harness{t: t, logs: &syncbuf.Buffer{}}
 	h.rds = rdstest.NewServer(rdstest.WithCredentials(auth), rdstest.WithBackupDuration(time.Minute))
 	h.mns = mnstest.NewServer(mnstest.WithCredentials(auth))
 	t.Cleanup(func() { h.rds.Close(); h.mns.Close() })
@@ -369,7 +352,7 @@ func TestNewFailsFast(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = New(tc.function, cfg, Options{Logger: NewLogger(&lockedBuffer{}, "info")})
+			_, err = New(tc.function, cfg, Options{Logger: NewLogger(&syncbuf.Buffer{}, "info")})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
 			}

@@ -14,9 +14,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/internal/syncbuf"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
@@ -79,7 +80,7 @@ var nightly = []string{"rm-demo-mssql1", "rm-demo-mysql1", "rm-demo-pg1"}
 type stack struct {
 	*localcloud.Stack
 	t    *testing.T
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 	ctx  context.Context
 }
 
@@ -92,7 +93,7 @@ func startStack(t *testing.T, fleet localcloud.Fleet, opt localcloud.Options) *s
 	if opt.MNSSpeed == 0 {
 		opt.MNSSpeed = 30
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	st, err := localcloud.StartStack(ctx, fleet, opt, logs)
 	if err != nil {
@@ -407,25 +408,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writers of several
-// function processes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func tail(s string, n int) string {

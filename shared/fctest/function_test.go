@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fc-rds-backup/fc-rds-backup/shared/internal/syncbuf"
+
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localauth"
 )
 
@@ -180,7 +182,7 @@ func TestInvokeProcessExitIsAnErrorAndNextInvokeWorks(t *testing.T) {
 }
 
 func TestInitializerRunsOncePerInstance(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	f := startEcho(t, FunctionConfig{Initializer: true, Timeout: 300 * time.Millisecond, Stdout: &out})
 	for range 3 {
 		if r := invokeOK(t, f, []byte(`{}`), InvokeOptions{}); r.InitCount != 1 {
@@ -232,7 +234,7 @@ func TestInitializerFailureFailsInvocation(t *testing.T) {
 }
 
 func TestStdoutCarriesSDKLogLines(t *testing.T) {
-	var out, errOut syncBuffer
+	var out, errOut syncbuf.Buffer
 	f := startEcho(t, FunctionConfig{Stdout: &out, Stderr: &errOut})
 	r := invokeOK(t, f, []byte(`{}`), InvokeOptions{})
 	// The SDK prints the end line after posting the response.

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fc-rds-backup/fc-rds-backup/shared/internal/syncbuf"
+
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
 )
@@ -163,7 +165,7 @@ type harness struct {
 	sub  *fakeSubmitter
 	jobs *fakeJobs
 	rej  *fakeRejects
-	logs *bytes.Buffer
+	logs *syncbuf.Buffer
 }
 
 func newHarness(t testing.TB, routesDoc string, mod func(*Config)) *harness {
@@ -172,12 +174,12 @@ func newHarness(t testing.TB, routesDoc string, mod func(*Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &bytes.Buffer{}
+	logs := &syncbuf.Buffer{}
 	cfg := Config{
 		Routes:  routes,
 		Secrets: testSecrets,
 		Now:     func() time.Time { return testNow },
-		Logger:  slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:  slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -193,17 +195,6 @@ func newHarness(t testing.TB, routesDoc string, mod func(*Config)) *harness {
 	}
 	hs.h = New(cfg, hs.sub, hs.jobs, hs.rej)
 	return hs
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // httpEvent builds an FC 3.0 HTTP event.
