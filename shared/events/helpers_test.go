@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/fc-rds-backup/fc-rds-backup/shared/internal/golden"
+
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 )
 
@@ -34,25 +36,7 @@ func readFixture(t testing.TB, name string) []byte {
 // (rewritten under -update).
 func checkGolden(t *testing.T, name string, v any) {
 	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	path := filepath.Join(goldenDir, name+".golden.json")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run: go test ./shared/events -run %s -update)", err, t.Name())
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s: normalized output differs from the golden file (review, then -update)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	golden.Check(t, filepath.Join(goldenDir, name+".golden.json"), golden.JSON(t, v), *update)
 }
 
 // assertJSONEq fails unless a and b are the same JSON value.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fc-rds-backup/fc-rds-backup/shared/internal/golden"
+
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 )
 
@@ -53,19 +55,7 @@ func TestGolden(t *testing.T) {
 			}
 			ev := BuildEvent(functionOf[st], o)
 			got := indented(t, ev)
-			path := filepath.Join("testdata", string(st)+".golden.json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from BuildEvent (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
-			}
+			want := golden.Check(t, filepath.Join("testdata", string(st)+".golden.json"), got, *update)
 			back, err := ParseEvent(want)
 			if err != nil {
 				t.Fatalf("ParseEvent(golden): %v", err)

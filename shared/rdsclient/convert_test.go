@@ -1,11 +1,11 @@
 package rdsclient_test
 
 import (
-	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/internal/golden"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"
@@ -26,24 +26,7 @@ func TestToCreateBackupRequestGolden(t *testing.T) {
 	}
 	for name, r := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := json.MarshalIndent(rdsclient.ToCreateBackupRequest(r), "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			path := filepath.Join("testdata", "createbackup-"+name+".golden")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if string(got) != string(want) {
-				t.Errorf("%s differs:\ngot:\n%s\nwant:\n%s", path, got, want)
-			}
+			golden.Check(t, filepath.Join("testdata", "createbackup-"+name+".golden"), golden.JSON(t, rdsclient.ToCreateBackupRequest(r)), *update)
 		})
 	}
 }

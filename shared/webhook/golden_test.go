@@ -1,13 +1,13 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/internal/golden"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
@@ -86,25 +86,7 @@ func TestGoldenExchanges(t *testing.T) {
 					x.Plan = &p
 				}
 			}
-			got, err := json.MarshalIndent(x, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			path := filepath.Join(goldenDir, tc.name+".golden.json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run: go test ./shared/webhook -run TestGoldenExchanges -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs (review, then -update)\n--- got\n%s\n--- want\n%s", path, got, want)
-			}
+			golden.Check(t, filepath.Join(goldenDir, tc.name+".golden.json"), golden.JSON(t, x), *update)
 		})
 	}
 }
