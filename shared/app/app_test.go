@@ -387,3 +387,40 @@ func TestWebhookSelectOnlyPlanIsExpanded(t *testing.T) {
 		t.Fatalf("backups %v", h.rds.CreatedBackups())
 	}
 }
+
+func TestUnreadableSelectorStillEndsEveryRequest(t *testing.T) {
+	tests := []struct {
+		name      string
+		status    int
+		code      string
+		wantType  string
+		retryable bool
+	}{
+		{"RDS unavailable: failed, retryable", 503, "ServiceUnavailable", "rds.backup.failed", true},
+		{"not permitted: rejected", 403, "Forbidden.RAM", "rds.backup.rejected", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, "scheduled", "BACKUP_ATTEMPTS_PER_INVOCATION=2")
+			h.rds.InjectFault(rdstest.Fault{Action: "DescribeDBInstances", Status: tc.status, Code: tc.code})
+			ev := fctest.NewTimerEvent(time.Now(), "nightly", `{"Backups":[{"DBInstanceId":"rm-a"}],"Select":{"Tags":{"backup":"nightly"}}}`)
+			if _, err := h.app.HandleTimer(h.ctx(), ev); err != nil {
+				t.Fatalf("the selector's outcome was published; the invocation must not fail: %v", err)
+			}
+			got := map[string]notify.Event{}
+			for _, e := range h.outcomes() {
+				got[e.Type+" "+e.Subject] = e
+			}
+			if _, ok := got["rds.backup.accepted rm-a"]; !ok {
+				t.Errorf("the plan's explicit backup did not run: %v", types(h.outcomes()))
+			}
+			sel, ok := got[tc.wantType+" "]
+			if !ok || sel.Data.Error == nil || sel.Data.Error.Field != "Select" || sel.Data.Error.Code != tc.code || sel.Data.Error.Retryable != tc.retryable {
+				t.Fatalf("want %s for the selector with %s, got %v %+v", tc.wantType, tc.code, types(h.outcomes()), sel.Data.Error)
+			}
+			if n := len(h.outcomes()); n != 2 {
+				t.Errorf("%d outcomes, want 2: %v", n, types(h.outcomes()))
+			}
+		})
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
@@ -33,13 +32,9 @@ func (a *App) HandleTimer(ctx context.Context, raw json.RawMessage) (Summary, er
 	}
 	more, err := a.expand(ctx, inv, plan, ev.Trigger())
 	if err != nil {
-		if retry.Classify(err) == retry.Terminal {
-			return sum, a.reject(ctx, inv, backup.Request{Trigger: ev.Trigger(), RegionId: plan.Select.RegionId}, err, &sum)
+		if _, perr := a.selectorFailed(ctx, inv, ev.Trigger(), *plan.Select, err, &sum); perr != nil {
+			return sum, perr
 		}
-		// Transient: fail the invocation; FC's async retry runs the plan
-		// again and duplicates coalesce.
-		a.log.ErrorContext(ctx, "selector could not be expanded", slog.String("error", err.Error()))
-		return sum, fmt.Errorf("expand selector: %w", err)
 	}
 	reqs = dedupe(append(reqs, more...))
 	sum.Requests = len(reqs)
@@ -105,23 +100,19 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 			continue
 		}
 		reqs, plan, err := m.Requests()
-		if err == nil {
-			var more []backup.Request
-			if more, err = a.expand(ctx, inv, plan, m.Trigger()); err != nil && retry.Classify(err) != retry.Terminal {
-				// The selector cannot be read now: fail the invocation so
-				// EventBridge pushes the batch again; the batch's other
-				// requests then coalesce with the jobs this run creates.
-				errs = append(errs, fmt.Errorf("%w: message %s: expand selector: %w", errUnsettled, m.ID, err))
-				continue
-			}
-			reqs = dedupe(append(reqs, more...))
-		}
 		if err != nil {
 			if rerr := a.reject(ctx, inv, backup.Request{Trigger: m.Trigger()}, err, &sum); rerr != nil {
 				errs = append(errs, rerr)
 			}
 			continue
 		}
+		more, err := a.expand(ctx, inv, plan, m.Trigger())
+		if err != nil {
+			if _, perr := a.selectorFailed(ctx, inv, m.Trigger(), *plan.Select, err, &sum); perr != nil {
+				errs = append(errs, perr)
+			}
+		}
+		reqs = dedupe(append(reqs, more...))
 		sum.Requests += len(reqs)
 		if len(reqs) > a.cfg.InlineLimit {
 			if err := a.fanOut(ctx, inv, reqs, &sum); err != nil {
@@ -205,12 +196,11 @@ func (s submitter) Submit(ctx context.Context, trig backup.Trigger, reqs []backu
 	var sum Summary
 	more, err := a.expand(ctx, inv, plan, trig)
 	if err != nil {
-		// The caller gets a failed entry for the selector and can retry.
-		a.log.ErrorContext(ctx, "selector could not be expanded", slog.String("error", err.Error()))
-		o := backup.Outcome{Status: backup.StatusFailed, Terminal: true, Request: backup.Request{Trigger: trig, RegionId: plan.Select.RegionId},
-			Error: &backup.ErrorInfo{Code: apiCode(err), Message: "Select could not be expanded: " + err.Error(), Retryable: retry.Classify(err).Retryable(), Field: "Select"},
-			Time:  a.now(), Attempts: []backup.Attempt{}}
-		_ = a.publish(ctx, inv, o)
+		// The caller gets an entry for the selector and can retry.
+		o, perr := a.selectorFailed(ctx, inv, trig, *plan.Select, err, &sum)
+		if perr != nil {
+			a.log.ErrorContext(ctx, "selector outcome not published", slog.String("error", perr.Error()))
+		}
 		return append(s.runAll(ctx, inv, reqs, &sum), o)
 	}
 	return s.runAll(ctx, inv, dedupe(append(reqs, more...)), &sum)
@@ -260,13 +250,4 @@ func dedupe(reqs []backup.Request) []backup.Request {
 		out = append(out, r)
 	}
 	return out
-}
-
-// apiCode is the error code of err when it carries one.
-func apiCode(err error) string {
-	var c interface{ ErrorCode() string }
-	if errors.As(err, &c) {
-		return c.ErrorCode()
-	}
-	return "InternalError"
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
 
@@ -126,15 +127,47 @@ func (a *App) reject(ctx context.Context, inv *invocation, r backup.Request, err
 
 // publishRejected publishes the terminal rejected outcome of r.
 func (a *App) publishRejected(ctx context.Context, inv *invocation, r backup.Request, info *backup.ErrorInfo, sum *Summary) error {
-	o := backup.Outcome{Status: backup.StatusRejected, Terminal: true, Request: r, Error: info, Time: a.now(), Attempts: []backup.Attempt{}}
+	_, err := a.publishEnd(ctx, inv, backup.StatusRejected, r, info, sum)
+	return err
+}
+
+// selectorFailed ends a plan's Select that could not be expanded into
+// instances: rejected when the API refused it for good (a bad region, no
+// permission), failed (retryable) when RDS could not be read even after
+// the executor's retries. The plan's explicit backups run regardless, so
+// every request still ends in one outcome; the selector is tried again on
+// the next run or redelivery.
+func (a *App) selectorFailed(ctx context.Context, inv *invocation, trig backup.Trigger, sel backup.Selector, err error, sum *Summary) (backup.Outcome, error) {
+	if sel.RegionId == "" {
+		sel.RegionId = inv.region
+	}
+	cl := retry.Classify(err)
+	status := backup.StatusFailed
+	if cl == retry.Terminal {
+		status = backup.StatusRejected
+	}
+	code := "InternalError"
+	var c interface{ ErrorCode() string }
+	if errors.As(err, &c) && c.ErrorCode() != "" {
+		code = c.ErrorCode()
+	}
+	info := &backup.ErrorInfo{Code: code, Message: "Select could not be expanded: " + err.Error(), Retryable: cl.Retryable(), Field: "Select"}
+	return a.publishEnd(ctx, inv, status, backup.Request{Trigger: trig, RegionId: sel.RegionId}, info, sum)
+}
+
+// publishEnd publishes the terminal outcome of something that never became
+// a runnable request (its idempotency key is derived from the trigger and
+// the error when it has none).
+func (a *App) publishEnd(ctx context.Context, inv *invocation, status backup.Status, r backup.Request, info *backup.ErrorInfo, sum *Summary) (backup.Outcome, error) {
+	o := backup.Outcome{Status: status, Terminal: true, Request: r, Error: info, Time: a.now(), Attempts: []backup.Attempt{}}
 	if r.IdempotencyKey == "" {
-		o.Request.IdempotencyKey = backup.Key(r.Trigger.Kind, r.Trigger.Source, r.Trigger.DeliveryId, o.Error.Message)
+		o.Request.IdempotencyKey = backup.Key(r.Trigger.Kind, r.Trigger.Source, r.Trigger.DeliveryId, o.Error.Field, o.Error.Message)
 		o.Request.CorrelationId = events.CorrelationID(o.Request.IdempotencyKey)
 	}
 	sum.add(o)
-	a.log.WarnContext(ctx, "request rejected", slog.String("code", o.Error.Code), slog.String("field", o.Error.Field),
+	a.log.WarnContext(ctx, "request "+string(status), slog.String("code", o.Error.Code), slog.String("field", o.Error.Field),
 		slog.String("message", o.Error.Message), slog.String("correlationId", o.Request.CorrelationId))
-	return a.publish(ctx, inv, o)
+	return o, a.publish(ctx, inv, o)
 }
 
 // fanOut writes requests to the work queue as "backup" messages (16 per
