@@ -16,7 +16,7 @@ $(addprefix build-,$(FUNCTIONS)): build-%:
 
 # One zip per function with the executable `main` at its root (console upload).
 package: build
-	@for f in $(FUNCTIONS); do $(GO) run ./shared/fczip -o $(BUILD)/$$f.zip $(BUILD)/$$f/main || exit 1; done
+	@for f in $(FUNCTIONS); do $(GO) run ./shared/tooling/fczip -o $(BUILD)/$$f.zip $(BUILD)/$$f/main || exit 1; done
 	@ls -l $(BUILD)/*.zip
 
 fmt:

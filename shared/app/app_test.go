@@ -8,16 +8,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fc-rds-backup/fc-rds-backup/shared/internal/syncbuf"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/tooling/testutil/syncbuf"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/config"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/fctest"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/localauth"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/mnstest"
+	localauth "github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/auth"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/fc"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/mns"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/rdstest"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
@@ -31,8 +31,8 @@ const (
 // with an FC context carrying STS credentials.
 type harness struct {
 	t    *testing.T
-	rds  *rdstest.Server
-	mns  *mnstest.Server
+	rds  *rds.Server
+	mns  *mns.Server
 	role localauth.Credential
 	app  *App
 	logs *syncbuf.Buffer
@@ -42,16 +42,16 @@ func newHarness(t *testing.T, function string, env ...string) *harness {
 	t.Helper()
 	auth := localauth.NewStore(nil)
 	h := &harness{t: t, logs: &syncbuf.Buffer{}}
-	h.rds = rdstest.NewServer(rdstest.WithCredentials(auth), rdstest.WithBackupDuration(time.Minute))
-	h.mns = mnstest.NewServer(mnstest.WithCredentials(auth))
+	h.rds = rds.NewServer(rds.WithCredentials(auth), rds.WithBackupDuration(time.Minute))
+	h.mns = mns.NewServer(mns.WithCredentials(auth))
 	t.Cleanup(func() { h.rds.Close(); h.mns.Close() })
 	for _, q := range []string{notifyQ, workQ} {
-		if err := h.mns.CreateQueue(q, mnstest.QueueAttributes{}); err != nil {
+		if err := h.mns.CreateQueue(q, mns.QueueAttributes{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, id := range []string{"rm-a", "rm-b", "rm-c"} {
-		h.rds.AddInstance(rdstest.Instance{DBInstanceId: id, Engine: "MySQL", Databases: []string{"orders"}})
+		h.rds.AddInstance(rds.Instance{DBInstanceId: id, Engine: "MySQL", Databases: []string{"orders"}})
 	}
 	h.role = auth.IssueSTS(time.Hour)
 	environ := append([]string{
@@ -111,11 +111,11 @@ func (h *harness) work() []workqueue.Message {
 }
 
 func batch(bodies ...string) []byte {
-	msgs := make([]fctest.MNSMessage, len(bodies))
+	msgs := make([]fc.MNSMessage, len(bodies))
 	for i, b := range bodies {
-		msgs[i] = fctest.MNSMessage{Body: b}
+		msgs[i] = fc.MNSMessage{Body: b}
 	}
-	return fctest.NewMNSEvents(fctest.MNSEventSource{Queue: workQ}, msgs...)
+	return fc.NewMNSEvents(fc.MNSEventSource{Queue: workQ}, msgs...)
 }
 
 func types(evs []notify.Event) []string {
@@ -209,7 +209,7 @@ func TestTracking(t *testing.T) {
 
 func TestPublishFailureParksTheOutcome(t *testing.T) {
 	h := newHarness(t, "queue", "BACKUP_DEADLINE_MARGIN=1s")
-	h.mns.InjectFault(mnstest.Fault{Op: "SendMessage", Queue: notifyQ, Status: 500, Code: "InternalError", Times: -1})
+	h.mns.InjectFault(mns.Fault{Op: "SendMessage", Queue: notifyQ, Status: 500, Code: "InternalError", Times: -1})
 	ctx, cancel := context.WithTimeout(h.ctx(), 5*time.Second)
 	defer cancel()
 	if _, err := h.app.HandleQueue(ctx, batch(`{"DBInstanceId":"rm-a"}`)); err != nil {
@@ -245,7 +245,7 @@ func TestPublishFailureParksTheOutcome(t *testing.T) {
 
 func TestPublishAndParkFailureFailsTheInvocation(t *testing.T) {
 	h := newHarness(t, "queue", "BACKUP_DEADLINE_MARGIN=1s")
-	h.mns.InjectFault(mnstest.Fault{Op: "SendMessage", Status: 500, Code: "InternalError", Times: -1})
+	h.mns.InjectFault(mns.Fault{Op: "SendMessage", Status: 500, Code: "InternalError", Times: -1})
 	ctx, cancel := context.WithTimeout(h.ctx(), 5*time.Second)
 	defer cancel()
 	_, err := h.app.HandleQueue(ctx, batch(`{"DBInstanceId":"rm-a"}`))
@@ -267,8 +267,8 @@ func TestPublishAndParkFailureFailsTheInvocation(t *testing.T) {
 
 func TestTimerPlanWithSelector(t *testing.T) {
 	h := newHarness(t, "scheduled")
-	h.rds.AddInstance(rdstest.Instance{DBInstanceId: "rm-tagged", Engine: "MySQL", Tags: map[string]string{"backup": "nightly"}})
-	ev := fctest.NewTimerEvent(time.Now(), "nightly", `{"Backups":[{"DBInstanceId":"rm-a"}],"Select":{"Tags":{"backup":"nightly"}}}`)
+	h.rds.AddInstance(rds.Instance{DBInstanceId: "rm-tagged", Engine: "MySQL", Tags: map[string]string{"backup": "nightly"}})
+	ev := fc.NewTimerEvent(time.Now(), "nightly", `{"Backups":[{"DBInstanceId":"rm-a"}],"Select":{"Tags":{"backup":"nightly"}}}`)
 	sum, err := h.app.HandleTimer(h.ctx(), ev)
 	if err != nil {
 		t.Fatal(err)
@@ -283,7 +283,7 @@ func TestTimerPlanWithSelector(t *testing.T) {
 
 func TestTimerFansOutLargePlans(t *testing.T) {
 	h := newHarness(t, "scheduled", "BACKUP_INLINE_LIMIT=2")
-	ev := fctest.NewTimerEvent(time.Now(), "nightly", `{"Backups":[{"DBInstanceId":"rm-a"},{"DBInstanceId":"rm-b"},{"DBInstanceId":"rm-c"}]}`)
+	ev := fc.NewTimerEvent(time.Now(), "nightly", `{"Backups":[{"DBInstanceId":"rm-a"},{"DBInstanceId":"rm-b"},{"DBInstanceId":"rm-c"}]}`)
 	sum, err := h.app.HandleTimer(h.ctx(), ev)
 	if err != nil {
 		t.Fatal(err)
@@ -298,7 +298,7 @@ func TestTimerFansOutLargePlans(t *testing.T) {
 
 func TestBadTimerPayloadIsRejected(t *testing.T) {
 	h := newHarness(t, "scheduled")
-	ev := fctest.NewTimerEvent(time.Now(), "nightly", `{"Backups":[{"DBInstanceId":"rm-a","Method":"Logical"}]}`)
+	ev := fc.NewTimerEvent(time.Now(), "nightly", `{"Backups":[{"DBInstanceId":"rm-a","Method":"Logical"}]}`)
 	if _, err := h.app.HandleTimer(h.ctx(), ev); err != nil {
 		t.Fatalf("a bad plan is not worth an FC retry: %v", err)
 	}
@@ -364,7 +364,7 @@ func TestWebhookSelectOnlyPlanIsExpanded(t *testing.T) {
 	h := newHarness(t, "webhook",
 		`BACKUP_ROUTES={"routes":[{"name":"ops","source":"signed","repository":"ops","secretEnv":"OPS_SECRET","allow":["*"]}]}`,
 		"OPS_SECRET=s3cret")
-	h.rds.AddInstance(rdstest.Instance{DBInstanceId: "rm-tagged", Engine: "MySQL", Tags: map[string]string{"team": "pay"}})
+	h.rds.AddInstance(rds.Instance{DBInstanceId: "rm-tagged", Engine: "MySQL", Tags: map[string]string{"team": "pay"}})
 	body := `{"Select":{"Tags":{"team":"pay"}}}`
 	ts := time.Now().Unix()
 	ev := map[string]any{
@@ -402,8 +402,8 @@ func TestUnreadableSelectorStillEndsEveryRequest(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, "scheduled", "BACKUP_ATTEMPTS_PER_INVOCATION=2")
-			h.rds.InjectFault(rdstest.Fault{Action: "DescribeDBInstances", Status: tc.status, Code: tc.code})
-			ev := fctest.NewTimerEvent(time.Now(), "nightly", `{"Backups":[{"DBInstanceId":"rm-a"}],"Select":{"Tags":{"backup":"nightly"}}}`)
+			h.rds.InjectFault(rds.Fault{Action: "DescribeDBInstances", Status: tc.status, Code: tc.code})
+			ev := fc.NewTimerEvent(time.Now(), "nightly", `{"Backups":[{"DBInstanceId":"rm-a"}],"Select":{"Tags":{"backup":"nightly"}}}`)
 			if _, err := h.app.HandleTimer(h.ctx(), ev); err != nil {
 				t.Fatalf("the selector's outcome was published; the invocation must not fail: %v", err)
 			}

@@ -16,10 +16,10 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/config"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/fctest"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/localauth"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/mnstest"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/rdstest"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/auth"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/fc"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/mns"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
@@ -74,7 +74,7 @@ func total(counts map[string]int) int {
 
 // count adds the calls an invocation made (before: the RDS count before it;
 // the MNS server is the run's own).
-func (p *heapPeak) count(rds *rdstest.Server, before int, m *mnstest.Server) {
+func (p *heapPeak) count(rds *rds.Server, before int, m *mns.Server) {
 	p.rdsCalls += total(rds.Counts()) - before
 	p.mnsCalls += total(m.Counts())
 }
@@ -129,16 +129,16 @@ func (p *heapPeak) report(b *testing.B) {
 // benchCloud is a local RDS (and, per run, a fresh MNS) sharing one STS
 // credential store, as the functions see them in Function Compute.
 type benchCloud struct {
-	auth *localauth.Store
-	role localauth.Credential
-	rds  *rdstest.Server
+	auth *auth.Store
+	role auth.Credential
+	rds  *rds.Server
 }
 
 // newBenchCloud starts the RDS emulator with instances; the caller closes
 // it (a Cleanup per run would keep every run's emulator alive to the end).
-func newBenchCloud(instances []rdstest.Instance) *benchCloud {
-	c := &benchCloud{auth: localauth.NewStore(nil)}
-	c.rds = rdstest.NewServer(rdstest.WithCredentials(c.auth), rdstest.WithBackupDuration(time.Minute))
+func newBenchCloud(instances []rds.Instance) *benchCloud {
+	c := &benchCloud{auth: auth.NewStore(nil)}
+	c.rds = rds.NewServer(rds.WithCredentials(c.auth), rds.WithBackupDuration(time.Minute))
 	for _, in := range instances {
 		c.rds.AddInstance(in)
 	}
@@ -147,11 +147,11 @@ func newBenchCloud(instances []rdstest.Instance) *benchCloud {
 }
 
 // mns starts an MNS with the notify and work queues.
-func (c *benchCloud) mns(b *testing.B) *mnstest.Server {
+func (c *benchCloud) mns(b *testing.B) *mns.Server {
 	b.Helper()
-	m := mnstest.NewServer(mnstest.WithCredentials(c.auth))
+	m := mns.NewServer(mns.WithCredentials(c.auth))
 	for _, q := range []string{benchNotifyQ, benchWorkQ} {
-		if err := m.CreateQueue(q, mnstest.QueueAttributes{}); err != nil {
+		if err := m.CreateQueue(q, mns.QueueAttributes{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -161,7 +161,7 @@ func (c *benchCloud) mns(b *testing.B) *mnstest.Server {
 // app builds a function with s.yaml's environment (the defaults it does not
 // list are the same), pointed at the emulators, logging at info level into
 // io.Discard (the lines are still formatted).
-func (c *benchCloud) app(b *testing.B, function string, m *mnstest.Server, env ...string) *app.App {
+func (c *benchCloud) app(b *testing.B, function string, m *mns.Server, env ...string) *app.App {
 	b.Helper()
 	cfg, err := config.Load(append([]string{
 		"BACKUP_MNS_ENDPOINT=" + m.Endpoint(),
@@ -197,10 +197,10 @@ func (c *benchCloud) ctx(timeout time.Duration) (context.Context, context.Cancel
 }
 
 // fleet is n MySQL instances tagged backup=nightly.
-func fleet(prefix string, n int) []rdstest.Instance {
-	out := make([]rdstest.Instance, n)
+func fleet(prefix string, n int) []rds.Instance {
+	out := make([]rds.Instance, n)
 	for i := range out {
-		out[i] = rdstest.Instance{DBInstanceId: fmt.Sprintf("%s%04d", prefix, i), RegionId: benchRegion, Engine: "MySQL",
+		out[i] = rds.Instance{DBInstanceId: fmt.Sprintf("%s%04d", prefix, i), RegionId: benchRegion, Engine: "MySQL",
 			Databases: []string{"app"}, Tags: map[string]string{"backup": "nightly", "team": fmt.Sprint(i % 7)}}
 	}
 	return out
@@ -233,7 +233,7 @@ func BenchmarkScheduledFanOut500(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				m := cloud.mns(b)
 				a := cloud.app(b, "scheduled", m)
-				ev := fctest.NewTimerEvent(time.Date(2026, 11, 24, 18, 0, i, 0, time.UTC), "nightly", c.payload)
+				ev := fc.NewTimerEvent(time.Date(2026, 11, 24, 18, 0, i, 0, time.UTC), "nightly", c.payload)
 				ctx, cancel := cloud.ctx(120 * time.Second)
 				var sum app.Summary
 				var err error
@@ -269,7 +269,7 @@ func BenchmarkQueueBatch10(b *testing.B) {
 		cloud := newBenchCloud(fleet(prefix, n))
 		m := cloud.mns(b)
 		a := cloud.app(b, "queue", m)
-		msgs := make([]fctest.MNSMessage, n)
+		msgs := make([]fc.MNSMessage, n)
 		for j := range msgs {
 			id := fmt.Sprintf("%s%04d", prefix, j)
 			r := backup.Request{DBInstanceId: id, BackupMethod: "Physical", RegionId: benchRegion,
@@ -279,9 +279,9 @@ func BenchmarkQueueBatch10(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			msgs[j] = fctest.MNSMessage{Body: body}
+			msgs[j] = fc.MNSMessage{Body: body}
 		}
-		ev := fctest.NewMNSEvents(fctest.MNSEventSource{Queue: benchWorkQ}, msgs...)
+		ev := fc.NewMNSEvents(fc.MNSEventSource{Queue: benchWorkQ}, msgs...)
 		ctx, cancel := cloud.ctx(120 * time.Second)
 		var sum app.Summary
 		var err error

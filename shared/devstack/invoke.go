@@ -13,7 +13,7 @@ import (
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
 
-	"github.com/fc-rds-backup/fc-rds-backup/shared/fctest"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/fc"
 )
 
 type multiFlag []string
@@ -77,7 +77,7 @@ func invoke(args []string) error {
 
 	out := json.NewEncoder(os.Stdout)
 	for i := 0; i < *times; i++ {
-		res, err := fn.Invoke(ctx, event, fctest.InvokeOptions{RetryCount: *retryCount})
+		res, err := fn.Invoke(ctx, event, fc.InvokeOptions{RetryCount: *retryCount})
 		if err != nil {
 			return err
 		}

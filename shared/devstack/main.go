@@ -1,5 +1,5 @@
 // Command devstack is the local cloud of fc-rds-backup: RDS, MNS and Function
-// Compute emulators (shared/rdstest, shared/mnstest, shared/fctest) that speak
+// Compute emulators (shared/localcloud/rds, shared/localcloud/mns, shared/localcloud/fc) that speak
 // the real wire protocols, with the real function binaries running on them.
 // Its command line is a contract (DESIGN.md §7):
 //

@@ -10,7 +10,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/fc-rds-backup/fc-rds-backup/shared/internal/golden"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/tooling/testutil/golden"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 )

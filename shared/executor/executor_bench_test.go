@@ -9,8 +9,8 @@ import (
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/rdstest"
 )
 
 // BenchmarkRunHappyPath is one request through Run against the RDS
@@ -21,10 +21,10 @@ import (
 // finished and the daily quota fresh. The RDS round trips dominate; in the
 // cloud, add the network's latency per call.
 func BenchmarkRunHappyPath(b *testing.B) {
-	clk := rdstest.NewFakeClock(time.Date(2024, 6, 3, 2, 0, 0, 0, time.UTC))
-	srv := rdstest.NewServer(rdstest.WithClock(clk), rdstest.WithBackupDuration(time.Minute))
+	clk := rds.NewFakeClock(time.Date(2024, 6, 3, 2, 0, 0, 0, time.UTC))
+	srv := rds.NewServer(rds.WithClock(clk), rds.WithBackupDuration(time.Minute))
 	b.Cleanup(func() { go srv.Close() })
-	srv.AddInstance(rdstest.Instance{DBInstanceId: "rm-bench", RegionId: "cn-hangzhou", Engine: "MySQL", Databases: []string{"orders"}})
+	srv.AddInstance(rds.Instance{DBInstanceId: "rm-bench", RegionId: "cn-hangzhou", Engine: "MySQL", Databases: []string{"orders"}})
 	cred := srv.Credential()
 	cli, err := rdsclient.New(rdsclient.Config{
 		RegionID: "cn-hangzhou", Endpoint: srv.Endpoint(), Protocol: "http",

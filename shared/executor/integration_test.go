@@ -14,8 +14,8 @@ import (
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/rdstest"
 )
 
 // The adapter satisfies the executor's interface.
@@ -28,8 +28,8 @@ var t0 = time.Date(2024, 6, 3, 2, 0, 0, 0, time.UTC)
 // an executor whose Sleep advances the fake clock (no real sleeping).
 type harness struct {
 	t   *testing.T
-	srv *rdstest.Server
-	clk *rdstest.FakeClock
+	srv *rds.Server
+	clk *rds.FakeClock
 	cli *rdsclient.Client
 
 	mu     sync.Mutex
@@ -37,10 +37,10 @@ type harness struct {
 	onTick func(now time.Time) // called after each Sleep
 }
 
-func newHarness(t *testing.T, srvOpts ...rdstest.Option) *harness {
+func newHarness(t *testing.T, srvOpts ...rds.Option) *harness {
 	t.Helper()
-	h := &harness{t: t, clk: rdstest.NewFakeClock(t0)}
-	h.srv = rdstest.NewServer(append([]rdstest.Option{rdstest.WithClock(h.clk)}, srvOpts...)...)
+	h := &harness{t: t, clk: rds.NewFakeClock(t0)}
+	h.srv = rds.NewServer(append([]rds.Option{rds.WithClock(h.clk)}, srvOpts...)...)
 	// rdstest's Close is a graceful http.Server.Shutdown, which waits up to
 	// 5s for connections the client dialed but never used (StateNew):
 	// close in the background so the test does not wait for it.
@@ -97,7 +97,7 @@ func (h *harness) executor(mod ...func(*executor.Options)) *executor.Executor {
 	return executor.New(h.cli, h.options(mod...))
 }
 
-func (h *harness) add(in rdstest.Instance) {
+func (h *harness) add(in rds.Instance) {
 	if in.RegionId == "" {
 		in.RegionId = "cn-hangzhou"
 	}
@@ -106,8 +106,8 @@ func (h *harness) add(in rdstest.Instance) {
 
 func (h *harness) count(action string) int { return h.srv.Counts()[action] }
 
-func (h *harness) callsOf(action string) []rdstest.Call {
-	var out []rdstest.Call
+func (h *harness) callsOf(action string) []rds.Call {
+	var out []rds.Call
 	for _, c := range h.srv.Calls() {
 		if c.Action == action {
 			out = append(out, c)
@@ -139,10 +139,10 @@ func codes(o backup.Outcome) []string {
 
 func TestHappyPathThreeCallsPreflightOverlaps(t *testing.T) {
 	h := newHarness(t)
-	h.add(rdstest.Instance{DBInstanceId: "rm-happy", Engine: "MySQL"})
+	h.add(rds.Instance{DBInstanceId: "rm-happy", Engine: "MySQL"})
 	// Both preflight calls take 50ms: they overlap only if sent together.
-	h.srv.InjectFault(rdstest.Fault{Action: "DescribeDBInstanceAttribute", Latency: 50 * time.Millisecond, Times: 1})
-	h.srv.InjectFault(rdstest.Fault{Action: "DescribeBackupTasks", Latency: 50 * time.Millisecond, Times: 1})
+	h.srv.InjectFault(rds.Fault{Action: "DescribeDBInstanceAttribute", Latency: 50 * time.Millisecond, Times: 1})
+	h.srv.InjectFault(rds.Fault{Action: "DescribeBackupTasks", Latency: 50 * time.Millisecond, Times: 1})
 
 	o := h.executor().Run(context.Background(), req("rm-happy"), executor.History{})
 	if o.Status != backup.StatusAccepted || o.BackupJobId == "" || !o.Terminal {
@@ -189,7 +189,7 @@ func TestPreflightRefusals(t *testing.T) {
 	}
 	cases := []struct {
 		name   string
-		inst   rdstest.Instance
+		inst   rds.Instance
 		seed   func(h *harness)
 		mod    []func(*backup.Request)
 		opts   func(*executor.Options)
@@ -197,40 +197,40 @@ func TestPreflightRefusals(t *testing.T) {
 		code   string
 		field  string
 	}{
-		{name: "not Running (Stopped)", inst: rdstest.Instance{DBInstanceStatus: "Stopped"},
+		{name: "not Running (Stopped)", inst: rds.Instance{DBInstanceStatus: "Stopped"},
 			status: backup.StatusRejected, code: "IncorrectDBInstanceState", field: "DBInstanceId"},
-		{name: "locked", inst: rdstest.Instance{LockMode: "ManualLock"},
+		{name: "locked", inst: rds.Instance{LockMode: "ManualLock"},
 			status: backup.StatusRejected, code: "IncorrectDBInstanceLockMode.ValueNotSupported"},
-		{name: "locked by expiration", inst: rdstest.Instance{LockMode: "LockByExpiration"},
+		{name: "locked by expiration", inst: rds.Instance{LockMode: "LockByExpiration"},
 			status: backup.StatusRejected, code: "IncorrectDBInstanceLockMode.ValueNotSupported"},
-		{name: "read-only", inst: rdstest.Instance{DBInstanceType: "Readonly"},
+		{name: "read-only", inst: rds.Instance{DBInstanceType: "Readonly"},
 			status: backup.StatusRejected, code: "ReadDBInstanceNotSupport"},
-		{name: "BackupType on MySQL", inst: rdstest.Instance{Engine: "MySQL"},
+		{name: "BackupType on MySQL", inst: rds.Instance{Engine: "MySQL"},
 			mod:    []func(*backup.Request){func(r *backup.Request) { r.BackupMethod, r.BackupType = "Physical", "FullBackup" }},
 			status: backup.StatusRejected, code: "BackupType.NotSupport", field: "BackupType"},
-		{name: "DB-level on PostgreSQL", inst: rdstest.Instance{Engine: "PostgreSQL", Databases: []string{"app"}},
+		{name: "DB-level on PostgreSQL", inst: rds.Instance{Engine: "PostgreSQL", Databases: []string{"app"}},
 			mod: []func(*backup.Request){logical("app")}, status: backup.StatusRejected, code: "Parameters.Invalid"},
-		{name: "Snapshot on MariaDB", inst: rdstest.Instance{Engine: "MariaDB"},
+		{name: "Snapshot on MariaDB", inst: rds.Instance{Engine: "MariaDB"},
 			mod:    []func(*backup.Request){func(r *backup.Request) { r.BackupMethod = "Snapshot" }},
 			status: backup.StatusRejected, code: "InvalidBackupMethod.ValueNotSupport", field: "BackupMethod"},
-		{name: "Snapshot on local disk", inst: rdstest.Instance{Engine: "MySQL", DBInstanceStorageType: "local_ssd"},
+		{name: "Snapshot on local disk", inst: rds.Instance{Engine: "MySQL", DBInstanceStorageType: "local_ssd"},
 			mod:    []func(*backup.Request){func(r *backup.Request) { r.BackupMethod = "Snapshot" }},
 			status: backup.StatusRejected, code: "InvalidBackupMethod.ValueNotSupport"},
-		{name: "Logical with no databases", inst: rdstest.Instance{Engine: "MySQL"},
+		{name: "Logical with no databases", inst: rds.Instance{Engine: "MySQL"},
 			mod: []func(*backup.Request){logical()}, status: backup.StatusRejected, code: "InvalidBackupMethod.ValueNotSupport"},
-		{name: "unknown DBName", inst: rdstest.Instance{Engine: "MySQL", Databases: []string{"orders"}},
+		{name: "unknown DBName", inst: rds.Instance{Engine: "MySQL", Databases: []string{"orders"}},
 			mod: []func(*backup.Request){logical("orders", "nope")}, status: backup.StatusRejected, code: "InvalidDB.NotFound", field: "DBName"},
-		{name: "no such instance", inst: rdstest.Instance{DBInstanceId: "rm-other"},
+		{name: "no such instance", inst: rds.Instance{DBInstanceId: "rm-other"},
 			status: backup.StatusRejected, code: "InvalidDBInstanceId.NotFound"},
-		{name: "20 today, RecentCheck always", inst: rdstest.Instance{},
+		{name: "20 today, RecentCheck always", inst: rds.Instance{},
 			seed: func(h *harness) {
 				for i := range 20 {
-					h.srv.AddBackup("rm-x", rdstest.Backup{BackupStartTime: t0.Add(-time.Duration(100+i) * time.Minute)})
+					h.srv.AddBackup("rm-x", rds.Backup{BackupStartTime: t0.Add(-time.Duration(100+i) * time.Minute)})
 				}
 			},
 			opts:   func(o *executor.Options) { o.RecentCheck = executor.RecentAlways },
 			status: backup.StatusRejected, code: "Exceeded.BackupTimes"},
-		{name: "ongoing job is coalesced, not rejected", inst: rdstest.Instance{},
+		{name: "ongoing job is coalesced, not rejected", inst: rds.Instance{},
 			seed: func(h *harness) {
 				if _, _, err := h.cli.CreateBackup(context.Background(), backup.Request{DBInstanceId: "rm-x"}); err != nil {
 					h.t.Fatal(err)
@@ -296,8 +296,8 @@ func TestRejectedByValidateMakesNoCall(t *testing.T) {
 
 func TestTransientThenAccepted(t *testing.T) {
 	h := newHarness(t)
-	h.add(rdstest.Instance{DBInstanceId: "rm-t"})
-	h.srv.InjectFault(rdstest.Fault{Action: "CreateBackup", Code: "InvokeProxyFailure", Times: 2})
+	h.add(rds.Instance{DBInstanceId: "rm-t"})
+	h.srv.InjectFault(rds.Fault{Action: "CreateBackup", Code: "InvokeProxyFailure", Times: 2})
 	o := h.executor().Run(context.Background(), req("rm-t"), executor.History{})
 	if o.Status != backup.StatusAccepted || o.BackupJobId == "" {
 		t.Fatalf("outcome = %+v", o)
@@ -321,8 +321,8 @@ func TestTransientThenAccepted(t *testing.T) {
 
 func TestThrottlingBackoffGrows(t *testing.T) {
 	h := newHarness(t)
-	h.add(rdstest.Instance{DBInstanceId: "rm-th"})
-	h.srv.InjectFault(rdstest.Fault{Action: "CreateBackup", Code: "Throttling.User", Times: 4})
+	h.add(rds.Instance{DBInstanceId: "rm-th"})
+	h.srv.InjectFault(rds.Fault{Action: "CreateBackup", Code: "Throttling.User", Times: 4})
 	ex := h.executor()
 	o := ex.Run(context.Background(), req("rm-th"), executor.History{})
 	if o.Status != backup.StatusAccepted {
@@ -348,11 +348,11 @@ func TestThrottlingBackoffGrows(t *testing.T) {
 // A fleet against a rate-limited API: throttling answers close the shared
 // gate, everyone slows down, and every request still ends accepted.
 func TestThrottlingStormCompletes(t *testing.T) {
-	h := newHarness(t, rdstest.WithRateLimit(3))
+	h := newHarness(t, rds.WithRateLimit(3))
 	var reqs []backup.Request
 	for i := range 16 {
 		id := fmt.Sprintf("rm-storm-%02d", i)
-		h.add(rdstest.Instance{DBInstanceId: id})
+		h.add(rds.Instance{DBInstanceId: id})
 		reqs = append(reqs, req(id))
 	}
 	ex := h.executor(func(o *executor.Options) {
@@ -394,8 +394,8 @@ func TestDroppedConnectionRetried(t *testing.T) {
 	for _, action := range []string{"CreateBackup", "DescribeDBInstanceAttribute"} {
 		t.Run(action, func(t *testing.T) {
 			h := newHarness(t)
-			h.add(rdstest.Instance{DBInstanceId: "rm-drop"})
-			h.srv.InjectFault(rdstest.Fault{Action: action, Drop: true, Times: 1})
+			h.add(rds.Instance{DBInstanceId: "rm-drop"})
+			h.srv.InjectFault(rds.Fault{Action: action, Drop: true, Times: 1})
 			o := h.executor().Run(context.Background(), req("rm-drop"), executor.History{})
 			if o.Status != backup.StatusAccepted && o.Status != backup.StatusCoalesced {
 				t.Fatalf("outcome = %+v", o)
@@ -412,8 +412,8 @@ func TestDroppedConnectionRetried(t *testing.T) {
 
 func TestQuotaFromCreateBackupFailsAtOnce(t *testing.T) {
 	h := newHarness(t)
-	h.add(rdstest.Instance{DBInstanceId: "rm-q"})
-	h.srv.InjectFault(rdstest.Fault{Action: "CreateBackup", Code: "Exceeded.BackupTimes"})
+	h.add(rds.Instance{DBInstanceId: "rm-q"})
+	h.srv.InjectFault(rds.Fault{Action: "CreateBackup", Code: "Exceeded.BackupTimes"})
 	o := h.executor().Run(context.Background(), req("rm-q"), executor.History{})
 	if o.Status != backup.StatusFailed || !o.Terminal || o.Error == nil || o.Error.Code != "Exceeded.BackupTimes" || o.Error.Retryable {
 		t.Fatalf("outcome = %+v err %+v", o, o.Error)
@@ -428,7 +428,7 @@ func TestQuotaFromCreateBackupFailsAtOnce(t *testing.T) {
 
 func TestRebootingIsWaitedOut(t *testing.T) {
 	h := newHarness(t)
-	h.add(rdstest.Instance{DBInstanceId: "rm-reboot", DBInstanceStatus: "Rebooting"})
+	h.add(rds.Instance{DBInstanceId: "rm-reboot", DBInstanceStatus: "Rebooting"})
 	h.onTick = func(now time.Time) {
 		if !now.Before(t0.Add(30 * time.Second)) {
 			h.srv.SetStatus("rm-reboot", "Running")
@@ -462,8 +462,8 @@ func TestRebootingIsWaitedOut(t *testing.T) {
 
 func TestShortDeadlineDefers(t *testing.T) {
 	h := newHarness(t)
-	h.add(rdstest.Instance{DBInstanceId: "rm-dl"})
-	h.srv.InjectFault(rdstest.Fault{Action: "CreateBackup", Code: "InvokeProxyFailure"})
+	h.add(rds.Instance{DBInstanceId: "rm-dl"})
+	h.srv.InjectFault(rds.Fault{Action: "CreateBackup", Code: "InvokeProxyFailure"})
 	// 5s margin + 1s to work with (on the fake clock).
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
 	defer cancel()
@@ -501,8 +501,8 @@ func TestShortDeadlineDefers(t *testing.T) {
 
 func TestMaxAttemptsPerInvocationDefers(t *testing.T) {
 	h := newHarness(t)
-	h.add(rdstest.Instance{DBInstanceId: "rm-m"})
-	h.srv.InjectFault(rdstest.Fault{Action: "CreateBackup", Code: "ServiceUnavailable"})
+	h.add(rds.Instance{DBInstanceId: "rm-m"})
+	h.srv.InjectFault(rds.Fault{Action: "CreateBackup", Code: "ServiceUnavailable"})
 	o := h.executor(func(o *executor.Options) { o.MaxAttemptsPerInvocation = 3 }).Run(context.Background(), req("rm-m"), executor.History{})
 	if o.Status != backup.StatusDeferred || len(o.Attempts) != 3 || o.NotBefore.IsZero() {
 		t.Fatalf("outcome = %s %v notBefore %v", o.Status, codes(o), o.NotBefore)
@@ -522,8 +522,8 @@ func TestSameRequestFiveTimesOneBackup(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			h := newHarness(t, rdstest.WithBackupDuration(c.duration))
-			h.add(rdstest.Instance{DBInstanceId: "rm-5"})
+			h := newHarness(t, rds.WithBackupDuration(c.duration))
+			h.add(rds.Instance{DBInstanceId: "rm-5"})
 			ex := h.executor()
 			var statuses []backup.Status
 			for range 5 {
@@ -583,7 +583,7 @@ func TestConcurrentRunsOneBackup(t *testing.T) {
 	for name, shared := range cases {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
-			h.add(rdstest.Instance{DBInstanceId: "rm-c"})
+			h.add(rds.Instance{DBInstanceId: "rm-c"})
 			var exs [2]*executor.Executor
 			if shared {
 				exs[0] = h.executor()
@@ -642,14 +642,14 @@ func TestConcurrentRunsOneBackup(t *testing.T) {
 func TestExpandFiveHundred(t *testing.T) {
 	h := newHarness(t)
 	for i := range 500 {
-		h.add(rdstest.Instance{DBInstanceId: fmt.Sprintf("rm-fleet-%03d", i), Tags: map[string]string{"backup": "nightly", "team": fmt.Sprint(i % 3)}})
+		h.add(rds.Instance{DBInstanceId: fmt.Sprintf("rm-fleet-%03d", i), Tags: map[string]string{"backup": "nightly", "team": fmt.Sprint(i % 3)}})
 	}
 	for i := range 40 {
-		h.add(rdstest.Instance{DBInstanceId: fmt.Sprintf("rm-other-%02d", i), Tags: map[string]string{"backup": "weekly"}})
+		h.add(rds.Instance{DBInstanceId: fmt.Sprintf("rm-other-%02d", i), Tags: map[string]string{"backup": "weekly"}})
 	}
 	for i := range 10 {
-		h.add(rdstest.Instance{DBInstanceId: fmt.Sprintf("rm-pg-%02d", i), Engine: "PostgreSQL", Tags: map[string]string{"backup": "nightly"}})
-		h.add(rdstest.Instance{DBInstanceId: fmt.Sprintf("rm-sh-%02d", i), RegionId: "cn-shanghai", Tags: map[string]string{"backup": "nightly"}})
+		h.add(rds.Instance{DBInstanceId: fmt.Sprintf("rm-pg-%02d", i), Engine: "PostgreSQL", Tags: map[string]string{"backup": "nightly"}})
+		h.add(rds.Instance{DBInstanceId: fmt.Sprintf("rm-sh-%02d", i), RegionId: "cn-shanghai", Tags: map[string]string{"backup": "nightly"}})
 	}
 	specs, err := h.executor().Expand(context.Background(),
 		backup.Selector{RegionId: "cn-hangzhou", Engine: "MySQL", Tags: map[string]string{"backup": "nightly"}},
@@ -679,10 +679,10 @@ func TestRunAllBoundedConcurrency(t *testing.T) {
 	var reqs []backup.Request
 	for i := range 50 {
 		id := fmt.Sprintf("rm-all-%02d", i)
-		h.add(rdstest.Instance{DBInstanceId: id})
+		h.add(rds.Instance{DBInstanceId: id})
 		reqs = append(reqs, req(id))
 	}
-	h.srv.InjectFault(rdstest.Fault{Latency: 3 * time.Millisecond}) // every call, served normally after 3ms
+	h.srv.InjectFault(rds.Fault{Latency: 3 * time.Millisecond}) // every call, served normally after 3ms
 	outs := h.executor(func(o *executor.Options) { o.Concurrency = 4 }).RunAll(context.Background(), reqs, nil)
 	for i, o := range outs {
 		if o.Request.DBInstanceId != reqs[i].DBInstanceId || o.Status != backup.StatusAccepted {
@@ -703,7 +703,7 @@ func TestRunAllBoundedConcurrency(t *testing.T) {
 	t.Logf("peak in flight: %d", peak)
 }
 
-func maxInFlight(calls []rdstest.Call) int {
+func maxInFlight(calls []rds.Call) int {
 	type ev struct {
 		t     time.Time
 		delta int
@@ -727,8 +727,8 @@ func maxInFlight(calls []rdstest.Call) int {
 }
 
 func TestJobStatus(t *testing.T) {
-	h := newHarness(t, rdstest.WithBackupDuration(time.Minute))
-	h.add(rdstest.Instance{DBInstanceId: "rm-js"})
+	h := newHarness(t, rds.WithBackupDuration(time.Minute))
+	h.add(rds.Instance{DBInstanceId: "rm-js"})
 	ex := h.executor()
 	o := ex.Run(context.Background(), req("rm-js"), executor.History{})
 	if o.Status != backup.StatusAccepted {
@@ -749,9 +749,9 @@ func TestJobStatus(t *testing.T) {
 }
 
 func TestFailJobStillAccepted(t *testing.T) {
-	h := newHarness(t, rdstest.WithBackupDuration(time.Minute))
-	h.add(rdstest.Instance{DBInstanceId: "rm-fj"})
-	h.srv.InjectFault(rdstest.Fault{Action: "CreateBackup", FailJob: true, Times: 1})
+	h := newHarness(t, rds.WithBackupDuration(time.Minute))
+	h.add(rds.Instance{DBInstanceId: "rm-fj"})
+	h.srv.InjectFault(rds.Fault{Action: "CreateBackup", FailJob: true, Times: 1})
 	ex := h.executor(func(o *executor.Options) { o.TrackJobs = true })
 	o := ex.Run(context.Background(), req("rm-fj"), executor.History{})
 	if o.Status != backup.StatusAccepted || o.Terminal {

@@ -12,10 +12,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fc-rds-backup/fc-rds-backup/shared/fctest"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/localauth"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/mnstest"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/rdstest"
+	localauth "github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/auth"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/fc"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/mns"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
 )
 
 // Queue names of the local cloud (the defaults of the functions' config).
@@ -34,8 +34,8 @@ var FunctionNames = []string{"scheduled", "queue", "webhook"}
 type Cloud struct {
 	Fleet  Fleet
 	Auth   *localauth.Store
-	RDS    *rdstest.Server
-	MNS    *mnstest.Server
+	RDS    *rds.Server
+	MNS    *mns.Server
 	User   localauth.Credential // what `serve` prints for the user's own SDK clients
 	role   localauth.Credential
 	roleMu sync.Mutex
@@ -49,7 +49,7 @@ type Options struct {
 	// (retries, job tracking) play out in seconds.
 	MNSSpeed float64
 	// RDSClock replaces the RDS emulator's clock (job progress, quota day).
-	RDSClock rdstest.Clock
+	RDSClock rds.Clock
 	// TriggerRetryDelay is the queue trigger's pause before re-pushing a
 	// failed batch (default 500 ms).
 	TriggerRetryDelay time.Duration
@@ -80,20 +80,20 @@ func StartCloud(fleet Fleet, opt Options) (*Cloud, error) {
 		c.now = func() time.Time { return start.Add(time.Duration(float64(time.Since(start)) * opt.MNSSpeed)) }
 	}
 	c.User = auth.NewAccessKey()
-	rdsOpts := []rdstest.Option{rdstest.WithCredentials(auth), rdstest.WithBackupDuration(fleet.backupDuration())}
+	rdsOpts := []rds.Option{rds.WithCredentials(auth), rds.WithBackupDuration(fleet.backupDuration())}
 	if opt.RDSClock != nil {
-		rdsOpts = append(rdsOpts, rdstest.WithClock(opt.RDSClock))
+		rdsOpts = append(rdsOpts, rds.WithClock(opt.RDSClock))
 	}
-	c.RDS = rdstest.NewServer(rdsOpts...)
+	c.RDS = rds.NewServer(rdsOpts...)
 	for _, in := range fleet.Instances {
 		c.RDS.AddInstance(in)
 	}
 	for _, f := range fleet.Faults {
 		c.RDS.InjectFault(f)
 	}
-	c.MNS = mnstest.NewServer(mnstest.WithCredentials(auth), mnstest.WithClock(c.now), mnstest.WithRegion(fleet.Region, AccountID))
+	c.MNS = mns.NewServer(mns.WithCredentials(auth), mns.WithClock(c.now), mns.WithRegion(fleet.Region, AccountID))
 	for _, q := range []string{NotifyQueue, WorkQueue, DeadLetter} {
-		if err := c.MNS.CreateQueue(q, mnstest.QueueAttributes{VisibilityTimeout: 300}); err != nil {
+		if err := c.MNS.CreateQueue(q, mns.QueueAttributes{VisibilityTimeout: 300}); err != nil {
 			c.Close()
 			return nil, fmt.Errorf("create queue %s: %w", q, err)
 		}
@@ -137,12 +137,12 @@ func (c *Cloud) FunctionEnv() []string {
 
 // StartFunction runs a built function under fctest with the local cloud's
 // environment plus extra (later entries win).
-func (c *Cloud) StartFunction(ctx context.Context, name string, extra []string, logs io.Writer, timeout time.Duration) (*fctest.Function, error) {
+func (c *Cloud) StartFunction(ctx context.Context, name string, extra []string, logs io.Writer, timeout time.Duration) (*fc.Function, error) {
 	bin, err := c.Binary(name)
 	if err != nil {
 		return nil, err
 	}
-	return fctest.Start(ctx, fctest.FunctionConfig{
+	return fc.Start(ctx, fc.FunctionConfig{
 		Name:        "rds-backup-" + name,
 		Binary:      bin,
 		Env:         append(c.FunctionEnv(), extra...),
@@ -157,8 +157,8 @@ func (c *Cloud) StartFunction(ctx context.Context, name string, extra []string, 
 }
 
 // MNSTrigger is the queue function's EventBridge trigger on the work queue.
-func (c *Cloud) MNSTrigger() *fctest.MNSTrigger {
-	return &fctest.MNSTrigger{
+func (c *Cloud) MNSTrigger() *fc.MNSTrigger {
+	return &fc.MNSTrigger{
 		Endpoint:        c.MNS.Endpoint(),
 		AccessKeyID:     c.User.AccessKeyID,
 		AccessKeySecret: c.User.AccessKeySecret,

@@ -7,16 +7,16 @@ import (
 	"os"
 	"time"
 
-	"github.com/fc-rds-backup/fc-rds-backup/shared/rdstest"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
 )
 
 // Fleet is the fleet file of DESIGN.md §7: the instances the local RDS knows,
 // scripted faults and how long a backup takes.
 type Fleet struct {
-	Region        string             `json:"region"`
-	Instances     []rdstest.Instance `json:"instances"`
-	Faults        []rdstest.Fault    `json:"faults"`
-	BackupSeconds float64            `json:"backupSeconds"`
+	Region        string         `json:"region"`
+	Instances     []rds.Instance `json:"instances"`
+	Faults        []rds.Fault    `json:"faults"`
+	BackupSeconds float64        `json:"backupSeconds"`
 }
 
 // LoadFleet reads a fleet file.

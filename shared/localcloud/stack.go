@@ -14,16 +14,16 @@ import (
 
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 
-	"github.com/fc-rds-backup/fc-rds-backup/shared/fctest"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/fc"
 )
 
 // Stack is the local cloud with the three functions behind their triggers.
 type Stack struct {
 	Cloud      *Cloud
-	Scheduled  *fctest.Function
-	Queue      *fctest.Function
-	Webhook    *fctest.Function
-	Trigger    *fctest.MNSTrigger
+	Scheduled  *fc.Function
+	Queue      *fc.Function
+	Webhook    *fc.Function
+	Trigger    *fc.MNSTrigger
 	WebhookURL string
 	AdminURL   string
 	servers    []*http.Server
@@ -47,7 +47,7 @@ func StartStack(parent context.Context, fleet Fleet, opt Options, logs io.Writer
 	if err := cloud.BuildAll(); err != nil {
 		return fail(err)
 	}
-	start := func(name string, env []string, timeout time.Duration) (*fctest.Function, error) {
+	start := func(name string, env []string, timeout time.Duration) (*fc.Function, error) {
 		env = append(append(env, opt.Env...), opt.FunctionEnv[name]...)
 		if d, ok := opt.Timeouts[name]; ok && d > 0 {
 			timeout = d
@@ -74,7 +74,7 @@ func StartStack(parent context.Context, fleet Fleet, opt Options, logs io.Writer
 			fmt.Fprintln(logs, "devstack: queue trigger stopped:", err)
 		}
 	}()
-	if st.WebhookURL, err = st.listen(&fctest.HTTPTrigger{Function: st.Webhook}); err != nil {
+	if st.WebhookURL, err = st.listen(&fc.HTTPTrigger{Function: st.Webhook}); err != nil {
 		return fail(err)
 	}
 	if st.AdminURL, err = st.listen(st.adminHandler()); err != nil {
@@ -121,12 +121,12 @@ func (st *Stack) adminHandler() http.Handler {
 		}
 		// One entry per attempt (FC retries a failed timer invocation).
 		type attempt struct {
-			RequestID  string              `json:"requestId"`
-			RetryCount int                 `json:"retryCount"`
-			DurationMs int64               `json:"durationMs"`
-			Response   json.RawMessage     `json:"response,omitempty"`
-			Error      *fctest.InvokeError `json:"error,omitempty"`
-			TimedOut   bool                `json:"timedOut,omitempty"`
+			RequestID  string          `json:"requestId"`
+			RetryCount int             `json:"retryCount"`
+			DurationMs int64           `json:"durationMs"`
+			Response   json.RawMessage `json:"response,omitempty"`
+			Error      *fc.InvokeError `json:"error,omitempty"`
+			TimedOut   bool            `json:"timedOut,omitempty"`
 		}
 		out := make([]attempt, len(results))
 		for i, res := range results {
@@ -142,8 +142,8 @@ func (st *Stack) adminHandler() http.Handler {
 // with payload as the trigger's payload (a backup plan), and returns every
 // attempt's result: FC retries a failed asynchronous invocation twice here,
 // one second apart.
-func (st *Stack) FireTimer(ctx context.Context, payload string) ([]fctest.Result, error) {
-	trig := fctest.TimerTrigger{Name: "local-timer", Payload: payload, MaxAsyncRetryAttempts: 2, RetryDelay: time.Second}
+func (st *Stack) FireTimer(ctx context.Context, payload string) ([]fc.Result, error) {
+	trig := fc.TimerTrigger{Name: "local-timer", Payload: payload, MaxAsyncRetryAttempts: 2, RetryDelay: time.Second}
 	return trig.Fire(ctx, st.Scheduled, time.Now().UTC())
 }
 
@@ -163,9 +163,9 @@ func (st *Stack) Close() {
 		case <-time.After(5 * time.Second):
 		}
 	}
-	for _, f := range []*fctest.Function{st.Scheduled, st.Queue, st.Webhook} {
+	for _, f := range []*fc.Function{st.Scheduled, st.Queue, st.Webhook} {
 		if f != nil {
-			if err := f.Close(); err != nil && !errors.Is(err, fctest.ErrClosed) {
+			if err := f.Close(); err != nil && !errors.Is(err, fc.ErrClosed) {
 				fmt.Fprintln(os.Stderr, "devstack:", err)
 			}
 		}

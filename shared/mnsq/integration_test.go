@@ -11,17 +11,17 @@ import (
 
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 
-	"github.com/fc-rds-backup/fc-rds-backup/shared/localauth"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/auth"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/mns"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/mnsq"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/mnstest"
 )
 
-func newServer(t *testing.T, queues ...string) (*mnstest.Server, *mnsq.Client) {
+func newServer(t *testing.T, queues ...string) (*mns.Server, *mnsq.Client) {
 	t.Helper()
-	srv := mnstest.NewServer()
+	srv := mns.NewServer()
 	t.Cleanup(srv.Close)
 	for _, q := range queues {
-		if err := srv.CreateQueue(q, mnstest.QueueAttributes{}); err != nil {
+		if err := srv.CreateQueue(q, mns.QueueAttributes{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -34,7 +34,7 @@ func newServer(t *testing.T, queues ...string) (*mnstest.Server, *mnsq.Client) {
 }
 
 // receiveAll drains a queue with the official SDK.
-func receiveAll(t *testing.T, srv *mnstest.Server, queue string) []ali_mns.MessageReceiveResponse {
+func receiveAll(t *testing.T, srv *mns.Server, queue string) []ali_mns.MessageReceiveResponse {
 	t.Helper()
 	cred := srv.Credential()
 	client := ali_mns.NewAliMNSClientWithConfig(ali_mns.AliMNSClientConfig{
@@ -74,11 +74,11 @@ func TestSendAndReceive(t *testing.T) {
 }
 
 func TestSendWithDelayAndSTS(t *testing.T) {
-	st := localauth.NewStore(nil)
+	st := auth.NewStore(nil)
 	sts := st.IssueSTS(time.Hour)
-	srv := mnstest.NewServer(mnstest.WithCredentials(st))
+	srv := mns.NewServer(mns.WithCredentials(st))
 	defer srv.Close()
-	if err := srv.CreateQueue("work", mnstest.QueueAttributes{}); err != nil {
+	if err := srv.CreateQueue("work", mns.QueueAttributes{}); err != nil {
 		t.Fatal(err)
 	}
 	c, err := mnsq.New(mnsq.Config{Endpoint: srv.Endpoint(), AccessKeyID: sts.AccessKeyID, AccessKeySecret: sts.AccessKeySecret, SecurityToken: sts.SecurityToken})
@@ -89,7 +89,7 @@ func TestSendWithDelayAndSTS(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := srv.Messages("work")
-	if len(m) != 1 || m[0].DelaySeconds != 91 || m[0].State != mnstest.StateDelayed {
+	if len(m) != 1 || m[0].DelaySeconds != 91 || m[0].State != mns.StateDelayed {
 		t.Fatalf("message %+v, want delayed 91 s", m)
 	}
 	// Without the token the key is refused, and the code says so.
@@ -169,9 +169,9 @@ func TestSendBatchChunks(t *testing.T) {
 }
 
 func TestSendBatchReportsEntries(t *testing.T) {
-	srv := mnstest.NewServer()
+	srv := mns.NewServer()
 	defer srv.Close()
-	if err := srv.CreateQueue("small", mnstest.QueueAttributes{MaximumMessageSize: 1024}); err != nil {
+	if err := srv.CreateQueue("small", mns.QueueAttributes{MaximumMessageSize: 1024}); err != nil {
 		t.Fatal(err)
 	}
 	cred := srv.Credential()
@@ -199,7 +199,7 @@ func TestSendBatchReportsEntries(t *testing.T) {
 		t.Fatalf("%d messages accepted, want 17", n)
 	}
 	// A whole chunk failing marks every entry of that chunk.
-	srv.InjectFault(mnstest.Fault{Op: "BatchSendMessage", Queue: "small", Status: 500, Code: "InternalError"})
+	srv.InjectFault(mns.Fault{Op: "BatchSendMessage", Queue: "small", Status: 500, Code: "InternalError"})
 	err = c.SendBatch(context.Background(), "small", msgs[:2])
 	if !errors.As(err, &be) || len(be.Entries) != 2 || !mnsq.IsRetryable(err) || mnsq.Code(err) != "InternalError" {
 		t.Fatalf("SendBatch with a failing chunk = %v", err)
@@ -210,16 +210,16 @@ func TestServerErrors(t *testing.T) {
 	srv, c := newServer(t, "q1")
 	tests := []struct {
 		name      string
-		fault     *mnstest.Fault
+		fault     *mns.Fault
 		queue     string
 		code      string
 		retryable bool
 	}{
 		{"queue missing", nil, "nope", "QueueNotExist", false},
-		{"500", &mnstest.Fault{Op: "SendMessage", Queue: "q1", Status: 500, Code: "InternalError"}, "q1", "InternalError", true},
-		{"throttled", &mnstest.Fault{Op: "SendMessage", Queue: "q1", Status: 503, Code: "QpsLimitExceeded"}, "q1", "QpsLimitExceeded", true},
-		{"denied", &mnstest.Fault{Op: "SendMessage", Queue: "q1", Status: 403, Code: "AccessDenied"}, "q1", "AccessDenied", false},
-		{"unmapped code", &mnstest.Fault{Op: "SendMessage", Queue: "q1", Status: 503, Code: "ServiceUnavailable"}, "q1", "ServiceUnavailable", true},
+		{"500", &mns.Fault{Op: "SendMessage", Queue: "q1", Status: 500, Code: "InternalError"}, "q1", "InternalError", true},
+		{"throttled", &mns.Fault{Op: "SendMessage", Queue: "q1", Status: 503, Code: "QpsLimitExceeded"}, "q1", "QpsLimitExceeded", true},
+		{"denied", &mns.Fault{Op: "SendMessage", Queue: "q1", Status: 403, Code: "AccessDenied"}, "q1", "AccessDenied", false},
+		{"unmapped code", &mns.Fault{Op: "SendMessage", Queue: "q1", Status: 503, Code: "ServiceUnavailable"}, "q1", "ServiceUnavailable", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,7 +240,7 @@ func TestServerErrors(t *testing.T) {
 
 func TestContextDeadline(t *testing.T) {
 	srv, c := newServer(t, "q1")
-	srv.InjectFault(mnstest.Fault{Op: "SendMessage", Queue: "q1", Status: 201, Latency: 2 * time.Second})
+	srv.InjectFault(mns.Fault{Op: "SendMessage", Queue: "q1", Status: 201, Latency: 2 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fc-rds-backup/fc-rds-backup/shared/internal/golden"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/tooling/testutil/golden"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 )

@@ -11,8 +11,8 @@ import (
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/mns"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/mnsq"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/mnstest"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
@@ -21,12 +21,12 @@ const notifyQueue = "rds-backup-notify"
 
 // stack is the emulator with a notify queue and a work queue, and an mnsq
 // client for it.
-func stack(t *testing.T) (*mnstest.Server, *mnsq.Client) {
+func stack(t *testing.T) (*mns.Server, *mnsq.Client) {
 	t.Helper()
-	srv := mnstest.NewServer()
+	srv := mns.NewServer()
 	t.Cleanup(srv.Close)
 	for _, q := range []string{notifyQueue, "rds-backup-work"} {
-		if err := srv.CreateQueue(q, mnstest.QueueAttributes{}); err != nil {
+		if err := srv.CreateQueue(q, mns.QueueAttributes{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -56,7 +56,7 @@ func fastPublisher(t *testing.T, c *mnsq.Client, cfg Config) *Publisher {
 
 // receive reads every message of a queue with the official SDK and parses
 // each as an outcome event.
-func receive(t *testing.T, srv *mnstest.Server, queue string) []Event {
+func receive(t *testing.T, srv *mns.Server, queue string) []Event {
 	t.Helper()
 	cred := srv.Credential()
 	client := ali_mns.NewAliMNSClientWithConfig(ali_mns.AliMNSClientConfig{
@@ -134,7 +134,7 @@ func TestPublishToTopic(t *testing.T) {
 // attempt.
 func TestFirstSendsFail(t *testing.T) {
 	srv, c := stack(t)
-	srv.InjectFault(mnstest.Fault{Op: "SendMessage", Queue: notifyQueue, Status: 500, Code: "InternalError", Times: 3})
+	srv.InjectFault(mns.Fault{Op: "SendMessage", Queue: notifyQueue, Status: 500, Code: "InternalError", Times: 3})
 	p := fastPublisher(t, c, Config{})
 	o := fixtures()[backup.StatusFailed]
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -156,7 +156,7 @@ func TestFirstSendsFail(t *testing.T) {
 // event ready to park.
 func TestFailureBeyondDeadline(t *testing.T) {
 	srv, c := stack(t)
-	srv.InjectFault(mnstest.Fault{Op: "SendMessage", Queue: notifyQueue, Status: 503, Code: "ServiceUnavailable", Times: -1})
+	srv.InjectFault(mns.Fault{Op: "SendMessage", Queue: notifyQueue, Status: 503, Code: "ServiceUnavailable", Times: -1})
 	p := fastPublisher(t, c, Config{MaxAttempts: 1000, Reserve: 200 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
 	defer cancel()
@@ -182,7 +182,7 @@ func TestFailureBeyondDeadline(t *testing.T) {
 // and published later from there; the consumer sees the original id.
 func TestParkThenPublish(t *testing.T) {
 	srv, c := stack(t)
-	srv.InjectFault(mnstest.Fault{Op: "SendMessage", Queue: notifyQueue, Status: 403, Code: "AccessDenied"})
+	srv.InjectFault(mns.Fault{Op: "SendMessage", Queue: notifyQueue, Status: 403, Code: "AccessDenied"})
 	p := fastPublisher(t, c, Config{})
 	o := fixtures()[backup.StatusAccepted]
 	err := p.Publish(context.Background(), o)

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/fc-rds-backup/fc-rds-backup/shared/internal/golden"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/tooling/testutil/golden"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fc-rds-backup/fc-rds-backup/shared/internal/syncbuf"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/tooling/testutil/syncbuf"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"

@@ -8,16 +8,16 @@ import (
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/mns"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/mnsq"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/mnstest"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
 
-func sender(t *testing.T) (*mnstest.Server, *workqueue.MNSSender) {
+func sender(t *testing.T) (*mns.Server, *workqueue.MNSSender) {
 	t.Helper()
-	srv := mnstest.NewServer()
+	srv := mns.NewServer()
 	t.Cleanup(srv.Close)
-	if err := srv.CreateQueue("work", mnstest.QueueAttributes{}); err != nil {
+	if err := srv.CreateQueue("work", mns.QueueAttributes{}); err != nil {
 		t.Fatal(err)
 	}
 	cred := srv.Credential()
@@ -85,7 +85,7 @@ func TestSendBatch40(t *testing.T) {
 		}
 	}
 	// A failing first chunk is reported by index; the second still goes.
-	srv.InjectFault(mnstest.Fault{Op: "BatchSendMessage", Queue: "work", Status: 500, Code: "InternalError"})
+	srv.InjectFault(mns.Fault{Op: "BatchSendMessage", Queue: "work", Status: 500, Code: "InternalError"})
 	err := s.SendBatch(context.Background(), ms[:20])
 	var be *mnsq.BatchError
 	if !errors.As(err, &be) || fmt.Sprint(be.Failed()) != "[0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15]" || !mnsq.IsRetryable(err) {

@@ -1,0 +1,140 @@
+// Package mnstest is a local emulator of Alibaba Cloud MNS (Message Service)
+// queues and topics, for tests. Code under test talks to it with the real Go
+// SDK, github.com/aliyun/aliyun-mns-go-sdk (package ali_mns), over HTTP on
+// 127.0.0.1; the test inspects and scripts the server directly.
+//
+// It speaks the wire protocol the SDK v1.0.11 speaks (see
+// shared/reference/wire-protocols.md, part 2): the MNS request signature
+// (HMAC-SHA1, verified against shared/localcloud/auth credentials, STS tokens in
+// the security-token header), Content-MD5 in the SDK's form, the same paths,
+// query parameters and XML bodies, and the real error XML
+// (<Error xmlns="http://mns.aliyuncs.com/doc/v1/"><Code>…) with the HTTP
+// status MNS uses, so that the SDK's error mapping works:
+// ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) on an empty queue,
+// ERR_MNS_QUEUE_NOT_EXIST, ERR_MNS_SIGNATURE_DOES_NOT_MATCH, and so on.
+//
+// # Usage
+//
+//	srv := mnstest.NewServer()          // listening already
+//	defer srv.Close()
+//	_ = srv.CreateQueue("rds-backup-notify", mnstest.QueueAttributes{})
+//
+//	cred := srv.Credential()
+//	client := ali_mns.NewAliMNSClientWithConfig(ali_mns.AliMNSClientConfig{
+//		EndPoint:        srv.Endpoint(), // "http://127.0.0.1:PORT/."
+//		AccessKeyId:     cred.AccessKeyID,
+//		AccessKeySecret: cred.AccessKeySecret,
+//		TimeoutSecond:   5,
+//	})
+//	// ... run the code under test with client ...
+//
+//	msgs := srv.Messages("rds-backup-notify") // every message ever sent, deleted ones too
+//	n := srv.Counts()["SendMessage rds-backup-notify"]
+//
+// Endpoint ends in "/.": the SDK panics unless the endpoint splits into
+// exactly five pieces at dots, and fasthttp normalises the "/./" away. With
+// it the SDK derives region "0" and account "127", so
+// MNSTopic.GenerateQueueEndpoint yields "acs:mns:0:127:queues/<q>"; the
+// server accepts any "acs:mns:…:queues/<q>" endpoint.
+//
+// # Operations
+//
+// Queues: CreateQueue (201; same attributes again 204, which the SDK reports
+// as ERR_MNS_QUEUE_ALREADY_EXIST_AND_HAVE_SAME_ATTR; different ones 409
+// QueueAlreadyExist), SetQueueAttributes (fields present in the body
+// override; the SDK always sends DelaySeconds, PollingWaitSeconds and
+// LoggingEnabled, so they are reset like on the real service),
+// GetQueueAttributes (with Active/Inactive/DelayMessages), DeleteQueue,
+// ListQueue and ListQueueDetail (prefix, marker, ret-number), SendMessage,
+// BatchSendMessage (1–16; a partial failure answers 500 with per-entry
+// results, which the SDK returns with ERR_MNS_BATCH_OP_FAIL), ReceiveMessage
+// and BatchReceiveMessage (1–16) with long polling, PeekMessage and
+// BatchPeekMessage, DeleteMessage, BatchDeleteMessage (partial failure: 404
+// with an <Errors> list, as documented), ChangeMessageVisibility.
+//
+// Topics: CreateTopic, SetTopicAttributes, GetTopicAttributes, DeleteTopic,
+// ListTopic, Subscribe (queue endpoints only), SetSubscriptionAttributes,
+// GetSubscriptionAttributes, Unsubscribe, ListSubscriptionByTopic,
+// PublishMessage. Publishing enqueues one message on every subscribed,
+// existing queue whose FilterTag (if any) equals the message tag, formatted
+// by the subscription's NotifyContentFormat: SIMPLIFIED is the body verbatim,
+// XML a <Notification> document (the default), JSON an object with
+// TopicOwner, TopicName, Subscriber, SubscriptionName, MessageId, Message,
+// MessageMD5, MessageTag (when set) and PublishTime (milliseconds, as a
+// string, like the documented sample).
+//
+// # Message semantics
+//
+// A message waits DelaySeconds (its own when greater than 0, else the
+// queue's: the SDK always sends 0) and is then active. Receiving it makes it
+// inactive until NextVisibleTime (now + the queue's VisibilityTimeout),
+// increments DequeueCount, sets FirstDequeueTime on the first receive and
+// gives it a new receipt handle; only the latest handle is valid, and only
+// before NextVisibleTime (otherwise DeleteMessage and ChangeMessageVisibility
+// answer 404 MessageNotExist; a handle that is not of the emulator's form
+// answers 400 ReceiptHandleError). ChangeMessageVisibility sets
+// NextVisibleTime to now + VisibilityTimeout and returns a new handle. A
+// delayed message's SendMessage answer carries a handle that can delete it
+// before it is delivered. Receives prefer the lowest Priority number (Priority
+// 0 on the wire, the SDK's "unset", is the default 8), then the oldest
+// message. Times in message answers are milliseconds, queue and topic times
+// seconds. MessageBodyMD5 is the upper-case hex MD5 of the body, which is
+// stored and returned verbatim (the Go SDK does no base64).
+//
+// # Long polling and time
+//
+// A receive waits up to waitseconds (0–30) or, without it, the queue's
+// PollingWaitSeconds, and answers 404 MessageNotExist if nothing arrived. It
+// wakes as soon as a message becomes available: on a send or publish, on
+// Server.Wake, and by re-checking every 50 ms (so delay and visibility expiry
+// work in real time). With WithClock the server reads all times from the
+// injected clock: after advancing a fake clock, call Wake. A poll ends at
+// whichever comes first of its wait in real time and its wait on the
+// injected clock, so advancing a fake clock past a poll's deadline ends it.
+// The server never drops a connection on its own (fasthttp silently retries
+// requests whose connection closes before the answer); Close answers waiting
+// polls with MessageNotExist before shutting down. Keep waitseconds below the
+// client's TimeoutSecond, as with the real service: otherwise fasthttp times
+// out and retries the GET.
+//
+// # Faults and inspection
+//
+// InjectFault scripts failures per operation and queue or topic: an error
+// status and code, added latency, or a dropped connection (which fasthttp
+// retries up to 5 attempts in all, even for POST: one drop yields a
+// duplicate request that the caller never sees). Faults apply after
+// authentication. Calls returns the request log (operation, queue, status,
+// error code, whether a fault matched), Counts the number of requests per
+// "Op queue", Messages and Visible the messages, and State a JSON-marshalable
+// Snapshot of everything. CreateQueue, CreateTopic and Subscribe are admin
+// helpers that bypass HTTP.
+//
+// # Not modeled
+//
+//   - Message retention: messages never expire (MessageRetentionPeriod is
+//     stored and reported only); topics keep no messages, MessageCount just
+//     counts publishes.
+//   - QPS and throughput limits (QpsLimitExceeded only via InjectFault),
+//     batch total-size limits, and the real service's ordering and timing
+//     nondeterminism: delivery here is deterministic.
+//   - Logging (LoggingEnabled is stored and reported only), tags, queue
+//     "deleted recently" protection, RAM policies (any known key may call
+//     anything), real account and region semantics (the configured region and
+//     account only appear in URLs, endpoints and notifications; the endpoint
+//     account is not checked against the key).
+//   - Date skew (TimeExpired) is not checked; the Date header must only be
+//     present.
+//   - HTTPS, HTTP/2, the internal/-control endpoints, and DNS names:
+//     plain HTTP on 127.0.0.1 only.
+//   - Push to HTTP, mail, SMS or DingTalk endpoints, and NotifyStrategy
+//     retries: only queue endpoints, delivered once at publish time (dropped
+//     if the queue does not exist then). Message attributes (DirectMail) are
+//     accepted and ignored.
+//   - Not verified against the real cloud: the HTTP status of a partial
+//     BatchSendMessage failure (500 here), how MNS treats Priority 0 and
+//     DelaySeconds 0 on the wire (taken as "unset"), whether an empty message
+//     body is accepted (refused here with InvalidArgument), the exact error
+//     messages, receipt-handle and message-id formats (they only look alike),
+//     and that the signature is also accepted over the percent-decoded path
+//     (the SDK signs the path before fasthttp escapes it).
+package mns

@@ -1,0 +1,73 @@
+package deploy
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/fc-rds-backup/fc-rds-backup"
+
+func deps(t *testing.T, pkgs ...string) []string {
+	t.Helper()
+	return goList(t, append([]string{"-deps"}, pkgs...)...)
+}
+
+func goList(t *testing.T, args ...string) []string {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"list"}, args...)...)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list %v: %v", args, err)
+	}
+	return strings.Fields(string(out))
+}
+
+// DESIGN.md §8: nothing that never ships (the local cloud, its entry point
+// devstack, repository tooling) is linked into a deployed binary. The rule is
+// one prefix per wing, so a new emulator or tool is covered without a list.
+func TestFunctionsDoNotShipTheLocalCloud(t *testing.T) {
+	for _, d := range deps(t, "./functions/...") {
+		for _, wing := range []string{"/shared/localcloud", "/shared/tooling", "/shared/devstack"} {
+			if d == module+wing || strings.HasPrefix(d, module+wing+"/") {
+				t.Errorf("a function binary links %s", d)
+			}
+		}
+	}
+}
+
+// DESIGN.md §8: the domain does no I/O and knows no SDK, trigger or queue.
+func TestDomainImportsNoAdapter(t *testing.T) {
+	// Nothing outside the standard library, transitively.
+	for _, d := range goList(t, "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./shared/backup") {
+		if d != module+"/shared/backup" {
+			t.Errorf("shared/backup depends on %s", d)
+		}
+	}
+	// And no I/O package directly.
+	for _, d := range goList(t, "-f", `{{join .Imports "\n"}}`, "./shared/backup") {
+		for _, io := range []string{"net", "net/http", "os", "os/exec", "io/fs", "database/sql"} {
+			if d == io {
+				t.Errorf("shared/backup imports %s (the domain does no I/O)", d)
+			}
+		}
+	}
+}
+
+// DESIGN.md §8: the emulators are an independent oracle: they import
+// nothing of the product, not even the domain's rule table. Only the local
+// cloud's own packages are allowed.
+func TestEmulatorsImportNothingOfTheProduct(t *testing.T) {
+	for _, emu := range []string{"rds", "mns", "fc", "auth"} {
+		for _, d := range goList(t, "-deps", "-test", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./shared/localcloud/"+emu) {
+			if !strings.HasPrefix(d, module+"/") {
+				continue
+			}
+			if strings.HasPrefix(d, module+"/shared/localcloud/") || strings.HasPrefix(d, module+"/shared/tooling/testutil/") {
+				continue
+			}
+			t.Errorf("shared/localcloud/%s imports %s (emulators must not share code with the product)", emu, d)
+		}
+	}
+}
