@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 )
 
 // handler serves one action; the returned body gets the RequestId added.
@@ -45,6 +43,10 @@ func route(req *request) (handler, *apiError) {
 	return h, nil
 }
 
+// maxTagFilters is how many tags DescribeDBInstances' Tags filter takes
+// (its API page: up to 5 tags; that page is not in the reference folder).
+const maxTagFilters = 5
+
 // timeLayout is how the API writes times in answers.
 const timeLayout = "2006-01-02T15:04:05Z"
 
@@ -79,106 +81,6 @@ func (s *Server) instanceLocked(req *request) (*Instance, *apiError) {
 		return nil, errInstanceNotFound()
 	}
 	return in, nil
-}
-
-// ---- CreateBackup ----
-
-func (s *Server) createBackup(req *request) (map[string]any, *apiError) {
-	p := req.params
-	br := backup.FromSpec(backup.Spec{
-		DBInstanceId:   p.Get("DBInstanceId"),
-		BackupMethod:   p.Get("BackupMethod"),
-		BackupStrategy: p.Get("BackupStrategy"),
-		DBName:         p.Get("DBName"),
-		BackupType:     p.Get("BackupType"),
-	}, backup.Trigger{Kind: "rdstest"})
-	if v := backup.Validate(br).First(); v != nil {
-		return nil, violationError(v)
-	}
-	now := s.clock.Now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	in, ok := s.instances[br.DBInstanceId]
-	if !ok {
-		return nil, errInstanceNotFound()
-	}
-	facts := s.factsLocked(in, now)
-	if v := backup.CheckInstance(br, facts).First(); v != nil {
-		return nil, violationError(v)
-	}
-	j := &job{
-		id:       s.nextJob,
-		instance: in.DBInstanceId,
-		req:      backup.Resolve(br, facts),
-		created:  now,
-		duration: max(s.duration, 0),
-		backupId: strconv.FormatInt(s.nextBackup, 10),
-		size:     backupSize(br),
-	}
-	s.nextJob++
-	s.nextBackup++
-	if _, ok := s.takeFaultLocked(req.action, in.DBInstanceId, true); ok {
-		j.fail = true
-	}
-	s.jobs[in.DBInstanceId] = append(s.jobs[in.DBInstanceId], j)
-	s.created[in.DBInstanceId]++
-	return map[string]any{"BackupJobId": strconv.FormatInt(j.id, 10)}, nil
-}
-
-// backupSize is a made-up but stable size: logical backups are smaller.
-func backupSize(r backup.Request) int64 {
-	if r.Method() == backup.MethodLogical {
-		return int64(len(r.DBName)+1) * (8 << 20)
-	}
-	return 256 << 20
-}
-
-// factsLocked is everything the rule table may ask about an instance.
-func (s *Server) factsLocked(in *Instance, now time.Time) backup.InstanceFacts {
-	f := backup.InstanceFacts{
-		DBInstanceId:      in.DBInstanceId,
-		RegionId:          in.RegionId,
-		Engine:            in.Engine,
-		EngineVersion:     in.EngineVersion,
-		Status:            in.DBInstanceStatus,
-		LockMode:          in.LockMode,
-		InstanceType:      in.DBInstanceType,
-		Category:          in.Category,
-		StorageType:       in.DBInstanceStorageType,
-		Databases:         slices.Clone(in.Databases),
-		DatabasesKnown:    true,
-		BackupsToday:      s.backupsTodayLocked(in.DBInstanceId, now),
-		BackupsTodayKnown: true,
-	}
-	for _, j := range s.jobs[in.DBInstanceId] {
-		if v := j.view(now); !v.Terminal() {
-			f.OngoingJobs = append(f.OngoingJobs, backup.Job{
-				BackupJobId: v.BackupJobId, BackupStatus: v.BackupStatus, Process: v.Process, JobMode: v.JobMode,
-			})
-		}
-	}
-	return f
-}
-
-// backupsTodayLocked counts the instance's jobs created today plus seeded
-// manual backup sets that started today, "today" in the quota location.
-func (s *Server) backupsTodayLocked(id string, now time.Time) int {
-	local := now.In(s.quotaLoc)
-	dayStart := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, s.quotaLoc)
-	dayEnd := dayStart.AddDate(0, 0, 1)
-	today := func(t time.Time) bool { return !t.Before(dayStart) && t.Before(dayEnd) }
-	n := 0
-	for _, j := range s.jobs[id] {
-		if today(j.created) {
-			n++
-		}
-	}
-	for _, b := range s.backups[id] {
-		if b.BackupMode == "Manual" && today(b.BackupStartTime) {
-			n++
-		}
-	}
-	return n
 }
 
 // ---- DescribeBackupTasks ----
@@ -414,8 +316,8 @@ func (s *Server) describeDBInstances(req *request) (map[string]any, *apiError) {
 		if err := json.Unmarshal([]byte(v), &tags); err != nil {
 			return nil, newErr(http.StatusBadRequest, "InvalidTags.Format", "Specified parameter Tags is not valid JSON of string values: %q.", v)
 		}
-		if len(tags) > backup.MaxSelectorTags {
-			return nil, newErr(http.StatusBadRequest, "InvalidTags.Format", "Specified parameter Tags has %d tags, at most %d are allowed.", len(tags), backup.MaxSelectorTags)
+		if len(tags) > maxTagFilters {
+			return nil, newErr(http.StatusBadRequest, "InvalidTags.Format", "Specified parameter Tags has %d tags, at most %d are allowed.", len(tags), maxTagFilters)
 		}
 	}
 	size, e := intParam(req, "PageSize", 30, 1, 100)

@@ -1,4 +1,4 @@
-// Package rdstest is a local emulator of the ApsaraDB RDS OpenAPI (version
+// Package rds is a local emulator of the ApsaraDB RDS OpenAPI (version
 // 2014-08-15) for tests and the local cloud. It speaks the wire protocol of
 // the official Go SDK (github.com/alibabacloud-go/rds-20140815/v3 with
 // darabonba-openapi v2 and tea), so product code runs against it unchanged:
@@ -6,9 +6,9 @@
 //
 // # Usage
 //
-//	srv := rdstest.NewServer(rdstest.WithClock(clock), rdstest.WithBackupDuration(time.Minute))
+//	srv := rds.NewServer(rds.WithClock(clock), rds.WithBackupDuration(time.Minute))
 //	defer srv.Close()
-//	srv.AddInstance(rdstest.Instance{DBInstanceId: "rm-1", Engine: "MySQL", Databases: []string{"app"}})
+//	srv.AddInstance(rds.Instance{DBInstanceId: "rm-1", Engine: "MySQL", Databases: []string{"app"}})
 //	cred := srv.Credential()
 //	cli, _ := rds.NewClient(&openapi.Config{
 //		AccessKeyId:     tea.String(cred.AccessKeyID),
@@ -27,7 +27,7 @@
 // x-acs-accesskey-id and x-acs-security-token) and the legacy RPC signature
 // (SignatureAlgorithm "v2": HMAC-SHA1 over the query with secret+"&", STS
 // through SecurityToken), verified exactly as the SDK computes them
-// (wire-protocols.md 1.3, 1.4) against a localauth.Store; timestamps within
+// (wire-protocols.md 1.3, 1.4) against an auth.Store; timestamps within
 // 15 minutes of real time; signature nonces used once. Action and version are
 // checked first (404 InvalidAction.NotFound, 400 InvalidVersion), then the
 // signature (400 SignatureDoesNotMatch, 404 InvalidAccessKeyId.NotFound, 400
@@ -41,12 +41,24 @@
 // DescribeDBInstanceAttribute, DescribeDBInstances (RegionId, Engine and
 // other filters, the Tags JSON filter, PageSize/PageNumber and
 // MaxResults/NextToken paging, ordered by id) and DescribeDatabases.
-// CreateBackup applies the product's own rule table (shared/backup: Validate,
-// then CheckInstance with the instance's full facts), so every rule answers
-// its code and status: instance state, lock mode, read-only, engine, storage,
-// databases, one ongoing job per instance (BackupJobExists) and 20 backups a
-// day per instance (Exceeded.BackupTimes; jobs created that day plus seeded
-// manual sets, the day taken in WithQuotaLocation).
+// CreateBackup is written from its API page alone
+// (reference/000_bfd9ea46a3d5b533.txt; createbackup.go) and shares no code
+// with the product: the page's error table (code, HTTP status, message) is
+// transcribed in apicodes.go, and the parameter checks follow the page's
+// valid values, defaults and notes: BackupMethod Logical, Physical or
+// Snapshot (default Physical); DBName's format; BackupStrategy db or
+// instance; BackupType Auto or FullBackup, only for a SQL Server physical
+// backup (default Auto, FullBackup for a database-level one); DBName and
+// BackupStrategy only for a MySQL logical or SQL Server physical backup;
+// Snapshot not on MariaDB nor on local disks; Logical only with databases;
+// every DBName on the instance. Then the prerequisites: the instance is
+// Running (IncorrectDBInstanceState), not locked, not read-only, has no
+// ongoing job (BackupJobExists) and fewer than 20 backups today
+// (Exceeded.BackupTimes; jobs created that day plus seeded manual sets, the
+// day taken in WithQuotaLocation). An unknown instance is the page's 400
+// InvalidDBInstanceId.NotFound. Where the page implies a refusal but names
+// no code (an unknown BackupStrategy, db without DBName, DBName with a
+// snapshot), the code is the page's generic one and marked as inferred.
 //
 // Jobs move NoStart → Checking → Preparing → Uploading → Finished over the
 // backup duration on the server's Clock (0–10 %, 10–20 %, 20–30 %, 30–100 %),
@@ -75,14 +87,15 @@
 //     instance (no policies, no Forbidden.RAM).
 //   - DescribeBackupTasks' exact retention of finished tasks: here a finished
 //     task is listed only when asked for by BackupJobId, and forever.
-//   - The HTTP status RDS really uses for InvalidDBInstanceId.NotFound
-//     (unverified; docs show 400 and 404; we use 404) — clients must key on
-//     the Code. The same holds for the codes of missing parameters
+//   - The HTTP status the Describe* actions use for
+//     InvalidDBInstanceId.NotFound (unverified; docs show 400 and 404; they
+//     answer 404, CreateBackup its page's 400) — clients must key on the
+//     Code. The same holds for the codes of missing parameters
 //     (Missing<Param>), InvalidParameter, InvalidTags.Format and the
 //     DescribeBackups time errors, which follow the gateway's conventions but
 //     were not observed.
-//   - CreateBackup's own messages are the API page's per-code messages; the
-//     rule table's richer explanation is not sent.
+//   - CreateBackup's messages are the API page's per-code messages, never
+//     a more specific explanation (the real service may say more).
 //   - Whether a failed job counts toward the daily quota (here it does), and
 //     the progress a failed job reports (here "99", BackupProgressStatus
 //     "Failed").

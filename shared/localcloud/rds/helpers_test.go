@@ -1,6 +1,7 @@
 package rds
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -85,6 +86,19 @@ func wantErr(t *testing.T, err error, code string, status int) {
 	}
 	if got != code || st != status {
 		t.Fatalf("SDKError = %s/%d, want %s/%d\n%v", got, st, code, status, err)
+	}
+}
+
+// wantMessage fails unless err is an SDKError whose server message is msg.
+func wantMessage(t *testing.T, err error, msg string) {
+	t.Helper()
+	var se *tea.SDKError
+	if !errors.As(err, &se) {
+		t.Fatalf("err = %v, want an SDKError", err)
+	}
+	var data struct{ Message string }
+	if e := json.Unmarshal([]byte(tea.StringValue(se.Data)), &data); e != nil || data.Message != msg {
+		t.Fatalf("Message = %q (%v), want %q", data.Message, e, msg)
 	}
 }
 

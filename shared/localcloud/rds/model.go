@@ -4,8 +4,6 @@ import (
 	"slices"
 	"strconv"
 	"time"
-
-	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 )
 
 // Instance is one RDS instance of the fleet. The JSON names are the API's, so
@@ -36,7 +34,7 @@ func (in Instance) withDefaults() Instance {
 		}
 	}
 	def(&in.RegionId, "cn-hangzhou")
-	def(&in.Engine, backup.EngineMySQL)
+	def(&in.Engine, EngineMySQL)
 	def(&in.DBInstanceStatus, "Running")
 	def(&in.LockMode, "Unlock")
 	def(&in.DBInstanceType, "Primary")
@@ -61,10 +59,10 @@ type engineInfo struct {
 }
 
 var engines = map[string]engineInfo{
-	backup.EngineMySQL:      {"8.0", "mysql.n2.medium.2c", "3306", "utf8mb4", "mysql.rds.aliyuncs.com"},
-	backup.EnginePostgreSQL: {"14.0", "pg.n2.medium.2c", "5432", "UTF8", "pg.rds.aliyuncs.com"},
-	backup.EngineSQLServer:  {"2019_std_ha", "mssql.x4.medium.e2", "1433", "Chinese_PRC_CI_AS", "sqlserver.rds.aliyuncs.com"},
-	backup.EngineMariaDB:    {"10.3", "mariadb.n2.medium.2c", "3306", "utf8mb4", "mariadb.rds.aliyuncs.com"},
+	EngineMySQL:      {"8.0", "mysql.n2.medium.2c", "3306", "utf8mb4", "mysql.rds.aliyuncs.com"},
+	EnginePostgreSQL: {"14.0", "pg.n2.medium.2c", "5432", "UTF8", "pg.rds.aliyuncs.com"},
+	EngineSQLServer:  {"2019_std_ha", "mssql.x4.medium.e2", "1433", "Chinese_PRC_CI_AS", "sqlserver.rds.aliyuncs.com"},
+	EngineMariaDB:    {"10.3", "mariadb.n2.medium.2c", "3306", "utf8mb4", "mariadb.rds.aliyuncs.com"},
 }
 
 // Backup is a backup set as DescribeBackups reports it. Seed one with
@@ -113,13 +111,17 @@ type Job struct {
 }
 
 // Terminal reports whether the job has ended.
-func (j Job) Terminal() bool { return backup.JobStatusTerminal(j.BackupStatus) }
+func (j Job) Terminal() bool { return terminal(j.BackupStatus) }
+
+// terminal reports whether a BackupStatus is final: Finished or Failed
+// (DescribeBackupTasks' statuses; every other one is still going).
+func terminal(status string) bool { return status == "Finished" || status == "Failed" }
 
 // job is the stored task; its status is computed from the clock.
 type job struct {
 	id       int64
 	instance string
-	req      backup.Request // resolved: BackupMethod (and BackupType) explicit
+	req      backupParams // resolved: BackupMethod (and BackupType) explicit
 	created  time.Time
 	duration time.Duration
 	fail     bool
@@ -150,7 +152,7 @@ func (j *job) view(now time.Time) Job {
 		BackupMethod:   j.req.BackupMethod,
 		BackupType:     j.req.BackupType,
 		BackupStrategy: j.req.BackupStrategy,
-		DBName:         j.req.Spec().DBName,
+		DBName:         j.req.DBName,
 		Created:        j.created,
 		Ends:           j.ends(),
 	}
@@ -189,8 +191,8 @@ func (j *job) set() Backup {
 		status, size = "Failed", 0
 	}
 	typ := j.req.BackupType
-	if typ == "" || typ == backup.TypeAuto {
-		typ = backup.TypeFullBackup
+	if typ == "" || typ == typeAuto {
+		typ = typeFullBackup
 	}
 	return Backup{
 		BackupId:        j.backupId,
@@ -208,7 +210,7 @@ func (j *job) set() Backup {
 
 // ongoing reports whether a job's status counts as unfinished for
 // DescribeBackupTasks' filter: NoStart or one of the Progressing states.
-func ongoing(status string) bool { return !backup.JobStatusTerminal(status) }
+func ongoing(status string) bool { return !terminal(status) }
 
 // progressing maps a BackupStatus onto DescribeBackupTasks' BackupJobStatus
 // filter values.

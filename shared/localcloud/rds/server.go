@@ -583,16 +583,16 @@ func (s *Server) serve(req *request) reply {
 		case f.Drop:
 			return reply{drop: true, fault: true}
 		case f.Code != "":
-			status := f.Status
+			row, _ := lookupCode(f.Code)
+			status, msg := f.Status, f.Message
 			if status == 0 {
-				status = codeStatus[f.Code]
+				status = row.Status
 			}
 			if status == 0 {
 				status = http.StatusInternalServerError
 			}
-			msg := f.Message
 			if msg == "" {
-				msg = apiMessages[f.Code]
+				msg = row.Message
 			}
 			if msg == "" {
 				msg = "Injected fault."
