@@ -70,21 +70,23 @@ func New(function string, cfg config.Config, opts Options) (*App, error) {
 		return nil, fmt.Errorf("BACKUP_MNS_ENDPOINT: %w", err)
 	}
 
-	a.exec = executor.New(rdsFromContext{a}, executor.Options{
-		CoalesceWindow:           cfg.CoalesceWindow,
-		RecentCheck:              cfg.RecentCheck,
+	fresh := cfg.FreshFor
+	if fresh == 0 {
+		fresh = -1 // look for a satisfying backup on every ask
+	}
+	a.exec = executor.New(executor.Options{
+		FreshFor:                 fresh,
 		MaxAttemptsPerInvocation: cfg.AttemptsPerCall,
 		Budget:                   executor.Budget{MaxAttempts: cfg.MaxAttempts, MaxAge: cfg.MaxAge},
 		DeadlineMargin:           cfg.DeadlineMargin,
 		Concurrency:              cfg.RDSConcurrency,
 		FactsCacheTTL:            cfg.FactsCacheTTL,
-		QuotaLocation:            cfg.QuotaLocation,
 		TrackJobs:                cfg.TrackJobs,
 		Now:                      opts.Now,
 		Sleep:                    opts.Sleep,
 		Logger:                   log,
 	})
-	a.track = tracker.New(a.exec, tracker.Options{MaxAge: cfg.TrackMaxAge, Logger: log})
+	a.track = tracker.New(nil, tracker.Options{MaxAge: cfg.TrackMaxAge, Logger: log})
 
 	if function == "webhook" {
 		routes, err := webhook.LoadRoutes(cfg.Routes)
@@ -98,7 +100,7 @@ func New(function string, cfg config.Config, opts Options) (*App, error) {
 		a.hook = webhook.New(webhook.Config{
 			Routes: routes, Secrets: secrets, MaxBody: cfg.MaxBody, ReplayWindow: cfg.ReplayWindow,
 			Now: opts.Now, Logger: log,
-		}, submitter{a}, a.exec, rejecter{a})
+		}, submitter{a}, jobReader{a}, rejecter{a})
 	}
 	return a, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
@@ -30,42 +31,71 @@ func (a *App) HandleTimer(ctx context.Context, raw json.RawMessage) (Summary, er
 	if err != nil {
 		return sum, a.reject(ctx, inv, backup.Request{Trigger: ev.Trigger()}, err, &sum)
 	}
-	more, err := a.expand(ctx, inv, plan, ev.Trigger())
+	a.log.InfoContext(ctx, "timer plan", slog.String("trigger", ev.TriggerName), slog.String("triggerTime", ev.TriggerTime),
+		slog.Int("requests", len(reqs)))
+	jobs, errs := a.plan(ctx, inv, reqs, plan, ev.Trigger(), events.ParseAskedAt(ev.TriggerTime), time.Time{}, executor.History{}, &sum)
+	if _, err := a.run(ctx, inv, jobs, &sum); err != nil {
+		errs = append(errs, err)
+	}
+	return sum, errors.Join(errs...)
+}
+
+// plan turns a plan's explicit requests and its Select into jobs: run
+// inline when there are at most BACKUP_INLINE_LIMIT, else fanned out to
+// the work queue (each item with the listing's facts of its instance). A
+// Select that cannot be read is deferred (selectorFailed). askedAt is the
+// plan's (every expanded request keeps it); firstSeen is when a deferred
+// selector was first seen (zero: now).
+func (a *App) plan(ctx context.Context, inv *invocation, reqs []backup.Request, plan backup.Plan, trig backup.Trigger,
+	askedAt, firstSeen time.Time, h executor.History, sum *Summary) ([]job, []error) {
+	var errs []error
+	more, facts, err := a.expand(ctx, inv, plan, trig, askedAt)
 	if err != nil {
-		if _, perr := a.selectorFailed(ctx, inv, ev.Trigger(), *plan.Select, err, &sum); perr != nil {
-			return sum, perr
+		if _, perr := a.selectorFailed(ctx, inv, trig, *plan.Select, plan.Defaults, askedAt, firstSeen, err, sum); perr != nil {
+			errs = append(errs, perr)
 		}
 	}
 	reqs = dedupe(append(reqs, more...))
-	sum.Requests = len(reqs)
-	a.log.InfoContext(ctx, "timer plan", slog.String("trigger", ev.TriggerName), slog.String("triggerTime", ev.TriggerTime),
-		slog.Int("requests", len(reqs)))
+	sum.Requests += len(reqs)
 	if len(reqs) > a.cfg.InlineLimit {
-		return sum, a.fanOut(ctx, inv, reqs, &sum)
+		if err := a.fanOut(ctx, inv, reqs, facts, sum); err != nil {
+			errs = append(errs, err)
+		}
+		return nil, errs
 	}
-	_, err = a.run(ctx, inv, jobsOf(reqs, executor.History{}), &sum)
-	return sum, err
+	jobs := jobsOf(reqs, h)
+	for i := range jobs {
+		if f, ok := facts[jobs[i].req.DBInstanceId]; ok {
+			jobs[i].hist.Facts = &f
+		}
+	}
+	return jobs, errs
 }
 
-// expand turns a plan's Select into requests (DescribeDBInstances, paged).
-func (a *App) expand(ctx context.Context, inv *invocation, plan backup.Plan, trig backup.Trigger) ([]backup.Request, error) {
+// expand turns a plan's Select into requests (DescribeDBInstances, paged),
+// each with the plan's askedAt, and the listing's facts per instance.
+func (a *App) expand(ctx context.Context, inv *invocation, plan backup.Plan, trig backup.Trigger, askedAt time.Time) ([]backup.Request, map[string]backup.InstanceFacts, error) {
 	if plan.Select == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	sel := *plan.Select
 	if sel.RegionId == "" {
 		sel.RegionId = inv.region
 	}
-	specs, err := a.exec.Expand(ctx, sel, plan.Defaults)
+	targets, err := a.exec.Expand(ctx, inv.rds, sel, plan.Defaults)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for i := range specs {
+	specs := make([]backup.Spec, len(targets))
+	facts := make(map[string]backup.InstanceFacts, len(targets))
+	for i, t := range targets {
+		specs[i] = t.Spec
 		if specs[i].RegionId == "" {
 			specs[i].RegionId = sel.RegionId
 		}
+		facts[t.Facts.DBInstanceId] = t.Facts
 	}
-	return events.NormalizePlan(backup.Plan{Backups: specs}, trig), nil
+	return events.WithAskedAt(events.NormalizePlan(backup.Plan{Backups: specs}, trig), askedAt), facts, nil
 }
 
 // HandleQueue settles every message of an EventBridge batch on its own:
@@ -106,21 +136,9 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 			}
 			continue
 		}
-		more, err := a.expand(ctx, inv, plan, m.Trigger())
-		if err != nil {
-			if _, perr := a.selectorFailed(ctx, inv, m.Trigger(), *plan.Select, err, &sum); perr != nil {
-				errs = append(errs, perr)
-			}
-		}
-		reqs = dedupe(append(reqs, more...))
-		sum.Requests += len(reqs)
-		if len(reqs) > a.cfg.InlineLimit {
-			if err := a.fanOut(ctx, inv, reqs, &sum); err != nil {
-				errs = append(errs, err)
-			}
-			continue
-		}
-		jobs = append(jobs, jobsOf(reqs, executor.History{RetryCount: inv.retryCount})...)
+		js, perrs := a.plan(ctx, inv, reqs, plan, m.Trigger(), m.Time, time.Time{}, executor.History{RetryCount: inv.retryCount}, &sum)
+		jobs = append(jobs, js...)
+		errs = append(errs, perrs...)
 	}
 	if _, err := a.run(ctx, inv, jobs, &sum); err != nil {
 		errs = append(errs, err)
@@ -142,12 +160,16 @@ func (a *App) workMessage(ctx context.Context, inv *invocation, m events.MNSMess
 	switch wm.Kind {
 	case workqueue.KindBackup:
 		sum.Requests++
-		return []job{{req: wm.Request, hist: executor.History{Attempts: wm.Attempts, FirstSeen: wm.FirstSeen, RetryCount: inv.retryCount}}}, nil
+		return []job{{req: wm.Request, hist: executor.History{Attempts: wm.Attempts, FirstSeen: wm.FirstSeen, RetryCount: inv.retryCount, Facts: wm.Facts}}}, nil
 	case workqueue.KindPlan:
 		sum.Requests += len(wm.Requests)
 		return jobsOf(wm.Requests, executor.History{RetryCount: inv.retryCount}), nil
+	case workqueue.KindSelect:
+		plan := backup.Plan{Defaults: wm.Defaults, Select: wm.Select}
+		js, errs := a.plan(ctx, inv, nil, plan, wm.Trigger, wm.AskedAt, wm.FirstSeen, executor.History{RetryCount: inv.retryCount}, sum)
+		return js, errors.Join(errs...)
 	case workqueue.KindTrack:
-		res := a.track.Check(ctx, wm, a.now())
+		res := a.track.With(a.exec.Reader(inv.rds)).Check(ctx, wm, a.now())
 		if res.Done() {
 			o := *res.Outcome
 			sum.add(o)
@@ -194,29 +216,38 @@ type submitter struct{ a *App }
 func (s submitter) Submit(ctx context.Context, trig backup.Trigger, reqs []backup.Request, plan backup.Plan) []backup.Outcome {
 	a, inv := s.a, invocationFrom(ctx)
 	var sum Summary
-	more, err := a.expand(ctx, inv, plan, trig)
+	askedAt := plan.AskedAt
+	for _, r := range reqs {
+		if !r.AskedAt.IsZero() {
+			askedAt = r.AskedAt
+			break
+		}
+	}
+	more, facts, err := a.expand(ctx, inv, plan, trig, askedAt)
+	var extra []backup.Outcome
 	if err != nil {
-		// The caller gets an entry for the selector and can retry.
-		o, perr := a.selectorFailed(ctx, inv, trig, *plan.Select, err, &sum)
+		// The caller gets an entry for the selector (deferred, or final).
+		o, perr := a.selectorFailed(ctx, inv, trig, *plan.Select, plan.Defaults, askedAt, time.Time{}, err, &sum)
 		if perr != nil {
 			a.log.ErrorContext(ctx, "selector outcome not published", slog.String("error", perr.Error()))
 		}
-		return append(s.runAll(ctx, inv, reqs, &sum), o)
+		extra = append(extra, o)
 	}
-	return s.runAll(ctx, inv, dedupe(append(reqs, more...)), &sum)
-}
-
-func (s submitter) runAll(ctx context.Context, inv *invocation, reqs []backup.Request, sum *Summary) []backup.Outcome {
-	a := s.a
+	reqs = dedupe(append(reqs, more...))
 	jobs := make([]job, len(reqs))
 	for i, r := range reqs {
 		jobs[i] = job{req: r, hist: executor.History{CallerKey: webhook.HasCallerKey(r.Trigger)}}
+		if f, ok := facts[r.DBInstanceId]; ok {
+			jobs[i].hist.Facts = &f
+		}
 	}
-	outcomes, err := a.run(ctx, inv, jobs, sum)
+	outcomes, err := a.run(ctx, inv, jobs, &sum)
 	if err != nil {
+		// Outcomes that could not be settled come back as failed entries
+		// (run): the caller sends the same ask again.
 		a.log.ErrorContext(ctx, "webhook outcomes not settled", slog.String("error", err.Error()))
 	}
-	return outcomes
+	return append(outcomes, extra...)
 }
 
 // rejecter publishes the rejected outcome of a request a route refused.

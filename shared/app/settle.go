@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/config"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
@@ -24,27 +25,42 @@ type job struct {
 	hist executor.History
 }
 
-// run runs jobs (bounded, in parallel) and settles every outcome.
+// run runs jobs (bounded, in parallel) with the invocation's RDS client and
+// settles every outcome. Settling runs on a context of its own (detached
+// from the invocation's, bounded by config.SettleTimeout), so that work the
+// executor deferred at the stop time is still parked and published. An
+// outcome that could be neither published nor parked is reported in the
+// returned error (the trigger must deliver again) and, for a caller that
+// waits (the webhook), turned into a failed outcome that says so.
 func (a *App) run(ctx context.Context, inv *invocation, jobs []job, sum *Summary) ([]backup.Outcome, error) {
 	if len(jobs) == 0 {
 		return nil, nil
 	}
 	reqs := make([]backup.Request, len(jobs))
+	now := a.now()
 	for i, j := range jobs {
-		reqs[i] = j.req
 		if jobs[i].hist.FirstSeen.IsZero() {
-			jobs[i].hist.FirstSeen = a.now()
+			jobs[i].hist.FirstSeen = now
 		}
 		if jobs[i].hist.RetryCount == 0 {
 			jobs[i].hist.RetryCount = inv.retryCount
 		}
+		reqs[i] = j.req
+		if reqs[i].AskedAt.IsZero() {
+			// A source that does not say when it asked: the ask is as old as
+			// its first sight (DESIGN.md §2).
+			reqs[i].AskedAt = jobs[i].hist.FirstSeen.UTC()
+		}
 	}
 	inv.defaultRegion(reqs)
-	outcomes := a.exec.RunAll(ctx, reqs, func(i int) executor.History { return jobs[i].hist })
+	outcomes := a.exec.RunAll(ctx, inv.rds, reqs, func(i int) executor.History { return jobs[i].hist })
+	sctx, cancel := settleContext(ctx)
+	defer cancel()
 	var errs []error
 	for i := range outcomes {
-		if err := a.settle(ctx, inv, &outcomes[i], jobs[i].hist.FirstSeen); err != nil {
+		if err := a.settle(sctx, inv, &outcomes[i], jobs[i].hist.FirstSeen); err != nil {
 			errs = append(errs, err)
+			outcomes[i] = unsettled(outcomes[i], err)
 		}
 		sum.add(outcomes[i])
 	}
@@ -52,6 +68,38 @@ func (a *App) run(ctx context.Context, inv *invocation, jobs []job, sum *Summary
 		return outcomes, fmt.Errorf("%w: %w", errUnsettled, errors.Join(errs...))
 	}
 	return outcomes, nil
+}
+
+// settleContext is the context outcomes are settled on: the invocation's
+// values (request id for logs), not its cancellation, and a short deadline
+// of its own.
+func settleContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), config.SettleTimeout)
+}
+
+// unsettled is what a waiting caller is told of an outcome that could not
+// be settled: it failed, retryably, and the caller should send the same ask
+// again (the freshness rules find whatever the first try made).
+func unsettled(o backup.Outcome, err error) backup.Outcome {
+	if o.Status != backup.StatusDeferred {
+		return o // it happened (accepted, rejected...); only the message was lost
+	}
+	o.Status, o.Terminal = backup.StatusFailed, true
+	o.Error = &backup.ErrorInfo{Code: CodeNotParked, Retryable: true,
+		Message: "the request could not be parked for a later try (" + clipErr(err) + "); send the same ask again"}
+	return o
+}
+
+// CodeNotParked: a deferred request could not be written to the work
+// queue; the caller must ask again.
+const CodeNotParked = "NotParked"
+
+func clipErr(err error) string {
+	s := err.Error()
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
 }
 
 // settle parks, schedules tracking for, and publishes one outcome.
@@ -62,7 +110,7 @@ func (a *App) settle(ctx context.Context, inv *invocation, o *backup.Outcome, fi
 	}
 	switch o.Status {
 	case backup.StatusDeferred:
-		delay := o.NotBefore.Sub(a.now())
+		delay := max(o.NotBefore.Sub(a.now()), 0)
 		if err := inv.work.Send(ctx, workqueue.Backup(o.Request, o.Attempts, firstSeen), delay); err != nil {
 			log.ErrorContext(ctx, "could not defer the request to the work queue", slog.String("error", err.Error()))
 			return err
@@ -78,9 +126,16 @@ func (a *App) settle(ctx context.Context, inv *invocation, o *backup.Outcome, fi
 		}
 		m, d := a.track.Start(o.Request, o.BackupJobId, a.now())
 		if err := inv.work.Send(ctx, m, d); err != nil {
-			o.Terminal = true
-			o.Note = backup.JoinNote(o.Note, "job tracking could not be scheduled ("+err.Error()+"); this outcome is final")
+			// Not tracked: the outcome is published non-terminal and the
+			// invocation fails, so the trigger delivers the ask again; the
+			// redelivery finds the job (or its set) and tracks it. Marking
+			// it terminal here would give the ask a second terminal outcome
+			// later (DESIGN.md §2).
 			log.WarnContext(ctx, "job tracking not scheduled", slog.String("error", err.Error()))
+			if perr := a.publish(ctx, inv, *o); perr != nil {
+				return errors.Join(err, perr)
+			}
+			return fmt.Errorf("job tracking not scheduled: %w", err)
 		}
 	}
 	log.InfoContext(ctx, "outcome", slog.String("status", string(o.Status)), slog.Bool("terminal", o.Terminal),
@@ -131,28 +186,51 @@ func (a *App) publishRejected(ctx context.Context, inv *invocation, r backup.Req
 	return err
 }
 
-// selectorFailed ends a plan's Select that could not be expanded into
+// selectorFailed settles a plan's Select that could not be expanded into
 // instances: rejected when the API refused it for good (a bad region, no
-// permission), failed (retryable) when RDS could not be read even after
-// the executor's retries. The plan's explicit backups run regardless, so
-// every request still ends in one outcome; the selector is tried again on
-// the next run or redelivery.
-func (a *App) selectorFailed(ctx context.Context, inv *invocation, trig backup.Trigger, sel backup.Selector, err error, sum *Summary) (backup.Outcome, error) {
+// permission); otherwise (RDS could not be read in this invocation) the
+// selector is deferred to the work queue as a "select" message and expanded
+// again later, with the plan's trigger and askedAt, until its budget
+// (BACKUP_MAX_AGE since first seen) is spent — then it fails. The plan's
+// explicit backups run regardless.
+func (a *App) selectorFailed(ctx context.Context, inv *invocation, trig backup.Trigger, sel backup.Selector, defaults backup.Spec,
+	askedAt, firstSeen time.Time, err error, sum *Summary) (backup.Outcome, error) {
 	if sel.RegionId == "" {
 		sel.RegionId = inv.region
 	}
-	cl := retry.Classify(err)
-	status := backup.StatusFailed
-	if cl == retry.Terminal {
-		status = backup.StatusRejected
+	if firstSeen.IsZero() {
+		firstSeen = a.now()
 	}
+	cl := retry.Classify(err)
 	code := "InternalError"
 	var c interface{ ErrorCode() string }
 	if errors.As(err, &c) && c.ErrorCode() != "" {
 		code = c.ErrorCode()
 	}
-	info := &backup.ErrorInfo{Code: code, Message: "Select could not be expanded: " + err.Error(), Retryable: cl.Retryable(), Field: "Select"}
-	return a.publishEnd(ctx, inv, status, backup.Request{Trigger: trig, RegionId: sel.RegionId}, info, sum)
+	info := &backup.ErrorInfo{Code: code, Message: "Select could not be expanded: " + clipErr(err), Retryable: cl.Retryable(), Field: "Select"}
+	r := backup.Request{Trigger: trig, RegionId: sel.RegionId, AskedAt: askedAt}
+	if cl != retry.Terminal && a.now().Sub(firstSeen) <= a.cfg.MaxAge {
+		sctx, cancel := settleContext(ctx)
+		defer cancel()
+		delay := retry.DefaultPolicy.Delay(retry.StateWait, 0)
+		if serr := inv.work.Send(sctx, workqueue.Select(sel, defaults, trig, askedAt, firstSeen), delay); serr == nil {
+			o := backup.Outcome{Status: backup.StatusDeferred, Request: r, Error: info, Time: a.now(), NotBefore: a.now().Add(delay),
+				Attempts: []backup.Attempt{}, Note: "the selector will be expanded again"}
+			o.Request.IdempotencyKey = backup.Key(trig.Kind, trig.Source, trig.DeliveryId, "Select")
+			o.Request.CorrelationId = events.CorrelationID(o.Request.IdempotencyKey)
+			sum.add(o)
+			a.log.WarnContext(ctx, "selector deferred", slog.String("code", code), slog.Duration("delay", delay))
+			return o, a.publish(sctx, inv, o)
+		} else {
+			err = errors.Join(err, serr)
+			a.log.ErrorContext(ctx, "selector could not be deferred", slog.String("error", clipErr(serr)))
+		}
+	}
+	status := backup.StatusFailed
+	if cl == retry.Terminal {
+		status = backup.StatusRejected
+	}
+	return a.publishEnd(ctx, inv, status, r, info, sum)
 }
 
 // publishEnd publishes the terminal outcome of something that never became
@@ -171,36 +249,55 @@ func (a *App) publishEnd(ctx context.Context, inv *invocation, status backup.Sta
 }
 
 // fanOut writes requests to the work queue as "backup" messages (16 per
-// BatchSendMessage), for the queue function to run in parallel.
-func (a *App) fanOut(ctx context.Context, inv *invocation, reqs []backup.Request, sum *Summary) error {
+// BatchSendMessage), for the queue function to run in parallel; each
+// carries the listing's facts of its instance when a selector found it.
+// Failed entries are sent again with the transient backoff (the entries
+// that went through are not sent twice) while the invocation has time.
+func (a *App) fanOut(ctx context.Context, inv *invocation, reqs []backup.Request, facts map[string]backup.InstanceFacts, sum *Summary) error {
 	inv.defaultRegion(reqs)
 	now := a.now()
 	msgs := make([]workqueue.Message, len(reqs))
 	for i, r := range reqs {
+		if r.AskedAt.IsZero() {
+			r.AskedAt = now.UTC()
+		}
 		msgs[i] = workqueue.Backup(r, nil, now)
+		if f, ok := facts[r.DBInstanceId]; ok {
+			msgs[i].Facts = &f
+		}
 	}
+	sctx, cancel := settleContext(ctx)
+	defer cancel()
+	policy := retry.DefaultPolicy
 	var err error
-	for try := 0; try < 3; try++ {
-		if err = inv.work.SendBatch(ctx, msgs); err == nil {
-			sum.FannedOut += len(reqs)
+	for try := 0; ; try++ {
+		if err = inv.work.SendBatch(sctx, msgs); err == nil {
+			sum.FannedOut += len(msgs)
 			a.log.InfoContext(ctx, "fanned out to the work queue", slog.Int("requests", len(reqs)))
 			return nil
 		}
 		// Resend only the entries that failed; the others are queued.
-		var failed []workqueue.Message
 		var be interface{ Failed() []int }
 		if errors.As(err, &be) {
+			var failed []workqueue.Message
 			for _, i := range be.Failed() {
-				failed = append(failed, msgs[i])
+				if i >= 0 && i < len(msgs) {
+					failed = append(failed, msgs[i])
+				}
 			}
-			sum.FannedOut += len(msgs) - len(failed)
-			msgs = failed
+			if len(failed) > 0 {
+				sum.FannedOut += len(msgs) - len(failed)
+				msgs = failed
+			}
 		}
-		if ctx.Err() != nil {
+		if try >= 4 {
+			break
+		}
+		if serr := retry.Sleep(sctx, policy.Delay(retry.Transient, try)); serr != nil {
 			break
 		}
 	}
-	a.log.ErrorContext(ctx, "fan-out to the work queue failed", slog.Int("unsent", len(msgs)), slog.String("error", err.Error()))
+	a.log.ErrorContext(ctx, "fan-out to the work queue failed", slog.Int("unsent", len(msgs)), slog.String("error", clipErr(err)))
 	return fmt.Errorf("%w: fan-out: %w", errUnsettled, err)
 }
 

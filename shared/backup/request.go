@@ -10,6 +10,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Allowed values of the CreateBackup parameters (API page, request parameters).
@@ -77,6 +78,10 @@ type Plan struct {
 	Defaults Spec      `json:"Defaults,omitzero"`
 	Backups  []Spec    `json:"Backups,omitempty"`
 	Select   *Selector `json:"Select,omitempty"`
+	// AskedAt (RFC 3339, optional) is when the caller made the ask
+	// (DESIGN.md §2): a pipeline that re-POSTs the same ask keeps it, so the
+	// repeat is recognised as the same ask. Any form may carry it.
+	AskedAt time.Time `json:"AskedAt,omitzero"`
 }
 
 // Specs returns the explicit backups with the defaults applied.
@@ -107,6 +112,23 @@ func ParsePlan(data []byte) (Plan, error) {
 	if err := json.Unmarshal(data, &keys); err != nil {
 		return Plan{}, malformed("body", err)
 	}
+	var askedAt time.Time
+	if raw, ok := keys["AskedAt"]; ok {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return Plan{}, &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: "AskedAt", Message: "AskedAt: must be an RFC 3339 time string"}
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return Plan{}, &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: "AskedAt",
+				Message: "AskedAt: must be an RFC 3339 time such as 2026-11-25T10:00:00Z"}
+		}
+		askedAt = t.UTC()
+		delete(keys, "AskedAt")
+		if data, err = json.Marshal(keys); err != nil {
+			return Plan{}, malformed("body", err)
+		}
+	}
 	_, hasBackups := keys["Backups"]
 	_, hasDefaults := keys["Defaults"]
 	_, hasSelect := keys["Select"]
@@ -128,6 +150,7 @@ func ParsePlan(data []byte) (Plan, error) {
 		}
 		p.Backups = []Spec{s}
 	}
+	p.AskedAt = askedAt
 	if len(p.Backups) == 0 && p.Select == nil {
 		return Plan{}, &Violation{Code: CodeRequiredParam, HTTPStatus: 400, Field: "Backups",
 			Message: "Backups: a plan needs at least one backup or a Select"}
@@ -258,7 +281,7 @@ type Trigger struct {
 	DeliveryId string `json:"deliveryId,omitempty"` // message id, X-GitHub-Delivery, trigger time...
 }
 
-// Request is one normalized backup request: the five CreateBackup parameters
+// Request is one normalized backup request (an ask): the five CreateBackup parameters
 // (DBName as a list), the region, where it came from, an idempotency key (the
 // same ask always yields the same key) and a correlation id (follows the
 // request through logs and outcomes).
@@ -272,6 +295,10 @@ type Request struct {
 	Trigger        Trigger  `json:"trigger"`
 	IdempotencyKey string   `json:"idempotencyKey"`
 	CorrelationId  string   `json:"correlationId"`
+	// AskedAt is when the ask was made (DESIGN.md §2): it never changes
+	// through redeliveries, retries, deferrals, fan-out and tracking, and it
+	// alone decides which backups satisfy the ask (Satisfies).
+	AskedAt time.Time `json:"askedAt,omitzero"`
 }
 
 // FromSpec builds a Request from a user's Spec, splitting DBName on commas

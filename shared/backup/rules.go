@@ -63,7 +63,8 @@ type Stage string
 
 const (
 	StageRequest  Stage = "request"  // no API call needed
-	StageInstance Stage = "instance" // needs the instance's facts
+	StageInstance Stage = "instance" // needs facts of the instance that never change (engine, storage) or its databases
+	StageState    Stage = "state"    // needs the instance's live state: left to CreateBackup, which refuses with the code (DESIGN.md §2)
 )
 
 // Rule is one rule of the API page, kept as data so the README can list it
@@ -77,6 +78,9 @@ type Rule struct {
 	Text       string // the rule in our words
 	Source     string // the API page's sentence behind it
 	check      func(r Request, f *InstanceFacts) (value string, message string, broken bool)
+	// engine: the rule needs InstanceFacts.Engine and is skipped while it
+	// is unknown.
+	engine bool
 }
 
 var dbNamePattern = regexp.MustCompile(`^[a-z]([a-z0-9_]{0,14}[a-z0-9])?$`)
@@ -177,7 +181,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "I1", Stage: StageInstance, Field: "DBInstanceId", Code: CodeInstanceState, HTTPStatus: 403,
+		ID: "I1", Stage: StageState, Field: "DBInstanceId", Code: CodeInstanceState, HTTPStatus: 403,
 		Text:   "The instance is Running.",
 		Source: "Prerequisites: The instance is in the Running state.",
 		check: func(r Request, f *InstanceFacts) (string, string, bool) {
@@ -185,7 +189,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "I2", Stage: StageInstance, Field: "DBInstanceId", Code: CodeLockMode, HTTPStatus: 400,
+		ID: "I2", Stage: StageState, Field: "DBInstanceId", Code: CodeLockMode, HTTPStatus: 400,
 		Text:   "The instance is not locked.",
 		Source: "IncorrectDBInstanceLockMode.ValueNotSupported: The operation failed. The RDS instance is locked.",
 		check: func(r Request, f *InstanceFacts) (string, string, bool) {
@@ -194,7 +198,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "I3", Stage: StageInstance, Field: "DBInstanceId", Code: CodeReadOnly, HTTPStatus: 400,
+		ID: "I3", Stage: StageState, Field: "DBInstanceId", Code: CodeReadOnly, HTTPStatus: 400,
 		Text:   "The instance is not a read-only instance.",
 		Source: "ReadDBInstanceNotSupport: The operation is not permitted due to type of the instance.",
 		check: func(r Request, f *InstanceFacts) (string, string, bool) {
@@ -203,7 +207,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "I4", Stage: StageInstance, Field: "BackupType", Code: CodeBackupTypeNotSupp, HTTPStatus: 400,
+		ID: "I4", Stage: StageInstance, engine: true, Field: "BackupType", Code: CodeBackupTypeNotSupp, HTTPStatus: 400,
 		Text:   "BackupType only for SQL Server.",
 		Source: "BackupType: You must set this parameter only when the instance runs SQL Server.",
 		check: func(r Request, f *InstanceFacts) (string, string, bool) {
@@ -212,7 +216,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "I5", Stage: StageInstance, Field: "BackupStrategy", Code: CodeParametersInvalid, HTTPStatus: 400,
+		ID: "I5", Stage: StageInstance, engine: true, Field: "BackupStrategy", Code: CodeParametersInvalid, HTTPStatus: 400,
 		Text:   "DBName and BackupStrategy only for a MySQL logical backup or a SQL Server physical backup.",
 		Source: "DBName: You can specify this parameter when you perform a logical backup on individual databases of an ApsaraDB RDS for MySQL instance. You can also specify this parameter when you perform a full physical backup on individual databases of an ApsaraDB RDS for SQL Server instance.",
 		check: func(r Request, f *InstanceFacts) (string, string, bool) {
@@ -222,7 +226,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "I6", Stage: StageInstance, Field: "BackupType", Code: CodeParametersInvalid, HTTPStatus: 400,
+		ID: "I6", Stage: StageInstance, engine: true, Field: "BackupType", Code: CodeParametersInvalid, HTTPStatus: 400,
 		Text:   "A SQL Server database-level backup is a full backup: BackupType FullBackup (sent when omitted), never Auto.",
 		Source: "DBName: You can also specify this parameter when you perform a full physical backup on individual databases of an ApsaraDB RDS for SQL Server instance.",
 		check: func(r Request, f *InstanceFacts) (string, string, bool) {
@@ -232,7 +236,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "I7", Stage: StageInstance, Field: "BackupMethod", Code: CodeInvalidMethod, HTTPStatus: 400,
+		ID: "I7", Stage: StageInstance, engine: true, Field: "BackupMethod", Code: CodeInvalidMethod, HTTPStatus: 400,
 		Text:   "Snapshot is not a method on MariaDB: a MariaDB snapshot backup is requested with Physical.",
 		Source: "BackupMethod: When you perform a snapshot backup on an ApsaraDB RDS for MariaDB instance, you must set this parameter to Physical.",
 		check: func(r Request, f *InstanceFacts) (string, string, bool) {
@@ -275,7 +279,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "I11", Stage: StageInstance, Field: "DBInstanceId", Code: CodeJobExists, HTTPStatus: 400,
+		ID: "I11", Stage: StageState, Field: "DBInstanceId", Code: CodeJobExists, HTTPStatus: 400,
 		Text:   "No backup task is ongoing on the instance.",
 		Source: "Prerequisites: The instance does not have ongoing backup tasks.",
 		check: func(r Request, f *InstanceFacts) (string, string, bool) {
@@ -288,7 +292,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "I12", Stage: StageInstance, Field: "DBInstanceId", Code: CodeQuota, HTTPStatus: 403,
+		ID: "I12", Stage: StageState, Field: "DBInstanceId", Code: CodeQuota, HTTPStatus: 403,
 		Text:   "Fewer than 20 backups of the instance today.",
 		Source: "Prerequisites: The number of backup sets that can be created for an instance per day cannot exceed 20.",
 		check: func(r Request, f *InstanceFacts) (string, string, bool) {
@@ -301,7 +305,7 @@ var Rules = []Rule{
 func run(stage Stage, r Request, f *InstanceFacts) Violations {
 	var out Violations
 	for _, rule := range Rules {
-		if rule.Stage != stage {
+		if rule.Stage != stage || (rule.engine && f.Engine == "") {
 			continue
 		}
 		if _, msg, broken := rule.check(r, f); broken {
@@ -320,14 +324,41 @@ func Validate(r Request) Violations {
 	return nil
 }
 
-// CheckInstance checks the rules that need the instance's facts (the request
-// is assumed to have passed Validate). It returns nil when CreateBackup may be
-// sent.
+// CheckInstance checks the rules that need the instance's static facts
+// (engine, storage, databases; the request is assumed to have passed
+// Validate). Rules whose fact is unknown (empty) are left to the API. It
+// returns nil when CreateBackup may be sent as far as those rules go.
 func CheckInstance(r Request, f InstanceFacts) Violations {
+	if f.Engine == "" && f.StorageType == "" && !f.DatabasesKnown {
+		return nil
+	}
 	if v := run(StageInstance, r, &f); len(v) > 0 {
 		return v
 	}
 	return nil
+}
+
+// CheckState checks the rules on the instance's live state (Running, not
+// locked, not read-only, no ongoing job, the day's quota). The executor
+// leaves them to CreateBackup, which refuses with the same codes; CheckState
+// is kept for callers that hold a fresh description of the instance.
+func CheckState(r Request, f InstanceFacts) Violations {
+	if v := run(StageState, r, &f); len(v) > 0 {
+		return v
+	}
+	return nil
+}
+
+// NeedsFacts says which instance facts the rules of StageInstance need for
+// r: the engine (BackupType, database-level, Logical, Snapshot), the storage
+// type (Snapshot) and the database names (DBName, Logical). A plain
+// instance-level Physical backup needs none: CreateBackup is the check.
+func NeedsFacts(r Request) (engine, storage, databases bool) {
+	m := r.Method()
+	databases = len(r.DBName) > 0 || m == MethodLogical
+	storage = m == MethodSnapshot
+	engine = databases || storage || r.BackupType != "" || r.BackupStrategy != ""
+	return engine, storage, databases
 }
 
 // Resolve returns r with the defaults the API applies made explicit for the

@@ -111,8 +111,48 @@ func TestCheckInstance(t *testing.T) {
 			if vs := Validate(tc.r); vs != nil {
 				t.Fatalf("test request fails Validate: %v", vs)
 			}
-			assertViolation(t, CheckInstance(tc.r, tc.f), tc.wantCode, tc.wantField, tc.wantRule)
+			vs := CheckInstance(tc.r, tc.f)
+			if vs == nil {
+				vs = CheckState(tc.r, tc.f)
+			}
+			assertViolation(t, vs, tc.wantCode, tc.wantField, tc.wantRule)
 		})
+	}
+}
+
+// A plain instance-level Physical ask needs no fact: CreateBackup is the
+// check (DESIGN.md §2). Asks whose rules need a fact say which.
+func TestNeedsFacts(t *testing.T) {
+	tests := []struct {
+		name                       string
+		r                          Request
+		engine, storage, databases bool
+	}{
+		{"instance-level physical", req("rm-1"), false, false, false},
+		{"explicit Physical", req("rm-1", method("Physical")), false, false, false},
+		{"BackupType", req("rm-1", btype("FullBackup")), true, false, false},
+		{"Snapshot", req("rm-1", method("Snapshot")), true, true, false},
+		{"Logical", req("rm-1", method("Logical")), true, false, true},
+		{"db-level", req("rm-1", strategy("db"), dbs("orders")), true, false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, s, d := NeedsFacts(tc.r)
+			if e != tc.engine || s != tc.storage || d != tc.databases {
+				t.Errorf("NeedsFacts = engine %v storage %v databases %v, want %v %v %v", e, s, d, tc.engine, tc.storage, tc.databases)
+			}
+		})
+	}
+}
+
+// Unknown facts leave their rules to the API: an unknown engine never
+// refuses BackupType, an unknown storage never refuses Snapshot.
+func TestCheckInstanceUnknownFacts(t *testing.T) {
+	if vs := CheckInstance(req("rm-1", btype("FullBackup")), InstanceFacts{StorageType: "cloud_essd"}); vs != nil {
+		t.Errorf("engine unknown: want no violation, got %v", vs)
+	}
+	if vs := CheckInstance(req("rm-1", method("Snapshot")), InstanceFacts{}); vs != nil {
+		t.Errorf("nothing known: want no violation, got %v", vs)
 	}
 }
 

@@ -23,6 +23,17 @@ type Var struct {
 	Optional  bool   // may be left out of s.yaml: the default or "unset" is right for a deployment
 }
 
+// MinDeadlineMargin is the smallest BACKUP_DEADLINE_MARGIN: the time kept
+// free at the end of an invocation must hold the settling of outcomes
+// (SettleTimeout: parking and publishing on a context of their own). Every
+// RDS call is cut to end before the margin starts (its SDK timeouts too),
+// so the margin need not cover the SDK's timeouts.
+const MinDeadlineMargin = 2 * time.Second
+
+// SettleTimeout bounds the settling (park, publish) of one invocation's
+// outcomes after the work itself stopped.
+const SettleTimeout = MinDeadlineMargin
+
 // Vars is every variable the functions read.
 var Vars = []Var{
 	{"BACKUP_MNS_ENDPOINT", "", "all", "MNS endpoint `https://<accountId>.mns.<region>.aliyuncs.com` (required). Wrong: no outcome can be published and no work can be queued; the functions refuse to start.", false},
@@ -35,14 +46,12 @@ var Vars = []Var{
 	{"BACKUP_RDS_PROTOCOL", "https", "all", "`https` or `http` (http only for the local cloud).", true},
 	{"BACKUP_RDS_CONNECT_TIMEOUT", "5s", "all", "Connect timeout per RDS call.", true},
 	{"BACKUP_RDS_READ_TIMEOUT", "10s", "all", "Whole-call timeout per RDS call; a timeout is retried as transient.", true},
-	{"BACKUP_RDS_CONCURRENCY", "4", "all", "RDS calls in flight per invocation (1-64). Too high: Throttling; every request slows down together.", false},
-	{"BACKUP_COALESCE_WINDOW", "10m", "all", "A backup of the same instance and method started this recently is reported as `coalesced` instead of creating another. `0` disables.", false},
-	{"BACKUP_RECENT_CHECK", "auto", "all", "When preflight reads DescribeBackups (coalescing window and today's count): `auto` (requests that may be repeats: redeliveries, retries, webhooks), `always`, `never`.", false},
-	{"BACKUP_QUOTA_TIMEZONE", "UTC", "all", "Time zone of the day for the 20-backups-a-day count (IANA name).", false},
+	{"BACKUP_RDS_CONCURRENCY", "64", "all", "Ceiling of the adaptive limit on RDS calls in flight per warm instance (1-256). The limit starts at 8, grows after successes and halves on Throttling, so a fleet runs as fast as the account's API limits allow.", false},
+	{"BACKUP_FRESH_FOR", "10s", "all", "An ask on its first delivery whose askedAt is at most this old goes straight to CreateBackup (1 RDS call); others first look for a backup that satisfies them. `0`: look on every ask. Keep it below EventBridge's first retry (10 s) so a redelivery is never fresh.", false},
 	{"BACKUP_ATTEMPTS_PER_INVOCATION", "6", "all", "Attempts at one request inside one invocation before it is deferred to the work queue.", false},
 	{"BACKUP_MAX_ATTEMPTS", "12", "all", "Attempts over all invocations before a request ends `failed`.", false},
 	{"BACKUP_MAX_AGE", "2h", "all", "Age after which a still-retrying request ends `failed`.", false},
-	{"BACKUP_DEADLINE_MARGIN", "5s", "all", "Time kept free before the invocation's deadline to park work and publish outcomes.", false},
+	{"BACKUP_DEADLINE_MARGIN", "5s", "all", "Time kept free before the invocation's deadline to park work and publish outcomes (at least 2s); no RDS call runs into it.", false},
 	{"BACKUP_INLINE_LIMIT", "10", "scheduled, webhook", "A plan with more requests than this fans out to the work queue instead of running inline.", false},
 	{"BACKUP_FACTS_CACHE_TTL", "60s", "all", "How long a warm instance caches facts that do not change (engine, storage type, databases). `0` disables.", false},
 	{"BACKUP_TRACK_JOBS", "true", "all", "Track accepted jobs to `completed`/`failed`. `false`: `accepted` is the terminal outcome.", false},
@@ -68,9 +77,7 @@ type Config struct {
 	ConnectTimeout  time.Duration
 	ReadTimeout     time.Duration
 	RDSConcurrency  int
-	CoalesceWindow  time.Duration
-	RecentCheck     string
-	QuotaLocation   *time.Location
+	FreshFor        time.Duration
 	AttemptsPerCall int
 	MaxAttempts     int
 	MaxAge          time.Duration
@@ -175,18 +182,12 @@ func Load(environ []string, readFile func(string) ([]byte, error)) (Config, erro
 	c.RDSProtocol = oneOf("BACKUP_RDS_PROTOCOL", "https", "http")
 	c.ConnectTimeout = dur("BACKUP_RDS_CONNECT_TIMEOUT", time.Second, time.Minute)
 	c.ReadTimeout = dur("BACKUP_RDS_READ_TIMEOUT", 100*time.Millisecond, 5*time.Minute)
-	c.RDSConcurrency = num("BACKUP_RDS_CONCURRENCY", 1, 64)
-	c.CoalesceWindow = dur("BACKUP_COALESCE_WINDOW", 0, 24*time.Hour)
-	c.RecentCheck = oneOf("BACKUP_RECENT_CHECK", "auto", "always", "never")
-	if loc, err := time.LoadLocation(get("BACKUP_QUOTA_TIMEZONE")); err != nil {
-		bad("BACKUP_QUOTA_TIMEZONE", "must be an IANA time zone like UTC or Asia/Shanghai")
-	} else {
-		c.QuotaLocation = loc
-	}
+	c.RDSConcurrency = num("BACKUP_RDS_CONCURRENCY", 1, 256)
+	c.FreshFor = dur("BACKUP_FRESH_FOR", 0, time.Minute)
 	c.AttemptsPerCall = num("BACKUP_ATTEMPTS_PER_INVOCATION", 1, 50)
 	c.MaxAttempts = num("BACKUP_MAX_ATTEMPTS", 1, 500)
 	c.MaxAge = dur("BACKUP_MAX_AGE", time.Minute, 7*24*time.Hour)
-	c.DeadlineMargin = dur("BACKUP_DEADLINE_MARGIN", 0, 5*time.Minute)
+	c.DeadlineMargin = dur("BACKUP_DEADLINE_MARGIN", MinDeadlineMargin, 5*time.Minute)
 	c.InlineLimit = num("BACKUP_INLINE_LIMIT", 1, 1000)
 	c.FactsCacheTTL = dur("BACKUP_FACTS_CACHE_TTL", 0, time.Hour)
 	switch get("BACKUP_TRACK_JOBS") {

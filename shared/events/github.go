@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 )
@@ -36,6 +37,7 @@ type GitHubDeployment struct {
 	Ref         string `json:"ref"`
 	Task        string `json:"task"`
 	Environment string `json:"environment"`
+	CreatedAt   string `json:"created_at,omitempty"`
 	// Payload is the deployment's free-form payload: a JSON object, or a
 	// string (holding JSON) when the deployment was created with one.
 	Payload json.RawMessage `json:"payload,omitempty"`
@@ -149,8 +151,12 @@ func (e GitHubDeploymentEvent) Requests(delivery string, routeBackups []backup.S
 	if !ok {
 		p = backup.Plan{Backups: routeBackups}
 	}
-	return NormalizePlan(p, e.Trigger(delivery)), p, nil
+	return WithAskedAt(NormalizePlan(p, e.Trigger(delivery)), e.AskedAt()), p, nil
 }
+
+// AskedAt is when the deployment was created (its created_at): a redelivery
+// of the event, however late, is the same ask.
+func (e GitHubDeploymentEvent) AskedAt() time.Time { return ParseAskedAt(e.Deployment.CreatedAt) }
 
 // decodeObject decodes a webhook payload (a JSON object; unknown fields
 // ignored) into v, turning decoding errors into violations.

@@ -2,6 +2,7 @@ package events
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 )
@@ -57,6 +58,8 @@ type GitLabPipelineAttributes struct {
 	SHA    string   `json:"sha"`
 	Status string   `json:"status"` // created, pending, running, success, failed, canceled, skipped, manual...
 	Stages []string `json:"stages"`
+	// CreatedAt is GitLab's "2016-08-12 15:23:28 UTC".
+	CreatedAt string `json:"created_at,omitempty"`
 }
 
 // GitLabBuild is one job of the pipeline.
@@ -138,8 +141,11 @@ func (e GitLabDeploymentEvent) Trigger() backup.Trigger {
 
 // Requests normalizes the deployment into the route's backups.
 func (e GitLabDeploymentEvent) Requests(routeBackups []backup.Spec) []backup.Request {
-	return NormalizePlan(backup.Plan{Backups: routeBackups}, e.Trigger())
+	return WithAskedAt(NormalizePlan(backup.Plan{Backups: routeBackups}, e.Trigger()), e.AskedAt())
 }
+
+// AskedAt is when the deployment started running (status_changed_at).
+func (e GitLabDeploymentEvent) AskedAt() time.Time { return ParseAskedAt(e.StatusChangedAt) }
 
 // notStarted are the job statuses of a job that has not begun to run.
 var notStarted = []string{"created", "pending", "waiting_for_resource", "preparing", "scheduled", "manual", "waiting_for_callback"}
@@ -194,5 +200,8 @@ func (e GitLabPipelineEvent) Trigger() backup.Trigger {
 
 // Requests normalizes the pipeline into the route's backups.
 func (e GitLabPipelineEvent) Requests(routeBackups []backup.Spec) []backup.Request {
-	return NormalizePlan(backup.Plan{Backups: routeBackups}, e.Trigger())
+	return WithAskedAt(NormalizePlan(backup.Plan{Backups: routeBackups}, e.Trigger()), e.AskedAt())
 }
+
+// AskedAt is when the pipeline was created (object_attributes.created_at).
+func (e GitLabPipelineEvent) AskedAt() time.Time { return ParseAskedAt(e.ObjectAttributes.CreatedAt) }

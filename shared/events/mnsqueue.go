@@ -193,6 +193,11 @@ type MNSMessage struct {
 	Source string `json:"source"`
 	// Form says which delivery form the message came in (Form* constants).
 	Form string `json:"form"`
+	// Time is when the message was sent, where the form says (the
+	// CloudEvent's time, a topic's PublishTime); EventBridge keeps it
+	// through re-pushes, so it is the ask's AskedAt. Zero for the RawData
+	// and STREAM forms, which do not say.
+	Time time.Time `json:"time,omitzero"`
 	// Err is set when this element of a batch could not be decoded; its
 	// Requests returns Err. The other messages of the batch are unaffected.
 	Err error `json:"-"`
@@ -290,7 +295,11 @@ func parseObject(raw []byte, keys map[string]json.RawMessage, field string) (MNS
 		if id == "" {
 			id = bodyID(ce.Data.MessageBody)
 		}
-		m := MNSMessage{ID: id, Body: ce.Data.MessageBody, Source: queueName(ce.Subject, ce.Source), Form: FormCloudEvent}
+		m := MNSMessage{ID: id, Body: ce.Data.MessageBody, Source: queueName(ce.Subject, ce.Source), Form: FormCloudEvent,
+			Time: ParseAskedAt(ce.Time)}
+		if m.Time.IsZero() {
+			m.Time = ParseAskedAt(ce.AliyunPublishTime)
+		}
 		if !hasNonNull(keys["data"], "messageBody") {
 			m.Err = malformed(field+".data.messageBody", "is required")
 		}
@@ -311,6 +320,9 @@ func parseObject(raw []byte, keys map[string]json.RawMessage, field string) (MNS
 			return MNSMessage{Form: FormTopicJSON, Err: decodeErr(field, err)}, true
 		}
 		m := MNSMessage{ID: te.MessageID, Body: te.Message, Source: te.TopicName, Form: FormTopicJSON}
+		if te.PublishTime > 0 {
+			m.Time = te.PublishTime.Time()
+		}
 		if m.ID == "" {
 			m.ID = bodyID(m.Body)
 		}
@@ -441,7 +453,7 @@ func (m MNSMessage) Requests() ([]backup.Request, backup.Plan, error) {
 	if err != nil {
 		return nil, backup.Plan{}, fmt.Errorf("mns message %q: %w", m.ID, err)
 	}
-	return NormalizePlan(p, m.Trigger()), p, nil
+	return WithAskedAt(NormalizePlan(p, m.Trigger()), m.Time), p, nil
 }
 
 // IsEnvelope reports whether body (base64-aware, like Payload) is a

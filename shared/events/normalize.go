@@ -3,6 +3,8 @@ package events
 import (
 	"fmt"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 )
@@ -66,4 +68,37 @@ func CorrelationID(idempotencyKey string) string {
 func malformed(field, format string, args ...any) *backup.Violation {
 	return &backup.Violation{Code: backup.CodeMalformed, HTTPStatus: 400, Field: field,
 		Message: field + ": " + fmt.Sprintf(format, args...)}
+}
+
+// WithAskedAt sets every request's AskedAt (DESIGN.md §2: when the ask was
+// made, the same through every redelivery) and returns reqs.
+func WithAskedAt(reqs []backup.Request, t time.Time) []backup.Request {
+	if t.IsZero() {
+		return reqs
+	}
+	t = t.UTC()
+	for i := range reqs {
+		reqs[i].AskedAt = t
+	}
+	return reqs
+}
+
+// askedAtLayouts are the time forms the sources use: RFC 3339 (timer,
+// CloudEvents, GitHub) and GitLab's "2021-04-28 21:50:00 +0200" and
+// "2016-08-12 15:23:28 UTC".
+var askedAtLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05 -0700", "2006-01-02 15:04:05 MST", "2006-01-02T15:04:05.000Z07:00"}
+
+// ParseAskedAt parses a source's time; the zero time when s is empty or in
+// no known form (the caller then uses the time it first saw the ask).
+func ParseAskedAt(s string) time.Time {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}
+	}
+	for _, l := range askedAtLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
 }

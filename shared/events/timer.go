@@ -96,7 +96,7 @@ func (e TimerEvent) Requests() ([]backup.Request, backup.Plan, error) {
 	if err != nil {
 		return nil, backup.Plan{}, err
 	}
-	return NormalizePlan(p, e.Trigger()), p, nil
+	return WithAskedAt(NormalizePlan(p, e.Trigger()), ParseAskedAt(e.TriggerTime)), p, nil
 }
 
 func jsonKindOf(raw []byte) string {

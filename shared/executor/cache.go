@@ -8,9 +8,10 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 )
 
-// factsCache keeps the static facts of instances for a warm function:
-// engine, version, storage, type, category and databases. Never status,
-// lock mode or jobs.
+// factsCache keeps, per instance, what the rules need and what does not
+// change for a warm function: the engine and the storage type for good, the
+// database names for the TTL (they change when users create or drop one).
+// Status, lock mode and jobs are never kept: CreateBackup checks them.
 type factsCache struct {
 	ttl time.Duration
 	mu  sync.Mutex
@@ -18,10 +19,9 @@ type factsCache struct {
 }
 
 type cachedFacts struct {
-	engine, version, storage, instanceType, category string
-	databases                                        []string
-	databasesKnown                                   bool
-	expires                                          time.Time
+	engine, storage string
+	databases       []string
+	databasesUntil  time.Time // zero: not known
 }
 
 func newFactsCache(ttl time.Duration) *factsCache {
@@ -30,32 +30,29 @@ func newFactsCache(ttl time.Duration) *factsCache {
 
 func cacheKey(region, id string) string { return region + "/" + id }
 
-// databases returns the cached databases of an instance when they are fresh
-// and cover what the request needs (every DBName; at least one database for
-// a Logical backup). A miss makes preflight ask DescribeDatabases, so a
-// database created since is found.
-func (c *factsCache) databases(region, id string, r backup.Request, now time.Time) ([]string, bool) {
+// fill completes f (engine, storage, databases) from the cache.
+func (c *factsCache) fill(region string, f *backup.InstanceFacts, now time.Time) {
 	if c.ttl <= 0 {
-		return nil, false
+		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.m[cacheKey(region, id)]
-	if !ok || !e.databasesKnown || !now.Before(e.expires) {
-		return nil, false
+	e, ok := c.m[cacheKey(region, f.DBInstanceId)]
+	if !ok {
+		return
 	}
-	for _, n := range r.DBName {
-		if !slices.Contains(e.databases, n) {
-			return nil, false
-		}
+	if f.Engine == "" {
+		f.Engine = e.engine
 	}
-	if r.Method() == backup.MethodLogical && len(e.databases) == 0 {
-		return nil, false
+	if f.StorageType == "" {
+		f.StorageType = e.storage
 	}
-	return slices.Clone(e.databases), true
+	if !f.DatabasesKnown && !e.databasesUntil.IsZero() && now.Before(e.databasesUntil) {
+		f.Databases, f.DatabasesKnown = slices.Clone(e.databases), true
+	}
 }
 
-// store records the static facts (and the databases, when known).
+// store keeps what f knows.
 func (c *factsCache) store(region string, f backup.InstanceFacts, now time.Time) {
 	if c.ttl <= 0 {
 		return
@@ -63,24 +60,29 @@ func (c *factsCache) store(region string, f backup.InstanceFacts, now time.Time)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	key := cacheKey(region, f.DBInstanceId)
-	old, had := c.m[key]
-	e := cachedFacts{
-		engine: f.Engine, version: f.EngineVersion, storage: f.StorageType,
-		instanceType: f.InstanceType, category: f.Category, expires: now.Add(c.ttl),
+	e := c.m[key]
+	if f.Engine != "" {
+		e.engine = f.Engine
 	}
-	switch {
-	case f.DatabasesKnown:
-		e.databases, e.databasesKnown = slices.Clone(f.Databases), true
-	case had && old.databasesKnown && old.engine == f.Engine && now.Before(old.expires):
-		e.databases, e.databasesKnown, e.expires = old.databases, true, old.expires
+	if f.StorageType != "" {
+		e.storage = f.StorageType
+	}
+	if f.DatabasesKnown {
+		e.databases, e.databasesUntil = slices.Clone(f.Databases), now.Add(c.ttl)
+	}
+	if len(c.m) > 10000 { // a warm function's memory stays bounded
+		clear(c.m)
 	}
 	c.m[key] = e
 }
 
-// forget drops an instance (after an answer that says the facts were wrong,
-// e.g. InvalidDB.NotFound).
-func (c *factsCache) forget(region, id string) {
+// forgetDatabases drops the databases of an instance (RDS said one is
+// missing: the list may be stale).
+func (c *factsCache) forgetDatabases(region, id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.m, cacheKey(region, id))
+	if e, ok := c.m[cacheKey(region, id)]; ok {
+		e.databases, e.databasesUntil = nil, time.Time{}
+		c.m[cacheKey(region, id)] = e
+	}
 }

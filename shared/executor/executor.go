@@ -13,23 +13,18 @@ import (
 )
 
 // RDS is what the executor needs of RDS: the smallest interface over
-// *rdsclient.Client, so tests and other adapters can stand in.
+// *rdsclient.Client, so tests and other adapters can stand in. Each
+// invocation passes its own client (its own STS credentials) to Run, RunAll,
+// Expand and JobStatus; the executor keeps none.
 type RDS interface {
 	DescribeInstance(ctx context.Context, region, id string) (backup.InstanceFacts, string, error)
 	OngoingJobs(ctx context.Context, region, id string) ([]backup.Job, string, error)
 	Job(ctx context.Context, region, id, jobID string) (backup.Job, bool, string, error)
 	RecentBackups(ctx context.Context, region, id string, since time.Time) ([]rdsclient.BackupSet, string, error)
-	Databases(ctx context.Context, region, id string) ([]string, string, error)
+	Databases(ctx context.Context, region, id string) (names []string, engine, requestID string, err error)
 	CreateBackup(ctx context.Context, r backup.Request) (jobID, requestID string, err error)
-	ListInstances(ctx context.Context, sel backup.Selector, pageNumber, pageSize int) ([]string, int, string, error)
+	ListInstances(ctx context.Context, sel backup.Selector, pageNumber, pageSize int) ([]backup.InstanceFacts, int, string, error)
 }
-
-// RecentCheck values: when preflight reads DescribeBackups.
-const (
-	RecentAuto   = "auto"   // when the request may be a repeat (see Options.RecentCheck)
-	RecentAlways = "always" // on every request (counts today's backups against the 20 a day)
-	RecentNever  = "never"
-)
 
 // Budget bounds one request over its whole life, across invocations.
 type Budget struct {
@@ -37,38 +32,44 @@ type Budget struct {
 	MaxAge      time.Duration // since History.FirstSeen
 }
 
-// Options tune the executor. Start from DefaultOptions: CoalesceWindow and
-// FactsCacheTTL take 0 as "off"; every other zero field takes its default.
+// Options tune the executor. Start from DefaultOptions: FactsCacheTTL takes
+// 0 as "off"; every other zero field takes its default.
 type Options struct {
-	// CoalesceWindow: a backup of the same method that started this recently
-	// is reported instead of creating another (default 10m; 0 disables
-	// coalescing: an ongoing job or BackupJobExists is then waited out).
-	CoalesceWindow time.Duration
-	// RecentCheck says when preflight reads DescribeBackups (one call, from
-	// min(start of today in QuotaLocation, now − CoalesceWindow)): "auto"
-	// (default) when the request may be a repeat — it has a history, FC
-	// retried it, its trigger redelivers (RedeliveringKinds), or
-	// History.CallerKey — "always", or "never".
-	RecentCheck string
+	// FreshFor: an ask on its first delivery (no history, not redelivered,
+	// from a trigger kind that does not redeliver) whose AskedAt is at most
+	// this old goes straight to CreateBackup: one RDS call. Any other ask may
+	// be a repeat and first looks for a backup that satisfies it (running
+	// jobs, then sets that ended at or after AskedAt). Default 10s, below
+	// EventBridge's first retry (10–20 s), so a redelivery is never fresh.
+	// The cost of the shortcut: a backup that began before AskedAt and ended
+	// within FreshFor after it is not looked for. 0 takes the default; use a
+	// negative value to look on every ask.
+	FreshFor time.Duration
 	// MaxAttemptsPerInvocation caps the attempts of one Run (default 6);
 	// past it a retryable request is deferred.
 	MaxAttemptsPerInvocation int
 	// Budget caps a request over its life (default 12 attempts, 2h); past it
 	// the request fails.
 	Budget Budget
-	// DeadlineMargin is kept free before the context's deadline (default 5s):
-	// no sleep and no new call runs into it.
+	// DeadlineMargin is kept free before the context's deadline (default 5s)
+	// for settling outcomes: no sleep, no wait and no RDS call runs into it
+	// (every call's own timeout is cut to end before it).
 	DeadlineMargin time.Duration
-	// Concurrency bounds the RDS calls in flight across everything the
-	// executor does (default 4). RunAll runs as many requests at once.
+	// Concurrency is the ceiling of the adaptive limit on RDS calls in
+	// flight across everything the executor does (default 64). The limit
+	// starts at InitialConcurrency, grows by one after as many successes as
+	// the limit, and halves on every throttling answer, so a fleet runs as
+	// fast as the account's API limits allow. RunAll runs up to Concurrency
+	// requests at once.
 	Concurrency int
-	// FactsCacheTTL keeps an instance's static facts (engine, storage,
-	// type, category, databases) for a warm function (default 60s; 0 off).
-	// Status, lock mode and jobs are always read fresh.
+	// InitialConcurrency is where the adaptive limit starts (default 8,
+	// at most Concurrency).
+	InitialConcurrency int
+	// FactsCacheTTL keeps what the rules need of an instance for a warm
+	// function: engine and storage type (they never change) and the database
+	// names (they do: kept this long; default 60s; 0 off). Status, lock mode
+	// and jobs are never cached: CreateBackup checks them.
 	FactsCacheTTL time.Duration
-	// QuotaLocation is the time zone of "today" for the 20-a-day quota
-	// (default UTC).
-	QuotaLocation *time.Location
 	// TrackJobs: accepted and coalesced outcomes are followed to completion
 	// by a tracker, so they are not terminal.
 	TrackJobs bool
@@ -92,55 +93,57 @@ type Options struct {
 // DefaultOptions returns the documented defaults.
 func DefaultOptions() Options {
 	return Options{
-		CoalesceWindow:           10 * time.Minute,
-		RecentCheck:              RecentAuto,
+		FreshFor:                 10 * time.Second,
 		MaxAttemptsPerInvocation: 6,
 		Budget:                   Budget{MaxAttempts: 12, MaxAge: 2 * time.Hour},
 		DeadlineMargin:           5 * time.Second,
-		Concurrency:              4,
+		Concurrency:              64,
+		InitialConcurrency:       8,
 		FactsCacheTTL:            60 * time.Second,
-		QuotaLocation:            time.UTC,
 	}
 }
 
-// RedeliveringKinds are the trigger kinds whose requests may arrive again
-// (at-least-once queues, re-sent webhooks, resumed work): for them
-// RecentCheck "auto" reads DescribeBackups.
+// RedeliveringKinds are the trigger kinds whose asks may arrive again
+// (at-least-once queues, re-sent webhooks, resumed work): their asks are
+// never taken as fresh.
 var RedeliveringKinds = map[string]bool{
 	"mns": true, "github": true, "gitlab": true, "deferred": true,
 }
 
-// History is what a resumed request brings along: the attempts of earlier
-// invocations (from the work queue message), when it was first seen, and
-// FC's retry count for async invocations.
+// History is what a resumed or redelivered ask brings along.
 type History struct {
-	Attempts   []backup.Attempt
-	FirstSeen  time.Time
+	// Attempts of earlier invocations (from the work-queue message).
+	Attempts []backup.Attempt
+	// FirstSeen is when the ask was first received (budget age).
+	FirstSeen time.Time
+	// RetryCount is FC's retry count for async invocations.
 	RetryCount int
-	// CallerKey says the request's IdempotencyKey came from the caller
-	// (not derived by a trigger), so the same ask may come again.
+	// CallerKey says the ask's IdempotencyKey or AskedAt came from the
+	// caller (not derived by a trigger), so the same ask may come again.
 	CallerKey bool
+	// Facts the trigger already knows of the instance (a fan-out item
+	// carries what the DescribeDBInstances listing said).
+	Facts *backup.InstanceFacts
 }
 
 // Executor turns valid requests into backup jobs. Safe for concurrent use;
-// keep one per invocation (or per warm instance: the facts cache and the
-// throttle gate then outlive an invocation).
+// keep one per warm function instance: the facts cache, the throttle gate
+// and the adaptive concurrency limit then outlive an invocation.
 type Executor struct {
-	rds    RDS
 	o      Options
 	policy retry.Policy
 	gate   *retry.Gate
-	sem    chan struct{}
+	limit  *limiter
 	locks  *keyedLocks
 	cache  *factsCache
 	log    *slog.Logger
 }
 
-// New returns an executor over rds.
-func New(rds RDS, opts Options) *Executor {
+// New returns an executor.
+func New(opts Options) *Executor {
 	d := DefaultOptions()
-	if opts.RecentCheck == "" {
-		opts.RecentCheck = d.RecentCheck
+	if opts.FreshFor == 0 {
+		opts.FreshFor = d.FreshFor
 	}
 	if opts.MaxAttemptsPerInvocation <= 0 {
 		opts.MaxAttemptsPerInvocation = d.MaxAttemptsPerInvocation
@@ -157,12 +160,10 @@ func New(rds RDS, opts Options) *Executor {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = d.Concurrency
 	}
-	if opts.CoalesceWindow < 0 {
-		opts.CoalesceWindow = 0
+	if opts.InitialConcurrency <= 0 {
+		opts.InitialConcurrency = d.InitialConcurrency
 	}
-	if opts.QuotaLocation == nil {
-		opts.QuotaLocation = time.UTC
-	}
+	opts.InitialConcurrency = min(opts.InitialConcurrency, opts.Concurrency)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -185,31 +186,21 @@ func New(rds RDS, opts Options) *Executor {
 		gate = retry.NewGate(0, 0, opts.Now)
 	}
 	return &Executor{
-		rds:    rds,
 		o:      opts,
 		policy: policy,
 		gate:   gate,
-		sem:    make(chan struct{}, opts.Concurrency),
+		limit:  newLimiter(opts.InitialConcurrency, opts.Concurrency),
 		locks:  newKeyedLocks(),
 		cache:  newFactsCache(opts.FactsCacheTTL),
 		log:    opts.Logger,
 	}
 }
 
+// Concurrency reports the adaptive limit now and the highest it reached.
+func (e *Executor) Concurrency() (now, peak int) { return e.limit.stats() }
+
 // Gate returns the executor's throttle gate.
 func (e *Executor) Gate() *retry.Gate { return e.gate }
-
-// acquire takes a slot for one RDS call.
-func (e *Executor) acquire(ctx context.Context) error {
-	select {
-	case e.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (e *Executor) release() { <-e.sem }
 
 // keyedLocks serialises the runs for one instance inside one executor, so
 // that two requests for it in one invocation see each other's job instead of

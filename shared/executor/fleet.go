@@ -9,13 +9,12 @@ import (
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
 )
 
-// RunAll runs every request, Options.Concurrency at a time, and returns the
-// outcomes in input order. history may be nil (no history). All runs share
-// the executor's throttle gate and its bound on RDS calls in flight.
-func (e *Executor) RunAll(ctx context.Context, reqs []backup.Request, history func(i int) History) []backup.Outcome {
+// RunAll runs the asks, up to Options.Concurrency at once (the adaptive
+// limit decides how many RDS calls are really in flight), with the
+// invocation's client rds, and returns their outcomes in input order.
+func (e *Executor) RunAll(ctx context.Context, rds RDS, reqs []backup.Request, history func(i int) History) []backup.Outcome {
 	out := make([]backup.Outcome, len(reqs))
 	workers := min(e.o.Concurrency, len(reqs))
 	next := make(chan int)
@@ -29,7 +28,7 @@ func (e *Executor) RunAll(ctx context.Context, reqs []backup.Request, history fu
 				if history != nil {
 					h = history(i)
 				}
-				out[i] = e.Run(ctx, reqs[i], h)
+				out[i] = e.Run(ctx, rds, reqs[i], h)
 			}
 		}()
 	}
@@ -45,77 +44,94 @@ func (e *Executor) RunAll(ctx context.Context, reqs []backup.Request, history fu
 // largest the API allows).
 const ExpandPageSize = 100
 
-// Expand lists every instance sel picks (DescribeDBInstances with its Tags
-// and Engine, 100 a page, every page: 500 instances are 5 calls) and
-// returns one Spec per instance: Spec{DBInstanceId: id, RegionId:
-// sel.RegionId}.Over(defaults). Each page is retried by class like any call;
-// an error that cannot be retried, or retries that run out, end it.
-func (e *Executor) Expand(ctx context.Context, sel backup.Selector, defaults backup.Spec) ([]backup.Spec, error) {
-	var specs []backup.Spec
+// Target is one instance a selector picked, with what the listing says of
+// it (DESIGN.md §2: a fan-out item's rules need no read of their own).
+type Target struct {
+	Spec  backup.Spec
+	Facts backup.InstanceFacts
+}
+
+// Expand lists the instances sel picks (DescribeDBInstances with its Tags
+// and Engine, 100 a page, every page: 500 instances are 5 calls), each as
+// Spec{DBInstanceId: id, RegionId: sel.RegionId}.Over(defaults) with the
+// listing's facts. Failed pages are retried by class inside the
+// invocation's stop time; the error says the selector could not be read.
+func (e *Executor) Expand(ctx context.Context, rds RDS, sel backup.Selector, defaults backup.Spec) ([]Target, error) {
+	t := &retrier{e: e, log: e.log, logCtx: ctx}
+	ctx, cancel, ok := t.bound(ctx)
+	defer cancel()
+	if !ok {
+		return nil, fmt.Errorf("executor: expanding %s: %w", describeSelector(sel), context.DeadlineExceeded)
+	}
+	var out []Target
 	seen := map[string]bool{}
 	total := -1
 	for page := 1; total < 0 || len(seen) < total; page++ {
-		var ids []string
+		var items []backup.InstanceFacts
 		var n int
-		err := e.retrying(ctx, rdsclient.ActionDescribeDBInstances, func(ctx context.Context) (string, error) {
+		err := t.retrying(ctx, rdsclient.ActionDescribeDBInstances, func(ctx context.Context) (string, error) {
 			var reqID string
 			var err error
-			ids, n, reqID, err = e.rds.ListInstances(ctx, sel, page, ExpandPageSize)
+			items, n, reqID, err = rds.ListInstances(ctx, sel, page, ExpandPageSize)
 			return reqID, err
 		})
 		if err != nil {
-			return specs, fmt.Errorf("executor: expanding %s page %d: %w", describeSelector(sel), page, err)
+			return out, fmt.Errorf("executor: expanding %s page %d: %w", describeSelector(sel), page, err)
 		}
 		total = n
 		fresh := 0
-		for _, id := range ids {
-			if seen[id] {
+		for _, f := range items {
+			if seen[f.DBInstanceId] {
 				continue
 			}
-			seen[id] = true
+			seen[f.DBInstanceId] = true
 			fresh++
-			specs = append(specs, backup.Spec{DBInstanceId: id, RegionId: sel.RegionId}.Over(defaults))
+			out = append(out, Target{Spec: backup.Spec{DBInstanceId: f.DBInstanceId, RegionId: sel.RegionId}.Over(defaults), Facts: f})
 		}
-		if len(ids) < ExpandPageSize || fresh == 0 {
+		if len(items) < ExpandPageSize || fresh == 0 {
 			break // the last page (or a server that ignores paging)
 		}
 	}
-	e.log.InfoContext(ctx, "expanded selector", slog.String("selector", describeSelector(sel)), slog.Int("instances", len(specs)))
-	return specs, nil
+	e.log.InfoContext(ctx, "expanded selector", slog.String("selector", describeSelector(sel)), slog.Int("instances", len(out)))
+	return out, nil
 }
 
 func describeSelector(sel backup.Selector) string {
 	return fmt.Sprintf("region %q engine %q tags %v", sel.RegionId, sel.Engine, sel.Tags)
 }
 
-// JobStatus reads one backup job (DescribeBackupTasks with BackupJobId),
-// for the status endpoint and the job tracker. found is false when RDS does
-// not list the job. When the job is Finished and RDS left BackupId empty,
-// one DescribeBackups call over the last 24 hours names it if exactly one
-// manual backup set succeeded in that time (otherwise it stays empty rather
-// than be guessed).
-func (e *Executor) JobStatus(ctx context.Context, region, instance, jobID string) (backup.Job, bool, error) {
+// JobStatus reads one job for the status endpoint and the job tracker,
+// with the invocation's client rds; a Finished job without a BackupId gets
+// one from one DescribeBackups call when exactly one manual set succeeded
+// in the last 24 hours.
+func (e *Executor) JobStatus(ctx context.Context, rds RDS, region, instance, jobID string) (backup.Job, bool, error) {
+	t := &retrier{e: e, log: e.log, logCtx: ctx}
+	ctx, cancel, ok := t.bound(ctx)
+	defer cancel()
+	if !ok {
+		return backup.Job{}, false, context.DeadlineExceeded
+	}
 	var j backup.Job
 	var found bool
-	err := e.once(ctx, func(ctx context.Context) (string, error) {
+	_, err := t.call(ctx, rdsclient.ActionDescribeBackupTasks, func(ctx context.Context) (string, error) {
 		var reqID string
 		var err error
-		j, found, reqID, err = e.rds.Job(ctx, region, instance, jobID)
+		j, found, reqID, err = rds.Job(ctx, region, instance, jobID)
 		return reqID, err
 	})
 	if err != nil || !found || j.BackupStatus != "Finished" || j.BackupId != "" {
 		return j, found, err
 	}
 	var sets []rdsclient.BackupSet
-	err = e.once(ctx, func(ctx context.Context) (string, error) {
+	_, err = t.call(ctx, rdsclient.ActionDescribeBackups, func(ctx context.Context) (string, error) {
 		var reqID string
 		var err error
-		sets, reqID, err = e.rds.RecentBackups(ctx, region, instance, e.o.Now().Add(-24*time.Hour))
+		sets, reqID, err = rds.RecentBackups(ctx, region, instance, e.o.Now().Add(-24*time.Hour))
 		return reqID, err
 	})
 	if err != nil {
-		e.log.WarnContext(ctx, "could not name the backup set of a finished job", slog.String("instance", instance),
-			slog.String("backupJobId", jobID), slog.String("error", err.Error()))
+		e.log.WarnContext(ctx, "could not name the backup set of a finished job", slog.String("instance", clip(instance)),
+			slog.String("backupJobId", clip(jobID)), slog.String("error", clipMessage(err.Error())))
 		return j, found, nil
 	}
 	var match []rdsclient.BackupSet
@@ -130,59 +146,17 @@ func (e *Executor) JobStatus(ctx context.Context, region, instance, jobID string
 	return j, found, nil
 }
 
-// once makes one RDS call inside the concurrency bound and the gate.
-func (e *Executor) once(ctx context.Context, f func(ctx context.Context) (string, error)) error {
-	if err := e.gate.Pass(ctx, e.o.Sleep); err != nil {
-		return err
-	}
-	if err := e.acquire(ctx); err != nil {
-		return err
-	}
-	_, err := f(ctx)
-	e.release()
-	switch {
-	case err == nil:
-		e.gate.Succeeded()
-	case retry.IsThrottle(err):
-		e.gate.Throttled()
-	}
-	return err
+// Reader binds JobStatus to an invocation's client, for the tracker and the
+// status endpoint.
+func (e *Executor) Reader(rds RDS) JobReader { return JobReader{e, rds} }
+
+// JobReader is JobStatus with a bound client.
+type JobReader struct {
+	e   *Executor
+	rds RDS
 }
 
-// retrying makes one RDS call, retried by class (transient and state-wait)
-// up to MaxAttemptsPerInvocation times inside the context's deadline minus
-// DeadlineMargin.
-func (e *Executor) retrying(ctx context.Context, action string, f func(ctx context.Context) (string, error)) error {
-	var stopAt time.Time
-	if dl, ok := ctx.Deadline(); ok {
-		stopAt = e.o.Now().Add(time.Until(dl) - e.o.DeadlineMargin)
-	}
-	transientN, stateN := 0, 0
-	for attempt := 1; ; attempt++ {
-		err := e.once(ctx, f)
-		if err == nil {
-			return nil
-		}
-		cl := retry.Classify(err)
-		e.log.WarnContext(ctx, "attempt failed", slog.String("action", action), slog.Int("attempt", attempt),
-			slog.String("code", apiCode(err)), slog.String("class", string(cl)), slog.String("error", err.Error()))
-		if !cl.Retryable() || attempt >= e.o.MaxAttemptsPerInvocation {
-			return err
-		}
-		var d time.Duration
-		if cl == retry.StateWait {
-			d = e.policy.Delay(cl, stateN)
-			stateN++
-		} else {
-			d = e.policy.Delay(cl, transientN)
-			transientN++
-		}
-		d = max(d, e.gate.Wait())
-		if !stopAt.IsZero() && e.o.Now().Add(d).After(stopAt) {
-			return err
-		}
-		if serr := e.o.Sleep(ctx, d); serr != nil {
-			return err
-		}
-	}
+// JobStatus reads one job (Executor.JobStatus).
+func (r JobReader) JobStatus(ctx context.Context, region, instance, jobID string) (backup.Job, bool, error) {
+	return r.e.JobStatus(ctx, r.rds, region, instance, jobID)
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
@@ -20,8 +19,8 @@ import (
 const (
 	// CodeCanceled: the invocation's context ended; the request is deferred.
 	CodeCanceled = "Canceled"
-	// CodeDeadlineNear: too little of the invocation was left to start;
-	// the request is deferred.
+	// CodeDeadlineNear: too little of the invocation was left to start or
+	// go on; the request is deferred.
 	CodeDeadlineNear = "DeadlineNear"
 	// CodeBudgetExhausted: the request's life budget (Options.Budget) is
 	// spent; it fails. The message names the last error.
@@ -29,9 +28,10 @@ const (
 )
 
 // TerminalStatuses are instance statuses that will not turn into Running
-// by waiting: such an instance is rejected (IncorrectDBInstanceState). Any
-// other status but Running (Rebooting, DBInstanceClassChanging, Restoring,
-// TRANSING...) is waited out with the state-wait backoff, then deferred.
+// by waiting: when CreateBackup answers IncorrectDBInstanceState and the
+// instance is in one of them, the ask is rejected. Any other status but
+// Running (Rebooting, DBInstanceClassChanging, Restoring, TRANSING...) is
+// waited out with the state-wait backoff, then deferred.
 var TerminalStatuses = map[string]string{
 	"Stopped":  "stopped by its owner; it is started on demand only",
 	"Stopping": "being stopped",
@@ -40,35 +40,21 @@ var TerminalStatuses = map[string]string{
 	"Locked":   "locked",
 }
 
-// Run takes one request to an outcome. Steps (DESIGN.md §2):
-//
-//  1. a context that has already ended → deferred (CodeCanceled);
-//  2. backup.Validate → rejected, no RDS call;
-//  3. the life budget spent → failed, every attempt listed;
-//  4. preflight, concurrently: DescribeDBInstanceAttribute and
-//     DescribeBackupTasks, plus DescribeDatabases when the request names
-//     databases or is Logical (unless cached), plus one DescribeBackups when
-//     it matters (Options.RecentCheck);
-//  5. an ongoing job, or a backup of the same method started within
-//     CoalesceWindow → coalesced with its id;
-//  6. an instance in a transitional status → waited out (state-wait);
-//     backup.CheckInstance → rejected with the API's code;
-//  7. backup.Resolve, then CreateBackup, retried by class inside the
-//     deadline. BackupJobExists → the running job is looked up → coalesced.
-//
-// When time (the context's deadline minus DeadlineMargin) or
-// MaxAttemptsPerInvocation runs out while the error is still retryable, the
-// outcome is deferred with NotBefore. Every failed call and every
-// CreateBackup is recorded as an attempt.
-func (e *Executor) Run(ctx context.Context, r backup.Request, h History) backup.Outcome {
+// lookback is how far before AskedAt DescribeBackups starts: a set that
+// started up to this long before the ask and ended after it satisfies it.
+const lookback = 24 * time.Hour
+
+// Run takes one ask to an outcome (DESIGN.md §2; the package doc lists the
+// steps). rds is the invocation's own client.
+func (e *Executor) Run(ctx context.Context, rds RDS, r backup.Request, h History) backup.Outcome {
+	log := e.log.With(slog.String("instance", clip(r.DBInstanceId)), slog.String("correlationId", r.CorrelationId),
+		slog.String("idempotencyKey", r.IdempotencyKey))
 	rn := &run{
-		logCtx:   ctx,
-		e:        e,
+		retrier:  retrier{e: e, log: log, logCtx: ctx},
+		rds:      rds,
 		r:        r,
 		h:        h,
 		attempts: slices.Clone(h.Attempts),
-		log: e.log.With(slog.String("instance", r.DBInstanceId), slog.String("correlationId", r.CorrelationId),
-			slog.String("idempotencyKey", r.IdempotencyKey)),
 	}
 	if rn.attempts == nil {
 		rn.attempts = []backup.Attempt{}
@@ -79,7 +65,7 @@ func (e *Executor) Run(ctx context.Context, r backup.Request, h History) backup.
 		level = slog.LevelWarn
 	}
 	attrs := []any{slog.String("status", string(o.Status)), slog.String("backupJobId", o.BackupJobId),
-		slog.String("rdsRequestId", o.RequestId), slog.Int("attempts", len(o.Attempts))}
+		slog.String("rdsRequestId", o.RequestId), slog.Int("attempts", len(o.Attempts)), slog.Int("rdsCalls", rn.rdsCalls)}
 	if o.Error != nil {
 		attrs = append(attrs, slog.String("code", o.Error.Code))
 	}
@@ -87,23 +73,28 @@ func (e *Executor) Run(ctx context.Context, r backup.Request, h History) backup.
 	return o
 }
 
+// clip bounds an identifier for a log line (ids are validated before they
+// reach the executor; this keeps a log line short whatever happens).
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+
 // run is one Run's state.
 type run struct {
-	e        *Executor
+	retrier
+	rds      RDS
 	r        backup.Request
 	h        History
 	attempts []backup.Attempt
-	log      *slog.Logger
-	logCtx   context.Context // the invocation's context, for the log lines' request id
-
-	stopAt     time.Time // zero: no deadline
-	calls      int       // attempts recorded in this invocation
-	transientN int       // retries so far, per backoff
-	stateN     int
-	ambiguous  bool // a CreateBackup may have reached RDS without our knowing
+	facts    backup.InstanceFacts
+	factsReq string
+	// ambiguous: a CreateBackup may have reached RDS without our knowing
+	// (no answer, or a 5xx): look before sending another.
+	ambiguous bool
 }
-
-func (rn *run) now() time.Time { return rn.e.o.Now() }
 
 func (rn *run) do(ctx context.Context) backup.Outcome {
 	r := rn.r
@@ -116,456 +107,289 @@ func (rn *run) do(ctx context.Context) backup.Outcome {
 	if o, over := rn.overBudget(nil); over {
 		return o
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		// The deadline is wall-clock time; the rest of the run reads the
-		// injected clock, so carry the remaining time over.
-		rn.stopAt = rn.now().Add(time.Until(dl) - rn.e.o.DeadlineMargin)
-		if !rn.now().Before(rn.stopAt) {
-			return rn.deferred(rn.now(), &backup.ErrorInfo{Code: CodeDeadlineNear, Message: "too little time left in this invocation to start", Retryable: true},
-				"deadline near: deferred before any call")
-		}
+	ctx, cancel, ok := rn.bound(ctx)
+	defer cancel()
+	if !ok {
+		return rn.deferred(rn.now(), deadlineInfo("too little time left in this invocation to start"), "deadline near: deferred before any call")
 	}
 	unlock, err := rn.e.locks.lock(ctx, cacheKey(r.RegionId, r.DBInstanceId))
 	if err != nil {
-		return rn.deferred(rn.now(), canceledInfo(err), "the invocation ended while another request for the instance ran")
+		return rn.deferred(rn.now(), deadlineInfo("the stop time came while another request for the instance ran"),
+			"deferred while waiting for another request for the instance")
 	}
 	defer unlock()
+	if rn.timeUp() {
+		return rn.deferred(rn.now(), deadlineInfo("the stop time came while another request for the instance ran"),
+			"deferred after waiting for another request for the instance")
+	}
 
-	for {
-		pf, o := rn.preflight(ctx)
-		if o != nil {
+	if o := rn.readFacts(ctx); o != nil {
+		return *o
+	}
+	if vs := backup.CheckInstance(r, rn.facts); len(vs) > 0 {
+		return rn.rejected(backup.ErrorFromViolation(vs.First()), rn.factsReq)
+	}
+	if rn.mayBeRepeat() {
+		if o := rn.lookForSatisfier(ctx, "the ask may be a repeat"); o != nil {
 			return *o
 		}
-		o, again := rn.decide(ctx, pf)
-		switch {
-		case o != nil:
-			return *o
-		case again:
-			continue
-		}
-		return rn.create(ctx, pf)
 	}
+	return rn.create(ctx)
 }
 
-// preflightResult is what preflight learned.
-type preflightResult struct {
-	facts     backup.InstanceFacts
-	factsReq  string
-	jobs      []backup.Job
-	jobsReq   string
-	sets      []rdsclient.BackupSet
-	setsReq   string
-	setsKnown bool
-}
-
-// needsRecent says whether DescribeBackups is read in preflight.
-func (rn *run) needsRecent() bool {
-	switch rn.e.o.RecentCheck {
-	case RecentAlways:
-		return true
-	case RecentNever:
-		return false
-	}
+// mayBeRepeat says whether the ask may already be satisfied, so that state
+// is read before CreateBackup (DESIGN.md §2 (c)): it has a history, FC
+// retried it, its trigger redelivers, the caller chose its key or time, or
+// it is not fresh (older than FreshFor since AskedAt, or since it was first
+// seen when that is later: a fan-out item written after the plan was read).
+func (rn *run) mayBeRepeat() bool {
 	h := rn.h
-	return len(h.Attempts) > 0 || h.RetryCount > 0 || h.CallerKey || RedeliveringKinds[rn.r.Trigger.Kind]
-}
-
-func (rn *run) needsDatabases() bool {
-	return len(rn.r.DBName) > 0 || rn.r.Method() == backup.MethodLogical
-}
-
-// since is where DescribeBackups starts: the earlier of the start of today
-// (QuotaLocation) and now − CoalesceWindow.
-func (rn *run) since(now time.Time) time.Time {
-	today := startOfDay(now, rn.e.o.QuotaLocation)
-	if w := now.Add(-rn.e.o.CoalesceWindow); w.Before(today) {
-		return w
+	switch {
+	case len(h.Attempts) > 0, h.RetryCount > 0, h.CallerKey, RedeliveringKinds[rn.r.Trigger.Kind]:
+		return true
+	case rn.e.o.FreshFor < 0, rn.r.AskedAt.IsZero():
+		return true
 	}
-	return today
+	ref := rn.r.AskedAt
+	if h.FirstSeen.After(ref) {
+		ref = h.FirstSeen
+	}
+	return rn.now().Sub(ref) > rn.e.o.FreshFor
 }
 
-func startOfDay(t time.Time, loc *time.Location) time.Time {
-	t = t.In(loc)
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
-}
-
-// preflight reads the facts, retrying transient failures of the calls that
-// failed (state-wait failures make it start over). It returns an outcome
-// when the request ends here.
-func (rn *run) preflight(ctx context.Context) (preflightResult, *backup.Outcome) {
+// readFacts gets what the rules need of the instance (backup.NeedsFacts):
+// from the trigger (a fan-out item's listing), the warm cache, else one
+// read — DescribeDatabases (names and engine) for a db-level or Logical ask,
+// DescribeDBInstanceAttribute (engine and storage) for the rest.
+func (rn *run) readFacts(ctx context.Context) *backup.Outcome {
 	r := rn.r
-	var (
-		pf                           preflightResult
-		haveFacts, haveJobs, haveDBs bool
-		haveSets                     = !rn.needsRecent()
-		dbs                          []string
-	)
-	if rn.needsDatabases() {
-		if cached, ok := rn.e.cache.databases(r.RegionId, r.DBInstanceId, r, rn.now()); ok {
-			dbs, haveDBs = cached, true
-		}
+	if rn.h.Facts != nil && rn.h.Facts.DBInstanceId == r.DBInstanceId {
+		rn.facts = *rn.h.Facts
+		rn.facts.OngoingJobs, rn.facts.Databases, rn.facts.DatabasesKnown = nil, nil, false
 	} else {
-		haveDBs = true
+		rn.facts = backup.InstanceFacts{DBInstanceId: r.DBInstanceId}
 	}
+	rn.e.cache.fill(r.RegionId, &rn.facts, rn.now())
+	needEngine, needStorage, needDBs := backup.NeedsFacts(r)
 	for {
-		if o := rn.passGate(ctx); o != nil {
-			return pf, o
-		}
-		type result struct {
-			action string
-			reqID  string
-			err    error
-			start  time.Time
-		}
-		var (
-			mu      sync.Mutex
-			results []result
-			wg      sync.WaitGroup
-		)
-		launch := func(action string, f func(ctx context.Context) (string, error)) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				start := rn.now()
-				reqID, err := rn.call(ctx, f)
-				mu.Lock()
-				results = append(results, result{action, reqID, err, start})
-				mu.Unlock()
-			}()
-		}
-		now := rn.now()
-		if !haveFacts {
-			launch(rdsclient.ActionDescribeDBInstanceAttribute, func(ctx context.Context) (string, error) {
-				f, reqID, err := rn.e.rds.DescribeInstance(ctx, r.RegionId, r.DBInstanceId)
-				if err == nil {
-					pf.facts, pf.factsReq, haveFacts = f, reqID, true
-				}
+		switch {
+		case needDBs && !rn.facts.DatabasesKnown:
+			var names []string
+			var engine string
+			reqID, err := rn.call(ctx, rdsclient.ActionDescribeDatabases, func(ctx context.Context) (string, error) {
+				var reqID string
+				var err error
+				names, engine, reqID, err = rn.rds.Databases(ctx, r.RegionId, r.DBInstanceId)
 				return reqID, err
 			})
-		}
-		if !haveJobs {
-			launch(rdsclient.ActionDescribeBackupTasks, func(ctx context.Context) (string, error) {
-				jobs, reqID, err := rn.e.rds.OngoingJobs(ctx, r.RegionId, r.DBInstanceId)
-				if err == nil {
-					pf.jobs, pf.jobsReq, haveJobs = jobs, reqID, true
+			if err != nil {
+				if o := rn.onError(ctx, rdsclient.ActionDescribeDatabases, reqID, err); o != nil {
+					return o
 				}
-				return reqID, err
-			})
-		}
-		if !haveDBs {
-			launch(rdsclient.ActionDescribeDatabases, func(ctx context.Context) (string, error) {
-				names, reqID, err := rn.e.rds.Databases(ctx, r.RegionId, r.DBInstanceId)
-				if err == nil {
-					dbs, haveDBs = names, true
-				}
-				return reqID, err
-			})
-		}
-		if !haveSets {
-			since := rn.since(now)
-			launch(rdsclient.ActionDescribeBackups, func(ctx context.Context) (string, error) {
-				sets, reqID, err := rn.e.rds.RecentBackups(ctx, r.RegionId, r.DBInstanceId, since)
-				if err == nil {
-					pf.sets, pf.setsReq, pf.setsKnown, haveSets = sets, reqID, true, true
-				}
-				return reqID, err
-			})
-		}
-		wg.Wait()
-
-		// Record the failures; the worst class decides.
-		worst := retry.Class("")
-		var worstErr error
-		var worstReq string
-		slices.SortFunc(results, func(a, b result) int { return strings.Compare(a.action, b.action) })
-		for _, res := range results {
-			if res.err == nil {
 				continue
 			}
-			cl := rn.record(res.start, res.action, res.reqID, res.err)
-			if rank(cl) > rank(worst) {
-				worst, worstErr, worstReq = cl, res.err, res.reqID
+			rn.facts.Databases, rn.facts.DatabasesKnown, rn.factsReq = names, true, reqID
+			if rn.facts.Engine == "" {
+				rn.facts.Engine = engine
 			}
-		}
-		switch worst {
-		case "":
-			pf.facts.OngoingJobs = pf.jobs
-			if rn.needsDatabases() {
-				pf.facts.Databases, pf.facts.DatabasesKnown = dbs, true
+		case (needEngine && rn.facts.Engine == "") || (needStorage && rn.facts.StorageType == ""):
+			var f backup.InstanceFacts
+			reqID, err := rn.call(ctx, rdsclient.ActionDescribeDBInstanceAttribute, func(ctx context.Context) (string, error) {
+				var reqID string
+				var err error
+				f, reqID, err = rn.rds.DescribeInstance(ctx, r.RegionId, r.DBInstanceId)
+				return reqID, err
+			})
+			if err != nil {
+				if o := rn.onError(ctx, rdsclient.ActionDescribeDBInstanceAttribute, reqID, err); o != nil {
+					return o
+				}
+				continue
 			}
-			rn.e.cache.store(r.RegionId, pf.facts, rn.now())
-			return pf, nil
-		case retry.Canceled:
-			o := rn.deferred(rn.now(), canceledInfo(worstErr), "the invocation ended during preflight")
-			return pf, &o
-		case retry.Terminal:
-			info := errorInfo(worstErr, false)
-			if info.Code == backup.CodeInstanceNotFound || info.Code == "InvalidDBInstanceName.NotFound" {
-				o := rn.rejected(info, requestID(worstErr, worstReq))
-				return pf, &o
+			rn.factsReq = reqID
+			rn.facts.Engine, rn.facts.StorageType, rn.facts.EngineVersion = f.Engine, f.StorageType, f.EngineVersion
+			rn.facts.Status, rn.facts.LockMode, rn.facts.InstanceType, rn.facts.Category = f.Status, f.LockMode, f.InstanceType, f.Category
+			if rn.facts.Engine == "" {
+				rn.facts.Engine = "unknown" // answered without one: do not ask again
 			}
-			o := rn.failed(info, requestID(worstErr, worstReq), "preflight failed")
-			return pf, &o
-		case retry.StateWait:
-			haveFacts, haveJobs = false, false
-		}
-		if o := rn.wait(ctx, worst, errorInfo(worstErr, true)); o != nil {
-			return pf, o
+		default:
+			if needEngine || needStorage || needDBs {
+				rn.e.cache.store(r.RegionId, rn.facts, rn.now())
+			}
+			return nil
 		}
 	}
 }
 
-func rank(c retry.Class) int {
-	switch c {
-	case retry.Transient:
-		return 1
-	case retry.StateWait:
-		return 2
-	case retry.Terminal:
-		return 3
-	case retry.Canceled:
-		return 4
-	}
-	return 0
-}
-
-// decide applies what preflight learned. It returns the request's outcome,
-// or again (after waiting) to run preflight again, or neither to go on to
-// CreateBackup.
-func (rn *run) decide(ctx context.Context, pf preflightResult) (o *backup.Outcome, again bool) {
-	r, f := rn.r, pf.facts
-	coalescing := rn.e.o.CoalesceWindow > 0
-	var ongoing *backup.Job
-	for i := range pf.jobs {
-		if !pf.jobs[i].Terminal() {
-			ongoing = &pf.jobs[i]
-			break
-		}
-	}
-	if coalescing && ongoing != nil {
-		o := rn.coalescedJob(*ongoing, pf.jobsReq, "preflight")
-		return &o, false
-	}
-	now := rn.now()
-	if pf.setsKnown {
-		today := startOfDay(now, rn.e.o.QuotaLocation)
-		n := 0
-		for _, s := range pf.sets {
-			// The quota is on the backups users create: manual sets count,
-			// the automatic policy's do not.
-			if !s.Start.Before(today) && s.Mode != "Automated" {
-				n++
+// lookForSatisfier reads, one after the other, the instance's running jobs
+// and then the backup sets that ended at or after AskedAt, and returns the
+// coalesced outcome when one satisfies the ask (backup.SatisfiedBy). The
+// order matters: a job that ends between the two reads is seen as a set.
+// nil: nothing satisfies the ask (yet).
+func (rn *run) lookForSatisfier(ctx context.Context, why string) *backup.Outcome {
+	r := rn.r
+	for {
+		var jobs []backup.Job
+		reqID, err := rn.call(ctx, rdsclient.ActionDescribeBackupTasks, func(ctx context.Context) (string, error) {
+			var reqID string
+			var err error
+			jobs, reqID, err = rn.rds.OngoingJobs(ctx, r.RegionId, r.DBInstanceId)
+			return reqID, err
+		})
+		if err != nil {
+			if o := rn.onError(ctx, rdsclient.ActionDescribeBackupTasks, reqID, err); o != nil {
+				return o
 			}
-		}
-		f.BackupsToday, f.BackupsTodayKnown = n, true
-		if coalescing {
-			if s, ok := rn.recentSet(pf.sets, now); ok {
-				o := rn.coalescedSet(s, pf.setsReq, now)
-				return &o, false
-			}
-		}
-	}
-	if f.Status != "Running" {
-		if _, final := TerminalStatuses[f.Status]; !final && f.Status != "" {
-			info := &backup.ErrorInfo{Code: backup.CodeInstanceState, Retryable: true,
-				Message: fmt.Sprintf("DBInstanceId %q: instance is %s; waiting for Running", r.DBInstanceId, f.Status)}
-			rn.recordInfo(now, rdsclient.ActionDescribeDBInstanceAttribute, pf.factsReq, info, retry.StateWait)
-			return rn.wait(ctx, retry.StateWait, info), true
-		}
-	}
-	if !coalescing && ongoing != nil && f.Status == "Running" {
-		info := &backup.ErrorInfo{Code: backup.CodeJobExists, Retryable: true,
-			Message: fmt.Sprintf("DBInstanceId %q: backup job %s is %s; coalescing is off, waiting for it to end", r.DBInstanceId, ongoing.BackupJobId, ongoing.BackupStatus)}
-		rn.recordInfo(now, rdsclient.ActionDescribeBackupTasks, pf.jobsReq, info, retry.StateWait)
-		return rn.wait(ctx, retry.StateWait, info), true
-	}
-	if vs := backup.CheckInstance(r, f); len(vs) > 0 {
-		o := rn.rejected(backup.ErrorFromViolation(vs.First()), pf.factsReq)
-		return &o, false
-	}
-	return nil, false
-}
-
-// recentSet finds a backup set of the request's method that started within
-// CoalesceWindow and did not fail.
-func (rn *run) recentSet(sets []rdsclient.BackupSet, now time.Time) (rdsclient.BackupSet, bool) {
-	from := now.Add(-rn.e.o.CoalesceWindow)
-	var best rdsclient.BackupSet
-	found := false
-	for _, s := range sets {
-		if s.Method != rn.r.Method() || s.Status == "Failed" || s.Start.Before(from) || s.Start.After(now.Add(time.Minute)) {
 			continue
 		}
-		if !found || s.Start.After(best.Start) {
-			best, found = s, true
+		for _, j := range jobs {
+			if !j.Terminal() {
+				o := rn.coalescedJob(j, reqID, why)
+				return &o
+			}
 		}
+		break
 	}
-	return best, found
+	since := r.AskedAt
+	if since.IsZero() {
+		since = rn.now()
+	}
+	since = since.Add(-lookback)
+	for {
+		var sets []rdsclient.BackupSet
+		reqID, err := rn.call(ctx, rdsclient.ActionDescribeBackups, func(ctx context.Context) (string, error) {
+			var reqID string
+			var err error
+			sets, reqID, err = rn.rds.RecentBackups(ctx, r.RegionId, r.DBInstanceId, since)
+			return reqID, err
+		})
+		if err != nil {
+			if o := rn.onError(ctx, rdsclient.ActionDescribeBackups, reqID, err); o != nil {
+				return o
+			}
+			continue
+		}
+		var best *rdsclient.BackupSet
+		for i, s := range sets {
+			if !backup.SatisfiedBy(r, s.Method, s.Status, s.End) {
+				continue
+			}
+			if best == nil || s.End.Before(best.End) {
+				best = &sets[i]
+			}
+		}
+		if best != nil {
+			o := rn.coalescedSet(*best, reqID, why)
+			return &o
+		}
+		return nil
+	}
 }
 
-// create resolves the request and sends CreateBackup, retrying by class.
-func (rn *run) create(ctx context.Context, pf preflightResult) backup.Outcome {
-	req := backup.Resolve(rn.r, pf.facts)
-	coalescing := rn.e.o.CoalesceWindow > 0
+// create sends CreateBackup and reads only what its answer calls for.
+func (rn *run) create(ctx context.Context) backup.Outcome {
+	req := backup.Resolve(rn.r, rn.facts)
 	for {
-		if o := rn.passGate(ctx); o != nil {
-			return *o
-		}
 		if o, over := rn.overBudget(nil); over {
 			return o
 		}
 		start := rn.now()
 		var jobID string
-		reqID, err := rn.call(ctx, func(ctx context.Context) (string, error) {
+		reqID, err := rn.call(ctx, rdsclient.ActionCreateBackup, func(ctx context.Context) (string, error) {
 			var reqID string
 			var err error
-			jobID, reqID, err = rn.e.rds.CreateBackup(ctx, req)
+			jobID, reqID, err = rn.rds.CreateBackup(ctx, req)
 			return reqID, err
 		})
 		if err == nil {
 			rn.recordInfo(start, rdsclient.ActionCreateBackup, reqID, nil, "")
 			return rn.accepted(jobID, reqID)
 		}
-		cl := rn.record(start, rdsclient.ActionCreateBackup, reqID, err)
-		code := apiCode(err)
-		if code == backup.CodeJobExists && (coalescing || rn.ambiguous) {
-			o, done := rn.lookupRunning(ctx)
-			if done {
-				return o
+		switch apiCode(err) {
+		case backup.CodeJobExists:
+			// RDS refused a second backup: the running job (or, when it
+			// has just ended, its set) is looked up.
+			rn.record(start, rdsclient.ActionCreateBackup, reqID, err)
+			if o := rn.lookForSatisfier(ctx, "CreateBackup answered BackupJobExists"); o != nil {
+				return *o
 			}
-			cl = retry.StateWait
-		}
-		switch cl {
-		case retry.Canceled:
-			return rn.deferred(rn.now(), canceledInfo(err), "the invocation ended during CreateBackup")
-		case retry.Terminal:
-			if code == backup.CodeDBNotFound {
-				rn.e.cache.forget(rn.r.RegionId, rn.r.DBInstanceId)
+			if o := rn.wait(ctx, retry.StateWait, errorInfo(err, true)); o != nil {
+				return *o
 			}
-			return rn.failed(errorInfo(err, false), requestID(err, reqID), "")
+			continue
+		case backup.CodeInstanceState:
+			rn.record(start, rdsclient.ActionCreateBackup, reqID, err)
+			if o := rn.instanceState(ctx, err, reqID); o != nil {
+				return *o
+			}
+			continue
+		case backup.CodeDBNotFound:
+			rn.e.cache.forgetDatabases(rn.r.RegionId, rn.r.DBInstanceId)
 		}
-		if isAmbiguous(err) {
+		if isAmbiguous(err) && retry.Classify(err) != retry.Canceled {
 			rn.ambiguous = true
 		}
-		if o := rn.wait(ctx, cl, errorInfo(err, true)); o != nil {
+		if o := rn.onErrorAt(ctx, start, rdsclient.ActionCreateBackup, reqID, err); o != nil {
 			return *o
 		}
-	}
-}
-
-// lookupRunning answers BackupJobExists: the running job (or, when it has
-// just ended, a backup set of the same method inside the window) is
-// reported as coalesced. done is false when nothing was found.
-func (rn *run) lookupRunning(ctx context.Context) (backup.Outcome, bool) {
-	r := rn.r
-	start := rn.now()
-	var jobs []backup.Job
-	reqID, err := rn.call(ctx, func(ctx context.Context) (string, error) {
-		var reqID string
-		var err error
-		jobs, reqID, err = rn.e.rds.OngoingJobs(ctx, r.RegionId, r.DBInstanceId)
-		return reqID, err
-	})
-	if err != nil {
-		rn.record(start, rdsclient.ActionDescribeBackupTasks, reqID, err)
-		return backup.Outcome{}, false
-	}
-	for _, j := range jobs {
-		if !j.Terminal() {
-			return rn.coalescedJob(j, reqID, "CreateBackup answered BackupJobExists"), true
+		if rn.ambiguous {
+			// The last CreateBackup may have made a job: find it before
+			// sending another.
+			if o := rn.lookForSatisfier(ctx, "an earlier CreateBackup of this ask got no answer"); o != nil {
+				return *o
+			}
 		}
 	}
-	if rn.e.o.CoalesceWindow <= 0 {
-		return backup.Outcome{}, false
-	}
-	now := rn.now()
-	var sets []rdsclient.BackupSet
-	reqID, err = rn.call(ctx, func(ctx context.Context) (string, error) {
+}
+
+// instanceState answers IncorrectDBInstanceState: the instance is read to
+// tell a status that will not change by waiting (rejected, with the API's
+// code) from a transitional one (waited out, then deferred).
+func (rn *run) instanceState(ctx context.Context, cause error, createReq string) *backup.Outcome {
+	r := rn.r
+	var f backup.InstanceFacts
+	reqID, err := rn.call(ctx, rdsclient.ActionDescribeDBInstanceAttribute, func(ctx context.Context) (string, error) {
 		var reqID string
 		var err error
-		sets, reqID, err = rn.e.rds.RecentBackups(ctx, r.RegionId, r.DBInstanceId, now.Add(-rn.e.o.CoalesceWindow))
+		f, reqID, err = rn.rds.DescribeInstance(ctx, r.RegionId, r.DBInstanceId)
 		return reqID, err
 	})
 	if err != nil {
-		rn.record(now, rdsclient.ActionDescribeBackups, reqID, err)
-		return backup.Outcome{}, false
+		return rn.onError(ctx, rdsclient.ActionDescribeDBInstanceAttribute, reqID, err)
 	}
-	if s, ok := rn.recentSet(sets, now); ok {
-		return rn.coalescedSet(s, reqID, now), true
+	if why, final := TerminalStatuses[f.Status]; final {
+		return ptr(rn.rejected(&backup.ErrorInfo{Code: backup.CodeInstanceState, Field: "DBInstanceId",
+			Message: fmt.Sprintf("DBInstanceId %q: instance is %s (%s), must be Running", r.DBInstanceId, f.Status, why)}, createReq))
 	}
-	return backup.Outcome{}, false
+	info := errorInfo(cause, true)
+	if f.Status != "" && f.Status != "Running" {
+		info.Message = fmt.Sprintf("DBInstanceId %q: instance is %s; waiting for Running", r.DBInstanceId, f.Status)
+	}
+	return rn.wait(ctx, retry.StateWait, info)
 }
 
-// call runs one RDS call inside the concurrency bound, and feeds the
-// throttle gate.
-func (rn *run) call(ctx context.Context, f func(ctx context.Context) (string, error)) (string, error) {
-	if err := rn.e.acquire(ctx); err != nil {
-		return "", err
-	}
-	reqID, err := f(ctx)
-	rn.e.release()
-	switch {
-	case err == nil:
-		rn.e.gate.Succeeded()
-	case retry.IsThrottle(err):
-		p := rn.e.gate.Throttled()
-		rn.log.WarnContext(rn.logCtx, "throttled: slowing down", slog.Duration("pause", p), slog.String("code", apiCode(err)))
-	}
-	return reqID, err
+func ptr[T any](v T) *T { return &v }
+
+// onError records a failed call and decides: the outcome when the ask ends
+// here (canceled → deferred; refused by a rule → rejected with RDS's code;
+// access or configuration → failed), nil after waiting for the next try.
+func (rn *run) onError(ctx context.Context, action, reqID string, err error) *backup.Outcome {
+	return rn.onErrorAt(ctx, rn.now(), action, reqID, err)
 }
 
-// passGate waits for the throttle gate, unless that runs past the deadline.
-func (rn *run) passGate(ctx context.Context) *backup.Outcome {
-	d := rn.e.gate.Wait()
-	if d <= 0 {
-		return nil
+func (rn *run) onErrorAt(ctx context.Context, start time.Time, action, reqID string, err error) *backup.Outcome {
+	cl := rn.record(start, action, reqID, err)
+	switch cl {
+	case retry.Canceled:
+		return ptr(rn.deferred(rn.now(), canceledInfo(err), "the invocation reached its stop time during "+action))
+	case retry.Terminal:
+		info := errorInfo(err, false)
+		if code := apiCode(err); code != "" && retry.Refusal(code) {
+			return ptr(rn.rejected(info, requestID(err, reqID)))
+		}
+		return ptr(rn.failed(info, requestID(err, reqID), action+" failed"))
 	}
-	now := rn.now()
-	if !rn.stopAt.IsZero() && now.Add(d).After(rn.stopAt) {
-		o := rn.deferred(now.Add(d), &backup.ErrorInfo{Code: "Throttling", Message: "the API is throttling this account; deadline near", Retryable: true},
-			"throttled: deferred rather than waiting past the deadline")
-		return &o
-	}
-	if err := rn.e.gate.Pass(ctx, rn.e.o.Sleep); err != nil {
-		o := rn.deferred(rn.now(), canceledInfo(err), "the invocation ended while throttled")
-		return &o
-	}
-	return nil
-}
-
-// wait sleeps before the next try of a retryable failure, or returns the
-// outcome when there is no next try here: failed when the life budget is
-// spent, deferred when this invocation's attempts or time are.
-func (rn *run) wait(ctx context.Context, cl retry.Class, last *backup.ErrorInfo) *backup.Outcome {
-	if o, over := rn.overBudget(last); over {
-		return &o
-	}
-	var d time.Duration
-	if cl == retry.StateWait {
-		d = rn.e.policy.Delay(retry.StateWait, rn.stateN)
-		rn.stateN++
-	} else {
-		d = rn.e.policy.Delay(retry.Transient, rn.transientN)
-		rn.transientN++
-	}
-	d = max(d, rn.e.gate.Wait())
-	now := rn.now()
-	last.Retryable = true
-	if rn.calls >= rn.e.o.MaxAttemptsPerInvocation {
-		o := rn.deferred(now.Add(d), last, fmt.Sprintf("%d attempts in this invocation; resuming later", rn.calls))
-		return &o
-	}
-	if !rn.stopAt.IsZero() && now.Add(d).After(rn.stopAt) {
-		o := rn.deferred(now.Add(d), last, fmt.Sprintf("deadline near: the next try (in %s) would pass it", d.Round(time.Millisecond)))
-		return &o
-	}
-	rn.log.InfoContext(rn.logCtx, "waiting before the next try", slog.String("class", string(cl)), slog.String("code", last.Code), slog.Duration("delay", d))
-	if err := rn.e.o.Sleep(ctx, d); err != nil {
-		o := rn.deferred(now.Add(d), canceledInfo(err), "the invocation ended while waiting to retry")
-		o.Error = last
-		return &o
-	}
-	return nil
+	return rn.wait(ctx, cl, errorInfo(err, true))
 }
 
 // overBudget reports whether the request's life budget is spent.
@@ -594,6 +418,22 @@ func (rn *run) overBudget(last *backup.ErrorInfo) (backup.Outcome, bool) {
 	return rn.failed(info, "", "retry budget exhausted"), true
 }
 
+// wait sleeps before the next try of a retryable failure, or returns the
+// outcome when there is no next try here: failed when the life budget is
+// spent, deferred when this invocation's attempts or time are.
+func (rn *run) wait(ctx context.Context, cl retry.Class, last *backup.ErrorInfo) *backup.Outcome {
+	if o, over := rn.overBudget(last); over {
+		return &o
+	}
+	last.Retryable = true
+	d, stop := rn.pause(ctx, cl)
+	if stop != "" {
+		o := rn.deferred(rn.now().Add(d), last, stop)
+		return &o
+	}
+	return nil
+}
+
 // record adds a failed call to the attempts and returns its class.
 func (rn *run) record(start time.Time, action, reqID string, err error) retry.Class {
 	cl := retry.Classify(err)
@@ -608,14 +448,21 @@ func (rn *run) recordInfo(start time.Time, action, reqID string, info *backup.Er
 		a.Code, a.Message, a.Retryable = info.Code, info.Message, info.Retryable
 	}
 	rn.attempts = append(rn.attempts, a)
-	rn.calls++
+	rn.tries++
 	attrs := []any{slog.String("action", action), slog.Int("attempt", len(rn.attempts)), slog.String("rdsRequestId", reqID)}
 	if info == nil {
 		rn.log.InfoContext(rn.logCtx, "attempt succeeded", attrs...)
 		return
 	}
-	attrs = append(attrs, slog.String("code", info.Code), slog.String("class", string(cl)), slog.String("message", info.Message))
+	attrs = append(attrs, slog.String("code", info.Code), slog.String("class", string(cl)), slog.String("message", clipMessage(info.Message)))
 	rn.log.WarnContext(rn.logCtx, "attempt failed", attrs...)
+}
+
+func clipMessage(s string) string {
+	if len(s) > 512 {
+		return s[:512] + "…"
+	}
+	return s
 }
 
 // Outcomes.
@@ -639,22 +486,24 @@ func (rn *run) coalescedJob(j backup.Job, reqID, why string) backup.Outcome {
 	} else {
 		mode = strings.ToLower(mode) + " backup"
 	}
-	o.Note = fmt.Sprintf("%s: a %s job (%s) is already %s on the instance; reporting it instead of creating another", why, mode, j.BackupJobId, j.BackupStatus)
+	o.Note = fmt.Sprintf("%s: a %s job (%s) is %s on the instance, so it was running at or after the ask; reporting it instead of creating another", why, mode, j.BackupJobId, j.BackupStatus)
 	if j.Process != "" {
 		o.Note += fmt.Sprintf(" (%s%%)", j.Process)
 	}
 	return o
 }
 
-func (rn *run) coalescedSet(s rdsclient.BackupSet, reqID string, now time.Time) backup.Outcome {
-	o := rn.base(backup.StatusCoalesced, !rn.e.o.TrackJobs)
+// coalescedSet: a finished set satisfies the ask. Nothing is left to track,
+// so the outcome is terminal.
+func (rn *run) coalescedSet(s rdsclient.BackupSet, reqID, why string) backup.Outcome {
+	o := rn.base(backup.StatusCoalesced, true)
 	o.BackupId, o.RequestId = s.BackupId, reqID
 	o.BackupStatus = "Finished"
 	if s.Status != "" && s.Status != "Success" {
 		o.BackupStatus = s.Status
 	}
-	o.Note = fmt.Sprintf("a %s backup (set %s) started %s ago at %s, inside the %s coalescing window; not creating another",
-		s.Method, s.BackupId, now.Sub(s.Start).Round(time.Second), s.Start.UTC().Format(time.RFC3339), rn.e.o.CoalesceWindow)
+	o.Note = fmt.Sprintf("%s: a %s backup (set %s) ran from %s to %s, ending at or after the ask (%s); not creating another",
+		why, s.Method, s.BackupId, s.Start.UTC().Format(time.RFC3339), s.End.UTC().Format(time.RFC3339), rn.r.AskedAt.UTC().Format(time.RFC3339))
 	return o
 }
 
@@ -705,7 +554,8 @@ func requestID(err error, fallback string) string {
 }
 
 // errorInfo is the outcome's error for err. Errors without an API code get
-// a descriptive code: Network for transport failures.
+// a descriptive code: Network for transport failures. Transport details
+// (hosts, ports) are not repeated beyond the error's own text.
 func errorInfo(err error, retryable bool) *backup.ErrorInfo {
 	var ae *rdsclient.APIError
 	if errors.As(err, &ae) {
@@ -733,6 +583,10 @@ func errorInfo(err error, retryable bool) *backup.ErrorInfo {
 
 func canceledInfo(err error) *backup.ErrorInfo {
 	return &backup.ErrorInfo{Code: CodeCanceled, Message: "invocation ended: " + err.Error(), Retryable: true}
+}
+
+func deadlineInfo(msg string) *backup.ErrorInfo {
+	return &backup.ErrorInfo{Code: CodeDeadlineNear, Message: msg, Retryable: true}
 }
 
 // isAmbiguous: the request may have reached RDS and been carried out

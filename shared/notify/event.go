@@ -58,6 +58,7 @@ type Data struct {
 	Trigger        TriggerData   `json:"trigger"`
 	CorrelationId  string        `json:"correlationId"`
 	IdempotencyKey string        `json:"idempotencyKey"`
+	AskedAt        *time.Time    `json:"askedAt"`
 	NotBefore      *time.Time    `json:"notBefore"`
 	Note           string        `json:"note"`
 }
@@ -113,13 +114,21 @@ func Terminal(s backup.Status, producer bool) bool {
 	return producer
 }
 
-// EventID is the deterministic id of an outcome: the same request (by its
-// idempotency key) reaching the same status yields the same id however
-// often the outcome is built or published, so consumers can drop
-// duplicates. The job id is part of it (a request tracked to completion
-// has one completed per job); a deferred outcome also includes the time of
-// its last attempt (or its notBefore when no attempt was made), because one
-// request may be deferred more than once.
+// EventID is the deterministic id of an outcome, so consumers can drop
+// duplicates (DESIGN.md §2, one story per ask):
+//
+//   - a terminal outcome's id depends only on the ask (its idempotency key)
+//     and its verdict: "satisfied" (accepted or coalesced when final,
+//     completed), "rejected" or "failed". However often and by however many
+//     deliveries of the ask it is built, the same verdict has the same id:
+//     a redelivered ask that finds the job its first delivery created, or
+//     the set that job made, publishes the id its first delivery would have.
+//     (A finished set carries no job id, so the job cannot be part of it.)
+//     Two distinct terminal ids for one ask are two different verdicts: a
+//     bug, never a duplicate.
+//   - a non-terminal outcome's id depends on the ask, its status and its
+//     job; a deferred one also on the time of its last attempt (or its
+//     notBefore), because one ask may be deferred more than once.
 func EventID(o backup.Outcome) string {
 	key := o.Request.IdempotencyKey
 	if key == "" {
@@ -127,6 +136,9 @@ func EventID(o backup.Outcome) string {
 	}
 	if o.Request.IdempotencyKey == "" && o.Request.CorrelationId == "" {
 		key = "instance:" + o.Request.DBInstanceId
+	}
+	if Terminal(o.Status, o.Terminal) {
+		return backup.Key(SourcePrefix+"/outcome/v2", key, "terminal", Verdict(o.Status))
 	}
 	var extra string
 	if o.Status == backup.StatusDeferred {
@@ -138,6 +150,16 @@ func EventID(o backup.Outcome) string {
 		}
 	}
 	return backup.Key(SourcePrefix+"/outcome/v1", key, string(o.Status), o.BackupJobId, extra)
+}
+
+// Verdict is what a terminal outcome says of its ask: "satisfied" (a
+// backup was made or found), "rejected" or "failed".
+func Verdict(s backup.Status) string {
+	switch s {
+	case backup.StatusRejected, backup.StatusFailed:
+		return string(s)
+	}
+	return "satisfied"
 }
 
 // Source returns the CloudEvents source of a function's outcomes.
@@ -189,6 +211,10 @@ func BuildEvent(function string, o backup.Outcome) Event {
 	if !o.NotBefore.IsZero() {
 		nb := o.NotBefore.UTC()
 		d.NotBefore = &nb
+	}
+	if !r.AskedAt.IsZero() {
+		at := r.AskedAt.UTC()
+		d.AskedAt = &at
 	}
 	return Event{
 		SpecVersion:     SpecVersion,

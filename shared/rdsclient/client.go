@@ -187,12 +187,29 @@ func (c *Client) releaser(region string, cl *rds.Client) func() {
 }
 
 // runtime is passed to every call: the SDK's own retries off (the executor
-// retries by class), timeouts from Config.
-func (c *Client) runtime() *util.RuntimeOptions {
-	return &util.RuntimeOptions{
+// retries by class), timeouts from Config, but never past ctx's deadline: a
+// call that the caller abandons when its context ends also stops in the SDK
+// by then, so no call outlives the invocation's stop time (the SDK takes no
+// context). tea v1.2.2 reads connectTimeout in seconds and readTimeout in
+// milliseconds (wire-protocols.md §1.5).
+func (c *Client) runtime(ctx context.Context) *util.RuntimeOptions {
+	rt := &util.RuntimeOptions{
 		Autoretry:   tea.Bool(false),
 		MaxAttempts: tea.Int(0),
 	}
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		read, conn := left, left
+		if c.cfg.ReadTimeout > 0 {
+			read = min(read, c.cfg.ReadTimeout)
+		}
+		if c.cfg.ConnectTimeout > 0 {
+			conn = min(conn, c.cfg.ConnectTimeout)
+		}
+		rt.ReadTimeout = tea.Int(max(int(read/time.Millisecond), 1))
+		rt.ConnectTimeout = tea.Int(max(int(math.Ceil(conn.Seconds())), 1))
+	}
+	return rt
 }
 
 // call checks out an SDK client for region and runs fn with it in a

@@ -48,7 +48,7 @@ type BackupSet struct {
 // terraform-provider-alicloud treats it).
 func (c *Client) DescribeInstance(ctx context.Context, region, id string) (backup.InstanceFacts, string, error) {
 	resp, err := call(ctx, c, region, ActionDescribeDBInstanceAttribute, id, func(cl *rds.Client) (*rds.DescribeDBInstanceAttributeResponse, error) {
-		return cl.DescribeDBInstanceAttributeWithOptions(&rds.DescribeDBInstanceAttributeRequest{DBInstanceId: tea.String(id)}, c.runtime())
+		return cl.DescribeDBInstanceAttributeWithOptions(&rds.DescribeDBInstanceAttributeRequest{DBInstanceId: tea.String(id)}, c.runtime(ctx))
 	})
 	if err != nil {
 		return backup.InstanceFacts{}, "", err
@@ -123,7 +123,7 @@ func (c *Client) Job(ctx context.Context, region, id, jobID string) (backup.Job,
 func (c *Client) backupTasks(ctx context.Context, region, id string, jobID *int32) ([]backup.Job, string, error) {
 	req := &rds.DescribeBackupTasksRequest{DBInstanceId: tea.String(id), BackupJobId: jobID}
 	resp, err := call(ctx, c, region, ActionDescribeBackupTasks, id, func(cl *rds.Client) (*rds.DescribeBackupTasksResponse, error) {
-		return cl.DescribeBackupTasksWithOptions(req, c.runtime())
+		return cl.DescribeBackupTasksWithOptions(req, c.runtime(ctx))
 	})
 	if err != nil {
 		return nil, "", err
@@ -176,7 +176,7 @@ func (c *Client) RecentBackups(ctx context.Context, region, id string, since tim
 			PageSize:     tea.Int32(pageSize),
 		}
 		resp, err := call(ctx, c, region, ActionDescribeBackups, id, func(cl *rds.Client) (*rds.DescribeBackupsResponse, error) {
-			return cl.DescribeBackupsWithOptions(req, c.runtime())
+			return cl.DescribeBackupsWithOptions(req, c.runtime(ctx))
 		})
 		if err != nil {
 			return nil, firstReqID, err
@@ -229,17 +229,19 @@ func parseTime(s string) time.Time {
 }
 
 // Databases lists the instance's database names (DescribeDatabases, 100 a
-// page, every page).
-func (c *Client) Databases(ctx context.Context, region, id string) ([]string, string, error) {
+// page, every page) and the engine the answer names (each item carries it;
+// "" when the instance has no database).
+func (c *Client) Databases(ctx context.Context, region, id string) ([]string, string, string, error) {
 	var names []string
+	engine := ""
 	firstReqID := ""
 	for page := 1; page <= maxPages; page++ {
 		req := &rds.DescribeDatabasesRequest{DBInstanceId: tea.String(id), PageNumber: tea.Int32(int32(page)), PageSize: tea.Int32(pageSize)}
 		resp, err := call(ctx, c, region, ActionDescribeDatabases, id, func(cl *rds.Client) (*rds.DescribeDatabasesResponse, error) {
-			return cl.DescribeDatabasesWithOptions(req, c.runtime())
+			return cl.DescribeDatabasesWithOptions(req, c.runtime(ctx))
 		})
 		if err != nil {
-			return nil, firstReqID, err
+			return nil, "", firstReqID, err
 		}
 		if resp.Body == nil {
 			break
@@ -254,6 +256,9 @@ func (c *Client) Databases(ctx context.Context, region, id string) ([]string, st
 					continue
 				}
 				n++
+				if engine == "" {
+					engine = tea.StringValue(d.Engine)
+				}
 				name := tea.StringValue(d.DBName)
 				if name == "" || slices.Contains(names, name) {
 					continue
@@ -266,7 +271,7 @@ func (c *Client) Databases(ctx context.Context, region, id string) ([]string, st
 			break
 		}
 	}
-	return names, firstReqID, nil
+	return names, engine, firstReqID, nil
 }
 
 // CreateBackup sends CreateBackup for r (see ToCreateBackupRequest) in r's
@@ -274,7 +279,7 @@ func (c *Client) Databases(ctx context.Context, region, id string) ([]string, st
 func (c *Client) CreateBackup(ctx context.Context, r backup.Request) (string, string, error) {
 	req := ToCreateBackupRequest(r)
 	resp, err := call(ctx, c, r.RegionId, ActionCreateBackup, r.DBInstanceId, func(cl *rds.Client) (*rds.CreateBackupResponse, error) {
-		return cl.CreateBackupWithOptions(req, c.runtime())
+		return cl.CreateBackupWithOptions(req, c.runtime(ctx))
 	})
 	if err != nil {
 		return "", "", err
@@ -313,10 +318,12 @@ func ToCreateBackupRequest(r backup.Request) *rds.CreateBackupRequest {
 }
 
 // ListInstances lists one page of the instances that sel picks
-// (DescribeDBInstances with RegionId, Engine and the Tags JSON filter) and
+// (DescribeDBInstances with RegionId, Engine and the Tags JSON filter), each
+// with the facts the listing carries (engine, status, lock mode, type,
+// storage type: DESIGN.md §2, a fan-out item needs no read of its own), and
 // the total number of matches. RegionId is required by the API: sel's, else
 // the default region.
-func (c *Client) ListInstances(ctx context.Context, sel backup.Selector, pageNumber, size int) ([]string, int, string, error) {
+func (c *Client) ListInstances(ctx context.Context, sel backup.Selector, pageNumber, size int) ([]backup.InstanceFacts, int, string, error) {
 	region := c.region(sel.RegionId)
 	if region == "" {
 		return nil, 0, "", &ConfigError{Msg: "DescribeDBInstances needs a RegionId: set the selector's RegionId or Config.RegionID"}
@@ -343,7 +350,7 @@ func (c *Client) ListInstances(ctx context.Context, sel backup.Selector, pageNum
 		req.Tags = tea.String(string(tags))
 	}
 	resp, err := call(ctx, c, region, ActionDescribeDBInstances, "", func(cl *rds.Client) (*rds.DescribeDBInstancesResponse, error) {
-		return cl.DescribeDBInstancesWithOptions(req, c.runtime())
+		return cl.DescribeDBInstancesWithOptions(req, c.runtime(ctx))
 	})
 	if err != nil {
 		return nil, 0, "", err
@@ -351,13 +358,24 @@ func (c *Client) ListInstances(ctx context.Context, sel backup.Selector, pageNum
 	if resp.Body == nil {
 		return nil, 0, "", nil
 	}
-	var ids []string
+	var out []backup.InstanceFacts
 	if resp.Body.Items != nil {
 		for _, in := range resp.Body.Items.DBInstance {
-			if in != nil && tea.StringValue(in.DBInstanceId) != "" {
-				ids = append(ids, tea.StringValue(in.DBInstanceId))
+			if in == nil || tea.StringValue(in.DBInstanceId) == "" {
+				continue
 			}
+			out = append(out, backup.InstanceFacts{
+				DBInstanceId:  tea.StringValue(in.DBInstanceId),
+				RegionId:      region,
+				Engine:        tea.StringValue(in.Engine),
+				EngineVersion: tea.StringValue(in.EngineVersion),
+				Status:        tea.StringValue(in.DBInstanceStatus),
+				LockMode:      tea.StringValue(in.LockMode),
+				InstanceType:  tea.StringValue(in.DBInstanceType),
+				Category:      tea.StringValue(in.Category),
+				StorageType:   tea.StringValue(in.DBInstanceStorageType),
+			})
 		}
 	}
-	return ids, int(tea.Int32Value(resp.Body.TotalRecordCount)), tea.StringValue(resp.Body.RequestId), nil
+	return out, int(tea.Int32Value(resp.Body.TotalRecordCount)), tea.StringValue(resp.Body.RequestId), nil
 }

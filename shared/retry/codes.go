@@ -27,9 +27,10 @@ var TransientCodes = map[string]string{
 	"InvalidSecurityToken.Expired": "the STS token expired; the next invocation brings fresh credentials",
 }
 
-// StateWaitCodes say the instance is busy now. BackupJobExists is here for
-// when coalescing is off; with coalescing on, the executor answers it by
-// reporting the running job instead of waiting.
+// StateWaitCodes say the instance is busy now. The executor answers
+// BackupJobExists by looking for the running job (the ask is coalesced with
+// it) and IncorrectDBInstanceState by reading the instance (a terminal
+// status such as Stopped is rejected); the rest are waited out.
 var StateWaitCodes = map[string]string{
 	"IncorrectDBInstanceState":              "403: the instance is not Running (API page)",
 	"InvalideStatus.Format":                 "400: the instance status does not support this operation (API page)",
@@ -102,3 +103,34 @@ var TerminalCodes = map[string]string{
 	"InvalidSecurityToken.MismatchWithAccessKey": "the STS token does not match the key",
 	"InvalidRegionId.NotFound":                   "no such region",
 }
+
+// AccessCodes are the terminal codes that say the caller may not act (RAM
+// permissions, keys, tokens, signatures), as opposed to a refusal by a rule
+// or prerequisite of the API page. An ask refused by a rule is rejected
+// (DESIGN.md §2: "refused is rejected, whoever refuses"); an ask stopped by
+// access fails, because the deployment, not the ask, is at fault.
+var AccessCodes = map[string]bool{
+	"OperationDenied.ApiForbidden":               true,
+	"InvalidUserOperatorPermission":              true,
+	"NotInFlowController":                        true,
+	"Forbidden":                                  true,
+	"Forbidden.RAM":                              true,
+	"Forbidden.AccessDenied":                     true,
+	"NoPermission":                               true,
+	"InvalidAccessKeyId.NotFound":                true,
+	"InvalidAccessKeyId.Inactive":                true,
+	"SignatureDoesNotMatch":                      true,
+	"IncompleteSignature":                        true,
+	"InvalidSecurityToken.Malformed":             true,
+	"InvalidSecurityToken.MismatchWithAccessKey": true,
+	"InvalidRegionId.NotFound":                   true,
+	"Pay.InsufficientBalance":                    true,
+	"Risk.RiskControlRejection":                  true,
+	"OrderStatus.UnPaid":                         true,
+}
+
+// Refusal reports whether a terminal answer with code is a refusal of the
+// ask by a rule or prerequisite (the outcome is rejected) rather than an
+// access or account problem (failed). Unknown codes are refusals when the
+// HTTP status is 4xx, which is how Classify made them terminal.
+func Refusal(code string) bool { return code != "" && !AccessCodes[code] }

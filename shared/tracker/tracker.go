@@ -75,8 +75,13 @@ type Result struct {
 // Done reports whether tracking ended.
 func (r Result) Done() bool { return r.Outcome != nil }
 
+// With returns a tracker that reads jobs with r (an invocation's own RDS
+// client), sharing t's options.
+func (t *Tracker) With(r JobReader) *Tracker { return &Tracker{r: r, opts: t.opts} }
+
 // Start returns the first track message for a job accepted at started, and
 // the delay to send it with.
+
 func (t *Tracker) Start(r backup.Request, jobID string, started time.Time) (workqueue.Message, time.Duration) {
 	return workqueue.Track(r, jobID, started), t.delay(0)
 }

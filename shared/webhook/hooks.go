@@ -154,7 +154,7 @@ func (h *Handler) github(ctx context.Context, ev events.HTTPEvent, body []byte, 
 		}
 	}
 	trig := dep.Trigger(c.delivery)
-	return h.submit(ctx, c, matched, plan, trig, events.NormalizePlan(plan, trig))
+	return h.submit(ctx, c, matched, plan, trig, events.WithAskedAt(events.NormalizePlan(plan, trig), dep.AskedAt()))
 }
 
 func (h *Handler) gitlab(ctx context.Context, ev events.HTTPEvent, body []byte, c *call) events.HTTPResponse {
@@ -189,7 +189,7 @@ func (h *Handler) gitlab(ctx context.Context, ev events.HTTPEvent, body []byte, 
 		c.route = routeList(matched)
 		plan := backup.Plan{Backups: unionBackups(matched)}
 		trig := dep.Trigger()
-		return h.submit(ctx, c, matched, plan, trig, events.NormalizePlan(plan, trig))
+		return h.submit(ctx, c, matched, plan, trig, events.WithAskedAt(events.NormalizePlan(plan, trig), dep.AskedAt()))
 	case events.GitLabEventPipeline:
 		pipe, err := events.ParseGitLabPipeline(body)
 		if err != nil {
@@ -214,7 +214,7 @@ func (h *Handler) gitlab(ctx context.Context, ev events.HTTPEvent, body []byte, 
 		c.route = routeList(matched)
 		plan := backup.Plan{Backups: unionBackups(matched)}
 		trig := pipe.Trigger()
-		return h.submit(ctx, c, matched, plan, trig, events.NormalizePlan(plan, trig))
+		return h.submit(ctx, c, matched, plan, trig, events.WithAskedAt(events.NormalizePlan(plan, trig), pipe.AskedAt()))
 	}
 	return ignored(c, fmt.Sprintf("GitLab event %q is not acted on (only Deployment Hook and Pipeline Hook)", clip(kind, 64)))
 }

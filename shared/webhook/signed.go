@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
@@ -167,6 +168,11 @@ func (h *Handler) postBackups(ctx context.Context, ev events.HTTPEvent, body []b
 			return errorResponse(400, backup.CodeParametersInvalid, HeaderIdempotencyKey,
 				fmt.Sprintf("%s: at most %d printable ASCII characters", HeaderIdempotencyKey, maxIdempotencyKey))
 		}
+	} else if !plan.AskedAt.IsZero() {
+		// The body names its own time: the same body (re-POSTed by a
+		// pipeline with a fresh X-Timestamp) is the same ask.
+		sum := sha256.Sum256(body)
+		delivery = askedDelivery + hex.EncodeToString(sum[:12])
 	} else {
 		// The same signed request (same timestamp and body) is the same ask:
 		// a retried or replayed request gets the same idempotency keys.
@@ -175,8 +181,19 @@ func (h *Handler) postBackups(ctx context.Context, ev events.HTTPEvent, body []b
 	}
 	c.delivery = delivery
 	trig := backup.Trigger{Kind: events.KindSigned, Source: rt.Repository, DeliveryId: delivery}
-	return h.submit(ctx, c, []*route{rt}, plan, trig, events.NormalizePlan(plan, trig))
+	// AskedAt (DESIGN.md §2): the body's, else the signed X-Timestamp.
+	askedAt := plan.AskedAt
+	if askedAt.IsZero() {
+		if sec, err := strconv.ParseInt(ts, 10, 64); err == nil {
+			askedAt = time.Unix(sec, 0).UTC()
+		}
+	}
+	return h.submit(ctx, c, []*route{rt}, plan, trig, events.WithAskedAt(events.NormalizePlan(plan, trig), askedAt))
 }
+
+// askedDelivery starts the delivery id of a signed request whose body
+// carried AskedAt (the body identifies the ask).
+const askedDelivery = "asked-"
 
 func (h *Handler) getJob(ctx context.Context, ev events.HTTPEvent, body []byte, instance, jobID string, c *call) events.HTTPResponse {
 	rt, _, fail := h.authSigned(ev, body, c)

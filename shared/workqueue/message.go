@@ -30,10 +30,11 @@ const (
 	KindTrack   Kind = "track"   // check a backup job
 	KindOutcome Kind = "outcome" // publish a parked outcome event
 	KindPlan    Kind = "plan"    // fan out a list of requests
+	KindSelect  Kind = "select"  // expand a plan's Select again (it could not be read)
 )
 
 // Kinds lists every kind in a stable order.
-var Kinds = []Kind{KindBackup, KindTrack, KindOutcome, KindPlan}
+var Kinds = []Kind{KindBackup, KindTrack, KindOutcome, KindPlan, KindSelect}
 
 // Message is one internal work-queue message. Which fields are used depends
 // on Kind; see the package doc.
@@ -45,7 +46,17 @@ type Message struct {
 
 	// backup
 	Attempts  []backup.Attempt // attempts made so far, oldest first
-	FirstSeen time.Time        // when the request was first received
+	FirstSeen time.Time        // when the request was first received (backup, select)
+	// Facts the fan-out's DescribeDBInstances listing gave of the instance
+	// (engine, status, storage...), so the item needs no read of its own.
+	Facts *backup.InstanceFacts
+
+	// select: the plan's selector and defaults, the plan's trigger and
+	// when it was asked (kept for every request it expands to).
+	Select   *backup.Selector
+	Defaults backup.Spec
+	Trigger  backup.Trigger
+	AskedAt  time.Time
 
 	// track
 	BackupJobId string
@@ -79,6 +90,11 @@ func Track(r backup.Request, jobID string, started time.Time) Message {
 	return Message{Kind: KindTrack, Request: r, BackupJobId: jobID, Started: started}
 }
 
+// Select returns a "select" message: a plan's selector to expand again.
+func Select(sel backup.Selector, defaults backup.Spec, trig backup.Trigger, askedAt, firstSeen time.Time) Message {
+	return Message{Kind: KindSelect, Select: &sel, Defaults: defaults, Trigger: trig, AskedAt: askedAt, FirstSeen: firstSeen}
+}
+
 // Outcome returns an "outcome" message parking a CloudEvents JSON object.
 func Outcome(event []byte) Message {
 	return Message{Kind: KindOutcome, Event: json.RawMessage(event)}
@@ -90,25 +106,31 @@ func Plan(reqs []backup.Request) Message { return Message{Kind: KindPlan, Reques
 // wire is the JSON form. Pointers and omitempty keep each kind's message
 // free of the other kinds' keys.
 type wire struct {
-	V           int              `json:"v"`
-	Kind        Kind             `json:"kind"`
-	Request     *backup.Request  `json:"request,omitempty"`
-	Attempts    []backup.Attempt `json:"attempts,omitempty"`
-	FirstSeen   *time.Time       `json:"firstSeen,omitempty"`
-	BackupJobId string           `json:"backupJobId,omitempty"`
-	Started     *time.Time       `json:"started,omitempty"`
-	Checks      int              `json:"checks,omitempty"`
-	LastStatus  string           `json:"lastStatus,omitempty"`
-	LastProcess string           `json:"lastProcess,omitempty"`
-	Event       json.RawMessage  `json:"event,omitempty"`
-	Requests    []backup.Request `json:"requests,omitempty"`
-	Note        string           `json:"note,omitempty"`
+	V           int                   `json:"v"`
+	Kind        Kind                  `json:"kind"`
+	Request     *backup.Request       `json:"request,omitempty"`
+	Attempts    []backup.Attempt      `json:"attempts,omitempty"`
+	FirstSeen   *time.Time            `json:"firstSeen,omitempty"`
+	BackupJobId string                `json:"backupJobId,omitempty"`
+	Started     *time.Time            `json:"started,omitempty"`
+	Checks      int                   `json:"checks,omitempty"`
+	LastStatus  string                `json:"lastStatus,omitempty"`
+	LastProcess string                `json:"lastProcess,omitempty"`
+	Event       json.RawMessage       `json:"event,omitempty"`
+	Requests    []backup.Request      `json:"requests,omitempty"`
+	Facts       *backup.InstanceFacts `json:"facts,omitempty"`
+	Select      *backup.Selector      `json:"select,omitempty"`
+	Defaults    *backup.Spec          `json:"defaults,omitempty"`
+	Trigger     *backup.Trigger       `json:"trigger,omitempty"`
+	AskedAt     *time.Time            `json:"askedAt,omitempty"`
+	Note        string                `json:"note,omitempty"`
 }
 
 // fields lists, per kind, the keys a message may carry beyond v and kind;
 // required ones are marked.
 var fields = map[Kind]map[string]bool{
-	KindBackup:  {"request": true, "attempts": false, "firstSeen": true, "note": false},
+	KindBackup:  {"request": true, "attempts": false, "firstSeen": true, "facts": false, "note": false},
+	KindSelect:  {"select": true, "defaults": false, "trigger": true, "askedAt": false, "firstSeen": true, "note": false},
 	KindTrack:   {"request": true, "backupJobId": true, "started": true, "checks": false, "lastStatus": false, "lastProcess": false, "note": false},
 	KindOutcome: {"event": true, "note": false},
 	KindPlan:    {"requests": true, "note": false},
@@ -183,7 +205,7 @@ func Decode(body []byte) (Message, error) {
 			return Message{}, fieldErr(k, "unknown field")
 		}
 	}
-	for _, k := range []string{"firstSeen", "started"} {
+	for _, k := range []string{"firstSeen", "started", "askedAt"} {
 		if raw, ok := keys[k]; ok {
 			var t time.Time
 			if err := json.Unmarshal(raw, &t); err != nil {
@@ -265,7 +287,18 @@ func fromWire(w wire) Message {
 		LastProcess: w.LastProcess,
 		Event:       w.Event,
 		Requests:    w.Requests,
+		Facts:       w.Facts,
+		Select:      w.Select,
 		Note:        w.Note,
+	}
+	if w.Defaults != nil {
+		m.Defaults = *w.Defaults
+	}
+	if w.Trigger != nil {
+		m.Trigger = *w.Trigger
+	}
+	if w.AskedAt != nil {
+		m.AskedAt = *w.AskedAt
 	}
 	if w.Request != nil {
 		m.Request = *w.Request
@@ -285,7 +318,16 @@ func (m Message) toWire() wire {
 	switch m.Kind {
 	case KindBackup:
 		r := m.Request
-		w.Request, w.Attempts, w.FirstSeen = &r, m.Attempts, utc(m.FirstSeen)
+		w.Request, w.Attempts, w.FirstSeen, w.Facts = &r, m.Attempts, utc(m.FirstSeen), m.Facts
+	case KindSelect:
+		d, t := m.Defaults, m.Trigger
+		w.Select, w.Trigger, w.FirstSeen = m.Select, &t, utc(m.FirstSeen)
+		if d != (backup.Spec{}) {
+			w.Defaults = &d
+		}
+		if !m.AskedAt.IsZero() {
+			w.AskedAt = utc(m.AskedAt)
+		}
 	case KindTrack:
 		r := m.Request
 		w.Request, w.BackupJobId, w.Started = &r, m.BackupJobId, utc(m.Started)
@@ -325,6 +367,13 @@ func (m Message) validate() error {
 		ev := bytes.TrimSpace(m.Event)
 		if len(ev) == 0 || ev[0] != '{' || !json.Valid(ev) {
 			return fieldErr("event", "must be a JSON object (the CloudEvents event)")
+		}
+	case KindSelect:
+		if m.Select == nil {
+			return fieldErr("select", "required in a %q message", m.Kind)
+		}
+		if m.FirstSeen.IsZero() {
+			return fieldErr("firstSeen", "required in a %q message", m.Kind)
 		}
 	case KindPlan:
 		if len(m.Requests) == 0 {

@@ -1,0 +1,138 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
+)
+
+// retrier is the one retry loop of the executor (Run, Expand and JobStatus
+// all use it): every RDS call goes through the throttle gate and the
+// adaptive limit, is bounded by the invocation's stop time, and a failed
+// one waits the backoff of its class — unless the stop time or the
+// attempts of this invocation would be passed, which the caller turns into
+// a deferral.
+type retrier struct {
+	e      *Executor
+	log    *slog.Logger
+	logCtx context.Context // the invocation's context, for the log lines' request id
+
+	stopAt     time.Time // on the injected clock; zero: no deadline
+	tries      int       // failed tries recorded in this invocation
+	transientN int       // retries so far, per backoff
+	stateN     int
+	rdsCalls   int // calls sent in this invocation
+}
+
+func (t *retrier) now() time.Time { return t.e.o.Now() }
+
+// bound derives the context every call runs under: it ends DeadlineMargin
+// before ctx's deadline, so that no call (nor the SDK's own timeout, cut to
+// match) runs into the time kept for settling outcomes. ok is false when
+// that stop time has already passed.
+func (t *retrier) bound(ctx context.Context) (context.Context, context.CancelFunc, bool) {
+	dl, has := ctx.Deadline()
+	if !has {
+		return ctx, func() {}, true
+	}
+	left := time.Until(dl) - t.e.o.DeadlineMargin
+	// The deadline is wall-clock time; the rest of the run reads the
+	// injected clock, so carry the remaining time over.
+	t.stopAt = t.now().Add(left)
+	if left <= 0 {
+		return ctx, func() {}, false
+	}
+	bctx, cancel := context.WithDeadline(ctx, dl.Add(-t.e.o.DeadlineMargin))
+	return bctx, cancel, true
+}
+
+// timeUp reports whether the stop time has come.
+func (t *retrier) timeUp() bool { return !t.stopAt.IsZero() && !t.now().Before(t.stopAt) }
+
+// gateClosedError: the throttle gate stays closed past the stop time.
+type gateClosedError struct{ wait time.Duration }
+
+func (g gateClosedError) Error() string {
+	return fmt.Sprintf("the API is throttling this account; the next call may go in %s, after this invocation's stop time", g.wait.Round(time.Millisecond))
+}
+func (gateClosedError) ErrorCode() string    { return "Throttling" }
+func (gateClosedError) RetryableError() bool { return true }
+
+// call makes one RDS call: it waits for the throttle gate (unless that
+// runs past the stop time), takes a slot of the adaptive limit for as long
+// as the call runs, and feeds the answer back to both.
+func (t *retrier) call(ctx context.Context, action string, f func(ctx context.Context) (string, error)) (string, error) {
+	if d := t.e.gate.Wait(); d > 0 {
+		if !t.stopAt.IsZero() && t.now().Add(d).After(t.stopAt) {
+			return "", gateClosedError{d}
+		}
+		if err := t.e.gate.Pass(ctx, t.e.o.Sleep); err != nil {
+			return "", err
+		}
+	}
+	if err := t.e.limit.acquire(ctx); err != nil {
+		return "", err
+	}
+	t.rdsCalls++
+	reqID, err := f(ctx)
+	throttled := err != nil && retry.IsThrottle(err)
+	t.e.limit.release(throttled, err == nil)
+	switch {
+	case err == nil:
+		t.e.gate.Succeeded()
+	case throttled:
+		p := t.e.gate.Throttled()
+		t.log.WarnContext(t.logCtx, "throttled: slowing down", slog.String("action", action), slog.Duration("pause", p))
+	}
+	return reqID, err
+}
+
+// pause waits the backoff of class cl before the next try. It returns the
+// delay and, when it did not wait, why: this invocation's attempts are
+// spent, or the wait would pass the stop time.
+func (t *retrier) pause(ctx context.Context, cl retry.Class) (time.Duration, string) {
+	var d time.Duration
+	if cl == retry.StateWait {
+		d = t.e.policy.Delay(retry.StateWait, t.stateN)
+		t.stateN++
+	} else {
+		d = t.e.policy.Delay(retry.Transient, t.transientN)
+		t.transientN++
+	}
+	d = max(d, t.e.gate.Wait())
+	if t.tries >= t.e.o.MaxAttemptsPerInvocation {
+		return d, fmt.Sprintf("%d attempts in this invocation; resuming later", t.tries)
+	}
+	if !t.stopAt.IsZero() && t.now().Add(d).After(t.stopAt) {
+		return d, fmt.Sprintf("deadline near: the next try (in %s) would pass the stop time", d.Round(time.Millisecond))
+	}
+	t.log.InfoContext(t.logCtx, "waiting before the next try", slog.String("class", string(cl)), slog.Duration("delay", d))
+	if err := t.e.o.Sleep(ctx, d); err != nil {
+		return d, "the invocation reached its stop time while waiting to retry"
+	}
+	return d, ""
+}
+
+// retrying runs f until it succeeds, fails for good, or this invocation
+// cannot try again (the last error is returned).
+func (t *retrier) retrying(ctx context.Context, action string, f func(ctx context.Context) (string, error)) error {
+	for {
+		_, err := t.call(ctx, action, f)
+		if err == nil {
+			return nil
+		}
+		cl := retry.Classify(err)
+		t.tries++
+		t.log.WarnContext(t.logCtx, "attempt failed", slog.String("action", action), slog.Int("attempt", t.tries),
+			slog.String("code", apiCode(err)), slog.String("class", string(cl)), slog.String("error", clipMessage(err.Error())))
+		if !cl.Retryable() {
+			return err
+		}
+		if _, stop := t.pause(ctx, cl); stop != "" {
+			return err
+		}
+	}
+}
