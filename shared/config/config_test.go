@@ -16,11 +16,11 @@ func TestLoadDefaults(t *testing.T) {
 	if c.NotifyQueue != "rds-backup-notify" || c.WorkQueue != "rds-backup-work" || c.NotifyOutcomes != "all" {
 		t.Errorf("queues/outcomes defaults wrong: %+v", c)
 	}
-	if c.CoalesceWindow != 10*time.Minute || !c.TrackJobs || c.RDSConcurrency != 4 || c.MaxBody != 1<<20 || c.ReplayWindow != 5*time.Minute {
+	if c.FreshFor != 10*time.Second || !c.TrackJobs || c.RDSConcurrency != 64 || c.MaxBody != 1<<20 || c.ReplayWindow != 5*time.Minute {
 		t.Errorf("defaults wrong: %+v", c)
 	}
-	if c.QuotaLocation != time.UTC {
-		t.Errorf("quota location = %v", c.QuotaLocation)
+	if c.DeadlineMargin < MinDeadlineMargin {
+		t.Errorf("deadline margin %v below the settling time %v", c.DeadlineMargin, MinDeadlineMargin)
 	}
 }
 
@@ -33,13 +33,13 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{"missing endpoint", nil, "BACKUP_MNS_ENDPOINT: is required"},
 		{"endpoint not a URL", []string{"BACKUP_MNS_ENDPOINT=mns.cn-hangzhou"}, `BACKUP_MNS_ENDPOINT="mns.cn-hangzhou": must be an http(s) URL`},
 		{"unknown variable", []string{ep, "BACKUP_NOTIFY_QUEU=x"}, "BACKUP_NOTIFY_QUEU: unknown variable"},
-		{"bad duration", []string{ep, "BACKUP_COALESCE_WINDOW=10"}, `BACKUP_COALESCE_WINDOW="10": must be a duration`},
+		{"bad duration", []string{ep, "BACKUP_FRESH_FOR=10"}, `BACKUP_FRESH_FOR="10": must be a duration`},
+		{"margin below the settling time", []string{ep, "BACKUP_DEADLINE_MARGIN=1s"}, "BACKUP_DEADLINE_MARGIN"},
 		{"duration out of range", []string{ep, "BACKUP_MAX_AGE=30s"}, `BACKUP_MAX_AGE="30s"`},
 		{"bad number", []string{ep, "BACKUP_RDS_CONCURRENCY=0"}, `BACKUP_RDS_CONCURRENCY="0": must be a whole number from 1 to 64`},
 		{"bad enum", []string{ep, "BACKUP_NOTIFY_OUTCOMES=errors"}, `BACKUP_NOTIFY_OUTCOMES="errors": must be one of all, terminal, failures`},
 		{"bad queue name", []string{ep, "BACKUP_WORK_QUEUE=work_queue"}, `BACKUP_WORK_QUEUE="work_queue": must be an MNS queue name`},
 		{"same queues", []string{ep, "BACKUP_WORK_QUEUE=q", "BACKUP_NOTIFY_QUEUE=q"}, "must differ"},
-		{"bad tz", []string{ep, "BACKUP_QUOTA_TIMEZONE=Mars/Base"}, "BACKUP_QUOTA_TIMEZONE"},
 		{"endpoint with scheme", []string{ep, "BACKUP_RDS_ENDPOINT=http://127.0.0.1:1"}, "BACKUP_RDS_ENDPOINT"},
 		{"bad bool", []string{ep, "BACKUP_TRACK_JOBS=maybe"}, `BACKUP_TRACK_JOBS="maybe": must be true or false`},
 		{"both routes", []string{ep, "BACKUP_ROUTES={}", "BACKUP_ROUTES_FILE=r.yaml"}, "set one, not both"},

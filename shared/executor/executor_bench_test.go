@@ -36,7 +36,7 @@ func BenchmarkRunHappyPath(b *testing.B) {
 	o := executor.DefaultOptions()
 	o.Now = clk.Now
 	o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	exec := executor.New(cli, o)
+	exec := executor.New(o)
 	r := backup.Request{DBInstanceId: "rm-bench", BackupMethod: "Physical", RegionId: "cn-hangzhou",
 		Trigger:        backup.Trigger{Kind: "timer", Source: "nightly", DeliveryId: "2024-06-03T02:00:00Z"},
 		IdempotencyKey: backup.Key("bench", "rm-bench"), CorrelationId: "bench"}
@@ -45,7 +45,7 @@ func BenchmarkRunHappyPath(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		clk.Advance(25 * time.Hour)
-		out := exec.Run(ctx, r, executor.History{})
+		out := exec.Run(ctx, cli, r, executor.History{})
 		if out.Status != backup.StatusAccepted {
 			b.Fatalf("outcome %+v", out)
 		}

@@ -31,6 +31,8 @@ type fakeRDS struct {
 	databases func(n int) ([]string, error)
 	create    func(n int) (string, error)
 	list      func(page int) ([]string, int, error)
+	// order records every call in the order it was made.
+	order []string
 }
 
 func newFake() *fakeRDS { return &fakeRDS{counts: map[string]int{}} }
@@ -39,6 +41,7 @@ func (f *fakeRDS) inc(action string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.counts[action]++
+	f.order = append(f.order, action)
 	return f.counts[action]
 }
 
@@ -102,13 +105,13 @@ func (f *fakeRDS) RecentBackups(_ context.Context, _, _ string, since time.Time)
 	return nil, "req-sets", nil
 }
 
-func (f *fakeRDS) Databases(context.Context, string, string) ([]string, string, error) {
+func (f *fakeRDS) Databases(context.Context, string, string) ([]string, string, string, error) {
 	n := f.inc("DescribeDatabases")
 	if f.databases != nil {
 		d, err := f.databases(n)
-		return d, "req-dbs", err
+		return d, "MySQL", "req-dbs", err
 	}
-	return []string{"orders", "billing"}, "req-dbs", nil
+	return []string{"orders", "billing"}, "MySQL", "req-dbs", nil
 }
 
 func (f *fakeRDS) CreateBackup(context.Context, backup.Request) (string, string, error) {
@@ -123,11 +126,15 @@ func (f *fakeRDS) CreateBackup(context.Context, backup.Request) (string, string,
 	return "5073731", "req-create", nil
 }
 
-func (f *fakeRDS) ListInstances(_ context.Context, _ backup.Selector, page, _ int) ([]string, int, string, error) {
+func (f *fakeRDS) ListInstances(_ context.Context, _ backup.Selector, page, _ int) ([]backup.InstanceFacts, int, string, error) {
 	f.inc("DescribeDBInstances")
 	if f.list != nil {
 		ids, total, err := f.list(page)
-		return ids, total, "req-list", err
+		out := make([]backup.InstanceFacts, len(ids))
+		for i, id := range ids {
+			out[i] = backup.InstanceFacts{DBInstanceId: id, Engine: "MySQL", Status: "Running", StorageType: "cloud_essd"}
+		}
+		return out, total, "req-list", err
 	}
 	return nil, 0, "req-list", nil
 }
@@ -170,7 +177,22 @@ func newExec(f *fakeRDS, mod ...func(*executor.Options)) (*executor.Executor, *c
 	for _, m := range mod {
 		m(&o)
 	}
-	return executor.New(f, o), c
+	return executor.New(o), c
+}
+
+// fresh is a first-time ask made now (t0): it may go straight to
+// CreateBackup.
+func fresh(id string, mod ...func(*backup.Request)) backup.Request {
+	r := req(id, mod...)
+	r.Trigger.Kind = "timer"
+	r.AskedAt = t0
+	return r
+}
+
+func (f *fakeRDS) calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.order)
 }
 
 func TestCanceledContextMakesNoCall(t *testing.T) {
@@ -178,7 +200,7 @@ func TestCanceledContextMakesNoCall(t *testing.T) {
 	ex, _ := newExec(f)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	o := ex.Run(ctx, req("rm-1"), executor.History{})
+	o := ex.Run(ctx, f, fresh("rm-1"), executor.History{})
 	if o.Status != backup.StatusDeferred || o.Terminal || o.Error == nil || o.Error.Code != executor.CodeCanceled || !o.Error.Retryable {
 		t.Fatalf("outcome = %+v %+v", o, o.Error)
 	}
@@ -192,9 +214,239 @@ func TestDeadlineInsideMarginDefersAtOnce(t *testing.T) {
 	ex, _ := newExec(f)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second) // margin is 5s
 	defer cancel()
-	o := ex.Run(ctx, req("rm-1"), executor.History{})
+	o := ex.Run(ctx, f, fresh("rm-1"), executor.History{})
 	if o.Status != backup.StatusDeferred || o.Error.Code != executor.CodeDeadlineNear || f.total() != 0 {
 		t.Fatalf("outcome = %+v, %d calls", o, f.total())
+	}
+}
+
+// DESIGN.md §2: CreateBackup is the check. The number and order of RDS
+// calls per kind of ask.
+func TestCallsPerAsk(t *testing.T) {
+	running := func(int) ([]backup.Job, error) {
+		return []backup.Job{{BackupJobId: "77", BackupStatus: "Uploading"}}, nil
+	}
+	cases := map[string]struct {
+		r     backup.Request
+		h     executor.History
+		setup func(f *fakeRDS)
+		want  []string
+		st    backup.Status
+	}{
+		"fresh instance-level ask: one call": {fresh("rm-1"), executor.History{}, nil,
+			[]string{"CreateBackup"}, backup.StatusAccepted},
+		"fresh Logical ask: one read for the rules": {fresh("rm-1", func(r *backup.Request) { r.BackupMethod = "Logical" }), executor.History{}, nil,
+			[]string{"DescribeDatabases", "CreateBackup"}, backup.StatusAccepted},
+		"fresh db-level ask: one read for the rules": {fresh("rm-1", func(r *backup.Request) {
+			r.BackupMethod, r.BackupStrategy, r.DBName = "Logical", "db", []string{"orders"}
+		}), executor.History{}, nil, []string{"DescribeDatabases", "CreateBackup"}, backup.StatusAccepted},
+		"fresh Snapshot ask: the storage is read": {fresh("rm-1", func(r *backup.Request) { r.BackupMethod = "Snapshot" }), executor.History{}, nil,
+			[]string{"DescribeDBInstanceAttribute", "CreateBackup"}, backup.StatusAccepted},
+		"fan-out item with the listing's facts: one call": {fresh("rm-1", func(r *backup.Request) { r.BackupMethod = "Snapshot" }),
+			executor.History{Facts: &backup.InstanceFacts{DBInstanceId: "rm-1", Engine: "MySQL", StorageType: "cloud_essd"}}, nil,
+			[]string{"CreateBackup"}, backup.StatusAccepted},
+		"an MNS ask may be a repeat: jobs, then sets, then create": {func() backup.Request { r := fresh("rm-1"); r.Trigger.Kind = "mns"; return r }(),
+			executor.History{}, nil, []string{"DescribeBackupTasks", "DescribeBackups", "CreateBackup"}, backup.StatusAccepted},
+		"a repeat with a running job: one read": {func() backup.Request { r := fresh("rm-1"); r.Trigger.Kind = "mns"; return r }(),
+			executor.History{}, func(f *fakeRDS) { f.jobs = running }, []string{"DescribeBackupTasks"}, backup.StatusCoalesced},
+		"BackupJobExists: the running job is looked up": {fresh("rm-1"), executor.History{}, func(f *fakeRDS) {
+			f.create = func(int) (string, error) { return "", apiErr("BackupJobExists", 400) }
+			f.jobs = running
+		}, []string{"CreateBackup", "DescribeBackupTasks"}, backup.StatusCoalesced},
+		"Stopped: IncorrectDBInstanceState, the instance is read, rejected": {fresh("rm-1"), executor.History{}, func(f *fakeRDS) {
+			f.create = func(int) (string, error) { return "", apiErr("IncorrectDBInstanceState", 403) }
+			f.facts = func(int) (backup.InstanceFacts, error) {
+				return backup.InstanceFacts{Engine: "MySQL", Status: "Stopped"}, nil
+			}
+		}, []string{"CreateBackup", "DescribeDBInstanceAttribute"}, backup.StatusRejected},
+		"read-only: refused by CreateBackup, rejected with its code": {fresh("rm-1"), executor.History{}, func(f *fakeRDS) {
+			f.create = func(int) (string, error) { return "", apiErr("ReadDBInstanceNotSupport", 400) }
+		}, []string{"CreateBackup"}, backup.StatusRejected},
+		"21st of the day: rejected": {fresh("rm-1"), executor.History{}, func(f *fakeRDS) {
+			f.create = func(int) (string, error) { return "", apiErr("Exceeded.BackupTimes", 403) }
+		}, []string{"CreateBackup"}, backup.StatusRejected},
+		"no permission: failed, not rejected": {fresh("rm-1"), executor.History{}, func(f *fakeRDS) {
+			f.create = func(int) (string, error) { return "", apiErr("Forbidden.RAM", 403) }
+		}, []string{"CreateBackup"}, backup.StatusFailed},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := newFake()
+			if c.setup != nil {
+				c.setup(f)
+			}
+			ex, _ := newExec(f)
+			o := ex.Run(context.Background(), f, c.r, c.h)
+			if o.Status != c.st {
+				t.Fatalf("status %s, want %s (%+v)", o.Status, c.st, o.Error)
+			}
+			if got := f.calls(); !slices.Equal(got, c.want) {
+				t.Errorf("calls %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// DESIGN.md §2, freshness: the verdict depends on AskedAt and the
+// instance's backups only.
+func TestFreshness(t *testing.T) {
+	asked := t0
+	set := func(start, end time.Time, method, status string) []rdsclient.BackupSet {
+		return []rdsclient.BackupSet{{BackupId: "set-1", Method: method, Mode: "Manual", Status: status, Start: start, End: end}}
+	}
+	cases := map[string]struct {
+		sets     []rdsclient.BackupSet
+		later    time.Duration // how long after AskedAt the ask is processed
+		coalesce bool
+	}{
+		"a set that ended before the ask: a backup of its own": {set(asked.Add(-time.Hour), asked.Add(-time.Second), "Physical", "Success"), time.Minute, false},
+		"a set running at the ask, ended since: coalesced":     {set(asked.Add(-time.Minute), asked.Add(time.Minute), "Physical", "Success"), 2 * time.Minute, true},
+		"a redelivery hours later finds the set its ask made":  {set(asked.Add(time.Second), asked.Add(5*time.Minute), "Physical", "Success"), 6 * time.Hour, true},
+		"a failed set never satisfies":                         {set(asked.Add(time.Second), asked.Add(5*time.Minute), "Physical", "Failed"), time.Hour, false},
+		"another method never satisfies":                       {set(asked.Add(time.Second), asked.Add(5*time.Minute), "Logical", "Success"), time.Hour, false},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := newFake()
+			f.sets = func(int) ([]rdsclient.BackupSet, error) { return c.sets, nil }
+			ex, clk := newExec(f)
+			clk.Advance(c.later)
+			r := fresh("rm-1")
+			r.Trigger.Kind = "mns"
+			o := ex.Run(context.Background(), f, r, executor.History{})
+			if c.coalesce {
+				if o.Status != backup.StatusCoalesced || !o.Terminal || o.BackupId != "set-1" || f.count("CreateBackup") != 0 {
+					t.Errorf("want coalesced with set-1 and no CreateBackup, got %s %q, %d creates", o.Status, o.BackupId, f.count("CreateBackup"))
+				}
+				return
+			}
+			if o.Status != backup.StatusAccepted || f.count("CreateBackup") != 1 {
+				t.Errorf("want a backup of its own, got %s, %d creates", o.Status, f.count("CreateBackup"))
+			}
+		})
+	}
+}
+
+// An ask is taken as fresh only on its first delivery and within FreshFor
+// of AskedAt; everything else looks first.
+func TestMayBeRepeat(t *testing.T) {
+	cases := map[string]struct {
+		r     backup.Request
+		h     executor.History
+		later time.Duration
+		look  bool
+	}{
+		"fresh":                     {fresh("rm-1"), executor.History{}, 0, false},
+		"askedAt older than 10s":    {fresh("rm-1"), executor.History{}, 11 * time.Second, true},
+		"fan-out item just written": {fresh("rm-1"), executor.History{FirstSeen: t0.Add(30 * time.Second)}, 35 * time.Second, false},
+		"FC retried it":             {fresh("rm-1"), executor.History{RetryCount: 1}, 0, true},
+		"it has attempts":           {fresh("rm-1"), executor.History{Attempts: []backup.Attempt{{Action: "CreateBackup", Code: "InternalError"}}}, 0, true},
+		"the caller chose its key":  {fresh("rm-1"), executor.History{CallerKey: true}, 0, true},
+		"a GitHub delivery":         {func() backup.Request { r := fresh("rm-1"); r.Trigger.Kind = "github"; return r }(), executor.History{}, 0, true},
+		"no askedAt":                {func() backup.Request { r := fresh("rm-1"); r.AskedAt = time.Time{}; return r }(), executor.History{}, 0, true},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := newFake()
+			ex, clk := newExec(f)
+			clk.Advance(c.later)
+			ex.Run(context.Background(), f, c.r, c.h)
+			if looked := f.count("DescribeBackups") > 0; looked != c.look {
+				t.Errorf("looked for a satisfying backup: %v, want %v (calls %v)", looked, c.look, f.calls())
+			}
+		})
+	}
+}
+
+// The reads that decide coalescing are sequential, jobs first: a job that
+// ends between them is seen as a set, never missed.
+func TestJobEndingBetweenReadsIsSeen(t *testing.T) {
+	f := newFake()
+	f.jobs = func(int) ([]backup.Job, error) { return nil, nil } // it ended just now...
+	f.sets = func(int) ([]rdsclient.BackupSet, error) {          // ...so it is a set by the time we look
+		return []rdsclient.BackupSet{{BackupId: "s9", Method: "Physical", Status: "Success", Start: t0.Add(-time.Minute), End: t0.Add(time.Second)}}, nil
+	}
+	ex, clk := newExec(f)
+	clk.Advance(2 * time.Second)
+	r := fresh("rm-1")
+	r.Trigger.Kind = "mns"
+	o := ex.Run(context.Background(), f, r, executor.History{})
+	if o.Status != backup.StatusCoalesced || f.count("CreateBackup") != 0 {
+		t.Fatalf("outcome %s, %d creates", o.Status, f.count("CreateBackup"))
+	}
+	if got := f.calls(); !slices.Equal(got, []string{"DescribeBackupTasks", "DescribeBackups"}) {
+		t.Errorf("calls %v: want the jobs read before the sets", got)
+	}
+}
+
+// A CreateBackup without an answer may have made a job: before sending
+// another, the executor looks for it.
+func TestLostAnswerFindsItsJob(t *testing.T) {
+	f := newFake()
+	f.create = func(n int) (string, error) { return "", errors.New("read: connection reset by peer") }
+	f.jobs = func(int) ([]backup.Job, error) {
+		return []backup.Job{{BackupJobId: "88", BackupStatus: "Checking"}}, nil
+	}
+	ex, _ := newExec(f)
+	o := ex.Run(context.Background(), f, fresh("rm-1"), executor.History{})
+	if o.Status != backup.StatusCoalesced || o.BackupJobId != "88" || f.count("CreateBackup") != 1 {
+		t.Fatalf("outcome %s job %q, %d creates", o.Status, o.BackupJobId, f.count("CreateBackup"))
+	}
+}
+
+// Rules that need facts are checked before any coalescing: a missing
+// database is rejected even when a fresh backup exists.
+func TestRulesBeforeCoalescing(t *testing.T) {
+	f := newFake()
+	f.jobs = func(int) ([]backup.Job, error) {
+		return []backup.Job{{BackupJobId: "1", BackupStatus: "Uploading"}}, nil
+	}
+	ex, _ := newExec(f)
+	r := fresh("rm-1", func(r *backup.Request) {
+		r.BackupMethod, r.BackupStrategy, r.DBName = "Logical", "db", []string{"nosuchdb"}
+	})
+	r.Trigger.Kind = "mns"
+	o := ex.Run(context.Background(), f, r, executor.History{})
+	if o.Status != backup.StatusRejected || o.Error.Code != "InvalidDB.NotFound" || f.count("CreateBackup") != 0 || f.count("DescribeBackupTasks") != 0 {
+		t.Fatalf("outcome %s %+v, calls %v", o.Status, o.Error, f.calls())
+	}
+}
+
+// A transitional status is waited out, then the create goes through.
+func TestRebootingIsWaitedOutUnit(t *testing.T) {
+	f := newFake()
+	f.create = func(n int) (string, error) {
+		if n == 1 {
+			return "", apiErr("IncorrectDBInstanceState", 403)
+		}
+		return "9", nil
+	}
+	f.facts = func(int) (backup.InstanceFacts, error) {
+		return backup.InstanceFacts{Engine: "MySQL", Status: "Rebooting"}, nil
+	}
+	ex, clk := newExec(f)
+	o := ex.Run(context.Background(), f, fresh("rm-1"), executor.History{})
+	if o.Status != backup.StatusAccepted || len(clk.slept) != 1 {
+		t.Fatalf("outcome %s, slept %v", o.Status, clk.slept)
+	}
+}
+
+// The adaptive limit grows on success and halves on throttling.
+func TestAdaptiveConcurrency(t *testing.T) {
+	f := newFake()
+	ex, _ := newExec(f, func(o *executor.Options) { o.InitialConcurrency, o.Concurrency = 2, 8 })
+	reqs := make([]backup.Request, 200)
+	for i := range reqs {
+		reqs[i] = fresh(fmt.Sprintf("rm-%03d", i))
+	}
+	ex.RunAll(context.Background(), f, reqs, nil)
+	if now, _ := ex.Concurrency(); now != 8 {
+		t.Errorf("after 200 successes the limit is %d, want the ceiling 8", now)
+	}
+	f.create = func(int) (string, error) { return "", apiErr("Throttling.User", 400) }
+	ex.Run(context.Background(), f, fresh("rm-x"), executor.History{})
+	if now, _ := ex.Concurrency(); now >= 8 {
+		t.Errorf("after throttling the limit is %d, want it lower than 8", now)
 	}
 }
 
@@ -214,7 +466,7 @@ func TestBudget(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFake()
 			ex, _ := newExec(f)
-			o := ex.Run(context.Background(), req("rm-1"), c.h)
+			o := ex.Run(context.Background(), f, req("rm-1"), c.h)
 			if o.Status != backup.StatusFailed || !o.Terminal || o.Error.Code != executor.CodeBudgetExhausted || o.Error.Retryable {
 				t.Fatalf("outcome = %+v %+v", o, o.Error)
 			}
@@ -230,289 +482,9 @@ func TestBudget(t *testing.T) {
 	f := newFake()
 	f.create = func(int) (string, error) { return "", apiErr("InternalError", 500) }
 	ex, _ := newExec(f, func(o *executor.Options) { o.Budget.MaxAttempts = 4 })
-	o := ex.Run(context.Background(), req("rm-1"), executor.History{Attempts: old[:2]})
+	o := ex.Run(context.Background(), f, fresh("rm-1"), executor.History{Attempts: old[:2]})
 	if o.Status != backup.StatusFailed || len(o.Attempts) != 4 || f.count("CreateBackup") != 2 {
 		t.Errorf("retrying into the budget: %s, %d attempts, %d calls", o.Status, len(o.Attempts), f.count("CreateBackup"))
-	}
-}
-
-func TestRecentCheckWhenItMatters(t *testing.T) {
-	cases := []struct {
-		name  string
-		kind  string
-		h     executor.History
-		check string
-		want  bool
-	}{
-		{"first ask over http", "http", executor.History{}, "", false},
-		{"timer", "timer", executor.History{}, "", false},
-		{"signed webhook", "signed", executor.History{}, "", false},
-		{"mns redelivers", "mns", executor.History{}, "", true},
-		{"github re-sends", "github", executor.History{}, "", true},
-		{"gitlab re-sends", "gitlab", executor.History{}, "", true},
-		{"deferred work", "deferred", executor.History{}, "", true},
-		{"FC async retry", "http", executor.History{RetryCount: 1}, "", true},
-		{"has history", "timer", executor.History{Attempts: []backup.Attempt{{Action: "CreateBackup", Code: "InternalError"}}}, "", true},
-		{"caller's idempotency key", "signed", executor.History{CallerKey: true}, "", true},
-		{"always", "http", executor.History{}, executor.RecentAlways, true},
-		{"never", "mns", executor.History{}, executor.RecentNever, false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := newFake()
-			ex, _ := newExec(f, func(o *executor.Options) { o.RecentCheck = c.check })
-			o := ex.Run(context.Background(), req("rm-1", func(r *backup.Request) { r.Trigger.Kind = c.kind }), c.h)
-			if o.Status != backup.StatusAccepted {
-				t.Fatalf("outcome %+v", o)
-			}
-			if got := f.count("DescribeBackups") == 1; got != c.want {
-				t.Errorf("DescribeBackups called: %v, want %v", got, c.want)
-			}
-			wantCalls := 3
-			if c.want {
-				wantCalls = 4
-			}
-			if f.total() != wantCalls {
-				t.Errorf("%d calls, want %d", f.total(), wantCalls)
-			}
-		})
-	}
-}
-
-func TestRecentBackupsSince(t *testing.T) {
-	cst := time.FixedZone("CST", 8*3600)
-	cases := map[string]struct {
-		now  time.Time
-		loc  *time.Location
-		want time.Time
-	}{
-		"start of day in UTC":         {t0, time.UTC, time.Date(2024, 6, 3, 0, 0, 0, 0, time.UTC)},
-		"start of day in Shanghai":    {t0, cst, time.Date(2024, 6, 2, 16, 0, 0, 0, time.UTC)},
-		"window reaches into the day": {time.Date(2024, 6, 3, 0, 5, 0, 0, time.UTC), time.UTC, time.Date(2024, 6, 2, 23, 55, 0, 0, time.UTC)},
-	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			f := newFake()
-			ex, clk := newExec(f, func(o *executor.Options) { o.RecentCheck, o.QuotaLocation = executor.RecentAlways, c.loc })
-			clk.now = c.now
-			ex.Run(context.Background(), req("rm-1"), executor.History{})
-			if len(f.since) != 1 || !f.since[0].Equal(c.want) {
-				t.Errorf("since = %v, want %v", f.since, c.want)
-			}
-		})
-	}
-}
-
-func TestRecentSets(t *testing.T) {
-	set := func(method, mode, status string, ago time.Duration) rdsclient.BackupSet {
-		return rdsclient.BackupSet{BackupId: fmt.Sprint("set-", method, ago), Method: method, Mode: mode, Status: status, Start: t0.Add(-ago)}
-	}
-	twenty := func(mode string) []rdsclient.BackupSet {
-		var out []rdsclient.BackupSet
-		for i := range 20 {
-			out = append(out, set("Physical", mode, "Success", time.Duration(30+i)*time.Minute))
-		}
-		return out
-	}
-	cases := map[string]struct {
-		sets   []rdsclient.BackupSet
-		status backup.Status
-		id     string
-		code   string
-	}{
-		"same method 5m ago":           {[]rdsclient.BackupSet{set("Physical", "Manual", "Success", 5*time.Minute)}, backup.StatusCoalesced, "set-Physical5m0s", ""},
-		"same method 20m ago":          {[]rdsclient.BackupSet{set("Physical", "Manual", "Success", 20*time.Minute)}, backup.StatusAccepted, "", ""},
-		"other method 5m ago":          {[]rdsclient.BackupSet{set("Logical", "Manual", "Success", 5*time.Minute)}, backup.StatusAccepted, "", ""},
-		"failed set 5m ago":            {[]rdsclient.BackupSet{set("Physical", "Manual", "Failed", 5*time.Minute)}, backup.StatusAccepted, "", ""},
-		"20 manual today":              {twenty("Manual"), backup.StatusRejected, "", "Exceeded.BackupTimes"},
-		"20 automated today not count": {twenty("Automated"), backup.StatusAccepted, "", ""},
-	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			f := newFake()
-			f.sets = func(int) ([]rdsclient.BackupSet, error) { return c.sets, nil }
-			ex, _ := newExec(f, func(o *executor.Options) { o.RecentCheck = executor.RecentAlways })
-			o := ex.Run(context.Background(), req("rm-1"), executor.History{})
-			if o.Status != c.status {
-				t.Fatalf("status = %s (%+v), want %s", o.Status, o.Error, c.status)
-			}
-			if c.id != "" && (o.BackupId != c.id || o.BackupJobId != "" || o.BackupStatus != "Finished" || !strings.Contains(o.Note, "coalescing window") || o.RequestId != "req-sets") {
-				t.Errorf("coalesced = %+v", o)
-			}
-			if c.code != "" && o.Error.Code != c.code {
-				t.Errorf("code = %s, want %s", o.Error.Code, c.code)
-			}
-			if o.Status != backup.StatusAccepted && f.count("CreateBackup") != 0 {
-				t.Error("CreateBackup sent")
-			}
-		})
-	}
-}
-
-func TestFactsCache(t *testing.T) {
-	logical := func(r *backup.Request) {
-		r.BackupMethod, r.BackupStrategy, r.DBName = "Logical", "db", []string{"orders"}
-	}
-	cases := map[string]struct {
-		ttl     time.Duration
-		gap     time.Duration
-		second  func(*backup.Request)
-		wantDBs int
-	}{
-		"warm: second run uses the cache":    {60 * time.Second, 10 * time.Second, logical, 1},
-		"cache off":                          {0, 10 * time.Second, logical, 2},
-		"expired":                            {60 * time.Second, 61 * time.Second, logical, 2},
-		"a database the cache does not know": {60 * time.Second, 10 * time.Second, func(r *backup.Request) { logical(r); r.DBName = []string{"newdb"} }, 2},
-		"physical needs no databases at all": {60 * time.Second, 10 * time.Second, func(*backup.Request) {}, 1},
-	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			f := newFake()
-			f.databases = func(n int) ([]string, error) {
-				if n == 1 {
-					return []string{"orders"}, nil
-				}
-				return []string{"orders", "newdb"}, nil
-			}
-			// The job of the first run ends before the second.
-			ex, clk := newExec(f, func(o *executor.Options) { o.FactsCacheTTL = c.ttl })
-			if o := ex.Run(context.Background(), req("rm-1", logical), executor.History{}); o.Status != backup.StatusAccepted {
-				t.Fatal(o)
-			}
-			clk.Advance(c.gap)
-			if o := ex.Run(context.Background(), req("rm-1", c.second), executor.History{}); o.Status != backup.StatusAccepted {
-				t.Fatalf("second: %+v %+v", o, o.Error)
-			}
-			if n := f.count("DescribeDatabases"); n != c.wantDBs {
-				t.Errorf("%d DescribeDatabases calls, want %d", n, c.wantDBs)
-			}
-			if n := f.count("DescribeDBInstanceAttribute"); n != 2 {
-				t.Errorf("status must be read fresh: %d attribute calls", n)
-			}
-		})
-	}
-}
-
-func TestCoalescingOffWaitsForTheJob(t *testing.T) {
-	f := newFake()
-	f.jobs = func(n int) ([]backup.Job, error) {
-		if n <= 2 {
-			return []backup.Job{{BackupJobId: "7", BackupStatus: "Uploading", Process: "40", JobMode: "Automated"}}, nil
-		}
-		return nil, nil
-	}
-	ex, clk := newExec(f, func(o *executor.Options) { o.CoalesceWindow = 0 })
-	o := ex.Run(context.Background(), req("rm-1"), executor.History{})
-	if o.Status != backup.StatusAccepted {
-		t.Fatalf("outcome = %+v", o)
-	}
-	if got := codes(o); !slices.Equal(got, []string{"DescribeBackupTasks:BackupJobExists", "DescribeBackupTasks:BackupJobExists", "CreateBackup:ok"}) {
-		t.Errorf("attempts = %v", got)
-	}
-	if clk.slept[0] != 5*time.Second || clk.slept[1] != 10*time.Second {
-		t.Errorf("state-wait sleeps = %v, want 5s, 10s", clk.slept)
-	}
-}
-
-func TestBackupJobExistsLookup(t *testing.T) {
-	cases := map[string]struct {
-		window   time.Duration
-		jobs     []backup.Job
-		sets     []rdsclient.BackupSet
-		firstNet bool // the first CreateBackup is a dropped connection
-		status   backup.Status
-		wantJob  string
-		wantSet  string
-	}{
-		"running job reported":             {10 * time.Minute, []backup.Job{{BackupJobId: "9", BackupStatus: "Checking"}}, nil, false, backup.StatusCoalesced, "9", ""},
-		"just finished: recent set":        {10 * time.Minute, nil, []rdsclient.BackupSet{{BackupId: "s1", Method: "Physical", Status: "Success", Start: t0.Add(-time.Minute)}}, false, backup.StatusCoalesced, "", "s1"},
-		"coalescing off, our own lost try": {0, []backup.Job{{BackupJobId: "9", BackupStatus: "Checking"}}, nil, true, backup.StatusCoalesced, "9", ""},
-		"nothing found: waited, deferred":  {10 * time.Minute, nil, nil, false, backup.StatusDeferred, "", ""},
-	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			f := newFake()
-			f.jobs = func(n int) ([]backup.Job, error) {
-				if n == 1 {
-					return nil, nil // preflight: nothing yet
-				}
-				return c.jobs, nil
-			}
-			f.sets = func(int) ([]rdsclient.BackupSet, error) { return c.sets, nil }
-			f.create = func(n int) (string, error) {
-				if c.firstNet && n == 1 {
-					return "", fmt.Errorf("rdsclient: CreateBackup rm-1: %w", errors.New("read: connection reset by peer"))
-				}
-				return "", apiErr("BackupJobExists", 400)
-			}
-			ex, _ := newExec(f, func(o *executor.Options) { o.CoalesceWindow, o.MaxAttemptsPerInvocation = c.window, 3 })
-			o := ex.Run(context.Background(), req("rm-1"), executor.History{})
-			if o.Status != c.status || o.BackupJobId != c.wantJob || o.BackupId != c.wantSet {
-				t.Fatalf("outcome = %s job %q set %q (%v), want %s %q %q", o.Status, o.BackupJobId, o.BackupId, codes(o), c.status, c.wantJob, c.wantSet)
-			}
-		})
-	}
-}
-
-func TestPreflightErrors(t *testing.T) {
-	cases := map[string]struct {
-		attrErr  func(n int) error
-		tasksErr func(n int) error
-		status   backup.Status
-		code     string
-		attr     int
-		tasks    int
-	}{
-		"not found is rejected": {attrErr: func(int) error { return apiErr("InvalidDBInstanceId.NotFound", 404) },
-			status: backup.StatusRejected, code: "InvalidDBInstanceId.NotFound", attr: 1, tasks: 1},
-		"permission fails": {tasksErr: func(int) error { return apiErr("Forbidden.RAM", 403) },
-			status: backup.StatusFailed, code: "Forbidden.RAM", attr: 1, tasks: 1},
-		"only the failed call is retried": {tasksErr: func(n int) error {
-			if n == 1 {
-				return apiErr("ServiceUnavailable", 503)
-			}
-			return nil
-		}, status: backup.StatusAccepted, attr: 1, tasks: 2},
-		"network error retried": {attrErr: func(n int) error {
-			if n <= 2 {
-				return errors.New("dial tcp: connection refused")
-			}
-			return nil
-		}, status: backup.StatusAccepted, attr: 3, tasks: 1},
-		"credentials fail at once": {attrErr: func(int) error { return &rdsclient.CredentialsError{Err: errors.New("no chain")} },
-			status: backup.StatusFailed, code: "Credentials", attr: 1, tasks: 1},
-	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			f := newFake()
-			f.facts = func(n int) (backup.InstanceFacts, error) {
-				fa := backup.InstanceFacts{Engine: "MySQL", Status: "Running", LockMode: "Unlock", InstanceType: "Primary"}
-				if c.attrErr != nil {
-					return fa, c.attrErr(n)
-				}
-				return fa, nil
-			}
-			f.jobs = func(n int) ([]backup.Job, error) {
-				if c.tasksErr != nil {
-					return nil, c.tasksErr(n)
-				}
-				return nil, nil
-			}
-			ex, _ := newExec(f)
-			o := ex.Run(context.Background(), req("rm-1"), executor.History{})
-			if o.Status != c.status {
-				t.Fatalf("status = %s %+v (%v), want %s", o.Status, o.Error, codes(o), c.status)
-			}
-			if c.code != "" && (o.Error == nil || o.Error.Code != c.code || o.Error.Retryable) {
-				t.Errorf("error = %+v, want %s", o.Error, c.code)
-			}
-			if f.count("DescribeDBInstanceAttribute") != c.attr || f.count("DescribeBackupTasks") != c.tasks {
-				t.Errorf("calls = %v, want attribute %d tasks %d", f.counts, c.attr, c.tasks)
-			}
-			if o.Status != backup.StatusAccepted && f.count("CreateBackup") != 0 {
-				t.Error("CreateBackup sent")
-			}
-		})
 	}
 }
 
@@ -524,7 +496,7 @@ func TestThrottleGateNearDeadlineDefers(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Second) // 2s of work after the margin
 	defer cancel()
-	o := ex.Run(ctx, req("rm-1"), executor.History{})
+	o := ex.Run(ctx, f, fresh("rm-1"), executor.History{})
 	if o.Status != backup.StatusDeferred || f.total() != 0 || o.NotBefore.Before(t0.Add(9*time.Second)) {
 		t.Fatalf("outcome = %s notBefore %v, %d calls", o.Status, o.NotBefore, f.total())
 	}
@@ -534,11 +506,13 @@ func TestTerminalFlags(t *testing.T) {
 	for _, track := range []bool{false, true} {
 		f := newFake()
 		ex, _ := newExec(f, func(o *executor.Options) { o.TrackJobs = track })
-		if o := ex.Run(context.Background(), req("rm-1"), executor.History{}); o.Terminal == track {
+		if o := ex.Run(context.Background(), f, fresh("rm-1"), executor.History{}); o.Terminal == track {
 			t.Errorf("TrackJobs %v: accepted Terminal = %v", track, o.Terminal)
 		}
 		f.jobs = func(int) ([]backup.Job, error) { return []backup.Job{{BackupJobId: "1", BackupStatus: "NoStart"}}, nil }
-		if o := ex.Run(context.Background(), req("rm-1"), executor.History{}); o.Status != backup.StatusCoalesced || o.Terminal == track {
+		r := fresh("rm-1")
+		r.Trigger.Kind = "mns"
+		if o := ex.Run(context.Background(), f, r, executor.History{}); o.Status != backup.StatusCoalesced || o.Terminal == track {
 			t.Errorf("TrackJobs %v: coalesced %s Terminal = %v", track, o.Status, o.Terminal)
 		}
 	}
@@ -560,7 +534,7 @@ func TestJobStatusNamesTheBackupSet(t *testing.T) {
 			}
 			f.sets = func(int) ([]rdsclient.BackupSet, error) { return c.sets, nil }
 			ex, _ := newExec(f)
-			j, found, err := ex.JobStatus(context.Background(), "", "rm-1", "5")
+			j, found, err := ex.JobStatus(context.Background(), f, "", "rm-1", "5")
 			if err != nil || !found || j.BackupId != c.want || f.count("DescribeBackups") != 1 {
 				t.Errorf("JobStatus = %+v %v %v, want BackupId %q", j, found, err, c.want)
 			}
@@ -572,7 +546,7 @@ func TestJobStatusNamesTheBackupSet(t *testing.T) {
 		return backup.Job{BackupJobId: id, BackupStatus: "Uploading"}, true, nil
 	}
 	ex, _ := newExec(f)
-	if _, _, err := ex.JobStatus(context.Background(), "", "rm-1", "5"); err != nil || f.total() != 1 {
+	if _, _, err := ex.JobStatus(context.Background(), f, "", "rm-1", "5"); err != nil || f.total() != 1 {
 		t.Errorf("running job: %v, %d calls", err, f.total())
 	}
 }
@@ -604,7 +578,7 @@ func TestExpandErrors(t *testing.T) {
 			f := newFake()
 			f.list = c.list
 			ex, _ := newExec(f)
-			specs, err := ex.Expand(context.Background(), backup.Selector{RegionId: "cn-hangzhou", Tags: map[string]string{"a": "b"}}, backup.Spec{})
+			specs, err := ex.Expand(context.Background(), f, backup.Selector{RegionId: "cn-hangzhou", Tags: map[string]string{"a": "b"}}, backup.Spec{})
 			if (err != nil) != c.wantErr || len(specs) != c.specs || f.count("DescribeDBInstances") != c.calls {
 				t.Errorf("Expand = %d specs, err %v, %d calls", len(specs), err, f.count("DescribeDBInstances"))
 			}
@@ -621,8 +595,8 @@ func TestExpandErrors(t *testing.T) {
 		return []string{"rm-a"}, 1, nil
 	}
 	ex, clk := newExec(f)
-	specs, err := ex.Expand(context.Background(), backup.Selector{RegionId: "cn-hangzhou", Engine: "MySQL"}, backup.Spec{BackupMethod: "Logical"})
-	if err != nil || len(specs) != 1 || specs[0] != (backup.Spec{DBInstanceId: "rm-a", RegionId: "cn-hangzhou", BackupMethod: "Logical"}) || len(clk.slept) != 1 {
+	specs, err := ex.Expand(context.Background(), f, backup.Selector{RegionId: "cn-hangzhou", Engine: "MySQL"}, backup.Spec{BackupMethod: "Logical"})
+	if err != nil || len(specs) != 1 || specs[0].Spec != (backup.Spec{DBInstanceId: "rm-a", RegionId: "cn-hangzhou", BackupMethod: "Logical"}) || specs[0].Facts.Engine != "MySQL" || len(clk.slept) != 1 {
 		t.Errorf("retried Expand = %+v %v, slept %v", specs, err, clk.slept)
 	}
 }
@@ -637,7 +611,7 @@ func TestLogs(t *testing.T) {
 		return "42", nil
 	}
 	ex, _ := newExec(f, func(o *executor.Options) { o.Logger = slog.New(slog.NewJSONHandler(&buf, nil)) })
-	ex.Run(context.Background(), req("rm-log"), executor.History{})
+	ex.Run(context.Background(), f, fresh("rm-log"), executor.History{})
 	out := buf.String()
 	for _, want := range []string{`"instance":"rm-log"`, `"correlationId":"corr-rm-log"`, `"code":"InvokeProxyFailure"`,
 		`"attempt":1`, `"action":"CreateBackup"`, `"status":"accepted"`, `"backupJobId":"42"`} {

@@ -93,8 +93,31 @@ func (h *harness) options(mod ...func(*executor.Options)) executor.Options {
 	return o
 }
 
-func (h *harness) executor(mod ...func(*executor.Options)) *executor.Executor {
-	return executor.New(h.cli, h.options(mod...))
+func (h *harness) executor(mod ...func(*executor.Options)) boundExec {
+	return boundExec{executor.New(h.options(mod...)), h.cli}
+}
+
+// boundExec is an executor with the harness's client, as an invocation
+// passes its own.
+type boundExec struct {
+	*executor.Executor
+	rds executor.RDS
+}
+
+func (b boundExec) Run(ctx context.Context, r backup.Request, h executor.History) backup.Outcome {
+	return b.Executor.Run(ctx, b.rds, r, h)
+}
+
+func (b boundExec) RunAll(ctx context.Context, reqs []backup.Request, h func(int) executor.History) []backup.Outcome {
+	return b.Executor.RunAll(ctx, b.rds, reqs, h)
+}
+
+func (b boundExec) JobStatus(ctx context.Context, region, id, job string) (backup.Job, bool, error) {
+	return b.Executor.JobStatus(ctx, b.rds, region, id, job)
+}
+
+func (b boundExec) Expand(ctx context.Context, sel backup.Selector, d backup.Spec) ([]executor.Target, error) {
+	return b.Executor.Expand(ctx, b.rds, sel, d)
 }
 
 func (h *harness) add(in rds.Instance) {
@@ -118,7 +141,7 @@ func (h *harness) callsOf(action string) []rds.Call {
 
 func req(id string, mod ...func(*backup.Request)) backup.Request {
 	r := backup.Request{DBInstanceId: id, Trigger: backup.Trigger{Kind: "http", Source: "test"},
-		IdempotencyKey: backup.Key("test", id), CorrelationId: "corr-" + id}
+		IdempotencyKey: backup.Key("test", id), CorrelationId: "corr-" + id, AskedAt: t0}
 	for _, m := range mod {
 		m(&r)
 	}
@@ -137,42 +160,72 @@ func codes(o backup.Outcome) []string {
 	return out
 }
 
-func TestHappyPathThreeCallsPreflightOverlaps(t *testing.T) {
+// DESIGN.md §2: a fresh instance-level ask costs exactly one RDS call,
+// counted by the emulator.
+func TestFreshAskOneCall(t *testing.T) {
 	h := newHarness(t)
 	h.add(rds.Instance{DBInstanceId: "rm-happy", Engine: "MySQL"})
-	// Both preflight calls take 50ms: they overlap only if sent together.
-	h.srv.InjectFault(rds.Fault{Action: "DescribeDBInstanceAttribute", Latency: 50 * time.Millisecond, Times: 1})
-	h.srv.InjectFault(rds.Fault{Action: "DescribeBackupTasks", Latency: 50 * time.Millisecond, Times: 1})
-
-	o := h.executor().Run(context.Background(), req("rm-happy"), executor.History{})
+	r := req("rm-happy")
+	r.Trigger.Kind, r.AskedAt = "timer", t0
+	o := h.executor().Run(context.Background(), r, executor.History{})
 	if o.Status != backup.StatusAccepted || o.BackupJobId == "" || !o.Terminal {
 		t.Fatalf("outcome = %+v", o)
 	}
-	if got := len(h.srv.Calls()); got != 3 {
-		t.Errorf("%d RDS calls (%v), want 3", got, h.srv.Counts())
+	if got := len(h.srv.Calls()); got != 1 {
+		t.Errorf("%d RDS calls (%v), want 1", got, h.srv.Counts())
 	}
-	attr, tasks, create := h.callsOf("DescribeDBInstanceAttribute"), h.callsOf("DescribeBackupTasks"), h.callsOf("CreateBackup")
-	if len(attr) != 1 || len(tasks) != 1 || len(create) != 1 {
-		t.Fatalf("counts = %v", h.srv.Counts())
-	}
-	if !(attr[0].Start.Before(tasks[0].End) && tasks[0].Start.Before(attr[0].End)) {
-		t.Errorf("preflight calls did not overlap: attribute %v–%v, tasks %v–%v",
-			attr[0].Start.Format(time.StampMicro), attr[0].End.Format(time.StampMicro), tasks[0].Start.Format(time.StampMicro), tasks[0].End.Format(time.StampMicro))
-	}
-	if create[0].Start.Before(attr[0].End) || create[0].Start.Before(tasks[0].End) {
-		t.Error("CreateBackup started before preflight ended")
-	}
-	if o.RequestId != create[0].RequestId {
-		t.Errorf("RequestId = %q, want CreateBackup's %q", o.RequestId, create[0].RequestId)
+	create := h.callsOf("CreateBackup")
+	if len(create) != 1 || o.RequestId != create[0].RequestId {
+		t.Fatalf("CreateBackup calls %d, RequestId %q", len(create), o.RequestId)
 	}
 	if len(o.Attempts) != 1 || o.Attempts[0].Action != "CreateBackup" || o.Attempts[0].Code != "" || o.Attempts[0].RequestId != o.RequestId {
 		t.Errorf("attempts = %+v", o.Attempts)
 	}
-	if !o.Time.Equal(t0) {
-		t.Errorf("Outcome.Time = %v, want the injected clock's %v", o.Time, t0)
-	}
 	if jobs := h.srv.Jobs("rm-happy"); len(jobs) != 1 || jobs[0].BackupJobId != o.BackupJobId || jobs[0].BackupMethod != "Physical" {
 		t.Errorf("server jobs = %+v", jobs)
+	}
+}
+
+// A redelivery of an ask after its backup finished creates none, at any
+// delay; a new ask made after that backup ended gets its own.
+func TestRedeliveryAfterTheBackupFinished(t *testing.T) {
+	h := newHarness(t)
+	h.add(rds.Instance{DBInstanceId: "rm-r", Engine: "MySQL"})
+	ex := h.executor()
+	r := req("rm-r")
+	r.Trigger.Kind, r.AskedAt = "mns", t0
+	if o := ex.Run(context.Background(), r, executor.History{}); o.Status != backup.StatusAccepted {
+		t.Fatalf("first delivery: %s %+v", o.Status, o.Error)
+	}
+	h.clk.Advance(5 * time.Hour) // the job finished long ago
+	o := ex.Run(context.Background(), r, executor.History{})
+	if o.Status != backup.StatusCoalesced || o.BackupId == "" || h.count("CreateBackup") != 1 {
+		t.Fatalf("redelivery 5h later: %s set %q, %d creates", o.Status, o.BackupId, h.count("CreateBackup"))
+	}
+	next := req("rm-r")
+	next.Trigger.Kind, next.AskedAt, next.IdempotencyKey = "mns", h.clk.Now(), "next-ask"
+	if o := ex.Run(context.Background(), next, executor.History{}); o.Status != backup.StatusAccepted || h.count("CreateBackup") != 2 {
+		t.Fatalf("a new ask after the backup ended: %s, %d creates", o.Status, h.count("CreateBackup"))
+	}
+}
+
+// With latency on DescribeBackupTasks, an ask that arrives as a job ends
+// still creates no second backup: the jobs are read before the sets.
+func TestAskAsTheJobEnds(t *testing.T) {
+	h := newHarness(t, rds.WithBackupDuration(2*time.Second))
+	h.add(rds.Instance{DBInstanceId: "rm-race", Engine: "MySQL"})
+	ex := h.executor()
+	first := req("rm-race")
+	first.Trigger.Kind, first.AskedAt, first.IdempotencyKey = "timer", t0, "first"
+	if o := ex.Run(context.Background(), first, executor.History{}); o.Status != backup.StatusAccepted {
+		t.Fatalf("first: %s", o.Status)
+	}
+	second := req("rm-race")
+	second.Trigger.Kind, second.AskedAt, second.IdempotencyKey = "mns", t0.Add(time.Second), "second" // asked while it ran
+	h.clk.Advance(3 * time.Second)                                                                    // processed after it ended
+	o := ex.Run(context.Background(), second, executor.History{})
+	if o.Status != backup.StatusCoalesced || h.count("CreateBackup") != 1 {
+		t.Fatalf("second: %s, %d creates", o.Status, h.count("CreateBackup"))
 	}
 }
 
@@ -228,7 +281,6 @@ func TestPreflightRefusals(t *testing.T) {
 					h.srv.AddBackup("rm-x", rds.Backup{BackupStartTime: t0.Add(-time.Duration(100+i) * time.Minute)})
 				}
 			},
-			opts:   func(o *executor.Options) { o.RecentCheck = executor.RecentAlways },
 			status: backup.StatusRejected, code: "Exceeded.BackupTimes"},
 		{name: "ongoing job is coalesced, not rejected", inst: rds.Instance{},
 			seed: func(h *harness) {
@@ -259,8 +311,8 @@ func TestPreflightRefusals(t *testing.T) {
 			if o.Status != c.status {
 				t.Fatalf("status = %s (%+v, error %+v), want %s", o.Status, o.Note, o.Error, c.status)
 			}
-			if n := h.count("CreateBackup") - seeded; n != 0 {
-				t.Errorf("%d CreateBackup calls, want 0", n)
+			if n := len(h.srv.Jobs("rm-x")) - seeded; n != 0 {
+				t.Errorf("%d jobs created, want 0", n)
 			}
 			switch c.status {
 			case backup.StatusRejected:
@@ -391,12 +443,12 @@ func sum(ds []time.Duration) time.Duration {
 }
 
 func TestDroppedConnectionRetried(t *testing.T) {
-	for _, action := range []string{"CreateBackup", "DescribeDBInstanceAttribute"} {
+	for _, action := range []string{"CreateBackup", "DescribeBackupTasks"} {
 		t.Run(action, func(t *testing.T) {
 			h := newHarness(t)
 			h.add(rds.Instance{DBInstanceId: "rm-drop"})
 			h.srv.InjectFault(rds.Fault{Action: action, Drop: true, Times: 1})
-			o := h.executor().Run(context.Background(), req("rm-drop"), executor.History{})
+			o := h.executor().Run(context.Background(), req("rm-drop", func(r *backup.Request) { r.Trigger.Kind = "mns" }), executor.History{})
 			if o.Status != backup.StatusAccepted && o.Status != backup.StatusCoalesced {
 				t.Fatalf("outcome = %+v", o)
 			}
@@ -410,12 +462,14 @@ func TestDroppedConnectionRetried(t *testing.T) {
 	}
 }
 
-func TestQuotaFromCreateBackupFailsAtOnce(t *testing.T) {
+// DESIGN.md §2: refused is rejected, whoever refuses — the 21st backup of
+// the day is rejected with RDS's code after one call, never retried.
+func TestQuotaFromCreateBackupRejectedAtOnce(t *testing.T) {
 	h := newHarness(t)
 	h.add(rds.Instance{DBInstanceId: "rm-q"})
 	h.srv.InjectFault(rds.Fault{Action: "CreateBackup", Code: "Exceeded.BackupTimes"})
 	o := h.executor().Run(context.Background(), req("rm-q"), executor.History{})
-	if o.Status != backup.StatusFailed || !o.Terminal || o.Error == nil || o.Error.Code != "Exceeded.BackupTimes" || o.Error.Retryable {
+	if o.Status != backup.StatusRejected || !o.Terminal || o.Error == nil || o.Error.Code != "Exceeded.BackupTimes" || o.Error.Retryable {
 		t.Fatalf("outcome = %+v err %+v", o, o.Error)
 	}
 	if len(o.Attempts) != 1 || h.count("CreateBackup") != 1 || len(h.sleeps()) != 0 {
@@ -489,13 +543,14 @@ func TestShortDeadlineDefers(t *testing.T) {
 	// Resumed later with its history: the budget counts the old attempts.
 	h.srv.ClearFaults()
 	h.clk.Advance(time.Minute)
+	before := h.count("DescribeBackups")
 	o2 := h.executor().Run(context.Background(), req("rm-dl", func(r *backup.Request) { r.Trigger.Kind = "deferred" }),
 		executor.History{Attempts: o.Attempts, FirstSeen: t0})
 	if o2.Status != backup.StatusAccepted || len(o2.Attempts) != 4 {
 		t.Errorf("resumed: %s %v", o2.Status, codes(o2))
 	}
-	if h.count("DescribeBackups") != 1 {
-		t.Errorf("a resumed request must check recent backups: %v", h.srv.Counts())
+	if h.count("DescribeBackups") <= before {
+		t.Errorf("a resumed request must look for a satisfying backup first: %v", h.srv.Counts())
 	}
 }
 
@@ -584,7 +639,7 @@ func TestConcurrentRunsOneBackup(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
 			h.add(rds.Instance{DBInstanceId: "rm-c"})
-			var exs [2]*executor.Executor
+			var exs [2]boundExec
 			if shared {
 				exs[0] = h.executor()
 				exs[1] = exs[0]
@@ -592,8 +647,8 @@ func TestConcurrentRunsOneBackup(t *testing.T) {
 				// Two invocations: both pass preflight (no job yet), then
 				// race to CreateBackup.
 				b := newBarrierRDS(h.cli, 2)
-				exs[0] = executor.New(b, h.options())
-				exs[1] = executor.New(b, h.options())
+				exs[0] = boundExec{executor.New(h.options()), b}
+				exs[1] = boundExec{executor.New(h.options()), b}
 			}
 			var wg sync.WaitGroup
 			outs := make([]backup.Outcome, 2)
@@ -601,7 +656,9 @@ func TestConcurrentRunsOneBackup(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					outs[i] = exs[i].Run(context.Background(), req("rm-c"), executor.History{})
+					// Redelivered asks (mns) look first: in two invocations
+					// both see no job, then race to CreateBackup.
+					outs[i] = exs[i].Run(context.Background(), req("rm-c", func(r *backup.Request) { r.Trigger.Kind = "mns" }), executor.History{})
 				}()
 			}
 			wg.Wait()
@@ -617,7 +674,7 @@ func TestConcurrentRunsOneBackup(t *testing.T) {
 				t.Errorf("%d backups created, want 1", n)
 			}
 			// One executor serialises the runs per instance, so the second
-			// sees the job in preflight; two invocations race to
+			// sees the job when it looks; two invocations race to
 			// CreateBackup and the loser gets BackupJobExists.
 			wantCalls := map[bool]int{true: 1, false: 2}[shared]
 			if n := h.count("CreateBackup"); n != wantCalls {
@@ -664,7 +721,11 @@ func TestExpandFiveHundred(t *testing.T) {
 		t.Errorf("%d DescribeDBInstances calls, want 5", n)
 	}
 	seen := map[string]bool{}
-	for _, s := range specs {
+	for _, tg := range specs {
+		s := tg.Spec
+		if tg.Facts.DBInstanceId != s.DBInstanceId || tg.Facts.Engine == "" || tg.Facts.Status == "" {
+			t.Fatalf("facts %+v", tg.Facts)
+		}
 		if !strings.HasPrefix(s.DBInstanceId, "rm-fleet-") || s.BackupMethod != "Physical" || s.RegionId != "cn-hangzhou" || seen[s.DBInstanceId] {
 			t.Fatalf("spec %+v", s)
 		}
@@ -672,15 +733,18 @@ func TestExpandFiveHundred(t *testing.T) {
 	}
 }
 
-// RunAll over 50 instances with Concurrency 4: never more than 4 RDS calls
-// in flight (measured on the server), outcomes in input order.
+// RunAll over 50 fresh asks with a Concurrency ceiling of 4: one call each,
+// never more than 4 RDS calls in flight (measured on the server), outcomes
+// in input order.
 func TestRunAllBoundedConcurrency(t *testing.T) {
 	h := newHarness(t)
 	var reqs []backup.Request
 	for i := range 50 {
 		id := fmt.Sprintf("rm-all-%02d", i)
 		h.add(rds.Instance{DBInstanceId: id})
-		reqs = append(reqs, req(id))
+		r := req(id)
+		r.Trigger.Kind, r.AskedAt = "timer", t0
+		reqs = append(reqs, r)
 	}
 	h.srv.InjectFault(rds.Fault{Latency: 3 * time.Millisecond}) // every call, served normally after 3ms
 	outs := h.executor(func(o *executor.Options) { o.Concurrency = 4 }).RunAll(context.Background(), reqs, nil)
@@ -690,8 +754,8 @@ func TestRunAllBoundedConcurrency(t *testing.T) {
 		}
 	}
 	calls := h.srv.Calls()
-	if len(calls) != 150 {
-		t.Errorf("%d calls, want 150 (3 per request)", len(calls))
+	if len(calls) != 50 {
+		t.Errorf("%d calls, want 50 (1 per fresh ask)", len(calls))
 	}
 	peak := maxInFlight(calls)
 	if peak > 4 {

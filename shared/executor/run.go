@@ -318,8 +318,7 @@ func (rn *run) create(ctx context.Context) backup.Outcome {
 			}
 			continue
 		case backup.CodeInstanceState:
-			rn.record(start, rdsclient.ActionCreateBackup, reqID, err)
-			if o := rn.instanceState(ctx, err, reqID); o != nil {
+			if o := rn.instanceState(ctx, start, err, reqID); o != nil {
 				return *o
 			}
 			continue
@@ -344,8 +343,9 @@ func (rn *run) create(ctx context.Context) backup.Outcome {
 
 // instanceState answers IncorrectDBInstanceState: the instance is read to
 // tell a status that will not change by waiting (rejected, with the API's
-// code) from a transitional one (waited out, then deferred).
-func (rn *run) instanceState(ctx context.Context, cause error, createReq string) *backup.Outcome {
+// code) from a transitional one (waited out, then deferred). The refused
+// CreateBackup is recorded with the status it met.
+func (rn *run) instanceState(ctx context.Context, start time.Time, cause error, createReq string) *backup.Outcome {
 	r := rn.r
 	var f backup.InstanceFacts
 	reqID, err := rn.call(ctx, rdsclient.ActionDescribeDBInstanceAttribute, func(ctx context.Context) (string, error) {
@@ -354,16 +354,22 @@ func (rn *run) instanceState(ctx context.Context, cause error, createReq string)
 		f, reqID, err = rn.rds.DescribeInstance(ctx, r.RegionId, r.DBInstanceId)
 		return reqID, err
 	})
-	if err != nil {
-		return rn.onError(ctx, rdsclient.ActionDescribeDBInstanceAttribute, reqID, err)
-	}
-	if why, final := TerminalStatuses[f.Status]; final {
-		return ptr(rn.rejected(&backup.ErrorInfo{Code: backup.CodeInstanceState, Field: "DBInstanceId",
-			Message: fmt.Sprintf("DBInstanceId %q: instance is %s (%s), must be Running", r.DBInstanceId, f.Status, why)}, createReq))
-	}
 	info := errorInfo(cause, true)
-	if f.Status != "" && f.Status != "Running" {
+	if err == nil && f.Status != "" && f.Status != "Running" {
 		info.Message = fmt.Sprintf("DBInstanceId %q: instance is %s; waiting for Running", r.DBInstanceId, f.Status)
+	}
+	if why, final := TerminalStatuses[f.Status]; err == nil && final {
+		info.Message = fmt.Sprintf("DBInstanceId %q: instance is %s (%s), must be Running", r.DBInstanceId, f.Status, why)
+		info.Retryable, info.Field = false, "DBInstanceId"
+		rn.recordInfo(start, rdsclient.ActionCreateBackup, requestID(cause, createReq), info, retry.Terminal)
+		return ptr(rn.rejected(info, requestID(cause, createReq)))
+	}
+	rn.recordInfo(start, rdsclient.ActionCreateBackup, requestID(cause, createReq), info, retry.StateWait)
+	if err != nil {
+		if o := rn.onError(ctx, rdsclient.ActionDescribeDBInstanceAttribute, reqID, err); o != nil {
+			return o
+		}
+		return nil
 	}
 	return rn.wait(ctx, retry.StateWait, info)
 }

@@ -419,20 +419,24 @@ func TestRecentBackupsPaging(t *testing.T) {
 func TestDatabases(t *testing.T) {
 	s := newStub(t)
 	s.json(rdsclient.ActionDescribeDatabases, 200, `{"RequestId":"D1","Databases":{"Database":[{"DBName":"orders","DBStatus":"Running","Engine":"MySQL"},{"DBName":"billing"}]}}`)
-	names, reqID, err := s.client(t).Databases(context.Background(), "", "rm-1")
-	if err != nil || reqID != "D1" || strings.Join(names, ",") != "orders,billing" {
-		t.Errorf("Databases = %v %q %v", names, reqID, err)
+	names, engine, reqID, err := s.client(t).Databases(context.Background(), "", "rm-1")
+	if err != nil || reqID != "D1" || strings.Join(names, ",") != "orders,billing" || engine != "MySQL" {
+		t.Errorf("Databases = %v %q %q %v", names, engine, reqID, err)
 	}
 }
 
 func TestListInstances(t *testing.T) {
 	s := newStub(t)
-	s.json(rdsclient.ActionDescribeDBInstances, 200, `{"RequestId":"L1","PageNumber":2,"PageRecordCount":2,"TotalRecordCount":102,"Items":{"DBInstance":[{"DBInstanceId":"rm-a"},{"DBInstanceId":"rm-b"}]}}`)
+	s.json(rdsclient.ActionDescribeDBInstances, 200, `{"RequestId":"L1","PageNumber":2,"PageRecordCount":2,"TotalRecordCount":102,"Items":{"DBInstance":[{"DBInstanceId":"rm-a","Engine":"MySQL","DBInstanceStatus":"Running","LockMode":"Unlock","DBInstanceType":"Primary","DBInstanceStorageType":"local_ssd"},{"DBInstanceId":"rm-b"}]}}`)
 	c := s.client(t)
-	ids, total, reqID, err := c.ListInstances(context.Background(), backup.Selector{RegionId: "cn-shanghai", Engine: "MySQL",
+	items, total, reqID, err := c.ListInstances(context.Background(), backup.Selector{RegionId: "cn-shanghai", Engine: "MySQL",
 		Tags: map[string]string{"team": "core", "backup": "nightly"}}, 2, 100)
-	if err != nil || total != 102 || reqID != "L1" || strings.Join(ids, ",") != "rm-a,rm-b" {
-		t.Fatalf("ListInstances = %v %d %q %v", ids, total, reqID, err)
+	if err != nil || total != 102 || reqID != "L1" || len(items) != 2 || items[0].DBInstanceId != "rm-a" || items[1].DBInstanceId != "rm-b" {
+		t.Fatalf("ListInstances = %v %d %q %v", items, total, reqID, err)
+	}
+	// The listing's facts come along, so a fan-out item needs no read.
+	if f := items[0]; f.Engine != "MySQL" || f.Status != "Running" || f.StorageType != "local_ssd" || f.InstanceType != "Primary" || f.RegionId != "cn-shanghai" {
+		t.Errorf("facts of rm-a = %+v", f)
 	}
 	q := s.requests(rdsclient.ActionDescribeDBInstances)[0].Query
 	want := url.Values{"RegionId": {"cn-shanghai"}, "Engine": {"MySQL"}, "Tags": {`{"backup":"nightly","team":"core"}`},
