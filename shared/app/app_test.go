@@ -208,7 +208,7 @@ func TestTracking(t *testing.T) {
 }
 
 func TestPublishFailureParksTheOutcome(t *testing.T) {
-	h := newHarness(t, "queue", "BACKUP_DEADLINE_MARGIN=1s")
+	h := newHarness(t, "queue", "BACKUP_DEADLINE_MARGIN=2s")
 	h.mns.InjectFault(mns.Fault{Op: "SendMessage", Queue: notifyQ, Status: 500, Code: "InternalError", Times: -1})
 	ctx, cancel := context.WithTimeout(h.ctx(), 5*time.Second)
 	defer cancel()
@@ -244,7 +244,7 @@ func TestPublishFailureParksTheOutcome(t *testing.T) {
 }
 
 func TestPublishAndParkFailureFailsTheInvocation(t *testing.T) {
-	h := newHarness(t, "queue", "BACKUP_DEADLINE_MARGIN=1s")
+	h := newHarness(t, "queue", "BACKUP_DEADLINE_MARGIN=2s")
 	h.mns.InjectFault(mns.Fault{Op: "SendMessage", Status: 500, Code: "InternalError", Times: -1})
 	ctx, cancel := context.WithTimeout(h.ctx(), 5*time.Second)
 	defer cancel()
@@ -396,7 +396,7 @@ func TestUnreadableSelectorStillEndsEveryRequest(t *testing.T) {
 		wantType  string
 		retryable bool
 	}{
-		{"RDS unavailable: failed, retryable", 503, "ServiceUnavailable", "rds.backup.failed", true},
+		{"RDS unavailable: deferred to the work queue, expanded again later", 503, "ServiceUnavailable", "rds.backup.deferred", true},
 		{"not permitted: rejected", 403, "Forbidden.RAM", "rds.backup.rejected", false},
 	}
 	for _, tc := range tests {
@@ -420,6 +420,18 @@ func TestUnreadableSelectorStillEndsEveryRequest(t *testing.T) {
 			}
 			if n := len(h.outcomes()); n != 2 {
 				t.Errorf("%d outcomes, want 2: %v", n, types(h.outcomes()))
+			}
+			selects := 0
+			for _, m := range h.work() {
+				if m.Kind == workqueue.KindSelect {
+					selects++
+					if m.Select == nil || m.Select.Tags["backup"] != "nightly" || m.Trigger.Kind != "timer" || m.AskedAt.IsZero() {
+						t.Errorf("select message %+v", m)
+					}
+				}
+			}
+			if want := map[bool]int{true: 1, false: 0}[tc.retryable]; selects != want {
+				t.Errorf("%d select messages in the work queue, want %d", selects, want)
 			}
 		})
 	}

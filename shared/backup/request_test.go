@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestParsePlan(t *testing.T) {
@@ -105,6 +106,26 @@ func TestJoinNote(t *testing.T) {
 	for _, tc := range [][3]string{{"", "", ""}, {"a", "", "a"}, {"", "b", "b"}, {"a", "b", "a; b"}} {
 		if got := JoinNote(tc[0], tc[1]); got != tc[2] {
 			t.Errorf("JoinNote(%q, %q) = %q, want %q", tc[0], tc[1], got, tc[2])
+		}
+	}
+}
+
+// A signed request may carry AskedAt in any form; a bad one names the field.
+func TestParsePlanAskedAt(t *testing.T) {
+	for _, body := range []string{
+		`{"DBInstanceId":"rm-1","AskedAt":"2026-11-25T10:00:00Z"}`,
+		`{"Backups":[{"DBInstanceId":"rm-1"}],"AskedAt":"2026-11-25T18:00:00+08:00"}`,
+	} {
+		p, err := ParsePlan([]byte(body))
+		if err != nil || !p.AskedAt.Equal(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)) || len(p.Backups) != 1 {
+			t.Errorf("ParsePlan(%s) = %+v, %v", body, p, err)
+		}
+	}
+	for _, body := range []string{`{"DBInstanceId":"rm-1","AskedAt":"yesterday"}`, `{"DBInstanceId":"rm-1","AskedAt":12}`} {
+		_, err := ParsePlan([]byte(body))
+		var v *Violation
+		if !errors.As(err, &v) || v.Field != "AskedAt" {
+			t.Errorf("ParsePlan(%s) = %v, want a violation on AskedAt", body, err)
 		}
 	}
 }

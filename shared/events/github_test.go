@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 )
@@ -22,9 +23,14 @@ func TestGitHubDeploymentDecode(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := GitHubDeployment{ID: 145988746, SHA: "f95f852bd8fca8fcc58a9a2d6c842781e32a215e", Ref: "master", Task: "deploy",
-		Environment: "production", Payload: json.RawMessage(`{}`)}
+		Environment: "production", CreatedAt: "2019-05-15T15:20:53Z", Payload: json.RawMessage(`{}`)}
 	if !reflect.DeepEqual(ev.Deployment, want) || ev.Repository.FullName != "Codertocat/Hello-World" || ev.Sender.Login != "Codertocat" || ev.Action != "created" {
 		t.Fatalf("decoded %+v", ev)
+	}
+	// DESIGN.md §2: the deployment's creation is when it asked; every
+	// redelivery of the event carries the same time.
+	if got := ev.AskedAt(); !got.Equal(time.Date(2019, 5, 15, 15, 20, 53, 0, time.UTC)) {
+		t.Errorf("AskedAt = %v", got)
 	}
 	if got := GitHubRepositoryName(readFixture(t, "github-deployment.json")); got != "Codertocat/Hello-World" {
 		t.Fatalf("GitHubRepositoryName = %q", got)

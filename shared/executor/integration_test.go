@@ -275,7 +275,7 @@ func TestPreflightRefusals(t *testing.T) {
 			mod: []func(*backup.Request){logical("orders", "nope")}, status: backup.StatusRejected, code: "InvalidDB.NotFound", field: "DBName"},
 		{name: "no such instance", inst: rds.Instance{DBInstanceId: "rm-other"},
 			status: backup.StatusRejected, code: "InvalidDBInstanceId.NotFound"},
-		{name: "20 today, RecentCheck always", inst: rds.Instance{},
+		{name: "20 today: refused by CreateBackup", inst: rds.Instance{},
 			seed: func(h *harness) {
 				for i := range 20 {
 					h.srv.AddBackup("rm-x", rds.Backup{BackupStartTime: t0.Add(-time.Duration(100+i) * time.Minute)})

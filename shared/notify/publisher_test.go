@@ -380,13 +380,28 @@ func TestEventID(t *testing.T) {
 		if len(id) != 32 {
 			t.Errorf("%s: id %q", st, id)
 		}
-		if other, dup := ids[id]; dup {
+		if other, dup := ids[id]; dup && Verdict(other) != Verdict(st) || dup && !Terminal(st, o.Terminal) {
 			t.Errorf("%s and %s share id %s", st, other, id)
 		}
 		ids[id] = st
 		if EventID(o) != id || BuildEvent("other", o).ID != id {
 			t.Errorf("%s: id not deterministic", st)
 		}
+	}
+	// DESIGN.md §2: one distinct terminal id per ask. A redelivery that
+	// finds the set its first delivery's job made (terminal coalesced)
+	// publishes the id of that job's completed outcome; a failed verdict
+	// has an id of its own.
+	done, found := fx[backup.StatusCompleted], fx[backup.StatusCoalesced]
+	found.Request = done.Request
+	found.Terminal = true
+	if EventID(found) != EventID(done) {
+		t.Error("terminal coalesced and completed of one ask have different ids")
+	}
+	failed := fx[backup.StatusFailed]
+	failed.Request = done.Request
+	if EventID(failed) == EventID(done) {
+		t.Error("failed and completed of one ask share an id")
 	}
 	o := fx[backup.StatusDeferred]
 	later := o

@@ -110,7 +110,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"no v", `{"kind":"backup"}`, "v", "required"},
 		{"v string", `{"v":"1","kind":"backup"}`, "v", "must be a number"},
 		{"v 2", `{"v":2,"kind":"backup"}`, "v", "unsupported envelope version 2"},
-		{"no kind", `{"v":1}`, "kind", "required (one of backup, track, outcome, plan)"},
+		{"no kind", `{"v":1}`, "kind", "required (one of backup, track, outcome, plan, select)"},
 		{"kind number", `{"v":1,"kind":3}`, "kind", "must be a string"},
 		{"unknown kind", `{"v":1,"kind":"resume"}`, "kind", `unknown kind "resume"`},
 		{"unknown field", `{"v":1,"kind":"backup",` + r + `,"firstSeen":"2026-11-24T18:00:00Z","extra":1}`, "extra", "unknown field"},
