@@ -436,3 +436,35 @@ func TestUnreadableSelectorStillEndsEveryRequest(t *testing.T) {
 		})
 	}
 }
+
+// DESIGN.md §2, a deadline that holds: with a 2s invocation and an RDS that
+// takes 3s to answer, the call is cut at the stop time (2s − the 1s
+// margin), the ask is deferred, and the deferral is both parked in the work
+// queue and published — nothing is settled on a dead context.
+func TestDeadlineDefersAndSettles(t *testing.T) {
+	h := newHarness(t, "queue", "BACKUP_DEADLINE_MARGIN=1s")
+	h.rds.InjectFault(rds.Fault{Action: "CreateBackup", Latency: 3 * time.Second})
+	h.rds.InjectFault(rds.Fault{Action: "DescribeBackupTasks", Latency: 3 * time.Second})
+	ctx, cancel := context.WithTimeout(h.ctx(), 2*time.Second)
+	defer cancel()
+	sum, err := h.app.HandleQueue(ctx, batch(`{"DBInstanceId":"rm-a"}`))
+	if err != nil {
+		t.Fatalf("the deferral was parked; the invocation must not fail: %v", err)
+	}
+	if sum.Outcomes["deferred"] != 1 {
+		t.Fatalf("summary %+v, want one deferred", sum)
+	}
+	var resumed []workqueue.Message
+	for _, m := range h.work() {
+		if m.Kind == workqueue.KindBackup {
+			resumed = append(resumed, m)
+		}
+	}
+	if len(resumed) != 1 || resumed[0].Request.DBInstanceId != "rm-a" || resumed[0].Request.AskedAt.IsZero() {
+		t.Fatalf("parked for resumption: %+v", resumed)
+	}
+	evs := h.outcomes()
+	if len(evs) != 1 || evs[0].Type != "rds.backup.deferred" || evs[0].Data.AskedAt == nil {
+		t.Fatalf("published %v, want the deferred outcome with its askedAt", types(evs))
+	}
+}

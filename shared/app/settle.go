@@ -71,9 +71,15 @@ func (a *App) run(ctx context.Context, inv *invocation, jobs []job, sum *Summary
 }
 
 // settleContext is the context outcomes are settled on: the invocation's
-// values (request id for logs), not its cancellation, and a short deadline
-// of its own.
+// values (request id for logs), not the stop time the work ran under, and
+// a deadline of its own: the invocation's real deadline (the platform
+// stops the function then), or config.SettleTimeout when there is none.
+// The executor stopped DeadlineMargin before that deadline, so settling has
+// at least the margin.
 func settleContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(context.WithoutCancel(ctx), dl)
+	}
 	return context.WithTimeout(context.WithoutCancel(ctx), config.SettleTimeout)
 }
 

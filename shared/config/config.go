@@ -28,11 +28,11 @@ type Var struct {
 // (SettleTimeout: parking and publishing on a context of their own). Every
 // RDS call is cut to end before the margin starts (its SDK timeouts too),
 // so the margin need not cover the SDK's timeouts.
-const MinDeadlineMargin = 2 * time.Second
+const MinDeadlineMargin = time.Second
 
-// SettleTimeout bounds the settling (park, publish) of one invocation's
-// outcomes after the work itself stopped.
-const SettleTimeout = MinDeadlineMargin
+// SettleTimeout bounds the settling (park, publish) of outcomes when the
+// invocation has no deadline.
+const SettleTimeout = 5 * time.Second
 
 // Vars is every variable the functions read.
 var Vars = []Var{
@@ -51,7 +51,7 @@ var Vars = []Var{
 	{"BACKUP_ATTEMPTS_PER_INVOCATION", "6", "all", "Attempts at one request inside one invocation before it is deferred to the work queue.", false},
 	{"BACKUP_MAX_ATTEMPTS", "12", "all", "Attempts over all invocations before a request ends `failed`.", false},
 	{"BACKUP_MAX_AGE", "2h", "all", "Age after which a still-retrying request ends `failed`.", false},
-	{"BACKUP_DEADLINE_MARGIN", "5s", "all", "Time kept free before the invocation's deadline to park work and publish outcomes (at least 2s); no RDS call runs into it.", false},
+	{"BACKUP_DEADLINE_MARGIN", "5s", "all", "Time kept free before the invocation's deadline to park work and publish outcomes (at least 1s); no RDS call runs into it.", false},
 	{"BACKUP_INLINE_LIMIT", "10", "scheduled, webhook", "A plan with more requests than this fans out to the work queue instead of running inline.", false},
 	{"BACKUP_FACTS_CACHE_TTL", "60s", "all", "How long a warm instance caches facts that do not change (engine, storage type, databases). `0` disables.", false},
 	{"BACKUP_TRACK_JOBS", "true", "all", "Track accepted jobs to `completed`/`failed`. `false`: `accepted` is the terminal outcome.", false},

@@ -13,7 +13,7 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
 )
 
-func TestSignedPostReturnsJobAfterThreeRDSCalls(t *testing.T) {
+func TestSignedPostCallsPerAsk(t *testing.T) {
 	t.Parallel()
 	const id = "rm-demo-mysql1"
 	for _, tc := range []struct {
@@ -27,20 +27,17 @@ func TestSignedPostReturnsJobAfterThreeRDSCalls(t *testing.T) {
 		// is derived from the timestamp and the body): preflight is
 		// DescribeDBInstanceAttribute and DescribeBackupTasks at once, then
 		// CreateBackup (executor doc, step 4).
-		{"first-time ask", nil, []string{"DescribeBackupTasks", "DescribeDBInstanceAttribute", "CreateBackup"}},
-		// With an Idempotency-Key the caller may ask again: preflight also
-		// reads DescribeBackups (the coalescing window).
+		// DESIGN.md §2: CreateBackup is the check — one call.
+		{"first-time ask", nil, []string{"CreateBackup"}},
+		// With an Idempotency-Key the caller may ask again: the running
+		// jobs, then the sets that ended since the ask, are read first,
+		// one after the other.
 		{"caller's idempotency key", map[string]string{"Idempotency-Key": "release-42"},
-			[]string{"DescribeBackupTasks", "DescribeBackups", "DescribeDBInstanceAttribute", "CreateBackup"}},
+			[]string{"DescribeBackupTasks", "DescribeBackups", "CreateBackup"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := startStack(t, demoFleet(t, time.Minute), localcloud.Options{Env: []string{"BACKUP_TRACK_JOBS=false"}})
-			// 200 ms on each preflight call: run one after the other they
-			// could not overlap.
-			for _, action := range []string{"DescribeDBInstanceAttribute", "DescribeBackupTasks"} {
-				s.Cloud.RDS.InjectFault(rds.Fault{Action: action, DBInstanceId: id, Latency: 200 * time.Millisecond, Times: 1})
-			}
 
 			status, ans := s.postSigned(`{"DBInstanceId":"`+id+`","BackupMethod":"Physical"}`, tc.headers)
 			jobs := s.Cloud.RDS.Jobs(id)
@@ -62,21 +59,13 @@ func TestSignedPostReturnsJobAfterThreeRDSCalls(t *testing.T) {
 			if create.Action == "" {
 				t.Fatalf("no CreateBackup:\n%s", s.callLog(id))
 			}
-			slices.Sort(actions)
 			if actions = append(actions, create.Action); !slices.Equal(actions, tc.want) {
-				t.Errorf("RDS calls before CreateBackup returned: %v, want %v\n%s", actions, tc.want, s.callLog(id))
+				t.Errorf("RDS calls, in order: %v, want %v\n%s", actions, tc.want, s.callLog(id))
 			}
-			var attr, tasks rds.Call
-			for _, c := range calls {
-				switch c.Action {
-				case "DescribeDBInstanceAttribute":
-					attr = c
-				case "DescribeBackupTasks":
-					tasks = c
+			for i := 1; i < len(calls); i++ {
+				if calls[i].Start.Before(calls[i-1].End) {
+					t.Errorf("calls overlap: the reads that decide coalescing must be sequential\n%s", s.callLog(id))
 				}
-			}
-			if !(attr.Start.Before(tasks.End) && tasks.Start.Before(attr.End)) || create.Start.Before(attr.End) || create.Start.Before(tasks.End) {
-				t.Errorf("want DescribeDBInstanceAttribute and DescribeBackupTasks overlapping, then CreateBackup:\n%s", s.callLog(id))
 			}
 
 			evs := s.waitOutcomes(5*time.Second, "accepted", func(evs []notify.Event) bool { return haveAll(evs, "accepted", id) })
@@ -109,9 +98,10 @@ func TestScriptedRDSFaultsThroughTheWebhook(t *testing.T) {
 			create: 1,
 		},
 		{
+			// Refused is rejected, whoever refuses (DESIGN.md §2).
 			name:   "Exceeded.BackupTimes",
 			fault:  rds.Fault{Action: "CreateBackup", DBInstanceId: id, Status: 403, Code: "Exceeded.BackupTimes"},
-			status: "failed",
+			status: "rejected",
 			codes:  []string{"CreateBackup:Exceeded.BackupTimes"},
 			errorC: "Exceeded.BackupTimes",
 		},
@@ -214,9 +204,10 @@ func TestDuplicatesCreateOneBackup(t *testing.T) {
 		t.Parallel()
 		const id = "rm-demo-mssql1"
 		s := startStack(t, demoFleet(t, time.Minute), localcloud.Options{Env: []string{"BACKUP_TRACK_JOBS=false"}})
-		// Both preflights take 500 ms, so both see no job and both may
-		// call CreateBackup.
-		s.Cloud.RDS.InjectFault(rds.Fault{Action: "DescribeDBInstanceAttribute", DBInstanceId: id, Latency: 500 * time.Millisecond, Times: 2})
+		// The MNS ask reads the running jobs first (it may be a repeat);
+		// 500 ms on that read lets the signed ask (fresh: straight to
+		// CreateBackup) race it, so both may call CreateBackup.
+		s.Cloud.RDS.InjectFault(rds.Fault{Action: "DescribeBackupTasks", DBInstanceId: id, Latency: 500 * time.Millisecond, Times: 1})
 		event := fc.NewMNSEvents(fc.MNSEventSource{Queue: localcloud.WorkQueue, Region: region, AccountID: localcloud.AccountID},
 			fc.MNSMessage{Body: `{"DBInstanceId":"` + id + `","BackupMethod":"Physical"}`})
 		var wg sync.WaitGroup
@@ -241,8 +232,8 @@ func TestDuplicatesCreateOneBackup(t *testing.T) {
 		if len(sources) != 2 {
 			t.Errorf("outcomes by function %v, want one from each", sources)
 		}
-		// Both asked while no job existed: the later CreateBackup met
-		// BackupJobExists (or, had it come later, the running job).
+		// Both asked while no job existed: the later one met the running
+		// job (BackupJobExists, or the MNS ask's read of the jobs).
 		var tasks, creates []rds.Call
 		for _, c := range s.rdsCalls(id) {
 			switch c.Action {
@@ -252,7 +243,7 @@ func TestDuplicatesCreateOneBackup(t *testing.T) {
 				creates = append(creates, c)
 			}
 		}
-		if len(tasks) < 2 || len(creates) == 0 || !tasks[1].Start.Before(creates[0].Start) {
+		if len(tasks) == 0 || len(creates) == 0 || !tasks[0].Start.Before(creates[0].End) {
 			t.Errorf("the two requests did not overlap:\n%s", s.callLog(id))
 		}
 		for _, c := range creates {
