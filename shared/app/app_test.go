@@ -360,6 +360,57 @@ func TestNewFailsFast(t *testing.T) {
 	}
 }
 
+// signedPost is a signed POST /v1/backups as FC delivers it.
+func signedPost(body string) json.RawMessage {
+	ts := time.Now().Unix()
+	ev := map[string]any{
+		"version": "v1", "rawPath": "/v1/backups", "body": body, "isBase64Encoded": false,
+		"headers": map[string]string{"X-Caller": "ops", "X-Timestamp": strconv.FormatInt(ts, 10),
+			"X-Signature-256": webhook.Sign("s3cret", ts, []byte(body)), "Content-Type": "application/json"},
+		"queryParameters": map[string]string{},
+		"requestContext":  map[string]any{"http": map[string]string{"method": "POST", "path": "/v1/backups"}, "requestId": "r1"},
+	}
+	raw, _ := json.Marshal(ev)
+	return raw
+}
+
+// DESIGN.md §2: the webhook never answers "deferred" for work it could
+// not park. Here RDS keeps failing (the ask would be deferred) and the work
+// queue refuses the deferral: the entry says failed, retryable, NotParked,
+// so the caller sends the same ask again.
+func TestWebhookNeverDefersUnparkedWork(t *testing.T) {
+	h := newHarness(t, "webhook",
+		`BACKUP_ROUTES={"routes":[{"name":"ops","source":"signed","repository":"ops","secretEnv":"OPS_SECRET","allow":["*"]}]}`,
+		"OPS_SECRET=s3cret", "BACKUP_ATTEMPTS_PER_INVOCATION=1")
+	h.rds.InjectFault(rds.Fault{Action: "CreateBackup", Status: 503, Code: "ServiceUnavailable"})
+	h.mns.InjectFault(mns.Fault{Op: "SendMessage", Queue: workQ, Status: 500, Code: "InternalError", Times: -1})
+	resp, err := h.app.HandleHTTP(h.ctx(), signedPost(`{"DBInstanceId":"rm-a"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ans struct {
+		Requests []struct {
+			Status string `json:"status"`
+			Error  *struct {
+				Code      string `json:"code"`
+				Retryable bool   `json:"retryable"`
+			} `json:"error"`
+		} `json:"requests"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &ans); err != nil {
+		t.Fatalf("body %s: %v", resp.Body, err)
+	}
+	if strings.Contains(resp.Body, "InternalError") || strings.Contains(resp.Body, "queues/") {
+		t.Errorf("the answer echoes the work queue's error: %s", resp.Body)
+	}
+	if len(ans.Requests) != 1 || ans.Requests[0].Status == "deferred" {
+		t.Fatalf("HTTP %d %s: the unparked ask must not be reported deferred", resp.StatusCode, resp.Body)
+	}
+	if r := ans.Requests[0]; r.Status != "failed" || r.Error == nil || r.Error.Code != CodeNotParked {
+		t.Errorf("entry %s %+v (%s), want failed, retryable, %s", r.Status, r.Error, resp.Body, CodeNotParked)
+	}
+}
+
 func TestWebhookSelectOnlyPlanIsExpanded(t *testing.T) {
 	h := newHarness(t, "webhook",
 		`BACKUP_ROUTES={"routes":[{"name":"ops","source":"signed","repository":"ops","secretEnv":"OPS_SECRET","allow":["*"]}]}`,

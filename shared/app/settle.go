@@ -86,13 +86,14 @@ func settleContext(ctx context.Context) (context.Context, context.CancelFunc) {
 // unsettled is what a waiting caller is told of an outcome that could not
 // be settled: it failed, retryably, and the caller should send the same ask
 // again (the freshness rules find whatever the first try made).
-func unsettled(o backup.Outcome, err error) backup.Outcome {
+func unsettled(o backup.Outcome, _ error) backup.Outcome {
 	if o.Status != backup.StatusDeferred {
 		return o // it happened (accepted, rejected...); only the message was lost
 	}
 	o.Status, o.Terminal = backup.StatusFailed, true
+	// The cause (a work-queue error) is logged, not echoed to the caller.
 	o.Error = &backup.ErrorInfo{Code: CodeNotParked, Retryable: true,
-		Message: "the request could not be parked for a later try (" + clipErr(err) + "); send the same ask again"}
+		Message: "the request could not be parked for a later try; send the same ask again (the same Idempotency-Key or AskedAt finds whatever this try made)"}
 	return o
 }
 
