@@ -35,7 +35,10 @@ test:
 run:
 	$(GO) run ./shared/devstack demo
 
+# The ratio table (product vs its physical floor, measured side by side on
+# the local cloud), then the Go microbenchmarks.
 bench:
+	$(GO) run ./shared/tooling/bench
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # Short fuzzing of every decoder (seeds also run in `make test`).

@@ -5,17 +5,20 @@ import (
 	"sync"
 )
 
-// limiter bounds the RDS calls in flight with an adaptive limit (additive
-// increase, multiplicative decrease, as TCP and aws-sdk-go-v2's adaptive
-// retry mode do): one more after as many successes in a row as the limit,
-// half on a throttling answer, between 1 and max.
+// limiter bounds the RDS calls in flight with an adaptive limit, as TCP's
+// congestion window does: slow start (one more per success, so the limit
+// doubles every round trip) until the first throttling answer, then
+// additive increase (one more after as many successes in a row as the
+// limit) and multiplicative decrease (half on every throttling answer),
+// between 1 and max.
 type limiter struct {
 	mu       sync.Mutex
 	limit    int
 	max      int
 	inflight int
 	okStreak int
-	peak     int // highest number of calls in flight
+	slowEnd  bool // slow start ended: the account throttled once
+	peak     int  // highest number of calls in flight
 	wake     chan struct{}
 }
 
@@ -50,7 +53,9 @@ func (l *limiter) release(throttled, ok bool) {
 	switch {
 	case throttled:
 		l.limit = max(l.limit/2, 1)
-		l.okStreak = 0
+		l.okStreak, l.slowEnd = 0, true
+	case ok && !l.slowEnd:
+		l.limit = min(l.limit+1, l.max)
 	case ok:
 		l.okStreak++
 		if l.okStreak >= l.limit && l.limit < l.max {

@@ -1,0 +1,137 @@
+// Command bench prints `make bench`'s table: each figure of the product
+// measured side by side with its physical floor, in the same run, against
+// the same local RDS emulator (20 ms injected on every call):
+//
+//   - one fresh backup ask through the executor vs one direct SDK
+//     CreateBackup (the 1-call floor);
+//   - a fleet of 1,000 fresh asks vs 1,000 × one round trip ÷ the
+//     concurrency the adaptive limit reached.
+//
+// Usage: go run ./shared/tooling/bench [-latency 20ms] [-fleet 1000] [-runs 5]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	rdssdk "github.com/alibabacloud-go/rds-20140815/v3/client"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"
+)
+
+func main() {
+	latency := flag.Duration("latency", 20*time.Millisecond, "latency injected on every RDS call")
+	fleet := flag.Int("fleet", 1000, "instances in the fleet run")
+	runs := flag.Int("runs", 5, "repetitions of the single-backup measurement (median)")
+	flag.Parse()
+	if err := run(os.Stdout, *latency, *fleet, *runs); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type row struct {
+	name, product, floor string
+	ratio                float64
+	target               float64
+}
+
+func run(out io.Writer, latency time.Duration, fleet, runs int) error {
+	srv := rds.NewServer(rds.WithBackupDuration(time.Hour))
+	defer func() { go srv.Close() }()
+	cred := srv.Credential()
+	cli, err := rdsclient.New(rdsclient.Config{RegionID: "cn-hangzhou", Endpoint: srv.Endpoint(), Protocol: "http",
+		AccessKeyID: cred.AccessKeyID, AccessKeySecret: cred.AccessKeySecret, ReadTimeout: 10 * time.Second})
+	if err != nil {
+		return err
+	}
+	srv.InjectFault(rds.Fault{Latency: latency})
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+	ask := func(id string) backup.Request {
+		return backup.Request{DBInstanceId: id, RegionId: "cn-hangzhou", AskedAt: time.Now(),
+			Trigger: backup.Trigger{Kind: "timer", Source: "bench"}, IdempotencyKey: backup.Key("bench", id), CorrelationId: id}
+	}
+
+	// 1. One backup: the executor vs a direct SDK CreateBackup.
+	sdk, err := rdssdk.NewClient(sdkConfig(srv))
+	if err != nil {
+		return err
+	}
+	var prod, direct []time.Duration
+	for i := range runs {
+		id := fmt.Sprintf("rm-single-%02d", i)
+		srv.AddInstance(rds.Instance{DBInstanceId: id, RegionId: "cn-hangzhou"})
+		ex := executor.New(executor.Options{Logger: quiet})
+		start := time.Now()
+		o := ex.Run(ctx, cli, ask(id), executor.History{})
+		prod = append(prod, time.Since(start))
+		if o.Status != backup.StatusAccepted {
+			return fmt.Errorf("single backup: %s %+v", o.Status, o.Error)
+		}
+		id2 := fmt.Sprintf("rm-direct-%02d", i)
+		srv.AddInstance(rds.Instance{DBInstanceId: id2, RegionId: "cn-hangzhou"})
+		start = time.Now()
+		if _, err := sdk.CreateBackup(&rdssdk.CreateBackupRequest{DBInstanceId: &id2}); err != nil {
+			return fmt.Errorf("direct CreateBackup: %w", err)
+		}
+		direct = append(direct, time.Since(start))
+	}
+	p, d := median(prod), median(direct)
+
+	// 2. A fleet: RunAll vs n × one round trip ÷ the concurrency reached.
+	reqs := make([]backup.Request, fleet)
+	for i := range reqs {
+		id := fmt.Sprintf("rm-fleet-%04d", i)
+		srv.AddInstance(rds.Instance{DBInstanceId: id, RegionId: "cn-hangzhou"})
+		reqs[i] = ask(id)
+	}
+	ex := executor.New(executor.Options{Logger: quiet})
+	before := len(srv.Calls())
+	start := time.Now()
+	outs := ex.RunAll(ctx, cli, reqs, nil)
+	fleetTime := time.Since(start)
+	for _, o := range outs {
+		if o.Status != backup.StatusAccepted {
+			return fmt.Errorf("fleet: %s %s %+v", o.Request.DBInstanceId, o.Status, o.Error)
+		}
+	}
+	calls := len(srv.Calls()) - before
+	_, peak := ex.Concurrency()
+	floor := time.Duration(float64(fleet) * float64(d) / float64(max(peak, 1)))
+
+	rows := []row{
+		{"one fresh backup ask (1 RDS call)", p.Round(time.Microsecond).String(), "direct SDK CreateBackup " + d.Round(time.Microsecond).String(), ratio(p, d), 1.25},
+		{fmt.Sprintf("fleet of %d (%d calls, peak %d in flight)", fleet, calls, peak), fleetTime.Round(time.Millisecond).String(),
+			fmt.Sprintf("%d × %s ÷ %d = %s", fleet, d.Round(time.Microsecond), peak, floor.Round(time.Millisecond)), ratio(fleetTime, floor), 1.5},
+	}
+	fmt.Fprintf(out, "make bench — %s, %d CPUs, %s injected on every RDS call\n\n", time.Now().UTC().Format("2006-01-02"), numCPU(), latency)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "measure\tproduct\tfloor\tratio\ttarget\t")
+	for _, r := range rows {
+		verdict := "ok"
+		if r.ratio > r.target {
+			verdict = "MISSED"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f×\t≤ %.2f× %s\t\n", r.name, r.product, r.floor, r.ratio, r.target, verdict)
+	}
+	return tw.Flush()
+}
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(max(b, 1)) }
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
