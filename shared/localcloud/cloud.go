@@ -80,7 +80,8 @@ func StartCloud(fleet Fleet, opt Options) (*Cloud, error) {
 		c.now = func() time.Time { return start.Add(time.Duration(float64(time.Since(start)) * opt.MNSSpeed)) }
 	}
 	c.User = auth.NewAccessKey()
-	rdsOpts := []rds.Option{rds.WithCredentials(auth), rds.WithBackupDuration(fleet.backupDuration())}
+	rdsOpts := []rds.Option{rds.WithCredentials(auth), rds.WithBackupDuration(fleet.backupDuration()),
+		rds.WithFaultSeed(fleet.faultSeed())}
 	if opt.RDSClock != nil {
 		rdsOpts = append(rdsOpts, rds.WithClock(opt.RDSClock))
 	}
@@ -88,15 +89,17 @@ func StartCloud(fleet Fleet, opt Options) (*Cloud, error) {
 	for _, in := range fleet.Instances {
 		c.RDS.AddInstance(in)
 	}
-	for _, f := range fleet.Faults {
-		c.RDS.InjectFault(f)
-	}
-	c.MNS = mns.NewServer(mns.WithCredentials(auth), mns.WithClock(c.now), mns.WithRegion(fleet.Region, AccountID))
+	c.MNS = mns.NewServer(mns.WithCredentials(auth), mns.WithClock(c.now), mns.WithRegion(fleet.Region, AccountID),
+		mns.WithFaultSeed(fleet.faultSeed()))
 	for _, q := range []string{NotifyQueue, WorkQueue, DeadLetter} {
 		if err := c.MNS.CreateQueue(q, mns.QueueAttributes{VisibilityTimeout: 300}); err != nil {
 			c.Close()
 			return nil, fmt.Errorf("create queue %s: %w", q, err)
 		}
+	}
+	if err := c.AddFaults(fleet.FaultSet()); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("fleet: %w", err)
 	}
 	return c, nil
 }

@@ -1,10 +1,19 @@
 // Package localcloud composes the local cloud: the RDS and MNS emulators
-// (rdstest, mnstest) sharing one identity store, the three function
-// binaries built from functions/ and run under the FC runtime emulator
-// (fctest) with their triggers, a fleet file (DESIGN.md §7), and demo
-// webhook routes with their secrets.
+// (localcloud/rds, localcloud/mns) sharing one identity store
+// (localcloud/auth), the three function binaries built from functions/ and
+// run under the FC emulator (localcloud/fc) with their triggers, a fleet
+// file (DESIGN.md §7), and demo webhook routes with their secrets.
+//
+// Faults come from the fleet file ("faults" for RDS, "mnsFaults" for MNS,
+// "faultSeed") and, while the stack runs, from its admin API: POST /faults
+// adds a body of the same shape, DELETE /faults clears them all, GET
+// /faults and GET /state list what is pending. A mistake is refused whole
+// with a 400 that names the entry and the field ("mnsFaults[1].rate: ...").
+// See rds.Fault and MNSFault for the fields: status/code, rate (seeded),
+// times, latencyMs, drop and after (the action runs, its answer is lost).
 //
 // It is used by the devstack CLI and by end-to-end tests; nothing of it
-// ships in a function binary. Not modeled beyond what its parts model: see
-// the doc of rdstest, mnstest and fctest.
+// ships in a function binary, and the emulators it composes import nothing
+// of the product. Not modeled beyond what its parts model: see the doc of
+// the rds, mns and fc packages.
 package localcloud

@@ -12,11 +12,31 @@ import (
 
 // Fleet is the fleet file of DESIGN.md §7: the instances the local RDS knows,
 // scripted faults and how long a backup takes.
+//
+// Faults are RDS faults (rds.Fault: action, DBInstanceId, status, code,
+// message, times, rate, latencyMs, drop, after, failJob), MNSFaults MNS ones
+// (queue, action, status, code, times, rate, latencyMs, drop, after);
+// FaultSeed seeds the generator that decides faults with a rate (default
+// 1), so a run repeats.
 type Fleet struct {
 	Region        string         `json:"region"`
 	Instances     []rds.Instance `json:"instances"`
 	Faults        []rds.Fault    `json:"faults"`
+	MNSFaults     []MNSFault     `json:"mnsFaults,omitempty"`
+	FaultSeed     uint64         `json:"faultSeed,omitempty"`
 	BackupSeconds float64        `json:"backupSeconds"`
+}
+
+// FaultSet returns the fleet's faults.
+func (f Fleet) FaultSet() FaultSet {
+	return FaultSet{Faults: f.Faults, MNSFaults: f.MNSFaults}
+}
+
+func (f Fleet) faultSeed() uint64 {
+	if f.FaultSeed == 0 {
+		return 1
+	}
+	return f.FaultSeed
 }
 
 // LoadFleet reads a fleet file.
@@ -42,6 +62,9 @@ func LoadFleet(path string) (Fleet, error) {
 		if in.RegionId == "" {
 			in.RegionId = f.Region
 		}
+	}
+	if err := f.FaultSet().check(); err != nil {
+		return Fleet{}, fmt.Errorf("fleet %s: %w", path, err)
 	}
 	return f, nil
 }

@@ -94,7 +94,11 @@ func (st *Stack) listen(h http.Handler) (string, error) {
 	return "http://" + ln.Addr().String(), nil
 }
 
-// adminHandler: GET /state (instances, jobs, queues, call counts as JSON);
+// maxAdminBody bounds what the admin API reads of a request body.
+const maxAdminBody = 1 << 20
+
+// adminHandler: GET /state (instances, jobs, queues, call counts, pending
+// faults as JSON); GET, POST and DELETE /faults (list, add, clear faults);
 // POST /timer fires the scheduled function with the request body as the
 // timer trigger's payload.
 func (st *Stack) adminHandler() http.Handler {
@@ -106,7 +110,29 @@ func (st *Stack) adminHandler() http.Handler {
 			"rdsCalls": st.Cloud.RDS.Counts(),
 			"mnsCalls": st.Cloud.MNS.Counts(),
 			"backups":  st.Cloud.RDS.CreatedBackups(),
+			"faults":   st.Cloud.Faults(),
 		})
+	})
+	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, st.Cloud.Faults())
+	})
+	// POST /faults adds the faults of a body shaped like the fleet file's
+	// (faults, mnsFaults); a mistake is a 400 naming the field, and then
+	// nothing is added.
+	mux.HandleFunc("POST /faults", func(w http.ResponseWriter, r *http.Request) {
+		fs, err := DecodeFaultSet(http.MaxBytesReader(w, r.Body, maxAdminBody))
+		if err == nil {
+			err = st.Cloud.AddFaults(fs)
+		}
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, st.Cloud.Faults())
+	})
+	mux.HandleFunc("DELETE /faults", func(w http.ResponseWriter, r *http.Request) {
+		st.Cloud.ClearFaults()
+		writeJSON(w, http.StatusOK, st.Cloud.Faults())
 	})
 	mux.HandleFunc("POST /timer", func(w http.ResponseWriter, r *http.Request) {
 		payload, err := io.ReadAll(io.LimitReader(r.Body, 128<<10))

@@ -1,4 +1,4 @@
-// Package mnstest is a local emulator of Alibaba Cloud MNS (Message Service)
+// Package mns is a local emulator of Alibaba Cloud MNS (Message Service)
 // queues and topics, for tests. Code under test talks to it with the real Go
 // SDK, github.com/aliyun/aliyun-mns-go-sdk (package ali_mns), over HTTP on
 // 127.0.0.1; the test inspects and scripts the server directly.
@@ -15,9 +15,9 @@
 //
 // # Usage
 //
-//	srv := mnstest.NewServer()          // listening already
+//	srv := mns.NewServer()          // listening already
 //	defer srv.Close()
-//	_ = srv.CreateQueue("rds-backup-notify", mnstest.QueueAttributes{})
+//	_ = srv.CreateQueue("rds-backup-notify", mns.QueueAttributes{})
 //
 //	cred := srv.Credential()
 //	client := ali_mns.NewAliMNSClientWithConfig(ali_mns.AliMNSClientConfig{
@@ -99,15 +99,22 @@
 //
 // # Faults and inspection
 //
-// InjectFault scripts failures per operation and queue or topic: an error
-// status and code, added latency, or a dropped connection (which fasthttp
-// retries up to 5 attempts in all, even for POST: one drop yields a
-// duplicate request that the caller never sees). Faults apply after
-// authentication. Calls returns the request log (operation, queue, status,
-// error code, whether a fault matched), Counts the number of requests per
-// "Op queue", Messages and Visible the messages, and State a JSON-marshalable
-// Snapshot of everything. CreateQueue, CreateTopic and Subscribe are admin
-// helpers that bypass HTTP.
+// InjectFault scripts failures per operation and queue or topic (see
+// Fault): an error status and code, added latency, or a dropped connection
+// (which fasthttp retries up to 5 attempts in all, even for POST: one drop
+// yields a duplicate request that the caller never sees), each on a
+// request with a probability (Rate, decided by a generator seeded with
+// WithFaultSeed, so a run repeats). With After the operation runs first and
+// only its answer is lost (SendMessage enqueues its message; a dropped
+// answer is then resent by fasthttp, and the message is enqueued twice).
+// Faults apply after authentication. WithObserver sees every request before
+// and after its operation and may drop it (the local cloud's crash
+// injection). Calls returns the request log (operation, queue, status,
+// error code, whether a fault matched, whether the operation ran), Counts
+// the number of requests per "Op queue", Messages and Visible the messages,
+// Faults the pending faults, and State a JSON-marshalable Snapshot of
+// everything. CreateQueue, CreateTopic and Subscribe are admin helpers that
+// bypass HTTP.
 //
 // # Not modeled
 //

@@ -3,7 +3,9 @@ package mns
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,7 +130,7 @@ func TestFaultCallLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(snap), `"Op":"DeleteMessage"`) || !strings.Contains(string(snap), `"left":-1`) {
+	if !strings.Contains(string(snap), `"action":"DeleteMessage"`) || !strings.Contains(string(snap), `"left":-1`) {
 		t.Fatalf("pending faults missing from state: %s", snap)
 	}
 	srv.ClearFaults()
@@ -221,4 +223,170 @@ func asError(err error, target **Error) bool {
 		*target = e
 	}
 	return ok
+}
+
+// TestFaultAfter: with after the operation runs and only its answer is
+// lost, through the official SDK.
+func TestFaultAfter(t *testing.T) {
+	send := func(q ali_mns.AliMNSQueue, body string) error {
+		_, err := q.SendMessage(ali_mns.MessageSendRequest{MessageBody: body})
+		return err
+	}
+	t.Run("code: enqueued, the caller saw the error", func(t *testing.T) {
+		srv := newServer(t)
+		q := setupQueue(t, srv, "target", QueueAttributes{})
+		srv.InjectFault(Fault{Op: "SendMessage", Queue: "target", Status: 500, Code: "InternalError", After: true})
+		wantErr(t, "SendMessage", send(q, "m1"), &ali_mns.ERR_MNS_INTERNAL_ERROR)
+		msgs := srv.Messages("target")
+		if len(msgs) != 1 || msgs[0].Body != "m1" {
+			t.Fatalf("messages = %+v, want m1 enqueued once", msgs)
+		}
+		if c := srv.Calls(); len(c) != 1 || !c[0].Fault || !c[0].Performed || c[0].Status != 500 {
+			t.Fatalf("calls = %+v", c)
+		}
+	})
+	t.Run("drop: fasthttp resends, the message is enqueued twice", func(t *testing.T) {
+		srv := newServer(t)
+		q := setupQueue(t, srv, "target", QueueAttributes{})
+		srv.InjectFault(Fault{Op: "SendMessage", Drop: true, After: true})
+		wantErr(t, "SendMessage", send(q, "m1"), nil)
+		if msgs := srv.Messages("target"); len(msgs) != 2 || msgs[0].Body != "m1" || msgs[1].Body != "m1" {
+			t.Fatalf("messages = %+v, want m1 twice", msgs)
+		}
+		if got := srv.Counts()["SendMessage target"]; got != 2 {
+			t.Fatalf("attempts = %d, want 2", got)
+		}
+	})
+	t.Run("drop every attempt: error, five copies", func(t *testing.T) {
+		srv := newServer(t)
+		q := setupQueue(t, srv, "target", QueueAttributes{})
+		srv.InjectFault(Fault{Op: "SendMessage", Drop: true, After: true, Times: 5})
+		wantErr(t, "SendMessage", send(q, "m1"), &ali_mns.ERR_SEND_REQUEST_FAILED)
+		if n := len(srv.Messages("target")); n != 5 {
+			t.Fatalf("%d messages, want 5 (every attempt enqueued)", n)
+		}
+	})
+	t.Run("receive: the message is taken, the answer lost", func(t *testing.T) {
+		srv := newServer(t)
+		q := setupQueue(t, srv, "target", QueueAttributes{VisibilityTimeout: 60})
+		wantErr(t, "SendMessage", send(q, "m1"), nil)
+		srv.InjectFault(Fault{Op: "ReceiveMessage", Status: 503, Code: "ServiceUnavailable", After: true})
+		_, err := receive(q, 1)
+		if err == nil {
+			t.Fatal("receive succeeded")
+		}
+		v := srv.Visible("target")
+		if len(v) != 1 || v[0].State != StateInactive || v[0].DequeueCount != 1 {
+			t.Fatalf("visible = %+v, want m1 inactive after one dequeue", v)
+		}
+	})
+}
+
+// TestFaultRate: a rate fault fires on a share of the requests, decided by
+// a seeded generator: the same seed gives the same requests.
+func TestFaultRate(t *testing.T) {
+	pattern := func(seed uint64) string {
+		srv := newServer(t, WithFaultSeed(seed))
+		q := setupQueue(t, srv, "target", QueueAttributes{})
+		srv.InjectFault(Fault{Op: "SendMessage", Queue: "target", Status: 500, Code: "InternalError", Rate: 0.5, Times: -1})
+		out := make([]byte, 40)
+		for i := range out {
+			_, err := q.SendMessage(ali_mns.MessageSendRequest{MessageBody: "m"})
+			switch {
+			case err == nil:
+				out[i] = '.'
+			case ali_mns.ERR_MNS_INTERNAL_ERROR.IsEqual(err):
+				out[i] = 'x'
+			default:
+				t.Fatalf("send %d: %v", i, err)
+			}
+		}
+		if n := len(srv.Messages("target")); n != strings.Count(string(out), ".") {
+			t.Errorf("%d stored for %s", n, out)
+		}
+		return string(out)
+	}
+	a, b := pattern(3), pattern(3)
+	if a != b {
+		t.Errorf("same seed, different faults:\n%s\n%s", a, b)
+	}
+	if n := strings.Count(a, "x"); n == 0 || n == len(a) {
+		t.Errorf("rate 0.5 fired on %d of %d requests: %s", n, len(a), a)
+	}
+}
+
+func TestFaultCheck(t *testing.T) {
+	cases := []struct {
+		f     Fault
+		field string // "" = valid
+	}{
+		{Fault{Op: "SendMessage", Queue: "q", Status: 500, Rate: 0.5, Times: -1}, ""},
+		{Fault{Op: "SendMessage", After: true}, ""},
+		{Fault{Op: "SendMessage", Drop: true, After: true}, ""},
+		{Fault{Op: "SendMessage", Status: 200, Latency: time.Second}, ""},
+		{Fault{Op: "SendMessages"}, "action:"},
+		{Fault{Rate: 2}, "rate:"},
+		{Fault{Latency: -time.Second}, "latencyMs:"},
+		{Fault{Status: 700}, "status:"},
+		{Fault{Drop: true, Status: 500}, "drop:"},
+		{Fault{After: true, Status: 201}, "after:"},
+	}
+	for _, tc := range cases {
+		err := tc.f.Check()
+		switch {
+		case tc.field == "" && err != nil:
+			t.Errorf("%+v: %v", tc.f, err)
+		case tc.field != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.field)):
+			t.Errorf("%+v: err = %v, want one naming %s", tc.f, err, tc.field)
+		}
+	}
+}
+
+// TestObserver: the observer sees each request that reaches its operation,
+// before and after; dropping before skips the operation.
+func TestObserver(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	drop := ""
+	srv := newServer(t, WithObserver(func(ev CallEvent) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		key := ev.Phase + " " + ev.Op + " " + ev.Queue + " " + ev.Code
+		seen = append(seen, key)
+		return key == drop
+	}))
+	q := setupQueue(t, srv, "target", QueueAttributes{})
+	if _, err := q.SendMessage(ali_mns.MessageSendRequest{MessageBody: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := receive(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = receive(q) // empty: MessageNotExist
+	wantErr(t, "ReceiveMessage", err, &ali_mns.ERR_MNS_MESSAGE_NOT_EXIST)
+	mu.Lock()
+	drop = "before SendMessage target "
+	mu.Unlock()
+	// The SDK's fasthttp resends a POST dropped before any answer byte,
+	// five attempts in all: none of them runs.
+	if _, err := q.SendMessage(ali_mns.MessageSendRequest{MessageBody: "never"}); err == nil {
+		t.Fatal("dropped send succeeded")
+	}
+	if n := len(srv.Messages("target")); n != 1 {
+		t.Fatalf("%d messages, want 1", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{
+		"before SendMessage target ", "after SendMessage target ",
+		"before ReceiveMessage target ", "after ReceiveMessage target ",
+		"before ReceiveMessage target ", "after ReceiveMessage target MessageNotExist",
+	}
+	for range 5 {
+		want = append(want, "before SendMessage target ")
+	}
+	if !slices.Equal(seen, want) {
+		t.Errorf("observed %q\nwant %q", seen, want)
+	}
 }

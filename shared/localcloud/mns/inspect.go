@@ -18,6 +18,7 @@ type Call struct {
 	Code         string    `json:"code,omitempty"` // MNS error code, "" on success
 	RequestID    string    `json:"requestId"`
 	Fault        bool      `json:"fault,omitempty"` // an injected fault matched this call
+	Performed    bool      `json:"performed"`       // the operation ran (with an after fault or a crash, its answer was then lost)
 }
 
 // MessageRecord is a snapshot of one message.
@@ -120,7 +121,7 @@ type Snapshot struct {
 	Queues   []QueueState    `json:"queues"`
 	Topics   []TopicState    `json:"topics"`
 	Counts   map[string]int  `json:"counts"`
-	Faults   []FaultSnapshot `json:"faults,omitempty"`
+	Faults   []FaultSnapshot `json:"faults"`
 }
 
 // QueueState is one queue in a Snapshot.
@@ -155,7 +156,28 @@ type SubscriptionState struct {
 // FaultSnapshot is a pending fault in a Snapshot.
 type FaultSnapshot struct {
 	Fault
-	Left int `json:"left"` // -1: unlimited
+	LatencyMs int `json:"latencyMs,omitempty"`
+	Left      int `json:"left"` // -1: unlimited
+	Fired     int `json:"fired"`
+}
+
+// Faults returns the faults not used up, in the order they are checked.
+func (s *Server) Faults() []FaultSnapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faultsLocked()
+}
+
+func (s *Server) faultsLocked() []FaultSnapshot {
+	out := []FaultSnapshot{}
+	for _, f := range s.faults {
+		left := f.left
+		if left < 0 {
+			left = -1
+		}
+		out = append(out, FaultSnapshot{Fault: f.f, LatencyMs: int(f.f.Latency / time.Millisecond), Left: left, Fired: f.fired})
+	}
+	return out
 }
 
 // State returns a JSON-marshalable Snapshot of queues (attributes and
@@ -186,12 +208,6 @@ func (s *Server) State() any {
 		snap.Topics = append(snap.Topics, ts)
 	}
 	sort.Slice(snap.Topics, func(i, j int) bool { return snap.Topics[i].Name < snap.Topics[j].Name })
-	for _, f := range s.faults {
-		left := f.left
-		if left < 0 {
-			left = -1
-		}
-		snap.Faults = append(snap.Faults, FaultSnapshot{Fault: f.f, Left: left})
-	}
+	snap.Faults = s.faultsLocked()
 	return snap
 }

@@ -12,9 +12,12 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,11 +38,12 @@ const pollRecheck = 50 * time.Millisecond
 // Server is a local MNS endpoint. Create it with NewServer; it listens on
 // 127.0.0.1 until Close. All methods are safe for concurrent use.
 type Server struct {
-	now     func() time.Time
-	store   *localauth.Store
-	cred    localauth.Credential
-	region  string
-	account string
+	now      func() time.Time
+	store    *localauth.Store
+	cred     localauth.Credential
+	region   string
+	account  string
+	observer Observer
 
 	ln       net.Listener
 	hs       *http.Server
@@ -54,6 +58,7 @@ type Server struct {
 	topics map[string]*topic
 	logs   map[string][]*message // every message ever enqueued, by queue name
 	faults []*faultState
+	rng    *rand.Rand // decides rate faults; seeded, so runs repeat
 	calls  []Call
 	counts map[string]int
 	seq    uint64
@@ -86,6 +91,19 @@ func WithRegion(region, accountID string) Option {
 	return func(s *Server) { s.region, s.account = region, accountID }
 }
 
+// WithFaultSeed seeds the generator that decides whether a fault with a
+// Rate below 1 fires on a request (default seed 1). The same seed and the
+// same sequence of requests give the same faults.
+func WithFaultSeed(seed uint64) Option {
+	return func(s *Server) { s.rng = rand.New(rand.NewPCG(seed, seed)) }
+}
+
+// WithObserver has o called for every request that reaches its operation
+// (see Observer).
+func WithObserver(o Observer) Option {
+	return func(s *Server) { s.observer = o }
+}
+
 // NewServer starts an emulator listening on 127.0.0.1 on a free port. It
 // panics if it cannot listen, which is appropriate for tests.
 func NewServer(opts ...Option) *Server {
@@ -99,6 +117,7 @@ func NewServer(opts ...Option) *Server {
 		topics:  map[string]*topic{},
 		logs:    map[string][]*message{},
 		counts:  map[string]int{},
+		rng:     rand.New(rand.NewPCG(1, 1)),
 	}
 	for _, o := range opts {
 		o(s)
@@ -171,27 +190,76 @@ func (s *Server) hostID() string {
 
 // Fault scripts a failure. A request matches when Op (the SDK method name,
 // e.g. "SendMessage"; "" = any) and Queue (queue or topic name; "" = any)
-// match. Faults are checked after authentication, in the order injected; the
-// first match is used and counts down Times.
+// match. Faults are checked after authentication, in the order injected. A
+// matching fault with a Rate below 1 fires on a request with that
+// probability (decided by the server's seeded generator, see
+// WithFaultSeed); one that does not fire lets the next matching fault
+// decide. A fault that fires counts down Times.
 //
-// What the matching request gets, after sleeping Latency:
-//   - Status 0 and Code "": the connection is closed without an answer
-//     ("drop"; fasthttp then retries, up to 5 attempts, even for POST);
+// What the request gets when a fault fires, after sleeping Latency:
+//   - Drop, or Status 0 and Code "": the connection is closed without an
+//     answer (fasthttp then retries, up to 5 attempts, even for POST);
 //   - Status 2xx: nothing else, the request is served normally (latency only);
 //   - otherwise: the error XML with Code (default "InternalError") and
 //     Status (default: the status MNS uses for Code, else 500).
+//
+// With After the operation runs first (SendMessage enqueues its message)
+// and only its answer is lost: replaced by the drop or the error above. A
+// dropped answer to a SendMessage is retried by fasthttp, so the message
+// is then enqueued twice, as with the real service.
 type Fault struct {
-	Op      string
-	Queue   string
-	Status  int
-	Code    string
-	Times   int           // matching calls affected; 0 means 1, negative means until ClearFaults
-	Latency time.Duration // added before answering
+	Op      string        `json:"action,omitempty"`
+	Queue   string        `json:"queue,omitempty"`
+	Status  int           `json:"status,omitempty"`
+	Code    string        `json:"code,omitempty"`
+	Times   int           `json:"times"`          // requests the fault fires on; 0 means 1, negative means until ClearFaults
+	Rate    float64       `json:"rate,omitempty"` // probability of firing on a matching request; 0 = 1 (always)
+	Latency time.Duration `json:"-"`              // added before answering
+	Drop    bool          `json:"drop,omitempty"`
+	After   bool          `json:"after,omitempty"` // run the operation, then lose its answer
 }
 
+func (f Fault) drops() bool { return f.Drop || (f.Status == 0 && f.Code == "") }
+
+// Check reports the first thing wrong with f, naming the JSON field at
+// fault: an unknown operation, a rate outside 0..1, a negative latency, a
+// status outside 200..599, drop with a status or code, after with only a
+// 2xx status (nothing to lose the answer with).
+func (f Fault) Check() error {
+	switch {
+	case f.Op != "" && !slices.Contains(operations, f.Op):
+		return fmt.Errorf("action: unknown MNS operation %q (known: %s)", f.Op, strings.Join(Operations(), ", "))
+	case math.IsNaN(f.Rate) || f.Rate < 0 || f.Rate > 1:
+		return fmt.Errorf("rate: must be a probability from 0 to 1 (0 means always), got %v", f.Rate)
+	case f.Latency < 0:
+		return fmt.Errorf("latencyMs: must not be negative, got %d", f.Latency.Milliseconds())
+	case f.Status != 0 && (f.Status < 200 || f.Status > 599):
+		return fmt.Errorf("status: must be an HTTP status from 200 to 599, got %d", f.Status)
+	case f.Drop && (f.Code != "" || f.Status != 0):
+		return errors.New("drop: closes the connection without an answer; leave status and code out")
+	case f.After && f.Status >= 200 && f.Status < 300:
+		return errors.New("after: needs drop, a code or an error status (the operation runs, then its answer is lost)")
+	}
+	return nil
+}
+
+// operations are the SDK method names the server routes.
+var operations = []string{
+	"CreateQueue", "SetQueueAttributes", "GetQueueAttributes", "DeleteQueue", "ListQueue", "ListQueueDetail",
+	"SendMessage", "BatchSendMessage", "ReceiveMessage", "BatchReceiveMessage", "PeekMessage", "BatchPeekMessage",
+	"DeleteMessage", "BatchDeleteMessage", "ChangeMessageVisibility",
+	"CreateTopic", "SetTopicAttributes", "GetTopicAttributes", "DeleteTopic", "ListTopic", "ListTopicDetail",
+	"PublishMessage", "Subscribe", "SetSubscriptionAttributes", "GetSubscriptionAttributes", "Unsubscribe",
+	"ListSubscriptionByTopic", "ListSubscriptionDetailByTopic",
+}
+
+// Operations lists the operations (SDK method names) the server answers.
+func Operations() []string { return slices.Sorted(slices.Values(operations)) }
+
 type faultState struct {
-	f    Fault
-	left int // <0: unlimited
+	f     Fault
+	left  int // <0: unlimited
+	fired int
 }
 
 // InjectFault adds a scripted fault.
@@ -219,6 +287,10 @@ func (s *Server) takeFault(op, name string) (Fault, bool) {
 		if (fs.f.Op != "" && fs.f.Op != op) || (fs.f.Queue != "" && fs.f.Queue != name) {
 			continue
 		}
+		if fs.f.Rate > 0 && fs.f.Rate < 1 && s.rng.Float64() >= fs.f.Rate {
+			continue
+		}
+		fs.fired++
 		if fs.left > 0 {
 			fs.left--
 			if fs.left == 0 {
@@ -228,6 +300,45 @@ func (s *Server) takeFault(op, name string) (Fault, bool) {
 		return fs.f, true
 	}
 	return Fault{}, false
+}
+
+// Phases of a request an Observer sees.
+const (
+	PhaseBefore = "before" // the operation is about to run
+	PhaseAfter  = "after"  // the operation ran; its answer is not yet written
+)
+
+// CallEvent is what an Observer sees of a request.
+type CallEvent struct {
+	Phase     string // PhaseBefore or PhaseAfter
+	Op        string
+	Queue     string // queue or topic
+	RequestID string
+	Code      string // PhaseAfter: the operation's error code, "" when it succeeded
+}
+
+// Observer is called, synchronously, for every request that reaches its
+// operation (authenticated, routed, not answered by a fault in its place):
+// once before the operation runs and once after, before the answer is
+// written. Returning true closes the connection without an answer; before,
+// the operation is then not run. The local cloud uses it to kill a
+// function's process at a given request (crash injection).
+type Observer func(CallEvent) (drop bool)
+
+func (s *Server) observe(req *request, phase string, rep *reply) bool {
+	if s.observer == nil {
+		return false
+	}
+	ev := CallEvent{Phase: phase, Op: req.op, Queue: req.name, RequestID: req.reqID}
+	if rep != nil {
+		switch {
+		case rep.err != nil:
+			ev.Code = rep.err.Code
+		default:
+			ev.Code = rep.code
+		}
+	}
+	return s.observer(ev)
 }
 
 // ---- request handling ----
@@ -244,13 +355,14 @@ type request struct {
 }
 
 type reply struct {
-	status  int
-	body    any // marshaled as XML when non-nil
-	header  map[string]string
-	code    string // error code to log for a partial batch failure
-	err     *Error
-	drop    bool
-	aborted bool // client went away; nothing to write
+	status    int
+	body      any // marshaled as XML when non-nil
+	header    map[string]string
+	code      string // error code to log for a partial batch failure
+	err       *Error
+	drop      bool
+	aborted   bool // client went away; nothing to write
+	performed bool // the operation ran
 }
 
 func fail(e *Error) reply { return reply{err: e} }
@@ -303,6 +415,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Code:         code,
 		RequestID:    reqID,
 		Fault:        injected,
+		Performed:    rep.performed,
 	})
 	s.counts[countKey(req.op, req.name)]++
 	s.mu.Unlock()
@@ -329,45 +442,63 @@ func (s *Server) serve(req *request, h handler, routeErr *Error) (reply, bool) {
 	if e := s.authenticate(req); e != nil {
 		return fail(e), false
 	}
-	if f, ok := s.takeFault(req.op, req.name); ok {
-		if f.Latency > 0 {
-			t := time.NewTimer(f.Latency)
-			select {
-			case <-t.C:
-			case <-s.done:
-				t.Stop()
-			case <-req.r.Context().Done():
-				t.Stop()
-				return reply{aborted: true}, true
-			}
+	f, faulted := s.takeFault(req.op, req.name)
+	if faulted && !f.After {
+		if rep, ok := s.faultReply(req, f); ok {
+			return rep, true
 		}
-		switch {
-		case f.Status == 0 && f.Code == "":
-			return reply{drop: true}, true
-		case f.Status >= 200 && f.Status < 300:
-			// latency only: serve normally below
-		default:
-			code, status := f.Code, f.Status
-			if code == "" {
-				code = "InternalError"
-			}
-			if status == 0 {
-				status = codeStatus[code]
-				if status == 0 {
-					status = http.StatusInternalServerError
-				}
-			}
-			return fail(&Error{Status: status, Code: code, Message: "Injected fault."}), true
-		}
-		if routeErr != nil {
-			return fail(routeErr), true
-		}
-		return h(req), true
 	}
 	if routeErr != nil {
-		return fail(routeErr), false
+		return fail(routeErr), faulted
 	}
-	return h(req), false
+	if s.observe(req, PhaseBefore, nil) {
+		return reply{drop: true}, faulted
+	}
+	rep := h(req)
+	rep.performed = true
+	if s.observe(req, PhaseAfter, &rep) {
+		return reply{drop: true, performed: true}, faulted
+	}
+	if faulted && f.After {
+		if lost, ok := s.faultReply(req, f); ok {
+			lost.performed = true
+			return lost, true
+		}
+	}
+	return rep, faulted
+}
+
+// faultReply sleeps the fault's latency and returns what it answers instead
+// of the operation; ok is false for a latency-only fault.
+func (s *Server) faultReply(req *request, f Fault) (reply, bool) {
+	if f.Latency > 0 {
+		t := time.NewTimer(f.Latency)
+		select {
+		case <-t.C:
+		case <-s.done:
+			t.Stop()
+		case <-req.r.Context().Done():
+			t.Stop()
+			return reply{aborted: true}, true
+		}
+	}
+	switch {
+	case f.drops():
+		return reply{drop: true}, true
+	case f.Status >= 200 && f.Status < 300:
+		return reply{}, false // latency only
+	}
+	code, status := f.Code, f.Status
+	if code == "" {
+		code = "InternalError"
+	}
+	if status == 0 {
+		status = codeStatus[code]
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+	}
+	return fail(&Error{Status: status, Code: code, Message: "Injected fault."}), true
 }
 
 // write sends rep and returns the status and error code for the call log.

@@ -69,11 +69,16 @@
 // increasing from 5073731, and below 2^31 (DescribeBackupTasks takes them as
 // int32).
 //
-// Faults (InjectFault) are scripted per action and optionally per instance,
-// for the next N calls or every call: an error code and status, latency, a
-// dropped connection (the SDK sees a network error), a non-JSON body, or a job
-// that fails. Calls, Counts, CreatedBackups, Jobs and State let tests and the
-// devstack see what happened.
+// Faults (InjectFault; see Fault) are scripted per action and optionally
+// per instance, for the next N calls or every call, each call with a
+// probability (Rate, decided by a generator seeded with WithFaultSeed, so a
+// run repeats): an error code and status, latency, a dropped connection (the
+// SDK sees a network error), a non-JSON body, or a job that fails. With
+// After the action runs first and only its answer is lost (CreateBackup
+// makes its job, then the connection is dropped or the error answered).
+// WithObserver sees every call before and after its action and may drop it
+// (the local cloud's crash injection). Calls, Counts, CreatedBackups, Jobs,
+// Faults and State let tests and the devstack see what happened.
 //
 // # Not modeled
 //

@@ -1,7 +1,11 @@
 package rds
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,18 +95,16 @@ func TestFaultLatency(t *testing.T) {
 	e.srv.AddInstance(Instance{DBInstanceId: "rm-a"})
 	e.srv.InjectFault(Fault{Action: "DescribeDBInstanceAttribute", LatencyMs: 40, Times: 1})
 	cli := e.cli(t)
-	start := time.Now()
 	noErr(t, attribute(cli, "rm-a"))
-	if d := time.Since(start); d < 40*time.Millisecond {
-		t.Errorf("call took %v, want >= 40ms", d)
-	}
 	noErr(t, attribute(cli, "rm-a"))
 	calls := e.srv.Calls()
-	if d := calls[0].End.Sub(calls[0].Start); d < 40*time.Millisecond || !calls[0].Fault || calls[0].Status != 200 {
+	// A timer never fires early, so the first call lasted at least the
+	// latency; the log says which call waited.
+	if d := calls[0].End.Sub(calls[0].Start); d < 40*time.Millisecond || !calls[0].Fault || calls[0].Status != 200 || calls[0].Latency != 40 {
 		t.Errorf("first call %+v took %v", calls[0], d)
 	}
-	if d := calls[1].End.Sub(calls[1].Start); d >= 40*time.Millisecond || calls[1].Fault {
-		t.Errorf("second call %+v took %v", calls[1], d)
+	if calls[1].Fault || calls[1].Latency != 0 {
+		t.Errorf("second call %+v", calls[1])
 	}
 }
 
@@ -183,4 +185,218 @@ func TestRateLimit(t *testing.T) {
 		noErr(t, attribute(cli, "rm-a"))
 	}
 	wantErr(t, attribute(cli, "rm-a"), "Throttling.User", 400)
+}
+
+// TestFaultAfter: with after the action runs and only its answer is lost,
+// through the official SDK.
+func TestFaultAfter(t *testing.T) {
+	t.Run("drop: the job exists, the caller saw a network error", func(t *testing.T) {
+		e := newEnv(t)
+		e.srv.AddInstance(Instance{DBInstanceId: "rm-a"})
+		e.srv.InjectFault(Fault{Action: "CreateBackup", DBInstanceId: "rm-a", Drop: true, After: true, Times: 1})
+		cli := e.cli(t)
+		_, err := createBackup(cli, "rm-a")
+		if _, _, isSDK := sdkError(err); err == nil || isSDK {
+			t.Fatalf("err = %v, want a network error", err)
+		}
+		if got := e.srv.CreatedBackups()["rm-a"]; got != 1 {
+			t.Fatalf("CreatedBackups = %d, want 1: the action must run before the answer is lost", got)
+		}
+		jobs := e.srv.Jobs("rm-a")
+		if len(jobs) != 1 || jobs[0].BackupJobId != "5073731" {
+			t.Fatalf("jobs = %+v", jobs)
+		}
+		// Asking again meets the job the lost answer named.
+		_, err = createBackup(cli, "rm-a")
+		wantErr(t, err, "BackupJobExists", 400)
+		calls := e.srv.Calls()
+		if len(calls) != 2 || calls[0].Status != 0 || !calls[0].Fault || !calls[0].Performed || calls[1].Fault {
+			t.Errorf("calls = %+v", calls)
+		}
+	})
+	t.Run("code: the job exists, the caller saw the error", func(t *testing.T) {
+		e := newEnv(t)
+		e.srv.AddInstance(Instance{DBInstanceId: "rm-a"})
+		e.srv.InjectFault(Fault{Action: "CreateBackup", Code: "InvokeProxyFailure", After: true, Times: 1})
+		_, err := createBackup(e.cli(t), "rm-a")
+		wantErr(t, err, "InvokeProxyFailure", 500)
+		if got := e.srv.CreatedBackups()["rm-a"]; got != 1 {
+			t.Fatalf("CreatedBackups = %d, want 1", got)
+		}
+	})
+	t.Run("SDK autoretry after a lost answer meets its own job", func(t *testing.T) {
+		e := newEnv(t)
+		e.srv.AddInstance(Instance{DBInstanceId: "rm-a"})
+		e.srv.InjectFault(Fault{Action: "CreateBackup", Status: 503, Code: "ServiceUnavailable", After: true, Times: 1})
+		_, err := e.cli(t).CreateBackupWithOptions(&rds.CreateBackupRequest{DBInstanceId: tea.String("rm-a")},
+			&util.RuntimeOptions{Autoretry: tea.Bool(true), MaxAttempts: tea.Int(3)})
+		wantErr(t, err, "BackupJobExists", 400)
+		if got := e.srv.CreatedBackups()["rm-a"]; got != 1 {
+			t.Fatalf("CreatedBackups = %d, want 1", got)
+		}
+	})
+	t.Run("HTML status", func(t *testing.T) {
+		e := newEnv(t)
+		e.srv.AddInstance(Instance{DBInstanceId: "rm-a"})
+		e.srv.InjectFault(Fault{Action: "CreateBackup", Status: 502, After: true, Times: 1})
+		_, err := createBackup(e.cli(t), "rm-a")
+		if _, _, isSDK := sdkError(err); err == nil || isSDK {
+			t.Fatalf("err = %v, want a non-SDKError error", err)
+		}
+		if got := e.srv.CreatedBackups()["rm-a"]; got != 1 {
+			t.Fatalf("CreatedBackups = %d, want 1", got)
+		}
+	})
+}
+
+// TestFaultRate: a rate fault fires on a share of the calls, decided by a
+// seeded generator: the same seed gives the same calls.
+func TestFaultRate(t *testing.T) {
+	pattern := func(seed uint64) string {
+		e := newEnv(t, WithFaultSeed(seed))
+		e.srv.AddInstance(Instance{DBInstanceId: "rm-a"})
+		e.srv.InjectFault(Fault{Action: "DescribeDBInstanceAttribute", Code: "ServiceUnavailable", Rate: 0.5})
+		cli := e.cli(t)
+		out := make([]byte, 40)
+		for i := range out {
+			err := attribute(cli, "rm-a")
+			switch code, status, _ := sdkError(err); {
+			case err == nil:
+				out[i] = '.'
+			case code == "ServiceUnavailable" && status == 503:
+				out[i] = 'x'
+			default:
+				t.Fatalf("call %d: %v", i, err)
+			}
+		}
+		if f := e.srv.Faults(); len(f) != 1 || f[0].Fired != strings.Count(string(out), "x") {
+			t.Errorf("faults = %+v for %s", f, out)
+		}
+		return string(out)
+	}
+	a, b := pattern(7), pattern(7)
+	if a != b {
+		t.Errorf("same seed, different faults:\n%s\n%s", a, b)
+	}
+	if n := strings.Count(a, "x"); n == 0 || n == len(a) {
+		t.Errorf("rate 0.5 fired on %d of %d calls: %s", n, len(a), a)
+	}
+	if c := pattern(8); c == a {
+		t.Errorf("seeds 7 and 8 gave the same 40 decisions %s", a)
+	}
+}
+
+// TestFaultRateAndTimes: times counts the calls the fault fired on.
+func TestFaultRateAndTimes(t *testing.T) {
+	e := newEnv(t)
+	e.srv.AddInstance(Instance{DBInstanceId: "rm-a"})
+	e.srv.InjectFault(Fault{Action: "DescribeDBInstanceAttribute", Code: "InternalError", Rate: 0.3, Times: 2})
+	cli := e.cli(t)
+	failed := 0
+	for range 60 {
+		if attribute(cli, "rm-a") != nil {
+			failed++
+		}
+	}
+	if failed != 2 || len(e.srv.Faults()) != 0 {
+		t.Errorf("failed %d calls, faults left %+v; want 2 and none", failed, e.srv.Faults())
+	}
+}
+
+func TestFaultCheck(t *testing.T) {
+	cases := []struct {
+		f     Fault
+		field string // "" = valid
+	}{
+		{Fault{Action: "CreateBackup", Code: "InternalError", Rate: 0.5, Times: 3, LatencyMs: 10}, ""},
+		{Fault{Action: "CreateBackup", Drop: true, After: true}, ""},
+		{Fault{Action: "CreateBackup", Status: 502, After: true}, ""},
+		{Fault{Action: "CreateBackup", FailJob: true, Times: 1}, ""},
+		{Fault{LatencyMs: 5}, ""},
+		{Fault{Action: "CreateBackups"}, "action:"},
+		{Fault{Rate: 1.5}, "rate:"},
+		{Fault{Rate: -0.1}, "rate:"},
+		{Fault{Times: -1}, "times:"},
+		{Fault{LatencyMs: -1}, "latencyMs:"},
+		{Fault{Status: 99}, "status:"},
+		{Fault{Status: 600}, "status:"},
+		{Fault{Drop: true, Code: "InternalError"}, "drop:"},
+		{Fault{After: true}, "after:"},
+		{Fault{After: true, Status: 200}, "after:"},
+		{Fault{Action: "DescribeBackups", FailJob: true}, "failJob:"},
+		{Fault{FailJob: true, Drop: true}, "failJob:"},
+	}
+	for _, tc := range cases {
+		err := tc.f.Check()
+		switch {
+		case tc.field == "" && err != nil:
+			t.Errorf("%+v: %v", tc.f, err)
+		case tc.field != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.field)):
+			t.Errorf("%+v: err = %v, want one naming %s", tc.f, err, tc.field)
+		}
+	}
+}
+
+func TestFaultsInState(t *testing.T) {
+	e := newEnv(t)
+	e.srv.InjectFault(Fault{Action: "CreateBackup", Code: "InternalError", Rate: 0.25, Times: 2, Latency: 30 * time.Millisecond})
+	raw, err := json.Marshal(e.srv.State())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `"faults":[{"action":"CreateBackup","code":"InternalError","times":2,"rate":0.25,"latencyMs":30,"left":2,"fired":0}]`
+	if !strings.Contains(string(raw), want) {
+		t.Errorf("state %s\nlacks %s", raw, want)
+	}
+	e.srv.ClearFaults()
+	raw, _ = json.Marshal(e.srv.State())
+	if !strings.Contains(string(raw), `"faults":[]`) {
+		t.Errorf("state after ClearFaults: %s", raw)
+	}
+}
+
+// TestObserver: the observer sees each call that reaches its action, before
+// and after; dropping before skips the action, dropping after loses only the
+// answer.
+func TestObserver(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	dropAt := map[string]bool{}
+	obs := func(ev CallEvent) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		key := fmt.Sprintf("%s %s %s %s", ev.Phase, ev.Action, ev.DBInstanceId, ev.Code)
+		seen = append(seen, key)
+		return dropAt[key]
+	}
+	e := newEnv(t, WithObserver(obs))
+	e.srv.AddInstance(Instance{DBInstanceId: "rm-a"})
+	e.srv.AddInstance(Instance{DBInstanceId: "rm-b"})
+	e.srv.InjectFault(Fault{Action: "DescribeDBInstanceAttribute", Code: "InternalError", Times: 1})
+	cli := e.cli(t)
+	wantErr(t, attribute(cli, "rm-a"), "InternalError", 500) // answered by the fault: not observed
+	noErr(t, attribute(cli, "rm-a"))
+	mu.Lock()
+	dropAt["before CreateBackup rm-a "] = true
+	dropAt["after CreateBackup rm-b "] = true
+	mu.Unlock()
+	if _, err := createBackup(cli, "rm-a"); err == nil {
+		t.Fatal("dropped before: no error")
+	}
+	if _, err := createBackup(cli, "rm-b"); err == nil {
+		t.Fatal("dropped after: no error")
+	}
+	if got := e.srv.CreatedBackups(); got["rm-a"] != 0 || got["rm-b"] != 1 {
+		t.Errorf("CreatedBackups = %v, want rm-b only", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{
+		"before DescribeDBInstanceAttribute rm-a ", "after DescribeDBInstanceAttribute rm-a ",
+		"before CreateBackup rm-a ",
+		"before CreateBackup rm-b ", "after CreateBackup rm-b ",
+	}
+	if !slices.Equal(seen, want) {
+		t.Errorf("observed %q\nwant %q", seen, want)
+	}
 }

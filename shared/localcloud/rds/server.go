@@ -3,10 +3,13 @@ package rds
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"maps"
+	"math"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -41,6 +44,7 @@ type Server struct {
 	duration time.Duration
 	rate     float64
 	quotaLoc *time.Location
+	observer Observer
 
 	ln       net.Listener
 	hs       *http.Server
@@ -53,6 +57,7 @@ type Server struct {
 	jobs       map[string][]*job
 	backups    map[string][]Backup // seeded sets
 	faults     []*faultState
+	rng        *rand.Rand // decides rate faults; seeded, so runs repeat
 	calls      []Call
 	counts     map[string]int
 	created    map[string]int
@@ -105,6 +110,19 @@ func WithQuotaLocation(loc *time.Location) Option {
 	}
 }
 
+// WithFaultSeed seeds the generator that decides whether a fault with a
+// Rate below 1 fires on a call (default seed 1). The same seed and the same
+// sequence of calls give the same faults.
+func WithFaultSeed(seed uint64) Option {
+	return func(s *Server) { s.rng = rand.New(rand.NewPCG(seed, seed)) }
+}
+
+// WithObserver has o called for every call that reaches its action (see
+// Observer).
+func WithObserver(o Observer) Option {
+	return func(s *Server) { s.observer = o }
+}
+
 // NewServer starts an emulator listening on 127.0.0.1 on a free port. It
 // panics if it cannot listen, which is appropriate for tests.
 func NewServer(opts ...Option) *Server {
@@ -121,6 +139,7 @@ func NewServer(opts ...Option) *Server {
 		nextJob:    firstJobID,
 		nextBackup: firstBackupID,
 		nonces:     map[string]struct{}{},
+		rng:        rand.New(rand.NewPCG(1, 1)),
 	}
 	for _, o := range opts {
 		o(s)
@@ -252,10 +271,13 @@ func (s *Server) AddBackup(id string, b Backup) {
 
 // Fault scripts a failure. A call matches when Action ("" = any) and
 // DBInstanceId ("" = any) match; faults are checked after the signature and
-// the rate limit, before the action, in the order injected, and the first
-// match is used.
+// the rate limit, in the order injected. A matching fault with a Rate below 1
+// fires on a call with that probability (decided by the server's seeded
+// generator, see WithFaultSeed); one that does not fire lets the next
+// matching fault decide. Times counts the calls a fault fired on.
 //
-// What the matching call gets, after sleeping Latency (or LatencyMs):
+// What a call gets when a fault fires, after sleeping Latency (or
+// LatencyMs):
 //   - Drop: the connection is closed without an answer (the SDK returns a
 //     network error, not an SDKError);
 //   - Code set: the API's JSON error with Code and Status (default: the
@@ -264,20 +286,58 @@ func (s *Server) AddBackup(id string, b Backup) {
 //   - Code empty and Status >= 300: a non-JSON (HTML) body with Status;
 //   - otherwise (Status 0 or 2xx): the call is served normally (latency only).
 //
+// With After the action runs first (CreateBackup creates its job) and only
+// its answer is lost: replaced, after the latency, by the drop, the error or
+// the HTML body above. This is the "it happened but the caller never heard"
+// case.
+//
 // FailJob faults (for action CreateBackup) are different: they are taken by
 // the next successful CreateBackup calls only, which succeed but whose job
-// ends Failed; Status, Code, Drop and Latency are then ignored.
+// ends Failed; Status, Code, Drop, After and Latency are then ignored.
+//
+// Check tells whether a fault makes sense; InjectFault does not check.
 type Fault struct {
-	Action       string        `json:"action"`
+	Action       string        `json:"action,omitempty"`
 	DBInstanceId string        `json:"DBInstanceId,omitempty"`
-	Status       int           `json:"status"`
-	Code         string        `json:"code"`
+	Status       int           `json:"status,omitempty"`
+	Code         string        `json:"code,omitempty"`
 	Message      string        `json:"message,omitempty"`
-	Times        int           `json:"times"` // next N matching calls; 0 = every call
+	Times        int           `json:"times,omitempty"` // next N calls the fault fires on; 0 = every call
+	Rate         float64       `json:"rate,omitempty"`  // probability of firing on a matching call; 0 = 1 (always)
 	Latency      time.Duration `json:"-"`
 	LatencyMs    int           `json:"latencyMs,omitempty"`
 	Drop         bool          `json:"drop,omitempty"`    // close the connection without answering
+	After        bool          `json:"after,omitempty"`   // run the action, then lose its answer
 	FailJob      bool          `json:"failJob,omitempty"` // CreateBackup succeeds but the job ends Failed
+}
+
+// Check reports the first thing wrong with f, naming the JSON field at
+// fault: an unknown action, a rate outside 0..1, a negative times or
+// latencyMs, a status outside 200..599, drop with a status or code, after
+// with nothing to lose the answer with, failJob combined with anything but
+// action CreateBackup and DBInstanceId.
+func (f Fault) Check() error {
+	switch {
+	case f.Action != "" && !slices.Contains(Actions(), f.Action):
+		return fmt.Errorf("action: unknown RDS action %q (known: %s)", f.Action, strings.Join(Actions(), ", "))
+	case math.IsNaN(f.Rate) || f.Rate < 0 || f.Rate > 1:
+		return fmt.Errorf("rate: must be a probability from 0 to 1 (0 means always), got %v", f.Rate)
+	case f.Times < 0:
+		return fmt.Errorf("times: must be 0 (every call) or a positive count, got %d", f.Times)
+	case f.LatencyMs < 0 || f.Latency < 0:
+		return fmt.Errorf("latencyMs: must not be negative, got %d", f.LatencyMs)
+	case f.Status != 0 && (f.Status < 200 || f.Status > 599):
+		return fmt.Errorf("status: must be an HTTP status from 200 to 599, got %d", f.Status)
+	case f.FailJob && f.Action != "" && f.Action != "CreateBackup":
+		return fmt.Errorf("failJob: only for action CreateBackup, not %s", f.Action)
+	case f.FailJob && (f.Drop || f.After || f.Code != "" || f.Status != 0 || f.LatencyMs != 0 || f.Latency != 0):
+		return errors.New("failJob: the call succeeds and its job ends Failed; leave drop, after, status, code and latencyMs out")
+	case f.Drop && (f.Code != "" || f.Status != 0):
+		return errors.New("drop: closes the connection without an answer; leave status and code out")
+	case f.After && !f.Drop && f.Code == "" && f.Status < 300:
+		return errors.New("after: needs drop, a code or an error status (the action runs, then its answer is lost)")
+	}
+	return nil
 }
 
 func (f Fault) latency() time.Duration {
@@ -288,8 +348,9 @@ func (f Fault) latency() time.Duration {
 }
 
 type faultState struct {
-	f    Fault
-	left int // 0: unlimited
+	f     Fault
+	left  int // 0: unlimited
+	fired int
 }
 
 // InjectFault adds a scripted fault.
@@ -306,14 +367,46 @@ func (s *Server) ClearFaults() {
 	s.mu.Unlock()
 }
 
-// takeFaultLocked returns the first fault matching the call and counts it
-// down. failJob selects FailJob faults (taken by CreateBackup) or the others.
+// PendingFault is a fault in a Snapshot: the fault, the calls it still
+// fires on (0: every call) and those it fired on.
+type PendingFault struct {
+	Fault
+	Left  int `json:"left"`
+	Fired int `json:"fired"`
+}
+
+// Faults returns the faults not used up, in the order they are checked.
+func (s *Server) Faults() []PendingFault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faultsLocked()
+}
+
+func (s *Server) faultsLocked() []PendingFault {
+	out := []PendingFault{}
+	for _, fs := range s.faults {
+		f := fs.f
+		if f.LatencyMs == 0 && f.Latency > 0 {
+			f.LatencyMs = int(f.Latency / time.Millisecond)
+		}
+		out = append(out, PendingFault{Fault: f, Left: fs.left, Fired: fs.fired})
+	}
+	return out
+}
+
+// takeFaultLocked returns the first fault that matches the call and fires
+// (see Fault.Rate), and counts it down. failJob selects FailJob faults (taken
+// by CreateBackup) or the others.
 func (s *Server) takeFaultLocked(action, instance string, failJob bool) (Fault, bool) {
 	for i, fs := range s.faults {
 		f := fs.f
 		if f.FailJob != failJob || (f.Action != "" && f.Action != action) || (f.DBInstanceId != "" && f.DBInstanceId != instance) {
 			continue
 		}
+		if f.Rate > 0 && f.Rate < 1 && s.rng.Float64() >= f.Rate {
+			continue
+		}
+		fs.fired++
 		if fs.left > 0 {
 			fs.left--
 			if fs.left == 0 {
@@ -361,7 +454,9 @@ type Call struct {
 	AccessKeyId   string    `json:"accessKeyId,omitempty"`
 	SignatureKind string    `json:"signatureKind,omitempty"` // SigV3 or SigV2
 	RequestId     string    `json:"requestId"`
-	Fault         bool      `json:"fault,omitempty"` // answered by an injected fault
+	Fault         bool      `json:"fault,omitempty"`     // answered by an injected fault
+	Performed     bool      `json:"performed"`           // the action ran (with an after fault or a crash, its answer was then lost)
+	Latency       int       `json:"latencyMs,omitempty"` // injected latency, ms
 }
 
 // Calls returns the call log, oldest first.
@@ -416,6 +511,7 @@ type Snapshot struct {
 	Backups        map[string][]Backup `json:"backups"`
 	Counts         map[string]int      `json:"counts"`
 	CreatedBackups map[string]int      `json:"createdBackups"`
+	Faults         []PendingFault      `json:"faults"`
 }
 
 // State returns a JSON-marshalable Snapshot of instances (by id), jobs and
@@ -431,6 +527,7 @@ func (s *Server) State() any {
 		Backups:        map[string][]Backup{},
 		Counts:         maps.Clone(s.counts),
 		CreatedBackups: maps.Clone(s.created),
+		Faults:         s.faultsLocked(),
 	}
 	for _, id := range slices.Sorted(maps.Keys(s.instances)) {
 		snap.Instances = append(snap.Instances, s.instances[id].withDefaults())
@@ -470,12 +567,14 @@ type request struct {
 }
 
 type reply struct {
-	status int
-	body   map[string]any
-	err    *apiError
-	html   bool // non-JSON body (fault)
-	drop   bool
-	fault  bool
+	status    int
+	body      map[string]any
+	err       *apiError
+	html      bool // non-JSON body (fault)
+	drop      bool
+	fault     bool
+	performed bool // the action ran
+	latency   time.Duration
 }
 
 // ServeHTTP implements http.Handler.
@@ -532,6 +631,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		SignatureKind: req.kind,
 		RequestId:     req.id,
 		Fault:         rep.fault,
+		Performed:     rep.performed,
+		Latency:       int(rep.latency / time.Millisecond),
 	})
 	s.counts[req.action]++
 	s.mu.Unlock()
@@ -548,7 +649,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serve runs the checks in the API's order: action and version, signature,
-// rate limit, injected faults, then the action itself.
+// rate limit, injected faults, then the action itself, with the observer
+// told before and after it.
 func (s *Server) serve(req *request) reply {
 	h, e := route(req)
 	if e != nil {
@@ -568,45 +670,108 @@ func (s *Server) serve(req *request) reply {
 	if throttled {
 		return reply{err: errThrottled()}
 	}
-	if faulted {
-		if d := f.latency(); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-s.done:
-				t.Stop()
-			case <-req.r.Context().Done():
-				t.Stop()
-			}
+	var latency time.Duration
+	if faulted && !f.After {
+		latency = s.sleep(req, f.latency())
+		if rep, ok := faultReply(f); ok {
+			rep.latency = latency
+			return rep
 		}
-		switch {
-		case f.Drop:
-			return reply{drop: true, fault: true}
-		case f.Code != "":
-			row, _ := lookupCode(f.Code)
-			status, msg := f.Status, f.Message
-			if status == 0 {
-				status = row.Status
-			}
-			if status == 0 {
-				status = http.StatusInternalServerError
-			}
-			if msg == "" {
-				msg = row.Message
-			}
-			if msg == "" {
-				msg = "Injected fault."
-			}
-			return reply{err: &apiError{Status: status, Code: f.Code, Message: msg}, fault: true}
-		case f.Status >= 300:
-			return reply{status: f.Status, html: true, fault: true}
-		}
+	}
+	if s.observe(req, PhaseBefore, nil) {
+		return reply{drop: true, fault: faulted, latency: latency}
 	}
 	body, e := h(s, req)
-	if e != nil {
-		return reply{err: e, fault: faulted}
+	rep := reply{body: body, err: e, fault: faulted, performed: true, latency: latency}
+	if s.observe(req, PhaseAfter, e) {
+		return reply{drop: true, fault: faulted, performed: true, latency: latency}
 	}
-	return reply{body: body, fault: faulted}
+	if faulted && f.After {
+		latency := s.sleep(req, f.latency())
+		if lost, ok := faultReply(f); ok {
+			lost.performed, lost.latency = true, latency
+			return lost
+		}
+	}
+	return rep
+}
+
+// faultReply is what a fault answers instead of the action; ok is false for
+// a latency-only fault.
+func faultReply(f Fault) (reply, bool) {
+	switch {
+	case f.Drop:
+		return reply{drop: true, fault: true}, true
+	case f.Code != "":
+		row, _ := lookupCode(f.Code)
+		status, msg := f.Status, f.Message
+		if status == 0 {
+			status = row.Status
+		}
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+		if msg == "" {
+			msg = row.Message
+		}
+		if msg == "" {
+			msg = "Injected fault."
+		}
+		return reply{err: &apiError{Status: status, Code: f.Code, Message: msg}, fault: true}, true
+	case f.Status >= 300:
+		return reply{status: f.Status, html: true, fault: true}, true
+	}
+	return reply{}, false
+}
+
+// sleep waits d, cut short by Close or by the client going away, and
+// returns d.
+func (s *Server) sleep(req *request, d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.done:
+	case <-req.r.Context().Done():
+	}
+	return d
+}
+
+// Phases of a call an Observer sees.
+const (
+	PhaseBefore = "before" // the action is about to run
+	PhaseAfter  = "after"  // the action ran; its answer is not yet written
+)
+
+// CallEvent is what an Observer sees of a call.
+type CallEvent struct {
+	Phase        string // PhaseBefore or PhaseAfter
+	Action       string
+	DBInstanceId string
+	RequestId    string
+	Code         string // PhaseAfter: the action's error code, "" when it succeeded
+}
+
+// Observer is called, synchronously, for every call that reaches its action
+// (authenticated, not throttled, not answered by a fault in its place):
+// once before the action runs and once after, before the answer is written.
+// Returning true closes the connection without an answer; before, the
+// action is then not run. The local cloud uses it to kill a function's
+// process at a given call (crash injection).
+type Observer func(CallEvent) (drop bool)
+
+func (s *Server) observe(req *request, phase string, e *apiError) bool {
+	if s.observer == nil {
+		return false
+	}
+	ev := CallEvent{Phase: phase, Action: req.action, DBInstanceId: req.instance, RequestId: req.id}
+	if e != nil {
+		ev.Code = e.Code
+	}
+	return s.observer(ev)
 }
 
 // write sends rep and returns the status and error code for the call log.

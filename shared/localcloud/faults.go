@@ -1,0 +1,199 @@
+package localcloud
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/mns"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
+)
+
+// MNSFault is an MNS fault as the fleet file ("mnsFaults") and POST /faults
+// write it, with the same field meanings as an RDS fault ("faults"):
+// per queue ("" = any) and action (the SDK method name, e.g. "SendMessage";
+// "" = any); status and code, or drop (close the connection without an
+// answer), or latencyMs alone; times (calls the fault fires on, 0 = every
+// call); rate (probability of firing, decided by the seeded generator,
+// 0 = always); after (run the operation, then lose its answer: SendMessage
+// enqueues its message, then the connection is dropped or the error
+// answered).
+type MNSFault struct {
+	Queue     string  `json:"queue,omitempty"`
+	Action    string  `json:"action,omitempty"`
+	Status    int     `json:"status,omitempty"`
+	Code      string  `json:"code,omitempty"`
+	Times     int     `json:"times,omitempty"`
+	Rate      float64 `json:"rate,omitempty"`
+	LatencyMs int     `json:"latencyMs,omitempty"`
+	Drop      bool    `json:"drop,omitempty"`
+	After     bool    `json:"after,omitempty"`
+}
+
+// fault translates f into the emulator's terms (where Times 0 means once
+// and no status nor code means drop).
+func (f MNSFault) fault() (mns.Fault, error) {
+	switch {
+	case f.Times < 0:
+		return mns.Fault{}, fmt.Errorf("times: must be 0 (every call) or a positive count, got %d", f.Times)
+	case f.LatencyMs < 0:
+		return mns.Fault{}, fmt.Errorf("latencyMs: must not be negative, got %d", f.LatencyMs)
+	case !f.Drop && f.Status == 0 && f.Code == "" && f.After:
+		return mns.Fault{}, errors.New("after: needs drop, a code or an error status (the operation runs, then its answer is lost)")
+	case !f.Drop && f.Status == 0 && f.Code == "" && f.LatencyMs == 0:
+		return mns.Fault{}, errNoop("drop, status, code or latencyMs")
+	}
+	out := mns.Fault{Op: f.Action, Queue: f.Queue, Status: f.Status, Code: f.Code, Times: f.Times, Rate: f.Rate,
+		Latency: time.Duration(f.LatencyMs) * time.Millisecond, Drop: f.Drop, After: f.After}
+	if out.Times == 0 {
+		out.Times = -1 // every call
+	}
+	if !f.Drop && f.Status == 0 && f.Code == "" {
+		out.Status = 200 // latency only
+	}
+	return out, out.Check()
+}
+
+// checkRDSFault is rds.Fault.Check plus what a file or a request must not
+// leave out: a fault that does something.
+func checkRDSFault(f rds.Fault) error {
+	if err := f.Check(); err != nil {
+		return err
+	}
+	if !f.Drop && f.Code == "" && f.Status == 0 && f.LatencyMs == 0 && f.Latency == 0 && !f.FailJob {
+		return errNoop("drop, status, code, latencyMs or failJob")
+	}
+	return nil
+}
+
+// errNoop is the error of a fault that would change nothing; it names no
+// field, so it reads "faults[0]: ...".
+type errNoop string
+
+func (e errNoop) Error() string { return ": does nothing; give it " + string(e) }
+
+// entryError names entry i of list in err: "faults[0].rate: ..." for a
+// field's error, "faults[0]: ..." for the entry's.
+func entryError(list string, i int, err error) error {
+	if _, ok := err.(errNoop); ok {
+		return fmt.Errorf("%s[%d]%w", list, i, err)
+	}
+	return fmt.Errorf("%s[%d].%w", list, i, err)
+}
+
+// FaultSet is what the fleet file and POST /faults add: RDS faults and MNS
+// faults, with the fleet file's field names.
+type FaultSet struct {
+	Faults    []rds.Fault `json:"faults,omitempty"`
+	MNSFaults []MNSFault  `json:"mnsFaults,omitempty"`
+}
+
+func (fs FaultSet) empty() bool { return len(fs.Faults) == 0 && len(fs.MNSFaults) == 0 }
+
+// check returns the first mistake, naming the entry and its field, e.g.
+// "mnsFaults[1].rate: must be a probability from 0 to 1".
+func (fs FaultSet) check() error {
+	for i, f := range fs.Faults {
+		if err := checkRDSFault(f); err != nil {
+			return entryError("faults", i, err)
+		}
+	}
+	for i, f := range fs.MNSFaults {
+		if _, err := f.fault(); err != nil {
+			return entryError("mnsFaults", i, err)
+		}
+	}
+	return nil
+}
+
+// DecodeFaultSet decodes the body of POST /faults strictly: unknown fields,
+// wrong types, trailing data and meaningless faults are errors that name
+// the field.
+func DecodeFaultSet(r io.Reader) (FaultSet, error) {
+	var fs FaultSet
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&fs); err != nil {
+		return FaultSet{}, jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return FaultSet{}, errors.New("body: trailing data after the JSON object")
+	}
+	if fs.empty() {
+		return FaultSet{}, errors.New(`body: nothing to add; want {"faults":[...], "mnsFaults":[...]}`)
+	}
+	return fs, fs.check()
+}
+
+// jsonError rewords a decoding error so that it names the field.
+func jsonError(err error) error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.Is(err, io.EOF):
+		return errors.New(`body: empty; want {"faults":[...], "mnsFaults":[...]}`)
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			field = "body"
+		}
+		return fmt.Errorf("%s: must be a JSON %s, got %s", field, jsonKind(te.Type.String()), te.Value)
+	case errors.As(err, &se):
+		return fmt.Errorf("body: invalid JSON at byte %d: %v", se.Offset, err)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return fmt.Errorf("%s: unknown field", name)
+	}
+	return fmt.Errorf("body: %v", err)
+}
+
+func jsonKind(goType string) string {
+	switch {
+	case goType == "string":
+		return "string"
+	case goType == "bool":
+		return "boolean"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"), strings.HasPrefix(goType, "float"):
+		return "number"
+	case strings.HasPrefix(goType, "[]"):
+		return "array"
+	}
+	return "object"
+}
+
+// AddFaults checks every entry of fs and, if all are right, adds them to
+// the emulators. Nothing is added when one is wrong.
+func (c *Cloud) AddFaults(fs FaultSet) error {
+	if err := fs.check(); err != nil {
+		return err
+	}
+	for _, f := range fs.Faults {
+		c.RDS.InjectFault(f)
+	}
+	for _, f := range fs.MNSFaults {
+		mf, _ := f.fault()
+		c.MNS.InjectFault(mf)
+	}
+	return nil
+}
+
+// ClearFaults removes every fault, used up or not.
+func (c *Cloud) ClearFaults() {
+	c.RDS.ClearFaults()
+	c.MNS.ClearFaults()
+}
+
+// FaultsState is the faults part of GET /state (and the answer of
+// /faults): pending RDS and MNS faults.
+type FaultsState struct {
+	RDS []rds.PendingFault  `json:"rds"`
+	MNS []mns.FaultSnapshot `json:"mns"`
+}
+
+// Faults returns the faults still pending.
+func (c *Cloud) Faults() FaultsState {
+	return FaultsState{RDS: c.RDS.Faults(), MNS: c.MNS.Faults()}
+}
