@@ -11,6 +11,8 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/tracker"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
@@ -170,6 +172,9 @@ func (a *App) workMessage(ctx context.Context, inv *invocation, m events.MNSMess
 		return js, errors.Join(errs...)
 	case workqueue.KindTrack:
 		res := a.track.With(a.exec.Reader(inv.rds)).Check(ctx, wm, a.now())
+		if res.Done() && res.Outcome.Error != nil && res.Outcome.Error.Code == tracker.CodeJobFailed {
+			return nil, a.jobFailed(ctx, inv, wm, *res.Outcome, sum)
+		}
 		if res.Done() {
 			o := *res.Outcome
 			sum.add(o)
@@ -193,6 +198,30 @@ func (a *App) workMessage(ctx context.Context, inv *invocation, m events.MNSMess
 		return nil, nil
 	}
 	return nil, a.reject(ctx, inv, wm.Request, fmt.Errorf("unknown work message kind %q", wm.Kind), sum)
+}
+
+// jobFailed: the job an ask was accepted or coalesced with ended Failed. A
+// failed backup satisfies no ask (DESIGN.md §2), so the ask is not over: it
+// goes back to the work queue with the failure as an attempt, and runs
+// again like any repeat — coalesced with a backup that satisfies it, or a
+// backup of its own — until its budget is spent. Its verdict then depends
+// only on its askedAt and the instance's backups, whichever delivery gives
+// it: a redelivery of the ask and this retry reach the same one. The
+// failure is published as a non-terminal deferred outcome.
+func (a *App) jobFailed(ctx context.Context, inv *invocation, m workqueue.Message, failed backup.Outcome, sum *Summary) error {
+	att := backup.Attempt{Time: failed.Time, Action: "BackupJob", Code: failed.Error.Code, Message: failed.Error.Message,
+		Retryable: true, Class: "state-wait", RequestId: failed.RequestId}
+	delay := retry.DefaultPolicy.Delay(retry.StateWait, 0)
+	o := failed
+	o.Status, o.Terminal, o.NotBefore = backup.StatusDeferred, false, a.now().Add(delay)
+	o.Attempts = []backup.Attempt{att}
+	o.Error = &backup.ErrorInfo{Code: failed.Error.Code, Message: failed.Error.Message, Retryable: true}
+	o.Note = backup.JoinNote(failed.Note, "a failed backup satisfies no ask: the ask runs again")
+	if err := inv.work.Send(ctx, workqueue.Backup(m.Request, []backup.Attempt{att}, m.Started), delay); err != nil {
+		return fmt.Errorf("%w: retry the ask of failed job %s: %w", errUnsettled, m.BackupJobId, err)
+	}
+	sum.add(o)
+	return a.publish(ctx, inv, o)
 }
 
 // HandleHTTP serves the webhook function's HTTP API.

@@ -9,7 +9,11 @@ import "time"
 // already ended when the ask was made never does. The verdict depends only on
 // AskedAt and the set, never on when the ask is processed.
 //
-// An ask without AskedAt is satisfied only by a set still in progress.
+// DescribeBackups reports a set's times in whole seconds, so AskedAt is
+// compared at that resolution: a set reported to end in the second the ask
+// was made satisfies it (the choice errs towards no duplicate, by at most a
+// second). An ask without AskedAt is satisfied only by a set still in
+// progress.
 func SatisfiedBy(r Request, method, status string, end time.Time) bool {
 	if method != r.Method() || status == "Failed" {
 		return false
@@ -20,5 +24,5 @@ func SatisfiedBy(r Request, method, status string, end time.Time) bool {
 	if r.AskedAt.IsZero() {
 		return false
 	}
-	return !end.Before(r.AskedAt)
+	return !end.Before(r.AskedAt.Truncate(time.Second))
 }

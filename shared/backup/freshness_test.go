@@ -18,6 +18,8 @@ func TestSatisfiedBy(t *testing.T) {
 	}{
 		{"ended before the ask: never", r, "Physical", "Success", asked.Add(-time.Second), false},
 		{"ended at the ask", r, "Physical", "Success", asked, true},
+		{"ended in the second of the ask (the API's resolution)", Request{DBInstanceId: "rm-1", AskedAt: asked.Add(700 * time.Millisecond)}, "Physical", "Success", asked, true},
+		{"ended the second before the ask", Request{DBInstanceId: "rm-1", AskedAt: asked.Add(700 * time.Millisecond)}, "Physical", "Success", asked.Add(-time.Second), false},
 		{"ended after the ask (was running or started later)", r, "Physical", "Success", asked.Add(time.Hour), true},
 		{"hours later still the same verdict", r, "Physical", "Success", asked.Add(5 * time.Hour), true},
 		{"still running", r, "Physical", "", time.Time{}, true},

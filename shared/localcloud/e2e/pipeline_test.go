@@ -129,7 +129,11 @@ func TestInvalidRequestOnWorkQueueIsRejectedWithoutCreateBackup(t *testing.T) {
 	}
 }
 
-func TestJobThatRDSFailsEndsFailedWithItsBackupStatus(t *testing.T) {
+// DESIGN.md §2: a failed backup satisfies no ask. When the job an ask was
+// accepted with ends Failed, the failure is published (deferred,
+// BackupJobFailed, the job's status) and the ask runs again: it gets a
+// backup of its own that completes, and ends in one terminal outcome.
+func TestJobThatRDSFailsDoesNotEndTheAsk(t *testing.T) {
 	t.Parallel()
 	const id = "rm-demo-pg1"
 	clock := rds.NewFakeClock(time.Now())
@@ -139,30 +143,39 @@ func TestJobThatRDSFailsEndsFailedWithItsBackupStatus(t *testing.T) {
 	if err := s.SendMessage(`{"DBInstanceId":"` + id + `"}`); err != nil {
 		t.Fatal(err)
 	}
-	evs := s.waitOutcomes(10*time.Second, "accepted", func(evs []notify.Event) bool { return haveAll(evs, "accepted", id) })
-	if n := len(ofType(evs, "failed")); n != 0 {
-		t.Fatalf("failed before the job ended:\n%s", describe(evs))
-	}
-	clock.Advance(11 * time.Minute)
-	s.waitOutcomes(15*time.Second, "failed", func(evs []notify.Event) bool { return haveAll(evs, "failed", id) })
-	evs = s.settle(10*time.Second, 500*time.Millisecond)
+	s.waitOutcomes(10*time.Second, "accepted", func(evs []notify.Event) bool { return haveAll(evs, "accepted", id) })
+	clock.Advance(11 * time.Minute) // the first job ends Failed
+	s.waitOutcomes(15*time.Second, "a second accepted", func(evs []notify.Event) bool { return len(ofType(evs, "accepted")) == 2 })
+	clock.Advance(11 * time.Minute) // the second one Finished
+	s.waitOutcomes(15*time.Second, "completed", func(evs []notify.Event) bool { return haveAll(evs, "completed", id) })
+	evs := s.settle(10*time.Second, 500*time.Millisecond)
 
-	if got := countTypes(evs); len(got) != 2 || got["accepted"] != 1 || got["failed"] != 1 {
-		t.Fatalf("outcomes %v, want accepted then failed:\n%s", got, describe(evs))
+	jobs := s.Cloud.RDS.Jobs(id)
+	if len(jobs) != 2 || jobs[0].BackupStatus != "Failed" || jobs[1].BackupStatus != "Finished" {
+		t.Fatalf("jobs %+v, want one Failed then one Finished", jobs)
 	}
-	if evs[0].Type != typ("accepted") {
-		t.Errorf("first outcome %s, want accepted", evs[0].Type)
+	var deferred notify.Event
+	for _, e := range ofType(evs, "deferred") {
+		if e.Data.Error != nil && e.Data.Error.Code == "BackupJobFailed" {
+			deferred = e
+		}
 	}
-	a, f := ofType(evs, "accepted")[0], ofType(evs, "failed")[0]
-	job := s.Cloud.RDS.Jobs(id)[0]
-	if a.Data.BackupJobId != job.BackupJobId || f.Data.BackupJobId != job.BackupJobId {
-		t.Errorf("job ids: accepted %q, failed %q, RDS %q", a.Data.BackupJobId, f.Data.BackupJobId, job.BackupJobId)
+	if deferred.ID == "" || deferred.Data.BackupJobId != jobs[0].BackupJobId || deferred.Data.BackupStatus != "Failed" || deferred.Data.Terminal {
+		t.Errorf("the failure was not published as a non-terminal deferred outcome naming job %s:\n%s", jobs[0].BackupJobId, describe(evs))
 	}
-	if f.Data.BackupStatus != "Failed" || !f.Data.Terminal || f.Data.Error == nil || f.Data.Error.Code != "BackupJobFailed" {
-		t.Errorf("failed: backupStatus %q terminal %v error %+v; want Failed, terminal, BackupJobFailed",
-			f.Data.BackupStatus, f.Data.Terminal, f.Data.Error)
+	terminal := map[string]string{}
+	for _, e := range evs {
+		if e.Data.Terminal {
+			terminal[e.ID] = e.Type
+		}
 	}
-	wantCreated(t, s, map[string]int{id: 1})
+	if len(terminal) != 1 || len(ofType(evs, "failed")) != 0 {
+		t.Errorf("terminal outcomes %v, want one completed and no failed:\n%s", terminal, describe(evs))
+	}
+	if c := ofType(evs, "completed"); len(c) == 0 || c[0].Data.BackupJobId != jobs[1].BackupJobId {
+		t.Errorf("completed does not name the second job %s:\n%s", jobs[1].BackupJobId, describe(evs))
+	}
+	wantCreated(t, s, map[string]int{id: 2})
 }
 
 func TestOutcomesSurviveAFailingNotificationQueue(t *testing.T) {
