@@ -41,6 +41,10 @@ type Cloud struct {
 	roleMu sync.Mutex
 	root   string
 	now    func() time.Time // MNS clock (may run faster than real time)
+
+	crashMu   sync.Mutex
+	crashes   []*crashState
+	functions map[string][]*fc.Function // by name, for crash injection
 }
 
 // Options tune the local cloud.
@@ -74,14 +78,14 @@ func StartCloud(fleet Fleet, opt Options) (*Cloud, error) {
 		return nil, err
 	}
 	auth := localauth.NewStore(nil)
-	c := &Cloud{Fleet: fleet, Auth: auth, root: root, now: time.Now}
+	c := &Cloud{Fleet: fleet, Auth: auth, root: root, now: time.Now, functions: map[string][]*fc.Function{}}
 	if opt.MNSSpeed > 1 {
 		start := time.Now()
 		c.now = func() time.Time { return start.Add(time.Duration(float64(time.Since(start)) * opt.MNSSpeed)) }
 	}
 	c.User = auth.NewAccessKey()
 	rdsOpts := []rds.Option{rds.WithCredentials(auth), rds.WithBackupDuration(fleet.backupDuration()),
-		rds.WithFaultSeed(fleet.faultSeed())}
+		rds.WithFaultSeed(fleet.faultSeed()), rds.WithObserver(c.observeRDS)}
 	if opt.RDSClock != nil {
 		rdsOpts = append(rdsOpts, rds.WithClock(opt.RDSClock))
 	}
@@ -90,7 +94,7 @@ func StartCloud(fleet Fleet, opt Options) (*Cloud, error) {
 		c.RDS.AddInstance(in)
 	}
 	c.MNS = mns.NewServer(mns.WithCredentials(auth), mns.WithClock(c.now), mns.WithRegion(fleet.Region, AccountID),
-		mns.WithFaultSeed(fleet.faultSeed()))
+		mns.WithFaultSeed(fleet.faultSeed()), mns.WithObserver(c.observeMNS))
 	for _, q := range []string{NotifyQueue, WorkQueue, DeadLetter} {
 		if err := c.MNS.CreateQueue(q, mns.QueueAttributes{VisibilityTimeout: 300}); err != nil {
 			c.Close()
@@ -138,14 +142,15 @@ func (c *Cloud) FunctionEnv() []string {
 	}
 }
 
-// StartFunction runs a built function under fctest with the local cloud's
-// environment plus extra (later entries win).
+// StartFunction runs a built function under the FC emulator with the local
+// cloud's environment plus extra (later entries win). Crashes that name the
+// function kill its processes.
 func (c *Cloud) StartFunction(ctx context.Context, name string, extra []string, logs io.Writer, timeout time.Duration) (*fc.Function, error) {
 	bin, err := c.Binary(name)
 	if err != nil {
 		return nil, err
 	}
-	return fc.Start(ctx, fc.FunctionConfig{
+	f, err := fc.Start(ctx, fc.FunctionConfig{
 		Name:        "rds-backup-" + name,
 		Binary:      bin,
 		Env:         append(c.FunctionEnv(), extra...),
@@ -157,6 +162,11 @@ func (c *Cloud) StartFunction(ctx context.Context, name string, extra []string, 
 		Stdout:      logs,
 		Stderr:      logs,
 	})
+	if err != nil {
+		return nil, err
+	}
+	c.register(name, f)
+	return f, nil
 }
 
 // MNSTrigger is the queue function's EventBridge trigger on the work queue.

@@ -12,6 +12,16 @@
 // See rds.Fault and MNSFault for the fields: status/code, rate (seeded),
 // times, latencyMs, drop and after (the action runs, its answer is lost).
 //
+// Crashes ("crashes" in the same places) kill a function's process when the
+// emulators see a given call, e.g. {"action":"CreateBackup","crash":"queue",
+// "nth":3,"when":"after"}: when the third CreateBackup has made its job,
+// every running process of the queue function is SIGKILLed and the call's
+// answer never sent. The emulators report each call to an observer before
+// and after its action; the composition counts them and calls the FC
+// emulator's Kill, which fails the invocation in flight as FC does; the
+// MNS trigger then pushes the batch again and a new instance takes it. See
+// Crash.
+//
 // It is used by the devstack CLI and by end-to-end tests; nothing of it
 // ships in a function binary, and the emulators it composes import nothing
 // of the product. Not modeled beyond what its parts model: see the doc of

@@ -84,14 +84,17 @@ func entryError(list string, i int, err error) error {
 	return fmt.Errorf("%s[%d].%w", list, i, err)
 }
 
-// FaultSet is what the fleet file and POST /faults add: RDS faults and MNS
-// faults, with the fleet file's field names.
+// FaultSet is what the fleet file and POST /faults add: RDS faults, MNS
+// faults and crashes, with the fleet file's field names.
 type FaultSet struct {
 	Faults    []rds.Fault `json:"faults,omitempty"`
 	MNSFaults []MNSFault  `json:"mnsFaults,omitempty"`
+	Crashes   []Crash     `json:"crashes,omitempty"`
 }
 
-func (fs FaultSet) empty() bool { return len(fs.Faults) == 0 && len(fs.MNSFaults) == 0 }
+func (fs FaultSet) empty() bool {
+	return len(fs.Faults) == 0 && len(fs.MNSFaults) == 0 && len(fs.Crashes) == 0
+}
 
 // check returns the first mistake, naming the entry and its field, e.g.
 // "mnsFaults[1].rate: must be a probability from 0 to 1".
@@ -104,6 +107,11 @@ func (fs FaultSet) check() error {
 	for i, f := range fs.MNSFaults {
 		if _, err := f.fault(); err != nil {
 			return entryError("mnsFaults", i, err)
+		}
+	}
+	for i, c := range fs.Crashes {
+		if err := c.check(); err != nil {
+			return entryError("crashes", i, err)
 		}
 	}
 	return nil
@@ -123,7 +131,7 @@ func DecodeFaultSet(r io.Reader) (FaultSet, error) {
 		return FaultSet{}, errors.New("body: trailing data after the JSON object")
 	}
 	if fs.empty() {
-		return FaultSet{}, errors.New(`body: nothing to add; want {"faults":[...], "mnsFaults":[...]}`)
+		return FaultSet{}, errors.New(`body: nothing to add; want {"faults":[...], "mnsFaults":[...], "crashes":[...]}`)
 	}
 	return fs, fs.check()
 }
@@ -134,7 +142,7 @@ func jsonError(err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.Is(err, io.EOF):
-		return errors.New(`body: empty; want {"faults":[...], "mnsFaults":[...]}`)
+		return errors.New(`body: empty; want {"faults":[...], "mnsFaults":[...], "crashes":[...]}`)
 	case errors.As(err, &te):
 		field := te.Field
 		if field == "" {
@@ -164,8 +172,9 @@ func jsonKind(goType string) string {
 	return "object"
 }
 
-// AddFaults checks every entry of fs and, if all are right, adds them to
-// the emulators. Nothing is added when one is wrong.
+// AddFaults checks every entry of fs and, if all are right, adds them:
+// RDS and MNS faults to the emulators, crashes to the cloud. Nothing is
+// added when one is wrong.
 func (c *Cloud) AddFaults(fs FaultSet) error {
 	if err := fs.check(); err != nil {
 		return err
@@ -177,23 +186,27 @@ func (c *Cloud) AddFaults(fs FaultSet) error {
 		mf, _ := f.fault()
 		c.MNS.InjectFault(mf)
 	}
+	c.addCrashes(fs.Crashes)
 	return nil
 }
 
-// ClearFaults removes every fault, used up or not.
+// ClearFaults removes every fault and crash, used up or not.
 func (c *Cloud) ClearFaults() {
 	c.RDS.ClearFaults()
 	c.MNS.ClearFaults()
+	c.clearCrashes()
 }
 
 // FaultsState is the faults part of GET /state (and the answer of
-// /faults): pending RDS and MNS faults.
+// /faults): pending RDS and MNS faults, and every crash with what became
+// of it.
 type FaultsState struct {
-	RDS []rds.PendingFault  `json:"rds"`
-	MNS []mns.FaultSnapshot `json:"mns"`
+	RDS     []rds.PendingFault  `json:"rds"`
+	MNS     []mns.FaultSnapshot `json:"mns"`
+	Crashes []crashState        `json:"crashes"`
 }
 
-// Faults returns the faults still pending.
+// Faults returns the faults still pending and the crashes.
 func (c *Cloud) Faults() FaultsState {
-	return FaultsState{RDS: c.RDS.Faults(), MNS: c.MNS.Faults()}
+	return FaultsState{RDS: c.RDS.Faults(), MNS: c.MNS.Faults(), Crashes: c.crashStates()}
 }

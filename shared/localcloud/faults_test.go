@@ -228,3 +228,8 @@ func TestFleetFileFaults(t *testing.T) {
 		}
 	}
 }
+
+func attribute(cli *rdssdk.Client, id string) error {
+	_, err := cli.DescribeDBInstanceAttribute(&rdssdk.DescribeDBInstanceAttributeRequest{DBInstanceId: tea.String(id)})
+	return err
+}

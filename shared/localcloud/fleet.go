@@ -17,19 +17,21 @@ import (
 // message, times, rate, latencyMs, drop, after, failJob), MNSFaults MNS ones
 // (queue, action, status, code, times, rate, latencyMs, drop, after);
 // FaultSeed seeds the generator that decides faults with a rate (default
-// 1), so a run repeats.
+// 1), so a run repeats. Crashes kill a function's process at a given call
+// (see Crash).
 type Fleet struct {
 	Region        string         `json:"region"`
 	Instances     []rds.Instance `json:"instances"`
 	Faults        []rds.Fault    `json:"faults"`
 	MNSFaults     []MNSFault     `json:"mnsFaults,omitempty"`
+	Crashes       []Crash        `json:"crashes,omitempty"`
 	FaultSeed     uint64         `json:"faultSeed,omitempty"`
 	BackupSeconds float64        `json:"backupSeconds"`
 }
 
 // FaultSet returns the fleet's faults.
 func (f Fleet) FaultSet() FaultSet {
-	return FaultSet{Faults: f.Faults, MNSFaults: f.MNSFaults}
+	return FaultSet{Faults: f.Faults, MNSFaults: f.MNSFaults, Crashes: f.Crashes}
 }
 
 func (f Fleet) faultSeed() uint64 {

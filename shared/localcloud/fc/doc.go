@@ -1,4 +1,4 @@
-// Package fctest runs a real go1 function binary locally the way Alibaba
+// Package fc runs a real go1 function binary locally the way Alibaba
 // Cloud Function Compute 3.0 runs it, and feeds it events the way FC's
 // timer, MNS queue (EventBridge) and HTTP triggers do.
 //
@@ -10,12 +10,13 @@
 // count, function name/handler/memory, function type, qualifier) and takes
 // the function's POST .../{id}/response and .../{id}/error. The timeout is
 // enforced by killing the process group; the next invocation starts a new
-// process. Facts and sources: reference/fc-platform.md (§1 events, §2
+// process. Kill does the same at any moment, as when the platform loses an
+// instance (the local cloud's crash injection uses it). Facts and sources: reference/fc-platform.md (§1 events, §2
 // runtime API, §3 retries) in the team's reference folder.
 //
 // # Usage
 //
-//	f, err := fctest.Start(ctx, fctest.FunctionConfig{
+//	f, err := fc.Start(ctx, fc.FunctionConfig{
 //		Name:        "queue",
 //		Binary:      "build/queue/main", // go build -o build/queue/main ./functions/queue
 //		Timeout:     60 * time.Second,
@@ -27,19 +28,19 @@
 //	defer f.Close()
 //
 //	// One event, synchronously, like InvokeFunction.
-//	res, err := f.Invoke(ctx, fctest.NewTimerEvent(time.Now(), "nightly", `{"Backups":[]}`), fctest.InvokeOptions{})
+//	res, err := f.Invoke(ctx, fc.NewTimerEvent(time.Now(), "nightly", `{"Backups":[]}`), fc.InvokeOptions{})
 //	if res.Failed() { log.Print(res.Error.ErrorMessage) }
 //
 //	// A timer firing, with FC's asynchronous retries of a failed invocation.
-//	results, err := fctest.TimerTrigger{Name: "nightly", Payload: plan}.Fire(ctx, f, time.Now())
+//	results, err := fc.TimerTrigger{Name: "nightly", Payload: plan}.Fire(ctx, f, time.Now())
 //
 //	// An MNS queue trigger: batches of CloudEvents, retry, dead-letter queue.
-//	trig := &fctest.MNSTrigger{Endpoint: mns.Endpoint(), AccessKeyID: key.AccessKeyID,
+//	trig := &fc.MNSTrigger{Endpoint: mns.Endpoint(), AccessKeyID: key.AccessKeyID,
 //		AccessKeySecret: key.AccessKeySecret, Queue: "work", DeadLetterQueue: "work-dlq"}
 //	go trig.Run(ctx, f)      // or trig.DrainOnce(ctx, f) for one deterministic batch
 //
 //	// An HTTP trigger: real requests in, FC3 HTTP events to the function.
-//	http.ListenAndServe("127.0.0.1:8080", &fctest.HTTPTrigger{Function: f})
+//	http.ListenAndServe("127.0.0.1:8080", &fc.HTTPTrigger{Function: f})
 //
 // NewTimerEvent and NewMNSEvents build the exact events of
 // testdata/events/timer.json and mns-queue.json for direct Invoke calls.
@@ -52,9 +53,18 @@
 //     empty query, base64 for non-UTF-8 bodies, timeEpoch as a string).
 //   - The SDK's own error and panic payloads, which pass through untouched;
 //     a panic does not end the process, as in SDK v0.3.1.
-//   - One instance serving one invocation at a time (FC 3.0 built-in
+//   - Each instance serves one invocation at a time (FC 3.0 built-in
 //     runtimes have no instance concurrency), the SDK's goroutine-per-invoke
-//     loop notwithstanding.
+//     loop notwithstanding. FunctionConfig.Instances (default 1) lets up to
+//     that many instances run, so that many invocations run at once, as FC
+//     scales out; an invocation takes an idle instance or starts a new one.
+//   - A lost instance (timeout, process exit, Kill): the invocation in
+//     flight fails with "Process exited unexpectedly before completing
+//     request (signal: killed)" and UnhandledInvocationError; a timer event
+//     is retried by FC's async retries, an MNS batch by the trigger's retry
+//     (the same event, its messages kept invisible meanwhile); the next
+//     invocation starts a new instance (a new process, its initializer run
+//     again).
 //   - The initializer (x-fc-function-type 1) runs once per instance before
 //     its first invocation; when it fails the invocation fails with
 //     InitializationError and the next invocation gets a new instance.
@@ -71,10 +81,13 @@
 //
 // # Not modeled, or modeled on a guess
 //
-//   - Scaling and instance lifecycle: there is one instance, concurrent
-//     Invoke calls queue up instead of starting more instances; an idle
-//     instance is never reclaimed or frozen (its goroutines keep running);
-//     PreStop and PreFreeze are never sent; no cold-start delay.
+//   - Scaling and instance lifecycle: no more than Instances instances (FC
+//     scales to its account limits), concurrent Invoke calls beyond them
+//     queue up; an idle instance is never reclaimed or frozen (its
+//     goroutines keep running); PreStop and PreFreeze are never sent; no
+//     cold-start delay. The MNS trigger pushes one batch at a time (a
+//     synchronous EventBridge stream), the timer one event: only HTTP
+//     requests and direct Invoke calls run concurrently.
 //   - Resources: MemoryMB is only reported, not enforced; no CPU, disk, /tmp
 //     or network isolation.
 //   - Timing: the deadline counts from the moment the process takes the

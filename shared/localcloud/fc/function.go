@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -61,6 +62,11 @@ type FunctionConfig struct {
 	Stdout      io.Writer              // the process's standard output; nil discards
 	Stderr      io.Writer              // the process's standard error; nil discards
 	Now         func() time.Time       // clock for deadlines, request ids and event times; default time.Now
+	// Instances is how many instances may run at once, each serving one
+	// invocation at a time (FC scales out by instances; go1 instances have
+	// no instance concurrency); default 1. Concurrent invocations beyond it
+	// wait for an instance to be free.
+	Instances int
 }
 
 // InvokeOptions are per-invocation settings.
@@ -105,19 +111,21 @@ type Invocation struct {
 	Start, End  time.Time
 }
 
-// Function is a running go1 function: at most one process (instance) at a
-// time, serving one invocation at a time, as FC 3.0 built-in runtimes do.
+// Function is a running go1 function: up to FunctionConfig.Instances
+// processes (instances), each serving one invocation at a time, as FC 3.0
+// built-in runtimes do.
 type Function struct {
 	cfg  FunctionConfig
-	slot chan struct{} // held by the invocation that owns the instance
+	slot chan struct{} // one token per invocation in progress
 	done chan struct{} // closed by Close
 	wg   sync.WaitGroup
 	stop func() bool // unregisters the ctx hook
 
 	mu        sync.Mutex
 	closed    bool
-	inst      *instance
-	instances int
+	live      []*instance // every instance whose process runs
+	idle      []*instance // live instances serving no invocation
+	instances int         // instances ever started
 	log       []Invocation
 }
 
@@ -156,9 +164,15 @@ func Start(ctx context.Context, cfg FunctionConfig) (*Function, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	f := &Function{cfg: cfg, slot: make(chan struct{}, 1), done: make(chan struct{})}
+	if cfg.Instances <= 0 {
+		cfg.Instances = 1
+	}
+	f := &Function{cfg: cfg, slot: make(chan struct{}, cfg.Instances), done: make(chan struct{})}
 	f.mu.Lock()
-	_, err = f.startInstanceLocked()
+	inst, err := f.startInstanceLocked()
+	if err == nil {
+		f.idle = append(f.idle, inst)
+	}
 	f.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -220,8 +234,8 @@ func (f *Function) Invocations() []Invocation {
 	return append([]Invocation(nil), f.log...)
 }
 
-// Close kills the process and stops the runtime API server. Invocations in
-// flight end with ErrClosed.
+// Close kills the processes and stops their runtime API servers.
+// Invocations in flight end with ErrClosed.
 func (f *Function) Close() error {
 	f.mu.Lock()
 	if f.closed {
@@ -230,16 +244,44 @@ func (f *Function) Close() error {
 	}
 	f.closed = true
 	close(f.done)
-	inst, stop := f.inst, f.stop
+	live, stop := slices.Clone(f.live), f.stop
 	f.mu.Unlock()
 	if stop != nil {
 		stop()
 	}
-	if inst != nil {
+	for _, inst := range live {
 		inst.kill()
 	}
 	f.wg.Wait()
 	return nil
+}
+
+// Kill ends every running instance's process group with SIGKILL, as when
+// the platform loses an instance (the process crashes, runs out of memory,
+// its host dies), and returns how many it killed. An invocation in flight
+// fails as FC reports it, "Process exited unexpectedly before completing
+// request (signal: killed)" with UnhandledInvocationError, so a trigger that
+// retries (timer, MNS queue) pushes the event again; the next invocation
+// starts a new instance. The function stays usable.
+func (f *Function) Kill() int {
+	f.mu.Lock()
+	live := slices.Clone(f.live)
+	f.mu.Unlock()
+	n := 0
+	for _, inst := range live {
+		if !inst.hasExited() {
+			inst.kill()
+			n++
+		}
+	}
+	return n
+}
+
+// Running returns how many instances have a running process.
+func (f *Function) Running() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.live)
 }
 
 // call is one Invoke in progress.
@@ -259,11 +301,12 @@ func (f *Function) run(c *call) {
 	defer func() { <-f.slot }()
 
 	c.res.RequestID = c.opt.RequestID
-	inst, err := f.instance()
+	inst, err := f.acquire()
 	if err != nil {
 		c.err = err
 		return
 	}
+	defer f.release(inst)
 	if f.cfg.Initializer && !inst.initialized {
 		hook := &invocation{id: newRequestID(f.now()), fnType: 1}
 		res, err := f.dispatch(c.ctx, inst, hook)
@@ -284,17 +327,32 @@ func (f *Function) run(c *call) {
 	c.res, c.err = f.dispatch(c.ctx, inst, inv)
 }
 
-// instance returns the running instance, starting one when there is none.
-func (f *Function) instance() (*instance, error) {
+// acquire returns an idle running instance, starting one when there is
+// none; the caller holds a token of f.slot, so at most cfg.Instances are
+// ever busy or running.
+func (f *Function) acquire() (*instance, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
 		return nil, ErrClosed
 	}
-	if f.inst != nil && !f.inst.hasExited() {
-		return f.inst, nil
+	for len(f.idle) > 0 {
+		inst := f.idle[len(f.idle)-1]
+		f.idle = f.idle[:len(f.idle)-1]
+		if !inst.hasExited() {
+			return inst, nil
+		}
 	}
 	return f.startInstanceLocked()
+}
+
+// release makes inst idle again, unless its process has ended.
+func (f *Function) release(inst *instance) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.closed && !inst.hasExited() {
+		f.idle = append(f.idle, inst)
+	}
 }
 
 // invocation is one event handed to the process.
@@ -425,7 +483,7 @@ type instance struct {
 	next        chan *invocation
 	exited      chan struct{}
 	exitErr     error // set before exited is closed
-	initialized bool  // only touched by the invocation holding f.slot
+	initialized bool  // only touched by the invocation that acquired the instance
 
 	mu       sync.Mutex
 	inflight map[string]*invocation
@@ -456,7 +514,7 @@ func (f *Function) startInstanceLocked() (*instance, error) {
 		return nil, fmt.Errorf("fctest: start %s: %w", f.cfg.Binary, err)
 	}
 	inst.cmd = cmd
-	f.inst = inst
+	f.live = append(f.live, inst)
 	f.wg.Add(2)
 	go func() {
 		defer f.wg.Done()
@@ -465,13 +523,14 @@ func (f *Function) startInstanceLocked() (*instance, error) {
 	go func() {
 		defer f.wg.Done()
 		inst.exitErr = cmd.Wait()
+		// Forgotten before exited is closed, so that whoever waited for
+		// the exit (kill) no longer counts the instance.
+		f.mu.Lock()
+		f.live = slices.DeleteFunc(f.live, func(i *instance) bool { return i == inst })
+		f.idle = slices.DeleteFunc(f.idle, func(i *instance) bool { return i == inst })
+		f.mu.Unlock()
 		close(inst.exited)
 		_ = inst.srv.Close()
-		f.mu.Lock()
-		if f.inst == inst {
-			f.inst = nil
-		}
-		f.mu.Unlock()
 	}()
 	return inst, nil
 }

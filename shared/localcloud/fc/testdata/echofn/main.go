@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -30,6 +32,7 @@ type directive struct {
 	Status         int    `json:"status"`         // HTTP events: status code
 	BadResponse    bool   `json:"badResponse"`    // HTTP events: return a bare string
 	BinaryResponse bool   `json:"binaryResponse"` // HTTP events: base64 body
+	Call           string `json:"call"`           // GET this URL and wait for its answer first (tests hold an invocation with it)
 }
 
 type reply struct {
@@ -76,6 +79,14 @@ func handle(ctx context.Context, raw []byte) (any, error) {
 	fctx, _ := fccontext.FromContext(ctx)
 	fmt.Println("echofn handling", fctx.RequestID)
 	d := find(raw)
+	if d.Call != "" {
+		resp, err := http.Get(d.Call)
+		if err != nil {
+			return nil, fmt.Errorf("call %s: %w", d.Call, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
 	if d.SleepMs > 0 {
 		time.Sleep(time.Duration(d.SleepMs) * time.Millisecond)
 	}
