@@ -8,18 +8,12 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/fc"
 )
-
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // invoke runs one function once (or --times N with the same event, as a
 // redelivery would) and prints JSON lines.
@@ -32,8 +26,7 @@ func invoke(args []string) error {
 	retryCount := fs.Int("retry-count", 0, "x-fc-retry-count of the first invocation")
 	timeout := fs.Duration("timeout", 30*time.Second, "function timeout")
 	showWork := fs.Bool("work", false, `also print {"kind":"work",...} for each message left on the work queue`)
-	var env multiFlag
-	fs.Var(&env, "env", "extra environment KEY=VALUE for the function (repeatable; for webhook it overrides the local routes and secrets)")
+	loadEnv := envFlags(fs, "the function (for webhook it overrides the local routes and secrets)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -43,10 +36,9 @@ func invoke(args []string) error {
 	if *eventPath == "" {
 		return errors.New("--event FILE is required")
 	}
-	for _, kv := range env {
-		if !strings.Contains(kv, "=") {
-			return fmt.Errorf("--env %q: want KEY=VALUE", kv)
-		}
+	env, err := loadEnv()
+	if err != nil {
+		return err
 	}
 	event, err := os.ReadFile(*eventPath)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -17,8 +18,20 @@ import (
 func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	loadFleet := fleetFlag(fs)
+	loadEnv := envFlags(fs, "every function (after the local cloud's own; for webhook also over the local routes and secrets)")
+	instances := fs.Int("fc-instances", 1, "instances of each function that may run at once, each serving one invocation")
 	quiet := fs.Bool("quiet", false, "discard the functions' logs (default: to stderr)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	if *instances < 1 {
+		return fmt.Errorf("--fc-instances must be 1 or more, got %d", *instances)
+	}
+	env, err := loadEnv()
+	if err != nil {
 		return err
 	}
 	fleet, _, err := loadFleet()
@@ -27,7 +40,7 @@ func serve(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := localcloud.StartStack(ctx, fleet, localcloud.Options{}, logSink(*quiet))
+	st, err := localcloud.StartStack(ctx, fleet, localcloud.Options{Env: env, FCInstances: *instances}, logSink(*quiet))
 	if err != nil {
 		return err
 	}

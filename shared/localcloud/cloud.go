@@ -42,6 +42,8 @@ type Cloud struct {
 	root   string
 	now    func() time.Time // MNS clock (may run faster than real time)
 
+	instances int // fc.FunctionConfig.Instances of every function
+
 	crashMu   sync.Mutex
 	crashes   []*crashState
 	functions map[string][]*fc.Function // by name, for crash injection
@@ -68,6 +70,9 @@ type Options struct {
 	// Timeouts overrides a function's timeout in StartStack, by name
 	// (defaults: scheduled and queue 120 s, webhook 30 s).
 	Timeouts map[string]time.Duration
+	// FCInstances is how many instances of each function may run at once,
+	// each serving one invocation (default 1; see fc.FunctionConfig).
+	FCInstances int
 }
 
 // StartCloud starts the RDS and MNS emulators with the fleet and the three
@@ -78,7 +83,8 @@ func StartCloud(fleet Fleet, opt Options) (*Cloud, error) {
 		return nil, err
 	}
 	auth := localauth.NewStore(nil)
-	c := &Cloud{Fleet: fleet, Auth: auth, root: root, now: time.Now, functions: map[string][]*fc.Function{}}
+	c := &Cloud{Fleet: fleet, Auth: auth, root: root, now: time.Now, functions: map[string][]*fc.Function{},
+		instances: max(opt.FCInstances, 1)}
 	if opt.MNSSpeed > 1 {
 		start := time.Now()
 		c.now = func() time.Time { return start.Add(time.Duration(float64(time.Since(start)) * opt.MNSSpeed)) }
@@ -161,6 +167,7 @@ func (c *Cloud) StartFunction(ctx context.Context, name string, extra []string, 
 		Credentials: c.RoleCredential,
 		Stdout:      logs,
 		Stderr:      logs,
+		Instances:   c.instances,
 	})
 	if err != nil {
 		return nil, err

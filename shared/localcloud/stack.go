@@ -105,12 +105,13 @@ func (st *Stack) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /state", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{
-			"rds":      st.Cloud.RDS.State(),
-			"mns":      st.Cloud.MNS.State(),
-			"rdsCalls": st.Cloud.RDS.Counts(),
-			"mnsCalls": st.Cloud.MNS.Counts(),
-			"backups":  st.Cloud.RDS.CreatedBackups(),
-			"faults":   st.Cloud.Faults(),
+			"rds":       st.Cloud.RDS.State(),
+			"mns":       st.Cloud.MNS.State(),
+			"rdsCalls":  st.Cloud.RDS.Counts(),
+			"mnsCalls":  st.Cloud.MNS.Counts(),
+			"backups":   st.Cloud.RDS.CreatedBackups(),
+			"faults":    st.Cloud.Faults(),
+			"functions": st.functions(),
 		})
 	})
 	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, r *http.Request) {
@@ -162,6 +163,25 @@ func (st *Stack) adminHandler() http.Handler {
 		writeJSON(w, http.StatusOK, out)
 	})
 	return mux
+}
+
+// FunctionState is a function in GET /state.
+type FunctionState struct {
+	Instances   int `json:"instances"`   // most instances at once (--fc-instances)
+	Running     int `json:"running"`     // instances whose process runs now
+	Started     int `json:"started"`     // instances ever started (a killed or timed-out one is replaced)
+	Invocations int `json:"invocations"` // invocations so far, failed ones included
+}
+
+func (st *Stack) functions() map[string]FunctionState {
+	out := map[string]FunctionState{}
+	for name, f := range map[string]*fc.Function{"scheduled": st.Scheduled, "queue": st.Queue, "webhook": st.Webhook} {
+		if f == nil {
+			continue
+		}
+		out[name] = FunctionState{Instances: f.Config().Instances, Running: f.Running(), Started: f.Started(), Invocations: len(f.Invocations())}
+	}
+	return out
 }
 
 // FireTimer fires the scheduled function's timer trigger "local-timer" now

@@ -284,6 +284,14 @@ func (f *Function) Running() int {
 	return len(f.live)
 }
 
+// Started returns how many instances were ever started (a timed-out,
+// exited or killed instance is replaced by a new one).
+func (f *Function) Started() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.instances
+}
+
 // call is one Invoke in progress.
 type call struct {
 	ctx     context.Context
