@@ -39,6 +39,9 @@ type App struct {
 	exec     *executor.Executor
 	track    *tracker.Tracker
 	hook     *webhook.Handler
+	// regions are the regions requests may name besides the invocation's
+	// own (BACKUP_REGION and BACKUP_ALLOWED_REGIONS, DESIGN.md §5).
+	regions backup.Regions
 
 	mu       sync.Mutex
 	chainRDS *rdsclient.Client // default-chain client, when the chain has a source
@@ -61,10 +64,14 @@ func New(function string, cfg config.Config, opts Options) (*App, error) {
 	a := &App{function: function, cfg: cfg, log: log, now: opts.Now,
 		rdsBy: map[string]*rdsclient.Client{}, mnsBy: map[string]*mnsq.Client{}}
 
+	var err error
 	a.chainRDS, a.chainErr = rdsclient.New(a.rdsConfig())
 	_, inFC := cfg.Env["FC_RUNTIME_API"]
 	if a.chainErr != nil && !inFC {
 		return nil, fmt.Errorf("no credentials: outside Function Compute the default credential chain is used and it has no source (set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or a profile): %w", a.chainErr)
+	}
+	if a.regions, err = backup.NewRegions(append([]string{cfg.Region}, cfg.AllowedRegions...)...); err != nil {
+		return nil, fmt.Errorf("BACKUP_ALLOWED_REGIONS: %w", err)
 	}
 	if _, err := mnsq.NormalizeEndpoint(cfg.MNSEndpoint); err != nil {
 		return nil, fmt.Errorf("BACKUP_MNS_ENDPOINT: %w", err)
@@ -99,7 +106,7 @@ func New(function string, cfg config.Config, opts Options) (*App, error) {
 		}
 		a.hook = webhook.New(webhook.Config{
 			Routes: routes, Secrets: secrets, MaxBody: cfg.MaxBody, ReplayWindow: cfg.ReplayWindow,
-			Now: opts.Now, Logger: log,
+			Now: opts.Now, Logger: log, Regions: a.regionsOf,
 		}, submitter{a}, jobReader{a}, rejecter{a})
 	}
 	return a, nil
@@ -120,6 +127,7 @@ func (a *App) rdsConfig() rdsclient.Config {
 type invocation struct {
 	requestID  string
 	region     string
+	regions    backup.Regions // the regions requests may name: the deployment's and the function's own
 	retryCount int
 	rds        *rdsclient.Client
 	pub        *notify.Publisher
@@ -134,7 +142,7 @@ func invocationFrom(ctx context.Context) *invocation {
 
 // begin prepares an invocation from the FC context.
 func (a *App) begin(ctx context.Context) (context.Context, *invocation, error) {
-	inv := &invocation{region: a.cfg.Region}
+	inv := &invocation{region: a.cfg.Region, regions: a.regions}
 	var ak, sk, token string
 	if fctx, ok := fccontext.FromContext(ctx); ok && fctx != nil {
 		inv.requestID = fctx.RequestID
@@ -142,6 +150,7 @@ func (a *App) begin(ctx context.Context) (context.Context, *invocation, error) {
 		if inv.region == "" {
 			inv.region = fctx.Region
 		}
+		inv.regions = inv.regions.With(fctx.Region) // the function's own region
 		ak, sk, token = fctx.Credentials.AccessKeyId, fctx.Credentials.AccessKeySecret, fctx.Credentials.SecurityToken
 	}
 	ctx = withLogAttrs(ctx, slog.String("requestId", inv.requestID))
@@ -229,6 +238,14 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// regionsOf returns the regions requests may name in the invocation of ctx.
+func (a *App) regionsOf(ctx context.Context) backup.Regions {
+	if inv := invocationFrom(ctx); inv != nil {
+		return inv.regions
+	}
+	return a.regions
 }
 
 // defaultRegion fills in the region of requests that name none.

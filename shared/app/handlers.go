@@ -30,6 +30,9 @@ func (a *App) HandleTimer(ctx context.Context, raw json.RawMessage) (Summary, er
 		return sum, a.reject(ctx, inv, backup.Request{Trigger: backup.Trigger{Kind: events.KindTimer}}, err, &sum)
 	}
 	reqs, plan, err := ev.Requests()
+	if err == nil {
+		err = admit(inv, reqs, plan)
+	}
 	if err != nil {
 		return sum, a.reject(ctx, inv, backup.Request{Trigger: ev.Trigger()}, err, &sum)
 	}
@@ -72,6 +75,32 @@ func (a *App) plan(ctx context.Context, inv *invocation, reqs []backup.Request, 
 		}
 	}
 	return jobs, errs
+}
+
+// admit checks a call (a timer plan, an MNS message) against the
+// deployment before any of it runs, is logged by name or reaches an RDS
+// client (DESIGN.md §5): every RegionId it names must be one the
+// deployment allows. A refused call ends in one rejected outcome, not one
+// per request. The error is a *backup.Violation.
+func admit(inv *invocation, reqs []backup.Request, plan backup.Plan) error {
+	if _, v := inv.regions.CheckRequests(reqs); v != nil {
+		return v
+	}
+	if v := inv.regions.CheckPlan(plan); v != nil {
+		return v
+	}
+	return nil
+}
+
+// admitWork checks a work-queue message's regions like admit (defence in
+// depth: the functions wrote it, and it is authenticated).
+func admitWork(inv *invocation, wm workqueue.Message) error {
+	reqs := wm.Requests
+	if wm.Kind == workqueue.KindBackup || wm.Kind == workqueue.KindTrack {
+		reqs = []backup.Request{wm.Request}
+	}
+	plan := backup.Plan{Defaults: wm.Defaults, Select: wm.Select}
+	return admit(inv, reqs, plan)
 }
 
 // expand turns a plan's Select into requests (DescribeDBInstances, paged),
@@ -132,6 +161,9 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 			continue
 		}
 		reqs, plan, err := m.Requests()
+		if err == nil {
+			err = admit(inv, reqs, plan)
+		}
 		if err != nil {
 			if rerr := a.reject(ctx, inv, backup.Request{Trigger: m.Trigger()}, err, &sum); rerr != nil {
 				errs = append(errs, rerr)
@@ -158,6 +190,13 @@ func (a *App) workMessage(ctx context.Context, inv *invocation, m events.MNSMess
 	if err != nil {
 		// A broken internal message is poison: reject it, never retry it.
 		return nil, a.reject(ctx, inv, backup.Request{Trigger: backup.Trigger{Kind: "work", Source: m.Source, DeliveryId: m.ID}}, err, sum)
+	}
+	if err := admitWork(inv, wm); err != nil {
+		r := wm.Request
+		if r.Trigger.Kind == "" {
+			r.Trigger = backup.Trigger{Kind: "work", Source: m.Source, DeliveryId: m.ID}
+		}
+		return nil, a.reject(ctx, inv, r, err, sum)
 	}
 	switch wm.Kind {
 	case workqueue.KindBackup:

@@ -19,5 +19,8 @@ func (r jobReader) JobStatus(ctx context.Context, region, instance, jobID string
 	if inv == nil {
 		return backup.Job{}, false, errNoInvocation
 	}
+	if v := inv.regions.Check("RegionId", region); v != nil { // the webhook checked it; defence in depth
+		return backup.Job{}, false, v
+	}
 	return r.a.exec.JobStatus(ctx, inv.rds, region, instance, jobID)
 }

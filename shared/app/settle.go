@@ -250,8 +250,10 @@ func (a *App) publishEnd(ctx context.Context, inv *invocation, status backup.Sta
 		o.Request.CorrelationId = events.CorrelationID(o.Request.IdempotencyKey)
 	}
 	sum.add(o)
-	a.log.WarnContext(ctx, "request "+string(status), slog.String("code", o.Error.Code), slog.String("field", o.Error.Field),
-		slog.String("message", o.Error.Message), slog.String("correlationId", o.Request.CorrelationId))
+	// The message is not logged: it may quote the caller's input (the
+	// outcome on the notification queue carries it).
+	a.log.WarnContext(ctx, "request "+string(status), slog.String("code", o.Error.Code), slog.String("field", backup.Clip(o.Error.Field, 64)),
+		slog.String("correlationId", o.Request.CorrelationId))
 	return o, a.publish(ctx, inv, o)
 }
 

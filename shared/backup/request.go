@@ -155,6 +155,17 @@ func ParsePlan(data []byte) (Plan, error) {
 		return Plan{}, &Violation{Code: CodeRequiredParam, HTTPStatus: 400, Field: "Backups",
 			Message: "Backups: a plan needs at least one backup or a Select"}
 	}
+	// The grammar of the regions a plan names outside its backups (each
+	// backup's RegionId is rule R10): the Select's is sent to
+	// DescribeDBInstances, and both pick an endpoint.
+	if r := p.Defaults.RegionId; r != "" && !ValidRegionID(r) {
+		return Plan{}, &Violation{Code: CodeRegionFormat, HTTPStatus: 400, Field: "Defaults.RegionId",
+			Message: fmt.Sprintf("Defaults.RegionId %s: %s", Quote(r, 48), RegionIdRule)}
+	}
+	if p.Select != nil && p.Select.RegionId != "" && !ValidRegionID(p.Select.RegionId) {
+		return Plan{}, &Violation{Code: CodeRegionFormat, HTTPStatus: 400, Field: "Select.RegionId",
+			Message: fmt.Sprintf("Select.RegionId %s: %s", Quote(p.Select.RegionId, 48), RegionIdRule)}
+	}
 	if p.Select != nil && len(p.Select.Tags) > MaxSelectorTags {
 		return Plan{}, &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: "Select.Tags",
 			Message: fmt.Sprintf("Select.Tags: at most %d tags, got %d", MaxSelectorTags, len(p.Select.Tags))}

@@ -111,6 +111,14 @@ var Rules = []Rule{
 		},
 	},
 	{
+		ID: "R10", Stage: StageRequest, Field: "RegionId", Code: CodeRegionFormat, HTTPStatus: 400,
+		Text:   "RegionId, when given, is a region id: lowercase words and numbers joined by '-' (cn-hangzhou), at most 40 characters. (Ours: the SDK builds the endpoint host from it.)",
+		Source: "DESIGN.md §5: input grammar before anything else; nothing from a request reaches an SDK client, a log line or an endpoint unvalidated.",
+		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
+			return r.RegionId, fmt.Sprintf("RegionId %s: %s", Quote(r.RegionId, 48), RegionIdRule), r.RegionId != "" && !ValidRegionID(r.RegionId)
+		},
+	},
+	{
 		ID: "R2", Stage: StageRequest, Field: "BackupMethod", Code: CodeInvalidMethod, HTTPStatus: 400,
 		Text:   "BackupMethod is Logical, Physical or Snapshot (default Physical).",
 		Source: "BackupMethod: Valid values: Logical, Physical, Snapshot. Default value: Physical.",

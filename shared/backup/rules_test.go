@@ -17,6 +17,7 @@ func method(m string) func(*Request)   { return func(r *Request) { r.BackupMetho
 func strategy(s string) func(*Request) { return func(r *Request) { r.BackupStrategy = s } }
 func btype(t string) func(*Request)    { return func(r *Request) { r.BackupType = t } }
 func dbs(n ...string) func(*Request)   { return func(r *Request) { r.DBName = n } }
+func region(id string) func(*Request)  { return func(r *Request) { r.RegionId = id } }
 
 func TestValidate(t *testing.T) {
 	tests := []struct {
@@ -29,6 +30,11 @@ func TestValidate(t *testing.T) {
 		{"minimal request is valid", req("rm-1"), "", "", ""},
 		{"R1 missing DBInstanceId", req(""), CodeRequiredParam, "DBInstanceId", "R1"},
 		{"R1 blank DBInstanceId", req("  "), CodeRequiredParam, "DBInstanceId", "R1"},
+		{"R10 region id ok", req("rm-1", region("cn-shanghai-finance-1")), "", "", ""},
+		{"R10 region is a host (SSRF)", req("rm-1", region("x@127.0.0.1:8443/")), CodeRegionFormat, "RegionId", "R10"},
+		{"R10 region with a dot", req("rm-1", region("cn-hangzhou.evil.example")), CodeRegionFormat, "RegionId", "R10"},
+		{"R10 upper-case region", req("rm-1", region("CN-HANGZHOU")), CodeRegionFormat, "RegionId", "R10"},
+		{"R10 one word is not a region", req("rm-1", region("hangzhou")), CodeRegionFormat, "RegionId", "R10"},
 		{"R2 Logical ok", req("rm-1", method("Logical")), "", "", ""},
 		{"R2 Snapshot ok", req("rm-1", method("Snapshot")), "", "", ""},
 		{"R2 lower-case physical refused", req("rm-1", method("physical")), CodeInvalidMethod, "BackupMethod", "R2"},
@@ -190,7 +196,7 @@ func TestDBNameMessageIsReadable(t *testing.T) {
 func TestEveryRuleIsTested(t *testing.T) {
 	// Each rule ID must appear in a test case name above, so a new rule cannot
 	// land without a case.
-	src := strings.Join([]string{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8", "I9", "I10", "I11", "I12"}, " ")
+	src := strings.Join([]string{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R10", "I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8", "I9", "I10", "I11", "I12"}, " ")
 	for _, r := range Rules {
 		if !strings.Contains(" "+src+" ", " "+r.ID+" ") {
 			t.Errorf("rule %s has no test case", r.ID)
@@ -199,8 +205,8 @@ func TestEveryRuleIsTested(t *testing.T) {
 			t.Errorf("rule %s lacks text, source, code or field", r.ID)
 		}
 	}
-	if len(Rules) != 20 {
-		t.Errorf("rule table has %d rules, tests cover 20: add cases for new rules", len(Rules))
+	if len(Rules) != 21 {
+		t.Errorf("rule table has %d rules, tests cover 21: add cases for new rules", len(Rules))
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 )
 
 // Prefix starts every variable of ours; unknown ones are refused.
@@ -42,6 +44,7 @@ var Vars = []Var{
 	{"BACKUP_NOTIFY_OUTCOMES", "all", "all", "Which outcomes are published: `all`, `terminal` (accepted/coalesced only when not tracked, rejected, failed, completed) or `failures` (rejected, failed).", false},
 	{"BACKUP_WORK_QUEUE", "rds-backup-work", "all", "Work queue (the `queue` function's trigger queue): deferred retries, fan-out items, job tracking, parked outcomes. Wrong: requests that need a retry later cannot be parked and the invocation fails.", false},
 	{"BACKUP_REGION", "", "all", "Default RegionId for requests that name none. Empty: the function's own region (from the FC context).", false},
+	{"BACKUP_ALLOWED_REGIONS", "", "all", "Comma-separated regions that requests may name (`RegionId`, `Defaults.RegionId`, `Select.RegionId`, `?RegionId=`) besides the function's own region and `BACKUP_REGION`, e.g. `cn-shanghai,cn-beijing`. Anything else is refused (400 / `rejected`, code `InvalidRegionId.NotAllowed`) before an RDS client is built. Each must be a region id, else the functions refuse to start.", false},
 	{"BACKUP_RDS_ENDPOINT", "", "all", "RDS endpoint override `host[:port]` (local cloud). Empty: the SDK's endpoint for the region.", true},
 	{"BACKUP_RDS_PROTOCOL", "https", "all", "`https` or `http` (http only for the local cloud).", true},
 	{"BACKUP_RDS_CONNECT_TIMEOUT", "5s", "all", "Connect timeout per RDS call.", true},
@@ -72,6 +75,7 @@ type Config struct {
 	WorkQueue      string
 
 	Region          string
+	AllowedRegions  []string // BACKUP_ALLOWED_REGIONS, each a valid region id
 	RDSEndpoint     string
 	RDSProtocol     string
 	ConnectTimeout  time.Duration
@@ -172,8 +176,20 @@ func Load(environ []string, readFile func(string) ([]byte, error)) (Config, erro
 		errs = append(errs, "BACKUP_WORK_QUEUE: must differ from BACKUP_NOTIFY_QUEUE (outcomes would be read back as work)")
 	}
 	c.Region = get("BACKUP_REGION")
-	if c.Region != "" && !validRegion(c.Region) {
+	if c.Region != "" && !backup.ValidRegionID(c.Region) {
 		bad("BACKUP_REGION", "must be a region id like cn-hangzhou")
+	}
+	for _, r := range strings.Split(get("BACKUP_ALLOWED_REGIONS"), ",") {
+		if r = strings.TrimSpace(r); r == "" {
+			continue
+		}
+		if !backup.ValidRegionID(r) {
+			errs = append(errs, fmt.Sprintf("BACKUP_ALLOWED_REGIONS: %s: %s", backup.Quote(r, 48), backup.RegionIdRule))
+			continue
+		}
+		if !slices.Contains(c.AllowedRegions, r) {
+			c.AllowedRegions = append(c.AllowedRegions, r)
+		}
 	}
 	c.RDSEndpoint = get("BACKUP_RDS_ENDPOINT")
 	if strings.Contains(c.RDSEndpoint, "://") || strings.Contains(c.RDSEndpoint, "/") {
@@ -232,24 +248,6 @@ func validQueueName(s string) bool {
 	for _, r := range s {
 		if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
 			return false
-		}
-	}
-	return true
-}
-
-func validRegion(s string) bool {
-	parts := strings.Split(s, "-")
-	if len(parts) < 2 {
-		return false
-	}
-	for _, p := range parts {
-		if p == "" {
-			return false
-		}
-		for _, r := range p {
-			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
-				return false
-			}
 		}
 	}
 	return true

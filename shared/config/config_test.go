@@ -44,6 +44,9 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{"bad bool", []string{ep, "BACKUP_TRACK_JOBS=maybe"}, `BACKUP_TRACK_JOBS="maybe": must be true or false`},
 		{"both routes", []string{ep, "BACKUP_ROUTES={}", "BACKUP_ROUTES_FILE=r.yaml"}, "set one, not both"},
 		{"bad region", []string{ep, "BACKUP_REGION=Hangzhou"}, "BACKUP_REGION"},
+		{"region that is a host", []string{ep, "BACKUP_REGION=x@evil.example:443/"}, "BACKUP_REGION"},
+		{"allowed region not a region id", []string{ep, "BACKUP_ALLOWED_REGIONS=cn-shanghai,rds.evil.example"}, `BACKUP_ALLOWED_REGIONS: "rds.evil.example": must be a region id`},
+		{"allowed region upper case", []string{ep, "BACKUP_ALLOWED_REGIONS=CN-BEIJING"}, `BACKUP_ALLOWED_REGIONS: "CN-BEIJING"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,6 +55,27 @@ func TestLoadRefusesBadValues(t *testing.T) {
 				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestAllowedRegions(t *testing.T) {
+	tests := []struct {
+		value string
+		want  []string
+	}{
+		{"", nil},
+		{"cn-shanghai", []string{"cn-shanghai"}},
+		{" cn-shanghai , cn-beijing,,cn-shanghai", []string{"cn-shanghai", "cn-beijing"}},
+		{"cn-shanghai-finance-1,ap-southeast-1", []string{"cn-shanghai-finance-1", "ap-southeast-1"}},
+	}
+	for _, tc := range tests {
+		c, err := Load([]string{ep, "BACKUP_ALLOWED_REGIONS=" + tc.value}, nil)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.value, err)
+		}
+		if strings.Join(c.AllowedRegions, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("%q: AllowedRegions = %q, want %q", tc.value, c.AllowedRegions, tc.want)
+		}
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	util "github.com/alibabacloud-go/tea-utils/v2/service"
 	"github.com/alibabacloud-go/tea/tea"
 	"github.com/aliyun/credentials-go/credentials"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 )
 
 // Config says where and as whom the client calls RDS.
@@ -87,6 +89,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Protocol != "http" && cfg.Protocol != "https" {
 		return nil, &ConfigError{Msg: "Protocol " + cfg.Protocol + ": must be http or https"}
 	}
+	if cfg.RegionID != "" && !backup.ValidRegionID(cfg.RegionID) {
+		return nil, &ConfigError{Msg: "RegionID " + backup.Quote(cfg.RegionID, 48) + ": " + backup.RegionIdRule}
+	}
 	c := &Client{cfg: cfg, idle: map[string][]*rds.Client{}}
 	switch {
 	case cfg.AccessKeyID != "" && cfg.AccessKeySecret != "":
@@ -138,6 +143,15 @@ func (c *Client) sdk(region string) (*rds.Client, func(), error) {
 	region = c.region(region)
 	if region == "" && c.cfg.Endpoint == "" {
 		return nil, nil, &ConfigError{Msg: "no region: set Config.RegionID or the request's RegionId"}
+	}
+	// Defence in depth (DESIGN.md §5): the SDK builds the endpoint host
+	// rds.<region>.aliyuncs.com from the region, so a region such as
+	// "x@attacker:port/" would send this call, signed and with the STS
+	// token, to a host the caller picked. No client is built for anything
+	// that is not a region id; the callers check the deployment's allowed
+	// regions before they get here.
+	if region != "" && !backup.ValidRegionID(region) {
+		return nil, nil, &ConfigError{Msg: "RegionId " + backup.Quote(region, 48) + ": not a region id; no request was sent"}
 	}
 	c.mu.Lock()
 	if idle := c.idle[region]; len(idle) > 0 {

@@ -158,6 +158,10 @@ routes:
     allow: ["*"]
 `
 
+// testRegions are the regions the test deployment allows: its own
+// (cn-hangzhou) and one configured (cn-shanghai).
+var testRegions = backup.Regions{}.With("cn-hangzhou", "cn-shanghai")
+
 var testSecrets = map[string]string{"GH_SECRET": ghSecret, "GL_TOKEN": glToken, "BOT_SECRET": botSecret, "OPS_SECRET": opsSecret}
 
 type harness struct {
@@ -180,6 +184,7 @@ func newHarness(t testing.TB, routesDoc string, mod func(*Config)) *harness {
 		Secrets: testSecrets,
 		Now:     func() time.Time { return testNow },
 		Logger:  slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Regions: func(context.Context) backup.Regions { return testRegions },
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -227,6 +232,15 @@ func signed(method, path, body, caller, secret string, ts int64) events.HTTPEven
 		h[HeaderCaller] = caller
 	}
 	return httpEvent(method, path, body, h)
+}
+
+// signedQuery is signed with query parameters.
+func signedQuery(method, path string, query map[string]string, body, caller, secret string, ts int64) events.HTTPEvent {
+	ev := signed(method, path, body, caller, secret, ts)
+	for k, v := range query {
+		ev.QueryParameters[k] = v
+	}
+	return ev
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }

@@ -97,6 +97,14 @@ type Config struct {
 	// Logger receives one line per request (default slog.Default()). No
 	// header values, secrets or bodies are logged.
 	Logger *slog.Logger
+	// Regions returns the regions requests may name in the invocation of
+	// ctx (DESIGN.md §5): the function's own region plus the configured
+	// ones. Every RegionId of a call (its backups, Defaults, Select, the
+	// status endpoint's ?RegionId=) is checked against it before anything
+	// is submitted or read; a call naming another region is a 400. nil
+	// allows no explicit RegionId (requests then use the function's
+	// region).
+	Regions func(ctx context.Context) backup.Regions
 }
 
 // Handler is the HTTP API of the webhook function (DESIGN.md §5). It is safe
@@ -113,6 +121,7 @@ type Handler struct {
 	window        time.Duration
 	now           func() time.Time
 	log           *slog.Logger
+	regions       func(ctx context.Context) backup.Regions
 }
 
 // route is a Route with its secret resolved.
@@ -138,6 +147,7 @@ func New(cfg Config, sub Submitter, jobs JobReader, rej RejectSink) *Handler {
 		window:  cfg.ReplayWindow,
 		now:     cfg.Now,
 		log:     cfg.Logger,
+		regions: cfg.Regions,
 	}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBody
@@ -150,6 +160,9 @@ func New(cfg Config, sub Submitter, jobs JobReader, rej RejectSink) *Handler {
 	}
 	if h.log == nil {
 		h.log = slog.Default()
+	}
+	if h.regions == nil {
+		h.regions = func(context.Context) backup.Regions { return backup.Regions{} }
 	}
 	var signed []*route
 	for _, r := range cfg.Routes {

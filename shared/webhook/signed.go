@@ -203,6 +203,18 @@ func (h *Handler) getJob(ctx context.Context, ev events.HTTPEvent, body []byte, 
 	if len(instance) > 128 || len(jobID) > 128 || !printable(instance) || !printable(jobID) {
 		return errorResponse(400, backup.CodeParametersInvalid, "path", "DBInstanceId and BackupJobId must be at most 128 printable characters")
 	}
+	for k := range ev.QueryParameters {
+		if k != "RegionId" {
+			c.reason = "unknown query parameter"
+			return errorResponse(400, backup.CodeParametersInvalid, "query",
+				fmt.Sprintf("query parameter %s: unknown (the status endpoint takes only RegionId)", backup.Quote(k, 32)))
+		}
+	}
+	region := ev.Query("RegionId")
+	if v := h.regions(ctx).Check("RegionId", region); v != nil {
+		c.reason = "region refused: " + violationReason(v)
+		return violationResponse(v, instance)
+	}
 	if !allowed(rt.Allow, instance) {
 		c.reason = "instance not allowed"
 		return jsonResponse(403, errorBody{Error: errorInfo{Code: CodeNotAllowed, Field: "DBInstanceId", DBInstanceId: instance,
@@ -211,7 +223,7 @@ func (h *Handler) getJob(ctx context.Context, ev events.HTTPEvent, body []byte, 
 	if h.jobs == nil {
 		return errorResponse(501, CodeNotConfigured, "", "job status is not available in this deployment")
 	}
-	job, found, err := h.jobs.JobStatus(ctx, ev.Query("RegionId"), instance, jobID)
+	job, found, err := h.jobs.JobStatus(ctx, region, instance, jobID)
 	if err != nil {
 		c.reason = "JobStatus: " + err.Error()
 		return errorResponse(502, CodeJobStatus, "", "could not read the job status from RDS; try again")
@@ -245,12 +257,19 @@ type jobBody struct {
 
 // parseFailure answers a body that is not a valid request JSON.
 func parseFailure(err error, c *call) events.HTTPResponse {
-	c.reason = "bad request: " + err.Error()
 	var v *backup.Violation
 	if errors.As(err, &v) {
+		c.reason = "bad request: " + violationReason(v)
 		return violationResponse(v, "")
 	}
+	c.reason = "bad request: " + backup.CodeMalformed
 	return errorResponse(400, backup.CodeMalformed, "body", err.Error())
+}
+
+// violationReason is what the log says of a refused request: the code and
+// the field, never the value (it is the caller's input).
+func violationReason(v *backup.Violation) string {
+	return v.Code + " on " + backup.Quote(v.Field, 64)
 }
 
 func printable(s string) bool {

@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
@@ -16,9 +17,20 @@ func (h *Handler) submit(ctx context.Context, c *call, routes []*route, plan bac
 	c.requests = len(reqs)
 	for _, r := range reqs {
 		if vs := backup.Validate(r); len(vs) > 0 {
-			c.reason = "invalid request: " + vs.First().Message
+			c.reason = "invalid request: " + violationReason(vs.First())
 			return violationResponse(vs.First(), r.DBInstanceId)
 		}
+	}
+	// Regions before anything reaches a route's allow-list, the Submitter
+	// or an SDK client: only the deployment's (DESIGN.md §5).
+	regions := h.regions(ctx)
+	if i, v := regions.CheckRequests(reqs); v != nil {
+		c.reason = "region refused: " + violationReason(v)
+		return violationResponse(v, reqs[i].DBInstanceId)
+	}
+	if v := regions.CheckPlan(plan); v != nil {
+		c.reason = "region refused: " + violationReason(v)
+		return violationResponse(v, "")
 	}
 	var refused []entry
 	for _, r := range reqs {
@@ -55,7 +67,7 @@ func (h *Handler) submit(ctx context.Context, c *call, routes []*route, plan bac
 		}
 		e := entry{Status: o.Status, DBInstanceId: r.DBInstanceId, BackupJobId: o.BackupJobId, BackupId: o.BackupId, CorrelationId: r.CorrelationId}
 		if o.Error != nil {
-			e.Error = &entryError{Code: o.Error.Code, Message: o.Error.Message}
+			e.Error = &entryError{Code: o.Error.Code, Message: publicMessage(o.Error)}
 		}
 		entries = append(entries, e)
 	}
@@ -63,6 +75,36 @@ func (h *Handler) submit(ctx context.Context, c *call, routes []*route, plan bac
 		c.reason = fmt.Sprintf("submitter returned %d outcomes for %d requests", len(outcomes), len(reqs))
 	}
 	return jsonResponse(202, acceptedBody{Requests: entries})
+}
+
+// publicMessage is what a caller is told of an outcome's error. Errors
+// that did not come from the RDS API (a network failure, the function's
+// configuration or credentials, an SDK error) may name hosts, ports and
+// transport details: the caller gets the code and a pointer to the log
+// instead, so an answer is never a port-scan oracle. The outcome message
+// on the notification queue (the deployer's own) keeps the detail.
+func publicMessage(e *backup.ErrorInfo) string {
+	switch e.Code {
+	case "Network":
+		return "RDS could not be reached (network error); the details are in the function's log under this correlationId"
+	case "Configuration", "Credentials":
+		return "the function could not call RDS (" + e.Code + "); the details are in the function's log under this correlationId"
+	}
+	if transportDetail(e.Message) {
+		return e.Code + ": the details are in the function's log under this correlationId"
+	}
+	return e.Message
+}
+
+// transportDetail reports whether an error message carries what a
+// transport error says (a URL, a dial, an address).
+func transportDetail(msg string) bool {
+	for _, s := range []string{"://", "dial ", "dial:", "rdsclient:", "lookup ", "connection refused", "connection reset", "no such host", "i/o timeout"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // acceptedBody is the 202 answer: one entry per request.

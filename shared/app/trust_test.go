@@ -1,0 +1,160 @@
+package app
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/fc"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
+)
+
+const opsRoute = `BACKUP_ROUTES={"routes":[{"name":"ops","source":"signed","repository":"ops","secretEnv":"OPS_SECRET","allow":["*"]}]}`
+
+// signedHTTP is a signed request as FC delivers it, from the caller "ops"
+// with the secret "s3cret".
+func signedHTTP(method, path string, query map[string]string, body string) json.RawMessage {
+	ts := time.Now().Unix()
+	if query == nil {
+		query = map[string]string{}
+	}
+	ev := map[string]any{
+		"version": "v1", "rawPath": path, "body": body, "isBase64Encoded": false,
+		"headers": map[string]string{"X-Caller": "ops", "X-Timestamp": strconv.FormatInt(ts, 10),
+			"X-Signature-256": webhook.Sign("s3cret", ts, []byte(body)), "Content-Type": "application/json"},
+		"queryParameters": query,
+		"requestContext":  map[string]any{"http": map[string]string{"method": method, "path": path}, "requestId": "r1"},
+	}
+	raw, _ := json.Marshal(ev)
+	return raw
+}
+
+// TestNoRequestLeavesForAnotherHost is the SSRF of issue 12 end to end,
+// through every entry point that takes a RegionId. The functions run with
+// no endpoint override, as deployed, so the SDK would build the host from
+// the region: "x@<attacker>/" used to send their signed RDS calls, with the
+// role's STS token, to the attacker. Now each call is refused before an
+// RDS client is built: the attacker's server sees nothing, the caller gets
+// a 400 or one rejected outcome, and no log line repeats the host.
+func TestNoRequestLeavesForAnotherHost(t *testing.T) {
+	var hits atomic.Int32
+	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	t.Cleanup(attacker.Close)
+	host := strings.TrimPrefix(attacker.URL, "http://")
+	evil := "x@" + host + "/"
+
+	deployed := []string{"BACKUP_RDS_ENDPOINT=", "BACKUP_RDS_PROTOCOL=http", "BACKUP_ALLOWED_REGIONS=cn-shanghai", opsRoute, "OPS_SECRET=s3cret"}
+	envelope := func(m workqueue.Message) string {
+		b, err := workqueue.Encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	evilReq := backup.Request{DBInstanceId: "rm-a", RegionId: evil, Trigger: backup.Trigger{Kind: "mns"}, IdempotencyKey: "k", CorrelationId: "k"}
+	tests := []struct {
+		name     string
+		function string
+		run      func(h *harness) (status int)
+	}{
+		{"timer plan: a backup's RegionId", "scheduled", func(h *harness) int {
+			_, err := h.app.HandleTimer(h.ctx(), fc.NewTimerEvent(time.Now(), "nightly", `{"Backups":[{"DBInstanceId":"rm-a","RegionId":"`+evil+`"}]}`))
+			return errStatus(err)
+		}},
+		{"timer plan: Select.RegionId", "scheduled", func(h *harness) int {
+			_, err := h.app.HandleTimer(h.ctx(), fc.NewTimerEvent(time.Now(), "nightly", `{"Select":{"RegionId":"`+evil+`","Tags":{"a":"b"}}}`))
+			return errStatus(err)
+		}},
+		{"timer plan: a region the deployment does not allow", "scheduled", func(h *harness) int {
+			_, err := h.app.HandleTimer(h.ctx(), fc.NewTimerEvent(time.Now(), "nightly", `{"Defaults":{"RegionId":"eu-central-1"},"Select":{"Tags":{"a":"b"}}}`))
+			return errStatus(err)
+		}},
+		{"MNS message: RegionId", "queue", func(h *harness) int {
+			_, err := h.app.HandleQueue(h.ctx(), batch(`{"DBInstanceId":"rm-a","RegionId":"`+evil+`"}`))
+			return errStatus(err)
+		}},
+		{"MNS message: Defaults.RegionId", "queue", func(h *harness) int {
+			_, err := h.app.HandleQueue(h.ctx(), batch(`{"Defaults":{"RegionId":"`+evil+`"},"Backups":[{"DBInstanceId":"rm-a"}]}`))
+			return errStatus(err)
+		}},
+		{"work message: backup", "queue", func(h *harness) int {
+			_, err := h.app.HandleQueue(h.ctx(), batch(envelope(workqueue.Backup(evilReq, nil, time.Now()))))
+			return errStatus(err)
+		}},
+		{"work message: track", "queue", func(h *harness) int {
+			_, err := h.app.HandleQueue(h.ctx(), batch(envelope(workqueue.Track(evilReq, "1", time.Now()))))
+			return errStatus(err)
+		}},
+		{"work message: select", "queue", func(h *harness) int {
+			_, err := h.app.HandleQueue(h.ctx(), batch(envelope(workqueue.Select(backup.Selector{RegionId: "eu-central-1", Engine: "MySQL"}, backup.Spec{}, evilReq.Trigger, time.Now(), time.Now()))))
+			return errStatus(err)
+		}},
+		{"signed POST: RegionId", "webhook", func(h *harness) int {
+			return httpStatus(t, h, signedHTTP("POST", "/v1/backups", nil, `{"DBInstanceId":"rm-a","RegionId":"`+evil+`"}`))
+		}},
+		{"signed POST: Select.RegionId", "webhook", func(h *harness) int {
+			return httpStatus(t, h, signedHTTP("POST", "/v1/backups", nil, `{"Select":{"RegionId":"`+evil+`","Engine":"MySQL"}}`))
+		}},
+		{"status endpoint: ?RegionId=", "webhook", func(h *harness) int {
+			return httpStatus(t, h, signedHTTP("GET", "/v1/backups/rm-a/1", map[string]string{"RegionId": evil}, ""))
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.function, deployed...)
+			status := tc.run(h)
+			if n := hits.Load(); n != 0 {
+				t.Fatalf("%d requests reached the attacker's host", n)
+			}
+			if tc.function == "webhook" {
+				if status != 400 {
+					t.Fatalf("HTTP %d, want 400", status)
+				}
+				if n := len(h.outcomes()); n != 0 {
+					t.Errorf("a 400 publishes no outcome, got %d", n)
+				}
+			} else {
+				if status != 0 {
+					t.Fatalf("the invocation failed: a refused call is not worth a retry")
+				}
+				evs := h.outcomes()
+				if len(evs) != 1 || evs[0].Type != "rds.backup.rejected" || !strings.HasPrefix(evs[0].Data.Error.Code, "InvalidRegionId.") {
+					t.Fatalf("want one rejected InvalidRegionId outcome, got %v", types(evs))
+				}
+			}
+			if strings.Contains(h.logs.String(), host) {
+				t.Errorf("a log line repeats the attacker's host:\n%s", h.logs.String())
+			}
+		})
+	}
+}
+
+func errStatus(err error) int {
+	if err != nil {
+		return 500
+	}
+	return 0
+}
+
+func httpStatus(t *testing.T, h *harness, raw json.RawMessage) int {
+	t.Helper()
+	resp, err := h.app.HandleHTTP(h.ctx(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	_ = json.Unmarshal([]byte(resp.Body), &e)
+	if resp.StatusCode == 400 && !strings.HasPrefix(e.Error.Code, "InvalidRegionId.") {
+		t.Errorf("400 for another reason: %s", resp.Body)
+	}
+	return resp.StatusCode
+}

@@ -1,0 +1,105 @@
+package webhook
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
+)
+
+// attackerRegion is the SSRF of issue 12: the SDK builds the endpoint host
+// rds.<RegionId>.aliyuncs.com, so this RegionId would send the function's
+// signed RDS calls, with its STS token, to 127.0.0.1:8443.
+const attackerRegion = "x@127.0.0.1:8443/"
+
+// TestRegionsOnlyFromTheDeployment: every place a call can name a region
+// (a backup, Defaults, Select, a GitHub deployment's payload, the status
+// endpoint's ?RegionId=) is checked against the deployment's regions before
+// anything is submitted, read or published. The answer is a 400 naming the
+// field and the rule; nothing reaches the Submitter, the JobReader or the
+// RejectSink.
+func TestRegionsOnlyFromTheDeployment(t *testing.T) {
+	post := func(body string) func(*testing.T) events.HTTPEvent {
+		return func(*testing.T) events.HTTPEvent {
+			return signed("POST", "/v1/backups", body, "ops@acme", opsSecret, nowUnix)
+		}
+	}
+	get := func(region string) func(*testing.T) events.HTTPEvent {
+		return func(*testing.T) events.HTTPEvent {
+			return signedQuery("GET", "/v1/backups/rm-demo-pg1/1000002", map[string]string{"RegionId": region}, "", "ops@acme", opsSecret, nowUnix)
+		}
+	}
+	payload := func(rdsBackup map[string]any) func(*testing.T) events.HTTPEvent {
+		return func(t *testing.T) events.HTTPEvent {
+			return ghEvent(t, "github-deployment", func(p map[string]any) {
+				p["deployment"].(map[string]any)["payload"] = map[string]any{"rdsBackup": rdsBackup}
+			}, nil)
+		}
+	}
+	tests := []struct {
+		name  string
+		ev    func(*testing.T) events.HTTPEvent
+		code  string
+		field string
+	}{
+		{"a backup's RegionId is a host", post(`{"DBInstanceId":"rm-demo-mysql1","RegionId":"` + attackerRegion + `"}`), backup.CodeRegionFormat, "RegionId"},
+		{"Defaults.RegionId is a host", post(`{"Defaults":{"RegionId":"` + attackerRegion + `"},"Backups":[{"DBInstanceId":"rm-demo-mysql1"}]}`), backup.CodeRegionFormat, "Defaults.RegionId"},
+		{"Select.RegionId is a host", post(`{"Select":{"RegionId":"` + attackerRegion + `","Engine":"MySQL"}}`), backup.CodeRegionFormat, "Select.RegionId"},
+		{"a region with a dot", post(`{"DBInstanceId":"rm-demo-mysql1","RegionId":"cn-hangzhou.evil.example"}`), backup.CodeRegionFormat, "RegionId"},
+		{"a region the deployment does not allow", post(`{"DBInstanceId":"rm-demo-mysql1","RegionId":"eu-central-1"}`), backup.CodeRegionNotAllowed, "RegionId"},
+		{"Select in a region the deployment does not allow", post(`{"Select":{"RegionId":"us-east-1","Engine":"MySQL"}}`), backup.CodeRegionNotAllowed, "Select.RegionId"},
+		{"GitHub payload's RegionId is a host", payload(map[string]any{"DBInstanceId": "rm-hello-world-1", "RegionId": attackerRegion}), backup.CodeRegionFormat, "RegionId"},
+		{"GitHub payload's Defaults.RegionId is a host", payload(map[string]any{"Defaults": map[string]any{"RegionId": attackerRegion}, "Backups": []any{map[string]any{"DBInstanceId": "rm-hello-world-1"}}}), backup.CodeRegionFormat, "Defaults.RegionId"},
+		{"GitHub payload in a region the deployment does not allow", payload(map[string]any{"DBInstanceId": "rm-hello-world-1", "RegionId": "ap-southeast-1"}), backup.CodeRegionNotAllowed, "RegionId"},
+		{"status endpoint ?RegionId= is a host", get(attackerRegion), backup.CodeRegionFormat, "RegionId"},
+		{"status endpoint ?RegionId= not allowed", get("eu-central-1"), backup.CodeRegionNotAllowed, "RegionId"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			hs := newHarness(t, testRoutes, nil)
+			d := checkResponse(t, hs.h.Handle(context.Background(), tc.ev(t)))
+			if d.Status != 400 || d.errCode() != tc.code || d.errField() != tc.field {
+				t.Fatalf("got %d %s on %q, want 400 %s on %q: %s", d.Status, d.errCode(), d.errField(), tc.code, tc.field, d.Raw)
+			}
+			if len(hs.sub.Calls()) != 0 || len(hs.jobs.asked) != 0 || len(hs.rej.Requests()) != 0 {
+				t.Fatalf("a refused region reached the Submitter (%d), the JobReader (%v) or the RejectSink (%d)",
+					len(hs.sub.Calls()), hs.jobs.asked, len(hs.rej.Requests()))
+			}
+			if strings.Contains(hs.logs.String(), "127.0.0.1:8443") {
+				t.Errorf("the log repeats the attacker's host:\n%s", hs.logs.String())
+			}
+		})
+	}
+	// The regions the deployment allows still work.
+	hs := newHarness(t, testRoutes, nil)
+	d := checkResponse(t, hs.h.Handle(context.Background(), signed("POST", "/v1/backups",
+		`{"Backups":[{"DBInstanceId":"rm-demo-mysql1","RegionId":"cn-shanghai"},{"DBInstanceId":"rm-demo-pg1","RegionId":"cn-hangzhou"},{"DBInstanceId":"rm-demo-x"}]}`,
+		"release-bot", botSecret, nowUnix)))
+	if d.Status != 202 || len(hs.sub.Calls()) != 1 {
+		t.Fatalf("allowed regions: %d %s", d.Status, d.Raw)
+	}
+}
+
+// TestEntriesNeverEchoTransportDetails: an outcome that failed on the way
+// to RDS does not tell the caller hosts, ports or dial errors (a port-scan
+// oracle); RDS's own messages are passed on.
+func TestEntriesNeverEchoTransportDetails(t *testing.T) {
+	tests := []struct {
+		err  backup.ErrorInfo
+		want string // part of the public message
+		not  string
+	}{
+		{backup.ErrorInfo{Code: "Network", Message: `rdsclient: CreateBackup rm-a: Post "http://10.0.0.7:6379/": dial tcp 10.0.0.7:6379: connect: connection refused`}, "network error", "10.0.0.7"},
+		{backup.ErrorInfo{Code: "RetryBudgetExhausted", Message: `retry budget exhausted: 12 attempts; last error Network: rdsclient: CreateBackup rm-a: dial tcp 10.0.0.7:22: i/o timeout`}, "RetryBudgetExhausted", "10.0.0.7"},
+		{backup.ErrorInfo{Code: "Configuration", Message: `rdsclient: region "x": not a region id`}, "Configuration", "rdsclient"},
+		{backup.ErrorInfo{Code: backup.CodeReadOnly, Message: "The operation is not permitted due to type of the instance."}, "not permitted", ""},
+	}
+	for _, tc := range tests {
+		got := publicMessage(&tc.err)
+		if !strings.Contains(got, tc.want) || (tc.not != "" && strings.Contains(got, tc.not)) {
+			t.Errorf("%s %q → %q", tc.err.Code, tc.err.Message, got)
+		}
+	}
+}
