@@ -5,7 +5,9 @@
 //   - one fresh backup ask through the executor vs one direct SDK
 //     CreateBackup (the 1-call floor);
 //   - a fleet of 1,000 fresh asks vs 1,000 × one round trip ÷ the
-//     concurrency the adaptive limit reached.
+//     concurrency the adaptive limit reached;
+//   - the queue function's start-up (exec to its first request to the
+//     runtime API) vs a hello-world fc.Start binary built the same way.
 //
 // Usage: go run ./shared/tooling/bench [-latency 20ms] [-fleet 1000] [-runs 5]
 package main
@@ -25,6 +27,7 @@ import (
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"
 )
@@ -110,10 +113,39 @@ func run(out io.Writer, latency time.Duration, fleet, runs int) error {
 	_, peak := ex.Concurrency()
 	floor := time.Duration(float64(fleet) * float64(d) / float64(max(peak, 1)))
 
+	// 3. Start-up: the queue function vs a hello-world fc.Start binary.
+	root, err := localcloud.ModuleRoot()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	hello, err := build(root, "./shared/tooling/bench/testdata/hello", dir, "hello")
+	if err != nil {
+		return err
+	}
+	queue, err := build(root, "./functions/queue", dir, "queue")
+	if err != nil {
+		return err
+	}
+	env := []string{"BACKUP_MNS_ENDPOINT=http://127.0.0.1:1/.", "BACKUP_REGION=cn-hangzhou", "BACKUP_RDS_ENDPOINT=127.0.0.1:1"}
+	hs, err := startup(hello, env, 15)
+	if err != nil {
+		return err
+	}
+	qs, err := startup(queue, env, 15)
+	if err != nil {
+		return err
+	}
+
 	rows := []row{
 		{"one fresh backup ask (1 RDS call)", p.Round(time.Microsecond).String(), "direct SDK CreateBackup " + d.Round(time.Microsecond).String(), ratio(p, d), 1.25},
 		{fmt.Sprintf("fleet of %d (%d calls, peak %d in flight)", fleet, calls, peak), fleetTime.Round(time.Millisecond).String(),
 			fmt.Sprintf("%d × %s ÷ %d = %s", fleet, d.Round(time.Microsecond), peak, floor.Round(time.Millisecond)), ratio(fleetTime, floor), 1.5},
+		{"start-up of the queue function to its first /next", qs.Round(10 * time.Microsecond).String(), "hello-world fc.Start " + hs.Round(10*time.Microsecond).String(), ratio(qs, hs), 1.5},
 	}
 	fmt.Fprintf(out, "make bench — %s, %d CPUs, %s injected on every RDS call\n\n", time.Now().UTC().Format("2006-01-02"), numCPU(), latency)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
