@@ -4,7 +4,7 @@ GO        ?= go
 BUILD     := build
 GOFLAGS_BUILD := -trimpath -ldflags "-s -w"
 
-.PHONY: all build package test run bench deploy fuzz fmt vet clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: all build package test run bench soak deploy fuzz fmt vet clean $(addprefix build-,$(FUNCTIONS))
 
 all: build
 
@@ -40,6 +40,13 @@ run:
 bench:
 	$(GO) run ./shared/tooling/bench
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The soak: SOAK_N asks (default 2,000) through the built functions on the
+# local cloud under faults, redeliveries and SIGKILLs; prints its report and
+# fails on any broken promise. Its short form (200 asks) runs in `make test`.
+SOAK_N ?= 2000
+soak:
+	SOAK_N=$(SOAK_N) $(GO) test -count=1 -timeout 60m -run '^TestSoak$$' -v ./shared/localcloud/soak
 
 # Short fuzzing of every decoder (seeds also run in `make test`).
 fuzz:

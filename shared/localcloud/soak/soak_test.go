@@ -1,0 +1,435 @@
+package soak
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/fc"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/tooling/testutil/syncbuf"
+)
+
+const region = "cn-hangzhou"
+
+// ask is one ask as the soak sent it: its own record, the oracle's input.
+type ask struct {
+	msgID    string
+	instance string
+	method   string // the method the API applies (Physical when unset)
+	body     string
+	askedAt  time.Time
+	invalid  string // the API code an invalid ask must be rejected with
+	refusing string // the API code a refusing instance answers with
+}
+
+// instances of the soak fleet: 100, the four engines in turn; a few refuse.
+func fleet() (localcloud.Fleet, map[string]rds.Instance, map[string]string) {
+	engines := []string{"MySQL", "PostgreSQL", "SQLServer", "MariaDB"}
+	f := localcloud.Fleet{Region: region, BackupSeconds: 1, FaultSeed: 7}
+	byID := map[string]rds.Instance{}
+	refusing := map[string]string{}
+	for i := range 100 {
+		in := rds.Instance{DBInstanceId: fmt.Sprintf("rm-soak-%03d", i), Engine: engines[i%4], Databases: []string{"orders", "billing"}}
+		if i%10 == 3 {
+			in.DBInstanceStorageType = "local_ssd"
+		}
+		switch i {
+		case 91, 92:
+			in.DBInstanceStatus, refusing[in.DBInstanceId] = "Stopped", "IncorrectDBInstanceState"
+		case 93, 94:
+			in.LockMode, refusing[in.DBInstanceId] = "ManualLock", "IncorrectDBInstanceLockMode.ValueNotSupported"
+		case 95, 96:
+			in.DBInstanceType, refusing[in.DBInstanceId] = "Readonly", "ReadDBInstanceNotSupport"
+		}
+		f.Instances = append(f.Instances, in)
+		byID[in.DBInstanceId] = in
+	}
+	f.Faults = []rds.Fault{
+		{Action: "CreateBackup", Status: 500, Code: "InternalError", Rate: 0.06},
+		{Action: "CreateBackup", Drop: true, Rate: 0.04},
+		{Action: "CreateBackup", After: true, Drop: true, Rate: 0.05}, // the job is made, the answer lost
+		{Action: "DescribeBackupTasks", Status: 503, Code: "ServiceUnavailable", Rate: 0.05},
+		{Status: 400, Code: "Throttling.User", Rate: 0.05},
+		{Action: "CreateBackup", FailJob: true, Rate: 0.03},
+	}
+	f.MNSFaults = []localcloud.MNSFault{{Queue: localcloud.NotifyQueue, Action: "SendMessage", Status: 500, Code: "InternalError", Rate: 0.05}}
+	return f, byID, refusing
+}
+
+func soakN() int {
+	if n, err := strconv.Atoi(os.Getenv("SOAK_N")); err == nil && n > 0 {
+		return n
+	}
+	return 200
+}
+
+func TestSoak(t *testing.T) {
+	n := soakN()
+	rng := rand.New(rand.NewPCG(42, uint64(n)))
+	fl, byID, refusing := fleet()
+	logs := &syncbuf.Buffer{}
+	budget := 3*time.Minute + time.Duration(n)*150*time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	st, err := localcloud.StartStack(ctx, fl, localcloud.Options{MNSSpeed: 60}, logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	started := time.Now()
+
+	// The producer: batches of up to 10 asks, spread so that backups (1 s)
+	// end between asks for one instance.
+	var (
+		mu    sync.Mutex
+		asks  []ask
+		kills int
+	)
+	record := func(a ask) { mu.Lock(); asks = append(asks, a); mu.Unlock() }
+	newAsk := func(i int) ask {
+		in := fl.Instances[rng.IntN(len(fl.Instances))]
+		a := ask{instance: in.DBInstanceId, method: "Physical"}
+		spec := map[string]string{"DBInstanceId": in.DBInstanceId}
+		switch r := rng.Float64(); {
+		case r < 0.05: // invalid for the API page
+			switch i % 3 {
+			case 0:
+				in = byID["rm-soak-000"] // MySQL
+				spec = map[string]string{"DBInstanceId": in.DBInstanceId, "BackupMethod": "Logical", "BackupStrategy": "db", "DBName": "nosuchdb"}
+				a.invalid, a.method = "InvalidDB.NotFound", "Logical"
+			case 1:
+				in = byID["rm-soak-003"] // local_ssd
+				spec = map[string]string{"DBInstanceId": in.DBInstanceId, "BackupMethod": "Snapshot"}
+				a.invalid, a.method = "InvalidBackupMethod.ValueNotSupport", "Snapshot"
+			default:
+				in = byID["rm-soak-004"] // MySQL
+				spec = map[string]string{"DBInstanceId": in.DBInstanceId, "BackupType": "FullBackup"}
+				a.invalid = "BackupType.NotSupport"
+			}
+			a.instance = in.DBInstanceId
+		case r < 0.15 && in.Engine == "MySQL":
+			spec["BackupMethod"], a.method = "Logical", "Logical"
+		}
+		a.refusing = refusing[a.instance]
+		b, _ := json.Marshal(spec)
+		a.body = string(b)
+		return a
+	}
+	type batch struct {
+		event []byte
+		asks  []ask
+	}
+	src := fc.MNSEventSource{Queue: localcloud.WorkQueue, Region: region, AccountID: localcloud.AccountID}
+	send := func(as []ask) batch {
+		msgs := make([]fc.MNSMessage, len(as))
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		for i := range as {
+			as[i].msgID = fmt.Sprintf("SOAK-%08X", rng.Uint32())
+			as[i].askedAt = now
+			msgs[i] = fc.MNSMessage{MessageID: as[i].msgID, Body: as[i].body, EnqueueTime: now, PublishTime: now}
+		}
+		for _, a := range as {
+			record(a)
+		}
+		return batch{event: fc.NewMNSEvents(src, msgs...), asks: as}
+	}
+	// invoke delivers an event as EventBridge does: again until the
+	// function answers (a killed instance fails the invocation).
+	var wg sync.WaitGroup
+	invoke := func(ev []byte) {
+		defer wg.Done()
+		for try := 0; try < 20 && ctx.Err() == nil; try++ {
+			res, err := st.Queue.Invoke(ctx, ev, fc.InvokeOptions{})
+			if err == nil && !res.Failed() {
+				return
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		t.Errorf("an event could not be delivered in 20 tries")
+	}
+	// The killer: SIGKILLs the queue function while it works.
+	stopKiller := make(chan struct{})
+	killerDone := make(chan struct{})
+	go func() {
+		defer close(killerDone)
+		tick := time.NewTicker(max(time.Duration(n)*8*time.Millisecond, 300*time.Millisecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopKiller:
+				return
+			case <-tick.C:
+				if st.Queue.Kill() > 0 {
+					mu.Lock()
+					kills++
+					mu.Unlock()
+				}
+			}
+		}
+	}()
+	var pushed []batch
+	for sent := 0; sent < n; {
+		size := min(1+rng.IntN(10), n-sent)
+		as := make([]ask, size)
+		for i := range as {
+			as[i] = newAsk(sent + i)
+		}
+		sent += size
+		b := send(as)
+		wg.Add(1)
+		go invoke(b.event)
+		pushed = append(pushed, b)
+		if rng.Float64() < 0.10 && len(pushed) > 1 { // EventBridge re-pushes an earlier batch
+			old := pushed[rng.IntN(len(pushed))]
+			wg.Add(1)
+			go invoke(old.event)
+		}
+		if rng.Float64() < 0.05*float64(size) { // the producer re-sends one ask: a new ask
+			again := as[rng.IntN(len(as))]
+			again.msgID = ""
+			wg.Add(1)
+			go invoke(send([]ask{again}).event)
+			sent++
+		}
+		time.Sleep(40 * time.Millisecond)
+	}
+	wg.Wait()
+	for {
+		mu.Lock()
+		k := kills
+		mu.Unlock()
+		if k >= 5 || ctx.Err() != nil {
+			break
+		}
+		// At least five kills mid-batch: deliver a few more re-pushes.
+		b := pushed[rng.IntN(len(pushed))]
+		wg.Add(1)
+		go invoke(b.event)
+		time.Sleep(100 * time.Millisecond)
+		wg.Wait()
+	}
+	close(stopKiller)
+	<-killerDone
+
+	// Settle: every ask has a terminal outcome and the work queue is empty.
+	var evs []notify.Event
+	for ctx.Err() == nil {
+		evs = outcomes(t, st)
+		if allTerminal(asks, evs) && drained(st) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	report(t, st, asks, evs, kills, time.Since(started), logs.String())
+}
+
+func outcomes(t *testing.T, st *localcloud.Stack) []notify.Event {
+	var out []notify.Event
+	for _, m := range st.Cloud.MNS.Messages(localcloud.NotifyQueue) {
+		ev, err := notify.ParseEvent([]byte(m.Body))
+		if err != nil {
+			t.Fatalf("outcome %s is not an outcome event: %v", m.MessageID, err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+func terminalIDs(evs []notify.Event) map[string]map[string]string {
+	ids := map[string]map[string]string{} // delivery id → terminal id → type
+	for _, e := range evs {
+		if !e.Data.Terminal {
+			continue
+		}
+		d := e.Data.Trigger.DeliveryId
+		if ids[d] == nil {
+			ids[d] = map[string]string{}
+		}
+		ids[d][e.ID] = e.Type
+	}
+	return ids
+}
+
+func allTerminal(asks []ask, evs []notify.Event) bool {
+	ids := terminalIDs(evs)
+	for _, a := range asks {
+		if len(ids[a.msgID]) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func drained(st *localcloud.Stack) bool {
+	for _, m := range st.Cloud.MNS.Messages(localcloud.WorkQueue) {
+		if !m.Deleted {
+			return false
+		}
+	}
+	return true
+}
+
+func report(t *testing.T, st *localcloud.Stack, asks []ask, evs []notify.Event, kills int, wall time.Duration, logs string) {
+	var violations []string
+	fail := func(format string, args ...any) { violations = append(violations, fmt.Sprintf(format, args...)) }
+	ids := terminalIDs(evs)
+	perAsk := map[int]int{}
+	byType := map[string]int{}
+	for _, e := range evs {
+		byType[strings.TrimPrefix(e.Type, notify.TypePrefix)]++
+	}
+	askIDs := map[string]bool{}
+	for _, a := range asks {
+		askIDs[a.msgID] = true
+		terms := ids[a.msgID]
+		perAsk[min(len(terms), 2)]++
+		if len(terms) != 1 {
+			fail("ask %s (%s %s) has %d distinct terminal outcome ids: %v", a.msgID, a.instance, a.body, len(terms), terms)
+			continue
+		}
+		var typ string
+		for _, ty := range terms {
+			typ = ty
+		}
+		want := a.invalid
+		if want == "" {
+			want = a.refusing
+		}
+		if want != "" {
+			code := ""
+			for _, e := range evs {
+				if e.Data.Trigger.DeliveryId == a.msgID && e.Data.Terminal && e.Data.Error != nil {
+					code = e.Data.Error.Code
+				}
+			}
+			if typ != notify.TypePrefix+"rejected" || code != want {
+				fail("ask %s (%s %s) ended %s %s, want rejected %s", a.msgID, a.instance, a.body, typ, code, want)
+			}
+		}
+	}
+
+	// Backups: each one must be owed under the freshness rule.
+	calls := st.Cloud.RDS.Calls()
+	var creates int
+	for _, c := range calls {
+		if c.Action == "CreateBackup" {
+			creates++
+		}
+	}
+	created, owed := 0, 0
+	byInstance := map[string][]ask{}
+	for _, a := range asks {
+		if a.invalid == "" && a.refusing == "" {
+			byInstance[a.instance] = append(byInstance[a.instance], a)
+		}
+	}
+	for _, in := range st.Cloud.Fleet.Instances {
+		jobs := st.Cloud.RDS.Jobs(in.DBInstanceId)
+		sort.Slice(jobs, func(i, j int) bool { return jobs[i].Created.Before(jobs[j].Created) })
+		for i, j := range jobs {
+			created++
+			if j.DBName == "nosuchdb" || (j.BackupMethod == "Snapshot" && in.DBInstanceStorageType == "local_ssd") {
+				fail("job %s on %s was made for an invalid ask (%s %s)", j.BackupJobId, in.DBInstanceId, j.BackupMethod, j.DBName)
+			}
+			// The previous backup of the same method that did not fail.
+			var prev *rds.Job
+			for k := i - 1; k >= 0; k-- {
+				if jobs[k].BackupMethod == j.BackupMethod && jobs[k].BackupStatus != "Failed" {
+					prev = &jobs[k]
+					break
+				}
+			}
+			justified := slices.ContainsFunc(byInstance[in.DBInstanceId], func(a ask) bool {
+				// DescribeBackups reports whole seconds: an ask made in the
+				// second its predecessor ended counts as satisfied by it.
+				return a.method == j.BackupMethod && !a.askedAt.After(j.Created) && (prev == nil || a.askedAt.Truncate(time.Second).After(prev.Ends))
+			})
+			if justified {
+				owed++
+			} else {
+				var seen []string
+				for _, a := range asks {
+					if a.instance == in.DBInstanceId {
+						seen = append(seen, fmt.Sprintf("%s %s at %s", a.msgID, a.body, a.askedAt.Format(time.StampMilli)))
+					}
+				}
+				fail("job %s (%s %s) on %s at %s is not owed: the previous %s backup ended at %s and no ask of that method came after it; asks: %v",
+					j.BackupJobId, j.BackupMethod, j.BackupType, in.DBInstanceId, j.Created.Format(time.StampMilli), j.BackupMethod, prev.Ends.Format(time.StampMilli), seen)
+			}
+		}
+	}
+	if dlq := st.Cloud.MNS.Messages(localcloud.DeadLetter); len(dlq) > 0 {
+		fail("%d message(s) in the dead-letter queue, e.g. %.300s", len(dlq), dlq[0].Body)
+	}
+	if !drained(st) {
+		fail("the work queue is not drained")
+	}
+	if strings.Contains(logs, "panic:") || strings.Contains(logs, "goroutine ") {
+		fail("a function panicked")
+	}
+	if kills < 5 {
+		fail("the queue function was killed %d times, want at least 5", kills)
+	}
+	for d := range ids {
+		if !askIDs[d] && !strings.HasPrefix(d, "") {
+			fail("terminal outcome for an unknown delivery %s", d)
+		}
+	}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "soak: %d asks, %d instances, %s, %d kills of the queue function\n\n", len(asks), len(st.Cloud.Fleet.Instances), wall.Round(time.Second), kills)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "outcomes per type\t")
+	for _, k := range []string{"accepted", "coalesced", "completed", "rejected", "failed", "deferred"} {
+		fmt.Fprintf(tw, "  %s\t%d\t\n", k, byType[k])
+	}
+	fmt.Fprintf(tw, "terminal ids per ask: 0 / 1 / >1\t%d / %d / %d\t\n", perAsk[0], perAsk[1], perAsk[2])
+	fmt.Fprintf(tw, "backups created / owed\t%d / %d\t\n", created, owed)
+	fmt.Fprintf(tw, "RDS calls (CreateBackup) per backup\t%.2f (%.2f)\t\n", float64(len(calls))/float64(max(created, 1)), float64(creates)/float64(max(created, 1)))
+	perAction := map[string]int{}
+	for _, c := range calls {
+		perAction[c.Action]++
+	}
+	actions := make([]string, 0, len(perAction))
+	for a := range perAction {
+		actions = append(actions, a)
+	}
+	sort.Strings(actions)
+	for _, a := range actions {
+		fmt.Fprintf(tw, "  %s\t%d\t\n", a, perAction[a])
+	}
+	fmt.Fprintf(tw, "violations\t%d\t\n", len(violations))
+	tw.Flush()
+	fmt.Println(b.String())
+	t.Log("\n" + b.String())
+	for i, v := range violations {
+		if i == 20 {
+			t.Errorf("… and %d more", len(violations)-20)
+			break
+		}
+		t.Error(v)
+	}
+	if len(violations) > 0 {
+		t.Logf("function logs (tail):\n%s", tail(logs, 20000))
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}
