@@ -31,11 +31,16 @@
 //	msgs := srv.Messages("rds-backup-notify") // every message ever sent, deleted ones too
 //	n := srv.Counts()["SendMessage rds-backup-notify"]
 //
-// Endpoint ends in "/.": the SDK panics unless the endpoint splits into
-// exactly five pieces at dots, and fasthttp normalises the "/./" away. With
-// it the SDK derives region "0" and account "127", so
-// MNSTopic.GenerateQueueEndpoint yields "acs:mns:0:127:queues/<q>"; the
-// server accepts any "acs:mns:…:queues/<q>" endpoint.
+// Endpoint ends in "/.": the Go SDK panics unless the endpoint splits into
+// exactly five pieces at dots. With it the SDK derives region "0" and
+// account "127", so MNSTopic.GenerateQueueEndpoint yields
+// "acs:mns:0:127:queues/<q>"; the server accepts any "acs:mns:…:queues/<q>"
+// endpoint. Clients join the endpoint and the resource: the Go SDK's
+// fasthttp cleans "/./queues/..." to "/queues/..." before sending, the Node
+// SDK (@alicloud/mns) sends "/./queues/..."; both sign "/queues/...". The
+// server, like the service, removes dot segments from the path before
+// routing and before checking the signature, so both work (TestNodeSDK runs
+// the Node SDK when node is installed).
 //
 // # Operations
 //
@@ -142,6 +147,9 @@
 //     DelaySeconds 0 on the wire (taken as "unset"), whether an empty message
 //     body is accepted (refused here with InvalidArgument), the exact error
 //     messages, receipt-handle and message-id formats (they only look alike),
-//     and that the signature is also accepted over the percent-decoded path
-//     (the SDK signs the path before fasthttp escapes it).
+//     that the signature is also accepted over the percent-decoded path
+//     (the SDK signs the path before fasthttp escapes it), and that the
+//     service resolves dot segments before checking the signature (what the
+//     Node SDK needs with an endpoint ending in "/."; a signature over the
+//     unresolved "/./" path is refused here).
 package mns

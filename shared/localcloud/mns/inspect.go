@@ -12,7 +12,7 @@ type Call struct {
 	Queue        string    `json:"queue,omitempty"`        // queue or topic name
 	Subscription string    `json:"subscription,omitempty"` // for subscription operations
 	Method       string    `json:"method"`
-	URI          string    `json:"uri"` // raw request URI, as signed
+	URI          string    `json:"uri"` // request URI as signed: the raw one without dot segments ("/./queues/q" is "/queues/q")
 	AccessKeyID  string    `json:"accessKeyId,omitempty"`
 	Status       int       `json:"status"`         // 0: connection dropped by a fault; 499: client went away
 	Code         string    `json:"code,omitempty"` // MNS error code, "" on success

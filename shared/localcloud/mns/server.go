@@ -345,6 +345,8 @@ func (s *Server) observe(req *request, phase string, rep *reply) bool {
 
 type request struct {
 	r     *http.Request
+	path  string // r.URL.Path without dot segments
+	uri   string // the request URI as signed: the raw path without dot segments, "?", the raw query
 	op    string
 	name  string // queue or topic
 	sub   string // subscription
@@ -378,7 +380,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	s.mu.Unlock()
 
-	req := &request{r: r, query: r.URL.Query(), body: body, reqID: reqID}
+	req := &request{r: r, query: r.URL.Query(), body: body, reqID: reqID, path: removeDotSegments(r.URL.Path)}
+	rawPath, rawQuery, hasQuery := strings.Cut(r.RequestURI, "?")
+	req.uri = removeDotSegments(rawPath)
+	if hasQuery {
+		req.uri += "?" + rawQuery
+	}
 	h, routeErr := s.route(req)
 
 	var rep reply
@@ -409,7 +416,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Queue:        req.name,
 		Subscription: req.sub,
 		Method:       r.Method,
-		URI:          r.RequestURI,
+		URI:          req.uri,
 		AccessKeyID:  req.ak,
 		Status:       status,
 		Code:         code,
@@ -538,12 +545,12 @@ func (s *Server) write(w http.ResponseWriter, req *request, rep reply) (int, str
 // route classifies the request as an SDK operation and picks its handler.
 func (s *Server) route(req *request) (handler, *Error) {
 	r, q := req.r, req.query
-	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	segs := strings.Split(strings.Trim(req.path, "/"), "/")
 	bad := func() (handler, *Error) {
 		if req.op == "" {
 			req.op = "Unknown"
 		}
-		return nil, newErr(http.StatusBadRequest, "InvalidRequestURL", "The request URL %s %s is not valid.", r.Method, r.URL.Path)
+		return nil, newErr(http.StatusBadRequest, "InvalidRequestURL", "The request URL %s %s is not valid.", r.Method, req.path)
 	}
 	meta := strings.EqualFold(r.Header.Get("x-mns-with-meta"), "true")
 	override := q.Get("metaoverride") == "true"
@@ -696,10 +703,15 @@ func (s *Server) authenticate(req *request) *Error {
 	}
 	// The SDK signs the resource before fasthttp percent-escapes the path
 	// (e.g. "!" -> "%21"), so the path-decoded form is accepted as well.
-	toSign := stringToSign(r, date, r.RequestURI)
+	// The resource signed is the request URI with its dot segments removed,
+	// as the service resolves it: a client given the endpoint
+	// "http://127.0.0.1:PORT/." sends "/./queues/..." (the Node SDK) or
+	// "/queues/..." (the Go SDK, whose fasthttp cleans the path) and signs
+	// "/queues/..." either way.
+	toSign := stringToSign(r, date, req.uri)
 	ok = signatureMatches(toSign, secret, sig)
-	if rawPath, _, _ := strings.Cut(r.RequestURI, "?"); !ok && strings.Contains(rawPath, "%") {
-		decoded := r.URL.Path
+	if rawPath, _, _ := strings.Cut(req.uri, "?"); !ok && strings.Contains(rawPath, "%") {
+		decoded := req.path
 		if r.URL.RawQuery != "" {
 			decoded += "?" + r.URL.RawQuery
 		}
@@ -713,6 +725,37 @@ func (s *Server) authenticate(req *request) *Error {
 		return newErr(http.StatusBadRequest, "InvalidDegist", "The Content-MD5 you specified is not valid for the body.")
 	}
 	return nil
+}
+
+// removeDotSegments resolves the "." and ".." segments of an absolute path
+// (RFC 3986 5.2.4), as the service does before routing and signing:
+// "/./queues/q" is "/queues/q". Empty segments and a trailing slash stay.
+func removeDotSegments(p string) string {
+	if !strings.Contains(p, "/.") {
+		return p
+	}
+	segs := strings.Split(p, "/")
+	out := make([]string, 0, len(segs))
+	for i, s := range segs {
+		last := i == len(segs)-1
+		switch s {
+		case ".":
+		case "..":
+			if len(out) > 1 {
+				out = out[:len(out)-1]
+			}
+		default:
+			out = append(out, s)
+			continue
+		}
+		if last {
+			out = append(out, "") // "/a/." is "/a/"
+		}
+	}
+	if len(out) == 1 { // only the leading ""
+		return "/"
+	}
+	return strings.Join(out, "/")
 }
 
 // stringToSign rebuilds what the SDK signs: method, Content-MD5,
