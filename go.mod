@@ -1,6 +1,6 @@
 module github.com/fc-rds-backup/fc-rds-backup
 
-go 1.26.8
+go 1.25
 
 require (
 	github.com/alibabacloud-go/darabonba-openapi/v2 v2.0.5
