@@ -280,3 +280,7 @@ func (s *Summary) add(o backup.Outcome) {
 // errUnsettled is returned when some work could not be settled (neither
 // published nor parked): the trigger must redeliver.
 var errUnsettled = errors.New("some outcomes could not be published or parked; failing the invocation so that the trigger redelivers")
+
+// logIDLen bounds identifiers in log lines (an instance id is at most 64
+// characters; anything longer was refused and is clipped).
+const logIDLen = 80

@@ -111,7 +111,7 @@ func clipErr(err error) string {
 
 // settle parks, schedules tracking for, and publishes one outcome.
 func (a *App) settle(ctx context.Context, inv *invocation, o *backup.Outcome, firstSeen time.Time) error {
-	log := a.log.With(slog.String("correlationId", o.Request.CorrelationId), slog.String("DBInstanceId", o.Request.DBInstanceId))
+	log := a.log.With(slog.String("correlationId", o.Request.CorrelationId), slog.String("DBInstanceId", backup.Clip(o.Request.DBInstanceId, logIDLen)))
 	if o.BackupJobId != "" {
 		log = log.With(slog.String("BackupJobId", o.BackupJobId))
 	}

@@ -158,3 +158,30 @@ func httpStatus(t *testing.T, h *harness, raw json.RawMessage) int {
 	}
 	return resp.StatusCode
 }
+
+// An id that is not an RDS instance id never reaches RDS, whichever source
+// brings it (DescribeDBInstanceAttribute takes comma-separated lists).
+func TestMalformedInstanceIdNeverReachesRDS(t *testing.T) {
+	h := newHarness(t, "queue")
+	long := "rm-" + strings.Repeat("x", 5000)
+	if _, err := h.app.HandleQueue(h.ctx(), batch(`{"DBInstanceId":"rm-a,rm-b"}`, `{"DBInstanceId":"`+long+`"}`, `{"DBInstanceId":"rm-a\tx"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.rds.Calls()); n != 0 {
+		t.Fatalf("%d RDS calls for malformed ids", n)
+	}
+	evs := h.outcomes()
+	if len(evs) != 3 {
+		t.Fatalf("want one rejected outcome per message, got %v", types(evs))
+	}
+	for _, e := range evs {
+		if e.Type != "rds.backup.rejected" || e.Data.Error.Code != backup.CodeInstanceIdFormat {
+			t.Errorf("%s %+v", e.Type, e.Data.Error)
+		}
+	}
+	for _, line := range strings.Split(h.logs.String(), "\n") {
+		if strings.Contains(line, strings.Repeat("x", 200)) {
+			t.Errorf("a log line carries the unclipped id: %.300s", line)
+		}
+	}
+}

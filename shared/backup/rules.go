@@ -111,6 +111,15 @@ var Rules = []Rule{
 		},
 	},
 	{
+		ID: "R9", Stage: StageRequest, Field: "DBInstanceId", Code: CodeInstanceIdFormat, HTTPStatus: 400,
+		Text:   "DBInstanceId is an RDS instance id: 2-64 lowercase letters, digits and '-', starting with a letter (rm-uf6wjk5xxxx, pgm-bp1abc). No comma, space or control character. (Ours: checked before any allow-list, log line or API call.)",
+		Source: "DESIGN.md §5: DBInstanceId matches the RDS id grammar (lowercase letters, digits, '-'; no commas, spaces or control characters; bounded length).",
+		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
+			id := r.DBInstanceId
+			return id, fmt.Sprintf("DBInstanceId %s: %s", Quote(id, 72), InstanceIdRule), strings.TrimSpace(id) != "" && !ValidInstanceID(id)
+		},
+	},
+	{
 		ID: "R10", Stage: StageRequest, Field: "RegionId", Code: CodeRegionFormat, HTTPStatus: 400,
 		Text:   "RegionId, when given, is a region id: lowercase words and numbers joined by '-' (cn-hangzhou), at most 40 characters. (Ours: the SDK builds the endpoint host from it.)",
 		Source: "DESIGN.md §5: input grammar before anything else; nothing from a request reaches an SDK client, a log line or an endpoint unvalidated.",
@@ -126,6 +135,14 @@ var Rules = []Rule{
 			m := r.BackupMethod
 			ok := m == "" || m == MethodLogical || m == MethodPhysical || m == MethodSnapshot
 			return m, fmt.Sprintf("BackupMethod %q: must be Logical, Physical or Snapshot", m), !ok
+		},
+	},
+	{
+		ID: "R11", Stage: StageRequest, Field: "DBName", Code: CodeParametersInvalid, HTTPStatus: 400,
+		Text:   "At most 100 names in DBName. (Ours: the page names no limit; the bound keeps one request's messages small.)",
+		Source: "DESIGN.md §5 (issue 12): the DBName list is bounded.",
+		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
+			return fmt.Sprint(len(r.DBName)), fmt.Sprintf("DBName: %d names, at most %d in one request", len(r.DBName), MaxDBNames), len(r.DBName) > MaxDBNames
 		},
 	},
 	{

@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -19,6 +20,14 @@ func btype(t string) func(*Request)    { return func(r *Request) { r.BackupType 
 func dbs(n ...string) func(*Request)   { return func(r *Request) { r.DBName = n } }
 func region(id string) func(*Request)  { return func(r *Request) { r.RegionId = id } }
 
+func names(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("db%d", i)
+	}
+	return out
+}
+
 func TestValidate(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -30,6 +39,19 @@ func TestValidate(t *testing.T) {
 		{"minimal request is valid", req("rm-1"), "", "", ""},
 		{"R1 missing DBInstanceId", req(""), CodeRequiredParam, "DBInstanceId", "R1"},
 		{"R1 blank DBInstanceId", req("  "), CodeRequiredParam, "DBInstanceId", "R1"},
+		{"R9 RDS id forms ok", req("rm-uf6wjk5xxxx"), "", "", ""},
+		{"R9 PostgreSQL id ok", req("pgm-bp1abc2def3"), "", "", ""},
+		{"R9 old rds id ok", req("rdsaiiabnaiiabn"), "", "", ""},
+		{"R9 comma list (DescribeDBInstanceAttribute takes several)", req("rm-demo-x,rm-prod-1"), CodeInstanceIdFormat, "DBInstanceId", "R9"},
+		{"R9 space", req("rm-demo x"), CodeInstanceIdFormat, "DBInstanceId", "R9"},
+		{"R9 leading space", req(" rm-1"), CodeInstanceIdFormat, "DBInstanceId", "R9"},
+		{"R9 control character", req("rm-demo\n"), CodeInstanceIdFormat, "DBInstanceId", "R9"},
+		{"R9 upper case", req("RM-1"), CodeInstanceIdFormat, "DBInstanceId", "R9"},
+		{"R9 glob", req("rm-*"), CodeInstanceIdFormat, "DBInstanceId", "R9"},
+		{"R9 starts with a digit", req("1rm"), CodeInstanceIdFormat, "DBInstanceId", "R9"},
+		{"R9 one character", req("r"), CodeInstanceIdFormat, "DBInstanceId", "R9"},
+		{"R9 64 characters ok", req("r" + strings.Repeat("m", 63)), "", "", ""},
+		{"R9 65 characters", req("r" + strings.Repeat("m", 64)), CodeInstanceIdFormat, "DBInstanceId", "R9"},
 		{"R10 region id ok", req("rm-1", region("cn-shanghai-finance-1")), "", "", ""},
 		{"R10 region is a host (SSRF)", req("rm-1", region("x@127.0.0.1:8443/")), CodeRegionFormat, "RegionId", "R10"},
 		{"R10 region with a dot", req("rm-1", region("cn-hangzhou.evil.example")), CodeRegionFormat, "RegionId", "R10"},
@@ -39,6 +61,8 @@ func TestValidate(t *testing.T) {
 		{"R2 Snapshot ok", req("rm-1", method("Snapshot")), "", "", ""},
 		{"R2 lower-case physical refused", req("rm-1", method("physical")), CodeInvalidMethod, "BackupMethod", "R2"},
 		{"R2 unknown method", req("rm-1", method("Incremental")), CodeInvalidMethod, "BackupMethod", "R2"},
+		{"R11 100 names ok", req("rm-1", method("Logical"), dbs(names(100)...)), "", "", ""},
+		{"R11 101 names", req("rm-1", method("Logical"), dbs(names(101)...)), CodeParametersInvalid, "DBName", "R11"},
 		{"R3 valid names", req("rm-1", method("Logical"), strategy("db"), dbs("orders", "b1", "a_b9")), "", "", ""},
 		{"R3 16 chars ok", req("rm-1", method("Logical"), dbs("abcdefghijklmnop")), "", "", ""},
 		{"R3 17 chars", req("rm-1", method("Logical"), dbs("abcdefghijklmnopq")), CodeInvalidDBNameFormat, "DBName", "R3"},
@@ -196,7 +220,7 @@ func TestDBNameMessageIsReadable(t *testing.T) {
 func TestEveryRuleIsTested(t *testing.T) {
 	// Each rule ID must appear in a test case name above, so a new rule cannot
 	// land without a case.
-	src := strings.Join([]string{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R10", "I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8", "I9", "I10", "I11", "I12"}, " ")
+	src := strings.Join([]string{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8", "I9", "I10", "I11", "I12"}, " ")
 	for _, r := range Rules {
 		if !strings.Contains(" "+src+" ", " "+r.ID+" ") {
 			t.Errorf("rule %s has no test case", r.ID)
@@ -205,8 +229,8 @@ func TestEveryRuleIsTested(t *testing.T) {
 			t.Errorf("rule %s lacks text, source, code or field", r.ID)
 		}
 	}
-	if len(Rules) != 21 {
-		t.Errorf("rule table has %d rules, tests cover 21: add cases for new rules", len(Rules))
+	if len(Rules) != 23 {
+		t.Errorf("rule table has %d rules, tests cover 23: add cases for new rules", len(Rules))
 	}
 }
 

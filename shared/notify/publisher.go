@@ -157,7 +157,7 @@ type PublishError struct {
 
 func (e *PublishError) Error() string {
 	return fmt.Sprintf("notify: publish %s %s (%s) to %s failed after %d attempt(s): %v",
-		e.Event.Type, e.Event.ID, e.Event.Subject, e.Destination, e.Attempts, e.Err)
+		e.Event.Type, e.Event.ID, backup.Clip(e.Event.Subject, 80), e.Destination, e.Attempts, e.Err)
 }
 
 func (e *PublishError) Unwrap() error { return e.Err }
@@ -212,7 +212,7 @@ func (p *Publisher) PublishParked(ctx context.Context, m workqueue.Message) erro
 }
 
 func (p *Publisher) send(ctx context.Context, ev Event, body []byte) error {
-	log := p.cfg.Logger.With("eventId", ev.ID, "type", ev.Type, "subject", ev.Subject, "destination", p.Destination())
+	log := p.cfg.Logger.With("eventId", ev.ID, "type", ev.Type, "subject", backup.Clip(ev.Subject, 80), "destination", p.Destination())
 	var err error
 	attempt := 0
 	for attempt < p.cfg.MaxAttempts {

@@ -100,7 +100,7 @@ func (t *Tracker) Check(ctx context.Context, m workqueue.Message, now time.Time)
 		return Result{Err: errors.New("tracker: the track message lacks backupJobId, request.DBInstanceId or started")}
 	}
 	r := m.Request
-	log := t.opts.Logger.With("DBInstanceId", r.DBInstanceId, "BackupJobId", m.BackupJobId,
+	log := t.opts.Logger.With("DBInstanceId", backup.Clip(r.DBInstanceId, 80), "BackupJobId", m.BackupJobId,
 		"correlationId", r.CorrelationId, "check", m.Checks+1)
 	end := m.Started.Add(t.opts.MaxAge)
 	job, found, err := t.r.JobStatus(ctx, r.RegionId, r.DBInstanceId, m.BackupJobId)

@@ -374,7 +374,7 @@ func violationResponse(v *backup.Violation, instance string) events.HTTPResponse
 	if status < 400 || status > 499 {
 		status = 400
 	}
-	return jsonResponse(status, errorBody{Error: errorInfo{Code: v.Code, Message: v.Message, Field: v.Field, DBInstanceId: instance}})
+	return jsonResponse(status, errorBody{Error: errorInfo{Code: v.Code, Message: v.Message, Field: v.Field, DBInstanceId: backup.Clip(instance, backup.MaxInstanceIdLen)}})
 }
 
 // jsonResponse is an FC 3.0 response with v as its JSON body.

@@ -219,6 +219,8 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 	for j, a := range r.Allow {
 		if a == "" || !validGlob(a) {
 			bad(fmt.Sprintf("allow[%d]", j), "must be an instance id or a glob pattern, got %q", a)
+		} else if !idPattern(a) {
+			bad(fmt.Sprintf("allow[%d]", j), "%q can never match an instance id (lowercase letters, digits and '-', e.g. rm-shop-*)", a)
 		}
 	}
 	for j, s := range r.Backups {
@@ -343,6 +345,19 @@ func ResolveSecrets(routes []Route, getenv func(string) string) (map[string]stri
 		out[name] = v
 	}
 	return out, errors.Join(errs...)
+}
+
+// idPattern reports whether a glob is written in the instance id alphabet
+// (besides the glob characters), so it can match an id at all.
+func idPattern(p string) bool {
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', strings.IndexByte("*?[]^!", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func validGlob(p string) bool {

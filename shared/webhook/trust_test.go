@@ -103,3 +103,64 @@ func TestEntriesNeverEchoTransportDetails(t *testing.T) {
 		}
 	}
 }
+
+// TestAllowListSeesOnlyValidIds is the allow-list bypass of issue 12:
+// path.Match lets "*" of "rm-demo-*" match a comma, so "rm-demo-x,rm-prod-1"
+// passed release-bot's allow-list and reached RDS (DescribeDBInstanceAttribute
+// takes comma-separated ids). The id grammar refuses it first, on every
+// path an id comes in by: nothing is submitted, read or published.
+func TestAllowListSeesOnlyValidIds(t *testing.T) {
+	comma := "rm-demo-x,rm-prod-1"
+	post := func(body string) func(*testing.T) events.HTTPEvent {
+		return func(*testing.T) events.HTTPEvent {
+			return signed("POST", "/v1/backups", body, "release-bot", botSecret, nowUnix)
+		}
+	}
+	get := func(path string) func(*testing.T) events.HTTPEvent {
+		return func(*testing.T) events.HTTPEvent { return signed("GET", path, "", "release-bot", botSecret, nowUnix) }
+	}
+	tests := []struct {
+		name  string
+		ev    func(*testing.T) events.HTTPEvent
+		code  string
+		field string
+	}{
+		{"comma list in a signed POST", post(`{"DBInstanceId":"` + comma + `"}`), backup.CodeInstanceIdFormat, "DBInstanceId"},
+		{"comma list among good ones", post(`{"Backups":[{"DBInstanceId":"rm-demo-a"},{"DBInstanceId":"` + comma + `"}]}`), backup.CodeInstanceIdFormat, "DBInstanceId"},
+		{"space", post(`{"DBInstanceId":"rm-demo-x rm-prod-1"}`), backup.CodeInstanceIdFormat, "DBInstanceId"},
+		{"control character", post(`{"DBInstanceId":"rm-demo-x\u0000"}`), backup.CodeInstanceIdFormat, "DBInstanceId"},
+		{"5,000 characters", post(`{"DBInstanceId":"rm-demo-` + strings.Repeat("x", 5000) + `"}`), backup.CodeInstanceIdFormat, "DBInstanceId"},
+		{"upper case", post(`{"DBInstanceId":"rm-demo-X"}`), backup.CodeInstanceIdFormat, "DBInstanceId"},
+		{"GitHub payload", func(t *testing.T) events.HTTPEvent {
+			return ghEvent(t, "github-deployment", func(p map[string]any) {
+				p["deployment"].(map[string]any)["payload"] = map[string]any{"rdsBackup": map[string]any{"DBInstanceId": "rm-hello-world-1,rm-payments"}}
+			}, nil)
+		}, backup.CodeInstanceIdFormat, "DBInstanceId"},
+		{"status endpoint, comma list", get("/v1/backups/" + comma + "/1000001"), backup.CodeInstanceIdFormat, "DBInstanceId"},
+		{"status endpoint, escaped comma", get("/v1/backups/rm-demo-x%2Crm-prod-1/1000001"), backup.CodeInstanceIdFormat, "DBInstanceId"},
+		{"status endpoint, job id not a number", get("/v1/backups/rm-demo-mysql1/1,2"), backup.CodeParametersInvalid, "BackupJobId"},
+		{"status endpoint, unknown query parameter", func(*testing.T) events.HTTPEvent {
+			return signedQuery("GET", "/v1/backups/rm-demo-mysql1/1000001", map[string]string{"DBInstanceId": "rm-prod-1"}, "", "release-bot", botSecret, nowUnix)
+		}, backup.CodeParametersInvalid, "query"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			hs := newHarness(t, testRoutes, nil)
+			d := checkResponse(t, hs.h.Handle(context.Background(), tc.ev(t)))
+			if d.Status != 400 || d.errCode() != tc.code || d.errField() != tc.field {
+				t.Fatalf("got %d %s on %q, want 400 %s on %q: %s", d.Status, d.errCode(), d.errField(), tc.code, tc.field, d.Raw)
+			}
+			if len(hs.sub.Calls()) != 0 || len(hs.jobs.asked) != 0 || len(hs.rej.Requests()) != 0 {
+				t.Fatal("an invalid id reached the Submitter, the JobReader or the RejectSink")
+			}
+			if len(d.Raw) > 600 {
+				t.Errorf("the answer repeats the whole input (%d bytes)", len(d.Raw))
+			}
+			for _, line := range strings.Split(hs.logs.String(), "\n") {
+				if len(line) > 1500 {
+					t.Errorf("a log line of %d bytes: identifiers must be clipped", len(line))
+				}
+			}
+		})
+	}
+}
