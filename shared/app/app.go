@@ -105,7 +105,7 @@ func New(function string, cfg config.Config, opts Options) (*App, error) {
 			return nil, fmt.Errorf("webhook routes: %w", err)
 		}
 		a.hook = webhook.New(webhook.Config{
-			Routes: routes, Secrets: secrets, MaxBody: cfg.MaxBody, ReplayWindow: cfg.ReplayWindow,
+			Routes: routes, Secrets: secrets, MaxBody: cfg.MaxBody, ReplayWindow: cfg.ReplayWindow, MaxRequests: cfg.MaxRequests,
 			Now: opts.Now, Logger: log, Regions: a.regionsOf,
 		}, submitter{a}, jobReader{a}, rejecter{a})
 	}

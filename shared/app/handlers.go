@@ -31,7 +31,7 @@ func (a *App) HandleTimer(ctx context.Context, raw json.RawMessage) (Summary, er
 	}
 	reqs, plan, err := ev.Requests()
 	if err == nil {
-		err = admit(inv, reqs, plan)
+		err = a.admit(inv, reqs, plan)
 	}
 	if err != nil {
 		return sum, a.reject(ctx, inv, backup.Request{Trigger: ev.Trigger()}, err, &sum)
@@ -79,10 +79,18 @@ func (a *App) plan(ctx context.Context, inv *invocation, reqs []backup.Request, 
 
 // admit checks a call (a timer plan, an MNS message) against the
 // deployment before any of it runs, is logged by name or reaches an RDS
-// client (DESIGN.md §5): every RegionId it names must be one the
-// deployment allows. A refused call ends in one rejected outcome, not one
-// per request. The error is a *backup.Violation.
-func admit(inv *invocation, reqs []backup.Request, plan backup.Plan) error {
+// client (DESIGN.md §5): at most BACKUP_MAX_REQUESTS_PER_CALL explicit
+// backups, and every RegionId it names one the deployment allows. A refused
+// call ends in one rejected outcome, not one per request. The error is a
+// *backup.Violation.
+func (a *App) admit(inv *invocation, reqs []backup.Request, plan backup.Plan) error {
+	if v := backup.TooMany("Backups", max(len(reqs), len(plan.Backups)), a.cfg.MaxRequests); v != nil {
+		return v
+	}
+	return admitRegions(inv, reqs, plan)
+}
+
+func admitRegions(inv *invocation, reqs []backup.Request, plan backup.Plan) error {
 	if _, v := inv.regions.CheckRequests(reqs); v != nil {
 		return v
 	}
@@ -100,7 +108,7 @@ func admitWork(inv *invocation, wm workqueue.Message) error {
 		reqs = []backup.Request{wm.Request}
 	}
 	plan := backup.Plan{Defaults: wm.Defaults, Select: wm.Select}
-	return admit(inv, reqs, plan)
+	return admitRegions(inv, reqs, plan)
 }
 
 // expand turns a plan's Select into requests (DescribeDBInstances, paged),
@@ -162,7 +170,7 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 		}
 		reqs, plan, err := m.Requests()
 		if err == nil {
-			err = admit(inv, reqs, plan)
+			err = a.admit(inv, reqs, plan)
 		}
 		if err != nil {
 			if rerr := a.reject(ctx, inv, backup.Request{Trigger: m.Trigger()}, err, &sum); rerr != nil {
@@ -302,6 +310,16 @@ func (s submitter) Submit(ctx context.Context, trig backup.Trigger, reqs []backu
 		extra = append(extra, o)
 	}
 	reqs = dedupe(append(reqs, more...))
+	if v := backup.TooMany("Select", len(reqs), a.cfg.MaxRequests); v != nil {
+		// A Select that expands past the limit runs nothing: one rejected
+		// outcome (the webhook answers 413).
+		o, perr := a.publishEnd(ctx, inv, backup.StatusRejected, backup.Request{Trigger: trig, AskedAt: askedAt},
+			backup.ErrorFromViolation(v), &sum)
+		if perr != nil {
+			a.log.ErrorContext(ctx, "rejected outcome not published", slog.String("error", perr.Error()))
+		}
+		return []backup.Outcome{o}
+	}
 	jobs := make([]job, len(reqs))
 	for i, r := range reqs {
 		jobs[i] = job{req: r, hist: executor.History{CallerKey: webhook.HasCallerKey(r.Trigger)}}

@@ -232,7 +232,7 @@ func BenchmarkScheduledFanOut500(b *testing.B) {
 			b.StopTimer()
 			for i := 0; i < b.N; i++ {
 				m := cloud.mns(b)
-				a := cloud.app(b, "scheduled", m)
+				a := cloud.app(b, "scheduled", m, "BACKUP_MAX_REQUESTS_PER_CALL=500")
 				ev := fc.NewTimerEvent(time.Date(2026, 11, 24, 18, 0, i, 0, time.UTC), "nightly", c.payload)
 				ctx, cancel := cloud.ctx(120 * time.Second)
 				var sum app.Summary

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/fc"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
@@ -184,4 +185,63 @@ func TestMalformedInstanceIdNeverReachesRDS(t *testing.T) {
 			t.Errorf("a log line carries the unclipped id: %.300s", line)
 		}
 	}
+}
+
+// TestOneCallIsBounded: a timer plan or an MNS message naming more than
+// BACKUP_MAX_REQUESTS_PER_CALL backups runs none of them and ends in one
+// rejected outcome; a webhook Select that expands past the limit is a 413
+// with one rejected outcome and no backup.
+func TestOneCallIsBounded(t *testing.T) {
+	list := func(n int) string {
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = `{"DBInstanceId":"rm-` + strconv.Itoa(i) + `x"}`
+		}
+		return `{"Backups":[` + strings.Join(ids, ",") + `]}`
+	}
+	t.Run("timer plan", func(t *testing.T) {
+		h := newHarness(t, "scheduled", "BACKUP_MAX_REQUESTS_PER_CALL=3")
+		if _, err := h.app.HandleTimer(h.ctx(), fc.NewTimerEvent(time.Now(), "nightly", list(4))); err != nil {
+			t.Fatal(err)
+		}
+		evs := h.outcomes()
+		if len(evs) != 1 || evs[0].Type != "rds.backup.rejected" || evs[0].Data.Error.Code != backup.CodeTooManyBackups {
+			t.Fatalf("outcomes %v", types(evs))
+		}
+		if len(h.rds.Calls()) != 0 || len(h.work()) != 0 {
+			t.Fatalf("a refused plan ran: %d RDS calls, %d work messages", len(h.rds.Calls()), len(h.work()))
+		}
+	})
+	t.Run("MNS message", func(t *testing.T) {
+		h := newHarness(t, "queue", "BACKUP_MAX_REQUESTS_PER_CALL=3")
+		if _, err := h.app.HandleQueue(h.ctx(), batch(list(4), `{"DBInstanceId":"rm-a"}`)); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Join(types(h.outcomes()), ", ")
+		if got != "rds.backup.rejected , rds.backup.accepted rm-a" {
+			t.Fatalf("outcomes %s", got)
+		}
+		if n := h.rds.Counts()["CreateBackup"]; n != 1 {
+			t.Fatalf("%d CreateBackup calls, want only rm-a's", n)
+		}
+	})
+	t.Run("webhook Select expansion", func(t *testing.T) {
+		h := newHarness(t, "webhook", opsRoute, "OPS_SECRET=s3cret", "BACKUP_MAX_REQUESTS_PER_CALL=2")
+		for _, id := range []string{"rm-t1", "rm-t2", "rm-t3"} {
+			h.rds.AddInstance(rds.Instance{DBInstanceId: id, Engine: "MySQL", Tags: map[string]string{"team": "pay"}})
+		}
+		resp, err := h.app.HandleHTTP(h.ctx(), signedHTTP("POST", "/v1/backups", nil, `{"Select":{"Tags":{"team":"pay"}}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 413 || !strings.Contains(resp.Body, backup.CodeTooManyBackups) {
+			t.Fatalf("HTTP %d %s", resp.StatusCode, resp.Body)
+		}
+		if n := h.rds.Counts()["CreateBackup"]; n != 0 {
+			t.Fatalf("%d backups made past the limit", n)
+		}
+		if evs := h.outcomes(); len(evs) != 1 || evs[0].Type != "rds.backup.rejected" {
+			t.Fatalf("want one rejected outcome, got %v", types(evs))
+		}
+	})
 }

@@ -55,6 +55,7 @@ var Vars = []Var{
 	{"BACKUP_MAX_ATTEMPTS", "12", "all", "Attempts over all invocations before a request ends `failed`.", false},
 	{"BACKUP_MAX_AGE", "2h", "all", "Age after which a still-retrying request ends `failed`.", false},
 	{"BACKUP_DEADLINE_MARGIN", "5s", "all", "Time kept free before the invocation's deadline to park work and publish outcomes (at least 1s); no RDS call runs into it.", false},
+	{"BACKUP_MAX_REQUESTS_PER_CALL", "100", "all", "Most backups one call may name (1-5000): a signed POST, a GitHub or GitLab delivery (and a webhook `Select`'s expansion), a timer plan's or an MNS message's explicit backups. More → 413 (`TooManyBackups`) or one rejected outcome, and nothing of the call runs. A timer plan's `Select` is not bounded by it.", false},
 	{"BACKUP_INLINE_LIMIT", "10", "scheduled, webhook", "A plan with more requests than this fans out to the work queue instead of running inline.", false},
 	{"BACKUP_FACTS_CACHE_TTL", "60s", "all", "How long a warm instance caches facts that do not change (engine, storage type, databases). `0` disables.", false},
 	{"BACKUP_TRACK_JOBS", "true", "all", "Track accepted jobs to `completed`/`failed`. `false`: `accepted` is the terminal outcome.", false},
@@ -87,6 +88,7 @@ type Config struct {
 	MaxAge          time.Duration
 	DeadlineMargin  time.Duration
 	InlineLimit     int
+	MaxRequests     int // BACKUP_MAX_REQUESTS_PER_CALL
 	FactsCacheTTL   time.Duration
 	TrackJobs       bool
 	TrackMaxAge     time.Duration
@@ -205,6 +207,7 @@ func Load(environ []string, readFile func(string) ([]byte, error)) (Config, erro
 	c.MaxAge = dur("BACKUP_MAX_AGE", time.Minute, 7*24*time.Hour)
 	c.DeadlineMargin = dur("BACKUP_DEADLINE_MARGIN", MinDeadlineMargin, 5*time.Minute)
 	c.InlineLimit = num("BACKUP_INLINE_LIMIT", 1, 1000)
+	c.MaxRequests = num("BACKUP_MAX_REQUESTS_PER_CALL", 1, 5000)
 	c.FactsCacheTTL = dur("BACKUP_FACTS_CACHE_TTL", 0, time.Hour)
 	switch get("BACKUP_TRACK_JOBS") {
 	case "true", "1", "yes":

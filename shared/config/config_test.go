@@ -19,6 +19,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.FreshFor != 10*time.Second || !c.TrackJobs || c.RDSConcurrency != 64 || c.MaxBody != 1<<20 || c.ReplayWindow != 5*time.Minute {
 		t.Errorf("defaults wrong: %+v", c)
 	}
+	if c.MaxRequests != 100 {
+		t.Errorf("BACKUP_MAX_REQUESTS_PER_CALL default %d, want 100", c.MaxRequests)
+	}
 	if c.DeadlineMargin < MinDeadlineMargin {
 		t.Errorf("deadline margin %v below the settling time %v", c.DeadlineMargin, MinDeadlineMargin)
 	}
@@ -43,6 +46,7 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{"endpoint with scheme", []string{ep, "BACKUP_RDS_ENDPOINT=http://127.0.0.1:1"}, "BACKUP_RDS_ENDPOINT"},
 		{"bad bool", []string{ep, "BACKUP_TRACK_JOBS=maybe"}, `BACKUP_TRACK_JOBS="maybe": must be true or false`},
 		{"both routes", []string{ep, "BACKUP_ROUTES={}", "BACKUP_ROUTES_FILE=r.yaml"}, "set one, not both"},
+		{"request limit zero", []string{ep, "BACKUP_MAX_REQUESTS_PER_CALL=0"}, `BACKUP_MAX_REQUESTS_PER_CALL="0": must be a whole number from 1 to 5000`},
 		{"bad region", []string{ep, "BACKUP_REGION=Hangzhou"}, "BACKUP_REGION"},
 		{"region that is a host", []string{ep, "BACKUP_REGION=x@evil.example:443/"}, "BACKUP_REGION"},
 		{"allowed region not a region id", []string{ep, "BACKUP_ALLOWED_REGIONS=cn-shanghai,rds.evil.example"}, `BACKUP_ALLOWED_REGIONS: "rds.evil.example": must be a region id`},

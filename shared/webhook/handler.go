@@ -40,6 +40,7 @@ type RejectSink interface {
 const (
 	DefaultMaxBody      = 1 << 20 // 1 MiB
 	DefaultReplayWindow = 5 * time.Minute
+	DefaultMaxRequests  = 100
 )
 
 // DefaultCaller is the caller id of signed requests authenticated with
@@ -92,6 +93,12 @@ type Config struct {
 	MaxBody int64
 	// ReplayWindow is how far X-Timestamp may be from now (default 5m).
 	ReplayWindow time.Duration
+	// MaxRequests is the most backups one call may name (default 100,
+	// BACKUP_MAX_REQUESTS_PER_CALL): a signed POST, a GitHub or GitLab
+	// delivery. More is a 413 and nothing is submitted. The Submitter
+	// applies it to a Select's expansion and answers with one rejected
+	// outcome of code backup.CodeTooManyBackups, which is a 413 too.
+	MaxRequests int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Logger receives one line per request (default slog.Default()). No
@@ -119,6 +126,7 @@ type Handler struct {
 	rej           RejectSink
 	maxBody       int64
 	window        time.Duration
+	maxReqs       int
 	now           func() time.Time
 	log           *slog.Logger
 	regions       func(ctx context.Context) backup.Regions
@@ -145,6 +153,7 @@ func New(cfg Config, sub Submitter, jobs JobReader, rej RejectSink) *Handler {
 		rej:     rej,
 		maxBody: cfg.MaxBody,
 		window:  cfg.ReplayWindow,
+		maxReqs: cfg.MaxRequests,
 		now:     cfg.Now,
 		log:     cfg.Logger,
 		regions: cfg.Regions,
@@ -154,6 +163,9 @@ func New(cfg Config, sub Submitter, jobs JobReader, rej RejectSink) *Handler {
 	}
 	if h.window <= 0 {
 		h.window = DefaultReplayWindow
+	}
+	if h.maxReqs <= 0 {
+		h.maxReqs = DefaultMaxRequests
 	}
 	if h.now == nil {
 		h.now = time.Now

@@ -15,6 +15,13 @@ import (
 // is refused or invalid, none is submitted.
 func (h *Handler) submit(ctx context.Context, c *call, routes []*route, plan backup.Plan, trig backup.Trigger, reqs []backup.Request) events.HTTPResponse {
 	c.requests = len(reqs)
+	// The size of the call first: one call names at most MaxRequests
+	// backups, so it cannot be amplified into thousands of RDS calls and
+	// outcome messages.
+	if v := backup.TooMany("Backups", max(len(plan.Backups), len(reqs)), h.maxReqs); v != nil {
+		c.reason = fmt.Sprintf("%d backups, the limit is %d", max(len(plan.Backups), len(reqs)), h.maxReqs)
+		return violationResponse(v, "")
+	}
 	for _, r := range reqs {
 		if vs := backup.Validate(r); len(vs) > 0 {
 			c.reason = "invalid request: " + violationReason(vs.First())
@@ -33,25 +40,30 @@ func (h *Handler) submit(ctx context.Context, c *call, routes []*route, plan bac
 		return violationResponse(v, "")
 	}
 	var refused []entry
-	for _, r := range reqs {
+	first := -1
+	for i, r := range reqs {
 		if routesAllow(routes, r.DBInstanceId) {
 			continue
 		}
-		info := &backup.ErrorInfo{Code: CodeNotAllowed, Field: "DBInstanceId",
-			Message: fmt.Sprintf("DBInstanceId %s: not allowed by route %s", r.DBInstanceId, routeNames(routes))}
-		if h.rej != nil {
-			h.rej.Rejected(ctx, r, info)
+		if first < 0 {
+			first = i
 		}
 		refused = append(refused, entry{Status: backup.StatusRejected, DBInstanceId: r.DBInstanceId, CorrelationId: r.CorrelationId,
-			Error: &entryError{Code: info.Code, Message: info.Message}})
+			Error: &entryError{Code: CodeNotAllowed, Message: fmt.Sprintf("DBInstanceId %s: not allowed by route %s", r.DBInstanceId, routeNames(routes))}})
 	}
 	if len(refused) > 0 {
 		c.reason = fmt.Sprintf("%d of %d requests name instances the route does not allow", len(refused), len(reqs))
 		msg := fmt.Sprintf("route %s does not allow instance %s", routeNames(routes), refused[0].DBInstanceId)
 		if len(refused) > 1 {
-			msg = fmt.Sprintf("route %s does not allow %d of the requested instances", routeNames(routes), len(refused))
+			msg = fmt.Sprintf("route %s does not allow %d of the requested instances (the first: %s)", routeNames(routes), len(refused), refused[0].DBInstanceId)
 		}
-		return jsonResponse(403, errorBody{Error: errorInfo{Code: CodeNotAllowed, Field: "DBInstanceId", Message: msg + "; nothing was submitted"}, Requests: refused})
+		msg += "; nothing was submitted"
+		// One rejected outcome for the refused call, not one per id: a call
+		// naming thousands of ids must not flood the notification queue.
+		if h.rej != nil {
+			h.rej.Rejected(ctx, reqs[first], &backup.ErrorInfo{Code: CodeNotAllowed, Field: "DBInstanceId", Message: msg})
+		}
+		return jsonResponse(403, errorBody{Error: errorInfo{Code: CodeNotAllowed, Field: "DBInstanceId", Message: msg}, Requests: refused})
 	}
 	if plan.Select != nil && !routesAllowAll(routes) {
 		c.reason = "Select refused: the route does not allow every instance"
@@ -59,6 +71,12 @@ func (h *Handler) submit(ctx context.Context, c *call, routes []*route, plan bac
 			Message: fmt.Sprintf("route %s may not select instances by tag or engine (its allow list is not \"*\"); name the instances", routeNames(routes))}})
 	}
 	outcomes := h.sub.Submit(ctx, trig, reqs, plan)
+	if len(outcomes) == 1 && outcomes[0].Status == backup.StatusRejected && outcomes[0].Error != nil && outcomes[0].Error.Code == backup.CodeTooManyBackups {
+		// A Select that expanded past the limit: nothing ran.
+		c.reason = "Select expanded past the limit"
+		e := outcomes[0].Error
+		return jsonResponse(413, errorBody{Error: errorInfo{Code: e.Code, Field: e.Field, Message: e.Message}})
+	}
 	entries := make([]entry, 0, len(outcomes))
 	for i, o := range outcomes {
 		r := o.Request

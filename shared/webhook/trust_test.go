@@ -2,8 +2,10 @@ package webhook
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
@@ -162,5 +164,117 @@ func TestAllowListSeesOnlyValidIds(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// backupsBody is a signed POST body naming n instances id(i).
+func backupsBody(n int, id func(i int) string) string {
+	var b strings.Builder
+	b.WriteString(`{"Backups":[`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"DBInstanceId":"` + id(i) + `"}`)
+	}
+	b.WriteString(`]}`)
+	return b.String()
+}
+
+// TestOneCallIsBounded is the amplification of issue 12: one signed POST
+// naming 4,000 allowed ids used to make ~8,000 RDS calls and 4,000 MNS
+// messages, one naming 2,000 disallowed ids a 403 plus 2,000 outcome
+// messages, one GitHub deployment with 400 DBName variants ~1,600 RDS
+// calls. Now a call names at most MaxRequests backups (413, nothing
+// submitted, no outcome), and a refused call publishes one outcome.
+func TestOneCallIsBounded(t *testing.T) {
+	allowedID := func(i int) string { return "rm-demo-" + itoa(int64(i)) }
+	deniedID := func(i int) string { return "rm-prod-" + itoa(int64(i)) }
+	variants := func(n int) map[string]any {
+		list := make([]any, n)
+		for i := range list {
+			list[i] = map[string]any{"DBInstanceId": "rm-hello-world-1", "DBName": "db" + itoa(int64(i))}
+		}
+		return map[string]any{"Defaults": map[string]any{"BackupMethod": "Logical"}, "Backups": list}
+	}
+	tests := []struct {
+		name     string
+		ev       func(*testing.T) events.HTTPEvent
+		status   int
+		rejected int // outcomes published
+	}{
+		{"4,000 allowed ids", func(*testing.T) events.HTTPEvent {
+			return signed("POST", "/v1/backups", backupsBody(4000, allowedID), "release-bot", botSecret, nowUnix)
+		}, 413, 0},
+		{"101 allowed ids", func(*testing.T) events.HTTPEvent {
+			return signed("POST", "/v1/backups", backupsBody(101, allowedID), "release-bot", botSecret, nowUnix)
+		}, 413, 0},
+		{"100 allowed ids", func(*testing.T) events.HTTPEvent {
+			return signed("POST", "/v1/backups", backupsBody(100, allowedID), "release-bot", botSecret, nowUnix)
+		}, 202, 0},
+		{"2,000 disallowed ids", func(*testing.T) events.HTTPEvent {
+			return signed("POST", "/v1/backups", backupsBody(2000, deniedID), "release-bot", botSecret, nowUnix)
+		}, 413, 0},
+		{"60 disallowed ids: one outcome for the call", func(*testing.T) events.HTTPEvent {
+			return signed("POST", "/v1/backups", backupsBody(60, deniedID), "release-bot", botSecret, nowUnix)
+		}, 403, 1},
+		{"GitHub deployment with 400 DBName variants", func(t *testing.T) events.HTTPEvent {
+			return ghEvent(t, "github-deployment", func(p map[string]any) {
+				p["deployment"].(map[string]any)["payload"] = map[string]any{"rdsBackup": variants(400)}
+			}, nil)
+		}, 413, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			hs := newHarness(t, testRoutes, nil)
+			d := checkResponse(t, hs.h.Handle(context.Background(), tc.ev(t)))
+			if d.Status != tc.status {
+				t.Fatalf("status %d, want %d: %.300s", d.Status, tc.status, d.Raw)
+			}
+			if tc.status == 413 && (d.errCode() != backup.CodeTooManyBackups || !strings.Contains(d.Raw, "at most 100")) {
+				t.Fatalf("413 must name the limit: %.300s", d.Raw)
+			}
+			submitted := 0
+			for _, c := range hs.sub.Calls() {
+				submitted += len(c.Reqs)
+			}
+			if tc.status != 202 && submitted != 0 {
+				t.Fatalf("%d requests submitted by a refused call", submitted)
+			}
+			if tc.status == 202 && submitted != 100 {
+				t.Fatalf("%d submitted, want 100", submitted)
+			}
+			if n := len(hs.rej.Requests()); n != tc.rejected {
+				t.Fatalf("%d outcomes published, want %d", n, tc.rejected)
+			}
+		})
+	}
+	// The limit is the deployment's.
+	hs := newHarness(t, testRoutes, func(c *Config) { c.MaxRequests = 2 })
+	d := checkResponse(t, hs.h.Handle(context.Background(), signed("POST", "/v1/backups", backupsBody(3, allowedID), "release-bot", botSecret, nowUnix)))
+	if d.Status != 413 || !strings.Contains(d.Raw, "at most 2") {
+		t.Fatalf("MaxRequests 2: %d %s", d.Status, d.Raw)
+	}
+}
+
+// tooManySubmitter expands a Select past the limit: it answers one
+// rejected outcome of code TooManyBackups and runs nothing.
+type tooManySubmitter struct{ fakeSubmitter }
+
+func (s *tooManySubmitter) Submit(_ context.Context, trig backup.Trigger, _ []backup.Request, _ backup.Plan) []backup.Outcome {
+	return []backup.Outcome{{Status: backup.StatusRejected, Terminal: true, Request: backup.Request{Trigger: trig},
+		Error: &backup.ErrorInfo{Code: backup.CodeTooManyBackups, Field: "Select", Message: "Select: 4000 backups in one call, at most 100"}}}
+}
+
+func TestSelectExpansionPastTheLimitIs413(t *testing.T) {
+	routes, err := LoadRoutes([]byte(testRoutes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(Config{Routes: routes, Secrets: testSecrets, Now: func() time.Time { return testNow },
+		Logger: slog.New(slog.DiscardHandler)}, &tooManySubmitter{}, nil, nil)
+	d := checkResponse(t, h.Handle(context.Background(), signed("POST", "/v1/backups", `{"Select":{"Engine":"MySQL"}}`, "ops@acme", opsSecret, nowUnix)))
+	if d.Status != 413 || d.errCode() != backup.CodeTooManyBackups || d.errField() != "Select" {
+		t.Fatalf("%d %s", d.Status, d.Raw)
 	}
 }

@@ -115,11 +115,12 @@ type Invocation struct {
 // processes (instances), each serving one invocation at a time, as FC 3.0
 // built-in runtimes do.
 type Function struct {
-	cfg  FunctionConfig
-	slot chan struct{} // one token per invocation in progress
-	done chan struct{} // closed by Close
-	wg   sync.WaitGroup
-	stop func() bool // unregisters the ctx hook
+	cfg     FunctionConfig
+	slot    chan struct{} // one token per invocation in progress
+	done    chan struct{} // closed when Close begins
+	stopped chan struct{} // closed when Close has ended: every process gone
+	wg      sync.WaitGroup
+	stop    func() bool // unregisters the ctx hook
 
 	mu        sync.Mutex
 	closed    bool
@@ -167,7 +168,7 @@ func Start(ctx context.Context, cfg FunctionConfig) (*Function, error) {
 	if cfg.Instances <= 0 {
 		cfg.Instances = 1
 	}
-	f := &Function{cfg: cfg, slot: make(chan struct{}, cfg.Instances), done: make(chan struct{})}
+	f := &Function{cfg: cfg, slot: make(chan struct{}, cfg.Instances), done: make(chan struct{}), stopped: make(chan struct{})}
 	f.mu.Lock()
 	inst, err := f.startInstanceLocked()
 	if err == nil {
@@ -234,12 +235,15 @@ func (f *Function) Invocations() []Invocation {
 	return append([]Invocation(nil), f.log...)
 }
 
-// Close kills the processes and stops their runtime API servers.
-// Invocations in flight end with ErrClosed.
+// Close kills the processes and stops their runtime API servers, and
+// returns when they are gone (also when another Close, such as the one the
+// start context runs, is doing it). Invocations in flight end with
+// ErrClosed.
 func (f *Function) Close() error {
 	f.mu.Lock()
 	if f.closed {
 		f.mu.Unlock()
+		<-f.stopped
 		return nil
 	}
 	f.closed = true
@@ -253,6 +257,7 @@ func (f *Function) Close() error {
 		inst.kill()
 	}
 	f.wg.Wait()
+	close(f.stopped)
 	return nil
 }
 

@@ -19,9 +19,9 @@ type mnsEnv struct {
 	client ali_mns.MNSClient
 }
 
-func newMNS(t *testing.T, queues map[string]mns.QueueAttributes) *mnsEnv {
+func newMNS(t *testing.T, queues map[string]mns.QueueAttributes, opts ...mns.Option) *mnsEnv {
 	t.Helper()
-	srv := mns.NewServer()
+	srv := mns.NewServer(opts...)
 	t.Cleanup(srv.Close)
 	for name, attrs := range queues {
 		if err := srv.CreateQueue(name, attrs); err != nil {
@@ -119,8 +119,9 @@ func TestMNSTriggerEventShape(t *testing.T) {
 		}
 		enq, err1 := time.Parse(cloudEventTime, e.Time)
 		pub, err2 := time.Parse(cloudEventTime, e.AliyunPublishTime)
-		if err1 != nil || err2 != nil || pub.Before(enq) || time.Since(enq) > time.Minute {
-			t.Errorf("event %d times %q %q", i, e.Time, e.AliyunPublishTime)
+		rec := env.srv.Messages("rds-backup-work")[i]
+		if err1 != nil || err2 != nil || pub.Before(enq) || enq.UnixMilli() != rec.EnqueueTime.UnixMilli() {
+			t.Errorf("event %d times %q %q, enqueued %s", i, e.Time, e.AliyunPublishTime, rec.EnqueueTime)
 		}
 	}
 	if left := env.bodies("rds-backup-work"); len(left) != 0 {
@@ -243,29 +244,34 @@ func TestMNSTriggerBase64DecodeAndRawData(t *testing.T) {
 
 func TestMNSTriggerRunBatchesWithinWindowAndStops(t *testing.T) {
 	f := startEcho(t, FunctionConfig{})
-	env := newMNS(t, map[string]mns.QueueAttributes{"work": {}})
+	// The MNS server tells when the trigger received and deleted messages.
+	events := make(chan string, 64)
+	env := newMNS(t, map[string]mns.QueueAttributes{"work": {}}, mns.WithObserver(func(ev mns.CallEvent) bool {
+		if ev.Phase == mns.PhaseAfter && ev.Code == "" && (ev.Op == "BatchReceiveMessage" || ev.Op == "BatchDeleteMessage") {
+			events <- ev.Op
+		}
+		return false
+	}))
 	trig := env.trigger("work")
-	trig.BatchSize = 5
-	trig.BatchWindow = 300 * time.Millisecond
+	trig.BatchSize = 3
+	trig.BatchWindow = time.Minute // the batch is pushed when it is full, long before
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- trig.Run(ctx, f) }()
-	time.Sleep(100 * time.Millisecond) // Run is long-polling
-	env.send(t, "work", "a", "b", "c")
-
-	deadline := time.Now().Add(3 * time.Second)
-	for len(trig.Batches()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	env.send(t, "work", "a")
+	if op := <-events; op != "BatchReceiveMessage" { // a is taken, the window opens
+		t.Fatalf("first event %s", op)
+	}
+	env.send(t, "work", "b", "c")
+	for op := range events {
+		if op == "BatchDeleteMessage" { // pushed and deleted
+			break
+		}
 	}
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("Run did not stop")
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
 	}
 	b := trig.Batches()
 	if len(b) != 1 || len(b[0].MessageIDs) != 3 || !b[0].Delivered || !b[0].Deleted {

@@ -33,6 +33,14 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// withWaiting announces on the returned channel each receive that starts
+// waiting for a message (a long poll that found the queue empty): an
+// explicit event instead of sleeping until the poll is probably waiting.
+func withWaiting() (Option, <-chan string) {
+	ch := make(chan string, 16)
+	return func(s *Server) { s.waiting = func(q string) { ch <- q } }, ch
+}
+
 // newServer starts a server that is closed when the test ends.
 func newServer(t *testing.T, opts ...Option) *Server {
 	t.Helper()

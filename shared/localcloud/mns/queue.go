@@ -678,6 +678,9 @@ func (s *Server) receive(req *request, batch, peek bool) reply {
 		if tick == nil {
 			tick = time.NewTicker(pollRecheck)
 			defer tick.Stop()
+			if s.waiting != nil {
+				s.waiting(req.name)
+			}
 		}
 		select {
 		case <-wake:

@@ -254,32 +254,47 @@ func TestBatchOperations(t *testing.T) {
 func TestLongPolling(t *testing.T) {
 	t.Run("wakes on send", func(t *testing.T) {
 		t.Parallel()
-		srv := newServer(t)
-		q := setupQueue(t, srv, "lp", QueueAttributes{})
-		go func() {
-			time.Sleep(100 * time.Millisecond)
-			sender := ali_mns.NewMNSQueue("lp", client(srv))
-			if _, err := sender.SendMessage(ali_mns.MessageSendRequest{MessageBody: "late"}); err != nil {
-				t.Error(err)
-			}
-		}()
-		start := time.Now()
-		m, err := receive(q, 5)
-		wantErr(t, "ReceiveMessage", err, nil)
-		if el := time.Since(start); m.MessageBody != "late" || el < 80*time.Millisecond || el > 1500*time.Millisecond {
-			t.Fatalf("got %q after %v", m.MessageBody, el)
+		waiting, polls := withWaiting()
+		clock := newFakeClock() // stands still: only the send can end the poll
+		srv := newServer(t, waiting, WithClock(clock.Now))
+		if err := srv.CreateQueue("lp", QueueAttributes{}); err != nil {
+			t.Fatal(err)
+		}
+		c := srv.Credential()
+		q := ali_mns.NewMNSQueue("lp", ali_mns.NewAliMNSClientWithConfig(ali_mns.AliMNSClientConfig{
+			EndPoint: srv.Endpoint(), AccessKeyId: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret, TimeoutSecond: 35}))
+		type result struct {
+			m   ali_mns.MessageReceiveResponse
+			err error
+		}
+		done := make(chan result, 1)
+		go func() { m, err := receive(q, 30); done <- result{m, err} }()
+		<-polls // the poll found the queue empty and waits
+		sender := ali_mns.NewMNSQueue("lp", client(srv))
+		if _, err := sender.SendMessage(ali_mns.MessageSendRequest{MessageBody: "late"}); err != nil {
+			t.Fatal(err)
+		}
+		r := <-done
+		wantErr(t, "ReceiveMessage", r.err, nil)
+		if r.m.MessageBody != "late" || r.m.DequeueCount != 1 {
+			t.Fatalf("got %+v", r.m)
+		}
+		if n := srv.Counts()["ReceiveMessage lp"]; n != 1 {
+			t.Fatalf("ReceiveMessage attempts = %d, want 1", n)
 		}
 	})
-	t.Run("empty queue after wait", func(t *testing.T) {
+	t.Run("empty queue after the wait on the clock", func(t *testing.T) {
 		t.Parallel()
-		srv := newServer(t)
+		waiting, polls := withWaiting()
+		clock := newFakeClock()
+		srv := newServer(t, waiting, WithClock(clock.Now))
 		q := setupQueue(t, srv, "lp", QueueAttributes{})
-		start := time.Now()
-		_, err := receive(q, 1)
-		wantErr(t, "ReceiveMessage", err, &ali_mns.ERR_MNS_MESSAGE_NOT_EXIST)
-		if el := time.Since(start); el < 950*time.Millisecond || el > 1900*time.Millisecond {
-			t.Fatalf("returned after %v, want about 1s", el)
-		}
+		done := make(chan error, 1)
+		go func() { _, err := receive(q, 1); done <- err }()
+		<-polls
+		clock.Advance(time.Second)
+		srv.Wake()
+		wantErr(t, "ReceiveMessage", <-done, &ali_mns.ERR_MNS_MESSAGE_NOT_EXIST)
 		if c := lastCall(t, srv, "ReceiveMessage"); c.Status != 404 || c.Code != "MessageNotExist" {
 			t.Fatalf("call = %+v", c)
 		}
@@ -287,26 +302,33 @@ func TestLongPolling(t *testing.T) {
 			t.Fatalf("ReceiveMessage attempts = %d, want 1 (no fasthttp retry)", n)
 		}
 	})
+	t.Run("empty queue after the wait in real time", func(t *testing.T) {
+		t.Parallel()
+		srv := newServer(t)
+		q := setupQueue(t, srv, "lp", QueueAttributes{})
+		_, err := receive(q, 1) // ends when its 1 s timer fires, whatever the clock says
+		wantErr(t, "ReceiveMessage", err, &ali_mns.ERR_MNS_MESSAGE_NOT_EXIST)
+		if n := srv.Counts()["ReceiveMessage lp"]; n != 1 {
+			t.Fatalf("ReceiveMessage attempts = %d, want 1 (no fasthttp retry)", n)
+		}
+	})
 	t.Run("queue PollingWaitSeconds, ended by the clock", func(t *testing.T) {
 		t.Parallel()
+		waiting, polls := withWaiting()
 		clock := newFakeClock()
-		srv := newServer(t, WithClock(clock.Now))
+		srv := newServer(t, waiting, WithClock(clock.Now))
 		q := setupQueue(t, srv, "lp", QueueAttributes{PollingWaitSeconds: 30})
 		done := make(chan error, 1)
 		go func() { _, err := receive(q); done <- err }()
+		<-polls // waiting: it did not return at once
 		select {
 		case err := <-done:
-			t.Fatalf("receive returned at once (%v); want it to wait PollingWaitSeconds", err)
-		case <-time.After(150 * time.Millisecond):
+			t.Fatalf("receive returned while its clock deadline is ahead: %v", err)
+		default:
 		}
 		clock.Advance(31 * time.Second)
 		srv.Wake()
-		select {
-		case err := <-done:
-			wantErr(t, "ReceiveMessage", err, &ali_mns.ERR_MNS_MESSAGE_NOT_EXIST)
-		case <-time.After(time.Second):
-			t.Fatal("receive did not end after the clock passed its deadline")
-		}
+		wantErr(t, "ReceiveMessage", <-done, &ali_mns.ERR_MNS_MESSAGE_NOT_EXIST)
 	})
 	t.Run("bad waitseconds", func(t *testing.T) {
 		t.Parallel()
@@ -317,24 +339,21 @@ func TestLongPolling(t *testing.T) {
 	})
 	t.Run("Close answers waiting polls", func(t *testing.T) {
 		t.Parallel()
-		srv := NewServer()
+		waiting, polls := withWaiting()
+		srv := NewServer(waiting)
 		q := setupQueue(t, srv, "lp", QueueAttributes{})
 		done := make(chan error, 1)
-		go func() { _, err := receive(q, 30); done <- err }()
-		time.Sleep(100 * time.Millisecond)
+		go func() { _, err := receive(q, 30); done <- err }() // beyond the client's 5 s timeout: only Close can answer it
+		<-polls
 		srv.Close()
-		select {
-		case err := <-done:
-			wantErr(t, "ReceiveMessage", err, &ali_mns.ERR_MNS_MESSAGE_NOT_EXIST)
-		case <-time.After(time.Second):
-			t.Fatal("poll still waiting after Close")
-		}
+		wantErr(t, "ReceiveMessage", <-done, &ali_mns.ERR_MNS_MESSAGE_NOT_EXIST)
 	})
 }
 
 func TestVisibilityTimeoutRedelivery(t *testing.T) {
 	clock := newFakeClock()
-	srv := newServer(t, WithClock(clock.Now))
+	waiting, polls := withWaiting()
+	srv := newServer(t, WithClock(clock.Now), waiting)
 	q := setupQueue(t, srv, "vis", QueueAttributes{VisibilityTimeout: 30})
 	mgr := ali_mns.NewMNSQueueManager(client(srv))
 	if _, err := q.SendMessage(ali_mns.MessageSendRequest{MessageBody: "work"}); err != nil {
@@ -360,22 +379,21 @@ func TestVisibilityTimeoutRedelivery(t *testing.T) {
 		}
 		done <- m
 	}()
-	time.Sleep(100 * time.Millisecond)
+	<-polls // the poll waits
 	clock.Advance(4 * time.Second)
 	srv.Wake()
+	// At +29 s the message is still in flight: nobody can take it.
+	if v := srv.Visible("vis"); len(v) != 1 || v[0].State != StateInactive || v[0].DequeueCount != 1 {
+		t.Fatalf("before the visibility timeout: %+v", v)
+	}
 	select {
 	case m := <-done:
 		t.Fatalf("redelivered before the visibility timeout: %+v", m)
-	case <-time.After(100 * time.Millisecond):
+	default:
 	}
 	clock.Advance(2 * time.Second)
 	srv.Wake()
-	var second ali_mns.MessageReceiveResponse
-	select {
-	case second = <-done:
-	case <-time.After(time.Second):
-		t.Fatal("not redelivered after the visibility timeout")
-	}
+	second := <-done
 	if second.MessageId != first.MessageId || second.DequeueCount != 2 || second.ReceiptHandle == first.ReceiptHandle ||
 		second.FirstDequeueTime != firstAt || second.NextVisibleTime != clock.Now().Add(30*time.Second).UnixMilli() {
 		t.Fatalf("redelivery = %+v (first %+v)", second, first)
@@ -489,11 +507,10 @@ func TestDelay(t *testing.T) {
 		if _, err := q.SendMessage(ali_mns.MessageSendRequest{MessageBody: "soon", DelaySeconds: 1}); err != nil {
 			t.Fatal(err)
 		}
-		start := time.Now()
-		m, err := receive(q, 3)
+		m, err := receive(q, 3) // the delay ends within the wait, in real time
 		wantErr(t, "receive", err, nil)
-		if el := time.Since(start); m.MessageBody != "soon" || el > 1500*time.Millisecond {
-			t.Fatalf("got %q after %v", m.MessageBody, el)
+		if m.MessageBody != "soon" {
+			t.Fatalf("got %q", m.MessageBody)
 		}
 	})
 }

@@ -44,6 +44,7 @@ type Server struct {
 	region   string
 	account  string
 	observer Observer
+	waiting  func(queue string) // tests: a receive starts waiting for a message
 
 	ln       net.Listener
 	hs       *http.Server

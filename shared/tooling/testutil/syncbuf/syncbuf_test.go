@@ -22,3 +22,21 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Fatalf("%d bytes, want 800", len(got))
 	}
 }
+
+func TestWaitFor(t *testing.T) {
+	var b Buffer
+	_, _ = b.Write([]byte("hello "))
+	select {
+	case <-b.WaitFor("hello"):
+	default:
+		t.Fatal("WaitFor on written text is not closed at once")
+	}
+	later := b.WaitFor("world")
+	select {
+	case <-later:
+		t.Fatal("closed before the text was written")
+	default:
+	}
+	go func() { _, _ = b.Write([]byte("wor")); _, _ = b.Write([]byte("ld")) }()
+	<-later // across two writes
+}
