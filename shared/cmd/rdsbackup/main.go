@@ -1,0 +1,225 @@
+// Command rdsbackup is the pipeline client of fc-rds-backup (DESIGN.md §9):
+// take a backup before a deploy and wait for it (gate), read a job (status),
+// and follow what the functions report (watch).
+//
+//	go install github.com/fc-rds-backup/fc-rds-backup/shared/cmd/rdsbackup@<version>
+//	go run ./shared/cmd/rdsbackup help
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/pipeline"
+)
+
+const usage = `rdsbackup — take ApsaraDB RDS backups through fc-rds-backup, from a pipeline or a shell.
+
+Usage:
+  rdsbackup gate   [--method M] [--region R] [--key K] [--timeout D] [--poll D] [--json] DBInstanceId...
+  rdsbackup status [--region R] [--json] DBInstanceId BackupJobId
+  rdsbackup watch  [--queue Q] [--until-idle D] [--keep] [--json]
+  rdsbackup help
+
+gate asks once for a backup of each instance and waits until every backup
+is Finished. Run it before a deploy; deploy only when it exits 0.
+  exit 0  every backup exists (Finished, or one made at or after the ask)
+  exit 1  a backup was refused or failed (the line says why): do not deploy
+  exit 2  no verdict within --timeout (the backups may still finish)
+It prints one line per state change (--json: one JSON object per line).
+The ask has an idempotency key (--key; default from the CI run:
+GITHUB_RUN_ID[-GITHUB_RUN_ATTEMPT], CI_PIPELINE_ID, else random) and a time
+fixed at the first try: when it must ask again (network error, deferred,
+a job that failed) it sends the same ask, so a retried pipeline step never
+takes a second backup, and a new deploy always gets its own.
+
+status reads one job once (exit 0 when read).
+
+watch reads the outcome messages from the notification queue and prints
+each ask's story as it unfolds, one line per event (deduplicated by event
+id), then, with --until-idle, a summary per ask. It consumes the messages
+(deletes them) unless --keep.
+
+Configuration (flags win over the environment):
+  RDSBACKUP_URL         the webhook function's URL                  (--url)
+  RDSBACKUP_CALLER      your caller id (X-Caller)                   (--caller)
+  RDSBACKUP_SECRET      your caller's secret; keep it in the CI's secret store
+  RDSBACKUP_MNS_ENDPOINT  for watch: https://<account>.mns.<region>.aliyuncs.com
+  ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET
+  [ALIBABA_CLOUD_SECURITY_TOKEN]  for watch: a key that may read the queue
+
+Example (GitHub Actions):
+  RDSBACKUP_URL=${{ vars.RDSBACKUP_URL }} RDSBACKUP_CALLER=release-bot \
+  RDSBACKUP_SECRET=${{ secrets.RDSBACKUP_SECRET }} rdsbackup gate --timeout 30m rm-uf6wjk5xxxx
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch args[0] {
+	case "gate":
+		return gate(ctx, args[1:], stdout, stderr, getenv)
+	case "status":
+		return status(ctx, args[1:], stdout, stderr, getenv)
+	case "watch":
+		return watch(ctx, args[1:], stdout, stderr, getenv)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "rdsbackup: unknown command %q\n\n%s", args[0], usage)
+	return 1
+}
+
+// clientFlags adds --url and --caller; the secret only comes from the
+// environment (a flag would show in process lists and CI logs).
+func clientFlags(fs *flag.FlagSet, getenv func(string) string) func() (*pipeline.Client, error) {
+	url := fs.String("url", getenv("RDSBACKUP_URL"), "the webhook function's URL (RDSBACKUP_URL)")
+	caller := fs.String("caller", getenv("RDSBACKUP_CALLER"), "caller id, X-Caller (RDSBACKUP_CALLER)")
+	return func() (*pipeline.Client, error) {
+		c := &pipeline.Client{URL: *url, Caller: *caller, Secret: getenv("RDSBACKUP_SECRET")}
+		var missing []string
+		if c.URL == "" {
+			missing = append(missing, "RDSBACKUP_URL (or --url)")
+		}
+		if c.Caller == "" {
+			missing = append(missing, "RDSBACKUP_CALLER (or --caller)")
+		}
+		if c.Secret == "" {
+			missing = append(missing, "RDSBACKUP_SECRET")
+		}
+		if len(missing) > 0 {
+			return nil, fmt.Errorf("not configured: set %s", strings.Join(missing, ", "))
+		}
+		if !strings.HasPrefix(c.URL, "https://") && !strings.HasPrefix(c.URL, "http://") {
+			return nil, fmt.Errorf("RDSBACKUP_URL %q: must start with https:// (http:// only for a local test)", c.URL)
+		}
+		return c, nil
+	}
+}
+
+func gate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("gate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	client := clientFlags(fs, getenv)
+	method := fs.String("method", "", "BackupMethod: Physical (the default), Logical or Snapshot")
+	region := fs.String("region", "", "RegionId (default: the function's region)")
+	key := fs.String("key", "", "idempotency key (default: from the CI run)")
+	timeout := fs.Duration("timeout", 30*time.Minute, "give up (exit 2) after this long")
+	poll := fs.Duration("poll", 10*time.Second, "time between job status reads")
+	asJSON := fs.Bool("json", false, "print JSON lines instead of sentences")
+	if err := fs.Parse(args); err != nil {
+		return 1
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "rdsbackup gate: name at least one DBInstanceId")
+		return 1
+	}
+	c, err := client()
+	if err != nil {
+		fmt.Fprintln(stderr, "rdsbackup gate:", err)
+		return 1
+	}
+	k := *key
+	if k == "" {
+		k = ciKey(getenv)
+	}
+	v, err := c.Gate(ctx, pipeline.GateOptions{
+		Ask:     pipeline.Ask{Instances: fs.Args(), Method: *method, Region: *region, Key: k},
+		Timeout: *timeout, Poll: *poll,
+		Observer: func(e pipeline.Event) { printEvent(stdout, e, *asJSON) },
+	})
+	if err != nil && !*asJSON {
+		fmt.Fprintln(stderr, "rdsbackup gate:", err)
+	}
+	return int(v)
+}
+
+// ciKey derives the ask's key from the CI run, so a re-run of the same
+// pipeline step is the same ask.
+func ciKey(getenv func(string) string) string {
+	switch {
+	case getenv("GITHUB_RUN_ID") != "":
+		k := "github-" + getenv("GITHUB_RUN_ID")
+		if a := getenv("GITHUB_RUN_ATTEMPT"); a != "" {
+			k += "-" + a
+		}
+		return k
+	case getenv("CI_PIPELINE_ID") != "":
+		return "gitlab-" + getenv("CI_PIPELINE_ID")
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "rdsbackup-" + hex.EncodeToString(b)
+}
+
+func printEvent(w io.Writer, e pipeline.Event, asJSON bool) {
+	if asJSON {
+		b, _ := json.Marshal(e)
+		fmt.Fprintln(w, string(b))
+		return
+	}
+	fmt.Fprintf(w, "%s %s\n", e.Time.Format("15:04:05"), e.Text)
+}
+
+func status(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	client := clientFlags(fs, getenv)
+	region := fs.String("region", "", "RegionId (default: the function's region)")
+	asJSON := fs.Bool("json", false, "print the job as JSON")
+	if err := fs.Parse(args); err != nil {
+		return 1
+	}
+	if fs.NArg() != 2 {
+		fmt.Fprintln(stderr, "rdsbackup status: want DBInstanceId BackupJobId")
+		return 1
+	}
+	c, err := client()
+	if err != nil {
+		fmt.Fprintln(stderr, "rdsbackup status:", err)
+		return 1
+	}
+	j, err := c.Status(ctx, *region, fs.Arg(0), fs.Arg(1))
+	if err != nil {
+		var he *pipeline.HTTPError
+		if errors.As(err, &he) && he.Status == 401 {
+			err = fmt.Errorf("%w (check RDSBACKUP_CALLER and RDSBACKUP_SECRET)", err)
+		}
+		fmt.Fprintln(stderr, "rdsbackup status:", err)
+		return 1
+	}
+	if *asJSON {
+		b, _ := json.Marshal(j)
+		fmt.Fprintln(stdout, string(b))
+		return 0
+	}
+	line := fmt.Sprintf("%s job %s: %s", j.DBInstanceId, j.BackupJobId, j.BackupStatus)
+	if j.Process != "" && !j.Terminal {
+		line += " " + j.Process + "%"
+	}
+	if j.BackupId != "" {
+		line += ", backup set " + j.BackupId
+	}
+	fmt.Fprintln(stdout, line)
+	return 0
+}

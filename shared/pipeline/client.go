@@ -1,0 +1,197 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Signer signs one request: it returns the X-Signature-256 value for the
+// caller's secret, the unix time, the method, path, query and raw body
+// (DESIGN.md §5, signature v1).
+type Signer func(secret string, ts int64, method, path string, query url.Values, body []byte) string
+
+// Client talks to the webhook function.
+type Client struct {
+	URL    string // the webhook function's URL (RDSBACKUP_URL)
+	Caller string // X-Caller (RDSBACKUP_CALLER)
+	Secret string // the caller's secret (RDSBACKUP_SECRET)
+	Sign   Signer // DefaultSigner when nil
+	HTTP   *http.Client
+	Now    func() time.Time
+}
+
+// HTTPError is an answer other than the one expected.
+type HTTPError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *HTTPError) Error() string {
+	if e.Code != "" {
+		return fmt.Sprintf("HTTP %d %s: %s", e.Status, e.Code, e.Message)
+	}
+	return fmt.Sprintf("HTTP %d", e.Status)
+}
+
+// Retryable: the same request may succeed later (5xx, 429).
+func (e *HTTPError) Retryable() bool {
+	return e.Status >= 500 || e.Status == http.StatusTooManyRequests
+}
+
+// Entry is one backup of a 202 answer.
+type Entry struct {
+	Status         string     `json:"status"`
+	DBInstanceId   string     `json:"DBInstanceId"`
+	BackupJobId    string     `json:"BackupJobId,omitempty"`
+	BackupId       string     `json:"BackupId,omitempty"`
+	BackupStatus   string     `json:"BackupStatus,omitempty"`
+	CorrelationId  string     `json:"correlationId"`
+	IdempotencyKey string     `json:"idempotencyKey,omitempty"`
+	AskedAt        *time.Time `json:"askedAt,omitempty"`
+	NotBefore      *time.Time `json:"notBefore,omitempty"`
+	Error          *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error,omitempty"`
+}
+
+// Job is the answer of GET /v1/backups/{DBInstanceId}/{BackupJobId}.
+type Job struct {
+	DBInstanceId string `json:"DBInstanceId"`
+	BackupJobId  string `json:"BackupJobId"`
+	BackupStatus string `json:"BackupStatus"`
+	Process      string `json:"Process"`
+	Terminal     bool   `json:"terminal"`
+	BackupId     string `json:"BackupId"`
+}
+
+// Ask is what Gate sends: POST /v1/backups with a list of backups.
+type Ask struct {
+	Instances []string
+	Method    string // BackupMethod, optional
+	Region    string // RegionId, optional
+	Key       string // Idempotency-Key
+	AskedAt   time.Time
+}
+
+func (a Ask) body() ([]byte, error) {
+	type spec struct {
+		DBInstanceId string `json:"DBInstanceId"`
+		BackupMethod string `json:"BackupMethod,omitempty"`
+		RegionId     string `json:"RegionId,omitempty"`
+	}
+	b := struct {
+		Backups []spec `json:"Backups"`
+		AskedAt string `json:"AskedAt"`
+	}{AskedAt: a.AskedAt.UTC().Format(time.RFC3339)}
+	for _, id := range a.Instances {
+		b.Backups = append(b.Backups, spec{DBInstanceId: id, BackupMethod: a.Method, RegionId: a.Region})
+	}
+	return json.Marshal(b)
+}
+
+func (c *Client) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// do sends one signed request and decodes a 2xx answer into out.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body []byte, header map[string]string, out any) (int, error) {
+	u := strings.TrimRight(c.URL, "/") + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	ts := c.now().Unix()
+	sign := c.Sign
+	if sign == nil {
+		sign = DefaultSigner
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Caller", c.Caller)
+	req.Header.Set("X-Timestamp", strconv.FormatInt(ts, 10))
+	req.Header.Set("X-Signature-256", sign(c.Secret, ts, method, path, query, body))
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	res, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return res.StatusCode, err
+	}
+	if res.StatusCode/100 != 2 {
+		he := &HTTPError{Status: res.StatusCode}
+		var eb struct {
+			Error struct {
+				Code    string `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		if json.Unmarshal(b, &eb) == nil {
+			he.Code, he.Message = eb.Error.Code, eb.Error.Message
+		}
+		return res.StatusCode, he
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return res.StatusCode, fmt.Errorf("undecodable answer (HTTP %d): %w", res.StatusCode, err)
+		}
+	}
+	return res.StatusCode, nil
+}
+
+// Post sends the ask once and returns its entries.
+func (c *Client) Post(ctx context.Context, a Ask) ([]Entry, error) {
+	body, err := a.body()
+	if err != nil {
+		return nil, err
+	}
+	var ans struct {
+		Requests []Entry `json:"requests"`
+	}
+	hdr := map[string]string{}
+	if a.Key != "" {
+		hdr["Idempotency-Key"] = a.Key
+	}
+	if _, err := c.do(ctx, http.MethodPost, "/v1/backups", nil, body, hdr, &ans); err != nil {
+		return nil, err
+	}
+	if len(ans.Requests) == 0 {
+		return nil, errors.New("the answer lists no backup")
+	}
+	return ans.Requests, nil
+}
+
+// Status reads one job.
+func (c *Client) Status(ctx context.Context, region, instance, jobID string) (Job, error) {
+	var q url.Values
+	if region != "" {
+		q = url.Values{"RegionId": {region}}
+	}
+	var j Job
+	_, err := c.do(ctx, http.MethodGet, "/v1/backups/"+url.PathEscape(instance)+"/"+url.PathEscape(jobID), q, nil, nil, &j)
+	return j, err
+}

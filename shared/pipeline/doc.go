@@ -1,0 +1,31 @@
+// Package pipeline is the client side of the webhook function's HTTP API
+// (DESIGN.md §5, §9) for CI/CD pipelines and people: it signs requests,
+// asks for backups, follows an ask to a verdict, and reads the job status.
+// shared/cmd/rdsbackup is its command line.
+//
+// # Gate: one ask, followed to a verdict
+//
+// Gate sends one ask — the instances, an idempotency key (from the CI run:
+// GITHUB_RUN_ID, CI_PIPELINE_ID, else random) and an AskedAt fixed at the
+// first try — and follows it:
+//
+//   - accepted, or coalesced with a job → the job is polled until it is
+//     Finished (the backup exists: VerdictBackedUp) or Failed
+//     (VerdictRefused);
+//   - coalesced with a finished backup set → VerdictBackedUp at once;
+//   - deferred → the same ask (same key, same AskedAt, same body) is sent
+//     again after notBefore;
+//   - rejected, or failed for good → VerdictRefused, with the code;
+//   - failed but retryable (NotParked), a network error, a 5xx or a 429 →
+//     the same ask is sent again with backoff;
+//   - a 401, 403, 400 or 413 → VerdictRefused: asking again cannot help;
+//   - no verdict before the deadline → VerdictTimeout.
+//
+// Because the key and AskedAt never change, every re-send is the same ask:
+// the service's freshness rules find whatever an earlier try made, so a
+// gate never takes two backups for one deploy, and a gate run after the
+// previous deploy's backup finished always gets one of its own.
+//
+// Every state change is reported to an Observer, one Event each: the
+// command prints a human line or a JSON line per event.
+package pipeline
