@@ -65,5 +65,5 @@ routes:
 	fmt.Println(resp.StatusCode, resp.Body)
 	// Output:
 	// sha256=d78df318ee59a75d7508f406290abb3df124bbf1472cf7a5308a2221ea3e241e
-	// 202 {"requests":[{"status":"accepted","DBInstanceId":"rm-shop1","BackupJobId":"1000001","correlationId":"77b3fb6a829907d7"}]}
+	// 202 {"requests":[{"status":"accepted","DBInstanceId":"rm-shop1","BackupJobId":"1000001","correlationId":"77b3fb6a829907d7","idempotencyKey":"77b3fb6a829907d73412037845e639b4","askedAt":"2026-11-24T06:00:00Z"}]}
 }

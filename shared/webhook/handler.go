@@ -368,8 +368,16 @@ type entry struct {
 	DBInstanceId  string        `json:"DBInstanceId"`
 	BackupJobId   string        `json:"BackupJobId,omitempty"`
 	BackupId      string        `json:"BackupId,omitempty"` // coalesced with a finished backup set
+	BackupStatus  string        `json:"BackupStatus,omitempty"`
 	CorrelationId string        `json:"correlationId"`
-	Error         *entryError   `json:"error,omitempty"`
+	// IdempotencyKey and AskedAt name the ask (DESIGN.md §2): send them
+	// again (Idempotency-Key header, AskedAt field) to repeat the same ask.
+	IdempotencyKey string     `json:"idempotencyKey,omitempty"`
+	AskedAt        *time.Time `json:"askedAt,omitempty"`
+	// NotBefore, for a deferred entry: when the ask is tried again (a
+	// pipeline may re-POST the same ask then).
+	NotBefore *time.Time  `json:"notBefore,omitempty"`
+	Error     *entryError `json:"error,omitempty"`
 }
 
 type entryError struct {

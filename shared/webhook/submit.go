@@ -83,7 +83,16 @@ func (h *Handler) submit(ctx context.Context, c *call, routes []*route, plan bac
 		if r.DBInstanceId == "" && r.CorrelationId == "" && i < len(reqs) {
 			r = reqs[i]
 		}
-		e := entry{Status: o.Status, DBInstanceId: r.DBInstanceId, BackupJobId: o.BackupJobId, BackupId: o.BackupId, CorrelationId: r.CorrelationId}
+		e := entry{Status: o.Status, DBInstanceId: r.DBInstanceId, BackupJobId: o.BackupJobId, BackupId: o.BackupId, CorrelationId: r.CorrelationId,
+			IdempotencyKey: r.IdempotencyKey, BackupStatus: o.BackupStatus}
+		if !r.AskedAt.IsZero() {
+			at := r.AskedAt.UTC()
+			e.AskedAt = &at
+		}
+		if o.Status == backup.StatusDeferred && !o.NotBefore.IsZero() {
+			nb := o.NotBefore.UTC()
+			e.NotBefore = &nb
+		}
 		if o.Error != nil {
 			e.Error = &entryError{Code: o.Error.Code, Message: publicMessage(o.Error)}
 		}
