@@ -329,7 +329,7 @@ func BenchmarkWebhookSignedPlan10(b *testing.B) {
 		raw, err := json.Marshal(events.HTTPEvent{
 			Version: "v1", RawPath: "/v1/backups", Body: body, QueryParameters: map[string]string{},
 			Headers: map[string]string{"Content-Type": "application/json", "X-Caller": "release-bot",
-				"X-Timestamp": fmt.Sprint(ts), "X-Signature-256": webhook.Sign(secret, ts, []byte(body))},
+				"X-Timestamp": fmt.Sprint(ts), "X-Signature-256": webhook.SignV1(secret, ts, "POST", "/v1/backups", nil, []byte(body))},
 			RequestContext: events.HTTPRequestContext{HTTP: events.HTTPRequestInfo{Method: "POST", Path: "/v1/backups"}},
 		})
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -26,10 +27,14 @@ func signedHTTP(method, path string, query map[string]string, body string) json.
 	if query == nil {
 		query = map[string]string{}
 	}
+	qv := map[string][]string{}
+	for k, v := range query {
+		qv[k] = []string{v}
+	}
 	ev := map[string]any{
 		"version": "v1", "rawPath": path, "body": body, "isBase64Encoded": false,
 		"headers": map[string]string{"X-Caller": "ops", "X-Timestamp": strconv.FormatInt(ts, 10),
-			"X-Signature-256": webhook.Sign("s3cret", ts, []byte(body)), "Content-Type": "application/json"},
+			"X-Signature-256": webhook.SignV1("s3cret", ts, method, path, url.Values(qv), []byte(body)), "Content-Type": "application/json"},
 		"queryParameters": query,
 		"requestContext":  map[string]any{"http": map[string]string{"method": method, "path": path}, "requestId": "r1"},
 	}

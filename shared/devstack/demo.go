@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 )
 
 // demo runs the product end to end on the demo fleet and prints what happens.
@@ -65,7 +67,7 @@ func demo(args []string) error {
 
 	step(2, "a CI pipeline POSTs a signed request to /v1/backups: logical backup of orders on rm-demo-flaky (RDS answers InvokeProxyFailure twice)")
 	body := `{"DBInstanceId":"rm-demo-flaky","BackupMethod":"Logical","BackupStrategy":"db","DBName":"orders"}`
-	status, resp, err := st.PostSigned(ctx, body)
+	status, resp, err := postSignedV1(ctx, st.WebhookURL, body)
 	if err != nil {
 		return err
 	}
@@ -316,4 +318,25 @@ func rel(p string) string {
 		return r
 	}
 	return p
+}
+
+// postSignedV1 POSTs body to /v1/backups as the local signed caller,
+// signed with webhook.SignV1 (DESIGN.md §5's signature v1).
+func postSignedV1(ctx context.Context, webhookURL, body string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, webhookURL+"/v1/backups", strings.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	ts := time.Now().Unix()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Caller", localcloud.SignedCaller)
+	req.Header.Set("X-Timestamp", strconv.FormatInt(ts, 10))
+	req.Header.Set("X-Signature-256", webhook.SignV1(localcloud.SignedSecret, ts, http.MethodPost, "/v1/backups", nil, []byte(body)))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, b, err
 }

@@ -20,17 +20,24 @@
 //     rejected, failed or deferred). An authenticated event that asks for no
 //     backup (another GitHub event, a finished GitLab deployment, an
 //     environment no route covers) gets 202 {"status":"ignored","reason"}.
-//   - 400: the body or a request is malformed or breaks a request rule:
+//   - 400: the body or a request is malformed or breaks a request rule
+//     (the input grammar included: an id or region that is not one, a
+//     region the deployment does not allow):
 //     {"error":{"code","field","message"}}, the code being the RDS API's
-//     (backup.Violation). Nothing is submitted.
+//     or the grammar's (backup.Violation). Nothing is submitted, no
+//     outcome is published.
 //   - 401: missing or wrong signature or token, unknown caller, missing or
-//     stale X-Timestamp. No outcome is published.
+//     stale X-Timestamp, an old signature form. No outcome is published;
+//     an unknown caller and a wrong signature get the same answer.
 //   - 403: the route does not allow an instance the request names (or a
 //     Select, unless Allow is "*"). Nothing is submitted; the RejectSink is
-//     told about every refused request, so a rejected outcome is published.
+//     told once for the call (the first refused request), so one rejected
+//     outcome is published, however many ids were refused.
 //   - 404: unknown path, or unknown job. 405: wrong method (Allow header).
-//   - 413: body larger than Config.MaxBody. 501: no JobReader. 502: the
-//     job status could not be read.
+//   - 409: the Idempotency-Key was used by this caller with another body.
+//   - 413: body larger than Config.MaxBody, or more than MaxRequests
+//     backups in one call (TooManyBackups). Nothing is submitted.
+//   - 501: no JobReader. 502: the job status could not be read.
 //
 // Every response has a JSON body, Content-Type: application/json and a
 // non-nil headers map. Bodies never carry stack traces or secrets; logs
@@ -43,15 +50,23 @@
 //
 //	X-Caller:        the caller id of a signed route (see below)
 //	X-Timestamp:     unix seconds; refused when more than ReplayWindow (5m) from now
-//	X-Signature-256: sha256=<hex of HMAC-SHA256(secret, X-Timestamp + "." + raw body)>
+//	X-Signature-256: v1=<hex of HMAC-SHA256(secret, canonical)>
 //	Idempotency-Key: optional, POST only (at most 200 printable ASCII characters)
 //
-// The MAC covers the timestamp, so an old body cannot be replayed with a
-// fresh timestamp; the comparison is constant-time. The MAC of the raw body
-// alone (the form DESIGN.md §5 names) is accepted too, for callers built to
-// that contract; it does not bind the timestamp, and the request's log line
-// says timestampBound=false. For GET the body is
-// empty, so the MAC is over X-Timestamp + ".". Sign computes the header.
+//	canonical = <X-Timestamp>\n<METHOD>\n<path>\n<canonical query>\n<hex SHA-256 of the raw body>
+//
+// Signature v1 (DESIGN.md §5; sign.go has the details, SignV1 computes
+// it): the path as sent (FC's rawPath), the query parameters as
+// url.Values.Encode writes them (empty when there are none), the body's
+// hash (of nothing for GET). It binds the method, path, query, time and
+// body, so a captured request cannot be replayed after the window, against
+// another job or region, or with another body. The older forms ("sha256="
+// over the body, or over "<ts>.<body>") are refused with a message that
+// says so. The comparison is constant-time, against exactly two keys
+// whatever the caller (the route's secret and its previous one, or random
+// keys for an unknown caller), so an unknown X-Caller and a wrong signature
+// get the same 401 in the same time; what does not depend on the caller (a
+// missing or stale X-Timestamp, a malformed signature) is told as such.
 //
 // The caller is found from X-Caller: the signed route whose caller id
 // (Route.Repository, default its Name) equals it; with Config.SignedSecret
@@ -61,17 +76,21 @@
 // list bounds what its requests (and its job reads) may name.
 //
 // Idempotency: the requests' delivery id is the Idempotency-Key header when
-// given, else "req-<timestamp>-<digest of timestamp and body>", so a retried
-// or replayed signed request yields the same idempotency keys (and is
-// coalesced by the executor) while a new request is a new ask.
+// given, else derived from the body (when it carries AskedAt) or from the
+// timestamp and body, so a retried or replayed signed request yields the
+// same idempotency keys (and the freshness rules find the backup its first
+// delivery made) while a new request is a new ask. The same key with
+// another body is a 409 (best effort: remembered per warm instance, see
+// idemCache).
 //
-// With openssl and curl:
+// With openssl and curl (TestOpenSSLRecipe runs this):
 //
 //	BODY='{"DBInstanceId":"rm-uf6wjk5xxxx","BackupMethod":"Physical"}'
 //	TS=$(date +%s)
-//	SIG=$(printf '%s.%s' "$TS" "$BODY" | openssl dgst -sha256 -hmac "$SECRET" -hex | sed 's/^.* //')
+//	HASH=$(printf '%s' "$BODY" | openssl dgst -sha256 -hex | sed 's/^.* //')
+//	SIG=$(printf '%s\n%s\n%s\n%s\n%s' "$TS" POST /v1/backups "" "$HASH" | openssl dgst -sha256 -hmac "$SECRET" -hex | sed 's/^.* //')
 //	curl -sS "$URL/v1/backups" -H 'Content-Type: application/json' -H 'X-Caller: release-bot' \
-//	  -H "X-Timestamp: $TS" -H "X-Signature-256: sha256=$SIG" --data-binary "$BODY"
+//	  -H "X-Timestamp: $TS" -H "X-Signature-256: v1=$SIG" --data-binary "$BODY"
 //
 // # GitHub (POST /v1/hooks/github)
 //
@@ -115,6 +134,8 @@
 //   - stage: gitlab only; makes the route act on Pipeline Hooks before this
 //     stage runs instead of on Deployment Hooks.
 //   - secretEnv: the environment variable holding the route's secret.
+//   - previousSecretEnv: optional, the variable holding the secret being
+//     rotated out; while it is set either secret verifies.
 //   - backups: the backups to take (request JSON fields); required for
 //     gitlab, optional for github, not used for signed routes.
 //   - allow: instance ids or globs the route may back up ("*" = all;

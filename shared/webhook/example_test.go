@@ -22,9 +22,10 @@ func (acceptAll) Submit(_ context.Context, _ backup.Trigger, reqs []backup.Reque
 	return out
 }
 
-// A signed request: X-Signature-256 is the HMAC-SHA256 of
-// "<X-Timestamp>.<raw body>" with the caller's secret.
-func ExampleSign() {
+// A signed request: X-Signature-256 is "v1=" and the HMAC-SHA256, with the
+// caller's secret, of "<X-Timestamp>\n<METHOD>\n<path>\n<canonical
+// query>\n<hex SHA-256 of the raw body>".
+func ExampleSignV1() {
 	routes, err := webhook.LoadRoutes([]byte(`
 routes:
   - name: release-bot
@@ -56,14 +57,14 @@ routes:
 		Headers: map[string]string{
 			"x-caller":        "release-bot",
 			"x-timestamp":     strconv.FormatInt(ts, 10),
-			"x-signature-256": webhook.Sign("s3cret", ts, []byte(body)),
+			"x-signature-256": webhook.SignV1("s3cret", ts, "POST", "/v1/backups", nil, []byte(body)),
 		},
 		RequestContext: events.HTTPRequestContext{HTTP: events.HTTPRequestInfo{Method: "POST", Path: "/v1/backups"}},
 	}
-	fmt.Println(webhook.Sign("s3cret", ts, []byte(body)))
+	fmt.Println(webhook.SignV1("s3cret", ts, "POST", "/v1/backups", nil, []byte(body)))
 	resp := h.Handle(context.Background(), ev)
 	fmt.Println(resp.StatusCode, resp.Body)
 	// Output:
-	// sha256=d78df318ee59a75d7508f406290abb3df124bbf1472cf7a5308a2221ea3e241e
+	// v1=a32b5c539aa20a129f575cfdc52e3ca803404997026b6d83bd625f29010ed9da
 	// 202 {"requests":[{"status":"accepted","DBInstanceId":"rm-shop1","BackupJobId":"1000001","correlationId":"77b3fb6a829907d7","idempotencyKey":"77b3fb6a829907d73412037845e639b4","askedAt":"2026-11-24T06:00:00Z"}]}
 }

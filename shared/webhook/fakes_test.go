@@ -221,25 +221,25 @@ func httpEvent(method, path, body string, headers map[string]string) events.HTTP
 	}
 }
 
-// signed builds a signed request from caller with secret at ts.
+// signed builds a request from caller signed (v1) with secret at ts.
 func signed(method, path, body, caller, secret string, ts int64) events.HTTPEvent {
-	h := map[string]string{
-		"Content-Type":  "application/json",
-		HeaderTimestamp: itoa(ts),
-		HeaderSignature: Sign(secret, ts, []byte(body)),
-	}
-	if caller != "" {
-		h[HeaderCaller] = caller
-	}
-	return httpEvent(method, path, body, h)
+	return signedQuery(method, path, nil, body, caller, secret, ts)
 }
 
 // signedQuery is signed with query parameters.
 func signedQuery(method, path string, query map[string]string, body, caller, secret string, ts int64) events.HTTPEvent {
-	ev := signed(method, path, body, caller, secret, ts)
+	h := map[string]string{
+		"Content-Type":  "application/json",
+		HeaderTimestamp: itoa(ts),
+	}
+	if caller != "" {
+		h[HeaderCaller] = caller
+	}
+	ev := httpEvent(method, path, body, h)
 	for k, v := range query {
 		ev.QueryParameters[k] = v
 	}
+	ev.Headers[HeaderSignature] = SignV1(secret, ts, method, path, canonicalQuery(ev.QueryParameters), []byte(body))
 	return ev
 }
 

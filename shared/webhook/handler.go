@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -49,7 +50,7 @@ const DefaultCaller = "default"
 
 // Request headers the handler reads.
 const (
-	HeaderSignature      = "X-Signature-256"     // signed requests: sha256=<hex>
+	HeaderSignature      = "X-Signature-256"     // signed requests: v1=<hex> (sign.go)
 	HeaderTimestamp      = "X-Timestamp"         // signed requests: unix seconds
 	HeaderCaller         = "X-Caller"            // signed requests: the caller id of a signed route
 	HeaderIdempotencyKey = "Idempotency-Key"     // signed POST: optional idempotency key base
@@ -67,6 +68,7 @@ const (
 	CodeNotFound         = "NotFound"
 	CodeMethodNotAllowed = "MethodNotAllowed"
 	CodePayloadTooLarge  = "PayloadTooLarge"
+	CodeKeyReused        = "IdempotencyKey.Reused" // 409: the key named another body
 	CodeJobNotFound      = "BackupJobNotFound"
 	CodeJobStatus        = "JobStatusUnavailable"
 	CodeNotConfigured    = "NotConfigured"
@@ -130,12 +132,26 @@ type Handler struct {
 	now           func() time.Time
 	log           *slog.Logger
 	regions       func(ctx context.Context) backup.Regions
+	dummy         [2][]byte // random keys for unknown callers (authSigned)
+	idem          *idemCache
 }
 
-// route is a Route with its secret resolved.
+// route is a Route with its secrets resolved: the current one, and the
+// previous one while it is rotated out (either verifies).
 type route struct {
 	Route
-	secret []byte
+	secrets [][]byte
+}
+
+// secretsOf resolves a route's secrets (the empty ones left out).
+func secretsOf(r Route, secrets map[string]string) [][]byte {
+	var out [][]byte
+	for _, env := range []string{r.SecretEnv, r.PreviousSecretEnv} {
+		if v := secrets[env]; env != "" && v != "" {
+			out = append(out, []byte(v))
+		}
+	}
+	return out
 }
 
 // New builds a Handler. sub is required; jobs may be nil (GET of a job then
@@ -176,11 +192,20 @@ func New(cfg Config, sub Submitter, jobs JobReader, rej RejectSink) *Handler {
 	if h.regions == nil {
 		h.regions = func(context.Context) backup.Regions { return backup.Regions{} }
 	}
+	h.idem = newIdemCache(idemCacheSize)
+	// Keys an unknown caller's signature is checked against, so that it
+	// costs what a known caller's does (authSigned).
+	for i := range h.dummy {
+		h.dummy[i] = make([]byte, 32)
+		if _, err := rand.Read(h.dummy[i]); err != nil {
+			panic("webhook: no randomness: " + err.Error())
+		}
+	}
 	var signed []*route
 	for _, r := range cfg.Routes {
-		rt := &route{Route: r, secret: []byte(cfg.Secrets[r.SecretEnv])}
+		rt := &route{Route: r, secrets: secretsOf(r, cfg.Secrets)}
 		rt.Allow = effectiveAllow(r)
-		if len(rt.secret) == 0 {
+		if len(rt.secrets) == 0 {
 			h.log.Warn("webhook route has no secret; it refuses every request", "route", r.Name, "secretEnv", r.SecretEnv)
 		}
 		h.routes = append(h.routes, rt)
@@ -198,8 +223,8 @@ func New(cfg Config, sub Submitter, jobs JobReader, rej RejectSink) *Handler {
 	}
 	if cfg.SignedSecret != "" {
 		h.defaultCaller = &route{
-			Route:  Route{Name: DefaultCaller, Source: SourceSigned, Repository: DefaultCaller, Allow: []string{"*"}},
-			secret: []byte(cfg.SignedSecret),
+			Route:   Route{Name: DefaultCaller, Source: SourceSigned, Repository: DefaultCaller, Allow: []string{"*"}},
+			secrets: [][]byte{[]byte(cfg.SignedSecret)},
 		}
 	}
 	if len(signed) == 1 {
@@ -240,10 +265,10 @@ type call struct {
 	delivery string
 	reason   string
 	requests int
-	// signed is set for an authenticated signed request; timestampBound
-	// says whether its MAC covered X-Timestamp (logged, so operators can
-	// move callers off the body-only form).
-	signed, timestampBound bool
+	// claim, when set, is called by submit right before the requests go to
+	// the Submitter (the Idempotency-Key check); a non-nil answer refuses
+	// the call.
+	claim func() *events.HTTPResponse
 }
 
 // Handle answers one HTTP request. The response is always a valid FC 3.0
@@ -332,9 +357,6 @@ func (h *Handler) logCall(ctx context.Context, ev events.HTTPEvent, status int, 
 	}
 	if c.requests > 0 {
 		attrs = append(attrs, slog.Int("requests", c.requests))
-	}
-	if c.signed {
-		attrs = append(attrs, slog.Bool("timestampBound", c.timestampBound))
 	}
 	if c.reason != "" {
 		attrs = append(attrs, slog.String("reason", clip(c.reason, 300)))

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -134,7 +135,11 @@ func TestSignedAuth(t *testing.T) {
 	}
 	b64 := signed("POST", "/v1/backups", body, "release-bot", botSecret, nowUnix)
 	b64.Body, b64.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(body)), true
-	oldSig := Sign(botSecret, nowUnix-3600, []byte(body))
+	v1 := SignV1(botSecret, nowUnix, "POST", "/v1/backups", nil, []byte(body))
+	// The forms signature v1 replaced, each correct for its own rule.
+	tsDotBody := "sha256=" + hex.EncodeToString(bodyMAC([]byte(botSecret), []byte(itoa(nowUnix)+"."+body)))
+	bodyOnly := "sha256=" + hex.EncodeToString(bodyMAC([]byte(botSecret), []byte(body)))
+	edit := func(f func(*events.HTTPEvent)) events.HTTPEvent { e := good(); f(&e); return e }
 
 	tests := []struct {
 		name   string
@@ -145,33 +150,25 @@ func TestSignedAuth(t *testing.T) {
 		{"right signature", good(), 202, ""},
 		{"lower-case header names", lower, 202, ""},
 		{"base64 body, MAC over the raw bytes", b64, 202, ""},
-		{"upper-case hex", with(good(), HeaderSignature, "sha256="+strings.ToUpper(strings.TrimPrefix(Sign(botSecret, nowUnix, []byte(body)), "sha256="))), 202, ""},
+		{"upper-case hex", with(good(), HeaderSignature, "v1="+strings.ToUpper(strings.TrimPrefix(v1, "v1="))), 202, ""},
 		{"timestamp at the edge of the window", signed("POST", "/v1/backups", body, "release-bot", botSecret, nowUnix-300), 202, ""},
 		{"wrong secret", signed("POST", "/v1/backups", body, "release-bot", opsSecret, nowUnix), 401, "missing or invalid signature"},
 		{"missing signature", with(good(), HeaderSignature, ""), 401, "X-Signature-256 is required"},
-		{"signature without sha256=", with(good(), HeaderSignature, strings.TrimPrefix(Sign(botSecret, nowUnix, []byte(body)), "sha256=")), 401, "sha256=<64 hex digits>"},
-		{"signature not hex", with(good(), HeaderSignature, "sha256="+strings.Repeat("z", 64)), 401, "sha256=<64 hex digits>"},
-		{"signature truncated", with(good(), HeaderSignature, Sign(botSecret, nowUnix, []byte(body))[:40]), 401, "sha256=<64 hex digits>"},
-		{"body tampered", func() events.HTTPEvent {
-			e := good()
-			e.Body = strings.Replace(body, "Physical", "Logical", 1)
-			return e
-		}(), 401, "missing or invalid signature"},
+		{"old form: sha256= over <ts>.<body>", with(good(), HeaderSignature, tsDotBody), 401, "old form"},
+		{"old form: sha256= over the body alone (replayable forever)", with(good(), HeaderSignature, bodyOnly), 401, "old form"},
+		{"v1 hex without the prefix", with(good(), HeaderSignature, strings.TrimPrefix(v1, "v1=")), 401, "v1=<64 hex digits>"},
+		{"signature not hex", with(good(), HeaderSignature, "v1="+strings.Repeat("z", 64)), 401, "v1=<64 hex digits>"},
+		{"signature truncated", with(good(), HeaderSignature, v1[:40]), 401, "v1=<64 hex digits>"},
+		{"body tampered", edit(func(e *events.HTTPEvent) { e.Body = strings.Replace(body, "Physical", "Logical", 1) }), 401, "missing or invalid signature"},
+		{"signed for another path", edit(func(e *events.HTTPEvent) { e.RawPath, e.RequestContext.HTTP.Path = "/v1/backups/", "/v1/backups/" }), 401, "missing or invalid signature"},
+		{"a query added after signing", edit(func(e *events.HTTPEvent) { e.QueryParameters["RegionId"] = "cn-shanghai" }), 401, "missing or invalid signature"},
+		{"signed as GET, sent as POST", with(good(), HeaderSignature, SignV1(botSecret, nowUnix, "GET", "/v1/backups", nil, []byte(body))), 401, "missing or invalid signature"},
 		{"missing timestamp", with(good(), HeaderTimestamp, ""), 401, "X-Timestamp is required"},
 		{"timestamp not a number", with(good(), HeaderTimestamp, "2026-11-24T06:41:11Z"), 401, "unix seconds"},
 		{"timestamp with a plus sign", with(good(), HeaderTimestamp, "+1795500000"), 401, "unix seconds"},
 		{"stale timestamp", signed("POST", "/v1/backups", body, "release-bot", botSecret, nowUnix-301), 401, "outside the 5m0s replay window"},
 		{"future timestamp", signed("POST", "/v1/backups", body, "release-bot", botSecret, nowUnix+301), 401, "replay window"},
-		{"old body replayed with a fresh timestamp", with(good(), HeaderSignature, oldSig), 401, "missing or invalid signature"},
-		// DESIGN.md §5's form: HMAC-SHA256 of the raw body alone.
-		{"contract form: MAC of the raw body", with(good(), HeaderSignature, bodySig(botSecret, body)), 202, ""},
-		{"contract form, wrong secret", with(good(), HeaderSignature, bodySig(opsSecret, body)), 401, "missing or invalid signature"},
-		{"contract form, body tampered", func() events.HTTPEvent {
-			e := with(good(), HeaderSignature, bodySig(botSecret, body))
-			e.Body = strings.Replace(body, "Physical", "Logical", 1)
-			return e
-		}(), 401, "missing or invalid signature"},
-		{"contract form, stale timestamp", with(signed("POST", "/v1/backups", body, "release-bot", botSecret, nowUnix-301), HeaderSignature, bodySig(botSecret, body)), 401, "replay window"},
+		{"captured request replayed with a fresh timestamp", with(signed("POST", "/v1/backups", body, "release-bot", botSecret, nowUnix-3600), HeaderTimestamp, itoa(nowUnix)), 401, "missing or invalid signature"},
 		{"unknown caller", signed("POST", "/v1/backups", body, "mallory", botSecret, nowUnix), 401, "missing or invalid signature"},
 		{"no caller with several signed routes", signed("POST", "/v1/backups", body, "", botSecret, nowUnix), 401, "X-Caller is required"},
 		{"caller by repository (caller id)", signed("POST", "/v1/backups", body, "ops@acme", opsSecret, nowUnix), 202, ""},
@@ -349,8 +346,7 @@ func TestBadBase64Body(t *testing.T) {
 
 func TestJobStatus(t *testing.T) {
 	hs := newHarness(t, testRoutes, nil)
-	ev := signed("GET", "/v1/backups/rm-demo-pg1/1000002", "", "release-bot", botSecret, nowUnix)
-	ev.QueryParameters["RegionId"] = "cn-shanghai"
+	ev := signedQuery("GET", "/v1/backups/rm-demo-pg1/1000002", map[string]string{"RegionId": "cn-shanghai"}, "", "release-bot", botSecret, nowUnix)
 	d := checkResponse(t, hs.h.Handle(context.Background(), ev))
 	want := map[string]any{"DBInstanceId": "rm-demo-pg1", "BackupJobId": "1000002", "BackupStatus": "Finished", "Process": "100", "terminal": true, "BackupId": "b-77"}
 	if d.Status != 200 || len(d.Body) != len(want) {
@@ -369,11 +365,20 @@ func TestJobStatus(t *testing.T) {
 		t.Fatalf("%s", d.Raw)
 	}
 
-	// Authenticated like POST: the MAC is over "<ts>." for the empty body.
-	bad := signed("GET", "/v1/backups/rm-demo-pg1/1000002", "", "release-bot", botSecret, nowUnix)
-	bad.Headers[HeaderSignature] = Sign(botSecret, nowUnix, []byte("x"))
-	if d := checkResponse(t, hs.h.Handle(context.Background(), bad)); d.Status != 401 {
-		t.Fatalf("bad signature: %d", d.Status)
+	// Authenticated like POST, and the signature binds the path and the
+	// query: a captured status poll does not read another job, nor the
+	// same job in another region, and a POST's signature reads nothing.
+	other := signed("GET", "/v1/backups/rm-demo-pg1/1000002", "", "release-bot", botSecret, nowUnix)
+	for name, sig := range map[string]string{
+		"another job's signature":      SignV1(botSecret, nowUnix, "GET", "/v1/backups/rm-demo-mysql1/1000001", nil, nil),
+		"the same job in a region":     SignV1(botSecret, nowUnix, "GET", "/v1/backups/rm-demo-pg1/1000002", url.Values{"RegionId": {"cn-shanghai"}}, nil),
+		"a POST's signature":           SignV1(botSecret, nowUnix, "POST", "/v1/backups", nil, []byte(okBody)),
+		"the old form for GET (<ts>.)": "sha256=" + hex.EncodeToString(bodyMAC([]byte(botSecret), []byte(itoa(nowUnix)+"."))),
+	} {
+		other.Headers[HeaderSignature] = sig
+		if d := checkResponse(t, hs.h.Handle(context.Background(), other)); d.Status != 401 {
+			t.Fatalf("%s: %d %s", name, d.Status, d.Raw)
+		}
 	}
 	stale := signed("GET", "/v1/backups/rm-demo-pg1/1000002", "", "release-bot", botSecret, nowUnix-1000)
 	if d := checkResponse(t, hs.h.Handle(context.Background(), stale)); d.Status != 401 {
@@ -408,7 +413,7 @@ func TestHandleRaw(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev.Headers[HeaderSignature] = Sign(botSecret, nowUnix, []byte(ev.Body))
+	ev.Headers[HeaderSignature] = SignV1(botSecret, nowUnix, "POST", ev.RawPath, nil, []byte(ev.Body))
 	ev.Headers[HeaderCaller] = "release-bot"
 	raw, _ := json.Marshal(ev)
 	resp, err = hs.h.HandleRaw(context.Background(), raw)
@@ -418,7 +423,7 @@ func TestHandleRaw(t *testing.T) {
 	// The base64 fixture, signed over the decoded body.
 	ev, _ = events.ParseHTTP(readFixture(t, "http-base64.json"))
 	body, _ := ev.RawBody()
-	ev.Headers["x-signature-256"] = Sign(botSecret, nowUnix, body)
+	ev.Headers["x-signature-256"] = SignV1(botSecret, nowUnix, "POST", ev.RawPath, nil, body)
 	raw, _ = json.Marshal(ev)
 	resp, err = hs.h.HandleRaw(context.Background(), raw)
 	if d := checkResponse(t, resp); err != nil || d.Status != 202 || len(d.entries()) != 2 {
@@ -519,10 +524,4 @@ func FuzzHandle(f *testing.F) {
 			t.Fatalf("unexpected status %d: %s", d.Status, d.Raw)
 		}
 	})
-}
-
-// bodySig is the X-Signature-256 of DESIGN.md §5: HMAC-SHA256 of the raw
-// body, without the timestamp.
-func bodySig(secret, body string) string {
-	return "sha256=" + hex.EncodeToString(bodyMAC([]byte(secret), []byte(body)))
 }

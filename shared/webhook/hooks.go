@@ -39,7 +39,7 @@ func (h *Handler) authGitHub(ev events.HTTPEvent, body []byte, c *call) ([]*rout
 	if header == "" {
 		return fail("no X-Hub-Signature-256")
 	}
-	sig, ok := parseSignature(header)
+	sig, ok := parseGitHubSignature(header)
 	if !ok {
 		return fail("X-Hub-Signature-256 is not sha256=<64 hex digits>")
 	}
@@ -47,19 +47,21 @@ func (h *Handler) authGitHub(ev events.HTTPEvent, body []byte, c *call) ([]*rout
 	if len(cands) == 0 {
 		return fail("no github route for the repository")
 	}
+	// A route is authenticated by its own secrets only (the current one,
+	// or the previous one during a rotation).
 	var ok2 []*route
 	macs := map[string]bool{}
 	for _, r := range cands {
-		if len(r.secret) == 0 {
-			continue
-		}
-		match, seen := macs[string(r.secret)]
-		if !seen {
-			match = hmac.Equal(sig, bodyMAC(r.secret, body))
-			macs[string(r.secret)] = match
-		}
-		if match {
-			ok2 = append(ok2, r)
+		for _, secret := range r.secrets {
+			match, seen := macs[string(secret)]
+			if !seen {
+				match = hmac.Equal(sig, bodyMAC(secret, body))
+				macs[string(secret)] = match
+			}
+			if match {
+				ok2 = append(ok2, r)
+				break
+			}
 		}
 	}
 	if len(ok2) == 0 {
@@ -88,11 +90,12 @@ func (h *Handler) authGitLab(ev events.HTTPEvent, body []byte, c *call) ([]*rout
 	got := sha256.Sum256([]byte(token))
 	var out []*route
 	for _, r := range cands {
-		if len(r.secret) == 0 {
-			continue
+		match := 0
+		for _, secret := range r.secrets {
+			want := sha256.Sum256(secret)
+			match |= subtle.ConstantTimeCompare(got[:], want[:])
 		}
-		want := sha256.Sum256(r.secret)
-		if subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
+		if match == 1 {
 			out = append(out, r)
 		}
 	}

@@ -2,14 +2,21 @@ package webhook
 
 import (
 	"context"
+	"net/url"
 	"os/exec"
 	"strings"
 	"testing"
 )
 
-// TestOpenSSLRecipe runs the shell recipe of ROUTES.md and doc.go
-// (printf | openssl dgst -hmac | sed) and checks the handler accepts its
-// signature. Skipped where sh or openssl is missing.
+// recipeV1 is the shell recipe of the README and ROUTES.md for signature
+// v1 (printf | openssl dgst): the body's SHA-256, then the HMAC of the five
+// lines. TestOpenSSLRecipe holds it to SignV1.
+const recipeV1 = `HASH=$(printf '%s' "$BODY" | openssl dgst -sha256 -hex | sed 's/^.* //')
+printf '%s\n%s\n%s\n%s\n%s' "$TS" "$METHOD" "$URLPATH" "$QUERY" "$HASH" | openssl dgst -sha256 -hmac "$SECRET" -hex | sed 's/^.* //'`
+
+// TestOpenSSLRecipe runs the shell recipe for a POST with a body and a GET
+// with a query and checks that it computes what SignV1 does and that the
+// handler accepts it. Skipped where sh or openssl is missing.
 func TestOpenSSLRecipe(t *testing.T) {
 	if _, err := exec.LookPath("openssl"); err != nil {
 		t.Skip("openssl not installed")
@@ -17,23 +24,37 @@ func TestOpenSSLRecipe(t *testing.T) {
 	if _, err := exec.LookPath("sh"); err != nil {
 		t.Skip("sh not installed")
 	}
-	body := `{"DBInstanceId":"rm-demo-mysql1","BackupMethod":"Physical"}`
-	ts := itoa(nowUnix)
-	cmd := exec.Command("sh", "-c", `printf '%s.%s' "$TS" "$BODY" | openssl dgst -sha256 -hmac "$SECRET" -hex | sed 's/^.* //'`)
-	cmd.Env = []string{"TS=" + ts, "BODY=" + body, "SECRET=" + botSecret, "PATH=/usr/bin:/bin:/usr/local/bin"}
-	out, err := cmd.Output()
-	if err != nil {
-		t.Skipf("openssl recipe did not run: %v", err)
+	tests := []struct {
+		method, path, query, body string
+		status                    int
+	}{
+		{"POST", "/v1/backups", "", `{"DBInstanceId":"rm-demo-mysql1","BackupMethod":"Physical"}`, 202},
+		{"GET", "/v1/backups/rm-demo-pg1/1000002", "RegionId=cn-shanghai", "", 200},
+		{"GET", "/v1/backups/rm-demo-mysql1/1000001", "", "", 200},
 	}
-	sig := "sha256=" + strings.TrimSpace(string(out))
-	if sig != Sign(botSecret, nowUnix, []byte(body)) {
-		t.Fatalf("recipe gives %s, Sign gives %s", sig, Sign(botSecret, nowUnix, []byte(body)))
-	}
-	hs := newHarness(t, testRoutes, nil)
-	ev := httpEvent("POST", "/v1/backups", body, map[string]string{
-		"Content-Type": "application/json", "X-Caller": "release-bot", "X-Timestamp": ts, "X-Signature-256": sig,
-	})
-	if d := checkResponse(t, hs.h.Handle(context.Background(), ev)); d.Status != 202 {
-		t.Fatalf("%d %s", d.Status, d.Raw)
+	for _, tc := range tests {
+		ts := itoa(nowUnix)
+		cmd := exec.Command("sh", "-c", recipeV1)
+		cmd.Env = []string{"TS=" + ts, "METHOD=" + tc.method, "URLPATH=" + tc.path, "QUERY=" + tc.query, "BODY=" + tc.body,
+			"SECRET=" + botSecret, "PATH=/usr/bin:/bin:/usr/local/bin"}
+		out, err := cmd.Output()
+		if err != nil {
+			t.Skipf("openssl recipe did not run: %v", err)
+		}
+		sig := "v1=" + strings.TrimSpace(string(out))
+		q, _ := url.ParseQuery(tc.query)
+		if want := SignV1(botSecret, nowUnix, tc.method, tc.path, q, []byte(tc.body)); sig != want {
+			t.Fatalf("%s %s: recipe gives %s, SignV1 gives %s", tc.method, tc.path, sig, want)
+		}
+		hs := newHarness(t, testRoutes, nil)
+		ev := httpEvent(tc.method, tc.path, tc.body, map[string]string{
+			"Content-Type": "application/json", "X-Caller": "release-bot", "X-Timestamp": ts, "X-Signature-256": sig,
+		})
+		for k, v := range q {
+			ev.QueryParameters[k] = v[0]
+		}
+		if d := checkResponse(t, hs.h.Handle(context.Background(), ev)); d.Status != tc.status {
+			t.Fatalf("%s %s: %d %s", tc.method, tc.path, d.Status, d.Raw)
+		}
 	}
 }

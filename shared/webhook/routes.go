@@ -48,6 +48,11 @@ type Route struct {
 	// (the GitHub webhook secret, the GitLab secret token, or the HMAC key
 	// of a signed caller). The value never appears in the routes document.
 	SecretEnv string `json:"secretEnv"`
+	// PreviousSecretEnv optionally names the variable holding the secret
+	// being rotated out: while it is set, either secret verifies (GitHub's
+	// signature, GitLab's token, a signed caller's signature). Remove it
+	// once every sender uses the new secret.
+	PreviousSecretEnv string `json:"previousSecretEnv,omitempty"`
 	// Backups are the backups to take (the request JSON's field names,
 	// DESIGN.md §3). Required for gitlab routes; optional for github routes
 	// (a deployment's payload.rdsBackup may name them instead); not used by
@@ -64,7 +69,7 @@ type Route struct {
 }
 
 var (
-	routeFields   = []string{"name", "source", "repository", "environments", "stage", "secretEnv", "backups", "allow"}
+	routeFields   = []string{"name", "source", "repository", "environments", "stage", "secretEnv", "previousSecretEnv", "backups", "allow"}
 	namePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 	callerPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@/:-]{0,127}$`)
 	envVarPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -194,6 +199,7 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 	strs("environments", &r.Environments)
 	str("stage", &r.Stage)
 	str("secretEnv", &r.SecretEnv)
+	str("previousSecretEnv", &r.PreviousSecretEnv)
 	strs("allow", &r.Allow)
 	if v, ok := keys["backups"]; ok && string(bytes.TrimSpace(v)) != "null" && string(bytes.TrimSpace(v)) != "[]" {
 		p, err := backup.ParsePlan([]byte(`{"Backups":` + string(v) + `}`))
@@ -215,6 +221,11 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 		bad("secretEnv", "is required: the name of the environment variable holding the route's secret")
 	} else if !envVarPattern.MatchString(r.SecretEnv) {
 		bad("secretEnv", "must be an environment variable name (letters, digits, '_'), got %q", r.SecretEnv)
+	}
+	if r.PreviousSecretEnv != "" && !envVarPattern.MatchString(r.PreviousSecretEnv) {
+		bad("previousSecretEnv", "must be an environment variable name (letters, digits, '_'), got %q", r.PreviousSecretEnv)
+	} else if r.PreviousSecretEnv != "" && r.PreviousSecretEnv == r.SecretEnv {
+		bad("previousSecretEnv", "names the same variable as secretEnv")
 	}
 	for j, a := range r.Allow {
 		if a == "" || !validGlob(a) {
@@ -322,8 +333,10 @@ func crossCheck(routes []Route) []error {
 func SecretEnvs(routes []Route) []string {
 	var out []string
 	for _, r := range routes {
-		if r.SecretEnv != "" && !slices.Contains(out, r.SecretEnv) {
-			out = append(out, r.SecretEnv)
+		for _, env := range []string{r.SecretEnv, r.PreviousSecretEnv} {
+			if env != "" && !slices.Contains(out, env) {
+				out = append(out, env)
+			}
 		}
 	}
 	slices.Sort(out)

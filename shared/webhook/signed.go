@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -15,33 +17,15 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
 )
 
-// Sign returns the X-Signature-256 value of a signed request:
-//
-//	"sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body))
-//
-// where timestamp is the X-Timestamp value (decimal unix seconds) and body
-// is the raw request body (empty for GET). Binding the timestamp into the
-// MAC means an old body cannot be replayed with a fresh timestamp.
-func Sign(secret string, timestamp int64, body []byte) string {
-	return "sha256=" + hex.EncodeToString(signedMAC([]byte(secret), strconv.FormatInt(timestamp, 10), body))
-}
-
-func signedMAC(secret []byte, timestamp string, body []byte) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(timestamp))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return m.Sum(nil)
-}
-
+// bodyMAC is GitHub's X-Hub-Signature-256: HMAC-SHA256 of the raw body.
 func bodyMAC(secret, body []byte) []byte {
 	m := hmac.New(sha256.New, secret)
 	m.Write(body)
 	return m.Sum(nil)
 }
 
-// parseSignature decodes "sha256=<64 hex digits>".
-func parseSignature(v string) ([]byte, bool) {
+// parseGitHubSignature decodes X-Hub-Signature-256, "sha256=<64 hex digits>".
+func parseGitHubSignature(v string) ([]byte, bool) {
 	hexSig, ok := strings.CutPrefix(strings.TrimSpace(v), "sha256=")
 	if !ok || len(hexSig) != 2*sha256.Size {
 		return nil, false
@@ -82,24 +66,23 @@ func (h *Handler) caller(ev events.HTTPEvent) (*route, string) {
 	return nil, "X-Caller is required: several signed routes are configured"
 }
 
-// authSigned authenticates a signed request: the caller's secret, an
-// X-Timestamp inside the replay window, and X-Signature-256 over the raw
-// body or over timestamp + "." + body, compared in constant time.
+// authSigned authenticates a signed request (signature v1, sign.go): an
+// X-Timestamp inside the replay window and an X-Signature-256 that is the
+// MAC of the request's method, path, query, time and body with the
+// caller's secret (or, during a rotation, its previous one).
+//
+// What can be told without knowing the caller is told first, with a
+// message that helps (a missing or stale X-Timestamp, an old or malformed
+// signature): the answer is the same whether X-Caller names a route or
+// not. Then the MAC is computed against exactly two keys whatever the
+// caller — the route's secrets, or random keys of this instance for an
+// unknown caller or a route without a secret — and compared in constant
+// time, so an unknown caller and a wrong signature take the same time and
+// get the same 401.
 func (h *Handler) authSigned(ev events.HTTPEvent, body []byte, c *call) (*route, string, *events.HTTPResponse) {
 	fail := func(reason, public string) (*route, string, *events.HTTPResponse) {
 		r := unauthorized(c, reason, public)
 		return nil, "", &r
-	}
-	rt, why := h.caller(ev)
-	if rt == nil {
-		if strings.HasPrefix(why, "X-Caller is required") {
-			return fail(why, why)
-		}
-		return fail(why, "")
-	}
-	c.route, c.source = rt.Name, rt.Repository
-	if len(rt.secret) == 0 {
-		return fail("the caller's route has no secret configured", "")
 	}
 	ts := strings.TrimSpace(ev.Header(HeaderTimestamp))
 	if ts == "" {
@@ -120,21 +103,40 @@ func (h *Handler) authSigned(ev events.HTTPEvent, body []byte, c *call) (*route,
 	}
 	sigHeader := ev.Header(HeaderSignature)
 	if sigHeader == "" {
-		return fail("no X-Signature-256", "X-Signature-256 is required (sha256=<hex>)")
+		return fail("no X-Signature-256", "X-Signature-256 is required ("+SignatureV1Prefix+"<hex>)")
 	}
-	sig, ok := parseSignature(sigHeader)
-	if !ok {
-		return fail("X-Signature-256 is not sha256=<64 hex digits>", "X-Signature-256 must be sha256=<64 hex digits>")
+	sig, err := ParseSignatureV1(sigHeader)
+	if err != nil {
+		return fail(err.Error(), err.Error())
 	}
-	// Two forms are accepted: HMAC of the raw body (DESIGN.md §5, the
-	// contract) and HMAC of "<X-Timestamp>.<raw body>" (recommended: it binds
-	// the timestamp, so a captured request cannot be replayed outside the
-	// window). Both are compared in constant time.
-	bound := hmac.Equal(sig, signedMAC(rt.secret, ts, body))
-	if !bound && !hmac.Equal(sig, bodyMAC(rt.secret, body)) {
+	rt, why := h.caller(ev)
+	if rt == nil && strings.HasPrefix(why, "X-Caller is required") {
+		return fail(why, why)
+	}
+	canonical := CanonicalV1(ts, ev.Method(), canonicalPath(ev.RawPath, ev.RequestContext.HTTP.Path), canonicalQuery(ev.QueryParameters), body)
+	keys := h.dummy
+	if rt != nil {
+		for i, s := range rt.secrets {
+			if i < len(keys) {
+				keys[i] = s
+			}
+		}
+	}
+	match := 0
+	for _, k := range keys {
+		match |= subtle.ConstantTimeCompare(sig, macV1(k, canonical))
+	}
+	switch {
+	case rt == nil:
+		return fail(why, "")
+	case len(rt.secrets) == 0:
+		c.route, c.source = rt.Name, rt.Repository
+		return fail("the caller's route has no secret configured", "")
+	case match != 1:
+		c.route, c.source = rt.Name, rt.Repository
 		return fail("signature does not match", "")
 	}
-	c.signed, c.timestampBound = true, bound
+	c.route, c.source = rt.Name, rt.Repository
 	return rt, ts, nil
 }
 
@@ -167,6 +169,23 @@ func (h *Handler) postBackups(ctx context.Context, ev events.HTTPEvent, body []b
 			c.reason = "bad Idempotency-Key"
 			return errorResponse(400, backup.CodeParametersInvalid, HeaderIdempotencyKey,
 				fmt.Sprintf("%s: at most %d printable ASCII characters", HeaderIdempotencyKey, maxIdempotencyKey))
+		}
+		// The key names the ask: the same key for other backups is refused,
+		// not a second ask (best effort: this warm instance's memory,
+		// idemCache). What is compared is the backups the body asks for
+		// (the parsed plan, AskedAt aside): a pipeline step run again
+		// with its CI run's key is the same ask, whatever AskedAt it sends.
+		key := rt.Name + "\x00" + delivery
+		params := plan
+		params.AskedAt = time.Time{}
+		canon, _ := json.Marshal(params)
+		c.claim = func() *events.HTTPResponse {
+			if h.idem.claim(key, canon) {
+				return nil
+			}
+			r := errorResponse(409, CodeKeyReused, HeaderIdempotencyKey,
+				HeaderIdempotencyKey+": already used by this caller for other backups; send the same backups to repeat the ask, or a new key for a new ask")
+			return &r
 		}
 	} else if !plan.AskedAt.IsZero() {
 		// The body names its own time: the same body (re-POSTed by a

@@ -70,6 +70,12 @@ func (h *Handler) submit(ctx context.Context, c *call, routes []*route, plan bac
 		return jsonResponse(403, errorBody{Error: errorInfo{Code: CodeNotAllowed, Field: "Select",
 			Message: fmt.Sprintf("route %s may not select instances by tag or engine (its allow list is not \"*\"); name the instances", routeNames(routes))}})
 	}
+	if c.claim != nil {
+		if resp := c.claim(); resp != nil {
+			c.reason = "Idempotency-Key reused with another body"
+			return *resp
+		}
+	}
 	outcomes := h.sub.Submit(ctx, trig, reqs, plan)
 	if len(outcomes) == 1 && outcomes[0].Status == backup.StatusRejected && outcomes[0].Error != nil && outcomes[0].Error.Code == backup.CodeTooManyBackups {
 		// A Select that expanded past the limit: nothing ran.

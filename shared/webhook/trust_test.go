@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"log/slog"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -276,5 +277,148 @@ func TestSelectExpansionPastTheLimitIs413(t *testing.T) {
 	d := checkResponse(t, h.Handle(context.Background(), signed("POST", "/v1/backups", `{"Select":{"Engine":"MySQL"}}`, "ops@acme", opsSecret, nowUnix)))
 	if d.Status != 413 || d.errCode() != backup.CodeTooManyBackups || d.errField() != "Select" {
 		t.Fatalf("%d %s", d.Status, d.Raw)
+	}
+}
+
+// TestEnumerationGetsIdenticalAnswers is the oracle of issue 12: a known
+// X-Caller used to get "X-Timestamp is required", an unknown one "invalid
+// signature". Now every answer that depends on the caller is the same for
+// a caller that exists and one that does not.
+func TestEnumerationGetsIdenticalAnswers(t *testing.T) {
+	hs := newHarness(t, testRoutes, nil)
+	answer := func(caller string, mod func(*events.HTTPEvent)) string {
+		ev := signed("POST", "/v1/backups", okBody, caller, "guessed-secret", nowUnix)
+		if mod != nil {
+			mod(&ev)
+		}
+		d := checkResponse(t, hs.h.Handle(context.Background(), ev))
+		if d.Status != 401 {
+			t.Fatalf("%s: %d %s", caller, d.Status, d.Raw)
+		}
+		return d.Raw
+	}
+	for name, mod := range map[string]func(*events.HTTPEvent){
+		"wrong signature":   nil,
+		"no timestamp":      func(e *events.HTTPEvent) { delete(e.Headers, HeaderTimestamp) },
+		"stale timestamp":   func(e *events.HTTPEvent) { e.Headers[HeaderTimestamp] = itoa(nowUnix - 3600) },
+		"no signature":      func(e *events.HTTPEvent) { delete(e.Headers, HeaderSignature) },
+		"old form":          func(e *events.HTTPEvent) { e.Headers[HeaderSignature] = "sha256=" + strings.Repeat("ab", 32) },
+		"malformed":         func(e *events.HTTPEvent) { e.Headers[HeaderSignature] = "v1=zz" },
+		"wrong method path": func(e *events.HTTPEvent) { e.RawPath = "/v1/backups/" },
+	} {
+		known, unknown := answer("release-bot", mod), answer("mallory", mod)
+		if known != unknown {
+			t.Errorf("%s: a known caller gets %s, an unknown one %s", name, known, unknown)
+		}
+	}
+}
+
+// TestSecretRotation: a route may hold two secrets while one is rotated
+// out; either verifies, a third does not, and once the previous secret is
+// removed it no longer verifies.
+func TestSecretRotation(t *testing.T) {
+	routes := `[{"name":"bot","source":"signed","secretEnv":"NEW","previousSecretEnv":"OLD","allow":["*"]},
+ {"name":"gh","source":"github","repository":"Codertocat/Hello-World","environments":["*"],"secretEnv":"GH_NEW","previousSecretEnv":"GH_SECRET","backups":[{"DBInstanceId":"rm-hello-world-1"}]}]`
+	secrets := map[string]string{"NEW": "new-secret", "OLD": "old-secret", "GH_NEW": "new-gh-secret", "GH_SECRET": ghSecret}
+	hs := newHarness(t, routes, func(c *Config) { c.Secrets = secrets })
+	for secret, want := range map[string]int{"new-secret": 202, "old-secret": 202, "other-secret": 401} {
+		d := checkResponse(t, hs.h.Handle(context.Background(), signed("POST", "/v1/backups", `{"DBInstanceId":"rm-x1"}`, "bot", secret, nowUnix)))
+		if d.Status != want {
+			t.Errorf("signed with %s: %d, want %d", secret, d.Status, want)
+		}
+	}
+	// GitHub still signs with the previous secret (the fixture's).
+	if d := checkResponse(t, hs.h.Handle(context.Background(), hookEvent(t, "/v1/hooks/github", "github-deployment", nil))); d.Status != 202 {
+		t.Errorf("GitHub with the previous secret: %d %s", d.Status, d.Raw)
+	}
+	// Rotation done: the previous secret is removed.
+	done := strings.ReplaceAll(routes, `"previousSecretEnv":"OLD",`, "")
+	hs = newHarness(t, done, func(c *Config) { c.Secrets = secrets })
+	if d := checkResponse(t, hs.h.Handle(context.Background(), signed("POST", "/v1/backups", `{"DBInstanceId":"rm-x1"}`, "bot", "old-secret", nowUnix))); d.Status != 401 {
+		t.Errorf("the retired secret still verifies: %d", d.Status)
+	}
+}
+
+// TestIdempotencyKeyBoundToTheBody: the same Idempotency-Key with another
+// body used to be a second ask (a second backup); now it is a 409 and
+// nothing is submitted. The same key for the same backups is the same ask.
+func TestIdempotencyKeyBoundToTheBody(t *testing.T) {
+	hs := newHarness(t, testRoutes, nil)
+	send := func(caller, secret, body string, ts int64) decoded {
+		ev := signed("POST", "/v1/backups", body, caller, secret, ts)
+		ev.Headers[HeaderIdempotencyKey] = "deploy-42"
+		return checkResponse(t, hs.h.Handle(context.Background(), ev))
+	}
+	if d := send("release-bot", botSecret, `{"DBInstanceId":"rm-demo-mysql1"}`, nowUnix); d.Status != 202 {
+		t.Fatalf("first: %d %s", d.Status, d.Raw)
+	}
+	if d := send("release-bot", botSecret, `{"DBInstanceId":"rm-demo-mysql1"}`, nowUnix-30); d.Status != 202 {
+		t.Fatalf("a retry of the same ask: %d %s", d.Status, d.Raw)
+	}
+	// The same backups, written otherwise and with an AskedAt (a pipeline
+	// step run again with its CI run's key): the same ask.
+	if d := send("release-bot", botSecret, `{ "Backups": [ {"DBInstanceId":"rm-demo-mysql1"} ], "AskedAt":"2026-11-24T06:00:00Z"}`, nowUnix); d.Status != 202 {
+		t.Fatalf("the same backups with AskedAt: %d %s", d.Status, d.Raw)
+	}
+	d := send("release-bot", botSecret, `{"DBInstanceId":"rm-demo-pg1"}`, nowUnix)
+	if d.Status != 409 || d.errCode() != CodeKeyReused || d.errField() != HeaderIdempotencyKey {
+		t.Fatalf("same key, another body: %d %s", d.Status, d.Raw)
+	}
+	if n := len(hs.sub.Calls()); n != 3 {
+		t.Fatalf("%d submissions, want 3 (the 409 submits nothing)", n)
+	}
+	// Keys are the caller's own: another caller may use the same one.
+	if d := send("ops@acme", opsSecret, `{"DBInstanceId":"rm-demo-pg1"}`, nowUnix); d.Status != 202 {
+		t.Fatalf("another caller, same key: %d %s", d.Status, d.Raw)
+	}
+	// A call refused before submission (here 400) does not take the key.
+	if d := send("ops@acme", opsSecret, `{"DBInstanceId":"rm-demo-pg1","BackupMethod":"Incremental"}`, nowUnix); d.Status != 400 {
+		t.Fatalf("bad body: %d", d.Status)
+	}
+}
+
+func TestIdemCacheForgetsTheOldestFirst(t *testing.T) {
+	c := newIdemCache(2)
+	if !c.claim("a", []byte("1")) || !c.claim("b", []byte("2")) || c.claim("a", []byte("other")) {
+		t.Fatal("a key with another body must be refused")
+	}
+	c.claim("c", []byte("3")) // forgets a
+	if !c.claim("a", []byte("other")) || c.claim("c", []byte("other")) {
+		t.Fatal("the oldest key is forgotten first")
+	}
+}
+
+func TestParseSignatureV1(t *testing.T) {
+	hex64 := strings.Repeat("0f", 32)
+	tests := []struct {
+		in  string
+		err error
+	}{
+		{"v1=" + hex64, nil},
+		{"  v1=" + strings.ToUpper(hex64) + " ", nil},
+		{"sha256=" + hex64, ErrSignatureOldForm},
+		{"SHA256=" + hex64, ErrSignatureOldForm},
+		{hex64, ErrSignatureMalformed},
+		{"v1=" + hex64[:62], ErrSignatureMalformed},
+		{"v1=" + hex64 + "00", ErrSignatureMalformed},
+		{"v1=" + strings.Repeat("zz", 32), ErrSignatureMalformed},
+		{"v2=" + hex64, ErrSignatureMalformed},
+		{"v1=" + hex64 + ",v1=" + hex64, ErrSignatureMalformed},
+		{"", ErrSignatureMalformed},
+	}
+	for _, tc := range tests {
+		b, err := ParseSignatureV1(tc.in)
+		if err != tc.err || (err == nil && len(b) != 32) {
+			t.Errorf("ParseSignatureV1(%q) = %x, %v; want %v", tc.in, b, err, tc.err)
+		}
+	}
+}
+
+// TestCanonicalV1 pins the string the signature covers (DESIGN.md §5).
+func TestCanonicalV1(t *testing.T) {
+	got := CanonicalV1("1795500000", "get", "/v1/backups/rm-1/42", url.Values{"RegionId": {"cn-shanghai"}, "A": {"x y"}}, nil)
+	want := "1795500000\nGET\n/v1/backups/rm-1/42\nA=x+y&RegionId=cn-shanghai\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	if got != want {
+		t.Fatalf("canonical\n%q\nwant\n%q", got, want)
 	}
 }

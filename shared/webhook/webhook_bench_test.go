@@ -72,7 +72,7 @@ func BenchmarkSignedPost(b *testing.B) {
 		ev.Body = c.body
 		ev.Headers["X-Caller"] = "release-bot"
 		ev.Headers["X-Timestamp"] = strconv.FormatInt(ts, 10)
-		ev.Headers["X-Signature-256"] = webhook.Sign(secret, ts, []byte(c.body))
+		ev.Headers["X-Signature-256"] = webhook.SignV1(secret, ts, "POST", ev.RawPath, nil, []byte(c.body))
 		raw, err := json.Marshal(ev)
 		if err != nil {
 			b.Fatal(err)

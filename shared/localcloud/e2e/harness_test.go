@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
 
@@ -113,8 +115,32 @@ func startStack(t *testing.T, fleet localcloud.Fleet, opt localcloud.Options) *s
 }
 
 // outcomes parses every message ever sent to the notification queue, in
-// order, as the contract's CloudEvents (strictly: unknown keys fail).
+// order, as the contract's CloudEvents (strictly: unknown keys fail), and
+// returns the outcomes of requests (runs returns the plan runs' summaries).
 func (s *stack) outcomes() []notify.Event {
+	s.t.Helper()
+	var evs []notify.Event
+	for _, ev := range s.events() {
+		if ev.Type != notify.TypeRun {
+			evs = append(evs, ev)
+		}
+	}
+	return evs
+}
+
+// runs returns the rds.backup.run events published so far.
+func (s *stack) runs() []notify.Event {
+	s.t.Helper()
+	var evs []notify.Event
+	for _, ev := range s.events() {
+		if ev.Type == notify.TypeRun {
+			evs = append(evs, ev)
+		}
+	}
+	return evs
+}
+
+func (s *stack) events() []notify.Event {
 	s.t.Helper()
 	msgs := s.Cloud.MNS.Messages(localcloud.NotifyQueue)
 	evs := make([]notify.Event, 0, len(msgs))
@@ -252,15 +278,15 @@ func (s *stack) postSigned(body string, extra map[string]string) (int, webhookAn
 	return status, ans
 }
 
-// signedHeaders are the headers of a signed request (localcloud.SignRequest).
+// signedHeaders are the headers of a signed POST /v1/backups (signature
+// v1, webhook.SignV1).
 func signedHeaders(body string, now time.Time) map[string]string {
-	req, _ := http.NewRequest(http.MethodPost, "http://x/", nil)
-	localcloud.SignRequest(req, localcloud.SignedCaller, localcloud.SignedSecret, []byte(body), now)
-	h := map[string]string{}
-	for k := range req.Header {
-		h[k] = req.Header.Get(k)
+	return map[string]string{
+		"Content-Type":    "application/json",
+		"X-Caller":        localcloud.SignedCaller,
+		"X-Timestamp":     strconv.FormatInt(now.Unix(), 10),
+		"X-Signature-256": webhook.SignV1(localcloud.SignedSecret, now.Unix(), "POST", "/v1/backups", nil, []byte(body)),
 	}
-	return h
 }
 
 // webhookAnswer is the 202 body of POST /v1/backups and of the hooks.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,7 @@ func TestLogsCarryNoSecretsAndARequestID(t *testing.T) {
 	if err := json.Unmarshal(b, &ans); err != nil || status != http.StatusAccepted || len(ans.Requests) != 1 {
 		t.Fatalf("POST /v1/backups: HTTP %d %s", status, b)
 	}
-	h["X-Signature-256"] = sign("X-Signature-256 with a wrong secret", webhook.Sign("wrong-secret", time.Now().Unix(), []byte(body)))
+	h["X-Signature-256"] = sign("X-Signature-256 with a wrong secret", webhook.SignV1("wrong-secret", time.Now().Unix(), "POST", "/v1/backups", nil, []byte(body)))
 	if status, b := s.post("/v1/backups", h, []byte(body)); status != http.StatusUnauthorized {
 		t.Errorf("POST with a wrong secret: HTTP %d %s", status, b)
 	}
@@ -145,7 +146,10 @@ func TestLogsCarryNoSecretsAndARequestID(t *testing.T) {
 func (s *stack) getJob(id, job string, sign func(name, value string) string) {
 	s.t.Helper()
 	req, _ := http.NewRequestWithContext(s.ctx, http.MethodGet, s.WebhookURL+"/v1/backups/"+id+"/"+job, nil)
-	localcloud.SignRequest(req, localcloud.SignedCaller, localcloud.SignedSecret, nil, time.Now())
+	ts := time.Now().Unix()
+	req.Header.Set("X-Caller", localcloud.SignedCaller)
+	req.Header.Set("X-Timestamp", strconv.FormatInt(ts, 10))
+	req.Header.Set("X-Signature-256", webhook.SignV1(localcloud.SignedSecret, ts, "GET", req.URL.EscapedPath(), req.URL.Query(), nil))
 	sign("X-Signature-256 of GET", req.Header.Get("X-Signature-256"))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

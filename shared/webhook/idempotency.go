@@ -1,0 +1,51 @@
+package webhook
+
+import (
+	"crypto/sha256"
+	"sync"
+)
+
+// idemCacheSize bounds the Idempotency-Keys a warm instance remembers.
+const idemCacheSize = 4096
+
+// idemCache remembers, per caller and Idempotency-Key, the SHA-256 of the
+// body the key first came with, so that the same key with another body is
+// refused (409) instead of becoming a second ask (DESIGN.md §5).
+//
+// Best effort, honestly: it lives in one warm function instance. A cold
+// start forgets it, and two instances do not share it, so a key reused
+// with another body on another instance (or after the instance was
+// recycled, or after idemCacheSize newer keys) is not caught; the second
+// body is then a separate ask with keys of its own. The oldest key is
+// forgotten first.
+type idemCache struct {
+	mu    sync.Mutex
+	size  int
+	sums  map[string][sha256.Size]byte
+	order []string // ring of keys, oldest at next
+	next  int
+}
+
+func newIdemCache(size int) *idemCache {
+	return &idemCache{size: size, sums: make(map[string][sha256.Size]byte, size)}
+}
+
+// claim records body under key and reports whether the key is free or
+// already names the same body; false means the key came with another body.
+func (c *idemCache) claim(key string, body []byte) bool {
+	sum := sha256.Sum256(body)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev, ok := c.sums[key]; ok {
+		return prev == sum
+	}
+	if len(c.order) < c.size {
+		c.order = append(c.order, key)
+	} else {
+		delete(c.sums, c.order[c.next])
+		c.order[c.next] = key
+		c.next = (c.next + 1) % c.size
+	}
+	c.sums[key] = sum
+	return true
+}
