@@ -42,6 +42,9 @@ type App struct {
 	// regions are the regions requests may name besides the invocation's
 	// own (BACKUP_REGION and BACKUP_ALLOWED_REGIONS, DESIGN.md §5).
 	regions backup.Regions
+	// sealer seals the work queue's envelopes and opens them: only the
+	// functions hold its key (BACKUP_ENVELOPE_KEY).
+	sealer *workqueue.Sealer
 
 	mu       sync.Mutex
 	chainRDS *rdsclient.Client // default-chain client, when the chain has a source
@@ -69,6 +72,9 @@ func New(function string, cfg config.Config, opts Options) (*App, error) {
 	_, inFC := cfg.Env["FC_RUNTIME_API"]
 	if a.chainErr != nil && !inFC {
 		return nil, fmt.Errorf("no credentials: outside Function Compute the default credential chain is used and it has no source (set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or a profile): %w", a.chainErr)
+	}
+	if a.sealer, err = workqueue.NewSealer([]byte(cfg.EnvelopeKey), []byte(cfg.EnvelopeKeyPrevious)); err != nil {
+		return nil, fmt.Errorf("BACKUP_ENVELOPE_KEY: %w", err)
 	}
 	if a.regions, err = backup.NewRegions(append([]string{cfg.Region}, cfg.AllowedRegions...)...); err != nil {
 		return nil, fmt.Errorf("BACKUP_ALLOWED_REGIONS: %w", err)
@@ -173,7 +179,7 @@ func (a *App) begin(ctx context.Context) (context.Context, *invocation, error) {
 	if err != nil {
 		return ctx, nil, err
 	}
-	inv.work = workqueue.NewMNSSender(mc, a.cfg.WorkQueue)
+	inv.work = workqueue.NewMNSSender(mc, a.cfg.WorkQueue, a.sealer)
 	return context.WithValue(ctx, keyInvocation, inv), inv, nil
 }
 

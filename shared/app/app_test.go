@@ -161,8 +161,8 @@ func TestPoisonEnvelopeIsRejectedNotRetried(t *testing.T) {
 		t.Fatalf("a poison message must not fail the invocation (EventBridge would push it forever): %v", err)
 	}
 	evs := h.outcomes()
-	if len(evs) != 1 || evs[0].Type != "rds.backup.rejected" || evs[0].Data.Error == nil || evs[0].Data.Error.Code != "MalformedRequest" {
-		t.Fatalf("want one rejected MalformedRequest, got %+v", evs)
+	if len(evs) != 1 || evs[0].Type != "rds.backup.rejected" || evs[0].Data.Error == nil || evs[0].Data.Error.Code != CodeUnauthenticated {
+		t.Fatalf("want one rejected %s (an unsealed envelope), got %+v", CodeUnauthenticated, evs)
 	}
 }
 
@@ -230,7 +230,7 @@ func TestPublishFailureParksTheOutcome(t *testing.T) {
 	}
 	// Once MNS recovers, the queue function publishes it byte for byte.
 	h.mns.ClearFaults()
-	body, _ := workqueue.Encode(parked[0])
+	body := h.seal(parked[0])
 	if _, err := h.app.HandleQueue(h.ctx(), batch(body)); err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +334,7 @@ func TestEveryLogLineHasTheRequestID(t *testing.T) {
 }
 
 func TestNewFailsFast(t *testing.T) {
-	base := []string{"BACKUP_MNS_ENDPOINT=http://127.0.0.1:1/."}
+	base := []string{"BACKUP_MNS_ENDPOINT=http://127.0.0.1:1/.", "BACKUP_ENVELOPE_KEY=" + deployedKey}
 	tests := []struct {
 		name, function string
 		env            []string
@@ -342,7 +342,7 @@ func TestNewFailsFast(t *testing.T) {
 	}{
 		{"no credentials outside FC", "queue", base, "ALIBABA_CLOUD_ACCESS_KEY_ID"},
 		{"bad routes", "webhook", append(base, "FC_RUNTIME_API=x", `BACKUP_ROUTES={"routes":[{"name":"r","source":"svn"}]}`), "source"},
-		{"unusable MNS endpoint", "queue", []string{"BACKUP_MNS_ENDPOINT=http://127.0.0.1:1", "FC_RUNTIME_API=x"}, "BACKUP_MNS_ENDPOINT"},
+		{"unusable MNS endpoint", "queue", []string{"BACKUP_MNS_ENDPOINT=http://127.0.0.1:1", "FC_RUNTIME_API=x", "BACKUP_ENVELOPE_KEY=" + deployedKey}, "BACKUP_MNS_ENDPOINT"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -77,6 +77,10 @@ func (a *App) plan(ctx context.Context, inv *invocation, reqs []backup.Request, 
 	return jobs, errs
 }
 
+// CodeUnauthenticated: a work-queue envelope that is not sealed with the
+// functions' key (issue 12).
+const CodeUnauthenticated = "WorkMessage.Unauthenticated"
+
 // admit checks a call (a timer plan, an MNS message) against the
 // deployment before any of it runs, is logged by name or reaches an RDS
 // client (DESIGN.md §5): at most BACKUP_MAX_REQUESTS_PER_CALL explicit
@@ -194,7 +198,15 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 // workMessage handles one of the work queue's own messages; a backup
 // message becomes a job for the batch's run.
 func (a *App) workMessage(ctx context.Context, inv *invocation, m events.MNSMessage, body []byte, sum *Summary) ([]job, error) {
-	wm, err := workqueue.Decode(body)
+	wm, err := a.sealer.Open(body)
+	if errors.Is(err, workqueue.ErrUnauthenticated) {
+		// Not the functions' own (forged, altered, unsigned): one rejected
+		// outcome naming the message, and nothing of it is acted on,
+		// republished or logged.
+		r := backup.Request{Trigger: backup.Trigger{Kind: "work", Source: m.Source, DeliveryId: m.ID}}
+		return nil, a.publishRejected(ctx, inv, r, &backup.ErrorInfo{Code: CodeUnauthenticated, Field: "mac",
+			Message: "a work-queue envelope that is not sealed with the functions' key (forged, altered or unsigned) was not acted on"}, sum)
+	}
 	if err != nil {
 		// A broken internal message is poison: reject it, never retry it.
 		return nil, a.reject(ctx, inv, backup.Request{Trigger: backup.Trigger{Kind: "work", Source: m.Source, DeliveryId: m.ID}}, err, sum)

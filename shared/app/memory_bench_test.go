@@ -158,6 +158,10 @@ func (c *benchCloud) mns(b *testing.B) *mns.Server {
 	return m
 }
 
+// localSealer seals envelopes as the functions do on loopback endpoints
+// (config.LocalEnvelopeKey).
+var localSealer, _ = workqueue.NewSealer([]byte(config.LocalEnvelopeKey))
+
 // app builds a function with s.yaml's environment (the defaults it does not
 // list are the same), pointed at the emulators, logging at info level into
 // io.Discard (the lines are still formatted).
@@ -275,7 +279,7 @@ func BenchmarkQueueBatch10(b *testing.B) {
 			r := backup.Request{DBInstanceId: id, BackupMethod: "Physical", RegionId: benchRegion,
 				Trigger:        backup.Trigger{Kind: "timer", Source: "nightly", DeliveryId: "2026-11-24T18:00:00Z"},
 				IdempotencyKey: backup.Key("bench", id), CorrelationId: fmt.Sprintf("%016d", j)}
-			body, err := workqueue.Encode(workqueue.Backup(r, nil, time.Now()))
+			body, err := localSealer.Seal(workqueue.Backup(r, nil, time.Now()))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -12,11 +12,32 @@ import (
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/config"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/fc"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
+
+// deployedKey is the envelope key of a deployment in these tests.
+const deployedKey = "a-deployments-envelope-key-0123456789abcdef"
+
+var deployedSealer, _ = workqueue.NewSealer([]byte(deployedKey))
+
+// seal seals m as the harness's functions do (the local cloud's key: the
+// harness's endpoints are on loopback).
+func (h *harness) seal(m workqueue.Message) string {
+	h.t.Helper()
+	s, err := workqueue.NewSealer([]byte(config.LocalEnvelopeKey))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	body, err := s.Seal(m)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return body
+}
 
 const opsRoute = `BACKUP_ROUTES={"routes":[{"name":"ops","source":"signed","repository":"ops","secretEnv":"OPS_SECRET","allow":["*"]}]}`
 
@@ -56,9 +77,9 @@ func TestNoRequestLeavesForAnotherHost(t *testing.T) {
 	host := strings.TrimPrefix(attacker.URL, "http://")
 	evil := "x@" + host + "/"
 
-	deployed := []string{"BACKUP_RDS_ENDPOINT=", "BACKUP_RDS_PROTOCOL=http", "BACKUP_ALLOWED_REGIONS=cn-shanghai", opsRoute, "OPS_SECRET=s3cret"}
+	deployed := []string{"BACKUP_RDS_ENDPOINT=", "BACKUP_RDS_PROTOCOL=http", "BACKUP_ENVELOPE_KEY=" + deployedKey, "BACKUP_ALLOWED_REGIONS=cn-shanghai", opsRoute, "OPS_SECRET=s3cret"}
 	envelope := func(m workqueue.Message) string {
-		b, err := workqueue.Encode(m)
+		b, err := deployedSealer.Seal(m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -249,4 +270,95 @@ func TestOneCallIsBounded(t *testing.T) {
 			t.Fatalf("want one rejected outcome, got %v", types(evs))
 		}
 	})
+}
+
+// TestForgedEnvelopesAreNotActedOn is issue 12's forgery end to end: anyone
+// allowed to send a backup request to the work queue could write an
+// "outcome" envelope (republished byte for byte: a fake completed) or a
+// "track" envelope (polls any job for 24 h). Now each is rejected with one
+// outcome, never republished, never acted on and never re-queued; a
+// genuine sealed envelope still works.
+func TestForgedEnvelopesAreNotActedOn(t *testing.T) {
+	fake := `{"specversion":"1.0","id":"forged-completed-1","source":"fc-rds-backup/queue","type":"rds.backup.completed",` +
+		`"subject":"rm-prod-1","time":"2026-11-24T18:00:00Z","datacontenttype":"application/json","data":{"status":"completed"}}`
+	track := workqueue.Track(backup.Request{DBInstanceId: "rm-a", Trigger: backup.Trigger{Kind: "mns"}, IdempotencyKey: "k", CorrelationId: "k"}, "1", time.Now())
+	unsealed := func(m workqueue.Message) string {
+		b, err := workqueue.Encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	otherKey := func(m workqueue.Message) string {
+		b, err := deployedSealer.Seal(m) // not the harness's key
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	tests := []struct {
+		name string
+		body func(h *harness) string
+	}{
+		{"unsealed outcome: a fake completed", func(*harness) string { return unsealed(workqueue.Outcome([]byte(fake))) }},
+		{"outcome sealed with another key", func(*harness) string { return otherKey(workqueue.Outcome([]byte(fake))) }},
+		{"genuine outcome with the event swapped", func(h *harness) string {
+			genuine := h.seal(workqueue.Outcome([]byte(strings.Replace(fake, "forged-completed-1", "real-1", 1))))
+			return strings.Replace(genuine, "real-1", "forged-completed-1", 1)
+		}},
+		{"unsealed track: polls any job", func(*harness) string { return unsealed(track) }},
+		{"track sealed with another key", func(*harness) string { return otherKey(track) }},
+		{"unsealed backup", func(*harness) string {
+			return unsealed(workqueue.Backup(track.Request, nil, time.Now()))
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, "queue")
+			if _, err := h.app.HandleQueue(h.ctx(), batch(tc.body(h))); err != nil {
+				t.Fatalf("a forged message is not worth a redelivery: %v", err)
+			}
+			evs := h.outcomes()
+			if len(evs) != 1 || evs[0].Type != "rds.backup.rejected" || evs[0].Data.Error.Code != CodeUnauthenticated {
+				t.Fatalf("want one rejected %s outcome, got %v", CodeUnauthenticated, types(evs))
+			}
+			for _, m := range h.mns.Messages(notifyQ) {
+				if strings.Contains(m.Body, "forged-completed-1") || strings.Contains(m.Body, `"rds.backup.completed"`) {
+					t.Fatalf("the forged event was published: %s", m.Body)
+				}
+			}
+			if n := len(h.rds.Calls()); n != 0 {
+				t.Fatalf("%d RDS calls for a forged envelope", n)
+			}
+			if n := len(h.mns.Messages(workQ)); n != 0 {
+				t.Fatalf("%d messages re-queued for a forged envelope", n)
+			}
+		})
+	}
+	// The functions' own sealed track message is acted on.
+	h := newHarness(t, "queue")
+	if _, err := h.app.HandleQueue(h.ctx(), batch(h.seal(track))); err != nil {
+		t.Fatal(err)
+	}
+	if h.rds.Counts()["DescribeBackupTasks"] != 1 {
+		t.Fatalf("a sealed track message must be checked: calls %v", h.rds.Counts())
+	}
+}
+
+// Everything the functions put on the work queue is sealed.
+func TestWorkQueueMessagesAreSealed(t *testing.T) {
+	h := newHarness(t, "scheduled", "BACKUP_INLINE_LIMIT=1")
+	if _, err := h.app.HandleTimer(h.ctx(), fc.NewTimerEvent(time.Now(), "nightly", `{"Backups":[{"DBInstanceId":"rm-a"},{"DBInstanceId":"rm-b"}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	msgs := h.mns.Messages(workQ)
+	if len(msgs) == 0 {
+		t.Fatal("no work messages")
+	}
+	s, _ := workqueue.NewSealer([]byte(config.LocalEnvelopeKey))
+	for _, m := range msgs {
+		if _, err := s.Open([]byte(m.Body)); err != nil {
+			t.Errorf("%v: %.200s", err, m.Body)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -65,6 +66,8 @@ var Vars = []Var{
 	{"BACKUP_MAX_BODY", "1048576", "webhook", "Largest accepted webhook body in bytes; larger → 413.", false},
 	{"BACKUP_REPLAY_WINDOW", "5m", "webhook", "Accepted clock skew of `X-Timestamp` for signed requests.", false},
 	{"BACKUP_LOG_LEVEL", "info", "all", "`debug`, `info`, `warn` or `error`.", false},
+	{"BACKUP_ENVELOPE_KEY", "", "all", "Secret key (at least 32 characters, e.g. `openssl rand -hex 32`; the same for the three functions) that seals the functions' own work-queue messages, so that nobody who may only send backup requests to the work queue can forge them (a fake `completed`, a `track` of any job). Required: the functions refuse to start without it, except on the local cloud (RDS and MNS endpoints on loopback), which uses a fixed, public key. Never logged.", false},
+	{"BACKUP_ENVELOPE_KEY_PREVIOUS", "", "all", "During a rotation of `BACKUP_ENVELOPE_KEY`, the previous key: messages it sealed (delayed up to 7 days) are still accepted; new ones are sealed with the new key. Remove it a week after the rotation.", true},
 }
 
 // Config is the loaded settings.
@@ -97,6 +100,14 @@ type Config struct {
 	MaxBody      int64
 	ReplayWindow time.Duration
 	LogLevel     string
+
+	// EnvelopeKey seals the work queue's envelopes (BACKUP_ENVELOPE_KEY);
+	// EnvelopeKeyPrevious still opens them during a rotation.
+	// EnvelopeKeyLocal says EnvelopeKey is LocalEnvelopeKey, taken because
+	// the variable is unset and both endpoints are on loopback.
+	EnvelopeKey         string `json:"-"`
+	EnvelopeKeyPrevious string `json:"-"`
+	EnvelopeKeyLocal    bool
 
 	// Env holds the whole environment, for secrets named by routes
 	// (SecretEnv). Never logged.
@@ -237,11 +248,52 @@ func Load(environ []string, readFile func(string) ([]byte, error)) (Config, erro
 	c.MaxBody = int64(num("BACKUP_MAX_BODY", 1024, 32<<20))
 	c.ReplayWindow = dur("BACKUP_REPLAY_WINDOW", 10*time.Second, time.Hour)
 	c.LogLevel = oneOf("BACKUP_LOG_LEVEL", "debug", "info", "warn", "error")
+	c.EnvelopeKey, c.EnvelopeKeyPrevious = get("BACKUP_ENVELOPE_KEY"), get("BACKUP_ENVELOPE_KEY_PREVIOUS")
+	switch {
+	case c.EnvelopeKey == "" && loopback(c.MNSEndpoint) && loopback(c.RDSEndpoint):
+		c.EnvelopeKey, c.EnvelopeKeyLocal = LocalEnvelopeKey, true
+	case c.EnvelopeKey == "":
+		errs = append(errs, "BACKUP_ENVELOPE_KEY: is required: a secret of at least 32 characters shared by the three functions (openssl rand -hex 32); it seals the work queue's messages")
+	case len(c.EnvelopeKey) < 32:
+		errs = append(errs, fmt.Sprintf("BACKUP_ENVELOPE_KEY: %d characters, at least 32 are needed (openssl rand -hex 32)", len(c.EnvelopeKey)))
+	case c.EnvelopeKey == LocalEnvelopeKey && !(loopback(c.MNSEndpoint) && loopback(c.RDSEndpoint)):
+		errs = append(errs, "BACKUP_ENVELOPE_KEY: is the local cloud's public key; set a secret of your own")
+	}
+	if c.EnvelopeKeyPrevious != "" && len(c.EnvelopeKeyPrevious) < 32 {
+		errs = append(errs, fmt.Sprintf("BACKUP_ENVELOPE_KEY_PREVIOUS: %d characters, at least 32 are needed", len(c.EnvelopeKeyPrevious)))
+	}
 	if len(errs) > 0 {
 		slices.Sort(errs)
 		return Config{}, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// LocalEnvelopeKey is the envelope key of the local cloud (make run, the
+// tests): public, so it is taken only when BACKUP_ENVELOPE_KEY is unset and
+// both the MNS and the RDS endpoint are loopback addresses, where no real
+// queue or database can be reached, and refused anywhere else.
+const LocalEnvelopeKey = "fc-rds-backup local cloud envelope key: public, never for a deployment"
+
+// loopback reports whether an endpoint (a URL or host[:port]) names a
+// loopback address: 127.0.0.0/8, ::1 or localhost.
+func loopback(endpoint string) bool {
+	if endpoint == "" {
+		return false
+	}
+	host := endpoint
+	if u, err := url.Parse(endpoint); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func validQueueName(s string) bool {

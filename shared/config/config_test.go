@@ -6,10 +6,13 @@ import (
 	"time"
 )
 
-const ep = "BACKUP_MNS_ENDPOINT=https://1234567890123456.mns.cn-hangzhou.aliyuncs.com"
+const (
+	ep  = "BACKUP_MNS_ENDPOINT=https://1234567890123456.mns.cn-hangzhou.aliyuncs.com"
+	key = "BACKUP_ENVELOPE_KEY=0123456789abcdef0123456789abcdef"
+)
 
 func TestLoadDefaults(t *testing.T) {
-	c, err := Load([]string{ep, "PATH=/bin", "FC_FUNC_CODE_PATH=/code"}, nil)
+	c, err := Load([]string{ep, key, "PATH=/bin", "FC_FUNC_CODE_PATH=/code"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +76,7 @@ func TestAllowedRegions(t *testing.T) {
 		{"cn-shanghai-finance-1,ap-southeast-1", []string{"cn-shanghai-finance-1", "ap-southeast-1"}},
 	}
 	for _, tc := range tests {
-		c, err := Load([]string{ep, "BACKUP_ALLOWED_REGIONS=" + tc.value}, nil)
+		c, err := Load([]string{ep, key, "BACKUP_ALLOWED_REGIONS=" + tc.value}, nil)
 		if err != nil {
 			t.Fatalf("%q: %v", tc.value, err)
 		}
@@ -83,9 +86,49 @@ func TestAllowedRegions(t *testing.T) {
 	}
 }
 
+// TestEnvelopeKey: the key that seals the work queue's messages is
+// required, long enough, and the local cloud's public key only ever applies
+// where both endpoints are loopback.
+func TestEnvelopeKey(t *testing.T) {
+	local := []string{"BACKUP_MNS_ENDPOINT=http://127.0.0.1:4000/.", "BACKUP_RDS_ENDPOINT=127.0.0.1:4001"}
+	tests := []struct {
+		name  string
+		env   []string
+		want  string // the error, or "" for none
+		local bool
+	}{
+		{"deployed without a key", []string{ep}, "BACKUP_ENVELOPE_KEY: is required", false},
+		{"deployed with a short key", []string{ep, "BACKUP_ENVELOPE_KEY=short"}, "BACKUP_ENVELOPE_KEY: 5 characters, at least 32", false},
+		{"deployed with a key", []string{ep, key}, "", false},
+		{"deployed with the local cloud's public key", []string{ep, "BACKUP_ENVELOPE_KEY=" + LocalEnvelopeKey}, "the local cloud's public key", false},
+		{"real RDS, loopback MNS, no key", []string{"BACKUP_MNS_ENDPOINT=http://127.0.0.1:4000/."}, "BACKUP_ENVELOPE_KEY: is required", false},
+		{"real MNS, loopback RDS, no key", []string{ep, "BACKUP_RDS_ENDPOINT=127.0.0.1:4001"}, "BACKUP_ENVELOPE_KEY: is required", false},
+		{"local cloud without a key", local, "", true},
+		{"local cloud, localhost", []string{"BACKUP_MNS_ENDPOINT=http://localhost:4000/.", "BACKUP_RDS_ENDPOINT=[::1]:4001"}, "", true},
+		{"local cloud with a key of its own", append(local, key), "", false},
+		{"a short previous key", []string{ep, key, "BACKUP_ENVELOPE_KEY_PREVIOUS=old"}, "BACKUP_ENVELOPE_KEY_PREVIOUS: 3 characters", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(tc.env, nil)
+			switch {
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			case tc.want == "" && err != nil:
+				t.Fatal(err)
+			case tc.want == "" && (c.EnvelopeKeyLocal != tc.local || len(c.EnvelopeKey) < 32):
+				t.Fatalf("key local=%v len=%d", c.EnvelopeKeyLocal, len(c.EnvelopeKey))
+			}
+			if err != nil && strings.Contains(err.Error(), "0123456789abcdef") {
+				t.Fatal("an error repeats the key")
+			}
+		})
+	}
+}
+
 func TestRoutesFile(t *testing.T) {
 	read := func(p string) ([]byte, error) { return []byte("routes: []"), nil }
-	c, err := Load([]string{ep, "BACKUP_ROUTES_FILE=/etc/routes.yaml"}, read)
+	c, err := Load([]string{ep, key, "BACKUP_ROUTES_FILE=/etc/routes.yaml"}, read)
 	if err != nil || string(c.Routes) != "routes: []" {
 		t.Fatalf("Routes = %q, err %v", c.Routes, err)
 	}

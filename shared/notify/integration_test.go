@@ -190,7 +190,11 @@ func TestParkThenPublish(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Attempts != 1 {
 		t.Fatalf("Publish = %v", err)
 	}
-	work := workqueue.NewMNSSender(c, "rds-backup-work")
+	sealer, err := workqueue.NewSealer([]byte("notify-test-envelope-key-0123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := workqueue.NewMNSSender(c, "rds-backup-work", sealer)
 	if err := work.Send(context.Background(), pe.Park(), time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +202,7 @@ func TestParkThenPublish(t *testing.T) {
 	if len(parked) != 1 || parked[0].DelaySeconds != 1 {
 		t.Fatalf("parked %+v", parked)
 	}
-	m, err := workqueue.Decode([]byte(parked[0].Body))
+	m, err := sealer.Open([]byte(parked[0].Body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,15 @@
 // Decode is strict: an unknown key, a key that does not belong to the kind,
 // a missing required field or a wrong type is an error naming the field.
 //
+// Sealed: users may send requests to the same queue, so the functions seal
+// every envelope they write with a key only they hold (BACKUP_ENVELOPE_KEY;
+// Sealer, seal.go): the last member is "mac", an HMAC-SHA256 over the
+// envelope exactly as Encode wrote it. The queue function opens it
+// (Sealer.Open) before acting on it; an envelope that is unsigned, sealed
+// with another key or altered is rejected with one outcome and never acted
+// on or republished. MNSSender seals; Decode reads a sealed body without
+// checking it (for tests and tools).
+//
 // Size: MNS refuses bodies over 64 KiB. Encode trims a backup message's
 // attempt list (keeping the first and the last attempt, and saying so in
 // note) rather than fail; other kinds that are too large are an error

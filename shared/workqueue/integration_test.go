@@ -25,10 +25,12 @@ func sender(t *testing.T) (*mns.Server, *workqueue.MNSSender) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return srv, workqueue.NewMNSSender(c, "work")
+	return srv, workqueue.NewMNSSender(c, "work", sealer)
 }
 
 var started = time.Date(2026, 11, 24, 18, 0, 0, 0, time.UTC)
+
+var sealer, _ = workqueue.NewSealer([]byte("integration-test-envelope-key-0123456789"))
 
 func TestSendThroughMNS(t *testing.T) {
 	srv, s := sender(t)

@@ -161,9 +161,11 @@ func fieldErr(field, format string, args ...any) error {
 // disagree.
 func IsEnvelope(body []byte) bool { return events.IsEnvelope(body) }
 
-// Decode parses an internal message strictly.
+// Decode parses an internal message strictly. It does not authenticate:
+// a sealed envelope's seal is set aside unchecked, so that tests and tools
+// can read the queue. The functions use Sealer.Open.
 func Decode(body []byte) (Message, error) {
-	body = bytes.TrimSpace(body)
+	body = Unseal(bytes.TrimSpace(body))
 	if len(body) == 0 || body[0] != '{' {
 		return Message{}, fieldErr("", "body must be a JSON object")
 	}
@@ -405,7 +407,7 @@ func Encode(m Message) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("workqueue: encode %s message: %w", m.Kind, err)
 	}
-	if len(b) > MaxBytes && m.Kind == KindBackup && len(m.Attempts) > 2 {
+	if len(b) > MaxBytes-sealOverhead && m.Kind == KindBackup && len(m.Attempts) > 2 {
 		var note string
 		m.Attempts, note = TrimAttempts(m.Attempts)
 		m.Note = backup.JoinNote(m.Note, note)
@@ -413,7 +415,7 @@ func Encode(m Message) (string, error) {
 			return "", fmt.Errorf("workqueue: encode %s message: %w", m.Kind, err)
 		}
 	}
-	if len(b) > MaxBytes {
+	if len(b) > MaxBytes-sealOverhead { // room for the seal (seal.go)
 		return "", fmt.Errorf("%w: a %q message of %d bytes", ErrTooLarge, m.Kind, len(b))
 	}
 	return string(b), nil

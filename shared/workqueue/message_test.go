@@ -304,39 +304,39 @@ func TestMNSSender(t *testing.T) {
 	}
 	for _, tt := range tests {
 		f := &fakeQueue{}
-		s := NewMNSSender(f, "work")
+		s := NewMNSSender(f, "work", testSealer)
 		if err := s.Send(ctx, Track(req("rm-1"), "1", t0), tt.delay); err != nil {
 			t.Fatal(err)
 		}
 		if f.queue != "work" || s.Queue() != "work" || f.sent[0].Delay != tt.want {
 			t.Errorf("delay %s sent as %s to %q", tt.delay, f.sent[0].Delay, f.queue)
 		}
-		m, err := Decode([]byte(f.sent[0].Body))
+		m, err := testSealer.Open([]byte(f.sent[0].Body))
 		if err != nil || m.Kind != KindTrack {
-			t.Errorf("sent body %s: %v", f.sent[0].Body, err)
+			t.Errorf("sent body %s: %v (every message is sealed)", f.sent[0].Body, err)
 		}
 	}
 
 	f := &fakeQueue{err: &mnsq.Error{Op: "SendMessage", Code: "QueueNotExist"}}
-	err := NewMNSSender(f, "work").Send(ctx, Track(req("rm-1"), "1", t0), 0)
+	err := NewMNSSender(f, "work", testSealer).Send(ctx, Track(req("rm-1"), "1", t0), 0)
 	if mnsq.Code(err) != "QueueNotExist" || !strings.Contains(err.Error(), `send track message to "work"`) {
 		t.Fatalf("Send error %v", err)
 	}
-	if err := NewMNSSender(f, "work").Send(ctx, Message{}, 0); err == nil {
+	if err := NewMNSSender(f, "work", testSealer).Send(ctx, Message{}, 0); err == nil {
 		t.Fatal("Send(invalid) = nil")
 	}
 
 	f = &fakeQueue{}
 	ms := []Message{Track(req("rm-1"), "1", t0), Backup(req("rm-2"), nil, t0)}
 	ms[1].Delay = time.Minute
-	if err := NewMNSSender(f, "work").SendBatch(ctx, ms); err != nil {
+	if err := NewMNSSender(f, "work", testSealer).SendBatch(ctx, ms); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.sent) != 2 || f.sent[1].Delay != time.Minute || f.batches != 1 {
 		t.Fatalf("batch sent %+v", f.sent)
 	}
 	f = &fakeQueue{}
-	if err := NewMNSSender(f, "work").SendBatch(ctx, []Message{ms[0], {Kind: "x"}}); err == nil || f.batches != 0 {
+	if err := NewMNSSender(f, "work", testSealer).SendBatch(ctx, []Message{ms[0], {Kind: "x"}}); err == nil || f.batches != 0 {
 		t.Fatalf("SendBatch with an invalid message = %v after %d batches", err, f.batches)
 	}
 }

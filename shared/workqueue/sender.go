@@ -25,17 +25,23 @@ type QueueClient interface {
 
 var _ QueueClient = (*mnsq.Client)(nil)
 
-// MNSSender is a Sender over one MNS queue.
+// MNSSender is a Sender over one MNS queue. Every message it sends is
+// sealed (seal.go).
 type MNSSender struct {
 	client QueueClient
 	queue  string
+	sealer *Sealer
 }
 
 var _ Sender = (*MNSSender)(nil)
 
-// NewMNSSender returns a Sender for the named queue.
-func NewMNSSender(client QueueClient, queue string) *MNSSender {
-	return &MNSSender{client: client, queue: queue}
+// NewMNSSender returns a Sender for the named queue that seals every
+// message with sealer.
+func NewMNSSender(client QueueClient, queue string, sealer *Sealer) *MNSSender {
+	if sealer == nil {
+		panic("workqueue: NewMNSSender needs a Sealer")
+	}
+	return &MNSSender{client: client, queue: queue, sealer: sealer}
 }
 
 // Queue returns the queue name.
@@ -47,9 +53,9 @@ func CapDelay(d time.Duration) time.Duration {
 	return min(max(d, 0), mnsq.MaxDelay)
 }
 
-// Send encodes m and sends it.
+// Send seals m and sends it.
 func (s *MNSSender) Send(ctx context.Context, m Message, delay time.Duration) error {
-	body, err := Encode(m)
+	body, err := s.sealer.Seal(m)
 	if err != nil {
 		return err
 	}
@@ -59,12 +65,12 @@ func (s *MNSSender) Send(ctx context.Context, m Message, delay time.Duration) er
 	return nil
 }
 
-// SendBatch encodes every message first (nothing is sent if one cannot be
+// SendBatch seals every message first (nothing is sent if one cannot be
 // encoded), then sends them in batches of 16.
 func (s *MNSSender) SendBatch(ctx context.Context, ms []Message) error {
 	out := make([]mnsq.OutMessage, len(ms))
 	for i, m := range ms {
-		body, err := Encode(m)
+		body, err := s.sealer.Seal(m)
 		if err != nil {
 			return fmt.Errorf("workqueue: message %d of %d: %w", i, len(ms), err)
 		}

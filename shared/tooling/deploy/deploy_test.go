@@ -152,7 +152,7 @@ func TestEnvironmentMatchesConfig(t *testing.T) {
 	}
 	// Secrets come from the deployer's environment, never literally.
 	raw, _ := os.ReadFile(filepath.Join(root, "s.yaml"))
-	secretLine := regexp.MustCompile(`(?m)^\s*(\w*(SECRET|TOKEN)\w*):\s*(.+)$`)
+	secretLine := regexp.MustCompile(`(?m)^\s*(\w*(SECRET|TOKEN|ENVELOPE_KEY)\w*):\s*(.+)$`)
 	for _, m := range secretLine.FindAllStringSubmatch(string(raw), -1) {
 		if !strings.HasPrefix(strings.TrimSpace(m[3]), "${env(") {
 			t.Errorf("s.yaml sets %s literally; secrets must come from ${env('…')}", m[1])
