@@ -129,6 +129,12 @@
 //   - repository: GitHub full_name or GitLab path_with_namespace
 //     (case-insensitive glob; "*" does not cross "/"); for signed routes the
 //     caller id X-Caller names (default: name).
+//   - organization: github, gitlab; the route is served by one
+//     organization-level hook (GitHub organization webhook, GitLab group
+//     webhook) whose secret routes of different repositories may share.
+//     Without it, routes of different repositories may not share a
+//     secret variable, nor may routes of different sources or signed
+//     callers (crossCheck): a secret authenticates only its own routes.
 //   - environments: deployment environments (case-insensitive globs, "*" =
 //     all); required for github and gitlab routes.
 //   - stage: gitlab only; makes the route act on Pipeline Hooks before this

@@ -135,6 +135,7 @@ routes:
   - name: gl-deploy
     source: gitlab
     repository: root/test-deployment-webhooks
+    organization: root                 # one group hook serves both gitlab routes
     environments: ["*"]
     secretEnv: GL_TOKEN
     backups:
@@ -142,6 +143,7 @@ routes:
   - name: gl-pipeline
     source: gitlab
     repository: root/*
+    organization: root
     environments: [production]
     stage: deploy
     secretEnv: GL_TOKEN

@@ -48,6 +48,15 @@ type Route struct {
 	// (the GitHub webhook secret, the GitLab secret token, or the HMAC key
 	// of a signed caller). The value never appears in the routes document.
 	SecretEnv string `json:"secretEnv"`
+	// Organization marks a github or gitlab route as served by one
+	// organization-level hook (a GitHub organization webhook, a GitLab
+	// group webhook): one secret for every repository of the organization
+	// ("acme"), which routes of different repositories may then share. Its
+	// Repository must lie in the organization ("acme/shop", "acme/*").
+	// Without it, routes of different repositories may not share a secret
+	// variable (crossCheck): whoever holds one repository's secret could
+	// sign deliveries claiming the other.
+	Organization string `json:"organization,omitempty"`
 	// PreviousSecretEnv optionally names the variable holding the secret
 	// being rotated out: while it is set, either secret verifies (GitHub's
 	// signature, GitLab's token, a signed caller's signature). Remove it
@@ -69,11 +78,12 @@ type Route struct {
 }
 
 var (
-	routeFields   = []string{"name", "source", "repository", "environments", "stage", "secretEnv", "previousSecretEnv", "backups", "allow"}
+	routeFields   = []string{"name", "source", "repository", "organization", "environments", "stage", "secretEnv", "previousSecretEnv", "backups", "allow"}
 	namePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 	callerPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@/:-]{0,127}$`)
 	envVarPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	stagePattern  = regexp.MustCompile(`^[^\x00-\x1f]{1,255}$`)
+	orgPattern    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
 	globMetaChars = "*?[\\"
 )
 
@@ -196,6 +206,7 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 	str("name", &r.Name)
 	str("source", &r.Source)
 	str("repository", &r.Repository)
+	str("organization", &r.Organization)
 	strs("environments", &r.Environments)
 	str("stage", &r.Stage)
 	str("secretEnv", &r.SecretEnv)
@@ -279,7 +290,17 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 				}
 			}
 		}
+		if r.Organization != "" {
+			if !orgPattern.MatchString(r.Organization) {
+				bad("organization", "must be an organization or group name (letters, digits, '.', '_', '-'), got %q", r.Organization)
+			} else if !strings.HasPrefix(strings.ToLower(r.Repository), strings.ToLower(r.Organization)+"/") {
+				bad("organization", "repository %q is not in organization %q (an organization hook only signs its own repositories)", r.Repository, r.Organization)
+			}
+		}
 	case SourceSigned:
+		if r.Organization != "" {
+			bad("organization", "only github and gitlab routes are served by an organization hook; a signed caller has a secret of its own")
+		}
 		if r.Repository == "" {
 			r.Repository = r.Name
 		} else if !callerPattern.MatchString(r.Repository) {
@@ -308,7 +329,8 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 	return r, errs
 }
 
-// crossCheck refuses duplicate names and duplicate signed caller ids.
+// crossCheck refuses duplicate names, duplicate signed caller ids, and a
+// secret variable shared by routes of different owners (secretsBound).
 func crossCheck(routes []Route) []error {
 	var errs []error
 	names := map[string]int{}
@@ -323,6 +345,56 @@ func crossCheck(routes []Route) []error {
 				errs = append(errs, fmt.Errorf("routes[%d].repository: caller id %q is also used by routes[%d]", i, r.Repository, j))
 			}
 			callers[r.Repository] = i
+		}
+	}
+	return append(errs, secretsBound(routes)...)
+}
+
+// secretsBound refuses a secret variable shared by routes of different
+// owners: a secret authenticates only the routes configured with it, so
+// two routes may share one only when they are the same sender. That is:
+//
+//   - the same source (a GitLab token travels in a header, a signed
+//     caller's key is its own: none may double as another source's);
+//   - for signed routes, never (each caller id has a secret of its own);
+//   - for github and gitlab routes, the same repository (several
+//     environments or stages of one repository), or routes that all name
+//     the same Organization (one organization-level hook).
+func secretsBound(routes []Route) []error {
+	users := map[string][]int{}
+	var vars []string
+	for i, r := range routes {
+		for _, env := range []string{r.SecretEnv, r.PreviousSecretEnv} {
+			if env == "" || slices.Contains(users[env], i) {
+				continue
+			}
+			if users[env] == nil {
+				vars = append(vars, env)
+			}
+			users[env] = append(users[env], i)
+		}
+	}
+	var errs []error
+	for _, env := range vars {
+		idx := users[env]
+		first := routes[idx[0]]
+		for _, j := range idx[1:] {
+			r := routes[j]
+			var why string
+			switch {
+			case r.Source != first.Source:
+				why = fmt.Sprintf("a %s route and a %s route may not share a secret", first.Source, r.Source)
+			case r.Source == SourceSigned:
+				why = "each signed caller has a secret of its own"
+			case r.Organization != "" && strings.EqualFold(r.Organization, first.Organization):
+				continue // one organization-level hook
+			case r.Organization == "" && first.Organization == "" && strings.EqualFold(r.Repository, first.Repository):
+				continue // one repository
+			default:
+				why = fmt.Sprintf("routes of repositories %q and %q may not share a secret unless both name the same organization (an organization-level hook)", first.Repository, r.Repository)
+			}
+			errs = append(errs, fmt.Errorf("routes[%d] (%s): secret variable %s is also used by routes[%d] (%s): %s; whoever holds it could sign for both, so give each its own variable",
+				j, r.Name, env, idx[0], first.Name, why))
 		}
 	}
 	return errs

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"encoding/hex"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -421,4 +422,72 @@ func TestCanonicalV1(t *testing.T) {
 	if got != want {
 		t.Fatalf("canonical\n%q\nwant\n%q", got, want)
 	}
+}
+
+// TestSecretsAreBoundToTheirRoutes is issue 12's identity from the body:
+// routes are chosen by the repository the body names, so two routes of
+// different repositories sharing one secret variable let whoever holds
+// repo A's secret sign deliveries claiming repo B. Such a configuration is
+// refused at start, unless the routes name one organization (an
+// organization-level hook, whose secret only the organization holds).
+func TestSecretsAreBoundToTheirRoutes(t *testing.T) {
+	gh := func(name, repo, env, org string) string {
+		o := ""
+		if org != "" {
+			o = `,"organization":"` + org + `"`
+		}
+		return `{"name":"` + name + `","source":"github","repository":"` + repo + `"` + o + `,"environments":["*"],"secretEnv":"` + env + `","backups":[{"DBInstanceId":"rm-` + name + `"}]}`
+	}
+	tests := []struct {
+		name, routes, want string // want: part of the start-up error, "" for none
+	}{
+		{"two repositories, one secret", `[` + gh("a", "acme/a", "S", "") + `,` + gh("b", "acme/b", "S", "") + `]`, "routes[1] (b): secret variable S is also used by routes[0] (a)"},
+		{"two repositories, one organization hook", `[` + gh("a", "acme/a", "S", "acme") + `,` + gh("b", "acme/b", "S", "acme") + `]`, ""},
+		{"only one names the organization", `[` + gh("a", "acme/a", "S", "acme") + `,` + gh("b", "acme/b", "S", "") + `]`, "may not share a secret"},
+		{"two organizations", `[` + gh("a", "acme/a", "S", "acme") + `,` + gh("b", "other/b", "S", "other") + `]`, "may not share a secret"},
+		{"a repository outside its organization", `[` + gh("a", "other/a", "S", "acme") + `]`, `repository "other/a" is not in organization "acme"`},
+		{"one repository, two environments", `[` + gh("a", "acme/a", "S", "") + `,` + gh("b", "ACME/A", "S", "") + `]`, ""},
+		{"github and gitlab share a secret", `[` + gh("a", "acme/a", "S", "") + `,{"name":"g","source":"gitlab","repository":"acme/a","environments":["*"],"secretEnv":"S","backups":[{"DBInstanceId":"rm-g"}]}]`, "a github route and a gitlab route may not share a secret"},
+		{"two signed callers share a secret", `[{"name":"x","source":"signed","secretEnv":"S","allow":["*"]},{"name":"y","source":"signed","secretEnv":"S","allow":["*"]}]`, "each signed caller has a secret of its own"},
+		{"a signed caller and a github route", `[{"name":"x","source":"signed","secretEnv":"S","allow":["*"]},` + gh("a", "acme/a", "S", "") + `]`, "may not share a secret"},
+		{"a previous secret shared across repositories", `[` + gh("a", "acme/a", "A", "") + `,` + strings.Replace(gh("b", "acme/b", "B", ""), `"secretEnv":"B"`, `"secretEnv":"B","previousSecretEnv":"A"`, 1) + `]`, "secret variable A is also used"},
+		{"a signed route with an organization", `[{"name":"x","source":"signed","organization":"acme","secretEnv":"S","allow":["*"]}]`, "a signed caller has a secret of its own"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadRoutes([]byte(tc.routes))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatal(err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// With a secret per repository, repo A's secret does not sign for repo B:
+// the body's repository picks the candidate routes, and only their own
+// secrets are tried.
+func TestOneRepositorysSecretDoesNotSignForAnother(t *testing.T) {
+	routes := `[{"name":"a","source":"github","repository":"acme/a","environments":["*"],"secretEnv":"A","backups":[{"DBInstanceId":"rm-a"}]},
+ {"name":"b","source":"github","repository":"acme/b","environments":["*"],"secretEnv":"B","backups":[{"DBInstanceId":"rm-b"}]}]`
+	hs := newHarness(t, routes, func(c *Config) { c.Secrets = map[string]string{"A": "secret-of-a", "B": "secret-of-b"} })
+	ev := ghEvent(t, "github-deployment", func(p map[string]any) {
+		p["repository"].(map[string]any)["full_name"] = "acme/b"
+	}, nil)
+	var payload = []byte(ev.Body)
+	m := hmacSHA256([]byte("secret-of-a"), payload)
+	ev.Headers["X-Hub-Signature-256"] = "sha256=" + m
+	if d := checkResponse(t, hs.h.Handle(context.Background(), ev)); d.Status != 401 || len(hs.sub.Calls()) != 0 {
+		t.Fatalf("repo A's secret signing a delivery that claims repo B: %d %s", d.Status, d.Raw)
+	}
+	ev.Headers["X-Hub-Signature-256"] = "sha256=" + hmacSHA256([]byte("secret-of-b"), payload)
+	if d := checkResponse(t, hs.h.Handle(context.Background(), ev)); d.Status != 202 {
+		t.Fatalf("repo B's own secret: %d %s", d.Status, d.Raw)
+	}
+}
+
+func hmacSHA256(key, body []byte) string {
+	return hex.EncodeToString(bodyMAC(key, body))
 }
