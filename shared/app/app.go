@@ -266,10 +266,11 @@ func (inv *invocation) defaultRegion(reqs []backup.Request) {
 // Summary is what the timer and queue functions return (their invocation
 // result, visible in FC's logs and to a synchronous caller).
 type Summary struct {
-	Requests  int            `json:"requests"`
-	Outcomes  map[string]int `json:"outcomes"`
-	FannedOut int            `json:"fannedOut,omitempty"`
-	Messages  int            `json:"messages,omitempty"`
+	Requests int            `json:"requests"`
+	Outcomes map[string]int `json:"outcomes"`
+	// Continued counts plan runs handed on to a next step (run.go).
+	Continued int `json:"continued,omitempty"`
+	Messages  int `json:"messages,omitempty"`
 	// Tracking counts jobs still running, re-scheduled for another check;
 	// Republished counts parked outcomes published again.
 	Tracking    int `json:"tracking,omitempty"`

@@ -36,6 +36,7 @@ type harness struct {
 	role localauth.Credential
 	app  *App
 	logs *syncbuf.Buffer
+	env  []string
 }
 
 func newHarness(t *testing.T, function string, env ...string) *harness {
@@ -61,6 +62,7 @@ func newHarness(t *testing.T, function string, env ...string) *harness {
 		"BACKUP_REGION=cn-hangzhou",
 		"FC_RUNTIME_API=127.0.0.1:1", // as inside FC: credentials come per invocation
 	}, env...)
+	h.env = environ
 	cfg, err := config.Load(environ, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -70,6 +72,20 @@ func newHarness(t *testing.T, function string, env ...string) *harness {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// another is the App of another function on the same local cloud.
+func (h *harness) another(function string, env ...string) *App {
+	h.t.Helper()
+	cfg, err := config.Load(append(append([]string{}, h.env...), env...), nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	a, err := New(function, cfg, Options{Logger: NewLogger(h.logs, "debug")})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return a
 }
 
 func (h *harness) ctx() context.Context {
@@ -281,19 +297,57 @@ func TestTimerPlanWithSelector(t *testing.T) {
 	}
 }
 
-func TestTimerFansOutLargePlans(t *testing.T) {
+// A plan larger than BACKUP_INLINE_LIMIT runs in steps: the scheduled
+// function runs the first asks and hands the rest on with the run's summary
+// so far; the queue function's step runs them and publishes the run's one
+// rds.backup.run event, whose counts are the asks' first outcomes.
+func TestTimerPlanRunsInStepsAndEndsInOneSummary(t *testing.T) {
 	h := newHarness(t, "scheduled", "BACKUP_INLINE_LIMIT=2")
-	ev := fc.NewTimerEvent(time.Now(), "nightly", `{"Backups":[{"DBInstanceId":"rm-a"},{"DBInstanceId":"rm-b"},{"DBInstanceId":"rm-c"}]}`)
+	h.rds.AddInstance(rds.Instance{DBInstanceId: "rm-ro", Engine: "MySQL", DBInstanceType: "Readonly"})
+	ev := fc.NewTimerEvent(time.Now(), "nightly", `{"Backups":[{"DBInstanceId":"rm-a"},{"DBInstanceId":"rm-b"},{"DBInstanceId":"rm-c"},{"DBInstanceId":"rm-ro"}]}`)
 	sum, err := h.app.HandleTimer(h.ctx(), ev)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.FannedOut != 3 || h.rds.Counts()["CreateBackup"] != 0 {
+	if sum.Requests != 2 || sum.Continued != 1 || h.rds.Counts()["CreateBackup"] != 2 {
 		t.Fatalf("summary %+v, calls %v", sum, h.rds.Counts())
 	}
-	if n := len(h.work()); n != 3 || h.mns.Counts()["BatchSendMessage "+workQ] != 1 {
-		t.Fatalf("%d work messages, calls %v", n, h.mns.Counts())
+	var next []workqueue.Message
+	for _, m := range h.work() {
+		if m.Kind == workqueue.KindPlan {
+			next = append(next, m)
+		}
 	}
+	if len(next) != 1 || len(next[0].Requests) != 2 || next[0].Run == nil || next[0].Run.Items != 2 || next[0].AskedAt.IsZero() {
+		t.Fatalf("next step %+v", next)
+	}
+	if runs := runEvents(h.outcomes()); len(runs) != 0 {
+		t.Fatalf("a run summary before the run ended: %v", runs)
+	}
+	q := h.another("queue")
+	body := h.seal(next[0]) // the functions' envelopes are sealed (trust_test.go)
+	if _, err := q.HandleQueue(h.ctx(), batch(body)); err != nil {
+		t.Fatal(err)
+	}
+	runs := runEvents(h.outcomes())
+	if len(runs) != 1 {
+		t.Fatalf("%d run summaries, want 1", len(runs))
+	}
+	r := runs[0].Data.Run
+	if r.Items != 4 || r.Counts["accepted"] != 3 || r.Counts["rejected"] != 1 || len(r.Problems) != 1 ||
+		r.Problems[0].DBInstanceId != "rm-ro" || r.Problems[0].Code != "ReadDBInstanceNotSupport" || runs[0].Subject != "nightly" {
+		t.Errorf("run summary %+v %+v", runs[0], r)
+	}
+}
+
+func runEvents(evs []notify.Event) []notify.Event {
+	var out []notify.Event
+	for _, e := range evs {
+		if e.Type == notify.TypeRun {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func TestBadTimerPayloadIsRejected(t *testing.T) {
@@ -469,8 +523,16 @@ func TestUnreadableSelectorStillEndsEveryRequest(t *testing.T) {
 			if !ok || sel.Data.Error == nil || sel.Data.Error.Field != "Select" || sel.Data.Error.Code != tc.code || sel.Data.Error.Retryable != tc.retryable {
 				t.Fatalf("want %s for the selector with %s, got %v %+v", tc.wantType, tc.code, types(h.outcomes()), sel.Data.Error)
 			}
-			if n := len(h.outcomes()); n != 2 {
+			// The run ends when the selector does: a summary now when it was
+			// refused for good (counting it), none yet when it is read again.
+			runs := runEvents(h.outcomes())
+			if n := len(h.outcomes()) - len(runs); n != 2 {
 				t.Errorf("%d outcomes, want 2: %v", n, types(h.outcomes()))
+			}
+			if want := map[bool]int{true: 0, false: 1}[tc.retryable]; len(runs) != want {
+				t.Errorf("%d run summaries, want %d", len(runs), want)
+			} else if want == 1 && (runs[0].Data.Run.Items != 2 || runs[0].Data.Run.Counts["rejected"] != 1) {
+				t.Errorf("run summary %+v", runs[0].Data.Run)
 			}
 			selects := 0
 			for _, m := range h.work() {

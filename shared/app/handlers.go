@@ -17,7 +17,9 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
 
-// HandleTimer runs the backup plan in a timer event's payload.
+// HandleTimer runs the backup plan in a timer event's payload: the first
+// BACKUP_INLINE_LIMIT asks inline, the rest in steps of the queue function
+// (run.go); the run ends in one rds.backup.run event.
 func (a *App) HandleTimer(ctx context.Context, raw json.RawMessage) (Summary, error) {
 	var sum Summary
 	ctx, inv, err := a.begin(ctx)
@@ -37,44 +39,28 @@ func (a *App) HandleTimer(ctx context.Context, raw json.RawMessage) (Summary, er
 		return sum, a.reject(ctx, inv, backup.Request{Trigger: ev.Trigger()}, err, &sum)
 	}
 	a.log.InfoContext(ctx, "timer plan", slog.String("trigger", ev.TriggerName), slog.String("triggerTime", ev.TriggerTime),
-		slog.Int("requests", len(reqs)))
-	jobs, errs := a.plan(ctx, inv, reqs, plan, ev.Trigger(), events.ParseAskedAt(ev.TriggerTime), time.Time{}, executor.History{}, &sum)
+		slog.Int("requests", len(reqs)), slog.Bool("select", plan.Select != nil))
+	pr := &planRun{trig: ev.Trigger(), askedAt: events.ParseAskedAt(ev.TriggerTime), reqs: reqs, sel: plan.Select,
+		defaults: plan.Defaults, summary: newRun(ev.Trigger())}
+	jobs, errs := a.step(ctx, inv, pr, a.cfg.InlineLimit, executor.History{}, &sum)
 	if _, err := a.run(ctx, inv, jobs, &sum); err != nil {
 		errs = append(errs, err)
 	}
+	if err := a.finishRuns(ctx, inv, []*planRun{pr}); err != nil {
+		errs = append(errs, err)
+	}
+	sum.Continued += countNext(pr)
 	return sum, errors.Join(errs...)
 }
 
-// plan turns a plan's explicit requests and its Select into jobs: run
-// inline when there are at most BACKUP_INLINE_LIMIT, else fanned out to
-// the work queue (each item with the listing's facts of its instance). A
-// Select that cannot be read is deferred (selectorFailed). askedAt is the
-// plan's (every expanded request keeps it); firstSeen is when a deferred
-// selector was first seen (zero: now).
-func (a *App) plan(ctx context.Context, inv *invocation, reqs []backup.Request, plan backup.Plan, trig backup.Trigger,
-	askedAt, firstSeen time.Time, h executor.History, sum *Summary) ([]job, []error) {
-	var errs []error
-	more, facts, err := a.expand(ctx, inv, plan, trig, askedAt)
-	if err != nil {
-		if _, perr := a.selectorFailed(ctx, inv, trig, *plan.Select, plan.Defaults, askedAt, firstSeen, err, sum); perr != nil {
-			errs = append(errs, perr)
+func countNext(prs ...*planRun) int {
+	n := 0
+	for _, pr := range prs {
+		if pr.next != nil {
+			n++
 		}
 	}
-	reqs = dedupe(append(reqs, more...))
-	sum.Requests += len(reqs)
-	if len(reqs) > a.cfg.InlineLimit {
-		if err := a.fanOut(ctx, inv, reqs, facts, sum); err != nil {
-			errs = append(errs, err)
-		}
-		return nil, errs
-	}
-	jobs := jobsOf(reqs, h)
-	for i := range jobs {
-		if f, ok := facts[jobs[i].req.DBInstanceId]; ok {
-			jobs[i].hist.Facts = &f
-		}
-	}
-	return jobs, errs
+	return n
 }
 
 // CodeUnauthenticated: a work-queue envelope that is not sealed with the
@@ -162,11 +148,15 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 	sum.Messages = len(msgs)
 	var jobs []job
 	var errs []error
+	var runs []*planRun
 	for _, m := range msgs {
 		body := m.Payload()
 		if m.Err == nil && workqueue.IsEnvelope(body) {
-			js, err := a.workMessage(ctx, inv, m, body, &sum)
+			js, pr, err := a.workMessage(ctx, inv, m, body, &sum)
 			jobs = append(jobs, js...)
+			if pr != nil {
+				runs = append(runs, pr)
+			}
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -182,13 +172,22 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 			}
 			continue
 		}
-		js, perrs := a.plan(ctx, inv, reqs, plan, m.Trigger(), m.Time, time.Time{}, executor.History{RetryCount: inv.retryCount}, &sum)
+		pr := &planRun{trig: m.Trigger(), askedAt: m.Time, reqs: reqs, sel: plan.Select, defaults: plan.Defaults}
+		if len(plan.Backups) > 1 || plan.Select != nil {
+			pr.summary = newRun(m.Trigger()) // a plan: its run ends in a summary
+		}
+		js, perrs := a.step(ctx, inv, pr, a.cfg.InlineLimit, executor.History{RetryCount: inv.retryCount}, &sum)
 		jobs = append(jobs, js...)
 		errs = append(errs, perrs...)
+		runs = append(runs, pr)
 	}
 	if _, err := a.run(ctx, inv, jobs, &sum); err != nil {
 		errs = append(errs, err)
 	}
+	if err := a.finishRuns(ctx, inv, runs); err != nil {
+		errs = append(errs, err)
+	}
+	sum.Continued += countNext(runs...)
 	if len(errs) > 0 {
 		return sum, errors.Join(errs...)
 	}
@@ -197,66 +196,64 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 
 // workMessage handles one of the work queue's own messages; a backup
 // message becomes a job for the batch's run.
-func (a *App) workMessage(ctx context.Context, inv *invocation, m events.MNSMessage, body []byte, sum *Summary) ([]job, error) {
+func (a *App) workMessage(ctx context.Context, inv *invocation, m events.MNSMessage, body []byte, sum *Summary) ([]job, *planRun, error) {
 	wm, err := a.sealer.Open(body)
 	if errors.Is(err, workqueue.ErrUnauthenticated) {
 		// Not the functions' own (forged, altered, unsigned): one rejected
 		// outcome naming the message, and nothing of it is acted on,
 		// republished or logged.
 		r := backup.Request{Trigger: backup.Trigger{Kind: "work", Source: m.Source, DeliveryId: m.ID}}
-		return nil, a.publishRejected(ctx, inv, r, &backup.ErrorInfo{Code: CodeUnauthenticated, Field: "mac",
+		return nil, nil, a.publishRejected(ctx, inv, r, &backup.ErrorInfo{Code: CodeUnauthenticated, Field: "mac",
 			Message: "a work-queue envelope that is not sealed with the functions' key (forged, altered or unsigned) was not acted on"}, sum)
 	}
 	if err != nil {
 		// A broken internal message is poison: reject it, never retry it.
-		return nil, a.reject(ctx, inv, backup.Request{Trigger: backup.Trigger{Kind: "work", Source: m.Source, DeliveryId: m.ID}}, err, sum)
+		return nil, nil, a.reject(ctx, inv, backup.Request{Trigger: backup.Trigger{Kind: "work", Source: m.Source, DeliveryId: m.ID}}, err, sum)
 	}
 	if err := admitWork(inv, wm); err != nil {
 		r := wm.Request
 		if r.Trigger.Kind == "" {
 			r.Trigger = backup.Trigger{Kind: "work", Source: m.Source, DeliveryId: m.ID}
 		}
-		return nil, a.reject(ctx, inv, r, err, sum)
+		return nil, nil, a.reject(ctx, inv, r, err, sum)
 	}
 	switch wm.Kind {
 	case workqueue.KindBackup:
 		sum.Requests++
-		return []job{{req: wm.Request, hist: executor.History{Attempts: wm.Attempts, FirstSeen: wm.FirstSeen, RetryCount: inv.retryCount, Facts: wm.Facts}}}, nil
-	case workqueue.KindPlan:
-		sum.Requests += len(wm.Requests)
-		return jobsOf(wm.Requests, executor.History{RetryCount: inv.retryCount}), nil
-	case workqueue.KindSelect:
-		plan := backup.Plan{Defaults: wm.Defaults, Select: wm.Select}
-		js, errs := a.plan(ctx, inv, nil, plan, wm.Trigger, wm.AskedAt, wm.FirstSeen, executor.History{RetryCount: inv.retryCount}, sum)
-		return js, errors.Join(errs...)
+		return []job{{req: wm.Request, hist: executor.History{Attempts: wm.Attempts, FirstSeen: wm.FirstSeen, RetryCount: inv.retryCount, Facts: wm.Facts}}}, nil, nil
+	case workqueue.KindPlan, workqueue.KindSelect:
+		// The next step of a plan run (run.go).
+		pr := fromMessage(wm)
+		js, errs := a.step(ctx, inv, pr, ChunkSize, executor.History{RetryCount: inv.retryCount}, sum)
+		return js, pr, errors.Join(errs...)
 	case workqueue.KindTrack:
 		res := a.track.With(a.exec.Reader(inv.rds)).Check(ctx, wm, a.now())
 		if res.Done() && res.Outcome.Error != nil && res.Outcome.Error.Code == tracker.CodeJobFailed {
-			return nil, a.jobFailed(ctx, inv, wm, *res.Outcome, sum)
+			return nil, nil, a.jobFailed(ctx, inv, wm, *res.Outcome, sum)
 		}
 		if res.Done() {
 			o := *res.Outcome
 			sum.add(o)
-			return nil, a.publish(ctx, inv, o)
+			return nil, nil, a.publish(ctx, inv, o)
 		}
 		if res.Next == nil {
-			return nil, a.reject(ctx, inv, wm.Request, res.Err, sum)
+			return nil, nil, a.reject(ctx, inv, wm.Request, res.Err, sum)
 		}
 		sum.Tracking++
 		if err := inv.work.Send(ctx, *res.Next, res.Delay); err != nil {
-			return nil, fmt.Errorf("%w: re-schedule tracking of job %s: %w", errUnsettled, wm.BackupJobId, err)
+			return nil, nil, fmt.Errorf("%w: re-schedule tracking of job %s: %w", errUnsettled, wm.BackupJobId, err)
 		}
-		return nil, nil
+		return nil, nil, nil
 	case workqueue.KindOutcome:
 		if err := inv.pub.PublishParked(ctx, wm); err != nil {
 			if perr := inv.work.Send(ctx, wm, parkDelay); perr != nil {
-				return nil, fmt.Errorf("%w: parked outcome: %w", errUnsettled, errors.Join(err, perr))
+				return nil, nil, fmt.Errorf("%w: parked outcome: %w", errUnsettled, errors.Join(err, perr))
 			}
 		}
 		sum.Republished++
-		return nil, nil
+		return nil, nil, nil
 	}
-	return nil, a.reject(ctx, inv, wm.Request, fmt.Errorf("unknown work message kind %q", wm.Kind), sum)
+	return nil, nil, a.reject(ctx, inv, wm.Request, fmt.Errorf("unknown work message kind %q", wm.Kind), sum)
 }
 
 // jobFailed: the job an ask was accepted or coalesced with ended Failed. A
@@ -314,10 +311,15 @@ func (s submitter) Submit(ctx context.Context, trig backup.Trigger, reqs []backu
 	more, facts, err := a.expand(ctx, inv, plan, trig, askedAt)
 	var extra []backup.Outcome
 	if err != nil {
-		// The caller gets an entry for the selector (deferred, or final).
-		o, perr := a.selectorFailed(ctx, inv, trig, *plan.Select, plan.Defaults, askedAt, time.Time{}, err, &sum)
+		// The caller gets an entry for the selector: deferred (it is read
+		// again by the queue function) or final.
+		pr := &planRun{trig: trig, askedAt: askedAt, sel: plan.Select, defaults: plan.Defaults}
+		o, _, perr := a.selectorFailed(ctx, inv, pr, err, &sum)
+		if perr == nil {
+			perr = a.finishRuns(ctx, inv, []*planRun{pr})
+		}
 		if perr != nil {
-			a.log.ErrorContext(ctx, "selector outcome not published", slog.String("error", perr.Error()))
+			a.log.ErrorContext(ctx, "selector outcome not settled", slog.String("error", perr.Error()))
 		}
 		extra = append(extra, o)
 	}

@@ -12,17 +12,18 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
 
 // parkDelay is how long a parked outcome waits before it is published again.
 const parkDelay = 15 * time.Second
 
-// job is one request to run with its history.
+// job is one request to run with its history, and the plan run it belongs
+// to (nil when none).
 type job struct {
 	req  backup.Request
 	hist executor.History
+	run  *planRun
 }
 
 // run runs jobs (bounded, in parallel) with the invocation's RDS client and
@@ -63,6 +64,9 @@ func (a *App) run(ctx context.Context, inv *invocation, jobs []job, sum *Summary
 			outcomes[i] = unsettled(outcomes[i], err)
 		}
 		sum.add(outcomes[i])
+		if pr := jobs[i].run; pr != nil && pr.summary != nil {
+			pr.summary.Add(outcomes[i])
+		}
 	}
 	if len(errs) > 0 {
 		return outcomes, fmt.Errorf("%w: %w", errUnsettled, errors.Join(errs...))
@@ -193,53 +197,6 @@ func (a *App) publishRejected(ctx context.Context, inv *invocation, r backup.Req
 	return err
 }
 
-// selectorFailed settles a plan's Select that could not be expanded into
-// instances: rejected when the API refused it for good (a bad region, no
-// permission); otherwise (RDS could not be read in this invocation) the
-// selector is deferred to the work queue as a "select" message and expanded
-// again later, with the plan's trigger and askedAt, until its budget
-// (BACKUP_MAX_AGE since first seen) is spent — then it fails. The plan's
-// explicit backups run regardless.
-func (a *App) selectorFailed(ctx context.Context, inv *invocation, trig backup.Trigger, sel backup.Selector, defaults backup.Spec,
-	askedAt, firstSeen time.Time, err error, sum *Summary) (backup.Outcome, error) {
-	if sel.RegionId == "" {
-		sel.RegionId = inv.region
-	}
-	if firstSeen.IsZero() {
-		firstSeen = a.now()
-	}
-	cl := retry.Classify(err)
-	code := "InternalError"
-	var c interface{ ErrorCode() string }
-	if errors.As(err, &c) && c.ErrorCode() != "" {
-		code = c.ErrorCode()
-	}
-	info := &backup.ErrorInfo{Code: code, Message: "Select could not be expanded: " + clipErr(err), Retryable: cl.Retryable(), Field: "Select"}
-	r := backup.Request{Trigger: trig, RegionId: sel.RegionId, AskedAt: askedAt}
-	if cl != retry.Terminal && a.now().Sub(firstSeen) <= a.cfg.MaxAge {
-		sctx, cancel := settleContext(ctx)
-		defer cancel()
-		delay := retry.DefaultPolicy.Delay(retry.StateWait, 0)
-		if serr := inv.work.Send(sctx, workqueue.Select(sel, defaults, trig, askedAt, firstSeen), delay); serr == nil {
-			o := backup.Outcome{Status: backup.StatusDeferred, Request: r, Error: info, Time: a.now(), NotBefore: a.now().Add(delay),
-				Attempts: []backup.Attempt{}, Note: "the selector will be expanded again"}
-			o.Request.IdempotencyKey = backup.Key(trig.Kind, trig.Source, trig.DeliveryId, "Select")
-			o.Request.CorrelationId = events.CorrelationID(o.Request.IdempotencyKey)
-			sum.add(o)
-			a.log.WarnContext(ctx, "selector deferred", slog.String("code", code), slog.Duration("delay", delay))
-			return o, a.publish(sctx, inv, o)
-		} else {
-			err = errors.Join(err, serr)
-			a.log.ErrorContext(ctx, "selector could not be deferred", slog.String("error", clipErr(serr)))
-		}
-	}
-	status := backup.StatusFailed
-	if cl == retry.Terminal {
-		status = backup.StatusRejected
-	}
-	return a.publishEnd(ctx, inv, status, r, info, sum)
-}
-
 // publishEnd publishes the terminal outcome of something that never became
 // a runnable request (its idempotency key is derived from the trigger and
 // the error when it has none).
@@ -255,59 +212,6 @@ func (a *App) publishEnd(ctx context.Context, inv *invocation, status backup.Sta
 	a.log.WarnContext(ctx, "request "+string(status), slog.String("code", o.Error.Code), slog.String("field", backup.Clip(o.Error.Field, 64)),
 		slog.String("correlationId", o.Request.CorrelationId))
 	return o, a.publish(ctx, inv, o)
-}
-
-// fanOut writes requests to the work queue as "backup" messages (16 per
-// BatchSendMessage), for the queue function to run in parallel; each
-// carries the listing's facts of its instance when a selector found it.
-// Failed entries are sent again with the transient backoff (the entries
-// that went through are not sent twice) while the invocation has time.
-func (a *App) fanOut(ctx context.Context, inv *invocation, reqs []backup.Request, facts map[string]backup.InstanceFacts, sum *Summary) error {
-	inv.defaultRegion(reqs)
-	now := a.now()
-	msgs := make([]workqueue.Message, len(reqs))
-	for i, r := range reqs {
-		if r.AskedAt.IsZero() {
-			r.AskedAt = now.UTC()
-		}
-		msgs[i] = workqueue.Backup(r, nil, now)
-		if f, ok := facts[r.DBInstanceId]; ok {
-			msgs[i].Facts = &f
-		}
-	}
-	sctx, cancel := settleContext(ctx)
-	defer cancel()
-	policy := retry.DefaultPolicy
-	var err error
-	for try := 0; ; try++ {
-		if err = inv.work.SendBatch(sctx, msgs); err == nil {
-			sum.FannedOut += len(msgs)
-			a.log.InfoContext(ctx, "fanned out to the work queue", slog.Int("requests", len(reqs)))
-			return nil
-		}
-		// Resend only the entries that failed; the others are queued.
-		var be interface{ Failed() []int }
-		if errors.As(err, &be) {
-			var failed []workqueue.Message
-			for _, i := range be.Failed() {
-				if i >= 0 && i < len(msgs) {
-					failed = append(failed, msgs[i])
-				}
-			}
-			if len(failed) > 0 {
-				sum.FannedOut += len(msgs) - len(failed)
-				msgs = failed
-			}
-		}
-		if try >= 4 {
-			break
-		}
-		if serr := retry.Sleep(sctx, policy.Delay(retry.Transient, try)); serr != nil {
-			break
-		}
-	}
-	a.log.ErrorContext(ctx, "fan-out to the work queue failed", slog.Int("unsent", len(msgs)), slog.String("error", clipErr(err)))
-	return fmt.Errorf("%w: fan-out: %w", errUnsettled, err)
 }
 
 func errCode(o *backup.Outcome) string {

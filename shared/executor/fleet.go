@@ -96,6 +96,35 @@ func (e *Executor) Expand(ctx context.Context, rds RDS, sel backup.Selector, def
 	return out, nil
 }
 
+// ExpandPage lists one page (1-based, ExpandPageSize instances) of the
+// instances sel picks, each as a Target, and whether more pages follow.
+// The page is retried by class inside the invocation's stop time.
+func (e *Executor) ExpandPage(ctx context.Context, rds RDS, sel backup.Selector, defaults backup.Spec, page int) ([]Target, bool, error) {
+	t := &retrier{e: e, log: e.log, logCtx: ctx}
+	ctx, cancel, ok := t.bound(ctx)
+	defer cancel()
+	if !ok {
+		return nil, false, fmt.Errorf("executor: expanding %s: %w", describeSelector(sel), context.DeadlineExceeded)
+	}
+	var items []backup.InstanceFacts
+	var total int
+	err := t.retrying(ctx, rdsclient.ActionDescribeDBInstances, func(ctx context.Context) (string, error) {
+		var reqID string
+		var err error
+		items, total, reqID, err = rds.ListInstances(ctx, sel, page, ExpandPageSize)
+		return reqID, err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("executor: expanding %s page %d: %w", describeSelector(sel), page, err)
+	}
+	out := make([]Target, 0, len(items))
+	for _, f := range items {
+		out = append(out, Target{Spec: backup.Spec{DBInstanceId: f.DBInstanceId, RegionId: sel.RegionId}.Over(defaults), Facts: f})
+	}
+	more := len(items) == ExpandPageSize && page*ExpandPageSize < total
+	return out, more, nil
+}
+
 func describeSelector(sel backup.Selector) string {
 	return fmt.Sprintf("region %q engine %q tags %v", sel.RegionId, sel.Engine, sel.Tags)
 }

@@ -61,6 +61,76 @@ type Data struct {
 	AskedAt        *time.Time    `json:"askedAt"`
 	NotBefore      *time.Time    `json:"notBefore"`
 	Note           string        `json:"note"`
+	// Run is the summary of a plan run, in rds.backup.run events only
+	// (null in every outcome).
+	Run *RunData `json:"run"`
+}
+
+// RunData is what a plan run came to (backup.RunSummary).
+type RunData struct {
+	Items    int            `json:"items"`    // asks the plan made
+	Counts   map[string]int `json:"counts"`   // first outcome per ask, per status (every status listed)
+	Problems []RunProblem   `json:"problems"` // the asks rejected or failed, at most 50
+	More     int            `json:"more"`     // problems beyond those listed
+}
+
+// RunProblem is one ask of a run that was rejected or failed.
+type RunProblem struct {
+	DBInstanceId string `json:"DBInstanceId"`
+	Status       string `json:"status"`
+	Code         string `json:"code"`
+	Message      string `json:"message"`
+}
+
+// TypeRun is the type of a plan run's summary event.
+const TypeRun = TypePrefix + "run"
+
+// StatusRun is data.status of a run summary.
+const StatusRun backup.Status = "run"
+
+// RunEventID is the id of a run's summary: one per run, however often the
+// last step of the run is delivered.
+func RunEventID(runKey string) string { return backup.Key(SourcePrefix+"/run/v1", runKey) }
+
+// BuildRunEvent is the rds.backup.run event of a finished plan run: subject
+// the plan's source (the timer trigger's name, the queue), data.run the
+// counts. It is never terminal: it ends no ask.
+func BuildRunEvent(function string, s backup.RunSummary, askedAt, now time.Time) Event {
+	counts := map[string]int{}
+	for _, st := range backup.Statuses {
+		counts[string(st)] = s.Counts[st]
+	}
+	run := &RunData{Items: s.Items, Counts: counts, Problems: []RunProblem{}, More: s.More}
+	for _, p := range s.Problems {
+		run.Problems = append(run.Problems, RunProblem{DBInstanceId: p.DBInstanceId, Status: string(p.Status), Code: p.Code, Message: p.Message})
+	}
+	d := Data{
+		SchemaVersion:  SchemaVersion,
+		Status:         StatusRun,
+		Attempts:       []Attempt{},
+		Trigger:        TriggerData{Kind: s.Trigger.Kind, Source: s.Trigger.Source, DeliveryId: s.Trigger.DeliveryId},
+		CorrelationId:  correlation(s.Key),
+		IdempotencyKey: s.Key,
+		Note:           fmt.Sprintf("plan run: %d asks, each counted by its first outcome", s.Items),
+		Run:            run,
+	}
+	if !askedAt.IsZero() {
+		at := askedAt.UTC()
+		d.AskedAt = &at
+	}
+	subject := s.Trigger.Source
+	if subject == "" {
+		subject = s.Trigger.Kind
+	}
+	return Event{SpecVersion: SpecVersion, ID: RunEventID(s.Key), Source: Source(function), Type: TypeRun, Subject: subject,
+		Time: now.UTC(), DataContentType: DataContentType, DataSchema: DataSchema, Data: d}
+}
+
+func correlation(key string) string {
+	if len(key) > 16 {
+		return key[:16]
+	}
+	return key
 }
 
 // RequestData is the request with the CreateBackup API's parameter names;

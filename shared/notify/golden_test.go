@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/tooling/testutil/golden"
 
@@ -111,5 +112,33 @@ func TestOutcomesDoc(t *testing.T) {
 				t.Errorf("OUTCOMES.md does not explain %s.%s (`%s`)", typ.Name(), typ.Field(i).Name, name)
 			}
 		}
+	}
+}
+
+// TestRunGolden: a plan run's summary event (testdata/run.golden.json):
+// counts for every status, the problems with their codes, never terminal,
+// and an id that depends on the run alone.
+func TestRunGolden(t *testing.T) {
+	trig := backup.Trigger{Kind: "timer", Source: "nightly", DeliveryId: "2026-11-24T02:00:00Z"}
+	s := backup.RunSummary{Key: backup.RunKey(trig), Trigger: trig}
+	s.Add(backup.Outcome{Status: backup.StatusAccepted, Request: backup.Request{DBInstanceId: "rm-uf6wjk5xxxx"}})
+	s.Add(backup.Outcome{Status: backup.StatusCoalesced, Request: backup.Request{DBInstanceId: "rm-uf6wjk5yyyy"}})
+	s.Add(backup.Outcome{Status: backup.StatusRejected, Request: backup.Request{DBInstanceId: "rm-uf6wjk5zzzz"},
+		Error: &backup.ErrorInfo{Code: "ReadDBInstanceNotSupport", Message: "The operation is not permitted due to type of the instance."}})
+	at := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
+	ev := BuildRunEvent("scheduled", s, at, at.Add(40*time.Second))
+	want := golden.Check(t, filepath.Join("testdata", "run.golden.json"), indented(t, ev), *update)
+	back, err := ParseEvent(want)
+	if err != nil {
+		t.Fatalf("ParseEvent(golden): %v", err)
+	}
+	if !reflect.DeepEqual(back, ev) {
+		t.Errorf("golden file does not parse back to the event")
+	}
+	if ev.Type != TypeRun || ev.Data.Terminal || ev.Data.Run.Items != 3 || ev.Data.Run.Counts["rejected"] != 1 || ev.Data.Run.Counts["failed"] != 0 {
+		t.Errorf("run event %+v %+v", ev, ev.Data.Run)
+	}
+	if again := BuildRunEvent("queue", s, at, at.Add(time.Hour)); again.ID != ev.ID {
+		t.Error("the run's id depends on when or where it was built")
 	}
 }

@@ -258,6 +258,12 @@ func call[T any](ctx context.Context, c *Client, region, action, instance string
 	select {
 	case r := <-ch:
 		if r.err != nil {
+			if ctx.Err() != nil {
+				// The SDK's own timeout is cut to ctx's deadline: a call
+				// that ran out of time is the context's end, not a
+				// transport failure.
+				return zero, convertError(action, instance, ctx.Err())
+			}
 			return zero, convertError(action, instance, r.err)
 		}
 		return r.v, nil

@@ -29,8 +29,8 @@ const (
 	KindBackup  Kind = "backup"  // run or resume a request
 	KindTrack   Kind = "track"   // check a backup job
 	KindOutcome Kind = "outcome" // publish a parked outcome event
-	KindPlan    Kind = "plan"    // fan out a list of requests
-	KindSelect  Kind = "select"  // expand a plan's Select again (it could not be read)
+	KindPlan    Kind = "plan"    // the rest of a plan run: its explicit requests, then its Select
+	KindSelect  Kind = "select"  // a plan run's Select, from page Page on
 )
 
 // Kinds lists every kind in a stable order.
@@ -57,6 +57,11 @@ type Message struct {
 	Defaults backup.Spec
 	Trigger  backup.Trigger
 	AskedAt  time.Time
+	Page     int // select: the DescribeDBInstances page to run next (1 when 0)
+
+	// Run is the plan run's summary so far (plan, select): it travels with
+	// the run until every ask has a first outcome, then is published.
+	Run *backup.RunSummary
 
 	// track
 	BackupJobId string
@@ -123,6 +128,8 @@ type wire struct {
 	Defaults    *backup.Spec          `json:"defaults,omitempty"`
 	Trigger     *backup.Trigger       `json:"trigger,omitempty"`
 	AskedAt     *time.Time            `json:"askedAt,omitempty"`
+	Page        int                   `json:"page,omitempty"`
+	Run         *backup.RunSummary    `json:"run,omitempty"`
 	Note        string                `json:"note,omitempty"`
 }
 
@@ -130,10 +137,10 @@ type wire struct {
 // required ones are marked.
 var fields = map[Kind]map[string]bool{
 	KindBackup:  {"request": true, "attempts": false, "firstSeen": true, "facts": false, "note": false},
-	KindSelect:  {"select": true, "defaults": false, "trigger": true, "askedAt": false, "firstSeen": true, "note": false},
+	KindSelect:  {"select": true, "defaults": false, "trigger": true, "askedAt": false, "firstSeen": true, "page": false, "run": false, "note": false},
 	KindTrack:   {"request": true, "backupJobId": true, "started": true, "checks": false, "lastStatus": false, "lastProcess": false, "note": false},
 	KindOutcome: {"event": true, "note": false},
-	KindPlan:    {"requests": true, "note": false},
+	KindPlan:    {"requests": true, "select": false, "defaults": false, "trigger": false, "askedAt": false, "firstSeen": false, "page": false, "run": false, "note": false},
 }
 
 // DecodeError is a message that is not a valid envelope; Field names the
@@ -291,6 +298,8 @@ func fromWire(w wire) Message {
 		Requests:    w.Requests,
 		Facts:       w.Facts,
 		Select:      w.Select,
+		Page:        w.Page,
+		Run:         w.Run,
 		Note:        w.Note,
 	}
 	if w.Defaults != nil {
@@ -323,7 +332,7 @@ func (m Message) toWire() wire {
 		w.Request, w.Attempts, w.FirstSeen, w.Facts = &r, m.Attempts, utc(m.FirstSeen), m.Facts
 	case KindSelect:
 		d, t := m.Defaults, m.Trigger
-		w.Select, w.Trigger, w.FirstSeen = m.Select, &t, utc(m.FirstSeen)
+		w.Select, w.Trigger, w.FirstSeen, w.Page, w.Run = m.Select, &t, utc(m.FirstSeen), m.Page, m.Run
 		if d != (backup.Spec{}) {
 			w.Defaults = &d
 		}
@@ -337,7 +346,20 @@ func (m Message) toWire() wire {
 	case KindOutcome:
 		w.Event = m.Event
 	case KindPlan:
-		w.Requests = m.Requests
+		w.Requests, w.Select, w.Run, w.Page = m.Requests, m.Select, m.Run, m.Page
+		if m.Select != nil {
+			d, t := m.Defaults, m.Trigger
+			w.Trigger = &t
+			if d != (backup.Spec{}) {
+				w.Defaults = &d
+			}
+		}
+		if !m.AskedAt.IsZero() {
+			w.AskedAt = utc(m.AskedAt)
+		}
+		if !m.FirstSeen.IsZero() {
+			w.FirstSeen = utc(m.FirstSeen)
+		}
 	}
 	return w
 }

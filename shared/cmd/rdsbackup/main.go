@@ -27,7 +27,7 @@ import (
 const usage = `rdsbackup — take ApsaraDB RDS backups through fc-rds-backup, from a pipeline or a shell.
 
 Usage:
-  rdsbackup gate   [--method M] [--region R] [--key K] [--timeout D] [--poll D] [--json] DBInstanceId...
+  rdsbackup gate   [--method M] [--region R] [--key K] [--asked-at T] [--timeout D] [--poll D] [--json] DBInstanceId...
   rdsbackup status [--region R] [--json] DBInstanceId BackupJobId
   rdsbackup watch  [--queue Q] [--until-idle D] [--keep] [--json]
   rdsbackup help
@@ -40,9 +40,10 @@ is Finished. Run it before a deploy; deploy only when it exits 0.
 It prints one line per state change (--json: one JSON object per line).
 The ask has an idempotency key (--key; default from the CI run:
 GITHUB_RUN_ID[-GITHUB_RUN_ATTEMPT], CI_PIPELINE_ID, else random) and a time
-fixed at the first try: when it must ask again (network error, deferred,
-a job that failed) it sends the same ask, so a retried pipeline step never
-takes a second backup, and a new deploy always gets its own.
+(--asked-at; default GitLab's CI_PIPELINE_CREATED_AT, else the first try):
+when it must ask again (network error, deferred, a job that failed) it sends
+the same ask, so it never takes a second backup for one ask, and a new deploy
+always gets its own. Two runs with the same key and time are the same ask.
 
 status reads one job once (exit 0 when read).
 
@@ -124,6 +125,7 @@ func gate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	method := fs.String("method", "", "BackupMethod: Physical (the default), Logical or Snapshot")
 	region := fs.String("region", "", "RegionId (default: the function's region)")
 	key := fs.String("key", "", "idempotency key (default: from the CI run)")
+	askedAt := fs.String("asked-at", getenv("RDSBACKUP_ASKED_AT"), "when the ask was made, RFC 3339 (RDSBACKUP_ASKED_AT; default: GitLab's CI_PIPELINE_CREATED_AT, else now)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up (exit 2) after this long")
 	poll := fs.Duration("poll", 10*time.Second, "time between job status reads")
 	asJSON := fs.Bool("json", false, "print JSON lines instead of sentences")
@@ -143,8 +145,21 @@ func gate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	if k == "" {
 		k = ciKey(getenv)
 	}
+	at := *askedAt
+	if at == "" {
+		at = getenv("CI_PIPELINE_CREATED_AT")
+	}
+	var asked time.Time
+	if at != "" {
+		t, err := time.Parse(time.RFC3339, at)
+		if err != nil {
+			fmt.Fprintf(stderr, "rdsbackup gate: --asked-at %q: must be an RFC 3339 time such as 2026-11-25T10:00:00Z\n", at)
+			return 1
+		}
+		asked = t
+	}
 	v, err := c.Gate(ctx, pipeline.GateOptions{
-		Ask:     pipeline.Ask{Instances: fs.Args(), Method: *method, Region: *region, Key: k},
+		Ask:     pipeline.Ask{Instances: fs.Args(), Method: *method, Region: *region, Key: k, AskedAt: asked},
 		Timeout: *timeout, Poll: *poll,
 		Observer: func(e pipeline.Event) { printEvent(stdout, e, *asJSON) },
 	})

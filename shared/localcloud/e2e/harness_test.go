@@ -115,8 +115,32 @@ func startStack(t *testing.T, fleet localcloud.Fleet, opt localcloud.Options) *s
 }
 
 // outcomes parses every message ever sent to the notification queue, in
-// order, as the contract's CloudEvents (strictly: unknown keys fail).
+// order, as the contract's CloudEvents (strictly: unknown keys fail), and
+// returns the outcomes of requests (runs returns the plan runs' summaries).
 func (s *stack) outcomes() []notify.Event {
+	s.t.Helper()
+	var evs []notify.Event
+	for _, ev := range s.events() {
+		if ev.Type != notify.TypeRun {
+			evs = append(evs, ev)
+		}
+	}
+	return evs
+}
+
+// runs returns the rds.backup.run events published so far.
+func (s *stack) runs() []notify.Event {
+	s.t.Helper()
+	var evs []notify.Event
+	for _, ev := range s.events() {
+		if ev.Type == notify.TypeRun {
+			evs = append(evs, ev)
+		}
+	}
+	return evs
+}
+
+func (s *stack) events() []notify.Event {
 	s.t.Helper()
 	msgs := s.Cloud.MNS.Messages(localcloud.NotifyQueue)
 	evs := make([]notify.Event, 0, len(msgs))

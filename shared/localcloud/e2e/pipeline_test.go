@@ -36,7 +36,7 @@ func (s *stack) fire(plan string) timerSummary {
 type timerSummary struct {
 	Requests  int            `json:"requests"`
 	Outcomes  map[string]int `json:"outcomes"`
-	FannedOut int            `json:"fannedOut"`
+	Continued int            `json:"continued"`
 }
 
 func TestTimerPlanOfThreeInstancesIsAcceptedThenCompleted(t *testing.T) {
@@ -52,7 +52,7 @@ func TestTimerPlanOfThreeInstancesIsAcceptedThenCompleted(t *testing.T) {
 			clock := rds.NewFakeClock(time.Now())
 			s := startStack(t, demoFleet(t, 10*time.Minute), localcloud.Options{RDSClock: clock})
 
-			if sum := s.fire(tc.plan); sum.Requests != 3 || sum.Outcomes["accepted"] != 3 || sum.FannedOut != 0 {
+			if sum := s.fire(tc.plan); sum.Requests != 3 || sum.Outcomes["accepted"] != 3 || sum.Continued != 0 {
 				t.Errorf("scheduled function returned %+v, want 3 requests accepted inline", sum)
 			}
 			evs := s.waitOutcomes(10*time.Second, "3 accepted", func(evs []notify.Event) bool {
@@ -331,27 +331,22 @@ func TestFleetOf500TaggedInstancesFansOutThroughTheWorkQueue(t *testing.T) {
 	s := startStack(t, fleet, localcloud.Options{Env: []string{"BACKUP_TRACK_JOBS=false"}})
 
 	start := time.Now()
-	if sum := s.fire(`{"Select":{"RegionId":"cn-hangzhou","Tags":{"backup":"nightly"}}}`); sum.Requests != 500 || sum.FannedOut != 500 || len(sum.Outcomes) != 0 {
-		t.Errorf("scheduled function returned %+v, want 500 requests fanned out", sum)
+	// The scheduled function runs the first BACKUP_INLINE_LIMIT (10) asks
+	// and hands the rest on; the queue function runs a page (100) a step.
+	if sum := s.fire(`{"Select":{"RegionId":"cn-hangzhou","Tags":{"backup":"nightly"}}}`); sum.Requests != 10 || sum.Continued != 1 {
+		t.Errorf("scheduled function returned %+v, want 10 asks run and the run continued", sum)
 	}
-	fanned := time.Since(start)
-	s.waitOutcomes(45*time.Second, "500 accepted", func(evs []notify.Event) bool { return len(evs) >= 500 })
-	t.Logf("fan-out %v, 500 outcomes after %v", fanned.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	s.waitOutcomes(60*time.Second, "500 accepted and the run summary", func(evs []notify.Event) bool { return len(evs) >= 500 && len(s.runs()) > 0 })
+	t.Logf("500 outcomes and the run summary after %v", time.Since(start).Round(time.Millisecond))
 	evs := s.settle(10*time.Second, 500*time.Millisecond)
 
 	accepted := bySubject(t, evs, "accepted")
 	if got := countTypes(evs); len(got) != 1 || len(accepted) != 500 {
 		t.Errorf("outcomes %v for %d instances, want 500 accepted, one each", got, len(accepted))
 	}
-	for _, id := range tagged {
-		if e, ok := accepted[id]; !ok || e.Source != "fc-rds-backup/queue" {
-			t.Errorf("%s: no accepted outcome from the queue function", id)
-			break
-		}
-	}
 	counts := s.Cloud.RDS.Counts()
-	if counts["DescribeDBInstances"] != 5 || counts["CreateBackup"] != 500 {
-		t.Errorf("RDS calls %v, want DescribeDBInstances 5 (100 a page) and CreateBackup 500", counts)
+	if counts["CreateBackup"] != 500 {
+		t.Errorf("RDS calls %v, want CreateBackup 500", counts)
 	}
 	created := s.Cloud.RDS.CreatedBackups()
 	if len(created) != 500 {
@@ -362,15 +357,22 @@ func TestFleetOf500TaggedInstancesFansOutThroughTheWorkQueue(t *testing.T) {
 			t.Errorf("CreatedBackups[%s] = %d, want 1 for tagged instances only", id, n)
 		}
 	}
-	mns := s.Cloud.MNS.Counts()
-	if n := mns["BatchSendMessage "+localcloud.WorkQueue]; n != 32 {
-		t.Errorf("BatchSendMessage to the work queue %d times, want 32 (500 in batches of 16)", n)
+	// Exactly one rds.backup.run, whose counts equal the outcomes.
+	runs := s.runs()
+	if len(runs) != 1 {
+		t.Fatalf("%d run summaries, want 1", len(runs))
+	}
+	r := runs[0].Data.Run
+	if r.Items != 500 || r.Counts["accepted"] != 500 || len(r.Problems) != 0 || runs[0].Subject != runs[0].Data.Trigger.Source || runs[0].Data.AskedAt == nil {
+		t.Errorf("run summary %+v %+v, want 500 asks, 500 accepted", runs[0], r)
 	}
 	kinds := map[workqueue.Kind]int{}
 	for _, m := range s.workMessages() {
 		kinds[m.Kind]++
 	}
-	if len(kinds) != 1 || kinds[workqueue.KindBackup] != 500 {
-		t.Errorf("work queue messages by kind %v, want 500 backup messages", kinds)
+	// Steps of at most 100: 10 inline, then 90 left of page 1 with page 2,
+	// and so on to page 5: five next steps, no per-instance message.
+	if kinds[workqueue.KindBackup] != 0 || kinds[workqueue.KindPlan]+kinds[workqueue.KindSelect] != 5 {
+		t.Errorf("work queue messages by kind %v, want the run's 5 next steps and no per-instance message", kinds)
 	}
 }

@@ -1,0 +1,210 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
+)
+
+// ChunkSize is how many asks of a plan run one step of the queue function
+// runs (a DescribeDBInstances page is 100 instances).
+const ChunkSize = 100
+
+// A plan run (DESIGN.md §6) is run in steps. Each step runs up to a limit
+// of the plan's asks — its explicit requests first, then the instances its
+// Select picks, one DescribeDBInstances page at a time — and hands the rest
+// on to the next step as one work-queue message (a "plan" or "select"
+// message) that carries the run's summary so far. The step that runs the
+// last ask publishes the run's one rds.backup.run event. So a plan of any
+// size ends in exactly one summary without any state outside the queue,
+// and one invocation never runs more than a step.
+
+// planRun is one step of a plan run.
+type planRun struct {
+	trig      backup.Trigger
+	askedAt   time.Time
+	firstSeen time.Time
+	reqs      []backup.Request // explicit requests not run yet
+	sel       *backup.Selector
+	defaults  backup.Spec
+	page      int
+	// summary is nil for an ask that is no plan (one request in a
+	// message): no run event then.
+	summary *backup.RunSummary
+	next    *workqueue.Message // the next step; nil when this one is the last
+	delay   time.Duration      // before the next step
+}
+
+func newRun(trig backup.Trigger) *backup.RunSummary {
+	return &backup.RunSummary{Key: backup.RunKey(trig), Trigger: trig, Counts: map[backup.Status]int{}}
+}
+
+// step takes up to limit asks of the run and returns their jobs; pr.next
+// is then the rest of the run, if any. Outcomes the step decides itself (a
+// Select that cannot be read) are published and counted here.
+func (a *App) step(ctx context.Context, inv *invocation, pr *planRun, limit int, h executor.History, sum *Summary) ([]job, []error) {
+	var errs []error
+	var items []backup.Request
+	facts := map[string]backup.InstanceFacts{}
+	take := func(reqs []backup.Request) []backup.Request {
+		n := min(len(reqs), limit-len(items))
+		items = append(items, reqs[:n]...)
+		return reqs[n:]
+	}
+	pr.reqs = take(pr.reqs)
+	if pr.page < 1 {
+		pr.page = 1
+	}
+	for len(items) < limit && len(pr.reqs) == 0 && pr.sel != nil {
+		sel := *pr.sel
+		if sel.RegionId == "" {
+			sel.RegionId = inv.region
+		}
+		targets, more, err := a.exec.ExpandPage(ctx, inv.rds, sel, pr.defaults, pr.page)
+		if err != nil {
+			o, deferred, perr := a.selectorFailed(ctx, inv, pr, err, sum)
+			if perr != nil {
+				errs = append(errs, perr)
+			}
+			if !deferred {
+				pr.sel = nil // refused for good: the run goes on without it
+				if pr.summary != nil {
+					pr.summary.Add(o)
+				}
+			}
+			break
+		}
+		specs := make([]backup.Spec, len(targets))
+		for i, t := range targets {
+			specs[i] = t.Spec
+			if specs[i].RegionId == "" {
+				specs[i].RegionId = sel.RegionId
+			}
+			facts[t.Facts.DBInstanceId] = t.Facts
+		}
+		pr.reqs = take(events.WithAskedAt(events.NormalizePlan(backup.Plan{Backups: specs}, pr.trig), pr.askedAt))
+		pr.page++
+		if !more {
+			pr.sel = nil
+		}
+	}
+	if pr.next == nil && (len(pr.reqs) > 0 || pr.sel != nil) {
+		pr.next = pr.continuation()
+	}
+	items = dedupe(items)
+	sum.Requests += len(items)
+	jobs := jobsOf(items, h)
+	for i := range jobs {
+		jobs[i].run = pr
+		if f, ok := facts[jobs[i].req.DBInstanceId]; ok {
+			jobs[i].hist.Facts = &f
+		}
+	}
+	return jobs, errs
+}
+
+// continuation is the message of the next step.
+func (pr *planRun) continuation() *workqueue.Message {
+	m := workqueue.Message{Kind: workqueue.KindPlan, Requests: pr.reqs, Select: pr.sel, Defaults: pr.defaults,
+		Trigger: pr.trig, AskedAt: pr.askedAt, FirstSeen: pr.firstSeen, Run: pr.summary}
+	if pr.sel != nil {
+		m.Page = pr.page // the next page of the Select, once the requests are run
+	}
+	if len(pr.reqs) == 0 {
+		m.Kind, m.Requests = workqueue.KindSelect, nil
+	}
+	return &m
+}
+
+// fromMessage is the step a "plan" or "select" message continues.
+func fromMessage(m workqueue.Message) *planRun {
+	pr := &planRun{trig: m.Trigger, askedAt: m.AskedAt, firstSeen: m.FirstSeen, reqs: m.Requests, sel: m.Select,
+		defaults: m.Defaults, page: m.Page, summary: m.Run}
+	if pr.trig == (backup.Trigger{}) && len(m.Requests) > 0 {
+		pr.trig = m.Requests[0].Trigger
+	}
+	return pr
+}
+
+// selectorFailed settles a Select page that could not be read: rejected
+// when the API refused it for good (a bad region, no permission);
+// otherwise the step is handed on (the same page, after the state-wait
+// delay) with a deferred outcome, until BACKUP_MAX_AGE since the run began —
+// then it fails. The plan's other asks run regardless.
+func (a *App) selectorFailed(ctx context.Context, inv *invocation, pr *planRun, err error, sum *Summary) (backup.Outcome, bool, error) {
+	firstSeen := pr.firstSeen
+	if firstSeen.IsZero() {
+		firstSeen = a.now()
+		pr.firstSeen = firstSeen
+	}
+	sel := *pr.sel
+	if sel.RegionId == "" {
+		sel.RegionId = inv.region
+	}
+	cl := retry.Classify(err)
+	code := "InternalError"
+	var c interface{ ErrorCode() string }
+	if errors.As(err, &c) && c.ErrorCode() != "" {
+		code = c.ErrorCode()
+	}
+	info := &backup.ErrorInfo{Code: code, Message: fmt.Sprintf("Select (page %d) could not be read: %s", pr.page, clipErr(err)),
+		Retryable: cl.Retryable(), Field: "Select"}
+	r := backup.Request{Trigger: pr.trig, RegionId: sel.RegionId, AskedAt: pr.askedAt}
+	r.IdempotencyKey = backup.Key(pr.trig.Kind, pr.trig.Source, pr.trig.DeliveryId, "Select", fmt.Sprint(pr.page))
+	r.CorrelationId = events.CorrelationID(r.IdempotencyKey)
+	if cl != retry.Terminal && a.now().Sub(firstSeen) <= a.cfg.MaxAge {
+		pr.delay = retry.DefaultPolicy.Delay(retry.StateWait, 0)
+		pr.next = pr.continuation()
+		o := backup.Outcome{Status: backup.StatusDeferred, Request: r, Error: info, Time: a.now(), NotBefore: a.now().Add(pr.delay),
+			Attempts: []backup.Attempt{}, Note: "the selector will be read again"}
+		sum.add(o)
+		a.log.WarnContext(ctx, "selector deferred", slog.String("code", code), slog.Int("page", pr.page), slog.Duration("delay", pr.delay))
+		sctx, cancel := settleContext(ctx)
+		defer cancel()
+		return o, true, a.publish(sctx, inv, o)
+	}
+	status := backup.StatusFailed
+	if cl == retry.Terminal {
+		status = backup.StatusRejected
+	}
+	o, perr := a.publishEnd(ctx, inv, status, r, info, sum)
+	return o, false, perr
+}
+
+// finishRuns ends each step: the next step is sent with the summary so
+// far, or, when this was the last, the run's summary is published. A step
+// that cannot be handed on fails the invocation (the trigger delivers it
+// again; its asks are then repeats).
+func (a *App) finishRuns(ctx context.Context, inv *invocation, runs []*planRun) error {
+	sctx, cancel := settleContext(ctx)
+	defer cancel()
+	var errs []error
+	for _, pr := range runs {
+		switch {
+		case pr.next != nil:
+			pr.next.Run = pr.summary
+			if err := inv.work.Send(sctx, *pr.next, pr.delay); err != nil {
+				errs = append(errs, fmt.Errorf("%w: the rest of plan run %s: %w", errUnsettled, pr.trig.Source, err))
+				continue
+			}
+			a.log.InfoContext(ctx, "plan run goes on in the next step", slog.Int("requests", len(pr.next.Requests)), slog.Int("page", pr.next.Page))
+		case pr.summary != nil:
+			ev := notify.BuildRunEvent(a.function, *pr.summary, pr.askedAt, a.now())
+			if err := inv.pub.PublishEvent(sctx, ev); err != nil {
+				errs = append(errs, fmt.Errorf("%w: run summary: %w", errUnsettled, err))
+				continue
+			}
+			a.log.InfoContext(ctx, "plan run summary", slog.Int("requests", pr.summary.Items), slog.String("event", ev.ID))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
+)
+
+var (
+	rdsbackupOnce sync.Once
+	rdsbackupBin  string
+	rdsbackupErr  error
+)
+
+// rdsbackup builds the pipeline client once, as a user would install it.
+func rdsbackup(t *testing.T) string {
+	t.Helper()
+	rdsbackupOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "rdsbackup")
+		if err != nil {
+			rdsbackupErr = err
+			return
+		}
+		rdsbackupBin = filepath.Join(dir, "rdsbackup")
+		cmd := exec.Command("go", "build", "-o", rdsbackupBin, "./shared/cmd/rdsbackup")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			rdsbackupErr = err
+			t.Logf("%s", out)
+		}
+	})
+	if rdsbackupErr != nil {
+		t.Fatal(rdsbackupErr)
+	}
+	return rdsbackupBin
+}
+
+// gate runs `rdsbackup gate args...` against the stack as the local signed
+// caller and returns its exit code and output.
+func (s *stack) gate(t *testing.T, secret string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.CommandContext(s.ctx, rdsbackup(t), append([]string{"gate", "--poll", "200ms"}, args...)...)
+	cmd.Env = append(os.Environ(), "RDSBACKUP_URL="+s.WebhookURL, "RDSBACKUP_CALLER="+localcloud.SignedCaller,
+		"RDSBACKUP_SECRET="+secret, "GITHUB_RUN_ID=", "CI_PIPELINE_ID=")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, out.String()
+}
+
+// DESIGN.md §9 and issue "What users touch": rdsbackup gate through the
+// built functions on the local cloud.
+func TestRdsbackupGate(t *testing.T) {
+	t.Parallel()
+	secret := localcloud.SignedSecret
+	t.Run("Finished: exit 0", func(t *testing.T) {
+		t.Parallel()
+		s := startStack(t, demoFleet(t, 2*time.Second), localcloud.Options{})
+		asked := time.Now().UTC().Format(time.RFC3339)
+		code, out := s.gate(t, secret, "--key", "deploy-1", "--asked-at", asked, "rm-demo-pg1")
+		if code != 0 || !strings.Contains(out, "Finished") || !strings.Contains(out, "verdict: backed up") {
+			t.Fatalf("exit %d:\n%s", code, out)
+		}
+		// The same key and time again (a re-run of the step): the same
+		// ask, coalesced with the backup it made, exit 0.
+		code, out = s.gate(t, secret, "--key", "deploy-1", "--asked-at", asked, "rm-demo-pg1")
+		if code != 0 {
+			t.Fatalf("second run: exit %d:\n%s", code, out)
+		}
+		wantCreated(t, s, map[string]int{"rm-demo-pg1": 1})
+	})
+	t.Run("read-only: exit 1 with the API's code", func(t *testing.T) {
+		t.Parallel()
+		s := startStack(t, demoFleet(t, 2*time.Second), localcloud.Options{})
+		code, out := s.gate(t, secret, "rm-demo-replica")
+		if code != 1 || !strings.Contains(out, "ReadDBInstanceNotSupport") {
+			t.Fatalf("exit %d:\n%s", code, out)
+		}
+		wantCreated(t, s, map[string]int{})
+	})
+	t.Run("Rebooting: deferred, asked again, exit 0 once Running", func(t *testing.T) {
+		t.Parallel()
+		s := startStack(t, demoFleet(t, time.Second), localcloud.Options{Env: []string{"BACKUP_ATTEMPTS_PER_INVOCATION=1"}})
+		s.Cloud.RDS.SetStatus("rm-demo-mysql1", "Rebooting")
+		done := make(chan struct{})
+		var code int
+		var out string
+		go func() { defer close(done); code, out = s.gate(t, secret, "--timeout", "90s", "rm-demo-mysql1") }()
+		s.waitOutcomes(30*time.Second, "deferred", func(evs []notify.Event) bool { return len(ofType(evs, "deferred")) > 0 })
+		s.Cloud.RDS.SetStatus("rm-demo-mysql1", "Running")
+		<-done
+		if code != 0 || !strings.Contains(out, "deferred") || !strings.Contains(out, "verdict: backed up") {
+			t.Fatalf("exit %d:\n%s", code, out)
+		}
+		wantCreated(t, s, map[string]int{"rm-demo-mysql1": 1})
+	})
+	t.Run("a slow job and --timeout 2s: exit 2", func(t *testing.T) {
+		t.Parallel()
+		s := startStack(t, demoFleet(t, time.Hour), localcloud.Options{})
+		code, out := s.gate(t, secret, "--timeout", "2s", "rm-demo-mssql1")
+		if code != 2 || !strings.Contains(out, "no verdict within 2s") {
+			t.Fatalf("exit %d:\n%s", code, out)
+		}
+	})
+	t.Run("a wrong secret: exit 1, saying what to check", func(t *testing.T) {
+		t.Parallel()
+		s := startStack(t, demoFleet(t, time.Second), localcloud.Options{})
+		code, out := s.gate(t, "not-the-secret", "rm-demo-pg1")
+		if code != 1 || !strings.Contains(out, "RDSBACKUP_SECRET") {
+			t.Fatalf("exit %d:\n%s", code, out)
+		}
+		wantCreated(t, s, map[string]int{})
+	})
+}
+
+// The GitHub action's gate step, as written in action.yml, with rdsbackup
+// on the PATH (the install step is GitHub's business).
+func TestGitHubActionGateStep(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join(root, "shared/integrations/github/action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)- name: Backup gate\n.*?run: \|\n(.*)$`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("action.yml has no 'Backup gate' step with a run block")
+	}
+	var script strings.Builder
+	for _, l := range strings.Split(string(m[1]), "\n") {
+		script.WriteString(strings.TrimPrefix(l, "        ") + "\n")
+	}
+	s := startStack(t, demoFleet(t, time.Second), localcloud.Options{})
+	cmd := exec.CommandContext(s.ctx, "bash", "-c", script.String())
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(rdsbackup(t))+":"+os.Getenv("PATH"),
+		"RDSBACKUP_URL="+s.WebhookURL, "RDSBACKUP_CALLER="+localcloud.SignedCaller, "RDSBACKUP_SECRET="+localcloud.SignedSecret,
+		"RDSBACKUP_METHOD=", "RDSBACKUP_TIMEOUT=60s", "RDSBACKUP_INSTANCES=rm-demo-pg1 rm-demo-mysql1", "GITHUB_RUN_ID=4242", "GITHUB_RUN_ATTEMPT=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "github-4242-1") || !strings.Contains(string(out), "verdict: backed up") {
+		t.Fatalf("gate step: %v\n%s", err, out)
+	}
+	wantCreated(t, s, map[string]int{"rm-demo-pg1": 1, "rm-demo-mysql1": 1})
+}
