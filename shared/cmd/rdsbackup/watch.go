@@ -91,6 +91,9 @@ func watch(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 				} else {
 					fmt.Fprintln(stdout, line(ev))
 				}
+				if ev.Type == notify.TypeRun {
+					break // a run is no ask: its line is its story
+				}
 				s := stories[ev.Data.CorrelationId]
 				if s == nil {
 					s = &story{key: ev.Data.CorrelationId, instance: ev.Subject, askedAt: ev.Data.AskedAt}
@@ -120,6 +123,25 @@ func watch(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 func line(ev notify.Event) string {
 	d := ev.Data
 	var b strings.Builder
+	if ev.Type == notify.TypeRun && d.Run != nil {
+		fmt.Fprintf(&b, "%s plan run %s (%s", ev.Time.Local().Format("15:04:05"), ev.Subject, d.Trigger.Kind)
+		if d.AskedAt != nil {
+			fmt.Fprintf(&b, ", asked %s", d.AskedAt.Local().Format("15:04:05"))
+		}
+		fmt.Fprintf(&b, "): %d asks", d.Run.Items)
+		for _, st := range []string{"accepted", "coalesced", "completed", "rejected", "failed", "deferred"} {
+			if n := d.Run.Counts[st]; n > 0 {
+				fmt.Fprintf(&b, ", %d %s", n, st)
+			}
+		}
+		for _, p := range d.Run.Problems {
+			fmt.Fprintf(&b, "\n    %s %s: %s", p.DBInstanceId, p.Status, p.Code)
+		}
+		if d.Run.More > 0 {
+			fmt.Fprintf(&b, "\n    … and %d more", d.Run.More)
+		}
+		return b.String()
+	}
 	fmt.Fprintf(&b, "%s %s %-9s %s", ev.Time.Local().Format("15:04:05"), d.CorrelationId, strings.TrimPrefix(ev.Type, notify.TypePrefix), ev.Subject)
 	if d.BackupJobId != "" {
 		fmt.Fprintf(&b, " job %s", d.BackupJobId)
@@ -151,15 +173,15 @@ func summary(w io.Writer, stories map[string]*story, order []string) {
 	fmt.Fprintf(w, "\n%d ask(s):\n", len(order))
 	for _, k := range order {
 		s := stories[k]
-		end := s.terminal
-		if end == "" {
-			end = "not final yet"
+		end := "[final]"
+		if s.terminal == "" {
+			end = "→ not final yet"
 		}
 		asked := ""
 		if s.askedAt != nil {
 			asked = " asked " + s.askedAt.Local().Format("15:04:05")
 		}
-		fmt.Fprintf(w, "  %s %s%s: %s → %s\n", k, s.instance, asked, strings.Join(s.steps, " → "), end)
+		fmt.Fprintf(w, "  %s %s%s: %s %s\n", k, s.instance, asked, strings.Join(s.steps, " → "), end)
 	}
 }
 

@@ -155,3 +155,28 @@ func TestGitHubActionGateStep(t *testing.T) {
 	}
 	wantCreated(t, s, map[string]int{"rm-demo-pg1": 1, "rm-demo-mysql1": 1})
 }
+
+// rdsbackup watch reads the notification queue as a user's consumer would
+// (the official MNS SDK, the local cloud's user key) and prints each ask's
+// story and the plan run's summary.
+func TestRdsbackupWatch(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, demoFleet(t, time.Second), localcloud.Options{})
+	s.fire(`{"Backups":[{"DBInstanceId":"rm-demo-pg1"},{"DBInstanceId":"rm-demo-replica"}]}`)
+	s.waitOutcomes(30*time.Second, "completed and the run summary", func(evs []notify.Event) bool {
+		return haveAll(evs, "completed", "rm-demo-pg1") && len(s.runs()) == 1
+	})
+	cmd := exec.CommandContext(s.ctx, rdsbackup(t), "watch", "--until-idle", "2s")
+	cmd.Env = append(os.Environ(), "RDSBACKUP_MNS_ENDPOINT="+s.Cloud.MNS.Endpoint(),
+		"ALIBABA_CLOUD_ACCESS_KEY_ID="+s.Cloud.User.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET="+s.Cloud.User.AccessKeySecret)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("watch: %v\n%s", err, out)
+	}
+	for _, want := range []string{"plan run", "2 asks", "1 accepted", "1 rejected", "rm-demo-replica rejected: ReadDBInstanceNotSupport",
+		"accepted  rm-demo-pg1", "completed rm-demo-pg1", "2 ask(s):", "accepted → completed [final]", "rejected [final]"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("watch output lacks %q:\n%s", want, out)
+		}
+	}
+}
