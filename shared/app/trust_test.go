@@ -333,6 +333,12 @@ func TestForgedEnvelopesAreNotActedOn(t *testing.T) {
 			if n := len(h.mns.Messages(workQ)); n != 0 {
 				t.Fatalf("%d messages re-queued for a forged envelope", n)
 			}
+			// Nothing of the forged body, and never the key, is logged.
+			for _, v := range []string{"forged-completed-1", config.LocalEnvelopeKey, deployedKey} {
+				if strings.Contains(h.logs.String(), v) {
+					t.Errorf("the logs carry %q", v)
+				}
+			}
 		})
 	}
 	// The functions' own sealed track message is acted on.

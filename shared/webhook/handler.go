@@ -341,7 +341,7 @@ func (h *Handler) logCall(ctx context.Context, ev events.HTTPEvent, status int, 
 	}
 	attrs := []slog.Attr{
 		slog.String("method", clip(ev.Method(), 16)),
-		slog.String("path", clip(ev.RawPath, 200)),
+		slog.String("path", clip(ev.RawPath, 160)),
 		slog.Int("status", status),
 		slog.String("fcRequestId", clip(ev.RequestContext.RequestID, 100)),
 		slog.Duration("duration", h.now().Sub(start)),
@@ -350,10 +350,10 @@ func (h *Handler) logCall(ctx context.Context, ev events.HTTPEvent, status int, 
 		attrs = append(attrs, slog.String("route", c.route))
 	}
 	if c.source != "" {
-		attrs = append(attrs, slog.String("source", clip(c.source, 200)))
+		attrs = append(attrs, slog.String("source", clip(c.source, 128)))
 	}
 	if c.delivery != "" {
-		attrs = append(attrs, slog.String("deliveryId", clip(c.delivery, 200)))
+		attrs = append(attrs, slog.String("deliveryId", clip(c.delivery, 128)))
 	}
 	if c.requests > 0 {
 		attrs = append(attrs, slog.Int("requests", c.requests))
@@ -364,12 +364,9 @@ func (h *Handler) logCall(ctx context.Context, ev events.HTTPEvent, status int, 
 	h.log.LogAttrs(ctx, level, "webhook request", attrs...)
 }
 
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
+// clip bounds what a caller sent in a log line (identifiers, paths,
+// reasons), on a rune boundary.
+func clip(s string, n int) string { return backup.Clip(s, n) }
 
 // errorBody is the JSON body of every error response.
 type errorBody struct {

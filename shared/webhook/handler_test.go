@@ -461,6 +461,16 @@ func TestNoSecretsInLogsOrBodies(t *testing.T) {
 		hookEvent(t, "/v1/hooks/github", "github-deployment", map[string]string{HeaderGitHubSig: "sha256=" + strings.Repeat("ab", 32)}),
 		hookEvent(t, "/v1/hooks/gitlab", "gitlab-deployment", nil),
 		hookEvent(t, "/v1/hooks/gitlab", "gitlab-deployment", map[string]string{HeaderGitLabToken: "guessed-token"}),
+		// The paths of issue 12: a signed GET with a query, the old
+		// signature forms, a reused Idempotency-Key (409), a call over the
+		// limit (413), a refused region, an unknown caller.
+		signedQuery("GET", "/v1/backups/rm-demo-pg1/1000002", map[string]string{"RegionId": "cn-shanghai"}, "", "release-bot", botSecret, nowUnix),
+		withHeader(signed("POST", "/v1/backups", okBody, "release-bot", botSecret, nowUnix), HeaderSignature, "sha256="+strings.Repeat("cd", 32)),
+		withHeader(signed("POST", "/v1/backups", okBody, "release-bot", botSecret, nowUnix), HeaderIdempotencyKey, "key-1"),
+		withHeader(signed("POST", "/v1/backups", `{"DBInstanceId":"rm-demo-pg1"}`, "release-bot", botSecret, nowUnix), HeaderIdempotencyKey, "key-1"),
+		signed("POST", "/v1/backups", backupsBody(101, func(i int) string { return "rm-demo-" + itoa(int64(i)) }), "release-bot", botSecret, nowUnix),
+		signed("POST", "/v1/backups", `{"DBInstanceId":"rm-demo-x","RegionId":"x@evil.example:443/"}`, "release-bot", botSecret, nowUnix),
+		signed("POST", "/v1/backups", okBody, "mallory", "mallorys-guess", nowUnix),
 	}
 	var bodies strings.Builder
 	for _, ev := range evs {
@@ -471,14 +481,33 @@ func TestNoSecretsInLogsOrBodies(t *testing.T) {
 	if strings.Count(logs, "\n") < len(evs) {
 		t.Fatalf("want one log line per request:\n%s", logs)
 	}
-	for _, secret := range []string{ghSecret, botSecret, opsSecret, defaultSecret, "wrong-secret-value", "guessed-token", "sha256=", strings.Repeat("ab", 32), "Physical"} {
+	// The signatures' hex (the prefixes themselves appear in messages that
+	// name the expected form).
+	sigs := []string{strings.Repeat("cd", 32), "mallorys-guess", "evil.example"}
+	for _, ev := range evs {
+		if v := ev.Headers[HeaderSignature]; v != "" {
+			sigs = append(sigs, strings.TrimPrefix(strings.TrimPrefix(v, "v1="), "sha256="))
+		}
+	}
+	for _, secret := range append([]string{ghSecret, botSecret, opsSecret, defaultSecret, "wrong-secret-value", "guessed-token", strings.Repeat("ab", 32), "Physical"}, sigs...) {
 		if strings.Contains(logs, secret) {
 			t.Errorf("log contains %q:\n%s", secret, logs)
 		}
-		if strings.Contains(bodies.String(), secret) && secret != "Physical" {
+		if strings.Contains(bodies.String(), secret) && secret != "Physical" && secret != "evil.example" {
 			t.Errorf("a response body contains %q", secret)
 		}
 	}
+}
+
+// withHeader returns ev with header k set to v.
+func withHeader(ev events.HTTPEvent, k, v string) events.HTTPEvent {
+	h := map[string]string{}
+	for kk, vv := range ev.Headers {
+		h[kk] = vv
+	}
+	h[k] = v
+	ev.Headers = h
+	return ev
 }
 
 func TestResponseWireShape(t *testing.T) {

@@ -11,11 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/config"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/mns"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
 
 // TestLogsCarryNoSecretsAndARequestID runs every entry point (timer, queue
@@ -55,6 +58,15 @@ func TestLogsCarryNoSecretsAndARequestID(t *testing.T) {
 	}
 	s.getJob(ans.Requests[0].DBInstanceId, ans.Requests[0].BackupJobId, sign)
 
+	// A forged work-queue envelope (issue 12): rejected, not acted on.
+	forged, err := workqueue.Encode(workqueue.Track(backup.Request{DBInstanceId: "rm-demo-pg1", Trigger: backup.Trigger{Kind: "mns"}}, "1", time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendMessage(forged); err != nil {
+		t.Fatal(err)
+	}
+
 	gh := githubBody(t)
 	for i, secret := range []string{localcloud.GitHubSecret, "wrong-secret"} {
 		h := githubHeaders(gh, fmt.Sprintf("5d1e7a6c-0d3e-11f0-9e3a-0e2bd6f5e00%d", i), secret)
@@ -75,6 +87,15 @@ func TestLogsCarryNoSecretsAndARequestID(t *testing.T) {
 	s.waitOutcomes(20*time.Second, "every job completed", func(evs []notify.Event) bool { return haveAll(evs, "completed", want...) })
 	evs := s.settle(15*time.Second, 700*time.Millisecond)
 	t.Logf("outcomes %v", countTypes(evs))
+	forgedRejected := 0
+	for _, e := range ofType(evs, "rejected") {
+		if e.Data.Error != nil && e.Data.Error.Code == "WorkMessage.Unauthenticated" {
+			forgedRejected++
+		}
+	}
+	if forgedRejected != 1 {
+		t.Errorf("the forged envelope: %d rejected WorkMessage.Unauthenticated outcomes, want 1", forgedRejected)
+	}
 
 	role, user := s.Cloud.RoleCredential(), s.Cloud.User
 	secrets := map[string]string{
@@ -84,10 +105,14 @@ func TestLogsCarryNoSecretsAndARequestID(t *testing.T) {
 		"role AccessKeySecret": role.AccessKeySecret,
 		"role SecurityToken":   role.SecurityToken,
 		"user AccessKeySecret": user.AccessKeySecret,
+		"envelope key":         config.LocalEnvelopeKey,
 	}
 	for name, v := range sent {
 		secrets[name] = v
 		if hexSig, ok := strings.CutPrefix(v, "sha256="); ok {
+			secrets[name+" (hex)"] = hexSig
+		}
+		if hexSig, ok := strings.CutPrefix(v, "v1="); ok {
 			secrets[name+" (hex)"] = hexSig
 		}
 	}
@@ -145,7 +170,7 @@ func TestLogsCarryNoSecretsAndARequestID(t *testing.T) {
 // getJob reads a job through GET /v1/backups/{id}/{job} as the signed caller.
 func (s *stack) getJob(id, job string, sign func(name, value string) string) {
 	s.t.Helper()
-	req, _ := http.NewRequestWithContext(s.ctx, http.MethodGet, s.WebhookURL+"/v1/backups/"+id+"/"+job, nil)
+	req, _ := http.NewRequestWithContext(s.ctx, http.MethodGet, s.WebhookURL+"/v1/backups/"+id+"/"+job+"?RegionId=cn-hangzhou", nil)
 	ts := time.Now().Unix()
 	req.Header.Set("X-Caller", localcloud.SignedCaller)
 	req.Header.Set("X-Timestamp", strconv.FormatInt(ts, 10))
