@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -46,8 +47,8 @@ const (
 )
 
 var (
-	instanceIdPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,63}$`)
-	regionIdPattern   = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+){1,4}$`)
+	instanceIdPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9-]{1,63}$`) })
+	regionIdPattern   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+){1,4}$`) })
 )
 
 // InstanceIdRule is the message of CodeInstanceIdFormat.
@@ -59,12 +60,12 @@ const RegionIdRule = "must be a region id: lowercase words and numbers joined by
 // ValidInstanceID reports whether s is an RDS instance id (see the grammar
 // above).
 func ValidInstanceID(s string) bool {
-	return len(s) <= MaxInstanceIdLen && instanceIdPattern.MatchString(s)
+	return len(s) <= MaxInstanceIdLen && instanceIdPattern().MatchString(s)
 }
 
 // ValidRegionID reports whether s is a region id (see the grammar above).
 func ValidRegionID(s string) bool {
-	return len(s) <= MaxRegionIdLen && regionIdPattern.MatchString(s)
+	return len(s) <= MaxRegionIdLen && regionIdPattern().MatchString(s)
 }
 
 // Quote returns s clipped to n bytes (on a rune boundary, "…" appended when

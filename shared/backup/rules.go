@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Error codes, as the RDS API returns them (API page, "Error codes").
@@ -83,7 +84,7 @@ type Rule struct {
 	engine bool
 }
 
-var dbNamePattern = regexp.MustCompile(`^[a-z]([a-z0-9_]{0,14}[a-z0-9])?$`)
+var dbNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]([a-z0-9_]{0,14}[a-z0-9])?$`) })
 
 // DBNameRule is the message of InvalidDBName.Format.
 const DBNameRule = "must be 1-16 characters of lowercase letters, digits and underscores, start with a letter and end with a letter or digit"
@@ -151,7 +152,7 @@ var Rules = []Rule{
 		Source: "InvalidDBName.Format: The name can be up to 16 characters in length and can contain lowercase letters, digits, and underscores (_). The name must start with a lowercase letter and end with a lowercase letter or a digit.",
 		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
 			for _, n := range r.DBName {
-				if !dbNamePattern.MatchString(n) {
+				if !dbNamePattern().MatchString(n) {
 					return n, fmt.Sprintf("DBName %q: %s", n, DBNameRule), true
 				}
 			}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
@@ -145,10 +146,10 @@ type OutMessage struct {
 
 // nameRE is a queue or topic name as MNS allows it (letters, digits and '-',
 // not leading '-'); it also keeps names from altering the request path.
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,255}$`)
+var nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,255}$`) })
 
 func checkName(op, kind, name string) error {
-	if !nameRE.MatchString(name) {
+	if !nameRE().MatchString(name) {
 		return &Error{Op: op, Resource: name, Code: CodeInvalidArgument,
 			Err: fmt.Errorf("%s name %q is invalid (letters, digits and '-', at most 256, not starting with '-')", kind, name)}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Client-side codes, for failures MNS did not name (the SDK's own MNS#n
@@ -92,8 +93,8 @@ var sdkCodes = map[uint64]string{
 const sdkUnknownCode = 135
 
 var (
-	codeInMessage      = regexp.MustCompile(`status error,code: ([^,]*),`)
-	requestIDInMessage = regexp.MustCompile(`request id: ([^,]*),`)
+	codeInMessage      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`status error,code: ([^,]*),`) })
+	requestIDInMessage = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`request id: ([^,]*),`) })
 )
 
 // Error is a failed MNS call.
@@ -137,7 +138,7 @@ func wrap(op, resource string, err error) error {
 	}
 	code := sdkCode(err)
 	out := &Error{Op: op, Resource: resource, Code: code, Retryable: RetryableCodes[code], Err: err}
-	if m := requestIDInMessage.FindStringSubmatch(err.Error()); m != nil {
+	if m := requestIDInMessage().FindStringSubmatch(err.Error()); m != nil {
 		out.RequestID = strings.TrimSpace(m[1])
 	}
 	return out
@@ -164,7 +165,7 @@ func sdkCode(err error) string {
 		return CodeUnknown
 	}
 	if ec.Code() == sdkUnknownCode {
-		if m := codeInMessage.FindStringSubmatch(ec.Error()); m != nil && strings.TrimSpace(m[1]) != "" {
+		if m := codeInMessage().FindStringSubmatch(ec.Error()); m != nil && strings.TrimSpace(m[1]) != "" {
 			return strings.TrimSpace(m[1])
 		}
 		return CodeUnknown

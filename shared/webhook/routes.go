@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -79,11 +80,11 @@ type Route struct {
 
 var (
 	routeFields   = []string{"name", "source", "repository", "organization", "environments", "stage", "secretEnv", "previousSecretEnv", "backups", "allow"}
-	namePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-	callerPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@/:-]{0,127}$`)
-	envVarPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	stagePattern  = regexp.MustCompile(`^[^\x00-\x1f]{1,255}$`)
-	orgPattern    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+	namePattern   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
+	callerPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@/:-]{0,127}$`) })
+	envVarPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
+	stagePattern  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[^\x00-\x1f]{1,255}$`) })
+	orgPattern    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`) })
 	globMetaChars = "*?[\\"
 )
 
@@ -225,15 +226,15 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 		}
 	}
 
-	if !namePattern.MatchString(r.Name) {
+	if !namePattern().MatchString(r.Name) {
 		bad("name", "is required: 1-64 letters, digits, '.', '_' or '-', got %q", r.Name)
 	}
 	if r.SecretEnv == "" {
 		bad("secretEnv", "is required: the name of the environment variable holding the route's secret")
-	} else if !envVarPattern.MatchString(r.SecretEnv) {
+	} else if !envVarPattern().MatchString(r.SecretEnv) {
 		bad("secretEnv", "must be an environment variable name (letters, digits, '_'), got %q", r.SecretEnv)
 	}
-	if r.PreviousSecretEnv != "" && !envVarPattern.MatchString(r.PreviousSecretEnv) {
+	if r.PreviousSecretEnv != "" && !envVarPattern().MatchString(r.PreviousSecretEnv) {
 		bad("previousSecretEnv", "must be an environment variable name (letters, digits, '_'), got %q", r.PreviousSecretEnv)
 	} else if r.PreviousSecretEnv != "" && r.PreviousSecretEnv == r.SecretEnv {
 		bad("previousSecretEnv", "names the same variable as secretEnv")
@@ -274,7 +275,7 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 		if r.Stage != "" && r.Source != SourceGitLab {
 			bad("stage", "only gitlab routes have a stage")
 		}
-		if r.Stage != "" && !stagePattern.MatchString(r.Stage) {
+		if r.Stage != "" && !stagePattern().MatchString(r.Stage) {
 			bad("stage", "is not a stage name: %q", r.Stage)
 		}
 		if r.Source == SourceGitLab && len(r.Backups) == 0 {
@@ -291,7 +292,7 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 			}
 		}
 		if r.Organization != "" {
-			if !orgPattern.MatchString(r.Organization) {
+			if !orgPattern().MatchString(r.Organization) {
 				bad("organization", "must be an organization or group name (letters, digits, '.', '_', '-'), got %q", r.Organization)
 			} else if !strings.HasPrefix(strings.ToLower(r.Repository), strings.ToLower(r.Organization)+"/") {
 				bad("organization", "repository %q is not in organization %q (an organization hook only signs its own repositories)", r.Repository, r.Organization)
@@ -303,7 +304,7 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 		}
 		if r.Repository == "" {
 			r.Repository = r.Name
-		} else if !callerPattern.MatchString(r.Repository) {
+		} else if !callerPattern().MatchString(r.Repository) {
 			bad("repository", "a signed route's caller id: 1-128 letters, digits, '.', '_', '-', '@', '/' or ':', got %q", r.Repository)
 		}
 		if len(r.Environments) > 0 {
