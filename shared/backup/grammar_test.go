@@ -1,8 +1,10 @@
 package backup
 
 import (
+	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestRegionGrammar(t *testing.T) {
@@ -110,4 +112,59 @@ func TestClipAndQuote(t *testing.T) {
 	if got := Quote("a\nb"+strings.Repeat("x", 100), 8); got != `"a\nbxxxxx…"` {
 		t.Errorf("Quote = %s", got)
 	}
+}
+
+// FuzzRegionID: whatever a caller sends as a RegionId, what the grammar
+// accepts is a region id and nothing that could change the host the SDK
+// builds from it (rds.<RegionId>.aliyuncs.com).
+func FuzzRegionID(f *testing.F) {
+	for _, s := range []string{"cn-hangzhou", "cn-shanghai-finance-1", "x@127.0.0.1:8443/", "cn-hangzhou.evil.example", "CN-HANGZHOU", "a-b", "", "cn-\u0000", "cn-hangzhou/"} {
+		f.Add(s)
+	}
+	rs := Regions{}.With("cn-hangzhou")
+	f.Fuzz(func(t *testing.T, s string) {
+		ok := ValidRegionID(s)
+		v := rs.Check("RegionId", s)
+		if !ok && s != "" && (v == nil || v.Code != CodeRegionFormat) {
+			t.Fatalf("%q is not a region id but Check says %v", s, v)
+		}
+		if !ok {
+			return
+		}
+		if len(s) > MaxRegionIdLen || strings.ContainsAny(s, "@:/.?#%\\[] \t\r\n") || strings.ToLower(s) != s {
+			t.Fatalf("ValidRegionID(%q) = true", s)
+		}
+		host := "rds." + s + ".aliyuncs.com"
+		u, err := url.Parse("https://" + host + "/")
+		if err != nil || u.Hostname() != host || u.User != nil || u.Port() != "" {
+			t.Fatalf("region %q makes the host %q (parsed %v, %v)", s, host, u, err)
+		}
+	})
+}
+
+// FuzzInstanceID: what the id grammar accepts has no comma, space, control,
+// glob or upper-case character and is at most 64 bytes, so an allow-list
+// pattern only ever matches a real id.
+func FuzzInstanceID(f *testing.F) {
+	for _, s := range []string{"rm-uf6wjk5xxxx", "pgm-bp1abc", "rm-demo-x,rm-prod-1", "rm-*", "rm-1 ", "RM-1", "r", "", "rm-\u00e9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ok := ValidInstanceID(s)
+		vs := Validate(Request{DBInstanceId: s})
+		if ok && vs != nil {
+			t.Fatalf("a valid id %q breaks a rule: %v", s, vs)
+		}
+		if !ok && (vs == nil || (vs.First().Code != CodeInstanceIdFormat && vs.First().Code != CodeRequiredParam)) {
+			t.Fatalf("%q is not an id but Validate says %v", s, vs)
+		}
+		if ok && (len(s) > MaxInstanceIdLen || strings.ContainsAny(s, ",*?[]\\ \t\r\n") || strings.ToLower(s) != s || !utf8.ValidString(s)) {
+			t.Fatalf("ValidInstanceID(%q) = true", s)
+		}
+		for _, v := range vs {
+			if len(v.Message) > 600 { // the value is quoted clipped: 72 bytes, at most 4 characters each
+				t.Fatalf("a message of %d bytes repeats the input", len(v.Message))
+			}
+		}
+	})
 }
