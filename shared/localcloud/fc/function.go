@@ -282,6 +282,21 @@ func (f *Function) Kill() int {
 	return n
 }
 
+// PIDs returns the process ids of the instances whose process runs (for
+// measurements: memory and CPU from /proc).
+func (f *Function) PIDs() []int {
+	f.mu.Lock()
+	live := slices.Clone(f.live)
+	f.mu.Unlock()
+	var out []int
+	for _, inst := range live {
+		if !inst.hasExited() && inst.cmd != nil && inst.cmd.Process != nil {
+			out = append(out, inst.cmd.Process.Pid)
+		}
+	}
+	return out
+}
+
 // Running returns how many instances have a running process.
 func (f *Function) Running() int {
 	f.mu.Lock()
