@@ -180,3 +180,39 @@ func TestRdsbackupWatch(t *testing.T) {
 		}
 	}
 }
+
+// The GitLab template's script, as written (its `go install` line stands in
+// for the build: rdsbackup is put where `go install` would put it).
+func TestGitLabTemplateScript(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join(root, "shared/integrations/gitlab/rdsbackup.gitlab-ci.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)\n  script:\n    - go install [^\n]*\n    - \|\n(.*)$`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("the template has no script of the expected shape (go install, then the gate block)")
+	}
+	var script strings.Builder
+	for _, l := range strings.Split(string(m[1]), "\n") {
+		script.WriteString(strings.TrimPrefix(l, "      ") + "\n")
+	}
+	gopath := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(gopath, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(rdsbackup(t), filepath.Join(gopath, "bin", "rdsbackup")); err != nil {
+		t.Fatal(err)
+	}
+	s := startStack(t, demoFleet(t, time.Second), localcloud.Options{})
+	cmd := exec.CommandContext(s.ctx, "sh", "-c", script.String())
+	cmd.Env = append(os.Environ(), "GOPATH="+gopath, "GOFLAGS=",
+		"RDSBACKUP_URL="+s.WebhookURL, "RDSBACKUP_CALLER="+localcloud.SignedCaller, "RDSBACKUP_SECRET="+localcloud.SignedSecret,
+		"RDSBACKUP_METHOD=", "RDSBACKUP_TIMEOUT=60s", "RDSBACKUP_INSTANCES=rm-demo-pg1", "CI_PIPELINE_ID=777", "CI_PIPELINE_CREATED_AT=2026-11-25T10:00:00Z",
+		"GITHUB_RUN_ID=")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "gitlab-777") || !strings.Contains(string(out), "verdict: backed up") {
+		t.Fatalf("template script: %v\n%s", err, out)
+	}
+	wantCreated(t, s, map[string]int{"rm-demo-pg1": 1})
+}
