@@ -200,6 +200,10 @@ func (c *Client) releaser(region string, cl *rds.Client) func() {
 	}
 }
 
+// sdkGrace is how far past the context's deadline the SDK's own timeouts
+// are set (runtime).
+const sdkGrace = 200 * time.Millisecond
+
 // runtime is passed to every call: the SDK's own retries off (the executor
 // retries by class), timeouts from Config, but never past ctx's deadline: a
 // call that the caller abandons when its context ends also stops in the SDK
@@ -212,7 +216,10 @@ func (c *Client) runtime(ctx context.Context) *util.RuntimeOptions {
 		MaxAttempts: tea.Int(0),
 	}
 	if dl, ok := ctx.Deadline(); ok {
-		left := time.Until(dl)
+		// A little past the deadline, so that the context's end, not the
+		// SDK's timer, decides the call (call returns at ctx.Done); the
+		// abandoned call then ends moments later, inside the margin.
+		left := time.Until(dl) + sdkGrace
 		read, conn := left, left
 		if c.cfg.ReadTimeout > 0 {
 			read = min(read, c.cfg.ReadTimeout)
