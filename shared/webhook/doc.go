@@ -34,7 +34,7 @@
 //     told once for the call (the first refused request), so one rejected
 //     outcome is published, however many ids were refused.
 //   - 404: unknown path, or unknown job. 405: wrong method (Allow header).
-//   - 409: the Idempotency-Key was used by this caller with another body.
+//   - 409: the Idempotency-Key was used by this caller for other backups.
 //   - 413: body larger than Config.MaxBody, or more than MaxRequests
 //     backups in one call (TooManyBackups). Nothing is submitted.
 //   - 501: no JobReader. 502: the job status could not be read.
@@ -79,8 +79,8 @@
 // given, else derived from the body (when it carries AskedAt) or from the
 // timestamp and body, so a retried or replayed signed request yields the
 // same idempotency keys (and the freshness rules find the backup its first
-// delivery made) while a new request is a new ask. The same key with
-// another body is a 409 (best effort: remembered per warm instance, see
+// delivery made) while a new request is a new ask. The same key for
+// other backups is a 409 (best effort: remembered per warm instance, see
 // idemCache).
 //
 // With openssl and curl (TestOpenSSLRecipe runs this):

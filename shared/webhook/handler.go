@@ -68,7 +68,7 @@ const (
 	CodeNotFound         = "NotFound"
 	CodeMethodNotAllowed = "MethodNotAllowed"
 	CodePayloadTooLarge  = "PayloadTooLarge"
-	CodeKeyReused        = "IdempotencyKey.Reused" // 409: the key named another body
+	CodeKeyReused        = "IdempotencyKey.Reused" // 409: the key named other backups
 	CodeJobNotFound      = "BackupJobNotFound"
 	CodeJobStatus        = "JobStatusUnavailable"
 	CodeNotConfigured    = "NotConfigured"
