@@ -4,151 +4,443 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 )
 
-// demo runs the product end to end on the demo fleet and prints what happens.
-// It exits non-zero when an expected outcome does not arrive in time, so
-// `make run` in CI catches a broken product.
-func demo(args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+// mnsSpeed is how much faster than real time the demo's MNS clock runs, so
+// that the work queue's delayed messages (a deferral's notBefore, the job
+// checks 30 s, 1 m and 2 m after a job is accepted) play out in seconds.
+const mnsSpeed = 20
+
+// demoAttempts is the scheduled function's BACKUP_ATTEMPTS_PER_INVOCATION in
+// the demo (default 6): it defers a Rebooting instance after one state wait
+// instead of waiting it out for a minute.
+const demoAttempts = 2
+
+// The demo fleet's instances the story uses.
+const (
+	idMySQL   = "rm-demo-mysql1"
+	idPG      = "rm-demo-pg1"
+	idMSSQL   = "rm-demo-mssql1"
+	idFlaky   = "rm-demo-flaky"
+	idMaria   = "rm-demo-maria"
+	idReplica = "rm-demo-replica"
+)
+
+// demoCommand runs the product end to end on the demo fleet and prints each
+// step as it happens. It fails (exit 1) when an expected outcome does not
+// arrive in time or an unexpected one does, so `make run` in CI catches a
+// broken product.
+func demoCommand(fs *flag.FlagSet) func() error {
 	loadFleet := fleetFlag(fs)
-	verbose := fs.Bool("v", false, "show the functions' JSON logs")
-	timeout := fs.Duration("timeout", 90*time.Second, "give up after this long")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
+	verbose := fs.Bool("v", false, "also show the functions' JSON logs (on stderr)")
+	timeout := fs.Duration("timeout", 90*time.Second, "give up when the story has not ended `D` after the local cloud is up")
+	return func() error { return demo(loadFleet, *verbose, *timeout) }
+}
+
+func demo(loadFleet func() (localcloud.Fleet, string, error), verbose bool, timeout time.Duration) error {
 	fleet, fleetPath, err := loadFleet()
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-	defer cancel()
+	have := map[string]bool{}
+	for _, in := range fleet.Instances {
+		have[in.DBInstanceId] = true
+	}
+	for _, id := range []string{idMySQL, idPG, idMSSQL, idFlaky, idMaria, idReplica} {
+		if !have[id] {
+			return fmt.Errorf("the demo's story needs instance %s, which %s does not have (use testdata/fleet/demo.json or a copy of it)", id, rel(fleetPath))
+		}
+	}
 	var logs io.Writer = io.Discard
-	if *verbose {
+	if verbose {
 		logs = os.Stderr
 	}
-	start := time.Now()
-	fmt.Printf("fc-rds-backup demo: %d instances from %s; building the functions...\n", len(fleet.Instances), rel(fleetPath))
-	// MNS time runs 20x faster so that delayed work-queue messages (retries,
-	// job tracking every 30 s and more) play out in seconds.
-	st, err := localcloud.StartStack(ctx, fleet, localcloud.Options{MNSSpeed: 20}, logs)
+	backupSeconds := fleet.BackupSeconds
+	if backupSeconds <= 0 {
+		backupSeconds = 60
+	}
+	p := &printer{}
+	p.say("fc-rds-backup demo: the product end to end on the local cloud (RDS, MNS and Function Compute emulators; no account, no network)")
+	p.say("  fleet   %d instances from %s; RDS takes %gs per backup", len(fleet.Instances), rel(fleetPath), backupSeconds)
+	p.say("  clock   MNS runs %d× faster than real time, so the work queue's delayed messages come back %d× sooner: a deferral's", mnsSpeed, mnsSpeed)
+	p.say("          notBefore, and the job checks 30 s, 1 m and 2 m after a job is accepted (here %s, %s and %s).",
+		secs(30*time.Second/mnsSpeed), secs(60*time.Second/mnsSpeed), secs(120*time.Second/mnsSpeed))
+	p.say("          RDS, the functions and their retries run in real time.")
+	p.say("  config  the functions as deployed, except the scheduled function's BACKUP_ATTEMPTS_PER_INVOCATION=%d (default 6),", demoAttempts)
+	p.say("          so that it defers a Rebooting instance after one wait instead of waiting a minute")
+
+	if err := buildFunctions(p, fleet.Region); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	st, err := localcloud.StartStack(ctx, fleet, localcloud.Options{
+		MNSSpeed:    mnsSpeed,
+		FunctionEnv: map[string][]string{"scheduled": {"BACKUP_ATTEMPTS_PER_INVOCATION=" + strconv.Itoa(demoAttempts)}},
+	}, logs)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	fmt.Printf("local cloud up in %.1fs: RDS %s, MNS %s, webhook %s\n\n", time.Since(start).Seconds(),
-		st.Cloud.RDS.Endpoint(), st.Cloud.MNS.Endpoint(), st.WebhookURL)
+	p.start = time.Now()
+	p.say("local cloud up: RDS %s, MNS %s, webhook %s", st.Cloud.RDS.Endpoint(), st.Cloud.MNS.Endpoint(), st.WebhookURL)
+	p.say("each line below prints when it happens; the first column is the time since the local cloud came up")
 
-	w := newWatcher(st)
+	w := newWatcher(st, p)
 	go w.run(ctx)
-
-	step := func(n int, text string) { fmt.Printf("\n▶ %d. %s\n", n, text) }
-
-	step(1, `the timer "local-timer" fires a plan: every instance tagged backup=nightly, Physical`)
-	plan := `{"Defaults":{"BackupMethod":"Physical"},"Select":{"RegionId":"` + fleet.Region + `","Tags":{"backup":"nightly"}}}`
-	fmt.Printf("   payload %s\n", plan)
-	if err := fireTimer(st, ctx, plan); err != nil {
-		return err
+	d := &story{ctx: ctx, st: st, p: p, w: w, region: fleet.Region}
+	for _, step := range []func() error{d.timerPlan, d.rebootEnds, d.signedRequest, d.redelivery, d.invalidRequest, d.jobsFinish} {
+		if err := step(); err != nil {
+			return err
+		}
 	}
+	time.Sleep(500 * time.Millisecond) // let late duplicates, if any, show up
+	return d.summary()
+}
 
-	step(2, "a CI pipeline POSTs a signed request to /v1/backups: logical backup of orders on rm-demo-flaky (RDS answers InvokeProxyFailure twice)")
-	body := `{"DBInstanceId":"rm-demo-flaky","BackupMethod":"Logical","BackupStrategy":"db","DBName":"orders"}`
-	status, resp, err := postSignedV1(ctx, st.WebhookURL, body)
+// buildFunctions builds the three function binaries (localcloud builds them
+// once per process), saying so: the first time it compiles the product.
+func buildFunctions(p *printer, region string) error {
+	p.say("building the three functions into build/local (the first time compiles the product: about a minute) …")
+	start := time.Now()
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(15 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				p.say("  … still building (%s)", secs(time.Since(start)))
+			}
+		}
+	}()
+	cloud, err := localcloud.StartCloud(localcloud.Fleet{Region: region}, localcloud.Options{})
+	if err == nil {
+		err = cloud.BuildAll()
+		cloud.Close()
+	}
+	close(done)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("   HTTP %d %s\n", status, compact(resp))
+	p.say("built in %s", secs(time.Since(start)))
+	return nil
+}
 
-	step(3, "a message on the work queue asks for a backup of rm-demo-maria")
-	if err := st.SendMessage(`{"DBInstanceId":"rm-demo-maria"}`); err != nil {
-		return err
-	}
-	step(4, `an invalid request on the queue: DBName "Sales-DB" on rm-demo-mysql1`)
-	if err := st.SendMessage(`{"DBInstanceId":"rm-demo-mysql1","BackupMethod":"Logical","BackupStrategy":"db","DBName":"Sales-DB"}`); err != nil {
-		return err
-	}
+// story is the demo's steps on one local cloud.
+type story struct {
+	ctx    context.Context
+	st     *localcloud.Stack
+	p      *printer
+	w      *watcher
+	region string
+	n      int
+}
 
-	fmt.Printf("\n… waiting for every request to reach its terminal outcome (jobs are tracked with DescribeBackupTasks)\n")
-	want := map[string]string{
-		"rm-demo-mysql1": "completed", "rm-demo-pg1": "completed", "rm-demo-mssql1": "completed",
-		"rm-demo-flaky": "completed", "rm-demo-maria": "completed",
-	}
-	if err := w.waitFor(ctx, want, 1); err != nil {
+func (d *story) step(format string, args ...any) {
+	d.n++
+	d.p.say("")
+	d.p.step(d.n, fmt.Sprintf(format, args...))
+}
+
+// timerPlan: the nightly plan, one instance Rebooting and one read-only, so
+// that the run summary has something to say.
+func (d *story) timerPlan() error {
+	d.st.Cloud.RDS.SetStatus(idPG, "Rebooting")
+	d.step(`the timer "local-timer" fires the nightly plan: every instance tagged backup=nightly, and %s, Physical`, idReplica)
+	d.p.note("%s is Rebooting just now (the demo set its status in the local RDS); %s is a read-only instance", idPG, idReplica)
+	plan := `{"Defaults":{"BackupMethod":"Physical"},"Backups":[{"DBInstanceId":"` + idReplica + `"}],` +
+		`"Select":{"RegionId":"` + d.region + `","Tags":{"backup":"nightly"}}}`
+	d.p.note("payload %s", plan)
+	d.p.note("the scheduled function runs the plan; it waits once for %s (a few seconds), then defers it …", idPG)
+	results, err := d.st.FireTimer(d.ctx, plan)
+	if err != nil {
 		return err
 	}
-	time.Sleep(300 * time.Millisecond) // let late duplicates, if any, show up
-	w.printSummary(time.Since(start))
-	if n := w.unexpected(); n > 0 {
-		return fmt.Errorf("%d unexpected outcome(s) (see above)", n)
+	d.w.poll() // the outcomes it published, before saying it returned
+	for _, r := range results {
+		if r.Error != nil {
+			d.p.note("the scheduled function failed: %s (FC retries it)", r.Error.ErrorMessage)
+		} else {
+			d.p.note("the scheduled function returned %s after %s", compact(r.Response), secs(r.Duration))
+		}
+	}
+	return d.w.wait(d.ctx, "the plan run's summary (rds.backup.run)", func(evs []notify.Event) bool {
+		return slices.ContainsFunc(evs, func(ev notify.Event) bool { return ev.Type == notify.TypeRun })
+	})
+}
+
+// rebootEnds: the Rebooting instance turns Running; its deferred request
+// comes back from the work queue at notBefore and gets its backup.
+func (d *story) rebootEnds() error {
+	d.step("%s finishes rebooting; its deferred request waits in the work queue until notBefore, then the queue function runs it again", idPG)
+	if err := d.w.wait(d.ctx, idPG+" deferred", has(idPG, "deferred")); err != nil {
+		return err
+	}
+	d.st.Cloud.RDS.SetStatus(idPG, "Running")
+	d.p.note("%s is Running (the demo set its status in the local RDS)", idPG)
+	if err := d.w.wait(d.ctx, idPG+" accepted after its deferral", func(evs []notify.Event) bool {
+		return has(idPG, "accepted")(evs) || has(idPG, "coalesced")(evs)
+	}); err != nil {
+		return err
+	}
+	var deferred, resumed notify.Event
+	for _, ev := range d.w.events() {
+		switch {
+		case ev.Subject != idPG:
+		case ev.Type == notify.TypePrefix+"deferred" && deferred.ID == "":
+			deferred = ev
+		case ev.Type == notify.TypePrefix+"accepted", ev.Type == notify.TypePrefix+"coalesced":
+			resumed = ev
+		}
+	}
+	if deferred.Data.IdempotencyKey == resumed.Data.IdempotencyKey {
+		d.p.note("the same ask, resumed by %s: idempotency key %s, askedAt %s, its attempts carried over", resumed.Source,
+			clip(resumed.Data.IdempotencyKey, 16), askedAt(resumed))
 	}
 	return nil
 }
 
-func fireTimer(st *localcloud.Stack, ctx context.Context, payload string) error {
-	results, err := st.FireTimer(ctx, payload)
+func askedAt(ev notify.Event) string {
+	if ev.Data.AskedAt == nil {
+		return "unknown"
+	}
+	return ev.Data.AskedAt.Format(time.RFC3339)
+}
+
+// signedRequest: a pipeline's signed POST, on an instance whose first two
+// CreateBackup calls fail with a 500 (the fleet's faults).
+func (d *story) signedRequest() error {
+	d.step("a CI pipeline POSTs a signed request to /v1/backups: a logical backup of orders on %s (RDS answers InvokeProxyFailure twice)", idFlaky)
+	body := `{"DBInstanceId":"` + idFlaky + `","BackupMethod":"Logical","BackupStrategy":"db","DBName":"orders"}`
+	status, resp, err := postSignedV1(d.ctx, d.st.WebhookURL, body)
 	if err != nil {
 		return err
 	}
-	for _, r := range results {
-		if r.Error != nil {
-			fmt.Printf("   scheduled function failed: %s (FC retries it)\n", r.Error.ErrorMessage)
-		} else {
-			fmt.Printf("   scheduled function returned %s\n", compact(r.Response))
+	d.p.note("HTTP %d %s", status, compact(resp))
+	return d.w.wait(d.ctx, idFlaky+" accepted", has(idFlaky, "accepted"))
+}
+
+// redelivery: a message whose first delivery dies after RDS made the job;
+// EventBridge pushes it again, and the second delivery coalesces.
+func (d *story) redelivery() error {
+	crash := localcloud.Crash{Action: "CreateBackup", DBInstanceId: idMaria, Function: "queue", When: localcloud.CrashAfter}
+	if err := d.st.Cloud.AddFaults(localcloud.FaultSet{Crashes: []localcloud.Crash{crash}}); err != nil {
+		return err
+	}
+	d.step("a producer sends a message to the work queue asking for a backup of %s; the demo has the local cloud kill the queue function", idMaria)
+	d.p.cont("(SIGKILL) right after RDS makes the job, before the function can answer, so EventBridge delivers the message again")
+	if err := d.st.SendMessage(`{"DBInstanceId":"` + idMaria + `"}`); err != nil {
+		return err
+	}
+	if err := d.wait("the crash", func() bool {
+		for _, c := range d.st.Cloud.Faults().Crashes {
+			if c.Action == crash.Action && c.DBInstanceId == idMaria && c.Fired {
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		return err
+	}
+	jobs := d.st.Cloud.RDS.Jobs(idMaria)
+	job := "?"
+	if len(jobs) > 0 {
+		job = jobs[len(jobs)-1].BackupJobId
+	}
+	d.p.event("↯", "RDS made job %s on %s; the queue function was killed before it could answer (delivery 1)", job, idMaria)
+	if err := d.w.wait(d.ctx, idMaria+" coalesced", has(idMaria, "coalesced")); err != nil {
+		return err
+	}
+	msgID := ""
+	for _, ev := range d.w.events() {
+		if ev.Subject == idMaria && ev.Type == notify.TypePrefix+"coalesced" {
+			msgID = ev.Data.Trigger.DeliveryId
+		}
+	}
+	// EventBridge's log of the message's batch: the failed push, then the
+	// one that succeeded.
+	_ = d.wait("EventBridge's log of the message", func() bool {
+		for _, b := range d.st.Trigger.Batches() {
+			if slices.Contains(b.MessageIDs, msgID) && b.Delivered {
+				var tries []string
+				for i, a := range b.Attempts {
+					what := "ok"
+					if a.Error != nil {
+						what = a.Error.ErrorMessage
+					}
+					tries = append(tries, fmt.Sprintf("push %d: %s", i+1, what))
+				}
+				d.p.event("↻", "EventBridge delivered message %s %d times (%s): one backup, one ask", msgID, len(b.Attempts), strings.Join(tries, "; "))
+				return true
+			}
+		}
+		return false
+	})
+	return nil
+}
+
+func (d *story) invalidRequest() error {
+	d.step(`an invalid request on the work queue: DBName "Sales-DB" on %s (refused before any RDS call)`, idMySQL)
+	if err := d.st.SendMessage(`{"DBInstanceId":"` + idMySQL + `","BackupMethod":"Logical","BackupStrategy":"db","DBName":"Sales-DB"}`); err != nil {
+		return err
+	}
+	return d.w.wait(d.ctx, idMySQL+" rejected", has(idMySQL, "rejected"))
+}
+
+// jobsFinish waits for every job to be tracked to completed.
+func (d *story) jobsFinish() error {
+	d.step("the jobs run in RDS; the queue function checks each one 30 s, 1 m and 2 m after it was accepted (MNS time) until it ends")
+	want := []string{idMySQL, idMSSQL, idPG, idFlaky, idMaria}
+	return d.w.wait(d.ctx, "completed for "+strings.Join(want, ", "), func(evs []notify.Event) bool {
+		for _, id := range want {
+			if !has(id, "completed")(evs) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// summary prints the counts and checks the story's promises: no failure,
+// and exactly one backup per instance that was asked for one.
+func (d *story) summary() error {
+	evs := d.w.events()
+	counts := map[string]int{}
+	for _, ev := range evs {
+		counts[strings.TrimPrefix(ev.Type, notify.TypePrefix)]++
+	}
+	var parts []string
+	for _, k := range []string{"accepted", "coalesced", "deferred", "rejected", "failed", "completed", "run"} {
+		if counts[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
+		}
+	}
+	d.p.say("")
+	d.p.say("done in %s. outcome messages: %s (duplicates dropped by id: %d)", secs(time.Since(d.p.start)), strings.Join(parts, ", "), d.w.duplicates())
+	calls := d.st.Cloud.RDS.Counts()
+	var cs []string
+	for _, k := range slices.Sorted(maps.Keys(calls)) {
+		cs = append(cs, fmt.Sprintf("%s %d", k, calls[k]))
+	}
+	d.p.say("RDS calls: %s", strings.Join(cs, ", "))
+	created := d.st.Cloud.RDS.CreatedBackups()
+	d.p.say("backups created: %s (one per instance asked for, %s's message delivered twice included)", compactMap(created), idMaria)
+
+	var problems []string
+	if counts["failed"] > 0 {
+		problems = append(problems, fmt.Sprintf("%d failed outcome(s)", counts["failed"]))
+	}
+	for _, id := range []string{idMySQL, idPG, idMSSQL, idFlaky, idMaria} {
+		if created[id] != 1 {
+			problems = append(problems, fmt.Sprintf("%d backups of %s, want 1", created[id], id))
+		}
+	}
+	if created[idReplica] != 0 {
+		problems = append(problems, fmt.Sprintf("%d backups of the read-only %s, want 0", created[idReplica], idReplica))
+	}
+	if len(problems) > 0 {
+		return errors.New("the story went wrong: " + strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// wait polls cond until it holds.
+func (d *story) wait(what string, cond func() bool) error {
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-d.ctx.Done():
+			return fmt.Errorf("timed out waiting for %s", what)
+		case <-tick.C:
 		}
 	}
 	return nil
 }
 
-// watcher prints outcome messages and job progress as they happen.
+// has is a condition: an outcome of status for instance id arrived.
+func has(id, status string) func([]notify.Event) bool {
+	return func(evs []notify.Event) bool {
+		return slices.ContainsFunc(evs, func(ev notify.Event) bool {
+			return ev.Subject == id && ev.Type == notify.TypePrefix+status
+		})
+	}
+}
+
+// printer writes the demo's lines, one at a time, with the time since the
+// local cloud came up.
+type printer struct {
+	mu    sync.Mutex
+	start time.Time
+}
+
+func (p *printer) say(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Printf(format+"\n", args...)
+}
+
+func (p *printer) step(n int, text string) { p.say("▶ %d. %s", n, text) }
+
+// cont continues a step's text on the next line.
+func (p *printer) cont(text string) { p.say("     %s", text) }
+
+// note is a line of a step said by the demo itself.
+func (p *printer) note(format string, args ...any) {
+	p.event(" ", format, args...)
+}
+
+// detail is a line under an event.
+func (p *printer) detail(format string, args ...any) {
+	p.say("%6s   %-9s %s", "", "", fmt.Sprintf(format, args...))
+}
+
+// event is something that happened, with its time.
+func (p *printer) event(mark, format string, args ...any) {
+	p.say("%6s %s %s", secs(time.Since(p.start)), mark, fmt.Sprintf(format, args...))
+}
+
+// watcher prints outcome messages (dropping duplicates by id, as a consumer
+// should) and the ends of RDS jobs as they happen.
 type watcher struct {
-	st       *localcloud.Stack
-	seen     int
-	events   []outcomeEvent
-	progress map[string]string // job → last status
-	ch       chan outcomeEvent
+	st *localcloud.Stack
+	p  *printer
+
+	mu       sync.Mutex
+	seen     int             // notify messages read
+	ids      map[string]bool // event ids printed
+	evs      []notify.Event
+	dups     int
+	finished map[string]bool // jobs seen ended in RDS
+	changed  chan struct{}   // closed and replaced when evs grows
 }
 
-type outcomeEvent struct {
-	ID, Type, Subject string
-	Data              struct {
-		Status       string `json:"status"`
-		Terminal     bool   `json:"terminal"`
-		BackupJobId  string `json:"backupJobId"`
-		BackupStatus string `json:"backupStatus"`
-		BackupId     string `json:"backupId"`
-		Note         string `json:"note"`
-		Attempts     []struct {
-			Code string `json:"code"`
-		} `json:"attempts"`
-		Error *struct {
-			Code, Message string
-		} `json:"error"`
-		Trigger struct {
-			Kind, Source string
-		} `json:"trigger"`
-	} `json:"data"`
-}
-
-func newWatcher(st *localcloud.Stack) *watcher {
-	return &watcher{st: st, progress: map[string]string{}, ch: make(chan outcomeEvent, 1024)}
+func newWatcher(st *localcloud.Stack, p *printer) *watcher {
+	return &watcher{st: st, p: p, ids: map[string]bool{}, finished: map[string]bool{}, changed: make(chan struct{})}
 }
 
 func (w *watcher) run(ctx context.Context) {
-	tick := time.NewTicker(150 * time.Millisecond)
+	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
@@ -156,35 +448,79 @@ func (w *watcher) run(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		msgs := w.st.Cloud.MNS.Messages(localcloud.NotifyQueue)
-		for _, m := range msgs[w.seen:] {
-			var ev outcomeEvent
-			if err := json.Unmarshal([]byte(m.Body), &ev); err != nil {
-				fmt.Printf("   ? unreadable outcome message: %.80s\n", m.Body)
-				continue
-			}
-			w.print(ev)
-			w.ch <- ev
-		}
-		w.seen = len(msgs)
-		w.printProgress()
+		w.poll()
 	}
 }
 
-var marks = map[string]string{"accepted": "✓", "coalesced": "≡", "rejected": "✗", "failed": "✗", "deferred": "…", "completed": "★"}
+func (w *watcher) poll() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	msgs := w.st.Cloud.MNS.Messages(localcloud.NotifyQueue)
+	grew := false
+	for _, m := range msgs[w.seen:] {
+		ev, err := notify.ParseEvent([]byte(m.Body))
+		if err != nil {
+			w.p.event("?", "unreadable outcome message (%v): %.80s", err, m.Body)
+			continue
+		}
+		if w.ids[ev.ID] {
+			w.dups++
+			continue
+		}
+		w.ids[ev.ID] = true
+		w.evs = append(w.evs, ev)
+		w.print(ev)
+		grew = true
+	}
+	w.seen = len(msgs)
+	for _, in := range w.st.Cloud.Fleet.Instances {
+		for _, j := range w.st.Cloud.RDS.Jobs(in.DBInstanceId) {
+			if j.Terminal() && !w.finished[j.BackupJobId] {
+				w.finished[j.BackupJobId] = true
+				w.p.event("⋯", "RDS: job %s on %s is %s (backup set %s); the queue function's next check will see it", j.BackupJobId, in.DBInstanceId, j.BackupStatus, j.BackupId)
+			}
+		}
+	}
+	if grew {
+		close(w.changed)
+		w.changed = make(chan struct{})
+	}
+}
 
-func (w *watcher) print(ev outcomeEvent) {
-	status := strings.TrimPrefix(ev.Type, "rds.backup.")
+var marks = map[string]string{"accepted": "✓", "coalesced": "≡", "rejected": "✗", "failed": "✗", "deferred": "…", "completed": "★", "run": "■"}
+
+func (w *watcher) print(ev notify.Event) {
+	status := strings.TrimPrefix(ev.Type, notify.TypePrefix)
 	d := ev.Data
-	line := fmt.Sprintf("   %s %-9s %-15s", marks[status], status, ev.Subject)
+	from := fmt.Sprintf("  [%s %s]", d.Trigger.Kind, d.Trigger.Source)
+	if ev.Type == notify.TypeRun && d.Run != nil {
+		var counts []string
+		for _, s := range []string{"accepted", "coalesced", "completed", "deferred", "rejected", "failed"} {
+			if n := d.Run.Counts[s]; n > 0 {
+				counts = append(counts, fmt.Sprintf("%s %d", s, n))
+			}
+		}
+		w.p.event(marks[status], "%-9s %-15s the plan run's summary (%s)%s", status, ev.Subject, ev.Type, from)
+		w.p.detail("%d asks, by first outcome: %s", d.Run.Items, strings.Join(counts, ", "))
+		for _, pr := range d.Run.Problems {
+			w.p.detail("%s %s: %s", pr.DBInstanceId, pr.Status, pr.Code)
+		}
+		if d.Run.More > 0 {
+			w.p.detail("… and %d more", d.Run.More)
+		}
+		return
+	}
+	line := fmt.Sprintf("%-9s %-15s", status, ev.Subject)
 	if d.BackupJobId != "" {
 		line += " job " + d.BackupJobId
 	}
 	if d.BackupId != "" {
-		line += " backup " + d.BackupId
+		line += ", backup set " + d.BackupId
 	}
+	w.p.event(marks[status], "%s%s", line, from)
+	// The details, each on a line of its own under the status.
 	if d.Error != nil {
-		line += fmt.Sprintf(" %s: %s", d.Error.Code, d.Error.Message)
+		w.p.detail("%s: %s", d.Error.Code, clip(d.Error.Message, 140))
 	}
 	if n := len(d.Attempts); n > 1 {
 		var codes []string
@@ -193,107 +529,61 @@ func (w *watcher) print(ev outcomeEvent) {
 				codes = append(codes, a.Code)
 			}
 		}
-		line += fmt.Sprintf(" after %d attempts (%s)", n, strings.Join(codes, ", "))
+		w.p.detail("after %d attempts (%s)", n, strings.Join(codes, ", "))
+	}
+	if d.NotBefore != nil {
+		wait := d.NotBefore.Sub(ev.Time)
+		w.p.detail("resumes at notBefore, %s later (%s here: MNS time runs %d×)", secs(wait), secs(wait/mnsSpeed), mnsSpeed)
 	}
 	if d.Note != "" {
-		line += " — " + d.Note
-	}
-	line += fmt.Sprintf("  [%s %s]", d.Trigger.Kind, d.Trigger.Source)
-	fmt.Println(line)
-}
-
-func (w *watcher) printProgress() {
-	for _, in := range w.st.Cloud.Fleet.Instances {
-		for _, j := range w.st.Cloud.RDS.Jobs(in.DBInstanceId) {
-			key := in.DBInstanceId + "/" + j.BackupJobId
-			// Report a change of status, and Uploading in 25% steps.
-			pct, _ := strconv.Atoi(j.Process)
-			now := j.BackupStatus
-			if j.BackupStatus == "Uploading" {
-				now += " " + strconv.Itoa(pct/25*25) + "%+"
-			}
-			if w.progress[key] != now {
-				w.progress[key] = now
-				fmt.Printf("   ⋯ job %s on %s: %s %s%%\n", j.BackupJobId, in.DBInstanceId, j.BackupStatus, j.Process)
-			}
-		}
+		w.p.detail("%s", d.Note)
 	}
 }
 
-// waitFor returns when every instance in want has its terminal outcome and
-// rejected outcomes number at least rejected.
-func (w *watcher) waitFor(ctx context.Context, want map[string]string, rejected int) error {
-	got := map[string]string{}
-	nRejected := 0
-	done := func() bool {
-		for id, s := range want {
-			if got[id] != s {
-				return false
-			}
+// events returns the distinct outcome messages so far.
+func (w *watcher) events() []notify.Event {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.evs)
+}
+
+func (w *watcher) duplicates() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.dups
+}
+
+// wait returns once cond holds for the outcome messages so far.
+func (w *watcher) wait(ctx context.Context, what string, cond func([]notify.Event) bool) error {
+	for {
+		w.mu.Lock()
+		ok, changed := cond(w.evs), w.changed
+		w.mu.Unlock()
+		if ok {
+			return nil
 		}
-		return nRejected >= rejected
-	}
-	for !done() {
 		select {
 		case <-ctx.Done():
-			var missing []string
-			for id, s := range want {
-				if got[id] != s {
-					missing = append(missing, id+" "+s)
-				}
-			}
-			sort.Strings(missing)
-			return fmt.Errorf("timed out waiting for: %s (rejected %d of %d)", strings.Join(missing, ", "), nRejected, rejected)
-		case ev := <-w.ch:
-			w.events = append(w.events, ev)
-			s := strings.TrimPrefix(ev.Type, "rds.backup.")
-			switch s {
-			case "completed":
-				got[ev.Subject] = s
-			case "rejected":
-				nRejected++
-			case "failed":
-				got[ev.Subject] = s
-			}
+			return fmt.Errorf("timed out waiting for %s", what)
+		case <-changed:
 		}
 	}
-	return nil
 }
 
-func (w *watcher) unexpected() int {
-	n := 0
-	for _, ev := range w.events {
-		if ev.Type == "rds.backup.failed" {
-			n++
-		}
+func secs(d time.Duration) string {
+	switch {
+	case d < 10*time.Second:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+	default:
+		return d.Round(time.Second).String()
 	}
-	return n
 }
 
-func (w *watcher) printSummary(d time.Duration) {
-	counts := map[string]int{}
-	for _, ev := range w.events {
-		counts[strings.TrimPrefix(ev.Type, "rds.backup.")]++
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	var parts []string
-	for _, k := range []string{"accepted", "coalesced", "deferred", "rejected", "failed", "completed"} {
-		if counts[k] > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
-		}
-	}
-	fmt.Printf("\ndone in %.1fs. outcomes: %s\n", d.Seconds(), strings.Join(parts, ", "))
-	calls := w.st.Cloud.RDS.Counts()
-	keys := make([]string, 0, len(calls))
-	for k := range calls {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var cs []string
-	for _, k := range keys {
-		cs = append(cs, fmt.Sprintf("%s %d", k, calls[k]))
-	}
-	fmt.Printf("RDS calls: %s\n", strings.Join(cs, ", "))
-	fmt.Printf("backups created: %s\n", compactMap(w.st.Cloud.RDS.CreatedBackups()))
+	return s[:n] + "…"
 }
 
 func compact(b []byte) string {

@@ -1,22 +1,34 @@
 // Command devstack is the local cloud of fc-rds-backup: RDS, MNS and Function
 // Compute emulators (shared/localcloud/rds, shared/localcloud/mns, shared/localcloud/fc) that speak
 // the real wire protocols, with the real function binaries running on them.
-// Its command line is a contract (DESIGN.md §7):
+// Its command line is a contract (DESIGN.md §7); `devstack help` prints
+// every flag:
 //
-//	go run ./shared/devstack demo
-//	go run ./shared/devstack serve [--fleet FILE] [--env KEY=VALUE]... [--env-file FILE] [--fc-instances N]
+//	go run ./shared/devstack demo [--fleet FILE] [-v] [--timeout D]
+//	go run ./shared/devstack serve [--fleet FILE] [--env KEY=VALUE]... [--env-file FILE] [--fc-instances N] [--quiet]
 //	go run ./shared/devstack invoke --function NAME --event FILE [--fleet FILE] [--env KEY=VALUE]... [--env-file FILE]
+//	    [--times N] [--retry-count N] [--timeout D] [--work] [--quiet]
 //
 // demo runs the product end to end on testdata/fleet/demo.json and prints
-// what happens (make run). serve starts everything on 127.0.0.1 and prints
-// one JSON line with the endpoints and a key for the official SDKs; its
-// admin URL answers GET /state and GET, POST and DELETE /faults. invoke
+// each step as it happens (make run builds devstack into build/devstack and
+// runs it): a timer plan with a Rebooting and a read-only instance (deferred,
+// rejected, the plan run's summary), the deferral resolving, a signed
+// request through transient faults, a work-queue message redelivered after
+// the queue function is killed (coalesced: one backup), an invalid request,
+// and every job tracked to completed. MNS time runs 20 times faster there,
+// and it says so. serve starts everything on 127.0.0.1 and prints one JSON
+// line with the endpoints and a key for the official SDKs; its admin URL
+// answers GET /state, GET, POST and DELETE /faults and POST /timer. invoke
 // runs one built function once and prints JSON lines: the response, one line
-// per outcome message, and a summary of RDS calls and backups created; the
-// webhook function gets the local routes and secrets (localcloud.WebhookEnv),
-// which --env may override. serve and invoke add the --env-file's variables,
-// then each --env, to every function's environment (the functions never
-// inherit devstack's own environment, as in FC).
+// per outcome message, and a summary of RDS calls and backups created; it
+// exits 1 with the function's own words when the function fails to start
+// (e.g. on a bad configuration). The webhook function gets the local routes
+// and secrets (localcloud.WebhookEnv), which --env may override. serve and
+// invoke add the --env-file's variables, then each --env, to every
+// function's environment (the functions never inherit devstack's own
+// environment, as in FC).
+//
+// Exit status: 0 done, 1 failed, 2 a mistake on the command line.
 //
 // devstack is the composition root of the local cloud; nothing imports it,
 // and nothing of it ships in a function binary.
@@ -25,8 +37,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,42 +48,136 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
 )
 
-const usage = `usage:
-  devstack demo [--fleet FILE]
-  devstack serve [--fleet FILE] [--env KEY=VALUE]... [--env-file FILE] [--fc-instances N] [--quiet]
-  devstack invoke --function scheduled|queue|webhook --event FILE [--fleet FILE] [--env KEY=VALUE]... [--env-file FILE] [--times N] [--work]
+// commands are devstack's subcommands, in the order usage lists them. Each
+// defines its flags on a fresh FlagSet, so that usage lists every flag
+// from the same definitions the command parses.
+var commands = []command{
+	{"demo", "[--fleet FILE] [-v] [--timeout D]",
+		"runs the product end to end on the local cloud and narrates it (make run); exits 0 when every expected outcome arrived",
+		demoCommand},
+	{"serve", "[--fleet FILE] [--env KEY=VALUE]... [--env-file FILE] [--fc-instances N] [--quiet]",
+		"starts everything on 127.0.0.1, prints one JSON line (endpoints, keys, admin URL), runs until Ctrl-C",
+		serveCommand},
+	{"invoke", "--function scheduled|queue|webhook --event FILE [--fleet FILE] [--env KEY=VALUE]... [--env-file FILE]\n" +
+		"                [--times N] [--retry-count N] [--timeout D] [--work] [--quiet]",
+		"runs one function once (or --times N, as redeliveries) on a fresh local cloud and prints JSON lines;\n" +
+			"exits 1 with the reason when the function fails to start (e.g. bad configuration)",
+		invokeCommand},
+}
+
+// command is one subcommand: define adds its flags to fs and returns the
+// function that runs it once fs is parsed.
+type command struct {
+	name, synopsis, about string
+	define                func(fs *flag.FlagSet) func() error
+}
+
+const usageTail = `
+exit status: 0 done; 1 failed (demo: an expected outcome did not arrive or a
+wrong one did; invoke: the function failed to start; any other error of
+devstack's own); 2 a mistake on the command line.
 `
 
-func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
+// usage is the whole usage text: every command with every flag.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: devstack demo|serve|invoke [flags]   (go run ./shared/devstack ..., or make run for the demo)\n")
+	for _, c := range commands {
+		b.WriteString("\n")
+		writeCommandUsage(&b, c)
 	}
-	var err error
-	switch os.Args[1] {
-	case "demo":
-		err = demo(os.Args[2:])
-	case "serve":
-		err = serve(os.Args[2:])
-	case "invoke":
-		err = invoke(os.Args[2:])
-	case "-h", "--help", "help":
-		fmt.Print(usage)
-		return
-	default:
-		fmt.Fprintf(os.Stderr, "devstack: unknown command %q\n%s", os.Args[1], usage)
-		os.Exit(2)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "devstack:", err)
-		os.Exit(1)
-	}
+	b.WriteString(usageTail)
+	return b.String()
 }
+
+func writeCommandUsage(b *strings.Builder, c command) {
+	fmt.Fprintf(b, "devstack %s %s\n", c.name, c.synopsis)
+	for line := range strings.Lines(c.about) {
+		fmt.Fprintf(b, "  %s", line)
+	}
+	b.WriteString("\n")
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	c.define(fs)
+	fs.VisitAll(func(f *flag.Flag) {
+		dash := "--"
+		if len(f.Name) == 1 {
+			dash = "-"
+		}
+		name, text := flag.UnquoteUsage(f)
+		arg := dash + f.Name
+		if name != "" {
+			arg += " " + name
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
+			text += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(b, "    %-22s %s\n", arg, text)
+	})
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run runs devstack with args and returns its exit status.
+func run(args []string) int {
+	if len(args) < 1 {
+		fmt.Fprint(os.Stderr, usage())
+		return 2
+	}
+	switch args[0] {
+	case "-h", "--help", "-help", "help":
+		fmt.Print(usage())
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		runCmd := c.define(fs)
+		if err := fs.Parse(args[1:]); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				var b strings.Builder
+				writeCommandUsage(&b, c)
+				fmt.Print(b.String())
+				return 0
+			}
+			fmt.Fprintf(os.Stderr, "devstack %s: %v (devstack help lists every flag)\n", c.name, err)
+			return 2
+		}
+		if fs.NArg() > 0 {
+			fmt.Fprintf(os.Stderr, "devstack %s takes no arguments, got %q (devstack help lists every flag)\n", c.name, fs.Args())
+			return 2
+		}
+		if err := runCmd(); err != nil {
+			var ue usageError
+			if errors.As(err, &ue) {
+				fmt.Fprintf(os.Stderr, "devstack %s: %v (devstack help lists every flag)\n", c.name, err)
+				return 2
+			}
+			fmt.Fprintln(os.Stderr, "devstack:", err)
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "devstack: unknown command %q\n%s", args[0], usage())
+	return 2
+}
+
+// usageError is a mistake on the command line found after parsing (a
+// required flag missing, a value out of range): exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 // fleetFlag adds --fleet to fs; its load function reads the chosen file, the
 // demo fleet by default, and says which file it read.
 func fleetFlag(fs *flag.FlagSet) func() (localcloud.Fleet, string, error) {
-	path := fs.String("fleet", "", "fleet file (default testdata/fleet/demo.json)")
+	path := fs.String("fleet", "", "fleet `FILE` (instances, faults, crashes, backupSeconds; default testdata/fleet/demo.json)")
 	return func() (localcloud.Fleet, string, error) {
 		p := *path
 		if p == "" {
@@ -93,8 +201,8 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 // returns the file's variables, then each --env, in order (later ones win).
 func envFlags(fs *flag.FlagSet, what string) func() ([]string, error) {
 	var env multiFlag
-	fs.Var(&env, "env", "environment KEY=VALUE for "+what+" (repeatable; later ones win)")
-	file := fs.String("env-file", "", "file of KEY=VALUE lines for "+what+" (blank lines and # comments ignored; --env wins)")
+	fs.Var(&env, "env", "environment variable `KEY=VALUE` for "+what+" (repeatable; later ones win)")
+	file := fs.String("env-file", "", "`FILE` of KEY=VALUE lines for "+what+" (blank lines and # comments ignored; --env wins)")
 	return func() ([]string, error) {
 		var out []string
 		if *file != "" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -13,22 +12,20 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
 )
 
-// serve starts the local cloud with all three functions wired to their
-// triggers and prints one JSON line describing it; runs until interrupted.
-func serve(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+// serveCommand starts the local cloud with all three functions wired to
+// their triggers and prints one JSON line describing it; runs until
+// interrupted.
+func serveCommand(fs *flag.FlagSet) func() error {
 	loadFleet := fleetFlag(fs)
 	loadEnv := envFlags(fs, "every function (after the local cloud's own; for webhook also over the local routes and secrets)")
-	instances := fs.Int("fc-instances", 1, "instances of each function that may run at once, each serving one invocation")
+	instances := fs.Int("fc-instances", 1, "`N` instances of each function that may run at once, each serving one invocation")
 	quiet := fs.Bool("quiet", false, "discard the functions' logs (default: to stderr)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
-	}
-	if *instances < 1 {
-		return fmt.Errorf("--fc-instances must be 1 or more, got %d", *instances)
+	return func() error { return serve(loadFleet, loadEnv, *instances, *quiet) }
+}
+
+func serve(loadFleet func() (localcloud.Fleet, string, error), loadEnv func() ([]string, error), instances int, quiet bool) error {
+	if instances < 1 {
+		return usagef("--fc-instances must be 1 or more, got %d", instances)
 	}
 	env, err := loadEnv()
 	if err != nil {
@@ -40,7 +37,7 @@ func serve(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := localcloud.StartStack(ctx, fleet, localcloud.Options{Env: env, FCInstances: *instances}, logSink(*quiet))
+	st, err := localcloud.StartStack(ctx, fleet, localcloud.Options{Env: env, FCInstances: instances}, logSink(quiet))
 	if err != nil {
 		return err
 	}

@@ -3,13 +3,16 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -292,5 +295,143 @@ func TestDevstackServePrintsTheLocalCloud(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		t.Errorf("GET /state: HTTP %d", res.StatusCode)
+	}
+}
+
+// TestDevstackDemoTellsTheWholeStory runs `devstack demo` (make run) and
+// reads its narration: the clock it runs, a deferral that resolves, the plan
+// run's summary, a redelivered message that coalesces (one backup), every
+// job completed, exit 0.
+func TestDevstackDemoTellsTheWholeStory(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a safety net, not a bound
+	defer cancel()
+	cmd := exec.CommandContext(ctx, devstackBinary(t), "demo")
+	cmd.Dir = root
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("devstack demo: %v\n%s\n%s", err, stdout.String(), tail(stderr.String(), 4000))
+	}
+	out := stdout.String()
+	lines := strings.Split(out, "\n")
+	// find returns the index of the first line from `from` on that matches
+	// re, and its submatches.
+	find := func(from int, what, re string) (int, []string) {
+		t.Helper()
+		rx := regexp.MustCompile(re)
+		for i := from; i < len(lines); i++ {
+			if m := rx.FindStringSubmatch(lines[i]); m != nil {
+				return i, m
+			}
+		}
+		t.Fatalf("the demo does not show %s (no line after line %d matches %q):\n%s", what, from+1, re, out)
+		return 0, nil
+	}
+
+	// It says how fast its clock runs before anything happens.
+	clock, _ := find(0, "its clock speed", `MNS runs \d+× faster than real time`)
+	if first, _ := find(0, "its first step", `^▶ 1\. `); clock > first {
+		t.Errorf("the clock is stated at line %d, after the first step (line %d)", clock+1, first+1)
+	}
+
+	// The timer plan: rm-demo-pg1 is Rebooting → deferred; the plan run
+	// ends in one summary naming the read-only instance it rejected.
+	deferred, _ := find(0, "rm-demo-pg1 deferred", `… deferred\s+rm-demo-pg1\b`)
+	run, _ := find(0, "the plan run's summary", `■ run\s+local-timer\b.*rds\.backup\.run`)
+	find(run, "the summary's counts", `4 asks, by first outcome: accepted 2, deferred 1, rejected 1`)
+	find(run, "the summary's problem", `rm-demo-replica rejected: ReadDBInstanceNotSupport`)
+	// The deferral resolves: once Running, the same ask is accepted, then
+	// completed.
+	accepted, _ := find(deferred, "rm-demo-pg1 accepted after its deferral", `✓ accepted\s+rm-demo-pg1\s+job \d+`)
+	find(accepted, "that it is the same ask", `the same ask, resumed by fc-rds-backup/queue`)
+	find(accepted, "rm-demo-pg1 completed", `★ completed\s+rm-demo-pg1\b`)
+
+	// The redelivery: the first delivery made the job and died; the second
+	// coalesced with that job; EventBridge pushed the message twice.
+	crash, m := find(0, "the queue function killed after CreateBackup on rm-demo-maria", `↯ RDS made job (\d+) on rm-demo-maria`)
+	coalesced, _ := find(crash, "the redelivery coalesced with the job", `≡ coalesced\s+rm-demo-maria\s+job `+m[1]+`\b`)
+	find(coalesced, "EventBridge's two pushes", `↻ EventBridge delivered message \S+ 2 times`)
+	find(coalesced, "rm-demo-maria completed", `★ completed\s+rm-demo-maria\s+job `+m[1]+`\b`)
+
+	// Every step printed where it happened: each step's own outcome comes
+	// after its header and before the next step's.
+	for _, s := range []struct{ step, line string }{
+		{`^▶ 1\. .*timer`, `■ run\s+local-timer`},
+		{`^▶ 2\. .*rm-demo-pg1`, `✓ accepted\s+rm-demo-pg1`},
+		{`^▶ 3\. .*signed`, `✓ accepted\s+rm-demo-flaky`},
+		{`^▶ 4\. .*rm-demo-maria`, `≡ coalesced\s+rm-demo-maria`},
+		{`^▶ 5\. .*invalid`, `✗ rejected\s+rm-demo-mysql1`},
+	} {
+		h, _ := find(0, "a step header", s.step)
+		at, _ := find(h, "the step's outcome", s.line)
+		if next, _ := find(h+1, "the next step", `^▶ \d+\. `); at > next {
+			t.Errorf("%q printed at line %d, after the next step's header (line %d):\n%s", s.line, at+1, next+1, out)
+		}
+	}
+
+	_, m = find(0, "the backups created", `^backups created: (\{.*\})`)
+	var created map[string]int
+	if err := json.Unmarshal([]byte(m[1]), &created); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"rm-demo-flaky": 1, "rm-demo-maria": 1, "rm-demo-mssql1": 1, "rm-demo-mysql1": 1, "rm-demo-pg1": 1}
+	if fmt.Sprint(created) != fmt.Sprint(want) {
+		t.Errorf("backups created %v, want %v", created, want)
+	}
+}
+
+// TestDevstackInvokeFailsWhenTheFunctionCannotStart: a function that
+// refuses its configuration never takes the event; invoke exits 1 and
+// says why, in the function's own words, even with --quiet.
+func TestDevstackInvokeFailsWhenTheFunctionCannotStart(t *testing.T) {
+	t.Parallel()
+	for function, event := range map[string]string{
+		"scheduled": "testdata/events/timer.json",
+		"queue":     "testdata/events/mns-single.json",
+		"webhook":   githubEventFile,
+	} {
+		t.Run(function, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(devstackBinary(t), "invoke", "--quiet", "--function", function,
+				"--event", filepath.Join(root, event), "--env", "BACKUP_RDS_CONCURRENCY=0")
+			cmd.Dir = root
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+				t.Fatalf("devstack invoke: %v, want exit status 1\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+			}
+			for _, want := range []string{"the " + function + " function failed to start", `BACKUP_RDS_CONCURRENCY="0": must be a whole number from 1 to 256`} {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+				}
+			}
+			if strings.Contains(stdout.String(), `"kind":"summary"`) {
+				t.Errorf("a function that did not start got a summary line:\n%s", stdout.String())
+			}
+		})
+	}
+}
+
+// TestDevstackUsageListsEveryFlag: `devstack help` is the full usage, and a
+// mistake on the command line is exit status 2.
+func TestDevstackUsageListsEveryFlag(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command(devstackBinary(t), "help").Output()
+	if err != nil {
+		t.Fatalf("devstack help: %v", err)
+	}
+	for _, flag := range []string{"--fleet FILE", "-v ", "--timeout D", "--env KEY=VALUE", "--env-file FILE", "--fc-instances N", "--quiet",
+		"--function NAME", "--event FILE", "--times N", "--retry-count N", "--work", "exit status"} {
+		if !bytes.Contains(out, []byte(flag)) {
+			t.Errorf("devstack help does not mention %q:\n%s", flag, out)
+		}
+	}
+	err = exec.Command(devstackBinary(t), "invoke", "--no-such-flag").Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+		t.Errorf("devstack invoke --no-such-flag: %v, want exit status 2", err)
 	}
 }
