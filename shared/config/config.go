@@ -51,7 +51,7 @@ var Vars = []Var{
 	{"BACKUP_RDS_CONNECT_TIMEOUT", "5s", "all", "Connect timeout per RDS call.", true},
 	{"BACKUP_RDS_READ_TIMEOUT", "10s", "all", "Whole-call timeout per RDS call; a timeout is retried as transient.", true},
 	{"BACKUP_RDS_CONCURRENCY", "64", "all", "Ceiling of the adaptive limit on RDS calls in flight per warm instance (1-256). The limit starts at 8, grows after successes and halves on Throttling, so a fleet runs as fast as the account's API limits allow.", false},
-	{"BACKUP_FRESH_FOR", "10s", "all", "An ask on its first delivery whose askedAt is at most this old goes straight to CreateBackup (1 RDS call); others first look for a backup that satisfies them. `0`: look on every ask. Keep it below EventBridge's first retry (10 s) so a redelivery is never fresh.", false},
+	{"BACKUP_FRESH_FOR", "2s", "all", "An ask on its first delivery whose askedAt is at most this old goes straight to CreateBackup (1 RDS call); others first look for a backup that satisfies them. The price: a backup that began before askedAt and ended within this time after it is not looked for. `0`: look on every ask. Keep it well below EventBridge's first retry (10 s) so a redelivery is never fresh.", false},
 	{"BACKUP_ATTEMPTS_PER_INVOCATION", "6", "all", "Attempts at one request inside one invocation before it is deferred to the work queue.", false},
 	{"BACKUP_MAX_ATTEMPTS", "12", "all", "Attempts over all invocations before a request ends `failed`.", false},
 	{"BACKUP_MAX_AGE", "2h", "all", "Age after which a still-retrying request ends `failed`.", false},

@@ -19,7 +19,7 @@ func TestLoadDefaults(t *testing.T) {
 	if c.NotifyQueue != "rds-backup-notify" || c.WorkQueue != "rds-backup-work" || c.NotifyOutcomes != "all" {
 		t.Errorf("queues/outcomes defaults wrong: %+v", c)
 	}
-	if c.FreshFor != 10*time.Second || !c.TrackJobs || c.RDSConcurrency != 64 || c.MaxBody != 1<<20 || c.ReplayWindow != 5*time.Minute {
+	if c.FreshFor != 2*time.Second || !c.TrackJobs || c.RDSConcurrency != 64 || c.MaxBody != 1<<20 || c.ReplayWindow != 5*time.Minute {
 		t.Errorf("defaults wrong: %+v", c)
 	}
 	if c.MaxRequests != 100 {

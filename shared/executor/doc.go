@@ -26,8 +26,8 @@
 //     code, before any coalescing.
 //  6. When the ask may be a repeat (it has attempts, FC retried it, its
 //     trigger redelivers — RedeliveringKinds —, the caller chose its key or
-//     time, or it is older than FreshFor since AskedAt or since it was first
-//     seen), the state is read, one call after the other: running jobs
+//     time, or it is older than FreshFor since AskedAt), the state is read,
+//     one call after the other: running jobs
 //     (DescribeBackupTasks) → coalesced with the job; then sets that ended
 //     at or after AskedAt (DescribeBackups, backup.SatisfiedBy) →
 //     coalesced with the set, terminal. A job that ends between the two

@@ -39,8 +39,10 @@ type Options struct {
 	// from a trigger kind that does not redeliver) whose AskedAt is at most
 	// this old goes straight to CreateBackup: one RDS call. Any other ask may
 	// be a repeat and first looks for a backup that satisfies it (running
-	// jobs, then sets that ended at or after AskedAt). Default 10s, below
-	// EventBridge's first retry (10–20 s), so a redelivery is never fresh.
+	// jobs, then sets that ended at or after AskedAt). Default 2s: time for
+	// a timer plan's inline asks, a signed POST or a fleet's first step,
+	// and far below EventBridge's first retry (10–20 s), so a redelivery is
+	// never fresh.
 	// The cost of the shortcut: a backup that began before AskedAt and ended
 	// within FreshFor after it is not looked for. 0 takes the default; use a
 	// negative value to look on every ask.
@@ -93,7 +95,7 @@ type Options struct {
 // DefaultOptions returns the documented defaults.
 func DefaultOptions() Options {
 	return Options{
-		FreshFor:                 10 * time.Second,
+		FreshFor:                 2 * time.Second,
 		MaxAttemptsPerInvocation: 6,
 		Budget:                   Budget{MaxAttempts: 12, MaxAge: 2 * time.Hour},
 		DeadlineMargin:           5 * time.Second,

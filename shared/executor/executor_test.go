@@ -336,14 +336,15 @@ func TestMayBeRepeat(t *testing.T) {
 		later time.Duration
 		look  bool
 	}{
-		"fresh":                     {fresh("rm-1"), executor.History{}, 0, false},
-		"askedAt older than 10s":    {fresh("rm-1"), executor.History{}, 11 * time.Second, true},
-		"fan-out item just written": {fresh("rm-1"), executor.History{FirstSeen: t0.Add(30 * time.Second)}, 35 * time.Second, false},
-		"FC retried it":             {fresh("rm-1"), executor.History{RetryCount: 1}, 0, true},
-		"it has attempts":           {fresh("rm-1"), executor.History{Attempts: []backup.Attempt{{Action: "CreateBackup", Code: "InternalError"}}}, 0, true},
-		"the caller chose its key":  {fresh("rm-1"), executor.History{CallerKey: true}, 0, true},
-		"a GitHub delivery":         {func() backup.Request { r := fresh("rm-1"); r.Trigger.Kind = "github"; return r }(), executor.History{}, 0, true},
-		"no askedAt":                {func() backup.Request { r := fresh("rm-1"); r.AskedAt = time.Time{}; return r }(), executor.History{}, 0, true},
+		"fresh":                                 {fresh("rm-1"), executor.History{}, 0, false},
+		"askedAt older than 2s":                 {fresh("rm-1"), executor.History{}, 3 * time.Second, true},
+		"askedAt 1s ago":                        {fresh("rm-1"), executor.History{}, time.Second, false},
+		"a later step of a plan, asked 35s ago": {fresh("rm-1"), executor.History{FirstSeen: t0.Add(30 * time.Second)}, 35 * time.Second, true},
+		"FC retried it":                         {fresh("rm-1"), executor.History{RetryCount: 1}, 0, true},
+		"it has attempts":                       {fresh("rm-1"), executor.History{Attempts: []backup.Attempt{{Action: "CreateBackup", Code: "InternalError"}}}, 0, true},
+		"the caller chose its key":              {fresh("rm-1"), executor.History{CallerKey: true}, 0, true},
+		"a GitHub delivery":                     {func() backup.Request { r := fresh("rm-1"); r.Trigger.Kind = "github"; return r }(), executor.History{}, 0, true},
+		"no askedAt":                            {func() backup.Request { r := fresh("rm-1"); r.AskedAt = time.Time{}; return r }(), executor.History{}, 0, true},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

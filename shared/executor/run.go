@@ -140,8 +140,11 @@ func (rn *run) do(ctx context.Context) backup.Outcome {
 // mayBeRepeat says whether the ask may already be satisfied, so that state
 // is read before CreateBackup (DESIGN.md §2 (c)): it has a history, FC
 // retried it, its trigger redelivers, the caller chose its key or time, or
-// it is not fresh (older than FreshFor since AskedAt, or since it was first
-// seen when that is later: a fan-out item written after the plan was read).
+// it is not fresh: more than FreshFor has passed since AskedAt, so a backup
+// may have run and ended since (a later step of a plan run, say). Only
+// AskedAt counts, never when the ask was first seen: the soak found that a
+// plan's later step, taken as fresh, made a backup that one which ran
+// meanwhile already satisfied.
 func (rn *run) mayBeRepeat() bool {
 	h := rn.h
 	switch {
@@ -150,11 +153,7 @@ func (rn *run) mayBeRepeat() bool {
 	case rn.e.o.FreshFor < 0, rn.r.AskedAt.IsZero():
 		return true
 	}
-	ref := rn.r.AskedAt
-	if h.FirstSeen.After(ref) {
-		ref = h.FirstSeen
-	}
-	return rn.now().Sub(ref) > rn.e.o.FreshFor
+	return rn.now().Sub(rn.r.AskedAt) > rn.e.o.FreshFor
 }
 
 // readFacts gets what the rules need of the instance (backup.NeedsFacts):
