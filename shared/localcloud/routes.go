@@ -1,14 +1,5 @@
 package localcloud
 
-import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"net/http"
-	"strconv"
-	"time"
-)
-
 // Secrets of the local cloud's webhook routes. They are demo values, printed
 // by serve so that a user can sign requests; never reuse them.
 const (
@@ -42,18 +33,4 @@ func WebhookEnv() []string {
 		"GITHUB_WEBHOOK_SECRET=" + GitHubSecret,
 		"GITLAB_WEBHOOK_TOKEN=" + GitLabToken,
 	}
-}
-
-// SignRequest adds the headers of a signed request (README "Signed JSON"):
-// X-Timestamp (unix seconds) and X-Signature-256 = "sha256=" + hex
-// HMAC-SHA256(secret, timestamp + "." + body).
-func SignRequest(r *http.Request, caller, secret string, body []byte, now time.Time) {
-	ts := strconv.FormatInt(now.Unix(), 10)
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(ts + "."))
-	mac.Write(body)
-	r.Header.Set("X-Timestamp", ts)
-	r.Header.Set("X-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-	r.Header.Set("X-Caller", caller)
-	r.Header.Set("Content-Type", "application/json")
 }

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
@@ -223,19 +222,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// PostSigned POSTs body to /v1/backups as the local signed caller.
-func (st *Stack) PostSigned(ctx context.Context, body string) (int, []byte, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, st.WebhookURL+"/v1/backups", strings.NewReader(body))
-	SignRequest(req, SignedCaller, SignedSecret, []byte(body), time.Now())
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	return res.StatusCode, b, err
 }
 
 // SendMessage sends a message to the work queue with the official MNS SDK,
