@@ -318,7 +318,7 @@ func TestTimerPlanRunsInStepsAndEndsInOneSummary(t *testing.T) {
 			next = append(next, m)
 		}
 	}
-	if len(next) != 1 || len(next[0].Requests) != 2 || next[0].Run == nil || next[0].Run.Items != 2 || next[0].AskedAt.IsZero() {
+	if len(next) != 1 || len(next[0].Specs) != 2 || next[0].Trigger.Source != "nightly" || next[0].Run == nil || next[0].Run.Items != 2 || next[0].AskedAt.IsZero() {
 		t.Fatalf("next step %+v", next)
 	}
 	if runs := runEvents(h.outcomes()); len(runs) != 0 {

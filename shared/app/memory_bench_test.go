@@ -248,8 +248,14 @@ func BenchmarkScheduledFanOut500(b *testing.B) {
 				if err != nil || sum.Continued != 1 {
 					b.Fatalf("summary %+v, %v", sum, err)
 				}
-				if got := len(m.Messages(benchWorkQ)); got != 1 {
-					b.Fatalf("%d work messages, want the run's next step", got)
+				steps := 0
+				for _, msg := range m.Messages(benchWorkQ) {
+					if strings.Contains(msg.Body, `"kind":"plan"`) || strings.Contains(msg.Body, `"kind":"select"`) {
+						steps++
+					}
+				}
+				if steps != 1 {
+					b.Fatalf("%d next steps in the work queue, want the run's one", steps)
 				}
 				m.Close()
 			}

@@ -114,13 +114,17 @@ func (a *App) step(ctx context.Context, inv *invocation, pr *planRun, limit int,
 
 // continuation is the message of the next step.
 func (pr *planRun) continuation() *workqueue.Message {
-	m := workqueue.Message{Kind: workqueue.KindPlan, Requests: pr.reqs, Select: pr.sel, Defaults: pr.defaults,
+	specs := make([]backup.Spec, len(pr.reqs))
+	for i, r := range pr.reqs {
+		specs[i] = r.Spec()
+	}
+	m := workqueue.Message{Kind: workqueue.KindPlan, Specs: specs, Select: pr.sel, Defaults: pr.defaults,
 		Trigger: pr.trig, AskedAt: pr.askedAt, FirstSeen: pr.firstSeen, Run: pr.summary}
 	if pr.sel != nil {
 		m.Page = pr.page // the next page of the Select, once the requests are run
 	}
 	if len(pr.reqs) == 0 {
-		m.Kind, m.Requests = workqueue.KindSelect, nil
+		m.Kind, m.Specs = workqueue.KindSelect, nil
 	}
 	return &m
 }
@@ -131,6 +135,11 @@ func fromMessage(m workqueue.Message) *planRun {
 		defaults: m.Defaults, page: m.Page, summary: m.Run}
 	if pr.trig == (backup.Trigger{}) && len(m.Requests) > 0 {
 		pr.trig = m.Requests[0].Trigger
+	}
+	if len(m.Specs) > 0 {
+		// The same asks as the step that handed them on: the keys come
+		// from the trigger and the parameters.
+		pr.reqs = append(pr.reqs, events.WithAskedAt(events.NormalizePlan(backup.Plan{Backups: m.Specs}, pr.trig), pr.askedAt)...)
 	}
 	return pr
 }

@@ -2,6 +2,7 @@ package workqueue
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,6 +63,11 @@ type Message struct {
 	// Run is the plan run's summary so far (plan, select): it travels with
 	// the run until every ask has a first outcome, then is published.
 	Run *backup.RunSummary
+	// Specs (plan) are the asks still to run in compact form: the backups'
+	// parameters only (their keys, trigger and askedAt are derived again
+	// from the message's Trigger and AskedAt), gzip-compressed on the wire,
+	// so that a plan of thousands of backups still fits one 64 KiB message.
+	Specs []backup.Spec
 
 	// track
 	BackupJobId string
@@ -130,6 +136,7 @@ type wire struct {
 	AskedAt     *time.Time            `json:"askedAt,omitempty"`
 	Page        int                   `json:"page,omitempty"`
 	Run         *backup.RunSummary    `json:"run,omitempty"`
+	SpecsGz     []byte                `json:"specsGz,omitempty"`
 	Note        string                `json:"note,omitempty"`
 }
 
@@ -140,7 +147,7 @@ var fields = map[Kind]map[string]bool{
 	KindSelect:  {"select": true, "defaults": false, "trigger": true, "askedAt": false, "firstSeen": true, "page": false, "run": false, "note": false},
 	KindTrack:   {"request": true, "backupJobId": true, "started": true, "checks": false, "lastStatus": false, "lastProcess": false, "note": false},
 	KindOutcome: {"event": true, "note": false},
-	KindPlan:    {"requests": true, "select": false, "defaults": false, "trigger": false, "askedAt": false, "firstSeen": false, "page": false, "run": false, "note": false},
+	KindPlan:    {"requests": false, "specsGz": false, "select": false, "defaults": false, "trigger": false, "askedAt": false, "firstSeen": false, "page": false, "run": false, "note": false},
 }
 
 // DecodeError is a message that is not a valid envelope; Field names the
@@ -237,6 +244,13 @@ func Decode(body []byte) (Message, error) {
 		return Message{}, fieldErr("", "trailing data after the JSON object")
 	}
 	m := fromWire(w)
+	if len(w.SpecsGz) > 0 {
+		specs, err := unpackSpecs(w.SpecsGz)
+		if err != nil {
+			return Message{}, err
+		}
+		m.Specs = specs
+	}
 	if err := m.validate(); err != nil {
 		return Message{}, err
 	}
@@ -347,12 +361,15 @@ func (m Message) toWire() wire {
 		w.Event = m.Event
 	case KindPlan:
 		w.Requests, w.Select, w.Run, w.Page = m.Requests, m.Select, m.Run, m.Page
-		if m.Select != nil {
-			d, t := m.Defaults, m.Trigger
+		if len(m.Specs) > 0 {
+			w.SpecsGz = packSpecs(m.Specs)
+		}
+		if m.Trigger != (backup.Trigger{}) {
+			t := m.Trigger
 			w.Trigger = &t
-			if d != (backup.Spec{}) {
-				w.Defaults = &d
-			}
+		}
+		if d := m.Defaults; m.Select != nil && d != (backup.Spec{}) {
+			w.Defaults = &d
 		}
 		if !m.AskedAt.IsZero() {
 			w.AskedAt = utc(m.AskedAt)
@@ -400,8 +417,13 @@ func (m Message) validate() error {
 			return fieldErr("firstSeen", "required in a %q message", m.Kind)
 		}
 	case KindPlan:
-		if len(m.Requests) == 0 {
-			return fieldErr("requests", "must list at least one request")
+		if len(m.Requests) == 0 && len(m.Specs) == 0 && m.Select == nil {
+			return fieldErr("requests", "must list at least one request (or specs, or a select)")
+		}
+		for i, sp := range m.Specs {
+			if sp.DBInstanceId == "" {
+				return fieldErr(fmt.Sprintf("specs[%d].DBInstanceId", i), "required")
+			}
 		}
 		for i, r := range m.Requests {
 			if r.DBInstanceId == "" {
@@ -497,4 +519,33 @@ func SplitPlan(reqs []backup.Request, perMessage int) ([]Message, error) {
 		}
 	}
 	return out, nil
+}
+
+// packSpecs is the gzip of the specs' JSON (an array).
+func packSpecs(specs []backup.Spec) []byte {
+	b, _ := json.Marshal(specs)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return buf.Bytes()
+}
+
+// unpackSpecs reverses packSpecs, refusing more than 1 MiB of JSON.
+func unpackSpecs(b []byte) ([]backup.Spec, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, fieldErr("specsGz", "not gzip: %v", err)
+	}
+	raw, err := io.ReadAll(io.LimitReader(zr, 1<<20+1))
+	if err != nil || len(raw) > 1<<20 {
+		return nil, fieldErr("specsGz", "unreadable or over 1 MiB")
+	}
+	var specs []backup.Spec
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&specs); err != nil {
+		return nil, fieldErr("specsGz", "not a JSON array of backups: %v", err)
+	}
+	return specs, nil
 }

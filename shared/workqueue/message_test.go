@@ -340,3 +340,27 @@ func TestMNSSender(t *testing.T) {
 		t.Fatalf("SendBatch with an invalid message = %v after %d batches", err, f.batches)
 	}
 }
+
+// A plan run's rest travels as compressed specs: thousands of backups fit
+// one message, and they decode back unchanged.
+func TestPlanSpecsRoundTrip(t *testing.T) {
+	specs := make([]backup.Spec, 2000)
+	for i := range specs {
+		specs[i] = backup.Spec{DBInstanceId: fmt.Sprintf("rm-uf6wjk5%05d", i), BackupMethod: "Physical", RegionId: "cn-hangzhou"}
+	}
+	m := Message{Kind: KindPlan, Specs: specs, Trigger: backup.Trigger{Kind: "timer", Source: "nightly"}}
+	body, err := Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(body) > MaxBytes {
+		t.Fatalf("%d bytes", len(body))
+	}
+	back, err := Decode([]byte(body))
+	if err != nil || !reflect.DeepEqual(back.Specs, specs) {
+		t.Fatalf("decoded %d specs, %v", len(back.Specs), err)
+	}
+	if _, err := Decode([]byte(`{"v":1,"kind":"plan","specsGz":"bm90IGd6aXA="}`)); err == nil || !strings.Contains(err.Error(), "specsGz") {
+		t.Errorf("a broken specsGz: %v", err)
+	}
+}
