@@ -134,13 +134,23 @@ func run(out io.Writer, latency time.Duration, fleet, runs int) error {
 		return err
 	}
 	env := []string{"BACKUP_MNS_ENDPOINT=http://127.0.0.1:1/.", "BACKUP_REGION=cn-hangzhou", "BACKUP_RDS_ENDPOINT=127.0.0.1:1"}
-	hs, err := startup(hello, env, 15)
-	if err != nil {
-		return err
-	}
-	qs, err := startup(queue, env, 15)
-	if err != nil {
-		return err
+	// Interleaved, so that both meet the same machine.
+	var hs, qs time.Duration
+	for i := range 31 {
+		h, err := startup(hello, env, 1)
+		if err != nil {
+			return err
+		}
+		q, err := startup(queue, env, 1)
+		if err != nil {
+			return err
+		}
+		if i == 0 || h < hs {
+			hs = h
+		}
+		if i == 0 || q < qs {
+			qs = q
+		}
 	}
 
 	// 4, 5. One batch of 100 asks through the queue function: peak RSS, and
@@ -154,7 +164,7 @@ func run(out io.Writer, latency time.Duration, fleet, runs int) error {
 		{"one fresh backup ask (1 RDS call)", p.Round(time.Microsecond).String(), "direct SDK CreateBackup " + d.Round(time.Microsecond).String(), ratio(p, d), 1.25},
 		{fmt.Sprintf("fleet of %d (%d calls, peak %d in flight)", fleet, calls, peak), fleetTime.Round(time.Millisecond).String(),
 			fmt.Sprintf("%d × %s ÷ %d = %s", fleet, d.Round(time.Microsecond), peak, floor.Round(time.Millisecond)), ratio(fleetTime, floor), 1.5},
-		{"start-up of the queue function to its first /next", qs.Round(10 * time.Microsecond).String(), "hello-world fc.Start " + hs.Round(10*time.Microsecond).String(), ratio(qs, hs), 1.5},
+		{"start-up of the queue function to its first /next (best of 31)", qs.Round(10 * time.Microsecond).String(), "hello-world fc.Start " + hs.Round(10*time.Microsecond).String(), ratio(qs, hs), 1.5},
 		{fmt.Sprintf("peak RSS of the queue function, a batch of %d asks", b.n), fmt.Sprintf("%.1f MiB", float64(b.peakRSS)/(1<<20)), "target 40 MiB",
 			float64(b.peakRSS) / (40 << 20), 1},
 		{fmt.Sprintf("CPU of that batch (%d RDS calls, %d MNS sends)", b.rdsCalls, b.sent), b.cpu.String(), "the same calls with the bare SDKs " + b.floorCPU.String(),
