@@ -621,3 +621,25 @@ func TestLogs(t *testing.T) {
 		}
 	}
 }
+
+// A transport failure is told without the endpoint it names: outcome
+// messages leave the deployment.
+func TestNetworkErrorsNameNoEndpoint(t *testing.T) {
+	f := newFake()
+	f.create = func(n int) (string, error) {
+		if n == 1 {
+			return "", fmt.Errorf("rdsclient: CreateBackup rm-1: %w", errors.New(`Post "http://10.1.2.3:8443/?DBInstanceId=rm-1": dial tcp 10.1.2.3:8443: connect: connection refused`))
+		}
+		return "9", nil
+	}
+	ex, _ := newExec(f)
+	o := ex.Run(context.Background(), f, fresh("rm-1"), executor.History{})
+	if len(o.Attempts) == 0 || o.Attempts[0].Code != "Network" || o.Attempts[0].Message != "network error: connection refused" {
+		t.Fatalf("attempts %+v", o.Attempts)
+	}
+	for _, a := range o.Attempts {
+		if strings.Contains(a.Message, "10.1.2.3") || strings.Contains(a.Message, "8443") {
+			t.Errorf("attempt message names the endpoint: %q", a.Message)
+		}
+	}
+}

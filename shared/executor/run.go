@@ -443,6 +443,9 @@ func (rn *run) wait(ctx context.Context, cl retry.Class, last *backup.ErrorInfo)
 func (rn *run) record(start time.Time, action, reqID string, err error) retry.Class {
 	cl := retry.Classify(err)
 	info := errorInfo(err, cl.Retryable())
+	if info.Code == "Network" { // the outcome says what kind; the log keeps the detail
+		rn.log.WarnContext(rn.logCtx, "transport failure", slog.String("action", action), slog.String("error", clipMessage(err.Error())))
+	}
 	rn.recordInfo(start, action, requestID(err, reqID), info, cl)
 	return cl
 }
@@ -583,7 +586,31 @@ func errorInfo(err error, retryable bool) *backup.ErrorInfo {
 	case retry.Classify(err) == retry.Canceled:
 		return canceledInfo(err)
 	}
-	return &backup.ErrorInfo{Code: "Network", Message: err.Error(), Retryable: retryable}
+	return &backup.ErrorInfo{Code: "Network", Message: networkMessage(err), Retryable: retryable}
+}
+
+// networkMessage says what kind of transport failure err is, without the
+// URL, host or port it names: outcome messages travel to other systems,
+// and the endpoint is the deployment's business (logs keep the detail).
+func networkMessage(err error) string {
+	msg := err.Error()
+	for _, k := range []struct{ needle, say string }{
+		{"connection refused", "connection refused"},
+		{"connection reset", "connection reset by the peer"},
+		{"Client.Timeout", "no answer before the timeout"},
+		{"i/o timeout", "no answer before the timeout"},
+		{"deadline exceeded", "no answer before the timeout"},
+		{"no such host", "the endpoint's host name does not resolve"},
+		{"EOF", "the connection closed without an answer"},
+		{"broken pipe", "the connection broke"},
+		{"tls:", "TLS handshake failed"},
+		{"x509:", "the endpoint's certificate was refused"},
+	} {
+		if strings.Contains(msg, k.needle) {
+			return "network error: " + k.say
+		}
+	}
+	return "network error: the call got no answer"
 }
 
 func canceledInfo(err error) *backup.ErrorInfo {
