@@ -430,8 +430,8 @@ func signedPost(body string) json.RawMessage {
 
 // DESIGN.md §2: the webhook never answers "deferred" for work it could
 // not park. Here RDS keeps failing (the ask would be deferred) and the work
-// queue refuses the deferral: the entry says failed, retryable, NotParked,
-// so the caller sends the same ask again.
+// queue refuses the deferral: the entry says failed with NotParked, so the
+// caller sends the same ask again.
 func TestWebhookNeverDefersUnparkedWork(t *testing.T) {
 	h := newHarness(t, "webhook",
 		`BACKUP_ROUTES={"routes":[{"name":"ops","source":"signed","repository":"ops","secretEnv":"OPS_SECRET","allow":["*"]}]}`,
@@ -461,7 +461,7 @@ func TestWebhookNeverDefersUnparkedWork(t *testing.T) {
 		t.Fatalf("HTTP %d %s: the unparked ask must not be reported deferred", resp.StatusCode, resp.Body)
 	}
 	if r := ans.Requests[0]; r.Status != "failed" || r.Error == nil || r.Error.Code != CodeNotParked {
-		t.Errorf("entry %s %+v (%s), want failed, retryable, %s", r.Status, r.Error, resp.Body, CodeNotParked)
+		t.Errorf("entry %s %+v (%s), want failed, %s", r.Status, r.Error, resp.Body, CodeNotParked)
 	}
 }
 
@@ -470,17 +470,7 @@ func TestWebhookSelectOnlyPlanIsExpanded(t *testing.T) {
 		`BACKUP_ROUTES={"routes":[{"name":"ops","source":"signed","repository":"ops","secretEnv":"OPS_SECRET","allow":["*"]}]}`,
 		"OPS_SECRET=s3cret")
 	h.rds.AddInstance(rds.Instance{DBInstanceId: "rm-tagged", Engine: "MySQL", Tags: map[string]string{"team": "pay"}})
-	body := `{"Select":{"Tags":{"team":"pay"}}}`
-	ts := time.Now().Unix()
-	ev := map[string]any{
-		"version": "v1", "rawPath": "/v1/backups", "body": body, "isBase64Encoded": false,
-		"headers": map[string]string{"X-Caller": "ops", "X-Timestamp": strconv.FormatInt(ts, 10),
-			"X-Signature-256": webhook.SignV1("s3cret", ts, "POST", "/v1/backups", nil, []byte(body)), "Content-Type": "application/json"},
-		"queryParameters": map[string]string{},
-		"requestContext":  map[string]any{"http": map[string]string{"method": "POST", "path": "/v1/backups"}, "requestId": "r1"},
-	}
-	raw, _ := json.Marshal(ev)
-	resp, err := h.app.HandleHTTP(h.ctx(), raw)
+	resp, err := h.app.HandleHTTP(h.ctx(), signedPost(`{"Select":{"Tags":{"team":"pay"}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
