@@ -57,38 +57,22 @@ type Target struct {
 // listing's facts. Failed pages are retried by class inside the
 // invocation's stop time; the error says the selector could not be read.
 func (e *Executor) Expand(ctx context.Context, rds RDS, sel backup.Selector, defaults backup.Spec) ([]Target, error) {
-	t := &retrier{e: e, log: e.log, logCtx: ctx}
-	ctx, cancel, ok := t.bound(ctx)
-	defer cancel()
-	if !ok {
-		return nil, fmt.Errorf("executor: expanding %s: %w", describeSelector(sel), context.DeadlineExceeded)
-	}
 	var out []Target
 	seen := map[string]bool{}
-	total := -1
-	for page := 1; total < 0 || len(seen) < total; page++ {
-		var items []backup.InstanceFacts
-		var n int
-		err := t.retrying(ctx, rdsclient.ActionDescribeDBInstances, func(ctx context.Context) (string, error) {
-			var reqID string
-			var err error
-			items, n, reqID, err = rds.ListInstances(ctx, sel, page, ExpandPageSize)
-			return reqID, err
-		})
+	for page := 1; ; page++ {
+		targets, more, err := e.ExpandPage(ctx, rds, sel, defaults, page)
 		if err != nil {
-			return out, fmt.Errorf("executor: expanding %s page %d: %w", describeSelector(sel), page, err)
+			return out, err
 		}
-		total = n
 		fresh := 0
-		for _, f := range items {
-			if seen[f.DBInstanceId] {
-				continue
+		for _, t := range targets {
+			if !seen[t.Facts.DBInstanceId] {
+				seen[t.Facts.DBInstanceId] = true
+				fresh++
+				out = append(out, t)
 			}
-			seen[f.DBInstanceId] = true
-			fresh++
-			out = append(out, Target{Spec: backup.Spec{DBInstanceId: f.DBInstanceId, RegionId: sel.RegionId}.Over(defaults), Facts: f})
 		}
-		if len(items) < ExpandPageSize || fresh == 0 {
+		if !more || fresh == 0 {
 			break // the last page (or a server that ignores paging)
 		}
 	}

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
+
 	"context"
 	"errors"
 	"fmt"
@@ -78,7 +80,7 @@ func (c *Client) Gate(ctx context.Context, o GateOptions) (Verdict, error) {
 		o.Poll = 10 * time.Second
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleep
+		o.Sleep = retry.Sleep
 	}
 	if o.Ask.AskedAt.IsZero() {
 		o.Ask.AskedAt = c.now().UTC().Truncate(time.Second)
@@ -328,15 +330,4 @@ func (g *gate) follow(ctx context.Context) (bool, error) {
 func backoff(n int) time.Duration {
 	d := time.Second << min(n-1, 5)
 	return min(d, 30*time.Second)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
