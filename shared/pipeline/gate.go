@@ -1,8 +1,6 @@
 package pipeline
 
 import (
-	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
-
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
 )
 
 // Verdict is how a gate ends; its value is the command's exit code.
