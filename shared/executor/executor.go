@@ -47,6 +47,12 @@ type Options struct {
 	// within FreshFor after it is not looked for. 0 takes the default; use a
 	// negative value to look on every ask.
 	FreshFor time.Duration
+	// LookHolds: how long a look that found nothing satisfying the ask is
+	// trusted. A CreateBackup that would go out later (after a retry's
+	// backoff, or held up by the throttle gate) looks again first, so that
+	// a backup made and ended meanwhile by another invocation is found.
+	// Keep it below the shortest time a backup takes (default 10s).
+	LookHolds time.Duration
 	// MaxAttemptsPerInvocation caps the attempts of one Run (default 6);
 	// past it a retryable request is deferred.
 	MaxAttemptsPerInvocation int
@@ -96,6 +102,7 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		FreshFor:                 2 * time.Second,
+		LookHolds:                10 * time.Second,
 		MaxAttemptsPerInvocation: 6,
 		Budget:                   Budget{MaxAttempts: 12, MaxAge: 2 * time.Hour},
 		DeadlineMargin:           5 * time.Second,
@@ -146,6 +153,9 @@ func New(opts Options) *Executor {
 	d := DefaultOptions()
 	if opts.FreshFor == 0 {
 		opts.FreshFor = d.FreshFor
+	}
+	if opts.LookHolds <= 0 {
+		opts.LookHolds = d.LookHolds
 	}
 	if opts.MaxAttemptsPerInvocation <= 0 {
 		opts.MaxAttemptsPerInvocation = d.MaxAttemptsPerInvocation

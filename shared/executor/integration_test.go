@@ -375,7 +375,9 @@ func TestThrottlingBackoffGrows(t *testing.T) {
 	h := newHarness(t)
 	h.add(rds.Instance{DBInstanceId: "rm-th"})
 	h.srv.InjectFault(rds.Fault{Action: "CreateBackup", Code: "Throttling.User", Times: 4})
-	ex := h.executor()
+	// Fresh for the whole test, so that no look (whose successes relax
+	// the gate) comes between the tries.
+	ex := h.executor(func(o *executor.Options) { o.FreshFor = time.Minute })
 	o := ex.Run(context.Background(), req("rm-th"), executor.History{})
 	if o.Status != backup.StatusAccepted {
 		t.Fatalf("outcome = %+v", o)
@@ -394,6 +396,67 @@ func TestThrottlingBackoffGrows(t *testing.T) {
 	}
 	if ex.Gate().Pause() >= 4*time.Second {
 		t.Errorf("gate pause %v did not relax after the success", ex.Gate().Pause())
+	}
+}
+
+// A CreateBackup held up past the time what the ask knows holds (a
+// fresh ask's FreshFor, a look's LookHolds) looks again before it goes out:
+// a backup another invocation made and finished meanwhile satisfies the
+// ask, and no second one is made. The soak found the duplicate this
+// prevents: a CreateBackup re-sent after a Throttling backoff made a
+// backup one second after another had ended.
+func TestHeldUpCreateBackupLooksAgain(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		h    executor.History
+	}{
+		{"fresh ask, held past FreshFor", executor.History{}},
+		{"after a look, held past LookHolds", executor.History{RetryCount: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, rds.WithBackupDuration(2*time.Second))
+			h.add(rds.Instance{DBInstanceId: "rm-held"})
+			h.srv.InjectFault(rds.Fault{Action: "CreateBackup", Code: "Throttling.User", Times: 1})
+			other := ""
+			h.onTick = func(time.Time) {
+				if other != "" {
+					return
+				}
+				// During the backoff another invocation backs the instance
+				// up, and its 2 s backup ends before the retry.
+				var err error
+				other, _, err = h.cli.CreateBackup(context.Background(), backup.Request{DBInstanceId: "rm-held", BackupMethod: "Physical"})
+				if err != nil {
+					t.Errorf("the other invocation's CreateBackup: %v", err)
+				}
+				h.clk.Advance(3 * time.Second)
+			}
+			o := h.executor(func(o *executor.Options) { o.LookHolds = time.Second }).Run(context.Background(), req("rm-held"), tc.h)
+			if o.Status != backup.StatusCoalesced {
+				t.Fatalf("outcome = %s %+v, attempts %v; want coalesced with the backup made meanwhile", o.Status, o.Error, codes(o))
+			}
+			if n := h.srv.CreatedBackups()["rm-held"]; n != 1 {
+				t.Errorf("%d backups made, want 1 (the other invocation's)", n)
+			}
+			if jobs := h.srv.Jobs("rm-held"); len(jobs) != 1 || jobs[0].BackupJobId != other {
+				t.Errorf("jobs = %+v, want only %s", jobs, other)
+			}
+		})
+	}
+}
+
+// A CreateBackup sent within LookHolds of the look goes out without
+// another: a Throttling retry costs no extra reads.
+func TestQuickRetryDoesNotLookAgain(t *testing.T) {
+	h := newHarness(t)
+	h.add(rds.Instance{DBInstanceId: "rm-quick"})
+	h.srv.InjectFault(rds.Fault{Action: "CreateBackup", Code: "Throttling.User", Times: 1})
+	o := h.executor().Run(context.Background(), req("rm-quick"), executor.History{RetryCount: 1})
+	if o.Status != backup.StatusAccepted {
+		t.Fatalf("outcome = %s %+v", o.Status, o.Error)
+	}
+	if n := h.count("DescribeBackupTasks"); n != 1 {
+		t.Errorf("DescribeBackupTasks called %d times, want 1 (one look, before the first try)", n)
 	}
 }
 

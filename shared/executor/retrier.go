@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -78,6 +79,11 @@ func (t *retrier) call(ctx context.Context, action string, f func(ctx context.Co
 	}
 	t.rdsCalls++
 	reqID, err := f(ctx)
+	if errors.Is(err, errStale) { // f chose not to send
+		t.rdsCalls--
+		t.e.limit.release(false, false)
+		return "", err
+	}
 	throttled := err != nil && retry.IsThrottle(err)
 	t.e.limit.release(throttled, err == nil)
 	switch {

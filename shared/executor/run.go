@@ -94,7 +94,24 @@ type run struct {
 	// ambiguous: a CreateBackup may have reached RDS without our knowing
 	// (no answer, or a 5xx): look before sending another.
 	ambiguous bool
+	// clearAt: the last time nothing satisfied the ask, as far as this run
+	// knows — AskedAt for a fresh ask, else when the last look that found
+	// nothing sent its DescribeBackupTasks. Zero: never known.
+	clearAt  time.Time
+	clearFor time.Duration // how long clearAt holds: FreshFor, or LookHolds after a look
+	// relooks counts the CreateBackups not sent because they were held up
+	// past the time a look holds.
+	relooks int
 }
+
+// errStale: CreateBackup was not sent because what the run knew had aged
+// past FreshFor (a retry's backoff, the throttle gate or the adaptive
+// limit held it up): a whole backup may have run since.
+var errStale = errors.New("not sent: the last look is too old")
+
+// maxRelooks bounds the looks one run makes because its CreateBackup was
+// held up; past it the ask is deferred rather than kept looking.
+const maxRelooks = 3
 
 func (rn *run) do(ctx context.Context) backup.Outcome {
 	r := rn.r
@@ -133,6 +150,8 @@ func (rn *run) do(ctx context.Context) backup.Outcome {
 		if o := rn.lookForSatisfier(ctx, "the ask may be a repeat"); o != nil {
 			return *o
 		}
+	} else {
+		rn.clearAt, rn.clearFor = rn.r.AskedAt, rn.e.o.FreshFor
 	}
 	return rn.create(ctx)
 }
@@ -154,6 +173,17 @@ func (rn *run) mayBeRepeat() bool {
 		return true
 	}
 	return rn.now().Sub(rn.r.AskedAt) > rn.e.o.FreshFor
+}
+
+// stale says whether CreateBackup, about to go out now, would rest on too
+// old a knowledge that nothing satisfies the ask: a fresh ask's AskedAt
+// holds for FreshFor, a look that found nothing for LookHolds (a backup
+// that started after it and ended before the send would take less than
+// that). Without this, a CreateBackup re-sent after a throttling backoff
+// made a second backup when one made meanwhile by another invocation had
+// already ended (the soak found it).
+func (rn *run) stale() bool {
+	return rn.clearAt.IsZero() || rn.now().Sub(rn.clearAt) > rn.clearFor
 }
 
 // readFacts gets what the rules need of the instance (backup.NeedsFacts):
@@ -227,11 +257,13 @@ func (rn *run) readFacts(ctx context.Context) *backup.Outcome {
 // nil: nothing satisfies the ask (yet).
 func (rn *run) lookForSatisfier(ctx context.Context, why string) *backup.Outcome {
 	r := rn.r
+	var lookedAt time.Time
 	for {
 		var jobs []backup.Job
 		reqID, err := rn.call(ctx, rdsclient.ActionDescribeBackupTasks, func(ctx context.Context) (string, error) {
 			var reqID string
 			var err error
+			lookedAt = rn.now() // RDS answers for a moment no earlier than this
 			jobs, reqID, err = rn.rds.OngoingJobs(ctx, r.RegionId, r.DBInstanceId)
 			return reqID, err
 		})
@@ -281,6 +313,7 @@ func (rn *run) lookForSatisfier(ctx context.Context, why string) *backup.Outcome
 			o := rn.coalescedSet(*best, reqID, why)
 			return &o
 		}
+		rn.clearAt, rn.clearFor = lookedAt, rn.e.o.LookHolds
 		return nil
 	}
 }
@@ -292,14 +325,33 @@ func (rn *run) create(ctx context.Context) backup.Outcome {
 		if o, over := rn.overBudget(nil); over {
 			return o
 		}
+		if rn.stale() {
+			// A retry's wait (or a held-up send) aged the last look.
+			if o := rn.lookForSatisfier(ctx, "time passed since the last look"); o != nil {
+				return *o
+			}
+		}
 		start := rn.now()
 		var jobID string
 		reqID, err := rn.call(ctx, rdsclient.ActionCreateBackup, func(ctx context.Context) (string, error) {
+			if rn.stale() {
+				return "", errStale
+			}
 			var reqID string
 			var err error
 			jobID, reqID, err = rn.rds.CreateBackup(ctx, req)
 			return reqID, err
 		})
+		if errors.Is(err, errStale) {
+			// Held up by the throttle gate or the adaptive limit: look again
+			// (at the top of the loop), a few times at most.
+			if rn.relooks++; rn.relooks > maxRelooks {
+				info := &backup.ErrorInfo{Code: "Throttling", Retryable: true,
+					Message: fmt.Sprintf("CreateBackup was held up past the time a look holds (%d times): the account is being throttled", rn.relooks)}
+				return rn.deferred(rn.now().Add(rn.e.gate.Wait()), info, "deferred: CreateBackup could not follow a look soon enough")
+			}
+			continue
+		}
 		if err == nil {
 			rn.recordInfo(start, rdsclient.ActionCreateBackup, reqID, nil, "")
 			return rn.accepted(jobID, reqID)

@@ -91,7 +91,9 @@ func TestSoak(t *testing.T) {
 	budget := 3*time.Minute + time.Duration(n)*150*time.Millisecond
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
-	st, err := localcloud.StartStack(ctx, fl, localcloud.Options{MNSSpeed: 60}, logs)
+	// The soak's backups take 1 s, real ones minutes: a look that found
+	// nothing is trusted for less than a backup takes, as in production.
+	st, err := localcloud.StartStack(ctx, fl, localcloud.Options{MNSSpeed: 60, Env: []string{"BACKUP_LOOK_HOLDS=800ms"}}, logs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,14 +456,19 @@ func report(t *testing.T, st *localcloud.Stack, asks []ask, evs []notify.Event, 
 			case shortcut:
 				fresh++
 			default:
+				prevEnds := "never"
+				if prev != nil {
+					prevEnds = prev.Ends.Format(time.StampMilli)
+				}
 				var seen []string
 				for _, a := range asks {
 					if a.instance == in.DBInstanceId {
 						seen = append(seen, fmt.Sprintf("%s %s at %s", a.msgID, a.body, a.askedAt.Format(time.StampMilli)))
 					}
 				}
-				fail("job %s (%s %s) on %s at %s is not owed: the previous %s backup ended at %s and no ask of that method came after it; asks: %v",
-					j.BackupJobId, j.BackupMethod, j.BackupType, in.DBInstanceId, j.Created.Format(time.StampMilli), j.BackupMethod, prev.Ends.Format(time.StampMilli), seen)
+				fail("job %s (%s %s) on %s at %s is not owed: the previous %s backup ended at %s and no ask of that method came after it; asks: %v\nits log lines:\n%s",
+					j.BackupJobId, j.BackupMethod, j.BackupType, in.DBInstanceId, j.Created.Format(time.StampMilli), j.BackupMethod, prevEnds, seen,
+					linesWith(logs, in.DBInstanceId, 60))
 			}
 		}
 	}
@@ -545,6 +552,17 @@ func report(t *testing.T, st *localcloud.Stack, asks []ask, evs []notify.Event, 
 	if len(violations) > 0 {
 		t.Logf("function logs (tail):\n%s", tail(logs, 20000))
 	}
+}
+
+// linesWith returns the last n log lines that name id.
+func linesWith(logs, id string, n int) string {
+	var out []string
+	for l := range strings.SplitSeq(logs, "\n") {
+		if strings.Contains(l, `"`+id+`"`) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out[max(len(out)-n, 0):], "\n")
 }
 
 func tail(s string, n int) string {
