@@ -105,8 +105,8 @@ type run struct {
 }
 
 // errStale: CreateBackup was not sent because what the run knew had aged
-// past FreshFor (a retry's backoff, the throttle gate or the adaptive
-// limit held it up): a whole backup may have run since.
+// past the time it holds (the throttle gate or the adaptive limit held the
+// call up): a whole backup may have run since.
 var errStale = errors.New("not sent: the last look is too old")
 
 // maxRelooks bounds the looks one run makes because its CreateBackup was
