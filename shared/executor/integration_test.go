@@ -229,6 +229,37 @@ func TestAskAsTheJobEnds(t *testing.T) {
 	}
 }
 
+// The race of issue 11, with a scripted latency: an ask that arrives as a
+// job ends reads the running jobs slowly (3 s, on the emulator's clock);
+// the job ends while that read is under way, so the read sees none
+// running. The sets are read after it, not beside it, and hold the one
+// the job made: no second backup.
+func TestSlowJobsReadAsTheJobEnds(t *testing.T) {
+	h := newHarness(t, rds.WithBackupDuration(2*time.Second))
+	h.add(rds.Instance{DBInstanceId: "rm-slow", Engine: "MySQL"})
+	ex := h.executor()
+	first := req("rm-slow")
+	first.Trigger.Kind, first.IdempotencyKey = "timer", "first"
+	if o := ex.Run(context.Background(), first, executor.History{}); o.Status != backup.StatusAccepted {
+		t.Fatalf("first: %s", o.Status)
+	}
+	h.clk.Advance(1900 * time.Millisecond) // the job ends in 100 ms
+	h.srv.InjectFault(rds.Fault{Action: "DescribeBackupTasks", Latency: 3 * time.Second, Times: 1})
+	second := req("rm-slow")
+	second.Trigger.Kind, second.AskedAt, second.IdempotencyKey = "mns", h.clk.Now(), "second"
+	o := ex.Run(context.Background(), second, executor.History{})
+	if o.Status != backup.StatusCoalesced || h.count("CreateBackup") != 1 {
+		t.Fatalf("second: %s %+v, %d CreateBackup calls, want coalesced with the first's set and 1", o.Status, o.Error, h.count("CreateBackup"))
+	}
+	if o.BackupId == "" {
+		t.Errorf("coalesced without the set the job made: %+v", o)
+	}
+	tasks := h.callsOf("DescribeBackupTasks")
+	if len(tasks) != 1 || !tasks[0].Fault {
+		t.Errorf("DescribeBackupTasks calls = %+v, want the one slow read", tasks)
+	}
+}
+
 // Every prerequisite and parameter rule of the API page that preflight can
 // see is refused before CreateBackup, with the API's code.
 func TestPreflightRefusals(t *testing.T) {
