@@ -39,8 +39,15 @@ type harness struct {
 
 func newHarness(t *testing.T, srvOpts ...rds.Option) *harness {
 	t.Helper()
+	return newHarnessOn(t, func(c *rds.FakeClock) rds.Clock { return c }, srvOpts...)
+}
+
+// newHarnessOn is newHarness whose emulator reads clock(the fake clock),
+// e.g. an rds.InstantLatency.
+func newHarnessOn(t *testing.T, clock func(*rds.FakeClock) rds.Clock, srvOpts ...rds.Option) *harness {
+	t.Helper()
 	h := &harness{t: t, clk: rds.NewFakeClock(t0)}
-	h.srv = rds.NewServer(append([]rds.Option{rds.WithClock(h.clk)}, srvOpts...)...)
+	h.srv = rds.NewServer(append([]rds.Option{rds.WithClock(clock(h.clk))}, srvOpts...)...)
 	// rdstest's Close is a graceful http.Server.Shutdown, which waits up to
 	// 5s for connections the client dialed but never used (StateNew):
 	// close in the background so the test does not wait for it.
@@ -235,7 +242,7 @@ func TestAskAsTheJobEnds(t *testing.T) {
 // running. The sets are read after it, not beside it, and hold the one
 // the job made: no second backup.
 func TestSlowJobsReadAsTheJobEnds(t *testing.T) {
-	h := newHarness(t, rds.WithBackupDuration(2*time.Second))
+	h := newHarnessOn(t, func(c *rds.FakeClock) rds.Clock { return rds.InstantLatency{FakeClock: c} }, rds.WithBackupDuration(2*time.Second))
 	h.add(rds.Instance{DBInstanceId: "rm-slow", Engine: "MySQL"})
 	ex := h.executor()
 	first := req("rm-slow")

@@ -277,7 +277,8 @@ func (s *Server) AddBackup(id string, b Backup) {
 // matching fault decide. Times counts the calls a fault fired on.
 //
 // What a call gets when a fault fires, after sleeping Latency (or
-// LatencyMs; on a FakeClock the clock moves forward by it instead):
+// LatencyMs; on an InstantLatency clock the clock moves forward by it
+// instead):
 //   - Drop: the connection is closed without an answer (the SDK returns a
 //     network error, not an SDKError);
 //   - Code set: the API's JSON error with Code and Status (default: the
@@ -730,7 +731,7 @@ func (s *Server) sleep(req *request, d time.Duration) time.Duration {
 	if d <= 0 {
 		return 0
 	}
-	if c, ok := s.clock.(interface{ Sleep(time.Duration) }); ok { // a fake clock: latency on its time
+	if c, ok := s.clock.(interface{ Sleep(time.Duration) }); ok { // InstantLatency: on its time
 		c.Sleep(d)
 		return d
 	}
