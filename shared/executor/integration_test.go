@@ -16,6 +16,7 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
 )
 
 // The adapter satisfies the executor's interface.
@@ -135,6 +136,15 @@ func (h *harness) add(in rds.Instance) {
 }
 
 func (h *harness) count(action string) int { return h.srv.Counts()[action] }
+
+// actions lists the calls' actions in order.
+func actions(calls []rds.Call) []string {
+	out := make([]string, len(calls))
+	for i, c := range calls {
+		out[i] = c.Action
+	}
+	return out
+}
 
 func (h *harness) callsOf(action string) []rds.Call {
 	var out []rds.Call
@@ -480,6 +490,44 @@ func TestHeldUpCreateBackupLooksAgain(t *testing.T) {
 				t.Errorf("jobs = %+v, want only %s", jobs, other)
 			}
 		})
+	}
+}
+
+// A fresh ask whose CreateBackup waits at the throttle gate past FreshFor
+// is not sent on the old knowledge: it looks first, then sends.
+func TestGateHeldFreshAskLooksFirst(t *testing.T) {
+	h := newHarness(t)
+	h.add(rds.Instance{DBInstanceId: "rm-gate"})
+	g := retry.NewGate(3*time.Second, 10*time.Second, h.clk.Now)
+	g.Throttled() // another worker was throttled: the gate opens in 3 s
+	o := h.executor(func(o *executor.Options) { o.Gate = g }).Run(context.Background(), req("rm-gate"), executor.History{})
+	if o.Status != backup.StatusAccepted {
+		t.Fatalf("outcome = %s %+v", o.Status, o.Error)
+	}
+	if got := actions(h.srv.Calls()); !slices.Equal(got, []string{"DescribeBackupTasks", "DescribeBackups", "CreateBackup"}) {
+		t.Errorf("calls = %v, want the look before the held-up CreateBackup", got)
+	}
+}
+
+// When the gate holds every CreateBackup past the time its look holds, the
+// run does not look for ever: after three looks the ask is deferred
+// (retryable, code Throttling) with no backup made.
+func TestGateHeldAgainAndAgainDefers(t *testing.T) {
+	var g *retry.Gate
+	h := newHarness(t, rds.WithObserver(func(ev rds.CallEvent) bool {
+		if ev.Action == "DescribeBackups" && ev.Phase == rds.PhaseAfter {
+			g.Throttled() // someone else is throttled right after each look
+		}
+		return false
+	}))
+	g = retry.NewGate(2*time.Second, 10*time.Second, h.clk.Now)
+	h.add(rds.Instance{DBInstanceId: "rm-gate"})
+	o := h.executor(func(o *executor.Options) { o.Gate, o.LookHolds = g, time.Second }).Run(context.Background(), req("rm-gate"), executor.History{RetryCount: 1})
+	if o.Status != backup.StatusDeferred || o.Terminal || o.Error == nil || o.Error.Code != "Throttling" || !o.Error.Retryable {
+		t.Fatalf("outcome = %s %+v, want deferred, Throttling", o.Status, o.Error)
+	}
+	if n, looks := h.count("CreateBackup"), h.count("DescribeBackupTasks"); n != 0 || looks != 4 {
+		t.Errorf("CreateBackup calls = %d, looks = %d; want 0 and 4 (the first, then three more)", n, looks)
 	}
 }
 
