@@ -44,6 +44,14 @@
 //     rejected with RDS's code (retry.Refusal); access problems (RAM,
 //     keys) → failed; no answer or a 5xx → the CreateBackup may have made
 //     a job, so step 6's reads run before the next try.
+//  8. What the run knows — nothing satisfies the ask — is dated: a fresh
+//     ask's AskedAt, held for FreshFor, or the last look that found
+//     nothing, held for LookHolds (less than a backup takes). A
+//     CreateBackup that would go out later (a retry's backoff; the throttle
+//     gate or the adaptive limit holding the call) runs step 6's reads
+//     again first, so a backup made and ended meanwhile by another
+//     invocation satisfies the ask. When the gate holds the send past its
+//     look more than maxRelooks times, the ask is deferred (Throttling).
 //
 // So a fresh instance-level ask costs one RDS call; an ask that may be a
 // repeat at most three (two reads, then CreateBackup), fewer when a backup
