@@ -19,7 +19,7 @@ func TestLoadDefaults(t *testing.T) {
 	if c.NotifyQueue != "rds-backup-notify" || c.WorkQueue != "rds-backup-work" || c.NotifyOutcomes != "all" {
 		t.Errorf("queues/outcomes defaults wrong: %+v", c)
 	}
-	if c.FreshFor != 2*time.Second || !c.TrackJobs || c.RDSConcurrency != 64 || c.MaxBody != 1<<20 || c.ReplayWindow != 5*time.Minute {
+	if c.FreshFor != 2*time.Second || c.LookHolds != 10*time.Second || !c.TrackJobs || c.RDSConcurrency != 64 || c.MaxBody != 1<<20 || c.ReplayWindow != 5*time.Minute {
 		t.Errorf("defaults wrong: %+v", c)
 	}
 	if c.MaxRequests != 100 {
@@ -42,6 +42,7 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{"bad duration", []string{ep, "BACKUP_FRESH_FOR=10"}, `BACKUP_FRESH_FOR="10": must be a duration`},
 		{"margin below the settling time", []string{ep, "BACKUP_DEADLINE_MARGIN=500ms"}, "BACKUP_DEADLINE_MARGIN"},
 		{"duration out of range", []string{ep, "BACKUP_MAX_AGE=30s"}, `BACKUP_MAX_AGE="30s"`},
+		{"look held too short", []string{ep, "BACKUP_LOOK_HOLDS=10ms"}, `BACKUP_LOOK_HOLDS="10ms"`},
 		{"bad number", []string{ep, "BACKUP_RDS_CONCURRENCY=0"}, `BACKUP_RDS_CONCURRENCY="0": must be a whole number from 1 to 256`},
 		{"bad enum", []string{ep, "BACKUP_NOTIFY_OUTCOMES=errors"}, `BACKUP_NOTIFY_OUTCOMES="errors": must be one of all, terminal, failures`},
 		{"bad queue name", []string{ep, "BACKUP_WORK_QUEUE=work_queue"}, `BACKUP_WORK_QUEUE="work_queue": must be an MNS queue name`},
