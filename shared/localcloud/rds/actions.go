@@ -251,8 +251,30 @@ func (s *Server) describeDBInstanceAttribute(req *request) (map[string]any, *api
 		return nil, e
 	}
 	eng := engines[in.Engine]
-	a := map[string]any{
+	a := instanceFields(in)
+	for k, v := range map[string]any{
+		"DBInstanceStorage":   100,
+		"DBInstanceClassType": "x",
+		"Port":                eng.port,
+		"CreationTime":        "2024-01-01T00:00:00Z",
+		"MaxConnections":      2000,
+		"MaxIOPS":             10000,
+		"DBMaxQuantity":       500,
+		"AccountMaxQuantity":  500,
+		"TimeZone":            "",
+		"Collation":           "",
+	} {
+		a[k] = v
+	}
+	return map[string]any{"Items": map[string]any{"DBInstanceAttribute": []any{a}}}, nil
+}
+
+// instanceFields are the fields DescribeDBInstanceAttribute and
+// DescribeDBInstances both answer for an instance (each adds its own).
+func instanceFields(in *Instance) map[string]any {
+	return map[string]any{
 		"DBInstanceId":          in.DBInstanceId,
+		"DBInstanceDescription": in.DBInstanceId,
 		"RegionId":              in.RegionId,
 		"ZoneId":                in.RegionId + "-h",
 		"Engine":                in.Engine,
@@ -263,32 +285,20 @@ func (s *Server) describeDBInstanceAttribute(req *request) (map[string]any, *api
 		"DBInstanceType":        in.DBInstanceType,
 		"Category":              in.Category,
 		"DBInstanceStorageType": in.DBInstanceStorageType,
-		"DBInstanceStorage":     100,
 		"DBInstanceClass":       in.DBInstanceClass,
-		"DBInstanceClassType":   "x",
-		"DBInstanceDescription": in.DBInstanceId,
 		"DBInstanceNetType":     "Intranet",
 		"InstanceNetworkType":   "VPC",
 		"ConnectionMode":        "Standard",
-		"ConnectionString":      in.DBInstanceId + "." + eng.domain,
-		"Port":                  eng.port,
+		"ConnectionString":      in.DBInstanceId + "." + engines[in.Engine].domain,
 		"PayType":               "Postpaid",
-		"CreationTime":          "2024-01-01T00:00:00Z",
 		"ExpireTime":            "",
-		"DeletionProtection":    false,
 		"MasterInstanceId":      "",
-		"ReadOnlyDBInstanceIds": map[string]any{"ReadOnlyDBInstanceId": []any{}},
+		"DeletionProtection":    false,
 		"ResourceGroupId":       "rg-acfmz7u4zzr0000",
 		"VpcId":                 "vpc-rdstest0000",
 		"VSwitchId":             "vsw-rdstest0000",
-		"MaxConnections":        2000,
-		"MaxIOPS":               10000,
-		"DBMaxQuantity":         500,
-		"AccountMaxQuantity":    500,
-		"TimeZone":              "",
-		"Collation":             "",
+		"ReadOnlyDBInstanceIds": map[string]any{"ReadOnlyDBInstanceId": []any{}},
 	}
-	return map[string]any{"Items": map[string]any{"DBInstanceAttribute": []any{a}}}, nil
 }
 
 func lockReason(mode string) string {
@@ -391,36 +401,9 @@ func (s *Server) describeDBInstances(req *request) (map[string]any, *apiError) {
 	}
 	items := []map[string]any{}
 	for _, in := range match[lo:hi] {
-		items = append(items, map[string]any{
-			"DBInstanceId":          in.DBInstanceId,
-			"DBInstanceDescription": in.DBInstanceId,
-			"RegionId":              in.RegionId,
-			"ZoneId":                in.RegionId + "-h",
-			"Engine":                in.Engine,
-			"EngineVersion":         in.EngineVersion,
-			"DBInstanceStatus":      in.DBInstanceStatus,
-			"LockMode":              in.LockMode,
-			"LockReason":            lockReason(in.LockMode),
-			"DBInstanceType":        in.DBInstanceType,
-			"Category":              in.Category,
-			"DBInstanceStorageType": in.DBInstanceStorageType,
-			"DBInstanceClass":       in.DBInstanceClass,
-			"DBInstanceNetType":     "Intranet",
-			"InstanceNetworkType":   "VPC",
-			"ConnectionMode":        "Standard",
-			"ConnectionString":      in.DBInstanceId + "." + engines[in.Engine].domain,
-			"PayType":               "Postpaid",
-			"CreateTime":            "2024-01-01T00:00:00Z",
-			"ExpireTime":            "",
-			"DestroyTime":           "",
-			"MasterInstanceId":      "",
-			"MutriORsignle":         false,
-			"DeletionProtection":    false,
-			"ResourceGroupId":       "rg-acfmz7u4zzr0000",
-			"VpcId":                 "vpc-rdstest0000",
-			"VSwitchId":             "vsw-rdstest0000",
-			"ReadOnlyDBInstanceIds": map[string]any{"ReadOnlyDBInstanceId": []any{}},
-		})
+		it := instanceFields(in)
+		it["CreateTime"], it["DestroyTime"], it["MutriORsignle"] = "2024-01-01T00:00:00Z", "", false
+		items = append(items, it)
 	}
 	return map[string]any{
 		"PageNumber":       number,
