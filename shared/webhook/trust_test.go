@@ -199,27 +199,22 @@ func TestOneCallIsBounded(t *testing.T) {
 		}
 		return map[string]any{"Defaults": map[string]any{"BackupMethod": "Logical"}, "Backups": list}
 	}
+	post := func(n int, id func(int) string) func(*testing.T) events.HTTPEvent {
+		return func(*testing.T) events.HTTPEvent {
+			return signed("POST", "/v1/backups", backupsBody(n, id), "release-bot", botSecret, nowUnix)
+		}
+	}
 	tests := []struct {
 		name     string
 		ev       func(*testing.T) events.HTTPEvent
 		status   int
 		rejected int // outcomes published
 	}{
-		{"4,000 allowed ids", func(*testing.T) events.HTTPEvent {
-			return signed("POST", "/v1/backups", backupsBody(4000, allowedID), "release-bot", botSecret, nowUnix)
-		}, 413, 0},
-		{"101 allowed ids", func(*testing.T) events.HTTPEvent {
-			return signed("POST", "/v1/backups", backupsBody(101, allowedID), "release-bot", botSecret, nowUnix)
-		}, 413, 0},
-		{"100 allowed ids", func(*testing.T) events.HTTPEvent {
-			return signed("POST", "/v1/backups", backupsBody(100, allowedID), "release-bot", botSecret, nowUnix)
-		}, 202, 0},
-		{"2,000 disallowed ids", func(*testing.T) events.HTTPEvent {
-			return signed("POST", "/v1/backups", backupsBody(2000, deniedID), "release-bot", botSecret, nowUnix)
-		}, 413, 0},
-		{"60 disallowed ids: one outcome for the call", func(*testing.T) events.HTTPEvent {
-			return signed("POST", "/v1/backups", backupsBody(60, deniedID), "release-bot", botSecret, nowUnix)
-		}, 403, 1},
+		{"4,000 allowed ids", post(4000, allowedID), 413, 0},
+		{"101 allowed ids", post(101, allowedID), 413, 0},
+		{"100 allowed ids", post(100, allowedID), 202, 0},
+		{"2,000 disallowed ids", post(2000, deniedID), 413, 0},
+		{"60 disallowed ids: one outcome for the call", post(60, deniedID), 403, 1},
 		{"GitHub deployment with 400 DBName variants", func(t *testing.T) events.HTTPEvent {
 			return ghEvent(t, "github-deployment", func(p map[string]any) {
 				p["deployment"].(map[string]any)["payload"] = map[string]any{"rdsBackup": variants(400)}
