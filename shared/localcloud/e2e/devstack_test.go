@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,7 +14,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -235,58 +233,13 @@ func TestDevstackInvokeWebhookWithGitHubEvents(t *testing.T) {
 // JSON line (DESIGN.md §7), checks the admin state answers, and interrupts it.
 func TestDevstackServePrintsTheLocalCloud(t *testing.T) {
 	t.Parallel()
-	cmd := exec.Command(devstackBinary(t), "serve", "--quiet")
-	cmd.Dir = root
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("devstack serve did not exit cleanly on SIGINT: %v\n%s", err, stderr.String())
-			}
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("devstack serve did not stop within 15 s of SIGINT")
-		}
-	})
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		done <- cmd.Wait()
-	}()
-	var line string
-	select {
-	case line = <-lines:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("devstack serve printed nothing in 30 s\n%s", stderr.String())
-	}
-	var info struct {
-		RDSEndpoint, MNSEndpoint, WebhookURL, AdminURL, AccessKeyID, AccessKeySecret string
-		Queues                                                                       map[string]string
-	}
-	if err := json.Unmarshal([]byte(line), &info); err != nil {
-		t.Fatalf("devstack serve: %v in %q", err, line)
-	}
+	info := serve(t)
 	want := map[string]string{"notify": localcloud.NotifyQueue, "work": localcloud.WorkQueue, "deadLetter": localcloud.DeadLetter}
 	if fmt.Sprint(info.Queues) != fmt.Sprint(want) {
 		t.Errorf("queues %v, want %v", info.Queues, want)
 	}
 	if info.RDSEndpoint == "" || info.MNSEndpoint == "" || info.WebhookURL == "" || info.AccessKeyID == "" || info.AccessKeySecret == "" {
-		t.Errorf("serve line lacks endpoints or keys: %s", line)
+		t.Errorf("serve line lacks endpoints or keys: %+v", info)
 	}
 	res, err := http.Get(info.AdminURL + "/state")
 	if err != nil {

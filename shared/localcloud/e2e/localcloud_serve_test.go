@@ -20,10 +20,12 @@ import (
 // serveInfo is the line `devstack serve` prints (DESIGN.md §7).
 type serveInfo struct {
 	RDSEndpoint, MNSEndpoint, WebhookURL, AdminURL, AccessKeyID, AccessKeySecret string
+	Queues                                                                       map[string]string
 }
 
 // serve runs `devstack serve --quiet args...` until the test ends and
-// returns its line.
+// returns its line; at the end it interrupts the command, which must exit
+// cleanly.
 func serve(t *testing.T, args ...string) serveInfo {
 	t.Helper()
 	cmd := exec.Command(devstackBinary(t), append([]string{"serve", "--quiet"}, args...)...)
@@ -50,7 +52,10 @@ func serve(t *testing.T, args ...string) serveInfo {
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGINT)
 		select {
-		case <-done:
+		case err := <-done:
+			if err != nil {
+				t.Errorf("devstack serve did not exit cleanly on SIGINT: %v\n%s", err, stderr.String())
+			}
 		case <-time.After(15 * time.Second):
 			_ = cmd.Process.Kill()
 			t.Errorf("devstack serve did not stop within 15 s of SIGINT")
