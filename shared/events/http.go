@@ -82,7 +82,9 @@ func ParseHTTP(data []byte) (HTTPEvent, error) {
 }
 
 // ErrBadBase64 is returned by RawBody for an isBase64Encoded body that is
-// not standard base64.
+// not standard base64 in its one canonical form (FC encodes canonically; a
+// body whose padding bits are set, e.g. "e31=" for "{}", is refused, so
+// one body has one encoding).
 var ErrBadBase64 = errors.New("http: body is marked isBase64Encoded but is not valid base64")
 
 // RawBody returns the request body's bytes, decoding base64 when
@@ -91,7 +93,7 @@ func (e HTTPEvent) RawBody() ([]byte, error) {
 	if !e.IsBase64Encoded {
 		return []byte(e.Body), nil
 	}
-	b, err := base64.StdEncoding.DecodeString(e.Body)
+	b, err := base64.StdEncoding.Strict().DecodeString(e.Body)
 	if err != nil {
 		return nil, ErrBadBase64
 	}
