@@ -14,6 +14,22 @@ type Credential struct {
 	AccessKeySecret string    `json:"accessKeySecret"`
 	SecurityToken   string    `json:"securityToken,omitempty"`
 	Expiration      time.Time `json:"expiration,omitempty"` // zero for long-term keys
+	// AccountID is the Alibaba Cloud account the key belongs to (for an STS
+	// key: the account of the role it was issued for). Empty means
+	// DefaultAccountID.
+	AccountID string `json:"accountId,omitempty"`
+}
+
+// DefaultAccountID is the account of every key that names none: the local
+// cloud's own account, which owns every instance that names no account.
+const DefaultAccountID = "1000000000000001"
+
+// Account returns the credential's account: AccountID, or DefaultAccountID.
+func (c Credential) Account() string {
+	if c.AccountID == "" {
+		return DefaultAccountID
+	}
+	return c.AccountID
 }
 
 // Errors returned by Verify; the emulators map them onto their service's codes.
@@ -46,16 +62,31 @@ func (s *Store) Add(c Credential) {
 	s.keys[c.AccessKeyID] = c
 }
 
-// NewAccessKey creates and registers a random long-term key pair.
+// NewAccessKey creates and registers a random long-term key pair of the
+// default account.
 func (s *Store) NewAccessKey() Credential {
-	c := Credential{AccessKeyID: "LTAI" + randHex(10), AccessKeySecret: randHex(15)}
+	return s.NewAccessKeyFor("")
+}
+
+// NewAccessKeyFor creates and registers a random long-term key pair of
+// account ("" is DefaultAccountID).
+func (s *Store) NewAccessKeyFor(account string) Credential {
+	c := Credential{AccessKeyID: "LTAI" + randHex(10), AccessKeySecret: randHex(15), AccountID: account}
 	s.Add(c)
 	return c
 }
 
-// IssueSTS creates and registers a random STS credential valid for ttl.
+// IssueSTS creates and registers a random STS credential valid for ttl, of
+// the default account.
 func (s *Store) IssueSTS(ttl time.Duration) Credential {
+	return s.IssueSTSFor(DefaultAccountID, ttl)
+}
+
+// IssueSTSFor creates and registers a random STS credential of account,
+// valid for ttl (what AssumeRole returns for a role of that account).
+func (s *Store) IssueSTSFor(account string, ttl time.Duration) Credential {
 	c := Credential{
+		AccountID:       account,
 		AccessKeyID:     "STS." + randHex(10),
 		AccessKeySecret: randHex(15),
 		SecurityToken:   "CAIS" + randHex(24),
@@ -71,6 +102,16 @@ func (s *Store) Lookup(accessKeyID string) (Credential, bool) {
 	defer s.mu.RUnlock()
 	c, ok := s.keys[accessKeyID]
 	return c, ok
+}
+
+// AccountOf returns the account of the key registered under accessKeyID, or
+// "" when the key is unknown.
+func (s *Store) AccountOf(accessKeyID string) string {
+	c, ok := s.Lookup(accessKeyID)
+	if !ok {
+		return ""
+	}
+	return c.Account()
 }
 
 // Verify checks that accessKeyID is known and, for an STS key, that token
