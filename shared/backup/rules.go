@@ -84,10 +84,20 @@ type Rule struct {
 	engine bool
 }
 
-var dbNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]([a-z0-9_]{0,14}[a-z0-9])?$`) })
+// dbNamePattern is what every RDS page agrees a database name may be, and no
+// stricter. The pages disagree: CreateBackup's InvalidDBName.Format row says
+// at most 16 characters of lowercase letters, digits and underscores; the
+// database pages (CreateDatabase, ROS ALIYUN::RDS::Database) say 2-64
+// characters and allow hyphens. A name that one page allows is passed on
+// (1-64 characters, hyphens allowed), so a real database such as
+// customer_orders_2024 or sales-db is never refused by us on one page's
+// word: RDS itself is the check, and what it refuses is rejected with its
+// own code. What every page refuses (an upper-case letter, a leading digit,
+// a trailing underscore, more than 64 characters) we refuse first.
+var dbNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]([a-z0-9_-]{0,62}[a-z0-9])?$`) })
 
 // DBNameRule is the message of InvalidDBName.Format.
-const DBNameRule = "must be 1-16 characters of lowercase letters, digits and underscores, start with a letter and end with a letter or digit"
+const DBNameRule = "must be 1-64 characters of lowercase letters, digits, underscores and hyphens, start with a letter and end with a letter or digit"
 
 func isSQLServer(f *InstanceFacts) bool { return f.Engine == EngineSQLServer }
 
@@ -148,8 +158,8 @@ var Rules = []Rule{
 	},
 	{
 		ID: "R3", Stage: StageRequest, Field: "DBName", Code: CodeInvalidDBNameFormat, HTTPStatus: 400,
-		Text:   "Each DBName (comma-separated) has 1-16 lowercase letters, digits or underscores, starts with a letter and ends with a letter or digit.",
-		Source: "InvalidDBName.Format: The name can be up to 16 characters in length and can contain lowercase letters, digits, and underscores (_). The name must start with a lowercase letter and end with a lowercase letter or a digit.",
+		Text:   "Each DBName (comma-separated) has 1-64 lowercase letters, digits, underscores or hyphens, starts with a letter and ends with a letter or digit. (Ours: what every page agrees on; CreateBackup's stricter 16 characters without hyphens is left to RDS, whose refusal is rejected with its code.)",
+		Source: "InvalidDBName.Format: The name can be up to 16 characters in length and can contain lowercase letters, digits, and underscores (_). The name must start with a lowercase letter and end with a lowercase letter or a digit. CreateDatabase / ALIYUN::RDS::Database: 2 to 64 characters, lowercase letters, digits, underscores (_) and hyphens (-).",
 		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
 			for _, n := range r.DBName {
 				if !dbNamePattern().MatchString(n) {

@@ -65,7 +65,14 @@ func TestValidate(t *testing.T) {
 		{"R11 101 names", req("rm-1", method("Logical"), dbs(names(101)...)), CodeParametersInvalid, "DBName", "R11"},
 		{"R3 valid names", req("rm-1", method("Logical"), strategy("db"), dbs("orders", "b1", "a_b9")), "", "", ""},
 		{"R3 16 chars ok", req("rm-1", method("Logical"), dbs("abcdefghijklmnop")), "", "", ""},
-		{"R3 17 chars", req("rm-1", method("Logical"), dbs("abcdefghijklmnopq")), CodeInvalidDBNameFormat, "DBName", "R3"},
+		// CreateBackup's page says at most 16 without hyphens, the database
+		// pages 2-64 with hyphens: a name one page allows is left to RDS.
+		{"R3 20 chars ok (database pages)", req("rm-1", method("Logical"), dbs("customer_orders_2024")), "", "", ""},
+		{"R3 hyphen ok (database pages)", req("rm-1", method("Logical"), dbs("sales-db")), "", "", ""},
+		{"R3 64 chars ok", req("rm-1", method("Logical"), dbs("a"+strings.Repeat("b", 62)+"c")), "", "", ""},
+		{"R3 65 chars", req("rm-1", method("Logical"), dbs("a"+strings.Repeat("b", 63)+"c")), CodeInvalidDBNameFormat, "DBName", "R3"},
+		{"R3 ends with hyphen", req("rm-1", method("Logical"), dbs("sales-")), CodeInvalidDBNameFormat, "DBName", "R3"},
+		{"R3 comma inside", req("rm-1", method("Logical"), dbs("a,b")), CodeInvalidDBNameFormat, "DBName", "R3"},
 		{"R3 upper case", req("rm-1", method("Logical"), dbs("Sales-DB")), CodeInvalidDBNameFormat, "DBName", "R3"},
 		{"R3 starts with digit", req("rm-1", method("Logical"), dbs("1db")), CodeInvalidDBNameFormat, "DBName", "R3"},
 		{"R3 ends with underscore", req("rm-1", method("Logical"), dbs("db_")), CodeInvalidDBNameFormat, "DBName", "R3"},
@@ -211,7 +218,7 @@ func assertViolation(t *testing.T, vs Violations, code, field, rule string) {
 
 func TestDBNameMessageIsReadable(t *testing.T) {
 	v := Validate(req("rm-1", method("Logical"), dbs("Sales-DB"))).First()
-	want := `DBName "Sales-DB": must be 1-16 characters of lowercase letters, digits and underscores, start with a letter and end with a letter or digit`
+	want := `DBName "Sales-DB": must be 1-64 characters of lowercase letters, digits, underscores and hyphens, start with a letter and end with a letter or digit`
 	if v.Message != want {
 		t.Fatalf("message = %q\nwant      %q", v.Message, want)
 	}

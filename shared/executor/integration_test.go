@@ -321,6 +321,12 @@ func TestPreflightRefusals(t *testing.T) {
 			mod: []func(*backup.Request){logical()}, status: backup.StatusRejected, code: "InvalidBackupMethod.ValueNotSupport"},
 		{name: "unknown DBName", inst: rds.Instance{Engine: "MySQL", Databases: []string{"orders"}},
 			mod: []func(*backup.Request){logical("orders", "nope")}, status: backup.StatusRejected, code: "InvalidDB.NotFound", field: "DBName"},
+		// The pages disagree on database names (CreateBackup: 16 without
+		// hyphens; the database pages: 64 with them): ours passes what one
+		// page allows and RDS, whose emulator follows the CreateBackup page,
+		// refuses it — rejected with RDS's own code, no job.
+		{name: "DBName only the database pages allow: refused by RDS", inst: rds.Instance{Engine: "MySQL", Databases: []string{"customer_orders_2024"}},
+			mod: []func(*backup.Request){logical("customer_orders_2024")}, status: backup.StatusRejected, code: "InvalidDBName.Format"},
 		{name: "no such instance", inst: rds.Instance{DBInstanceId: "rm-other"},
 			status: backup.StatusRejected, code: "InvalidDBInstanceId.NotFound"},
 		{name: "20 today: refused by CreateBackup", inst: rds.Instance{},
