@@ -23,7 +23,7 @@ const (
 	NotifyQueue = "rds-backup-notify"
 	WorkQueue   = "rds-backup-work"
 	DeadLetter  = "rds-backup-dlq"
-	AccountID   = "1234567890123456"
+	AccountID   = localauth.DefaultAccountID // the local cloud's own account (MNS endpoints, RDS instances, keys)
 )
 
 // FunctionNames are the deployable functions (functions/<name>).

@@ -22,7 +22,7 @@ type Credential struct {
 
 // DefaultAccountID is the account of every key that names none: the local
 // cloud's own account, which owns every instance that names no account.
-const DefaultAccountID = "1000000000000001"
+const DefaultAccountID = "1234567890123456"
 
 // Account returns the credential's account: AccountID, or DefaultAccountID.
 func (c Credential) Account() string {
