@@ -19,6 +19,11 @@ import (
 const (
 	// MaxBatch is the most messages one BatchSendMessage request may carry.
 	MaxBatch = 16
+	// MaxBatchBytes is the most message-body bytes one BatchSendMessage
+	// request may carry in all ("16 messages, 64 KB total": the MNS FAQ
+	// "maximum number and size of messages managed in batches" and the
+	// BatchSendMessage page). A single message of MaxMessageBytes still fits.
+	MaxBatchBytes = 64 * 1024
 	// MaxMessageBytes is the largest message body MNS accepts (the queue's
 	// MaximumMessageSize can only lower it).
 	MaxMessageBytes = 64 * 1024
@@ -209,7 +214,8 @@ func (c *Client) Publish(ctx context.Context, topic, body string) (string, error
 }
 
 // SendBatch sends msgs to queue in BatchSendMessage requests of at most
-// MaxBatch messages, one after the other. It returns nil when every message
+// MaxBatch messages and MaxBatchBytes of bodies, one after the other, in
+// the order of msgs (a request takes as many of the next messages as fit). It returns nil when every message
 // was accepted, otherwise a *BatchError listing each failed entry by its
 // index in msgs (entries that were accepted are not listed, so a caller can
 // resend exactly the failed ones). A message that is too large or has an
@@ -237,8 +243,14 @@ func (c *Client) SendBatch(ctx context.Context, queue string, msgs []OutMessage)
 		}
 		valid = append(valid, entry{i, ali_mns.MessageSendRequest{MessageBody: m.Body, DelaySeconds: secs, Priority: DefaultPriority}})
 	}
-	for start := 0; start < len(valid); start += MaxBatch {
-		chunk := valid[start:min(start+MaxBatch, len(valid))]
+	for start, end := 0, 0; start < len(valid); start = end {
+		end = start + 1
+		size := len(valid[start].req.MessageBody)
+		for end < len(valid) && end-start < MaxBatch && size+len(valid[end].req.MessageBody) <= MaxBatchBytes {
+			size += len(valid[end].req.MessageBody)
+			end++
+		}
+		chunk := valid[start:end]
 		if err := ctx.Err(); err != nil {
 			for _, e := range chunk {
 				be.add(e.index, wrap(op, queue, err))

@@ -21,7 +21,9 @@
 //     ("QueueNotExist", "InternalError", ...) recovered from the SDK's numeric
 //     gogap/errors codes; Code and IsRetryable classify any error.
 //   - SendBatch splits into requests of at most MaxBatch (16) messages and
-//     reports every entry that failed, by its index in the caller's slice,
+//     MaxBatchBytes (64 KB) of message bodies in all, the two limits of
+//     BatchSendMessage (MNS refuses a larger request whole with
+//     InvalidArgument), and reports every entry that failed, by its index in the caller's slice,
 //     in a *BatchError.
 //
 // The SDK itself never retries (fasthttp does, for a connection closed

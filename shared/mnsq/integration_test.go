@@ -168,6 +168,43 @@ func TestSendBatchChunks(t *testing.T) {
 	}
 }
 
+// TestSendBatchSplitsBySize: 16 messages of 10 KiB are 160 KiB, which one
+// BatchSendMessage may not carry (64 KB in all); SendBatch cuts them into
+// requests of at most 64 KiB and every message arrives, in order. The
+// emulator refuses a larger request with InvalidArgument, so a count-only
+// split would fail here.
+func TestSendBatchSplitsBySize(t *testing.T) {
+	srv, c := newServer(t, "work")
+	const size = 10 * 1024
+	msgs := make([]mnsq.OutMessage, 16)
+	for i := range msgs {
+		msgs[i] = mnsq.OutMessage{Body: fmt.Sprintf("%02d", i) + strings.Repeat("x", size-2)}
+	}
+	// A message of the largest size goes alone, and the next ones after it.
+	msgs = append(msgs, mnsq.OutMessage{Body: strings.Repeat("y", mnsq.MaxMessageBytes)}, mnsq.OutMessage{Body: "tail"})
+	if err := c.SendBatch(context.Background(), "work", msgs); err != nil {
+		t.Fatal(err)
+	}
+	// 6 × 10 KiB fit in 64 KiB: 6 + 6 + 4, then the 64 KiB one, then "tail".
+	if n := srv.Counts()["BatchSendMessage work"]; n != 5 {
+		t.Fatalf("%d BatchSendMessage calls, want 5", n)
+	}
+	for _, call := range srv.Calls() {
+		if call.Op == "BatchSendMessage" && call.Status != 201 {
+			t.Fatalf("call %+v", call)
+		}
+	}
+	got := srv.Messages("work")
+	if len(got) != len(msgs) {
+		t.Fatalf("%d messages, want %d", len(got), len(msgs))
+	}
+	for i, m := range got {
+		if m.Body != msgs[i].Body {
+			t.Fatalf("message %d out of order", i)
+		}
+	}
+}
+
 func TestSendBatchReportsEntries(t *testing.T) {
 	srv := mns.NewServer()
 	defer srv.Close()

@@ -21,6 +21,10 @@ type QueueAttributes struct {
 	PollingWaitSeconds     int `json:"pollingWaitSeconds"`
 }
 
+// maxBatchBytes is the most message-body bytes one BatchSendMessage may
+// carry in all ([MBATCH]: "16 messages, 64 KB total").
+const maxBatchBytes = 64 * 1024
+
 // defaultQueueAttributes are the MNS defaults.
 var defaultQueueAttributes = QueueAttributes{
 	DelaySeconds:           0,
@@ -534,6 +538,17 @@ func (s *Server) batchSendMessage(req *request) reply {
 	}
 	if len(rm.Messages) < 1 || len(rm.Messages) > 16 {
 		return fail(errInvalidArgument("The count of messages in a batch should between 1 and 16, not %d.", len(rm.Messages)))
+	}
+	// [MBATCH]: at most 64 KB in all. The whole request is refused, like
+	// the count limit (no entry is enqueued).
+	total := 0
+	for _, m := range rm.Messages {
+		if m.MessageBody != nil {
+			total += len(*m.MessageBody)
+		}
+	}
+	if total > maxBatchBytes {
+		return fail(errInvalidArgument("The total size of the messages in a batch should not exceed %d bytes, not %d.", maxBatchBytes, total))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
