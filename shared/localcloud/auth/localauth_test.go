@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -35,5 +36,32 @@ func TestVerify(t *testing.T) {
 				t.Fatal("Verify() returned an empty secret")
 			}
 		})
+	}
+}
+
+func TestAccounts(t *testing.T) {
+	now := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	s := NewStore(func() time.Time { return now })
+	def := s.NewAccessKey()
+	other := s.NewAccessKeyFor("2000000000000002")
+	sts := s.IssueSTSFor("3000000000000003", 15*time.Minute)
+	if def.Account() != DefaultAccountID || (Credential{}).Account() != DefaultAccountID {
+		t.Errorf("Account() of a key naming no account = %q, want %q", def.Account(), DefaultAccountID)
+	}
+	for ak, want := range map[string]string{
+		def.AccessKeyID:   DefaultAccountID,
+		other.AccessKeyID: "2000000000000002",
+		sts.AccessKeyID:   "3000000000000003",
+		"LTAInobody":      "",
+	} {
+		if got := s.AccountOf(ak); got != want {
+			t.Errorf("AccountOf(%s) = %q, want %q", ak, got, want)
+		}
+	}
+	if !strings.HasPrefix(sts.AccessKeyID, "STS.") || sts.SecurityToken == "" || !sts.Expiration.Equal(now.Add(15*time.Minute)) {
+		t.Errorf("IssueSTSFor = %+v", sts)
+	}
+	if _, err := s.Verify(sts.AccessKeyID, sts.SecurityToken); err != nil {
+		t.Errorf("Verify(issued STS) = %v", err)
 	}
 }
