@@ -27,8 +27,15 @@ const (
 	// MaxMessageBytes is the largest message body MNS accepts (the queue's
 	// MaximumMessageSize can only lower it).
 	MaxMessageBytes = 64 * 1024
-	// MaxDelay is the longest DelaySeconds of a message.
+	// MaxDelay is the longest DelaySeconds of a message MNS accepts. A
+	// message is still deleted DefaultRetention after it was sent, delayed
+	// or not: a delay this long loses the message on a queue with the
+	// default retention (see workqueue.MaxDelay).
 	MaxDelay = 604800 * time.Second
+	// DefaultRetention is a queue's default MessageRetentionPeriod
+	// (CreateQueue: 345600 s = 4 days), counted from the time a message
+	// was sent.
+	DefaultRetention = 345600 * time.Second
 	// DefaultTimeout bounds one HTTP exchange when Config.Timeout is zero.
 	// The SDK's own default is 35 s, sized for 30 s long polls, which this
 	// package does not make.

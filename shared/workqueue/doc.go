@@ -40,8 +40,16 @@
 // (SplitPlan cuts a fan-out into chunks that fit).
 //
 // Delivery, and the Function Compute side: messages are sent with a delay
-// (DelaySeconds, capped at MNS's 604800 s = 7 days; a longer wish is cut to
-// the cap, so a consumer must re-check any not-before time it cares about).
+// (DelaySeconds), capped at MaxDelay = 3 days; a longer wish is cut to the
+// cap, so a consumer must re-check any not-before time it cares about.
+// MNS itself accepts delays up to 7 days, but it deletes every message
+// MessageRetentionPeriod after it was sent, delayed or not (4 days by
+// default): a 7-day delay would lose the message. The cap is a constant,
+// the default retention less a day (RetentionMargin, for EventBridge's push
+// and its retries), not a setting: the product does not create the work
+// queue, and a setting would only move the question to whoever creates it.
+// The work queue must therefore keep a MessageRetentionPeriod of at least
+// the default 345600 s; a shorter one loses messages delayed past it.
 // A delayed message becomes visible after the delay and only then is pushed
 // by the EventBridge MNS source to the queue function. EventBridge pushes
 // batches and, when the function fails, re-pushes the whole batch

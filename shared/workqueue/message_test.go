@@ -300,7 +300,9 @@ func TestMNSSender(t *testing.T) {
 		{0, 0},
 		{-time.Second, 0},
 		{30 * time.Second, 30 * time.Second},
-		{30 * 24 * time.Hour, mnsq.MaxDelay},
+		{30 * 24 * time.Hour, MaxDelay},
+		{MaxDelay + time.Second, MaxDelay},
+		{MaxDelay, 3 * 24 * time.Hour},
 	}
 	for _, tt := range tests {
 		f := &fakeQueue{}

@@ -47,10 +47,23 @@ func NewMNSSender(client QueueClient, queue string, sealer *Sealer) *MNSSender {
 // Queue returns the queue name.
 func (s *MNSSender) Queue() string { return s.queue }
 
-// CapDelay returns d within what MNS accepts: negative becomes 0, more than
-// 7 days (mnsq.MaxDelay) becomes 7 days.
+// MaxDelay is the longest delay the work queue schedules: 3 days, the
+// queue's default retention (mnsq.DefaultRetention, 4 days, counted from
+// the send) less RetentionMargin. MNS accepts delays up to 7 days
+// (mnsq.MaxDelay), but a message delayed past its queue's retention is
+// deleted before it is ever delivered.
+const MaxDelay = mnsq.DefaultRetention - RetentionMargin
+
+// RetentionMargin is the time a message delayed by MaxDelay still has
+// after it becomes visible before MNS deletes it: one day, room for
+// EventBridge to push it and retry a failed push (its longest retry
+// policy, EXPONENTIAL_DECAY_RETRY, gives up after a day).
+const RetentionMargin = 24 * time.Hour
+
+// CapDelay returns d within what the work queue schedules: negative
+// becomes 0, more than MaxDelay (3 days) becomes MaxDelay.
 func CapDelay(d time.Duration) time.Duration {
-	return min(max(d, 0), mnsq.MaxDelay)
+	return min(max(d, 0), MaxDelay)
 }
 
 // Send seals m and sends it.

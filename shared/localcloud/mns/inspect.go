@@ -34,10 +34,11 @@ type MessageRecord struct {
 	FirstDequeueTime time.Time `json:"firstDequeueTime,omitzero"`
 	NextVisibleTime  time.Time `json:"nextVisibleTime"`
 	ReceiptHandle    string    `json:"receiptHandle,omitempty"` // the current (only valid) handle
-	Deleted          bool      `json:"deleted"`
-	DeleteTime       time.Time `json:"deleteTime,omitzero"`
-	State            string    `json:"state"`            // StateActive, StateInactive, StateDelayed or StateDeleted, at snapshot time
-	Source           string    `json:"source,omitempty"` // "topic/<t>/subscription/<s>" for topic deliveries
+	Deleted          bool      `json:"deleted"`                 // deleted by a client, or expired
+	DeleteTime       time.Time `json:"deleteTime,omitzero"`     // when it was deleted or expired
+	Expired          bool      `json:"expired,omitempty"`       // removed by the queue's MessageRetentionPeriod
+	State            string    `json:"state"`                   // StateActive, StateInactive, StateDelayed, StateDeleted or StateExpired, at snapshot time
+	Source           string    `json:"source,omitempty"`        // "topic/<t>/subscription/<s>" for topic deliveries
 }
 
 func (m *message) record(now time.Time) MessageRecord {
@@ -55,6 +56,7 @@ func (m *message) record(now time.Time) MessageRecord {
 		ReceiptHandle:    m.handle,
 		Deleted:          m.deleted,
 		DeleteTime:       m.deletedAt,
+		Expired:          m.expired,
 		State:            m.state(now),
 		Source:           m.source,
 	}
@@ -66,6 +68,9 @@ func (s *Server) Messages(queue string) []MessageRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
+	if q, ok := s.queues[queue]; ok {
+		q.expire(now)
+	}
 	var out []MessageRecord
 	for _, m := range s.logs[queue] {
 		out = append(out, m.record(now))
@@ -84,6 +89,7 @@ func (s *Server) Visible(queue string) []MessageRecord {
 		return nil
 	}
 	now := s.now()
+	q.expire(now)
 	out := make([]MessageRecord, 0, len(q.msgs))
 	for _, m := range q.msgs {
 		out = append(out, m.record(now))

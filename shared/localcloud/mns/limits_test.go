@@ -3,6 +3,7 @@ package mns
 import (
 	"strings"
 	"testing"
+	"time"
 
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 )
@@ -50,4 +51,95 @@ func TestBatchTotalSize(t *testing.T) {
 	if n := len(srv.Messages("q")); n != 20 {
 		t.Fatalf("%d messages enqueued, want 20", n)
 	}
+}
+
+// TestRetention: a message is gone MessageRetentionPeriod after it was sent
+// ([MCQ]: default 345600 s, counted from the send), on the server's clock,
+// whatever its state: active, in flight or still delayed.
+func TestRetention(t *testing.T) {
+	clock := newFakeClock()
+	srv := newServer(t, WithClock(clock.Now))
+	mgr := ali_mns.NewMNSQueueManager(client(srv))
+	const retention = 345600 * time.Second // the default
+
+	t.Run("active message expires", func(t *testing.T) {
+		q := setupQueue(t, srv, "ret-active", QueueAttributes{})
+		for _, b := range []string{"old", "young"} {
+			if _, err := q.SendMessage(ali_mns.MessageSendRequest{MessageBody: b}); err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(time.Hour)
+		}
+		// "old" was sent 2 h ago: one second before its end it is there.
+		clock.Advance(retention - 2*time.Hour - time.Second)
+		if m, err := peek(q); err != nil || m.MessageBody != "old" {
+			t.Fatalf("peek a second before expiry = %+v, %v", m, err)
+		}
+		clock.Advance(time.Second)
+		m, err := receive(q)
+		wantErr(t, "receive at expiry", err, nil)
+		if m.MessageBody != "young" {
+			t.Fatalf("received %q, want young (old expired)", m.MessageBody)
+		}
+		attr, err := mgr.GetQueueAttributes("ret-active")
+		wantErr(t, "GetQueueAttributes", err, nil)
+		if attr.ActiveMessages != 0 || attr.InactiveMessages != 1 || attr.DelayMessages != 0 {
+			t.Fatalf("attributes = %+v", attr)
+		}
+		rec := srv.Messages("ret-active")
+		if !rec[0].Expired || !rec[0].Deleted || rec[0].State != StateExpired ||
+			!rec[0].DeleteTime.Equal(rec[0].EnqueueTime.Add(retention)) || rec[1].Expired {
+			t.Fatalf("records = %+v", rec)
+		}
+	})
+
+	t.Run("in-flight message expires and its handle is stale", func(t *testing.T) {
+		q := setupQueue(t, srv, "ret-inflight", QueueAttributes{VisibilityTimeout: 43200})
+		if _, err := q.SendMessage(ali_mns.MessageSendRequest{MessageBody: "b"}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(retention - time.Hour)
+		m, err := receive(q)
+		wantErr(t, "receive", err, nil)
+		clock.Advance(time.Hour) // still inside the 12 h visibility timeout
+		wantErr(t, "DeleteMessage after expiry", q.DeleteMessage(m.ReceiptHandle), &ali_mns.ERR_MNS_MESSAGE_NOT_EXIST)
+		_, err = q.ChangeMessageVisibility(m.ReceiptHandle, 10)
+		wantErr(t, "ChangeMessageVisibility after expiry", err, &ali_mns.ERR_MNS_MESSAGE_NOT_EXIST)
+		clock.Advance(12 * time.Hour)
+		_, err = receive(q)
+		wantErr(t, "receive after the visibility timeout", err, &ali_mns.ERR_MNS_MESSAGE_NOT_EXIST)
+	})
+
+	t.Run("a delay longer than the retention loses the message", func(t *testing.T) {
+		q := setupQueue(t, srv, "ret-delay", QueueAttributes{})
+		_, err := q.SendMessage(ali_mns.MessageSendRequest{MessageBody: "7 days", DelaySeconds: 604800})
+		wantErr(t, "SendMessage with the largest delay", err, nil) // accepted: 0-604800 [MSEND]
+		_, err = q.SendMessage(ali_mns.MessageSendRequest{MessageBody: "just inside", DelaySeconds: 345599})
+		wantErr(t, "SendMessage", err, nil)
+		clock.Advance(345599 * time.Second)
+		m, err := receive(q)
+		wantErr(t, "receive a message delayed to a second before its expiry", err, nil)
+		if m.MessageBody != "just inside" {
+			t.Fatalf("received %q", m.MessageBody)
+		}
+		clock.Advance(604800*time.Second - 345599*time.Second)
+		_, err = receive(q)
+		wantErr(t, "receive after the 7-day delay", err, &ali_mns.ERR_MNS_MESSAGE_NOT_EXIST)
+		if rec := srv.Messages("ret-delay"); rec[0].State != StateExpired || rec[0].DequeueCount != 0 {
+			t.Fatalf("record = %+v", rec[0])
+		}
+	})
+
+	t.Run("a shorter queue retention", func(t *testing.T) {
+		q := setupQueue(t, srv, "ret-short", QueueAttributes{MessageRetentionPeriod: 60})
+		if _, err := q.SendMessage(ali_mns.MessageSendRequest{MessageBody: "b"}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Minute)
+		_, err := receive(q)
+		wantErr(t, "receive after 60 s", err, &ali_mns.ERR_MNS_MESSAGE_NOT_EXIST)
+		if v := srv.Visible("ret-short"); len(v) != 0 {
+			t.Fatalf("Visible = %+v", v)
+		}
+	})
 }

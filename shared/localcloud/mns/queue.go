@@ -57,8 +57,9 @@ type message struct {
 	firstDeq  time.Time
 	dequeues  int
 	handle    string
-	deleted   bool
-	deletedAt time.Time
+	deleted   bool      // deleted by a client, or expired
+	deletedAt time.Time // when it was deleted, or when it expired
+	expired   bool      // removed by the queue's MessageRetentionPeriod
 	source    string
 }
 
@@ -68,10 +69,13 @@ const (
 	StateInactive = "inactive" // received, invisible until NextVisibleTime
 	StateDelayed  = "delayed"  // never received, delay not yet over
 	StateDeleted  = "deleted"
+	StateExpired  = "expired" // older than the queue's MessageRetentionPeriod: gone
 )
 
 func (m *message) state(now time.Time) string {
 	switch {
+	case m.expired:
+		return StateExpired
 	case m.deleted:
 		return StateDeleted
 	case now.Before(m.visibleAt) && m.dequeues == 0:
@@ -82,7 +86,29 @@ func (m *message) state(now time.Time) string {
 	return StateActive
 }
 
+// expire removes the messages sent MessageRetentionPeriod or longer ago
+// ([MCQ]: retention counts from the time a message was sent), whatever
+// their state: delayed, active or in flight. An expired message is never
+// received again, and its receipt handle is stale. Every operation on a
+// queue's messages calls it first, so expiry follows the server's clock
+// (WithClock) without a timer.
+func (q *queue) expire(now time.Time) {
+	retention := time.Duration(q.attrs.MessageRetentionPeriod) * time.Second
+	kept := q.msgs[:0]
+	for _, m := range q.msgs {
+		if end := m.enqueued.Add(retention); !now.Before(end) {
+			m.deleted, m.deletedAt, m.expired = true, end, true
+			delete(q.handles, m.handle)
+			continue
+		}
+		kept = append(kept, m)
+	}
+	clear(q.msgs[len(kept):])
+	q.msgs = kept
+}
+
 func (q *queue) counts(now time.Time) (active, inactive, delayed int) {
+	q.expire(now)
 	for _, m := range q.msgs {
 		switch m.state(now) {
 		case StateActive:
@@ -494,6 +520,7 @@ func (q *queue) liveByHandle(h string, now time.Time) (*message, *Error) {
 	if !wellFormedHandle(h) {
 		return nil, errReceiptHandle(h)
 	}
+	q.expire(now)
 	m, ok := q.handles[h]
 	if !ok || m.deleted || !now.Before(m.visibleAt) {
 		return nil, errStaleHandle()
@@ -601,6 +628,7 @@ func (m *message) received(withHandle bool) xmlReceived {
 // takeLocked returns up to n active messages, highest priority (lowest
 // number) first, then oldest; unless peek, it receives them.
 func (s *Server) takeLocked(q *queue, n int, peek bool, now time.Time) []xmlReceived {
+	q.expire(now)
 	var cand []*message
 	for _, m := range q.msgs {
 		if m.state(now) == StateActive {
