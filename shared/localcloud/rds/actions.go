@@ -72,12 +72,13 @@ func page(total, number, size int) (int, int) {
 }
 
 // instanceLocked returns the instance named by the DBInstanceId parameter.
+// Another account's instance is answered like an unknown one.
 func (s *Server) instanceLocked(req *request) (*Instance, *apiError) {
 	if req.instance == "" {
 		return nil, errMissing("DBInstanceId")
 	}
 	in, ok := s.instances[req.instance]
-	if !ok {
+	if !ok || in.AccountId != req.account {
 		return nil, errInstanceNotFound()
 	}
 	return in, nil
@@ -106,6 +107,7 @@ func (s *Server) describeBackupTasks(req *request) (map[string]any, *apiError) {
 	now := s.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.tickLocked(now)
 	if _, e := s.instanceLocked(req); e != nil {
 		return nil, e
 	}
@@ -174,6 +176,7 @@ func (s *Server) describeBackups(req *request) (map[string]any, *apiError) {
 	now := s.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.tickLocked(now)
 	if _, e := s.instanceLocked(req); e != nil {
 		return nil, e
 	}
@@ -228,12 +231,12 @@ func (s *Server) describeBackups(req *request) (map[string]any, *apiError) {
 	}, nil
 }
 
-// backupSetsLocked returns the seeded sets and those of ended jobs, newest
-// (latest BackupStartTime) first.
+// backupSetsLocked returns the seeded sets and those of ended jobs whose
+// set lag has passed, newest (latest BackupStartTime) first.
 func (s *Server) backupSetsLocked(id string, now time.Time) []Backup {
 	out := slices.Clone(s.backups[id])
 	for _, j := range s.jobs[id] {
-		if j.view(now).Terminal() {
+		if j.setVisible(now) {
 			out = append(out, j.set())
 		}
 	}
@@ -248,10 +251,15 @@ func (s *Server) describeDBInstanceAttribute(req *request) (map[string]any, *api
 	defer s.mu.Unlock()
 	in, e := s.instanceLocked(req)
 	if e != nil {
+		if req.instance != "" {
+			if _, ok := s.takeFaultLocked(req.action, req.instance, faultEmpty); ok {
+				return map[string]any{"Items": map[string]any{"DBInstanceAttribute": []any{}}}, nil
+			}
+		}
 		return nil, e
 	}
 	eng := engines[in.Engine]
-	a := instanceFields(in)
+	a := instanceFields(in, s.replicasLocked()[in.DBInstanceId])
 	for k, v := range map[string]any{
 		"DBInstanceStorage":   100,
 		"DBInstanceClassType": "x",
@@ -269,9 +277,26 @@ func (s *Server) describeDBInstanceAttribute(req *request) (map[string]any, *api
 	return map[string]any{"Items": map[string]any{"DBInstanceAttribute": []any{a}}}, nil
 }
 
+// replicasLocked maps each instance id to its read-only instances (those
+// naming it as MasterInstanceId, of the same account), sorted.
+func (s *Server) replicasLocked() map[string][]any {
+	out := map[string][]any{}
+	for _, id := range slices.Sorted(maps.Keys(s.instances)) {
+		in := s.instances[id]
+		if m, ok := s.instances[in.MasterInstanceId]; ok && m.AccountId == in.AccountId {
+			out[m.DBInstanceId] = append(out[m.DBInstanceId], id)
+		}
+	}
+	return out
+}
+
 // instanceFields are the fields DescribeDBInstanceAttribute and
-// DescribeDBInstances both answer for an instance (each adds its own).
-func instanceFields(in *Instance) map[string]any {
+// DescribeDBInstances both answer for an instance (each adds its own);
+// replicas are its read-only instances.
+func instanceFields(in *Instance, replicas []any) map[string]any {
+	if replicas == nil {
+		replicas = []any{}
+	}
 	return map[string]any{
 		"DBInstanceId":          in.DBInstanceId,
 		"DBInstanceDescription": in.DBInstanceId,
@@ -292,12 +317,12 @@ func instanceFields(in *Instance) map[string]any {
 		"ConnectionString":      in.DBInstanceId + "." + engines[in.Engine].domain,
 		"PayType":               "Postpaid",
 		"ExpireTime":            "",
-		"MasterInstanceId":      "",
+		"MasterInstanceId":      in.MasterInstanceId,
 		"DeletionProtection":    false,
 		"ResourceGroupId":       "rg-acfmz7u4zzr0000",
 		"VpcId":                 "vpc-rdstest0000",
 		"VSwitchId":             "vsw-rdstest0000",
-		"ReadOnlyDBInstanceIds": map[string]any{"ReadOnlyDBInstanceId": []any{}},
+		"ReadOnlyDBInstanceIds": map[string]any{"ReadOnlyDBInstanceId": replicas},
 	}
 }
 
@@ -370,7 +395,7 @@ func (s *Server) describeDBInstances(req *request) (map[string]any, *apiError) {
 	var match []*Instance
 	for _, id := range slices.Sorted(maps.Keys(s.instances)) {
 		in := s.instances[id]
-		if in.RegionId != region || (ids != nil && !slices.Contains(ids, id)) {
+		if in.AccountId != req.account || in.RegionId != region || (ids != nil && !slices.Contains(ids, id)) {
 			continue
 		}
 		ok := true
@@ -400,8 +425,9 @@ func (s *Server) describeDBInstances(req *request) (map[string]any, *apiError) {
 		lo, hi = page(len(match), number, size)
 	}
 	items := []map[string]any{}
+	replicas := s.replicasLocked()
 	for _, in := range match[lo:hi] {
-		it := instanceFields(in)
+		it := instanceFields(in, replicas[in.DBInstanceId])
 		it["CreateTime"], it["DestroyTime"], it["MutriORsignle"] = "2024-01-01T00:00:00Z", "", false
 		items = append(items, it)
 	}
@@ -418,7 +444,7 @@ func (s *Server) describeDBInstances(req *request) (map[string]any, *apiError) {
 
 func (s *Server) describeDatabases(req *request) (map[string]any, *apiError) {
 	p := req.params
-	size, e := intParam(req, "PageSize", 30, 1, 1000)
+	size, e := intParam(req, "PageSize", 30, 1, 1<<30)
 	if e != nil {
 		return nil, e
 	}
@@ -431,6 +457,12 @@ func (s *Server) describeDatabases(req *request) (map[string]any, *apiError) {
 	in, e := s.instanceLocked(req)
 	if e != nil {
 		return nil, e
+	}
+	if size != 30 && size != 50 && size != 100 {
+		// PageSize: "30, 50, 100"; and "If the specified request
+		// parameters are invalid, no database information is returned"
+		// (DescribeDatabases; cloud-fidelity.md D2, D3).
+		return map[string]any{"Databases": map[string]any{"Database": []any{}}}, nil
 	}
 	var names []string
 	for _, n := range in.Databases {

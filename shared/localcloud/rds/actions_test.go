@@ -30,11 +30,15 @@ func TestJobLifecycle(t *testing.T) {
 			}{
 				{0, "NoStart", "0", true},
 				{5 * time.Second, "NoStart", "0", true},
-				{15 * time.Second, "Checking", "15", true},
-				{25 * time.Second, "Preparing", "25", true},
+				// BackupStatus passes through the documented values in the
+				// order of the documented BackupProgressStatus list: NoStart,
+				// Preparing, Waiting, Uploading, Checking, Finished [BT].
+				{15 * time.Second, "Preparing", "15", true},
+				{25 * time.Second, "Waiting", "25", true},
 				{30 * time.Second, "Uploading", "30", true},
 				{75 * time.Second, "Uploading", "75", true},
-				{99 * time.Second, "Uploading", "99", true},
+				{95 * time.Second, "Checking", "95", true},
+				{99 * time.Second, "Checking", "99", true},
 				{100 * time.Second, "Finished", "100", false},
 				{time.Hour, "Finished", "100", false},
 			}
@@ -275,6 +279,11 @@ func TestDescribeDBInstanceAttribute(t *testing.T) {
 func TestDescribeDatabases(t *testing.T) {
 	e := newEnv(t)
 	e.srv.AddInstance(Instance{DBInstanceId: "rm-ms", Engine: "SQLServer", Databases: []string{"sales", "hr", "ops"}})
+	var many []string
+	for i := range 32 {
+		many = append(many, fmt.Sprintf("db%02d", i))
+	}
+	e.srv.AddInstance(Instance{DBInstanceId: "rm-many", Engine: "SQLServer", Databases: many})
 	cli := e.cli(t)
 	cases := []struct {
 		name       string
@@ -286,7 +295,13 @@ func TestDescribeDatabases(t *testing.T) {
 		{"all", rds.DescribeDatabasesRequest{DBInstanceId: tea.String("rm-ms")}, []string{"sales", "hr", "ops"}, "", 0},
 		{"by name", rds.DescribeDatabasesRequest{DBInstanceId: tea.String("rm-ms"), DBName: tea.String("hr")}, []string{"hr"}, "", 0},
 		{"no such name", rds.DescribeDatabasesRequest{DBInstanceId: tea.String("rm-ms"), DBName: tea.String("x")}, nil, "", 0},
-		{"paged", rds.DescribeDatabasesRequest{DBInstanceId: tea.String("rm-ms"), PageSize: tea.Int32(2), PageNumber: tea.Int32(2)}, []string{"ops"}, "", 0},
+		{"page size 50", rds.DescribeDatabasesRequest{DBInstanceId: tea.String("rm-ms"), PageSize: tea.Int32(50)}, []string{"sales", "hr", "ops"}, "", 0},
+		{"page size 100", rds.DescribeDatabasesRequest{DBInstanceId: tea.String("rm-ms"), PageSize: tea.Int32(100)}, []string{"sales", "hr", "ops"}, "", 0},
+		// PageSize "30, 50, 100"; "If the specified request parameters are
+		// invalid, no database information is returned." [DB]
+		{"page size 2 is not a valid value", rds.DescribeDatabasesRequest{DBInstanceId: tea.String("rm-ms"), PageSize: tea.Int32(2), PageNumber: tea.Int32(2)}, nil, "", 0},
+		{"page size 1000 is not a valid value", rds.DescribeDatabasesRequest{DBInstanceId: tea.String("rm-ms"), PageSize: tea.Int32(1000)}, nil, "", 0},
+		{"second page of 30", rds.DescribeDatabasesRequest{DBInstanceId: tea.String("rm-many"), PageSize: tea.Int32(30), PageNumber: tea.Int32(2)}, []string{"db30", "db31"}, "", 0},
 		{"unknown instance", rds.DescribeDatabasesRequest{DBInstanceId: tea.String("rm-none")}, nil, "InvalidDBInstanceId.NotFound", 404},
 		{"no instance", rds.DescribeDatabasesRequest{}, nil, "MissingDBInstanceId", 400},
 	}

@@ -93,14 +93,19 @@ var createBackupCodes = map[string]apiCode{
 }
 
 // gatewayCodes are the OpenAPI gateway's common codes, which the
-// CreateBackup page does not list (Alibaba Cloud's common error codes page;
-// the statuses are the ones SDK users report, unverified here).
+// CreateBackup page does not list. Throttling 400 is the POP client error
+// table (help.aliyun.com/document_detail/51132.html; cloud-fidelity.md [POP],
+// G6); Throttling.User 400 ([POP] knowledge_detail/446611); Throttling.Api
+// 400 with "Request was denied due to api flow control" (STS,
+// help.aliyun.com/knowledge_detail/257129.html;
+// accounts-quotas-observability.md §3.2). The others are the statuses SDK
+// users report, unverified here.
 var gatewayCodes = map[string]apiCode{
 	"InternalError":                    {http.StatusInternalServerError, "The request processing has failed due to some unknown error, exception or failure."},
 	"ServiceUnavailable":               {http.StatusServiceUnavailable, "The request has failed due to a temporary failure of the server."},
-	"Throttling":                       {http.StatusForbidden, "Request was denied due to request throttling."},
+	"Throttling":                       {http.StatusBadRequest, "Request was denied due to request throttling."},
 	"Throttling.User":                  {http.StatusBadRequest, "Request was denied due to user flow control."},
-	"Throttling.Api":                   {http.StatusForbidden, "Request was denied due to api flow control."},
+	"Throttling.Api":                   {http.StatusBadRequest, "Request was denied due to api flow control."},
 	"OperationDenied.DBInstanceStatus": {http.StatusForbidden, "The operation is not permitted due to status of instance."},
 }
 

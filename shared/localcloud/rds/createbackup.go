@@ -215,8 +215,10 @@ func (s *Server) ongoingLocked(id string, now time.Time) bool {
 	return false
 }
 
-// backupsTodayLocked counts the instance's jobs created today plus seeded
-// manual backup sets that started today, "today" in the quota location.
+// backupsTodayLocked counts the instance's manual jobs created today plus
+// seeded manual backup sets that started today, "today" in the quota
+// location. Automated tasks are not counted: the page's limit is on the
+// sets "created" by this call, and the schedule is the service's own.
 func (s *Server) backupsTodayLocked(id string, now time.Time) int {
 	local := now.In(s.quotaLoc)
 	dayStart := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, s.quotaLoc)
@@ -224,7 +226,7 @@ func (s *Server) backupsTodayLocked(id string, now time.Time) int {
 	today := func(t time.Time) bool { return !t.Before(dayStart) && t.Before(dayEnd) }
 	n := 0
 	for _, j := range s.jobs[id] {
-		if today(j.created) {
+		if j.mode != modeAutomated && today(j.created) {
 			n++
 		}
 	}
@@ -246,25 +248,30 @@ func (s *Server) createBackup(req *request) (map[string]any, *apiError) {
 	now := s.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.tickLocked(now)
 	in, ok := s.instances[b.DBInstanceId]
-	if !ok {
+	if !ok || in.AccountId != req.account {
+		// Another account's instance is answered like an unknown one.
 		return nil, pageError("InvalidDBInstanceId.NotFound")
 	}
 	if e := s.checkInstanceLocked(b, in, now); e != nil {
 		return nil, e
 	}
+	r := resolve(b, in)
 	j := &job{
 		id:       s.nextJob,
 		instance: in.DBInstanceId,
-		req:      resolve(b, in),
+		req:      r,
+		mode:     modeManual,
 		created:  now,
-		duration: max(s.duration, 0),
+		duration: s.durationLocked(in, r.BackupMethod),
+		lag:      s.lagLocked(in),
 		backupId: strconv.FormatInt(s.nextBackup, 10),
 		size:     backupSize(b),
 	}
 	s.nextJob++
 	s.nextBackup++
-	if _, ok := s.takeFaultLocked(req.action, in.DBInstanceId, true); ok {
+	if _, ok := s.takeFaultLocked(req.action, in.DBInstanceId, faultFailJob); ok {
 		j.fail = true
 	}
 	s.jobs[in.DBInstanceId] = append(s.jobs[in.DBInstanceId], j)

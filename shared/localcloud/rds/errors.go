@@ -46,8 +46,6 @@ func errInvalidParam(param, value string) *apiError {
 	return newErr(http.StatusBadRequest, "InvalidParameter", "The specified parameter %q is not valid: %q.", param, value)
 }
 
-func errThrottled() *apiError { return pageError("Throttling.User") }
-
 // recommend is the Recommend link the API puts in error bodies.
 func recommend(code, requestID string) string {
 	return "https://api.aliyun.com/troubleshoot?q=" + code + "&product=Rds&requestId=" + requestID

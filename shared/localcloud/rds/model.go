@@ -1,9 +1,12 @@
 package rds
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/auth"
 )
 
 // Instance is one RDS instance of the fleet. The JSON names are the API's, so
@@ -22,6 +25,24 @@ type Instance struct {
 	DBInstanceClass       string `json:",omitempty"`
 	Databases             []string
 	Tags                  map[string]string
+	// AccountId is the Alibaba Cloud account that owns the instance
+	// (default auth.DefaultAccountID). Only keys of that account see it.
+	AccountId string `json:",omitempty"`
+	// MasterInstanceId is the primary of a read-only (Readonly) instance;
+	// the primary lists it in ReadOnlyDBInstanceIds.
+	MasterInstanceId string `json:",omitempty"`
+
+	// What the fleet says about the instance beyond the API's fields
+	// (nil: the server's settings).
+
+	// SetLagSeconds is how long after a task of this instance ends its
+	// set appears in DescribeBackups (overrides WithSetLag).
+	SetLagSeconds *float64 `json:"setLagSeconds,omitempty"`
+	// BackupSeconds is how long a backup of this instance takes, per
+	// BackupMethod (overrides WithBackupDuration and WithMethodDuration).
+	BackupSeconds MethodSeconds `json:"backupSeconds,omitempty"`
+	// AutomatedBackup is the instance's automatic backup schedule.
+	AutomatedBackup *AutomatedBackup `json:"automatedBackup,omitempty"`
 }
 
 // withDefaults fills the empty fields: region cn-hangzhou, Running, Unlock,
@@ -40,6 +61,7 @@ func (in Instance) withDefaults() Instance {
 	def(&in.DBInstanceType, "Primary")
 	def(&in.Category, "HighAvailability")
 	def(&in.DBInstanceStorageType, "cloud_essd")
+	def(&in.AccountId, auth.DefaultAccountID)
 	e := engines[in.Engine]
 	def(&in.EngineVersion, e.version)
 	def(&in.DBInstanceClass, e.class)
@@ -49,6 +71,15 @@ func (in Instance) withDefaults() Instance {
 		tags[k] = v
 	}
 	in.Tags = tags
+	in.BackupSeconds = maps.Clone(in.BackupSeconds)
+	if in.SetLagSeconds != nil {
+		lag := *in.SetLagSeconds
+		in.SetLagSeconds = &lag
+	}
+	if in.AutomatedBackup != nil {
+		a := *in.AutomatedBackup
+		in.AutomatedBackup = &a
+	}
 	return in
 }
 
@@ -96,10 +127,10 @@ func (b Backup) initiator() string {
 type Job struct {
 	BackupJobId          string    `json:"BackupJobId"`
 	DBInstanceId         string    `json:"DBInstanceId"`
-	BackupStatus         string    `json:"BackupStatus"` // NoStart, Checking, Preparing, Uploading, Finished, Failed
+	BackupStatus         string    `json:"BackupStatus"` // NoStart, Preparing, Waiting, Uploading, Checking, Finished, Failed
 	BackupProgressStatus string    `json:"BackupProgressStatus"`
 	Process              string    `json:"Process"` // "0".."100"
-	JobMode              string    `json:"JobMode"` // Manual
+	JobMode              string    `json:"JobMode"` // Manual, Automated
 	TaskAction           string    `json:"TaskAction"`
 	BackupId             string    `json:"BackupId,omitempty"` // once Finished
 	BackupMethod         string    `json:"BackupMethod"`
@@ -107,7 +138,8 @@ type Job struct {
 	BackupStrategy       string    `json:"BackupStrategy,omitempty"`
 	DBName               string    `json:"DBName,omitempty"`
 	Created              time.Time `json:"Created"`
-	Ends                 time.Time `json:"Ends"` // when it reaches (or reached) Finished or Failed
+	Ends                 time.Time `json:"Ends"`       // when it reaches (or reached) Finished or Failed
+	SetVisible           time.Time `json:"SetVisible"` // when its set shows in DescribeBackups (Ends plus the set lag)
 }
 
 // Terminal reports whether the job has ended.
@@ -117,13 +149,23 @@ func (j Job) Terminal() bool { return terminal(j.BackupStatus) }
 // (DescribeBackupTasks' statuses; every other one is still going).
 func terminal(status string) bool { return status == "Finished" || status == "Failed" }
 
+// Job modes and the task actions that go with them (DescribeBackupTasks:
+// JobMode Automated or Manual; TaskAction NormalBackupTask for an automated
+// backup, TempBackupTask for a manual one).
+const (
+	modeManual    = "Manual"
+	modeAutomated = "Automated"
+)
+
 // job is the stored task; its status is computed from the clock.
 type job struct {
 	id       int64
 	instance string
 	req      backupParams // resolved: BackupMethod (and BackupType) explicit
+	mode     string       // modeManual or modeAutomated
 	created  time.Time
 	duration time.Duration
+	lag      time.Duration // from the end to the set showing in DescribeBackups
 	fail     bool
 	backupId string // revealed when the job ends
 	size     int64
@@ -131,35 +173,53 @@ type job struct {
 
 func (j *job) ends() time.Time { return j.created.Add(j.duration) }
 
-// phases: the share of the duration at which each status begins.
+// setVisible reports whether the job's set shows in DescribeBackups at now:
+// the job has ended and its lag has passed.
+func (j *job) setVisible(now time.Time) bool { return !now.Before(j.ends().Add(j.lag)) }
+
+// phases: the share of the duration at which each status begins, in the
+// order of DescribeBackupTasks' BackupProgressStatus values (NoStart,
+// Preparing, Waiting, Uploading, Checking, Finished).
 var phases = []struct {
 	from   float64
 	status string
 }{
 	{0.0, "NoStart"},
-	{0.1, "Checking"},
-	{0.2, "Preparing"},
+	{0.1, "Preparing"},
+	{0.2, "Waiting"},
 	{0.3, "Uploading"},
+	{0.9, "Checking"},
 }
+
+// failedProgress is the BackupProgressStatus of a failed task. Failed is
+// not among the documented progress values (DescribeBackupTasks: NoStart,
+// Preparing, Waiting, Uploading, Checking, Finished); a failed task keeps
+// the last phase it reached, Checking.
+const failedProgress = "Checking"
 
 // view is the job at instant now.
 func (j *job) view(now time.Time) Job {
+	mode, action := modeManual, "TempBackupTask"
+	if j.mode == modeAutomated {
+		mode, action = modeAutomated, "NormalBackupTask"
+	}
 	v := Job{
 		BackupJobId:    strconv.FormatInt(j.id, 10),
 		DBInstanceId:   j.instance,
-		JobMode:        "Manual",
-		TaskAction:     "TempBackupTask",
+		JobMode:        mode,
+		TaskAction:     action,
 		BackupMethod:   j.req.BackupMethod,
 		BackupType:     j.req.BackupType,
 		BackupStrategy: j.req.BackupStrategy,
 		DBName:         j.req.DBName,
 		Created:        j.created,
 		Ends:           j.ends(),
+		SetVisible:     j.ends().Add(j.lag),
 	}
 	elapsed := now.Sub(j.created)
 	switch {
 	case elapsed >= j.duration && j.fail:
-		v.BackupStatus, v.BackupProgressStatus, v.Process = "Failed", "Failed", "99"
+		v.BackupStatus, v.BackupProgressStatus, v.Process = "Failed", failedProgress, "99"
 		return v
 	case elapsed >= j.duration:
 		v.BackupStatus, v.BackupProgressStatus, v.Process = "Finished", "Finished", "100"
@@ -194,11 +254,15 @@ func (j *job) set() Backup {
 	if typ == "" || typ == typeAuto {
 		typ = typeFullBackup
 	}
+	mode := modeManual
+	if j.mode == modeAutomated {
+		mode = modeAutomated
+	}
 	return Backup{
 		BackupId:        j.backupId,
 		DBInstanceId:    j.instance,
 		BackupMethod:    j.req.BackupMethod,
-		BackupMode:      "Manual",
+		BackupMode:      mode,
 		BackupType:      typ,
 		BackupStatus:    status,
 		BackupStartTime: j.created,

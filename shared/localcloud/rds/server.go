@@ -38,13 +38,16 @@ const (
 // it listens on 127.0.0.1 until Close. All methods are safe for concurrent
 // use.
 type Server struct {
-	clock    Clock
-	store    *auth.Store
-	cred     auth.Credential
-	duration time.Duration
-	rate     float64
-	quotaLoc *time.Location
-	observer Observer
+	clock     Clock
+	store     *auth.Store
+	cred      auth.Credential
+	duration  time.Duration
+	methodDur map[string]time.Duration // WithMethodDuration
+	lag       time.Duration
+	rate      float64
+	quotas    map[string]float64 // per action; nil: flow control off
+	quotaLoc  *time.Location
+	observer  Observer
 
 	ln       net.Listener
 	hs       *http.Server
@@ -52,20 +55,22 @@ type Server struct {
 	done     chan struct{}
 	closer   sync.Once
 
-	mu         sync.Mutex
-	instances  map[string]*Instance
-	jobs       map[string][]*job
-	backups    map[string][]Backup // seeded sets
-	faults     []*faultState
-	rng        *rand.Rand // decides rate faults; seeded, so runs repeat
-	calls      []Call
-	counts     map[string]int
-	created    map[string]int
-	nextJob    int64
-	nextBackup int64
-	bucket     bucket
-	nonces     map[string]struct{}
-	nonceQueue []nonceEntry
+	mu          sync.Mutex
+	instances   map[string]*Instance
+	jobs        map[string][]*job
+	backups     map[string][]Backup // seeded sets
+	faults      []*faultState
+	rng         *rand.Rand // decides rate faults; seeded, so runs repeat
+	calls       []Call
+	counts      map[string]int
+	created     map[string]int
+	nextJob     int64
+	nextBackup  int64
+	autoNext    map[string]time.Time // next automated task per instance
+	userBuckets map[string]*bucket   // WithRateLimit, per account
+	apiBuckets  map[quotaKey]*bucket // WithQuotas
+	nonces      map[string]struct{}
+	nonceQueue  []nonceEntry
 }
 
 // Option configures a Server.
@@ -93,9 +98,31 @@ func WithBackupDuration(d time.Duration) Option {
 	return func(s *Server) { s.duration = d }
 }
 
-// WithRateLimit limits requests per second over all actions (a token bucket
-// holding one second's worth, at least one request, refilled on the server's
-// clock). Requests above it get 400 Throttling.User. Zero: no limit.
+// WithMethodDuration sets how long a backup with BackupMethod method takes
+// (default: the WithBackupDuration). An instance's backupSeconds overrides
+// it.
+func WithMethodDuration(method string, d time.Duration) Option {
+	return func(s *Server) {
+		if s.methodDur == nil {
+			s.methodDur = map[string]time.Duration{}
+		}
+		s.methodDur[method] = d
+	}
+}
+
+// WithSetLag sets how long after a task ends (Finished or Failed) its
+// backup set appears in DescribeBackups (default 0: at once; the local
+// cloud's fleet file defaults to 60 s). An instance's setLagSeconds
+// overrides it. DescribeBackupTasks is not delayed: by BackupJobId it
+// answers the ended task, with its BackupId, at once.
+func WithSetLag(d time.Duration) Option {
+	return func(s *Server) { s.lag = d }
+}
+
+// WithRateLimit limits each account's requests per second over all actions
+// (a token bucket per account holding one second's worth, at least one
+// request, refilled on the server's clock). Requests above it get 400
+// Throttling.User. Zero: no limit. See WithQuotas for per-API limits.
 func WithRateLimit(perSecond float64) Option {
 	return func(s *Server) { s.rate = perSecond }
 }
@@ -127,19 +154,22 @@ func WithObserver(o Observer) Option {
 // panics if it cannot listen, which is appropriate for tests.
 func NewServer(opts ...Option) *Server {
 	s := &Server{
-		clock:      realClock{},
-		duration:   60 * time.Second,
-		quotaLoc:   time.UTC,
-		done:       make(chan struct{}),
-		instances:  map[string]*Instance{},
-		jobs:       map[string][]*job{},
-		backups:    map[string][]Backup{},
-		counts:     map[string]int{},
-		created:    map[string]int{},
-		nextJob:    firstJobID,
-		nextBackup: firstBackupID,
-		nonces:     map[string]struct{}{},
-		rng:        rand.New(rand.NewPCG(1, 1)),
+		clock:       realClock{},
+		duration:    60 * time.Second,
+		quotaLoc:    time.UTC,
+		done:        make(chan struct{}),
+		instances:   map[string]*Instance{},
+		jobs:        map[string][]*job{},
+		backups:     map[string][]Backup{},
+		counts:      map[string]int{},
+		created:     map[string]int{},
+		nextJob:     firstJobID,
+		nextBackup:  firstBackupID,
+		autoNext:    map[string]time.Time{},
+		nonces:      map[string]struct{}{},
+		userBuckets: map[string]*bucket{},
+		apiBuckets:  map[quotaKey]*bucket{},
+		rng:         rand.New(rand.NewPCG(1, 1)),
 	}
 	for _, o := range opts {
 		o(s)
@@ -147,9 +177,6 @@ func NewServer(opts ...Option) *Server {
 	if s.store == nil {
 		s.store = auth.NewStore(s.clock.Now)
 		s.cred = s.store.NewAccessKey()
-	}
-	if s.rate > 0 {
-		s.bucket = bucket{rate: s.rate, capacity: max(1, s.rate)}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -193,15 +220,25 @@ func (s *Server) Close() {
 
 // AddInstance adds (or replaces) an instance. Empty fields default to region
 // cn-hangzhou, engine MySQL, status Running, LockMode Unlock, type Primary,
-// category HighAvailability, storage cloud_essd, and a version and class
-// that fit the engine.
+// category HighAvailability, storage cloud_essd, account
+// auth.DefaultAccountID, and a version and class that fit the engine. An
+// AutomatedBackup schedule starts at its first time at or after now (one
+// that does not pass its Check is ignored).
 func (s *Server) AddInstance(in Instance) {
 	if in.DBInstanceId == "" {
 		return
 	}
 	in = in.withDefaults()
+	now := s.clock.Now()
 	s.mu.Lock()
+	s.tickLocked(now)
 	s.instances[in.DBInstanceId] = &in
+	delete(s.autoNext, in.DBInstanceId)
+	if a := in.AutomatedBackup; a != nil && a.Check() == nil {
+		if first, ok := a.firstAt(now); ok {
+			s.autoNext[in.DBInstanceId] = first
+		}
+	}
 	s.mu.Unlock()
 }
 
@@ -296,6 +333,13 @@ func (s *Server) AddBackup(id string, b Backup) {
 // the next successful CreateBackup calls only, which succeed but whose job
 // ends Failed; Status, Code, Drop, After and Latency are then ignored.
 //
+// Empty faults (for action DescribeDBInstanceAttribute) are taken only by
+// calls for an instance the caller does not see (unknown, or another
+// account's): instead of 404 InvalidDBInstanceId.NotFound they answer 200
+// with an empty Items.DBInstanceAttribute, which terraform-provider-alicloud
+// reports the API does ("The API return 200 for resource not found";
+// cloud-fidelity.md A2).
+//
 // Check tells whether a fault makes sense; InjectFault does not check.
 type Fault struct {
 	Action       string        `json:"action,omitempty"`
@@ -310,13 +354,15 @@ type Fault struct {
 	Drop         bool          `json:"drop,omitempty"`    // close the connection without answering
 	After        bool          `json:"after,omitempty"`   // run the action, then lose its answer
 	FailJob      bool          `json:"failJob,omitempty"` // CreateBackup succeeds but the job ends Failed
+	Empty        bool          `json:"empty,omitempty"`   // DescribeDBInstanceAttribute of a missing instance: 200, no item
 }
 
 // Check reports the first thing wrong with f, naming the JSON field at
 // fault: an unknown action, a rate outside 0..1, a negative times or
 // latencyMs, a status outside 200..599, drop with a status or code, after
 // with nothing to lose the answer with, failJob combined with anything but
-// action CreateBackup and DBInstanceId.
+// action CreateBackup and DBInstanceId, empty combined with anything but
+// action DescribeDBInstanceAttribute, DBInstanceId, times and rate.
 func (f Fault) Check() error {
 	switch {
 	case f.Action != "" && !slices.Contains(Actions(), f.Action):
@@ -333,6 +379,10 @@ func (f Fault) Check() error {
 		return fmt.Errorf("failJob: only for action CreateBackup, not %s", f.Action)
 	case f.FailJob && (f.Drop || f.After || f.Code != "" || f.Status != 0 || f.LatencyMs != 0 || f.Latency != 0):
 		return errors.New("failJob: the call succeeds and its job ends Failed; leave drop, after, status, code and latencyMs out")
+	case f.Empty && f.Action != "" && f.Action != "DescribeDBInstanceAttribute":
+		return fmt.Errorf("empty: only for action DescribeDBInstanceAttribute, not %s", f.Action)
+	case f.Empty && (f.FailJob || f.Drop || f.After || f.Code != "" || f.Status != 0 || f.LatencyMs != 0 || f.Latency != 0):
+		return errors.New("empty: a call for a missing instance is answered 200 with no item; leave failJob, drop, after, status, code and latencyMs out")
 	case f.Drop && (f.Code != "" || f.Status != 0):
 		return errors.New("drop: closes the connection without an answer; leave status and code out")
 	case f.After && !f.Drop && f.Code == "" && f.Status < 300:
@@ -395,13 +445,31 @@ func (s *Server) faultsLocked() []PendingFault {
 	return out
 }
 
-// takeFaultLocked returns the first fault that matches the call and fires
-// (see Fault.Rate), and counts it down. failJob selects FailJob faults (taken
-// by CreateBackup) or the others.
-func (s *Server) takeFaultLocked(action, instance string, failJob bool) (Fault, bool) {
+// Kinds of faults, by who takes them.
+type faultKind int
+
+const (
+	faultCall    faultKind = iota // taken by every call before its action
+	faultFailJob                  // taken by a successful CreateBackup
+	faultEmpty                    // taken by DescribeDBInstanceAttribute of a missing instance
+)
+
+func (f Fault) kind() faultKind {
+	switch {
+	case f.FailJob:
+		return faultFailJob
+	case f.Empty:
+		return faultEmpty
+	}
+	return faultCall
+}
+
+// takeFaultLocked returns the first fault of kind that matches the call and
+// fires (see Fault.Rate), and counts it down.
+func (s *Server) takeFaultLocked(action, instance string, kind faultKind) (Fault, bool) {
 	for i, fs := range s.faults {
 		f := fs.f
-		if f.FailJob != failJob || (f.Action != "" && f.Action != action) || (f.DBInstanceId != "" && f.DBInstanceId != instance) {
+		if f.kind() != kind || (f.Action != "" && f.Action != action) || (f.DBInstanceId != "" && f.DBInstanceId != instance) {
 			continue
 		}
 		if f.Rate > 0 && f.Rate < 1 && s.rng.Float64() >= f.Rate {
@@ -419,7 +487,7 @@ func (s *Server) takeFaultLocked(action, instance string, failJob bool) (Fault, 
 	return Fault{}, false
 }
 
-// ---- rate limit ----
+// ---- flow control (see quotas.go) ----
 
 type bucket struct {
 	rate, capacity, tokens float64
@@ -488,6 +556,7 @@ func (s *Server) Jobs(id string) []Job {
 	now := s.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.tickLocked(now)
 	out := make([]Job, 0, len(s.jobs[id]))
 	for _, j := range s.jobs[id] {
 		out = append(out, j.view(now))
@@ -496,11 +565,13 @@ func (s *Server) Jobs(id string) []Job {
 }
 
 // Backups returns the backup sets of an instance as DescribeBackups knows
-// them (seeded ones and those of ended jobs), newest first.
+// them (seeded ones and those of ended jobs whose set lag has passed),
+// newest first.
 func (s *Server) Backups(id string) []Backup {
 	now := s.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.tickLocked(now)
 	return s.backupSetsLocked(id, now)
 }
 
@@ -521,6 +592,7 @@ func (s *Server) State() any {
 	now := s.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.tickLocked(now)
 	snap := Snapshot{
 		Time:           now,
 		Instances:      []Instance{},
@@ -564,6 +636,7 @@ type request struct {
 	version  string
 	instance string
 	ak       string
+	account  string // the verified key's account
 	id       string
 }
 
@@ -660,16 +733,18 @@ func (s *Server) serve(req *request) reply {
 	if e := s.authenticate(req); e != nil {
 		return reply{err: e}
 	}
+	req.account = s.store.AccountOf(req.ak)
+	now := s.clock.Now()
 	s.mu.Lock()
-	throttled := s.rate > 0 && !s.bucket.take(s.clock.Now())
+	throttled := s.throttleLocked(req, now)
 	var f Fault
 	var faulted bool
-	if !throttled {
-		f, faulted = s.takeFaultLocked(req.action, req.instance, false)
+	if throttled == nil {
+		f, faulted = s.takeFaultLocked(req.action, req.instance, faultCall)
 	}
 	s.mu.Unlock()
-	if throttled {
-		return reply{err: errThrottled()}
+	if throttled != nil {
+		return reply{err: throttled}
 	}
 	var latency time.Duration
 	if faulted && !f.After {
