@@ -1,11 +1,20 @@
 package mns
 
 import (
+	"crypto/hmac"
+	"crypto/md5"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/xml"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
+	"github.com/valyala/fasthttp"
 )
 
 // batchOf returns n messages whose bodies have size bytes each.
@@ -142,4 +151,137 @@ func TestRetention(t *testing.T) {
 			t.Fatalf("Visible = %+v", v)
 		}
 	})
+}
+
+// TestDateSkew: a request whose Date is more than 15 minutes from the
+// server's time is refused ([MSIG]) with 408 TimeExpired (the code and
+// status of the error-code table [MERR]). The SDK stamps Date from the real
+// clock, so the server's date clock is moved instead.
+func TestDateSkew(t *testing.T) {
+	tests := []struct {
+		name   string
+		offset time.Duration // server date clock minus the client's
+		ok     bool
+	}{
+		{"in sync", 0, true},
+		{"server 14 min ahead", 14 * time.Minute, true},
+		{"server 14 min behind", -14 * time.Minute, true},
+		{"server 16 min ahead: a stale Date", 16 * time.Minute, false},
+		{"server 16 min behind: a Date in the future", -16 * time.Minute, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, WithDateClock(func() time.Time { return time.Now().Add(tc.offset) }))
+			q := setupQueue(t, srv, "q", QueueAttributes{})
+			_, err := q.SendMessage(ali_mns.MessageSendRequest{MessageBody: "b"})
+			if tc.ok {
+				wantErr(t, "SendMessage", err, nil)
+				return
+			}
+			wantErr(t, "SendMessage", err, &ali_mns.ERR_MNS_TIME_EXPIRED)
+			if c := lastCall(t, srv, "SendMessage"); c.Status != 408 || c.Code != "TimeExpired" {
+				t.Fatalf("call = %+v, want 408 TimeExpired", c)
+			}
+			if n := len(srv.Messages("q")); n != 0 {
+				t.Fatalf("%d messages enqueued", n)
+			}
+		})
+	}
+
+	t.Run("unparseable Date", func(t *testing.T) {
+		srv := newServer(t)
+		setupQueue(t, srv, "q", QueueAttributes{})
+		c := client(srv)
+		c.SetTransport(tamper(func(r *fasthttp.Request) { r.Header.Set("Date", "yesterday") }))
+		_, err := ali_mns.NewMNSQueue("q", c).SendMessage(ali_mns.MessageSendRequest{MessageBody: "b"})
+		wantErr(t, "SendMessage", err, &ali_mns.ERR_MNS_INVALID_DATE_HEADER)
+		if c := lastCall(t, srv, "SendMessage"); c.Status != 400 {
+			t.Fatalf("call = %+v", c)
+		}
+	})
+}
+
+// signedRequest builds a SendMessage request by hand, signed as [MSIG]
+// describes: HMAC-SHA1 over METHOD, Content-MD5, Content-Type, DATE, the
+// x-mns-* headers (lower case, sorted) and the resource. It sends no Date
+// header: x-mns-date carries the time and takes Date's place in the string
+// to sign.
+func signedRequest(t *testing.T, srv *Server, queue, body string, date time.Time) *http.Request {
+	t.Helper()
+	cred := srv.Credential()
+	resource := "/queues/" + queue + "/messages"
+	xmlBody := "<Message><MessageBody>" + body + "</MessageBody></Message>"
+	sum := md5.Sum([]byte(xmlBody))
+	contentMD5 := base64.StdEncoding.EncodeToString([]byte(hex.EncodeToString(sum[:])))
+	mnsDate := date.UTC().Format(http.TimeFormat)
+	toSign := "POST\n" + contentMD5 + "\n" + "text/xml" + "\n" + mnsDate + "\n" +
+		"x-mns-date:" + mnsDate + "\n" + "x-mns-version:2015-06-06" + "\n" + resource
+	mac := hmac.New(sha1.New, []byte(cred.AccessKeySecret))
+	mac.Write([]byte(toSign))
+	sig := base64.StdEncoding.EncodeToString(mac.Sum(nil))
+
+	req, err := http.NewRequest(http.MethodPost, strings.TrimSuffix(srv.Endpoint(), "/.")+resource, strings.NewReader(xmlBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "text/xml")
+	req.Header.Set("Content-MD5", contentMD5)
+	req.Header.Set("x-mns-date", mnsDate)
+	req.Header.Set("x-mns-version", "2015-06-06")
+	req.Header.Set("Authorization", "MNS "+cred.AccessKeyID+":"+sig)
+	return req
+}
+
+// do sends req and returns the status and the error code of the answer
+// ("" when it is not an error).
+func do(t *testing.T, req *http.Request) (int, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		XMLName xml.Name
+		Code    string `xml:"Code"`
+	}
+	if resp.StatusCode >= 300 {
+		if err := xml.Unmarshal(b, &e); err != nil || e.XMLName.Local != "Error" {
+			t.Fatalf("status %d with body %q", resp.StatusCode, b)
+		}
+	}
+	return resp.StatusCode, e.Code
+}
+
+// TestXMNSDate: x-mns-date may replace Date ([MSIG] common parameters),
+// and is then checked for skew like Date.
+func TestXMNSDate(t *testing.T) {
+	srv := newServer(t)
+	setupQueue(t, srv, "q", QueueAttributes{})
+
+	status, code := do(t, signedRequest(t, srv, "q", "dated by x-mns-date", time.Now()))
+	if status != 201 || code != "" {
+		t.Fatalf("SendMessage with x-mns-date and no Date: %d %s, want 201", status, code)
+	}
+	if m := srv.Messages("q"); len(m) != 1 || m[0].Body != "dated by x-mns-date" {
+		t.Fatalf("messages = %+v", m)
+	}
+
+	status, code = do(t, signedRequest(t, srv, "q", "stale", time.Now().Add(-16*time.Minute)))
+	if status != 408 || code != "TimeExpired" {
+		t.Fatalf("SendMessage with a stale x-mns-date: %d %s, want 408 TimeExpired", status, code)
+	}
+
+	req := signedRequest(t, srv, "q", "tampered", time.Now())
+	req.Header.Set("x-mns-date", time.Now().Add(time.Minute).UTC().Format(http.TimeFormat))
+	if status, code := do(t, req); status != 403 || code != "SignatureDoesNotMatch" {
+		t.Fatalf("x-mns-date changed after signing: %d %s, want 403 SignatureDoesNotMatch", status, code)
+	}
+	if n := len(srv.Messages("q")); n != 1 {
+		t.Fatalf("%d messages, want 1", n)
+	}
 }
