@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -284,4 +285,120 @@ func TestXMNSDate(t *testing.T) {
 	if n := len(srv.Messages("q")); n != 1 {
 		t.Fatalf("%d messages, want 1", n)
 	}
+}
+
+// TestDequeueCount: every receive of a message counts ([MRECV]): 1, 2, 3
+// as it is received again after each visibility timeout, by single and
+// batch receives alike; FirstDequeueTime stays the time of the first, and a
+// peek counts nothing.
+func TestDequeueCount(t *testing.T) {
+	clock := newFakeClock()
+	srv := newServer(t, WithClock(clock.Now))
+	q := setupQueue(t, srv, "q", QueueAttributes{VisibilityTimeout: 30})
+	if _, err := q.SendMessage(ali_mns.MessageSendRequest{MessageBody: "again"}); err != nil {
+		t.Fatal(err)
+	}
+	first := clock.Now().UnixMilli()
+	if m, err := peek(q); err != nil || m.DequeueCount != 0 {
+		t.Fatalf("peek before any receive = %+v, %v", m, err)
+	}
+	for want := int64(1); want <= 3; want++ {
+		var got ali_mns.MessageReceiveResponse
+		if want == 2 {
+			b, err := batchReceive(q, 16)
+			wantErr(t, "BatchReceiveMessage", err, nil)
+			if len(b.Messages) != 1 {
+				t.Fatalf("batch = %+v", b)
+			}
+			got = b.Messages[0]
+		} else {
+			m, err := receive(q)
+			wantErr(t, "ReceiveMessage", err, nil)
+			got = m
+		}
+		if got.DequeueCount != want || got.FirstDequeueTime != first {
+			t.Fatalf("receive %d: DequeueCount %d, FirstDequeueTime %d (want %d)", want, got.DequeueCount, got.FirstDequeueTime, first)
+		}
+		_, err := receive(q)
+		wantErr(t, "receive while in flight", err, &ali_mns.ERR_MNS_MESSAGE_NOT_EXIST)
+		clock.Advance(30 * time.Second)
+	}
+	if rec := srv.Messages("q"); rec[0].DequeueCount != 3 {
+		t.Fatalf("record = %+v", rec[0])
+	}
+}
+
+// drainBatches receives batches of up to 16 until the queue is empty and
+// returns the bodies of each batch.
+func drainBatches(t *testing.T, q ali_mns.AliMNSQueue) [][]string {
+	t.Helper()
+	var out [][]string
+	for range 100 {
+		b, err := batchReceive(q, 16)
+		if ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
+			return out
+		}
+		wantErr(t, "BatchReceiveMessage", err, nil)
+		var bodies []string
+		for _, m := range b.Messages {
+			bodies = append(bodies, m.MessageBody)
+		}
+		out = append(out, bodies)
+	}
+	t.Fatal("queue not drained after 100 batches")
+	return nil
+}
+
+// TestPartialBatches: with WithPartialBatches a batch receive may return
+// fewer messages than are available, in no fixed order ([MBATCH] FAQ), and
+// every message still comes exactly once; the same seed gives the same
+// batches. Without it, one batch returns all of them in send order.
+func TestPartialBatches(t *testing.T) {
+	bodies := make([]string, 10)
+	for i := range bodies {
+		bodies[i] = string(rune('a' + i))
+	}
+	run := func(opts ...Option) [][]string {
+		srv := newServer(t, opts...)
+		q := setupQueue(t, srv, "q", QueueAttributes{VisibilityTimeout: 600})
+		for _, b := range bodies {
+			if _, err := q.SendMessage(ali_mns.MessageSendRequest{MessageBody: b}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return drainBatches(t, q)
+	}
+
+	t.Run("off: all available, in order", func(t *testing.T) {
+		got := run()
+		if len(got) != 1 || strings.Join(got[0], "") != "abcdefghij" {
+			t.Fatalf("batches = %v, want one [a … j]", got)
+		}
+	})
+
+	t.Run("on: partial, unordered, each once, repeatable", func(t *testing.T) {
+		got := run(WithPartialBatches(3, 7))
+		if len(got) < 2 || len(got[0]) >= len(bodies) {
+			t.Fatalf("batches = %v: the first should hold fewer than the %d available", got, len(bodies))
+		}
+		seen := map[string]int{}
+		var all []string
+		for _, b := range got {
+			for _, m := range b {
+				seen[m]++
+				all = append(all, m)
+			}
+		}
+		for _, b := range bodies {
+			if seen[b] != 1 {
+				t.Fatalf("message %s received %d times in %v", b, seen[b], got)
+			}
+		}
+		if strings.Join(all, "") == "abcdefghij" {
+			t.Fatalf("batches %v come in send order", got)
+		}
+		if again := run(WithPartialBatches(3, 7)); fmt.Sprint(again) != fmt.Sprint(got) {
+			t.Fatalf("same seed, different batches: %v, then %v", got, again)
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,6 +62,7 @@ type message struct {
 	deletedAt time.Time // when it was deleted, or when it expired
 	expired   bool      // removed by the queue's MessageRetentionPeriod
 	source    string
+	stripe    int // WithPartialBatches: the storage stripe it is on
 }
 
 // Message states as reported in MessageRecord.State.
@@ -471,6 +473,9 @@ func (s *Server) enqueueLocked(q *queue, pm parsedMessage, source string, now ti
 		visibleAt: now.Add(time.Duration(delay) * time.Second),
 		source:    source,
 	}
+	if s.stripes > 1 {
+		m.stripe = s.stripeR.IntN(s.stripes)
+	}
 	if delay > 0 {
 		// A delayed message can be deleted (or its delay changed) with the
 		// receipt handle returned by SendMessage.
@@ -635,7 +640,11 @@ func (s *Server) takeLocked(q *queue, n int, peek bool, now time.Time) []xmlRece
 			cand = append(cand, m)
 		}
 	}
-	sort.SliceStable(cand, func(i, j int) bool { return cand[i].priority < cand[j].priority })
+	if s.stripes > 1 && len(cand) > 0 {
+		cand = s.oneStripeLocked(cand)
+	} else {
+		sort.SliceStable(cand, func(i, j int) bool { return cand[i].priority < cand[j].priority })
+	}
 	if len(cand) > n {
 		cand = cand[:n]
 	}
@@ -651,6 +660,27 @@ func (s *Server) takeLocked(q *queue, n int, peek bool, now time.Time) []xmlRece
 		}
 		out = append(out, m.received(!peek))
 	}
+	return out
+}
+
+// oneStripeLocked keeps the candidates of one stripe, picked at random
+// among the stripes that have any, in random order (WithPartialBatches).
+func (s *Server) oneStripeLocked(cand []*message) []*message {
+	var stripes []int
+	for _, m := range cand {
+		if !slices.Contains(stripes, m.stripe) {
+			stripes = append(stripes, m.stripe)
+		}
+	}
+	slices.Sort(stripes)
+	pick := stripes[s.stripeR.IntN(len(stripes))]
+	out := cand[:0:0]
+	for _, m := range cand {
+		if m.stripe == pick {
+			out = append(out, m)
+		}
+	}
+	s.stripeR.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out
 }
 

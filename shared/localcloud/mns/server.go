@@ -61,10 +61,13 @@ type Server struct {
 	logs   map[string][]*message // every message ever enqueued, by queue name
 	faults []*faultState
 	rng    *rand.Rand // decides rate faults; seeded, so runs repeat
-	calls  []Call
-	counts map[string]int
-	seq    uint64
-	reqSeq uint64
+
+	stripes int        // WithPartialBatches: > 1 when receives read one stripe
+	stripeR *rand.Rand // assigns stripes and picks them; seeded
+	calls   []Call
+	counts  map[string]int
+	seq     uint64
+	reqSeq  uint64
 }
 
 // Option configures a Server.
@@ -115,6 +118,24 @@ func WithRegion(region, accountID string) Option {
 // same sequence of requests give the same faults.
 func WithFaultSeed(seed uint64) Option {
 	return func(s *Server) { s.rng = rand.New(rand.NewPCG(seed, seed)) }
+}
+
+// WithPartialBatches makes receives behave like the real service's storage
+// stripes ([MBATCH] FAQ: data is stored as several stripes and a batch
+// operation reads only one, so "the number of received messages is less
+// than the number of available messages" and they come in no fixed order).
+// Each message is put on one of stripes stripes at random when it is
+// enqueued; a receive or peek (batch or not) picks one stripe at random
+// among those with messages available and returns up to numOfMessages of
+// them, shuffled, regardless of Priority. The generator is seeded with
+// seed, so the same requests give the same batches. Off by default
+// (stripes < 2): receives then return every available message up to
+// numOfMessages, by Priority then first in, first out.
+func WithPartialBatches(stripes int, seed uint64) Option {
+	return func(s *Server) {
+		s.stripes = stripes
+		s.stripeR = rand.New(rand.NewPCG(seed, seed^0x5f290c92))
+	}
 }
 
 // WithObserver has o called for every request that reaches its operation
