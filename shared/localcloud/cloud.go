@@ -90,8 +90,7 @@ func StartCloud(fleet Fleet, opt Options) (*Cloud, error) {
 		c.now = func() time.Time { return start.Add(time.Duration(float64(time.Since(start)) * opt.MNSSpeed)) }
 	}
 	c.User = auth.NewAccessKey()
-	rdsOpts := []rds.Option{rds.WithCredentials(auth), rds.WithBackupDuration(fleet.backupDuration()),
-		rds.WithFaultSeed(fleet.faultSeed()), rds.WithObserver(c.observeRDS)}
+	rdsOpts := append(fleet.rdsOptions(), rds.WithCredentials(auth), rds.WithObserver(c.observeRDS))
 	if opt.RDSClock != nil {
 		rdsOpts = append(rdsOpts, rds.WithClock(opt.RDSClock))
 	}

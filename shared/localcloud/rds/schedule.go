@@ -25,14 +25,14 @@ func (m *MethodSeconds) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] != '{' && !bytes.Equal(b, []byte("null")) {
 		var n float64
 		if err := json.Unmarshal(b, &n); err != nil {
-			return fmt.Errorf("want seconds (a number) or seconds per BackupMethod (an object such as {\"Snapshot\": 5}), got %s", b)
+			return fmt.Errorf("backupSeconds: want seconds (a number) or seconds per BackupMethod (an object such as {\"Snapshot\": 5}), got %s", b)
 		}
 		*m = MethodSeconds{"": n}
 		return nil
 	}
 	var obj map[string]float64
 	if err := json.Unmarshal(b, &obj); err != nil {
-		return fmt.Errorf("want seconds (a number) or seconds per BackupMethod (an object such as {\"Snapshot\": 5}): %v", err)
+		return fmt.Errorf("backupSeconds: want seconds (a number) or seconds per BackupMethod (an object such as {\"Snapshot\": 5}): %v", err)
 	}
 	*m = obj
 	return nil

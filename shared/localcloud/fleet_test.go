@@ -1,0 +1,200 @@
+package localcloud
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	rdssdk "github.com/alibabacloud-go/rds-20140815/v3/client"
+	"github.com/alibabacloud-go/tea/tea"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/auth"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
+)
+
+func writeFleet(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "fleet.json")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestFleetRDSKeys: the keys of issue 17 decode, at the top level and per
+// instance, and backupSeconds takes a number or an object.
+func TestFleetRDSKeys(t *testing.T) {
+	f, err := LoadFleet(writeFleet(t, `{"region":"cn-shanghai",
+	  "backupSeconds":{"Snapshot":5,"Physical":120},
+	  "setLagSeconds":30,
+	  "quotas":{"CreateBackup":10,"DescribeBackups":200},
+	  "instances":[
+	    {"DBInstanceId":"rm-a","AccountId":"2000000000000002","setLagSeconds":0,"backupSeconds":7,
+	     "automatedBackup":{"at":"02:00","method":"Snapshot","seconds":600}},
+	    {"DBInstanceId":"rm-b","DBInstanceType":"Readonly","MasterInstanceId":"rm-a","backupSeconds":{"Logical":3}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.BackupSeconds != 0 || f.BackupSecondsByMethod["Snapshot"] != 5 || f.BackupSecondsByMethod["Physical"] != 120 {
+		t.Errorf("backupSeconds = %v / %v", f.BackupSeconds, f.BackupSecondsByMethod)
+	}
+	if f.SetLagSeconds == nil || *f.SetLagSeconds != 30 || f.setLag() != 30*time.Second {
+		t.Errorf("setLagSeconds = %v", f.SetLagSeconds)
+	}
+	if f.Quotas["CreateBackup"] != 10 || f.Quotas["DescribeBackups"] != 200 || len(f.Quotas) != 2 {
+		t.Errorf("quotas = %v", f.Quotas)
+	}
+	a, b := f.Instances[0], f.Instances[1]
+	if a.AccountId != "2000000000000002" || a.SetLagSeconds == nil || *a.SetLagSeconds != 0 || a.BackupSeconds[""] != 7 ||
+		a.AutomatedBackup == nil || *a.AutomatedBackup != (rds.AutomatedBackup{At: "02:00", Method: "Snapshot", Seconds: 600}) {
+		t.Errorf("instance a = %+v", a)
+	}
+	if b.MasterInstanceId != "rm-a" || b.BackupSeconds["Logical"] != 3 || b.SetLagSeconds != nil || b.RegionId != "cn-shanghai" {
+		t.Errorf("instance b = %+v", b)
+	}
+
+	// A number is every method's duration; absent keys take the defaults:
+	// a 60 s set lag, no flow control.
+	f, err = LoadFleet(writeFleet(t, `{"backupSeconds":8,"instances":[{"DBInstanceId":"rm-a"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.BackupSeconds != 8 || f.BackupSecondsByMethod != nil || f.SetLagSeconds != nil || f.setLag() != 60*time.Second || f.Quotas != nil {
+		t.Errorf("defaults: %+v, lag %v", f, f.setLag())
+	}
+	if (Fleet{}).setLag() != 60*time.Second {
+		t.Errorf("a Go fleet without SetLagSeconds has lag %v, want 60s", (Fleet{}).setLag())
+	}
+}
+
+// TestFleetRDSKeysBadValues: a wrong value is refused with the field named.
+func TestFleetRDSKeysBadValues(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"setLagSeconds":-1}`:                                                                  "setLagSeconds: must be a number of seconds",
+		`{"setLagSeconds":"60"}`:                                                                "setLagSeconds",
+		`{"backupSeconds":{"Snapshop":5}}`:                                                      "backupSeconds: Snapshop: not a BackupMethod",
+		`{"backupSeconds":{"Snapshot":-5}}`:                                                     "backupSeconds: Snapshot: must be a number of seconds",
+		`{"backupSeconds":"fast"}`:                                                              "backupSeconds: want seconds",
+		`{"quotas":{"CreateBackups":10}}`:                                                       "quotas: CreateBackups: unknown RDS action",
+		`{"quotas":{"CreateBackup":-1}}`:                                                        "quotas: CreateBackup: must be calls per second",
+		`{"quota":{"CreateBackup":1}}`:                                                          `unknown field "quota"`,
+		`{"instances":[{"DBInstanceId":"rm-a","setLagSeconds":-2}]}`:                            "instances[0] (rm-a): setLagSeconds: must be",
+		`{"instances":[{"DBInstanceId":"rm-a","backupSeconds":{"Fast":1}}]}`:                    "instances[0] (rm-a): backupSeconds: Fast: not a BackupMethod",
+		`{"instances":[{"DBInstanceId":"rm-a","automatedBackup":{"at":"25:00"}}]}`:              "instances[0] (rm-a): automatedBackup: at: want the time of day as HH:MM",
+		`{"instances":[{"DBInstanceId":"rm-a","automatedBackup":{"at":"02:00","method":"X"}}]}`: "instances[0] (rm-a): automatedBackup: method:",
+		`{"instances":[{"DBInstanceId":"rm-a","automatedBackup":{"at":"02:00","secs":1}}]}`:     `unknown field "secs"`,
+		`{"instances":[{"DBInstanceId":"rm-a","MasterInstanceId":"rm-x"}]}`:                     `instances[0] (rm-a): MasterInstanceId: "rm-x" is not another instance`,
+		`{"faults":[{"action":"CreateBackup","empty":true}]}`:                                   "empty: only for action DescribeDBInstanceAttribute",
+	} {
+		path := writeFleet(t, body)
+		if _, err := LoadFleet(path); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("LoadFleet(%s) = %v, want an error naming %s and %q", body, err, path, want)
+		}
+	}
+}
+
+// TestFleetTestdataLoads: the fleet files of testdata/ still load.
+func TestFleetTestdataLoads(t *testing.T) {
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, _ := filepath.Glob(filepath.Join(root, "testdata", "fleet", "*.json"))
+	if len(paths) == 0 {
+		t.Fatal("no fleet files in testdata/fleet")
+	}
+	for _, p := range paths {
+		f, err := LoadFleet(p)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if len(f.Instances) == 0 || f.BackupSeconds <= 0 || f.setLag() != 60*time.Second {
+			t.Errorf("%s: %d instances, backupSeconds %v, lag %v", p, len(f.Instances), f.BackupSeconds, f.setLag())
+		}
+	}
+}
+
+// TestFleetMarshalRoundTrip: backupSeconds is written back in the form it
+// was read.
+func TestFleetMarshalRoundTrip(t *testing.T) {
+	for _, in := range []string{
+		`{"backupSeconds":{"Snapshot":5},"instances":[]}`,
+		`{"backupSeconds":12,"instances":[]}`,
+	} {
+		var f Fleet
+		if err := json.Unmarshal([]byte(in), &f); err != nil {
+			t.Fatal(err)
+		}
+		out, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g Fleet
+		if err := json.Unmarshal(out, &g); err != nil {
+			t.Fatalf("%s: %v", out, err)
+		}
+		if g.BackupSeconds != f.BackupSeconds || len(g.BackupSecondsByMethod) != len(f.BackupSecondsByMethod) ||
+			g.BackupSecondsByMethod["Snapshot"] != f.BackupSecondsByMethod["Snapshot"] {
+			t.Errorf("%s → %s → %+v", in, out, g)
+		}
+	}
+}
+
+// TestFleetConfiguresRDS: StartCloud gives the RDS emulator the fleet's keys:
+// a 5-second Snapshot, the set 60 s (the default lag) after it, and the
+// fleet's CreateBackup quota answered with 400 Throttling.Api.
+func TestFleetConfiguresRDS(t *testing.T) {
+	clock := rds.NewFakeClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
+	fleet := Fleet{Region: "cn-hangzhou", BackupSecondsByMethod: rds.MethodSeconds{"Snapshot": 5},
+		Quotas:    map[string]float64{"CreateBackup": 1},
+		Instances: []rds.Instance{{DBInstanceId: "rm-a"}, {DBInstanceId: "rm-b"}, {DBInstanceId: "rm-other", AccountId: "2000000000000002"}}}
+	c, err := StartCloud(fleet, Options{RDSClock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	cli := rdsClient(t, c)
+	resp, err := cli.CreateBackup(&rdssdk.CreateBackupRequest{DBInstanceId: tea.String("rm-a"), BackupMethod: tea.String("Snapshot")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, status := sdkCode(createBackup(cli, "rm-b")); code != "Throttling.Api" || status != 400 {
+		t.Fatalf("second CreateBackup in the same second: %s %d, want Throttling.Api 400", code, status)
+	}
+	clock.Advance(5 * time.Second)
+	n, _ := parseInt32(tea.StringValue(resp.Body.BackupJobId))
+	tasks, err := cli.DescribeBackupTasks(&rdssdk.DescribeBackupTasksRequest{DBInstanceId: tea.String("rm-a"), BackupJobId: tea.Int32(n)})
+	if err != nil || tea.StringValue(tasks.Body.Items.BackupJob[0].BackupStatus) != "Finished" {
+		t.Fatalf("after 5 s: %v %v", tasks, err)
+	}
+	if sets := c.RDS.Backups("rm-a"); len(sets) != 0 {
+		t.Fatalf("sets at the end of the task: %v, want none (60 s lag)", sets)
+	}
+	clock.Advance(60 * time.Second)
+	if sets := c.RDS.Backups("rm-a"); len(sets) != 1 || sets[0].BackupMethod != "Snapshot" {
+		t.Fatalf("sets 60 s later: %v", sets)
+	}
+	// The user's key is of the default account: another account's instance
+	// does not exist for it.
+	if c.User.Account() != auth.DefaultAccountID {
+		t.Fatalf("user account %s", c.User.Account())
+	}
+	if code, status := sdkCode(attribute(cli, "rm-other")); code != "InvalidDBInstanceId.NotFound" || status != 404 {
+		t.Fatalf("another account's instance: %s %d", code, status)
+	}
+}
+
+func parseInt32(s string) (int32, bool) {
+	var n int32
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int32(c-'0')
+	}
+	return n, true
+}
