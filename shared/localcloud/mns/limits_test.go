@@ -402,3 +402,54 @@ func TestPartialBatches(t *testing.T) {
 		}
 	})
 }
+
+// TestLongPollLimit: with WithLongPollLimit(1) a second long poll on an
+// empty queue answers MessageNotExist at once while the first one waits
+// ([MRECV] zh: above the long-poll connection limit); once the first ends,
+// a poll may wait again. waitseconds stays 0–30 for batch receives too.
+func TestLongPollLimit(t *testing.T) {
+	waiting, polls := withWaiting()
+	clock := newFakeClock() // stands still: only a send or an advance ends a poll
+	srv := newServer(t, waiting, WithClock(clock.Now), WithLongPollLimit(1))
+	if err := srv.CreateQueue("lp", QueueAttributes{}); err != nil {
+		t.Fatal(err)
+	}
+	c := srv.Credential()
+	longClient := func() ali_mns.AliMNSQueue {
+		return ali_mns.NewMNSQueue("lp", ali_mns.NewAliMNSClientWithConfig(ali_mns.AliMNSClientConfig{
+			EndPoint: srv.Endpoint(), AccessKeyId: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret, TimeoutSecond: 35}))
+	}
+	q := longClient()
+
+	_, err := batchReceive(q, 16, 31)
+	wantErr(t, "BatchReceiveMessage waitseconds 31", err, &ali_mns.ERR_MNS_INVALID_ARGUMENT)
+
+	done := make(chan error, 1)
+	go func() {
+		m, err := receive(q, 30)
+		if err == nil && m.MessageBody != "late" {
+			t.Errorf("first poll got %q", m.MessageBody)
+		}
+		done <- err
+	}()
+	<-polls // the first poll waits
+
+	_, err = receive(longClient(), 30)
+	wantErr(t, "second long poll", err, &ali_mns.ERR_MNS_MESSAGE_NOT_EXIST)
+	select {
+	case q := <-polls:
+		t.Fatalf("the second poll waited on %s", q)
+	default:
+	}
+
+	if _, err := ali_mns.NewMNSQueue("lp", client(srv)).SendMessage(ali_mns.MessageSendRequest{MessageBody: "late"}); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "first long poll", <-done, nil)
+
+	go func() { _, err := receive(q, 1); done <- err }()
+	<-polls // a poll waits again once the first has ended
+	clock.Advance(time.Second) // "late" stays in flight (30 s)
+	srv.Wake()
+	wantErr(t, "third long poll", <-done, &ali_mns.ERR_MNS_MESSAGE_NOT_EXIST)
+}

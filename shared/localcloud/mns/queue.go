@@ -749,6 +749,10 @@ func (s *Server) receive(req *request, batch, peek bool) reply {
 			return fail(errMessageNotExist())
 		}
 		if tick == nil {
+			if !s.startPoll(req.name) {
+				return fail(errMessageNotExist())
+			}
+			defer s.endPoll(req.name)
 			tick = time.NewTicker(pollRecheck)
 			defer tick.Stop()
 			if s.waiting != nil {
@@ -765,6 +769,26 @@ func (s *Server) receive(req *request, batch, peek bool) reply {
 		case <-req.r.Context().Done():
 			return reply{aborted: true}
 		}
+	}
+}
+
+// startPoll counts a long poll that starts waiting on queue; false when
+// WithLongPollLimit's cap is reached (the poll must not wait).
+func (s *Server) startPoll(queue string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pollCap > 0 && s.polls[queue] >= s.pollCap {
+		return false
+	}
+	s.polls[queue]++
+	return true
+}
+
+func (s *Server) endPoll(queue string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.polls[queue]--; s.polls[queue] <= 0 {
+		delete(s.polls, queue)
 	}
 }
 

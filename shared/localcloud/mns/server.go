@@ -62,8 +62,10 @@ type Server struct {
 	faults []*faultState
 	rng    *rand.Rand // decides rate faults; seeded, so runs repeat
 
-	stripes int        // WithPartialBatches: > 1 when receives read one stripe
-	stripeR *rand.Rand // assigns stripes and picks them; seeded
+	stripes int            // WithPartialBatches: > 1 when receives read one stripe
+	pollCap int            // WithLongPollLimit: most waiting polls per queue; 0: no limit
+	polls   map[string]int // long polls waiting now, by queue
+	stripeR *rand.Rand     // assigns stripes and picks them; seeded
 	calls   []Call
 	counts  map[string]int
 	seq     uint64
@@ -138,6 +140,18 @@ func WithPartialBatches(stripes int, seed uint64) Option {
 	}
 }
 
+// WithLongPollLimit caps the long polls that may wait on one queue at once
+// at n: a receive that finds the queue empty while n others already wait
+// answers 404 MessageNotExist at once instead of waiting, as the service
+// does above its long-poll connection limit ([MRECV] zh; long-polling best
+// practice https://www.alibabacloud.com/help/doc-detail/34478.htm: MNS
+// limits the connections per queue and user, the number is on its Limits
+// page and not modeled). Off by default (n < 1). The limit is per queue
+// here, not per queue and user.
+func WithLongPollLimit(n int) Option {
+	return func(s *Server) { s.pollCap = n }
+}
+
 // WithObserver has o called for every request that reaches its operation
 // (see Observer).
 func WithObserver(o Observer) Option {
@@ -157,6 +171,7 @@ func NewServer(opts ...Option) *Server {
 		queues:  map[string]*queue{},
 		topics:  map[string]*topic{},
 		logs:    map[string][]*message{},
+		polls:   map[string]int{},
 		counts:  map[string]int{},
 		rng:     rand.New(rand.NewPCG(1, 1)),
 	}
