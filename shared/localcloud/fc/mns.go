@@ -38,6 +38,20 @@ const (
 // CloudEvents to the function synchronously, retrying a failed batch
 // (BACKOFF_RETRY) and then dead-lettering or discarding it.
 //
+// The dequeue count: MNS counts every receive of a message (DequeueCount),
+// and the trigger receives with the MNS SDK, so it knows the count; the
+// event it pushes does not carry it. EventBridge documents the data of an
+// MNS event as requestId, messageId and messageBody only ("custom event
+// source of the MNS type": https://help.aliyun.com/zh/eventbridge/user-guide/create-a-custom-event-source-of-the-mns-type;
+// fc-platform.md §1b), and no documented sample has more, so a function
+// cannot tell a first delivery from a repeat by the event: it must be
+// idempotent on its own terms. Whether EventBridge receives a message more
+// than once (its acknowledgement and retry internals) is not documented
+// either; here a retried batch is pushed again without a new receive, so
+// the count stays as it was, and a message the trigger released (Run
+// stopping) counts again when it is next received. MNSBatch.DequeueCounts
+// records the counts for tests.
+//
 // Use a *MNSTrigger; it must not be copied after first use.
 type MNSTrigger struct {
 	Endpoint        string // MNS endpoint, e.g. "http://127.0.0.1:PORT/."
@@ -72,12 +86,15 @@ type MNSTrigger struct {
 
 // MNSBatch records one batch pushed to the function.
 type MNSBatch struct {
-	MessageIDs   []string
-	Event        []byte   // the pushed event
-	Attempts     []Result // first push, then each retry
-	Delivered    bool     // an attempt succeeded
-	DeadLettered bool     // the bodies went to DeadLetterQueue
-	Deleted      bool     // the messages were deleted from Queue
+	MessageIDs []string
+	// DequeueCounts is each message's DequeueCount as the trigger received
+	// it from MNS (1 on a first receive). It is not in the pushed event.
+	DequeueCounts []int64
+	Event         []byte   // the pushed event
+	Attempts      []Result // first push, then each retry
+	Delivered     bool     // an attempt succeeded
+	DeadLettered  bool     // the bodies went to DeadLetterQueue
+	Deleted       bool     // the messages were deleted from Queue
 }
 
 // Batches returns a copy of the batch log, oldest first.
@@ -235,6 +252,7 @@ func (t *MNSTrigger) deliver(ctx context.Context, f *Function, q ali_mns.AliMNSQ
 		msgs[i] = MNSMessage{MessageID: r.msg.MessageId, RequestID: r.requestID, Body: body,
 			EnqueueTime: time.UnixMilli(r.msg.EnqueueTime), PublishTime: now}
 		rec.MessageIDs = append(rec.MessageIDs, r.msg.MessageId)
+		rec.DequeueCounts = append(rec.DequeueCounts, r.msg.DequeueCount)
 	}
 	if t.Schema == SchemaRawData {
 		rec.Event = NewMNSRawEvents(msgs...)

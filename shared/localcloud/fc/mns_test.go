@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -323,5 +326,72 @@ func TestMNSTriggerConfigErrors(t *testing.T) {
 	env := newMNS(t, nil)
 	if err := env.trigger("missing").Run(context.Background(), f); err == nil {
 		t.Error("Run on a missing queue returned nil")
+	}
+}
+
+// TestMNSTriggerDequeueCount: the trigger receives each message's
+// DequeueCount from MNS (here 2: a consumer received it once before and let
+// its visibility time out) and records it, but the pushed event's data has
+// only the documented requestId, messageId and messageBody: the function
+// cannot see the count.
+func TestMNSTriggerDequeueCount(t *testing.T) {
+	f := startEcho(t, FunctionConfig{})
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	env := newMNS(t, map[string]mns.QueueAttributes{"work": {VisibilityTimeout: 30}}, mns.WithClock(clock))
+	env.send(t, "work", "seen before", "fresh")
+
+	// Another consumer receives "seen before" and never deletes it.
+	respCh, errCh := make(chan ali_mns.MessageReceiveResponse, 1), make(chan error, 1)
+	ali_mns.NewMNSQueue("work", env.client).ReceiveMessage(respCh, errCh)
+	select {
+	case m := <-respCh:
+		if m.MessageBody != "seen before" || m.DequeueCount != 1 {
+			t.Fatalf("first receive %+v", m)
+		}
+	case err := <-errCh:
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(30 * time.Second) // its visibility timeout ends
+	mu.Unlock()
+
+	trig := env.trigger("work")
+	drain(t, trig, f, 2)
+	b := trig.Batches()
+	if len(b) != 1 || !b[0].Delivered {
+		t.Fatalf("batches %+v", b)
+	}
+	counts := map[string]int64{}
+	for _, m := range env.srv.Messages("work") {
+		counts[m.MessageID] = int64(m.DequeueCount)
+	}
+	for i, id := range b[0].MessageIDs {
+		if b[0].DequeueCounts[i] != counts[id] {
+			t.Errorf("message %s: recorded DequeueCount %d, MNS says %d", id, b[0].DequeueCounts[i], counts[id])
+		}
+	}
+	if got := fmt.Sprint(b[0].DequeueCounts); got != "[2 1]" && got != "[1 2]" {
+		t.Errorf("DequeueCounts %s, want 2 for the message received before and 1 for the other", got)
+	}
+
+	var events []map[string]json.RawMessage
+	if err := json.Unmarshal(b[0].Event, &events); err != nil || len(events) != 2 {
+		t.Fatalf("event %s: %v", b[0].Event, err)
+	}
+	for _, e := range events {
+		var data map[string]any
+		if err := json.Unmarshal(e["data"], &data); err != nil {
+			t.Fatal(err)
+		}
+		keys := make([]string, 0, len(data))
+		for k := range data {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		if fmt.Sprint(keys) != "[messageBody messageId requestId]" {
+			t.Errorf("data keys %v, want only the documented messageBody, messageId, requestId", keys)
+		}
 	}
 }
