@@ -153,3 +153,12 @@ func noErr(t *testing.T, err error) {
 		t.Fatalf("unexpected error: %v", err)
 	}
 }
+
+// sdkCode returns the SDKError's code and status; "" for any other error.
+func sdkCode(err error) (string, int) {
+	var se *tea.SDKError
+	if !errors.As(err, &se) {
+		return "", 0
+	}
+	return tea.StringValue(se.Code), tea.IntValue(se.StatusCode)
+}
