@@ -70,11 +70,22 @@ func TestAssumedCredentialsOnRDS(t *testing.T) {
 // and skips the test when it has none.
 func withAccount(t *testing.T, in rds.Instance, account string) rds.Instance {
 	t.Helper()
-	f := reflect.ValueOf(&in).Elem().FieldByName("AccountId")
-	if !f.IsValid() || f.Kind() != reflect.String {
+	if !hasAccountField() {
 		t.Skip("rds.Instance has no AccountId field yet: instances cannot belong to an account (issue 17, RDS emulator accounts)")
 	}
-	f.SetString(account)
+	return setAccountField(in, account)
+}
+
+func hasAccountField() bool {
+	f, ok := reflect.TypeFor[rds.Instance]().FieldByName("AccountId")
+	return ok && f.Type.Kind() == reflect.String
+}
+
+// setAccountField sets AccountId when rds.Instance has it.
+func setAccountField(in rds.Instance, account string) rds.Instance {
+	if hasAccountField() {
+		reflect.ValueOf(&in).Elem().FieldByName("AccountId").SetString(account)
+	}
 	return in
 }
 
