@@ -278,13 +278,14 @@ func (s *Server) describeDBInstanceAttribute(req *request) (map[string]any, *api
 }
 
 // replicasLocked maps each instance id to its read-only instances (those
-// naming it as MasterInstanceId, of the same account), sorted.
+// naming it as MasterInstanceId, of the same account), sorted, as
+// ReadOnlyDBInstanceIds.ReadOnlyDBInstanceId lists them ({"DBInstanceId"}).
 func (s *Server) replicasLocked() map[string][]any {
 	out := map[string][]any{}
 	for _, id := range slices.Sorted(maps.Keys(s.instances)) {
 		in := s.instances[id]
 		if m, ok := s.instances[in.MasterInstanceId]; ok && m.AccountId == in.AccountId {
-			out[m.DBInstanceId] = append(out[m.DBInstanceId], id)
+			out[m.DBInstanceId] = append(out[m.DBInstanceId], map[string]any{"DBInstanceId": id})
 		}
 	}
 	return out
