@@ -449,7 +449,8 @@ func TestLongPollLimit(t *testing.T) {
 
 	go func() { _, err := receive(q, 1); done <- err }()
 	<-polls // a poll waits again once the first has ended
-	clock.Advance(time.Second) // "late" stays in flight (30 s)
+	// One second on: the poll ends, "late" stays in flight (30 s).
+	clock.Advance(time.Second)
 	srv.Wake()
 	wantErr(t, "third long poll", <-done, &ali_mns.ERR_MNS_MESSAGE_NOT_EXIST)
 }
