@@ -68,7 +68,7 @@ var Vars = []Var{
 	{"BACKUP_REPLAY_WINDOW", "5m", "webhook", "Accepted clock skew of `X-Timestamp` for signed requests.", false},
 	{"BACKUP_LOG_LEVEL", "info", "all", "`debug`, `info`, `warn` or `error`.", false},
 	{"BACKUP_ENVELOPE_KEY", "", "all", "Secret key (at least 32 characters, e.g. `openssl rand -hex 32`; the same for the three functions) that seals the functions' own work-queue messages, so that nobody who may only send backup requests to the work queue can forge them (a fake `completed`, a `track` of any job). Required: the functions refuse to start without it, except on the local cloud (RDS and MNS endpoints on loopback), which uses a fixed, public key. Never logged.", false},
-	{"BACKUP_ENVELOPE_KEY_PREVIOUS", "", "all", "During a rotation of `BACKUP_ENVELOPE_KEY`, the previous key: messages it sealed (delayed up to 7 days) are still accepted; new ones are sealed with the new key. Remove it a week after the rotation.", true},
+	{"BACKUP_ENVELOPE_KEY_PREVIOUS", "", "all", "During a rotation of `BACKUP_ENVELOPE_KEY`, the previous key: messages it sealed (delayed up to 3 days, below the work queue's 4-day retention) are still accepted; new ones are sealed with the new key. Remove it four days after the rotation.", true},
 }
 
 // Config is the loaded settings.
