@@ -1,0 +1,192 @@
+package tablestore
+
+import (
+	"bytes"
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore/otsprotocol"
+)
+
+// Limits of the service that the server enforces, with the page that states
+// them (the "Limits" page of Tablestore, general-limits).
+const (
+	minTTLSeconds        = 86400 // TimeToLive: -1 or at least one day
+	maxPrimaryKeys       = 4     // 1 to 4 primary key columns
+	maxTablesPerInstance = 64    // default table quota of an instance
+	maxBatchWriteRows    = 200   // rows of one BatchWriteRow
+	defaultRangePage     = 5000  // rows one GetRange answers at most
+	defaultDeviationSecs = 86400 // default max version offset
+)
+
+type pkSchema struct {
+	name    string
+	typ     otsprotocol.PrimaryKeyType
+	autoInc bool
+}
+
+// vt is the variant type a primary key column of this schema holds.
+func (p pkSchema) vt() byte {
+	switch p.typ {
+	case otsprotocol.PrimaryKeyType_INTEGER:
+		return vtInteger
+	case otsprotocol.PrimaryKeyType_STRING:
+		return vtString
+	}
+	return vtBlob
+}
+
+type version struct {
+	ts int64 // ms
+	v  value
+}
+
+type storedRow struct {
+	pk     []value
+	cols   map[string][]version // newest first
+	marker int64                // ms of the last write to the row (a row with no column lives by it)
+}
+
+type table struct {
+	name        string
+	pks         []pkSchema
+	defined     []*otsprotocol.DefinedColumnSchema
+	ttl         int32 // seconds; -1: forever
+	maxVersions int32
+	deviation   int64 // seconds
+	allowUpdate bool
+	readCU      int32
+	writeCU     int32
+	created     time.Time
+	rows        []*storedRow // sorted by primary key
+	autoInc     int64
+}
+
+// comparePKValue orders two values of one primary key column:
+// INF_MIN < every value < INF_MAX; integers by number, strings and blobs by
+// bytes.
+func comparePKValue(a, b value) int {
+	rank := func(v value) int {
+		switch v.vt {
+		case vtInfMin:
+			return -1
+		case vtInfMax:
+			return 1
+		}
+		return 0
+	}
+	if ra, rb := rank(a), rank(b); ra != 0 || rb != 0 {
+		return cmp.Compare(ra, rb)
+	}
+	if a.vt != b.vt {
+		return cmp.Compare(a.vt, b.vt)
+	}
+	if a.vt == vtInteger {
+		return cmp.Compare(a.i, b.i)
+	}
+	return bytes.Compare(a.s, b.s)
+}
+
+func comparePK(a, b []value) int {
+	for i := range min(len(a), len(b)) {
+		if c := comparePKValue(a[i], b[i]); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func (t *table) find(pk []value) (int, bool) {
+	return slices.BinarySearchFunc(t.rows, pk, func(r *storedRow, pk []value) int { return comparePK(r.pk, pk) })
+}
+
+// live reports whether a cell written at ts (ms) is still visible at nowMs.
+func (t *table) live(ts, nowMs int64) bool {
+	return t.ttl < 0 || nowMs-ts < int64(t.ttl)*1000
+}
+
+// view is a row as a reader sees it at one instant: only cells within the
+// table's TTL.
+type view struct {
+	exists bool
+	row    *storedRow
+	cols   map[string][]version // live versions, newest first
+}
+
+func (t *table) view(pk []value, nowMs int64) view {
+	i, ok := t.find(pk)
+	if !ok {
+		return view{}
+	}
+	return t.viewOf(t.rows[i], nowMs)
+}
+
+func (t *table) viewOf(r *storedRow, nowMs int64) view {
+	v := view{row: r, cols: map[string][]version{}}
+	for name, vs := range r.cols {
+		var keep []version
+		for _, x := range vs {
+			if t.live(x.ts, nowMs) {
+				keep = append(keep, x)
+			}
+		}
+		if len(keep) > 0 {
+			v.cols[name] = keep
+		}
+	}
+	v.exists = len(v.cols) > 0 || (len(r.cols) == 0 && t.live(r.marker, nowMs))
+	return v
+}
+
+// upsert returns the stored row for pk, creating it when absent.
+func (t *table) upsert(pk []value) *storedRow {
+	i, ok := t.find(pk)
+	if ok {
+		return t.rows[i]
+	}
+	r := &storedRow{pk: pk, cols: map[string][]version{}}
+	t.rows = slices.Insert(t.rows, i, r)
+	return r
+}
+
+func (t *table) remove(pk []value) {
+	if i, ok := t.find(pk); ok {
+		t.rows = slices.Delete(t.rows, i, i+1)
+	}
+}
+
+// putVersion writes one version of a column, replacing a version with the
+// same timestamp, and keeps the newest maxVersions.
+func (t *table) putVersion(r *storedRow, name string, x version) {
+	vs := r.cols[name]
+	i, found := slices.BinarySearchFunc(vs, x.ts, func(v version, ts int64) int { return cmp.Compare(ts, v.ts) })
+	if found {
+		vs[i] = x
+	} else {
+		vs = slices.Insert(vs, i, x)
+	}
+	if len(vs) > int(t.maxVersions) {
+		vs = vs[:t.maxVersions]
+	}
+	r.cols[name] = vs
+}
+
+// liveRows counts the rows visible at nowMs.
+func (t *table) liveRows(nowMs int64) int {
+	n := 0
+	for _, r := range t.rows {
+		if t.viewOf(r, nowMs).exists {
+			n++
+		}
+	}
+	return n
+}
+
+func pkCells(t *table, pk []value) []pbCell {
+	out := make([]pbCell, len(pk))
+	for i, v := range pk {
+		out[i] = pbCell{name: t.pks[i].name, hasValue: true, v: v}
+	}
+	return out
+}
