@@ -66,6 +66,7 @@ var operations = map[string]operation{
 					out = append(out, t.GetTableName())
 				}
 			}
+			slices.Sort(out) // the SDK sends tables in map order
 			return out
 		},
 		run: func(s *Server, m proto.Message) (proto.Message, *Error, []string) {

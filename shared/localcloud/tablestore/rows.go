@@ -53,14 +53,19 @@ func isDataType(vt byte) bool {
 	return false
 }
 
-// cellTS is the timestamp a written cell gets: its own, which must lie within
-// the table's max version offset of now, or now.
+// cellTS is the timestamp a written cell gets: now, or its own, which must
+// lie in [now - min(max version offset, TTL), now + max version offset) (the
+// "TableOptions" page, deviation_cell_version_in_sec).
 func (s *Server) cellTS(t *table, c pbCell, nowMs int64) (int64, *Error) {
 	if !c.hasTS {
 		return nowMs, nil
 	}
-	if d := c.ts - nowMs; d > t.deviation*1000 || d < -t.deviation*1000 || c.ts < 0 {
-		return 0, newErr("OTSParameterInvalid", "The timestamp %d of column '%s' is out of the max version offset (%d s) of the table.", c.ts, c.name, t.deviation)
+	back := t.deviation
+	if t.ttl > 0 {
+		back = min(back, int64(t.ttl))
+	}
+	if c.ts < nowMs-back*1000 || c.ts >= nowMs+t.deviation*1000 || c.ts < 0 {
+		return 0, newErr("OTSParameterInvalid", "The timestamp %d of column '%s' is out of the valid version range of the table.", c.ts, c.name)
 	}
 	return c.ts, nil
 }

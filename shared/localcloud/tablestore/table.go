@@ -9,8 +9,11 @@ import (
 	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore/otsprotocol"
 )
 
-// Limits of the service that the server enforces, with the page that states
-// them (the "Limits" page of Tablestore, general-limits).
+// Limits of the service that the server enforces, as the pages "General
+// limits" (doc 91524) and "Limits on the Wide Column model" state them: 64
+// tables per instance, 1–4 primary key columns, table names of 1–255 bytes
+// of letters, digits and "_" not starting with a digit, 200 rows per
+// BatchWriteRow, GetRange pages of at most 5000 rows.
 const (
 	minTTLSeconds        = 86400 // TimeToLive: -1 or at least one day
 	maxPrimaryKeys       = 4     // 1 to 4 primary key columns
