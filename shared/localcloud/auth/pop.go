@@ -47,8 +47,8 @@ type POPRequest struct {
 	Body    []byte     // the body as received (hashed by ACS3)
 	Params  url.Values // the query, plus the fields of a form body the query does not have
 	Kind    string     // SigACS3, SigV2, or "" when the request claims neither
-	Action  string     // x-acs-action (ACS3) or Action (v2), either as a fallback
-	Version string     // x-acs-version (ACS3) or Version (v2), either as a fallback
+	Action  string     // v2: the Action parameter; otherwise x-acs-action, else the Action parameter
+	Version string     // v2: the Version parameter; otherwise x-acs-version, else the Version parameter
 	// ClaimedKey is the access key id the request names (AccessKeyId, or
 	// the Credential of an ACS3 Authorization), unverified: for call logs.
 	ClaimedKey string
@@ -75,12 +75,14 @@ func ParsePOP(r *http.Request, body []byte) *POPRequest {
 	case req.Params.Has("Signature") || req.Params.Has("SignatureMethod"):
 		req.Kind = SigV2
 	}
-	hAction, hVersion := r.Header.Get("x-acs-action"), r.Header.Get("x-acs-version")
+	// The v2 signature covers the parameters and no header, so a v2
+	// request's action and version are its parameters' only (an unsigned
+	// x-acs-action could otherwise name another action than the one signed).
 	pAction, pVersion := req.Params.Get("Action"), req.Params.Get("Version")
 	if req.Kind == SigV2 {
-		req.Action, req.Version = cmpOr(pAction, hAction), cmpOr(pVersion, hVersion)
+		req.Action, req.Version = pAction, pVersion
 	} else {
-		req.Action, req.Version = cmpOr(hAction, pAction), cmpOr(hVersion, pVersion)
+		req.Action, req.Version = cmpOr(r.Header.Get("x-acs-action"), pAction), cmpOr(r.Header.Get("x-acs-version"), pVersion)
 	}
 	req.ClaimedKey = claimedKey(r, req.Params)
 	return req
@@ -180,7 +182,7 @@ func NewPOPVerifier(store *Store, opts ...POPOption) *POPVerifier {
 
 // Verify checks req's signature, timestamp, nonce and credentials, in the
 // gateway's order, and returns the verified credential. The codes are the
-// gateway's (and those the RDS emulator answered before this file):
+// gateway's, as the RDS and STS emulators answer them:
 //
 //	400 MissingAuthorization             neither an ACS3 Authorization nor a Signature parameter
 //	400 IncompleteSignature              another Authorization scheme; ACS3 without Credential, SignedHeaders or

@@ -287,3 +287,21 @@ func TestPOPThroughSDK(t *testing.T) {
 		}
 	})
 }
+
+func TestParsePOPV2ActionFromParametersOnly(t *testing.T) {
+	// The v2 signature does not cover headers: x-acs-action and
+	// x-acs-version are not read for a v2 request (rds/auth.go's rule).
+	r := httptest.NewRequest(http.MethodPost, "http://h/?Signature=x&SignatureMethod=HMAC-SHA1", nil)
+	r.Header.Set("x-acs-action", "CreateBackup")
+	r.Header.Set("x-acs-version", "2014-08-15")
+	req := ParsePOP(r, nil)
+	if req.Kind != SigV2 || req.Action != "" || req.Version != "" {
+		t.Fatalf("ParsePOP = kind %q action %q version %q, want v2 with no action or version", req.Kind, req.Action, req.Version)
+	}
+	// ACS3 (and unsigned) requests: the headers, else the parameters.
+	r = httptest.NewRequest(http.MethodPost, "http://h/?Action=FromQuery&Version=1", nil)
+	r.Header.Set("x-acs-action", "FromHeader")
+	if req := ParsePOP(r, nil); req.Action != "FromHeader" || req.Version != "1" {
+		t.Fatalf("ParsePOP = action %q version %q, want FromHeader 1", req.Action, req.Version)
+	}
+}
