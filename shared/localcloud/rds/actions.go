@@ -30,11 +30,11 @@ func route(req *request) (handler, *apiError) {
 	if req.action == "" {
 		return nil, errMissing("Action")
 	}
-	if req.version == "" {
+	if req.pop.Version == "" {
 		return nil, errMissing("Version")
 	}
-	if req.version != APIVersion {
-		return nil, newErr(http.StatusBadRequest, "InvalidVersion", "Specified parameter Version is not valid: %q.", req.version)
+	if req.pop.Version != APIVersion {
+		return nil, newErr(http.StatusBadRequest, "InvalidVersion", "Specified parameter Version is not valid: %q.", req.pop.Version)
 	}
 	h, ok := actions[req.action]
 	if !ok {

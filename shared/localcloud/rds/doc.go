@@ -42,8 +42,9 @@
 // x-acs-accesskey-id and x-acs-security-token) and the legacy RPC signature
 // (SignatureAlgorithm "v2": HMAC-SHA1 over the query with secret+"&", STS
 // through SecurityToken), verified exactly as the SDK computes them
-// ([FS] 1.3, 1.4; G8) against an auth.Store; timestamps within 15 minutes
-// of real time; signature nonces used once. Action and version are checked
+// ([FS] 1.3, 1.4; G8) against an auth.Store by the POP gateway verifier the
+// sts emulator shares (auth.ParsePOP, auth.POPVerifier); timestamps within
+// 15 minutes of real time; signature nonces used once. Action and version are checked
 // first (404 InvalidAction.NotFound, 400 InvalidVersion), then the
 // signature (400 SignatureDoesNotMatch, 404 InvalidAccessKeyId.NotFound,
 // 400 InvalidSecurityToken.Malformed / .Expired, 400 MissingAuthorization),

@@ -48,6 +48,7 @@ type Server struct {
 	quotas    map[string]float64 // per action; nil: flow control off
 	quotaLoc  *time.Location
 	observer  Observer
+	verifier  *auth.POPVerifier
 
 	ln       net.Listener
 	hs       *http.Server
@@ -69,8 +70,6 @@ type Server struct {
 	autoNext    map[string]time.Time // next automated task per instance
 	userBuckets map[string]*bucket   // WithRateLimit, per account
 	apiBuckets  map[quotaKey]*bucket // WithQuotas
-	nonces      map[string]struct{}
-	nonceQueue  []nonceEntry
 }
 
 // Option configures a Server.
@@ -166,7 +165,6 @@ func NewServer(opts ...Option) *Server {
 		nextJob:     firstJobID,
 		nextBackup:  firstBackupID,
 		autoNext:    map[string]time.Time{},
-		nonces:      map[string]struct{}{},
 		userBuckets: map[string]*bucket{},
 		apiBuckets:  map[quotaKey]*bucket{},
 		rng:         rand.New(rand.NewPCG(1, 1)),
@@ -178,6 +176,7 @@ func NewServer(opts ...Option) *Server {
 		s.store = auth.NewStore(s.clock.Now)
 		s.cred = s.store.NewAccessKey()
 	}
+	s.verifier = auth.NewPOPVerifier(s.store)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(fmt.Sprintf("rdstest: listen: %v", err))
@@ -628,14 +627,11 @@ func (s *Server) State() any {
 // ---- request handling ----
 
 type request struct {
-	r        *http.Request
-	params   url.Values // query, plus a form body if any
-	body     []byte
-	kind     string
-	action   string
-	version  string
+	pop      *auth.POPRequest
+	params   url.Values // pop.Params: the query, plus a form body if any
+	action   string     // pop.Action
 	instance string
-	ak       string
+	ak       string // the claimed key, replaced by the verified key
 	account  string // the verified key's account
 	id       string
 }
@@ -655,30 +651,10 @@ type reply struct {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	body, readErr := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	req := &request{r: r, params: r.URL.Query(), body: body, id: newRequestID()}
-	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-		if form, err := url.ParseQuery(string(body)); err == nil {
-			for k, vs := range form {
-				if !req.params.Has(k) {
-					req.params[k] = vs
-				}
-			}
-		}
-	}
-	req.kind = signatureKind(r, req.params)
-	if req.kind == SigV2 {
-		req.action, req.version = req.params.Get("Action"), req.params.Get("Version")
-	} else {
-		req.action, req.version = r.Header.Get("x-acs-action"), r.Header.Get("x-acs-version")
-		if req.action == "" {
-			req.action = req.params.Get("Action")
-		}
-		if req.version == "" {
-			req.version = req.params.Get("Version")
-		}
-	}
+	pop := auth.ParsePOP(r, body)
+	req := &request{pop: pop, params: pop.Params, action: pop.Action, id: auth.NewPOPRequestID()}
 	req.instance = req.params.Get("DBInstanceId")
-	req.ak = claimedKey(r, req.params) // replaced by the verified key, for the log
+	req.ak = pop.ClaimedKey // replaced by the verified key, for the log
 
 	var rep reply
 	switch {
@@ -702,7 +678,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Status:        status,
 		Code:          code,
 		AccessKeyId:   req.ak,
-		SignatureKind: req.kind,
+		SignatureKind: req.pop.Kind,
 		RequestId:     req.id,
 		Fault:         rep.fault,
 		Performed:     rep.performed,
@@ -733,7 +709,6 @@ func (s *Server) serve(req *request) reply {
 	if e := s.authenticate(req); e != nil {
 		return reply{err: e}
 	}
-	req.account = s.store.AccountOf(req.ak)
 	now := s.clock.Now()
 	s.mu.Lock()
 	throttled := s.throttleLocked(req, now)
@@ -815,7 +790,7 @@ func (s *Server) sleep(req *request, d time.Duration) time.Duration {
 	select {
 	case <-t.C:
 	case <-s.done:
-	case <-req.r.Context().Done():
+	case <-req.pop.R.Context().Done():
 	}
 	return d
 }
@@ -859,7 +834,7 @@ func (s *Server) write(w http.ResponseWriter, req *request, rep reply) (int, str
 	hd := w.Header()
 	hd.Set("x-acs-request-id", req.id)
 	if rep.html {
-		out := htmlBody(rep.status)
+		out := auth.POPHTMLBody(rep.status)
 		hd.Set("Content-Type", "text/html")
 		hd.Set("Content-Length", strconv.Itoa(len(out)))
 		w.WriteHeader(rep.status)
