@@ -1,11 +1,8 @@
 package sts
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/http"
-	"strings"
 )
 
 // hostID is the HostId of every error body.
@@ -88,21 +85,4 @@ func errMissing(param string) *apiError {
 // recommend is the Recommend link the API puts in error bodies.
 func recommend(code, requestID string) string {
 	return "https://api.aliyun.com/troubleshoot?q=" + code + "&product=Sts&requestId=" + requestID
-}
-
-// newRequestID returns an upper-case UUIDv4, the form of request ids.
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := strings.ToUpper(hex.EncodeToString(b[:]))
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-// htmlBody is what a broken gateway answers: not JSON.
-func htmlBody(status int) string {
-	text := fmt.Sprintf("%d %s", status, http.StatusText(status))
-	return "<html>\r\n<head><title>" + text + "</title></head>\r\n<body>\r\n<center><h1>" + text +
-		"</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n"
 }

@@ -543,7 +543,7 @@ type reply struct {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	body, readErr := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	req := &request{pop: auth.ParsePOP(r, body), id: newRequestID()}
+	req := &request{pop: auth.ParsePOP(r, body), id: auth.NewPOPRequestID()}
 	req.ak = req.pop.ClaimedKey
 
 	var rep reply
@@ -673,7 +673,7 @@ func (s *Server) write(w http.ResponseWriter, req *request, rep reply) (int, str
 	hd := w.Header()
 	hd.Set("x-acs-request-id", req.id)
 	if rep.html {
-		out := htmlBody(rep.status)
+		out := auth.POPHTMLBody(rep.status)
 		hd.Set("Content-Type", "text/html")
 		hd.Set("Content-Length", strconv.Itoa(len(out)))
 		w.WriteHeader(rep.status)
