@@ -59,7 +59,7 @@ func TestDomainImportsNoAdapter(t *testing.T) {
 // nothing of the product, not even the domain's rule table. Only the local
 // cloud's own packages are allowed.
 func TestEmulatorsImportNothingOfTheProduct(t *testing.T) {
-	for _, emu := range []string{"rds", "mns", "fc", "auth"} {
+	for _, emu := range []string{"rds", "mns", "fc", "auth", "sts", "tablestore"} {
 		for _, d := range goList(t, "-deps", "-test", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./shared/localcloud/"+emu) {
 			if !strings.HasPrefix(d, module+"/") {
 				continue
