@@ -70,7 +70,7 @@ func TestRdsbackupGate(t *testing.T) {
 	secret := localcloud.SignedSecret
 	t.Run("Finished: exit 0", func(t *testing.T) {
 		t.Parallel()
-		s := startStack(t, demoFleet(t, 2*time.Second), localcloud.Options{})
+		s := startStack(t, withoutSetLag(demoFleet(t, 2*time.Second)), localcloud.Options{})
 		asked := time.Now().UTC().Format(time.RFC3339)
 		code, out := s.gate(t, secret, "--key", "deploy-1", "--asked-at", asked, "rm-demo-pg1")
 		if code != 0 || !strings.Contains(out, "Finished") || !strings.Contains(out, "verdict: backed up") {
@@ -95,7 +95,7 @@ func TestRdsbackupGate(t *testing.T) {
 	})
 	t.Run("Rebooting: deferred, asked again, exit 0 once Running", func(t *testing.T) {
 		t.Parallel()
-		s := startStack(t, demoFleet(t, time.Second), localcloud.Options{Env: []string{"BACKUP_ATTEMPTS_PER_INVOCATION=1"}})
+		s := startStack(t, withoutSetLag(demoFleet(t, time.Second)), localcloud.Options{Env: []string{"BACKUP_ATTEMPTS_PER_INVOCATION=1"}})
 		s.Cloud.RDS.SetStatus("rm-demo-mysql1", "Rebooting")
 		done := make(chan struct{})
 		var code int
