@@ -16,6 +16,8 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/fc"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/mns"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/sts"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/tablestore"
 )
 
 // Queue names of the local cloud (the defaults of the functions' config).
@@ -29,13 +31,17 @@ const (
 // FunctionNames are the deployable functions (functions/<name>).
 var FunctionNames = []string{"scheduled", "queue", "webhook"}
 
-// Cloud is the local cloud: RDS and MNS emulators sharing one identity store,
-// a long-term key for the user, and STS credentials for the functions' role.
+// Cloud is the local cloud: RDS, MNS, Tablestore and STS emulators sharing
+// one identity store, a long-term key for the user, and STS credentials for
+// the functions' role. Credentials that STS issues for a fleet role are
+// accepted by every emulator, as keys of the role's account.
 type Cloud struct {
 	Fleet  Fleet
 	Auth   *localauth.Store
 	RDS    *rds.Server
 	MNS    *mns.Server
+	OTS    *tablestore.Server   // instance tablestore.DefaultInstance, the fleet's tables
+	STS    *sts.Server          // the fleet's roles; Endpoint is "127.0.0.1:PORT", protocol http
 	User   localauth.Credential // what `serve` prints for the user's own SDK clients
 	role   localauth.Credential
 	roleMu sync.Mutex
@@ -54,7 +60,9 @@ type Options struct {
 	// MNSSpeed > 1 makes MNS time run this much faster, so delayed messages
 	// (retries, job tracking) play out in seconds.
 	MNSSpeed float64
-	// RDSClock replaces the RDS emulator's clock (job progress, quota day).
+	// RDSClock replaces the RDS emulator's clock (job progress, quota day)
+	// and, the same clock, Tablestore's (cell timestamps, TTL) and STS's
+	// (flow control, session expiry marks); nil: real time for all three.
 	RDSClock rds.Clock
 	// TriggerRetryDelay is the queue trigger's pause before re-pushing a
 	// failed batch (default 500 ms).
@@ -76,7 +84,8 @@ type Options struct {
 }
 
 // StartCloud starts the RDS and MNS emulators with the fleet and the three
-// queues.
+// queues, Tablestore with the fleet's tables and STS with its roles, and
+// adds the fleet's faults.
 func StartCloud(fleet Fleet, opt Options) (*Cloud, error) {
 	root, err := ModuleRoot()
 	if err != nil {
@@ -106,6 +115,30 @@ func StartCloud(fleet Fleet, opt Options) (*Cloud, error) {
 			return nil, fmt.Errorf("create queue %s: %w", q, err)
 		}
 	}
+	if err := fleet.checkRolesTables(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	otsOpts := []tablestore.Option{tablestore.WithCredentials(auth), tablestore.WithFaultSeed(fleet.faultSeed())}
+	stsOpts := []sts.Option{sts.WithCredentials(auth), sts.WithFaultSeed(fleet.faultSeed())}
+	if opt.RDSClock != nil {
+		otsOpts = append(otsOpts, tablestore.WithClock(opt.RDSClock))
+		stsOpts = append(stsOpts, sts.WithClock(opt.RDSClock))
+	}
+	c.OTS = tablestore.NewServer(otsOpts...)
+	c.STS = sts.NewServer(stsOpts...)
+	for i, r := range fleet.Roles {
+		if err := c.STS.AddRole(r); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("fleet: roles[%d]: %w", i, err)
+		}
+	}
+	for i, t := range fleet.Tables {
+		if err := c.OTS.CreateTable(t); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("fleet: tables[%d] (%s): %w", i, t.Name, err)
+		}
+	}
 	if err := c.AddFaults(fleet.FaultSet()); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("fleet: %w", err)
@@ -120,6 +153,12 @@ func (c *Cloud) Close() {
 	}
 	if c.MNS != nil {
 		c.MNS.Close()
+	}
+	if c.OTS != nil {
+		c.OTS.Close()
+	}
+	if c.STS != nil {
+		c.STS.Close()
 	}
 }
 

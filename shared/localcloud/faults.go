@@ -10,6 +10,8 @@ import (
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/mns"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/sts"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/tablestore"
 )
 
 // MNSFault is an MNS fault as the fleet file ("mnsFaults") and POST /faults
@@ -57,6 +59,75 @@ func (f MNSFault) fault() (mns.Fault, error) {
 	return out, out.Check()
 }
 
+// OTSFault is a Tablestore fault as the fleet file ("otsFaults") and POST
+// /faults write it, with the field meanings of MNSFault: per table ("" =
+// any; for BatchWriteRow any table of the batch) and action (the operation,
+// e.g. "PutRow"; "" = any); code (with its documented status unless status
+// is given), or status >= 300 alone (a non-protobuf body), or drop, or
+// latencyMs alone; times (0 = every call); rate (seeded, 0 = always); after
+// (PutRow writes its row, then its answer is lost). See tablestore.Fault.
+type OTSFault struct {
+	Table     string  `json:"table,omitempty"`
+	Action    string  `json:"action,omitempty"`
+	Status    int     `json:"status,omitempty"`
+	Code      string  `json:"code,omitempty"`
+	Times     int     `json:"times,omitempty"`
+	Rate      float64 `json:"rate,omitempty"`
+	LatencyMs int     `json:"latencyMs,omitempty"`
+	Drop      bool    `json:"drop,omitempty"`
+	After     bool    `json:"after,omitempty"`
+}
+
+// fault translates f into the emulator's terms and checks it; a fault that
+// would change nothing is refused.
+func (f OTSFault) fault() (tablestore.Fault, error) {
+	out := tablestore.Fault{Action: f.Action, Table: f.Table, Status: f.Status, Code: f.Code, Times: f.Times,
+		Rate: f.Rate, LatencyMs: f.LatencyMs, Drop: f.Drop, After: f.After}
+	if err := out.Check(); err != nil {
+		return tablestore.Fault{}, err
+	}
+	if noop(f.Drop, f.Status, f.Code, f.LatencyMs) {
+		return tablestore.Fault{}, errNoop("drop, a code, an error status or latencyMs")
+	}
+	return out, nil
+}
+
+// STSFault is an STS fault as the fleet file ("stsFaults") and POST /faults
+// write it, with the field meanings of OTSFault: per action ("AssumeRole",
+// "GetCallerIdentity"; "" = any) and roleArn ("" = any); after: AssumeRole
+// issues its credential (which every emulator then accepts), then its
+// answer is lost. See sts.Fault.
+type STSFault struct {
+	Action    string  `json:"action,omitempty"`
+	RoleArn   string  `json:"roleArn,omitempty"`
+	Status    int     `json:"status,omitempty"`
+	Code      string  `json:"code,omitempty"`
+	Times     int     `json:"times,omitempty"`
+	Rate      float64 `json:"rate,omitempty"`
+	LatencyMs int     `json:"latencyMs,omitempty"`
+	Drop      bool    `json:"drop,omitempty"`
+	After     bool    `json:"after,omitempty"`
+}
+
+// fault translates f into the emulator's terms and checks it.
+func (f STSFault) fault() (sts.Fault, error) {
+	out := sts.Fault{Action: f.Action, RoleArn: f.RoleArn, Status: f.Status, Code: f.Code, Times: f.Times,
+		Rate: f.Rate, LatencyMs: f.LatencyMs, Drop: f.Drop, After: f.After}
+	if err := out.Check(); err != nil {
+		return sts.Fault{}, err
+	}
+	if noop(f.Drop, f.Status, f.Code, f.LatencyMs) {
+		return sts.Fault{}, errNoop("drop, a code, an error status or latencyMs")
+	}
+	return out, nil
+}
+
+// noop tells whether a Tablestore or STS fault would serve the call as if
+// it were not there: no drop, no code, no error status, no latency.
+func noop(drop bool, status int, code string, latencyMs int) bool {
+	return !drop && code == "" && status < 300 && latencyMs == 0
+}
+
 // checkRDSFault is rds.Fault.Check plus what a file or a request must not
 // leave out: a fault that does something.
 func checkRDSFault(f rds.Fault) error {
@@ -84,16 +155,19 @@ func entryError(list string, i int, err error) error {
 	return fmt.Errorf("%s[%d].%w", list, i, err)
 }
 
-// FaultSet is what the fleet file and POST /faults add: RDS faults, MNS
-// faults and crashes, with the fleet file's field names.
+// FaultSet is what the fleet file and POST /faults add: RDS, MNS,
+// Tablestore and STS faults and crashes, with the fleet file's field names.
 type FaultSet struct {
 	Faults    []rds.Fault `json:"faults,omitempty"`
 	MNSFaults []MNSFault  `json:"mnsFaults,omitempty"`
+	OTSFaults []OTSFault  `json:"otsFaults,omitempty"`
+	STSFaults []STSFault  `json:"stsFaults,omitempty"`
 	Crashes   []Crash     `json:"crashes,omitempty"`
 }
 
 func (fs FaultSet) empty() bool {
-	return len(fs.Faults) == 0 && len(fs.MNSFaults) == 0 && len(fs.Crashes) == 0
+	return len(fs.Faults) == 0 && len(fs.MNSFaults) == 0 && len(fs.OTSFaults) == 0 && len(fs.STSFaults) == 0 &&
+		len(fs.Crashes) == 0
 }
 
 // check returns the first mistake, naming the entry and its field, e.g.
@@ -107,6 +181,16 @@ func (fs FaultSet) check() error {
 	for i, f := range fs.MNSFaults {
 		if _, err := f.fault(); err != nil {
 			return entryError("mnsFaults", i, err)
+		}
+	}
+	for i, f := range fs.OTSFaults {
+		if _, err := f.fault(); err != nil {
+			return entryError("otsFaults", i, err)
+		}
+	}
+	for i, f := range fs.STSFaults {
+		if _, err := f.fault(); err != nil {
+			return entryError("stsFaults", i, err)
 		}
 	}
 	for i, c := range fs.Crashes {
@@ -131,7 +215,7 @@ func DecodeFaultSet(r io.Reader) (FaultSet, error) {
 		return FaultSet{}, errors.New("body: trailing data after the JSON object")
 	}
 	if fs.empty() {
-		return FaultSet{}, errors.New(`body: nothing to add; want {"faults":[...], "mnsFaults":[...], "crashes":[...]}`)
+		return FaultSet{}, errors.New(`body: nothing to add; want {"faults":[...], "mnsFaults":[...], "otsFaults":[...], "stsFaults":[...], "crashes":[...]}`)
 	}
 	return fs, fs.check()
 }
@@ -142,7 +226,7 @@ func jsonError(err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.Is(err, io.EOF):
-		return errors.New(`body: empty; want {"faults":[...], "mnsFaults":[...], "crashes":[...]}`)
+		return errors.New(`body: empty; want {"faults":[...], "mnsFaults":[...], "otsFaults":[...], "stsFaults":[...], "crashes":[...]}`)
 	case errors.As(err, &te):
 		field := te.Field
 		if field == "" {
@@ -173,7 +257,8 @@ func jsonKind(goType string) string {
 }
 
 // AddFaults checks every entry of fs and, if all are right, adds them:
-// RDS and MNS faults to the emulators, crashes to the cloud. Nothing is
+// RDS, MNS, Tablestore and STS faults to the emulators, crashes to the
+// cloud. Nothing is
 // added when one is wrong.
 func (c *Cloud) AddFaults(fs FaultSet) error {
 	if err := fs.check(); err != nil {
@@ -186,6 +271,14 @@ func (c *Cloud) AddFaults(fs FaultSet) error {
 		mf, _ := f.fault()
 		c.MNS.InjectFault(mf)
 	}
+	for _, f := range fs.OTSFaults {
+		of, _ := f.fault()
+		c.OTS.InjectFault(of)
+	}
+	for _, f := range fs.STSFaults {
+		sf, _ := f.fault()
+		c.STS.InjectFault(sf)
+	}
 	c.addCrashes(fs.Crashes)
 	return nil
 }
@@ -194,19 +287,24 @@ func (c *Cloud) AddFaults(fs FaultSet) error {
 func (c *Cloud) ClearFaults() {
 	c.RDS.ClearFaults()
 	c.MNS.ClearFaults()
+	c.OTS.ClearFaults()
+	c.STS.ClearFaults()
 	c.clearCrashes()
 }
 
 // FaultsState is the faults part of GET /state (and the answer of
-// /faults): pending RDS and MNS faults, and every crash with what became
-// of it.
+// /faults): pending RDS, MNS, Tablestore ("ots") and STS faults, and every
+// crash with what became of it.
 type FaultsState struct {
-	RDS     []rds.PendingFault  `json:"rds"`
-	MNS     []mns.FaultSnapshot `json:"mns"`
-	Crashes []crashState        `json:"crashes"`
+	RDS     []rds.PendingFault        `json:"rds"`
+	MNS     []mns.FaultSnapshot       `json:"mns"`
+	OTS     []tablestore.PendingFault `json:"ots"`
+	STS     []sts.PendingFault        `json:"sts"`
+	Crashes []crashState              `json:"crashes"`
 }
 
 // Faults returns the faults still pending and the crashes.
 func (c *Cloud) Faults() FaultsState {
-	return FaultsState{RDS: c.RDS.Faults(), MNS: c.MNS.Faults(), Crashes: c.crashStates()}
+	return FaultsState{RDS: c.RDS.Faults(), MNS: c.MNS.Faults(), OTS: c.OTS.Faults(), STS: c.STS.Faults(),
+		Crashes: c.crashStates()}
 }

@@ -8,10 +8,13 @@ import (
 	"maps"
 	"math"
 	"os"
+	"regexp"
 	"slices"
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/sts"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/tablestore"
 )
 
 // Fleet is the fleet file of DESIGN.md §7: the instances the local RDS knows,
@@ -21,9 +24,27 @@ import (
 // Faults are RDS faults (rds.Fault: action, DBInstanceId, status, code,
 // message, times, rate, latencyMs, drop, after, failJob, empty), MNSFaults
 // MNS ones (queue, action, status, code, times, rate, latencyMs, drop,
-// after); FaultSeed seeds the generator that decides faults with a rate
-// (default 1), so a run repeats. Crashes kill a function's process at a
-// given call (see Crash).
+// after), OTSFaults Tablestore ones (table, action, status, code, times,
+// rate, latencyMs, drop, after; see OTSFault) and STSFaults STS ones
+// (action, roleArn, status, code, times, rate, latencyMs, drop, after; see
+// STSFault); FaultSeed seeds the generator that decides faults with a rate
+// (default 1) in every emulator, so a run repeats. Crashes kill a
+// function's process at a given call (see Crash).
+//
+// Tablestore and STS start with:
+//
+//	"tables": [{"name": "asks", "primaryKey": [{"name": "id", "type": "STRING"}], "ttlSeconds": 86400}]
+//	                                                 created in the instance tablestore.DefaultInstance
+//	                                                 (tablestore.TableSpec: 1-4 key columns STRING, INTEGER
+//	                                                 or BINARY, "autoIncrement" on a later INTEGER one;
+//	                                                 ttlSeconds 0 or -1 never, else at least 86400;
+//	                                                 "maxVersions" default 1)
+//	"roles": [{"accountId": "2000000000000002", "name": "fc-rds-backup-member",
+//	           "externalId": "ext-1", "trusted": ["1234567890123456"]}]
+//	                                                 roles AssumeRole may assume (sts.Role: trusted
+//	                                                 defaults to the role's own account,
+//	                                                 "maxSessionDuration" 3600-43200, default 3600); the
+//	                                                 account needs no instance in the fleet
 //
 // The RDS keys, at the top level (per instance, the same keys override
 // them; see rds.Instance):
@@ -48,8 +69,14 @@ type Fleet struct {
 	Instances []rds.Instance `json:"instances"`
 	Faults    []rds.Fault    `json:"faults"`
 	MNSFaults []MNSFault     `json:"mnsFaults,omitempty"`
+	OTSFaults []OTSFault     `json:"otsFaults,omitempty"`
+	STSFaults []STSFault     `json:"stsFaults,omitempty"`
 	Crashes   []Crash        `json:"crashes,omitempty"`
 	FaultSeed uint64         `json:"faultSeed,omitempty"`
+	// Tables are created in Tablestore at start.
+	Tables []tablestore.TableSpec `json:"tables,omitempty"`
+	// Roles are added to STS at start.
+	Roles []sts.Role `json:"roles,omitempty"`
 	// BackupSeconds is "backupSeconds" given as one number: every backup
 	// takes that long (0 or less: 60 s).
 	BackupSeconds float64 `json:"backupSeconds"`
@@ -117,7 +144,8 @@ func (f Fleet) MarshalJSON() ([]byte, error) {
 
 // FaultSet returns the fleet's faults.
 func (f Fleet) FaultSet() FaultSet {
-	return FaultSet{Faults: f.Faults, MNSFaults: f.MNSFaults, Crashes: f.Crashes}
+	return FaultSet{Faults: f.Faults, MNSFaults: f.MNSFaults, OTSFaults: f.OTSFaults, STSFaults: f.STSFaults,
+		Crashes: f.Crashes}
 }
 
 func (f Fleet) faultSeed() uint64 {
@@ -169,6 +197,9 @@ func (f Fleet) check() error {
 	if err := rds.CheckQuotas(f.Quotas); err != nil {
 		return fmt.Errorf("quotas: %w", err)
 	}
+	if err := f.checkRolesTables(); err != nil {
+		return err
+	}
 	ids := map[string]bool{}
 	for _, in := range f.Instances {
 		ids[in.DBInstanceId] = true
@@ -189,6 +220,59 @@ func (f Fleet) check() error {
 		if m := in.MasterInstanceId; m != "" && (!ids[m] || m == in.DBInstanceId) {
 			return fmt.Errorf("%s: MasterInstanceId: %q is not another instance of the fleet", at, m)
 		}
+	}
+	return nil
+}
+
+// tableNameRE is Tablestore's table name rule (the emulator's CreateTable).
+var tableNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
+
+// checkRolesTables reports the first wrong role or table, named by its JSON
+// path ("roles[0].accountId: ...", "tables[1].primaryKey[0].type: ..."),
+// with the rules the STS and Tablestore emulators apply at start.
+func (f Fleet) checkRolesTables() error {
+	roles := map[string]bool{}
+	for i, r := range f.Roles {
+		if err := r.Check(); err != nil {
+			return fmt.Errorf("roles[%d].%w", i, err)
+		}
+		if roles[r.Arn()] {
+			return fmt.Errorf("roles[%d].name: %s is already a role of the fleet", i, r.Arn())
+		}
+		roles[r.Arn()] = true
+	}
+	tables := map[string]bool{}
+	for i, t := range f.Tables {
+		at := fmt.Sprintf("tables[%d]", i)
+		switch {
+		case !tableNameRE.MatchString(t.Name):
+			return fmt.Errorf("%s.name: must be 1 to 255 letters, digits or '_', not starting with a digit, got %q", at, t.Name)
+		case tables[t.Name]:
+			return fmt.Errorf("%s.name: %q is already a table of the fleet", at, t.Name)
+		case len(t.PrimaryKey) < 1 || len(t.PrimaryKey) > 4:
+			return fmt.Errorf("%s.primaryKey: must have 1 to 4 columns, got %d", at, len(t.PrimaryKey))
+		case t.TTLSeconds != 0 && t.TTLSeconds != -1 && t.TTLSeconds < 86400:
+			return fmt.Errorf("%s.ttlSeconds: must be -1 or 0 (never expire) or at least 86400, got %d", at, t.TTLSeconds)
+		case t.MaxVersions < 0:
+			return fmt.Errorf("%s.maxVersions: must be 1 or more (0: 1), got %d", at, t.MaxVersions)
+		}
+		tables[t.Name] = true
+		cols := map[string]bool{}
+		for j, c := range t.PrimaryKey {
+			pk := fmt.Sprintf("%s.primaryKey[%d]", at, j)
+			switch {
+			case c.Name == "" || cols[c.Name]:
+				return fmt.Errorf("%s.name: want a column name used once, got %q", pk, c.Name)
+			case !slices.Contains([]string{"STRING", "INTEGER", "BINARY"}, c.Type):
+				return fmt.Errorf("%s.type: must be STRING, INTEGER or BINARY, got %q", pk, c.Type)
+			case c.AutoIncrement && (j == 0 || c.Type != "INTEGER"):
+				return fmt.Errorf("%s.autoIncrement: only an INTEGER column other than the first may be AUTO_INCREMENT", pk)
+			}
+			cols[c.Name] = true
+		}
+	}
+	if len(f.Tables) > 64 {
+		return fmt.Errorf("tables: at most 64 tables in an instance, got %d", len(f.Tables))
 	}
 	return nil
 }

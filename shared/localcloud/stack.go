@@ -96,28 +96,33 @@ func (st *Stack) listen(h http.Handler) (string, error) {
 // maxAdminBody bounds what the admin API reads of a request body.
 const maxAdminBody = 1 << 20
 
-// adminHandler: GET /state (instances, jobs, queues, call counts, pending
-// faults as JSON); GET, POST and DELETE /faults (list, add, clear faults);
+// adminHandler: GET /state (instances, jobs, queues, tables with row
+// counts, roles and assumed sessions, call counts, pending faults as JSON);
+// GET, POST and DELETE /faults (list, add, clear faults);
 // POST /timer fires the scheduled function with the request body as the
 // timer trigger's payload.
 func (st *Stack) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /state", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{
-			"rds":       st.Cloud.RDS.State(),
-			"mns":       st.Cloud.MNS.State(),
-			"rdsCalls":  st.Cloud.RDS.Counts(),
-			"mnsCalls":  st.Cloud.MNS.Counts(),
-			"backups":   st.Cloud.RDS.CreatedBackups(),
-			"faults":    st.Cloud.Faults(),
-			"functions": st.functions(),
+			"rds":        st.Cloud.RDS.State(),
+			"mns":        st.Cloud.MNS.State(),
+			"rdsCalls":   st.Cloud.RDS.Counts(),
+			"mnsCalls":   st.Cloud.MNS.Counts(),
+			"tablestore": st.Cloud.OTS.State(),
+			"sts":        st.Cloud.STS.State(),
+			"otsCalls":   st.Cloud.OTS.Counts(),
+			"stsCalls":   st.Cloud.STS.Counts(),
+			"backups":    st.Cloud.RDS.CreatedBackups(),
+			"faults":     st.Cloud.Faults(),
+			"functions":  st.functions(),
 		})
 	})
 	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, st.Cloud.Faults())
 	})
 	// POST /faults adds the faults of a body shaped like the fleet file's
-	// (faults, mnsFaults); a mistake is a 400 naming the field, and then
+	// (faults, mnsFaults, otsFaults, stsFaults, crashes); a mistake is a 400 naming the field, and then
 	// nothing is added.
 	mux.HandleFunc("POST /faults", func(w http.ResponseWriter, r *http.Request) {
 		fs, err := DecodeFaultSet(http.MaxBytesReader(w, r.Body, maxAdminBody))
