@@ -171,6 +171,17 @@ func TestAdminFaultsBadInput(t *testing.T) {
 		{`{"mnsFaults":[{"action":"SendMessage","latencyMs":-5}]}`, "mnsFaults[0].latencyMs:"},
 		{`{"mnsFaults":[{"action":"SendMessage","after":true}]}`, "mnsFaults[0].after:"},
 		{`{"mnsFaults":[{"queue":"q"}]}`, "mnsFaults[0]: does nothing"},
+		{`{"otsFaults":[{"action":"PutRow","code":"OTSServerBusy","rate":2}]}`, "otsFaults[0].rate: must be a probability"},
+		{`{"otsFaults":[{"action":"PutRow","drop":true},{"action":"PutRows","drop":true}]}`, "otsFaults[1].action: unknown Tablestore operation"},
+		{`{"otsFaults":[{"action":"PutRow","drop":true,"code":"OTSServerBusy"}]}`, "otsFaults[0].drop:"},
+		{`{"otsFaults":[{"action":"PutRow","after":true}]}`, "otsFaults[0].after:"},
+		{`{"otsFaults":[{"table":"asks","status":200}]}`, "otsFaults[0]: does nothing"},
+		{`{"otsFaults":[{"action":"PutRow","times":"once"}]}`, "otsFaults.times: must be a JSON number"},
+		{`{"otsFaults":[{"action":"PutRow","message":"x"}]}`, "message: unknown field"},
+		{`{"stsFaults":[{"action":"AssumeRole","status":42}]}`, "stsFaults[0].status:"},
+		{`{"stsFaults":[{"action":"Assume","code":"InternalError"}]}`, "stsFaults[0].action: unknown STS action"},
+		{`{"stsFaults":[{"action":"AssumeRole","latencyMs":-1}]}`, "stsFaults[0].latencyMs:"},
+		{`{"stsFaults":[{"roleArn":"acs:ram::1234567890123456:role/r"}]}`, "stsFaults[0]: does nothing"},
 	}
 	for _, tc := range cases {
 		status, body := admin(t, "POST", url+"/faults", tc.body)
@@ -180,7 +191,7 @@ func TestAdminFaultsBadInput(t *testing.T) {
 			t.Errorf("POST %s: %d %s, want 400 starting %q", tc.body, status, body, tc.want)
 		}
 	}
-	if f := c.Faults(); len(f.RDS) != 0 || len(f.MNS) != 0 {
+	if f := c.Faults(); len(f.RDS) != 0 || len(f.MNS) != 0 || len(f.OTS) != 0 || len(f.STS) != 0 {
 		t.Errorf("bad bodies added faults: %+v", f)
 	}
 }
