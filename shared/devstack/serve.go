@@ -43,26 +43,36 @@ func serve(loadFleet func() (localcloud.Fleet, string, error), loadEnv func() ([
 	}
 	defer st.Close()
 
-	line := map[string]any{
-		"rdsEndpoint":     st.Cloud.RDS.Endpoint(),
-		"rdsProtocol":     "http",
-		"mnsEndpoint":     st.Cloud.MNS.Endpoint(),
-		"webhookURL":      st.WebhookURL,
-		"accessKeyId":     st.Cloud.User.AccessKeyID,
-		"accessKeySecret": st.Cloud.User.AccessKeySecret,
-		"region":          fleet.Region,
-		"queues":          map[string]string{"notify": localcloud.NotifyQueue, "work": localcloud.WorkQueue, "deadLetter": localcloud.DeadLetter},
-		"adminURL":        st.AdminURL,
-		"signedCaller":    localcloud.SignedCaller,
-		"signedSecret":    localcloud.SignedSecret,
-		"githubSecret":    localcloud.GitHubSecret,
-		"gitlabToken":     localcloud.GitLabToken,
-	}
+	line := serveLine(st, fleet.Region)
 	if err := json.NewEncoder(os.Stdout).Encode(line); err != nil {
 		return err
 	}
 	<-ctx.Done()
 	return nil
+}
+
+// serveLine is the JSON line serve prints (DESIGN.md §7): endpoints, the
+// user's key, queues, the admin URL and the demo routes' secrets.
+func serveLine(st *localcloud.Stack, region string) map[string]any {
+	return map[string]any{
+		"rdsEndpoint":        st.Cloud.RDS.Endpoint(),
+		"rdsProtocol":        "http",
+		"mnsEndpoint":        st.Cloud.MNS.Endpoint(),
+		"tablestoreEndpoint": st.Cloud.OTS.Endpoint(),
+		"tablestoreInstance": st.Cloud.OTS.Instance(),
+		"stsEndpoint":        st.Cloud.STS.Endpoint(),
+		"stsProtocol":        "http",
+		"webhookURL":         st.WebhookURL,
+		"accessKeyId":        st.Cloud.User.AccessKeyID,
+		"accessKeySecret":    st.Cloud.User.AccessKeySecret,
+		"region":             region,
+		"queues":             map[string]string{"notify": localcloud.NotifyQueue, "work": localcloud.WorkQueue, "deadLetter": localcloud.DeadLetter},
+		"adminURL":           st.AdminURL,
+		"signedCaller":       localcloud.SignedCaller,
+		"signedSecret":       localcloud.SignedSecret,
+		"githubSecret":       localcloud.GitHubSecret,
+		"gitlabToken":        localcloud.GitLabToken,
+	}
 }
 
 func logSink(quiet bool) io.Writer {
