@@ -1,0 +1,105 @@
+// Package ledger is the ask ledger of DESIGN.md §2a: the product's own
+// record of every ask, in a Tablestore table, through the official SDK
+// (github.com/aliyun/aliyun-tablestore-go-sdk/tablestore). It is the storage
+// layer only: it knows rows, leases and conditions, not RDS, events or
+// outcomes.
+//
+// # The table
+//
+// One row per ask; primary key (scope STRING, key STRING): the caller's
+// scope ("route:demo-pipeline", "mns:rds-backup-work") and the idempotency
+// key. Columns: askedAt (INTEGER, unix ms), digest (the request digest, the
+// caller's), method and target (what a job of the ask satisfies), state
+// (claimed / acting / done), leaseOwner, leaseUntil (unix ms, by the
+// ledger's clock), jobId, outcomeId (the terminal outcome id), runId,
+// claimedAt, updatedAt. One version per column. Rows expire by the table's
+// TimeToLive (DefaultTTL, 35 days), counted from each cell's write: a row
+// lives 35 days after its last write. TableMeta and CreateTable make the
+// table, for the deploy tooling and the local cloud only.
+//
+// # The protocol, step by step, with its Tablestore calls
+//
+//  1. Claim (a delivery of an ask; Owner is unique per delivery attempt).
+//     PutRow of the whole row, condition EXPECT_NOT_EXIST, lease now+lease.
+//     Written → Claim{Won: true}: the key is new; act (a recent ask goes
+//     straight to CreateBackup). 1 call.
+//  2. Lost (OTSConditionCheckFail): the ask is a repeat. GetRow (2 calls in
+//     all), then, in this order:
+//     - another digest → ErrConflict (*ConflictError): the key reused with
+//     another body; the HTTP layer answers 409;
+//     - a jobId or an outcomeId → Claim{Row}: coalesce with Row.JobID
+//     (DescribeBackupTasks by BackupJobId) or republish Row.OutcomeID;
+//     - the lease is Owner's own → Claim{Won, Resumed}: an earlier try of
+//     this claim was written but its answer lost (an SDK or caller retry);
+//     - a live lease → Claim{Busy}: another delivery is at work; defer
+//     until Row.LeaseUntil;
+//     - an expired lease (its holder died before recording a job) → take
+//     over: UpdateRow with the condition that leaseOwner and leaseUntil
+//     are still the ones read and there is no jobId and no outcomeId.
+//     Written → Claim{Won, TakenOver} (3 calls): the dead holder may have
+//     called RDS, so look before creating (DESIGN.md §2). Lost → GetRow,
+//     Claim{Row} with the fresh row, Busy if its new holder's lease runs
+//     (4 calls).
+//     A row that vanished between the calls (TTL) is claimed again; a
+//     remnant (its claim's cells expired before later ones: TTL counts per
+//     cell) is replaced by a PutRow conditioned on it still having no
+//     digest. After 3 rounds Claim gives up with ErrContended (retryable).
+//  3. RecordJob (the holder, right after CreateBackup answered a job id):
+//     UpdateRow jobId, state acting; condition: the row exists, Owner holds
+//     the lease (expired or not: nobody took it over, since a takeover
+//     changes the owner) and jobId is missing or the same. 1 call; a
+//     refusal reads the row (2) to say why: ErrLeaseLost, ErrJobConflict,
+//     ErrNotFound. Once a job is recorded the row is never taken over.
+//  4. Renew (a holder that needs longer): UpdateRow leaseUntil; condition:
+//     Owner holds the lease. 1 call (2 when refused).
+//  5. RecordOutcome (whoever settles the ask: the holder, or the tracker of
+//     its job): UpdateRow outcomeId, state done; condition: the row exists
+//     and outcomeId is missing or the same. 1 call; the same id again is
+//     fine (at-least-once); another id is ErrOutcomeConflict naming both
+//     (2 calls): one ask, one terminal id.
+//  6. Get: 1 GetRow.
+//
+// Every write is a single-row conditional write, atomic in Tablestore, so
+// of any number of concurrent claims of one key exactly one PutRow
+// succeeds, and of concurrent takeovers of one expired lease exactly one
+// UpdateRow does.
+//
+// # The lease
+//
+// DefaultLease (150 s) is the longest function timeout (120 s in s.yaml)
+// plus 30 s for clock skew between hosts and the ledger's own calls: a
+// holder cannot act after its invocation ends, so a lease that outlives
+// every invocation makes a takeover safe (the holder is dead, not slow).
+// Redeliveries within it (EventBridge retries 10–20 s apart) are Busy and
+// deferred, never run twice at once. WithLease changes it; raise it with
+// any function timeout.
+//
+// # Errors and retries
+//
+// Every failed Tablestore call is an *Error (operation, table, the
+// service's code and HTTP status, request id), classified by behaviour
+// with the codes kept as data (ThrottleCodes, TransientCodes,
+// TerminalCodes, as in shared/retry): IsRetryable says whether another try
+// may succeed, checking the caller's context first (a canceled or expired
+// context is never retryable). A missing table is terminal and says so:
+// "ledger table X does not exist: create it with the deploy tooling".
+// *Error and the ledger's own refusals (*ConflictError, *StateError,
+// *ValidationError) have RetryableError(), which retry.Classify checks
+// before its tables, so they plug into shared/retry as they are;
+// Classifier is a retry.Classifier with the Tablestore tables for raw SDK
+// errors.
+//
+// The SDK takes no context and retries some codes by itself (ClientConfig
+// says which and how): build the client with ClientConfig() so that the
+// caller owns every retry. Each call runs in its own goroutine and the
+// ledger returns when the context ends (a canceled *Error: the call's
+// effect is unknown; the abandoned request ends by the client's timeout).
+//
+// # Arguments
+//
+// Scope and key are attacker-influenced: scope at most MaxScope bytes of
+// printable ASCII without spaces, key at most MaxKey bytes of printable
+// ASCII; the owner, digest, job and outcome ids are bounded too. Anything
+// else is refused with a *ValidationError (ErrInvalid) naming the field and
+// the rule, before any call.
+package ledger

@@ -1,0 +1,517 @@
+package ledger
+
+import (
+	"context"
+	"time"
+
+	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
+)
+
+// Primary key and attribute column names of a ledger row.
+const (
+	ColScope      = "scope" // PK 1, STRING
+	ColKey        = "key"   // PK 2, STRING
+	ColAskedAt    = "askedAt"
+	ColDigest     = "digest"
+	ColMethod     = "method"
+	ColTarget     = "target"
+	ColState      = "state"
+	ColLeaseOwner = "leaseOwner"
+	ColLeaseUntil = "leaseUntil"
+	ColJobID      = "jobId"
+	ColOutcomeID  = "outcomeId"
+	ColRunID      = "runId"
+	ColClaimedAt  = "claimedAt"
+	ColUpdatedAt  = "updatedAt"
+)
+
+// State is where an ask is.
+type State string
+
+const (
+	StateClaimed State = "claimed" // a delivery holds the lease and has made no job yet
+	StateActing  State = "acting"  // the ask has a job (RecordJob)
+	StateDone    State = "done"    // the ask has its terminal outcome id (RecordOutcome)
+)
+
+// DefaultTTL is how long a row lives after its last write (the table's
+// TimeToLive): longer than any redelivery, retry or replay the product
+// accepts (DESIGN.md §2a).
+const DefaultTTL = 35 * 24 * time.Hour
+
+// DefaultLease is how long a claim holds the row against other deliveries.
+//
+// A live holder cannot act after its invocation ends, so a lease at least
+// as long as the longest function timeout (120 s in s.yaml) makes a
+// takeover safe: whoever holds an expired lease is dead, never merely slow.
+// The 30 s above it cover the clock skew between FC hosts (the holder writes
+// leaseUntil by its clock, the next delivery compares by its own) and the
+// ledger calls themselves. It also covers one RDS call with its retries,
+// which an invocation's deadline bounds anyway. EventBridge retries (10–20 s
+// apart) fall inside the lease: they find it live and are deferred through
+// the work queue until Row.LeaseUntil, never run at once; only a delivery
+// that died waits the whole lease out. Raise it (WithLease) with any
+// function timeout.
+const DefaultLease = 150 * time.Second
+
+// Ask is what Claim records: which ask (scope and key), what it asks for
+// (digest, method, target), when it was made, and who claims it.
+type Ask struct {
+	Scope   string    // the caller's scope, e.g. "route:demo-pipeline", "mns:rds-backup-work"
+	Key     string    // the idempotency key
+	Digest  string    // the request digest, computed by the caller: the same key with another digest is ErrConflict
+	Method  string    // the backup method a job of this ask makes (what the job satisfies)
+	Target  string    // the backup's scope: instance, database, strategy
+	AskedAt time.Time // DESIGN.md §2: the same through every redelivery
+	Owner   string    // this delivery attempt, unique per attempt (e.g. the FC request id): the lease holder
+	RunID   string    // the plan run the ask belongs to, if any
+}
+
+// Row is a ledger row as read.
+type Row struct {
+	Scope, Key string
+	AskedAt    time.Time
+	Digest     string
+	Method     string
+	Target     string
+	State      State
+	LeaseOwner string
+	LeaseUntil time.Time
+	JobID      string
+	OutcomeID  string
+	RunID      string
+	ClaimedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// LeaseLive reports whether the row's lease runs at now.
+func (r Row) LeaseLive(now time.Time) bool { return now.Before(r.LeaseUntil) }
+
+// Claim is what Claim found.
+type Claim struct {
+	// Won: this delivery holds the row and may act (CreateBackup, after
+	// looking first when TakenOver or when the ask is old).
+	Won bool
+	// TakenOver: won from a delivery whose lease expired without a job
+	// (it died between its claim and its job): it may have called RDS, so
+	// look before creating (DESIGN.md §2).
+	TakenOver bool
+	// Resumed: the row was already this Owner's (an earlier try of this
+	// very claim was written but its answer lost).
+	Resumed bool
+	// Busy: another delivery holds a live lease and has no job yet: defer
+	// until Row.LeaseUntil.
+	Busy bool
+	// Row: the row as written (won) or as read (lost). When lost and not
+	// Busy, Row.JobID or Row.OutcomeID says what the ask already has.
+	Row Row
+}
+
+// Ledger records asks in one Tablestore table. Safe for concurrent use.
+type Ledger struct {
+	client *tablestore.TableStoreClient
+	table  string
+	clock  func() time.Time
+	lease  time.Duration
+}
+
+// Option configures a Ledger.
+type Option func(*Ledger)
+
+// WithClock sets the ledger's clock (lease expiry, askedAt aside: claimedAt,
+// updatedAt). Default time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(l *Ledger) {
+		if now != nil {
+			l.clock = now
+		}
+	}
+}
+
+// WithLease sets the lease a claim or takeover takes (default DefaultLease).
+func WithLease(d time.Duration) Option {
+	return func(l *Ledger) {
+		if d > 0 {
+			l.lease = d
+		}
+	}
+}
+
+// New returns a ledger on table through client. Give client ClientConfig()
+// so that the caller owns the retries (see doc.go). New makes no call.
+func New(client *tablestore.TableStoreClient, table string, opts ...Option) *Ledger {
+	l := &Ledger{client: client, table: table, clock: time.Now, lease: DefaultLease}
+	for _, o := range opts {
+		o(l)
+	}
+	return l
+}
+
+// Table is the table's name.
+func (l *Ledger) Table() string { return l.table }
+
+// Lease is the lease a claim takes.
+func (l *Ledger) Lease() time.Duration { return l.lease }
+
+// maxClaimRounds bounds Claim's put-then-read rounds when the row vanishes
+// or is replaced between two calls.
+const maxClaimRounds = 3
+
+// Claim claims the ask's row for a.Owner (DESIGN.md §2a "claim, then act").
+// Calls: 1 PutRow when the key is new; PutRow + GetRow for a repeat; + 1
+// UpdateRow to take over an expired lease without a job, + 1 GetRow when
+// that takeover loses its race.
+func (l *Ledger) Claim(ctx context.Context, a Ask) (Claim, error) {
+	if err := a.Validate(); err != nil {
+		return Claim{}, err
+	}
+	for round := 0; round < maxClaimRounds; round++ {
+		now := l.clock()
+		row := l.newRow(a, now)
+		err := l.put(ctx, row, tablestore.RowExistenceExpectation_EXPECT_NOT_EXIST, nil)
+		if err == nil {
+			return Claim{Won: true, Row: row}, nil
+		}
+		if !isConditionFail(err) {
+			return Claim{}, err
+		}
+		got, found, err := l.Get(ctx, a.Scope, a.Key)
+		if err != nil {
+			return Claim{}, err
+		}
+		if !found {
+			continue // expired by TTL between the two calls: claim again
+		}
+		c, again, err := l.judge(ctx, a, got, now)
+		if !again {
+			return c, err
+		}
+	}
+	return Claim{}, &contendedError{scope: a.Scope, key: a.Key}
+}
+
+// judge decides a lost claim from the row read. again: the row changed
+// under the decision; claim again.
+func (l *Ledger) judge(ctx context.Context, a Ask, r Row, now time.Time) (c Claim, again bool, err error) {
+	switch {
+	case r.Digest == "":
+		// A remnant: the claim's cells expired by TTL before the cells a
+		// later write made (TTL counts per cell), so the ask it recorded is
+		// gone. Replace it, on the condition that it still has no digest.
+		row := l.newRow(a, now)
+		cond := tablestore.NewSingleColumnCondition(ColDigest, tablestore.CT_EQUAL, "")
+		cond.FilterIfMissing, cond.LatestVersionOnly = false, true
+		err := l.put(ctx, row, tablestore.RowExistenceExpectation_EXPECT_EXIST, cond)
+		if err == nil {
+			return Claim{Won: true, Row: row}, false, nil
+		}
+		if isConditionFail(err) {
+			return Claim{}, true, nil
+		}
+		return Claim{}, false, err
+	case r.Digest != a.Digest:
+		return Claim{Row: r}, false, &ConflictError{Scope: a.Scope, Key: a.Key, Recorded: r.Digest, Requested: a.Digest}
+	case r.JobID != "" || r.OutcomeID != "":
+		return Claim{Row: r}, false, nil
+	case r.LeaseOwner == a.Owner:
+		return Claim{Won: true, Resumed: true, Row: r}, false, nil
+	case r.LeaseLive(now):
+		return Claim{Busy: true, Row: r}, false, nil
+	}
+	return l.takeOver(ctx, a, r, now)
+}
+
+// takeOver takes an expired lease without a job: an UpdateRow whose
+// condition is that the lease is still the one read and the row still has
+// no job and no outcome. Lost → GetRow, the fresh row.
+func (l *Ledger) takeOver(ctx context.Context, a Ask, r Row, now time.Time) (Claim, bool, error) {
+	until := now.Add(l.lease)
+	cond := tablestore.NewCompositeColumnCondition(tablestore.LO_AND)
+	cond.AddFilter(mustEqual(ColLeaseOwner, r.LeaseOwner))
+	cond.AddFilter(mustEqual(ColLeaseUntil, r.LeaseUntil.UnixMilli()))
+	cond.AddFilter(missingOr(ColJobID, ""))
+	cond.AddFilter(missingOr(ColOutcomeID, ""))
+	ch := l.update(a.Scope, a.Key, cond)
+	ch.PutColumn(ColLeaseOwner, a.Owner)
+	ch.PutColumn(ColLeaseUntil, until.UnixMilli())
+	ch.PutColumn(ColState, string(StateClaimed))
+	ch.PutColumn(ColUpdatedAt, now.UnixMilli())
+	if a.RunID != "" {
+		ch.PutColumn(ColRunID, a.RunID)
+	}
+	err := l.do(ctx, "UpdateRow", func() error {
+		_, err := l.client.UpdateRow(&tablestore.UpdateRowRequest{UpdateRowChange: ch})
+		return err
+	})
+	if err == nil {
+		r.LeaseOwner, r.LeaseUntil, r.State, r.UpdatedAt = a.Owner, until.Truncate(time.Millisecond), StateClaimed, now.Truncate(time.Millisecond)
+		if a.RunID != "" {
+			r.RunID = a.RunID
+		}
+		return Claim{Won: true, TakenOver: true, Row: r}, false, nil
+	}
+	if !isConditionFail(err) {
+		return Claim{}, false, err
+	}
+	fresh, found, err := l.Get(ctx, a.Scope, a.Key)
+	if err != nil {
+		return Claim{}, false, err
+	}
+	if !found || fresh.Digest == "" {
+		return Claim{}, true, nil
+	}
+	if fresh.Digest != a.Digest {
+		return Claim{Row: fresh}, false, &ConflictError{Scope: a.Scope, Key: a.Key, Recorded: fresh.Digest, Requested: a.Digest}
+	}
+	busy := fresh.JobID == "" && fresh.OutcomeID == "" && fresh.LeaseLive(now)
+	return Claim{Busy: busy, Row: fresh}, false, nil
+}
+
+// RecordJob records the job the owner's delivery made (state acting). 1
+// UpdateRow, on the condition that the row exists, owner holds its lease
+// (expired or not: nobody took it over) and it names no other job; a
+// refusal costs 1 GetRow more to say why (ErrNotFound, ErrLeaseLost,
+// ErrJobConflict). Recording the same job again is fine.
+func (l *Ledger) RecordJob(ctx context.Context, scope, key, owner, jobID string) error {
+	if err := firstErr(checkRowKey(scope, key), checkText("owner", owner, MaxOwner, false, true),
+		checkText("jobId", jobID, MaxID, false, true)); err != nil {
+		return err
+	}
+	cond := tablestore.NewCompositeColumnCondition(tablestore.LO_AND)
+	cond.AddFilter(mustEqual(ColLeaseOwner, owner))
+	cond.AddFilter(missingOr(ColJobID, jobID))
+	ch := l.update(scope, key, cond)
+	ch.PutColumn(ColJobID, jobID)
+	ch.PutColumn(ColState, string(StateActing))
+	ch.PutColumn(ColUpdatedAt, l.clock().UnixMilli())
+	return l.conditional(ctx, "RecordJob", scope, key, ch, func(r Row) *StateError {
+		if r.LeaseOwner != owner {
+			return &StateError{Kind: ErrLeaseLost, Recorded: r.LeaseOwner, Requested: owner}
+		}
+		return &StateError{Kind: ErrJobConflict, Recorded: r.JobID, Requested: jobID}
+	})
+}
+
+// RecordOutcome records the ask's terminal outcome id (state done). 1
+// UpdateRow, on the condition that the row exists and has no other outcome
+// id; the same id again is fine (at-least-once), another one is refused
+// with ErrOutcomeConflict naming both (1 GetRow more). Anyone may record
+// it: the tracker that sees the job end need not hold the lease.
+func (l *Ledger) RecordOutcome(ctx context.Context, scope, key, outcomeID string) error {
+	if err := firstErr(checkRowKey(scope, key), checkText("outcomeId", outcomeID, MaxID, false, true)); err != nil {
+		return err
+	}
+	ch := l.update(scope, key, missingOr(ColOutcomeID, outcomeID))
+	ch.PutColumn(ColOutcomeID, outcomeID)
+	ch.PutColumn(ColState, string(StateDone))
+	ch.PutColumn(ColUpdatedAt, l.clock().UnixMilli())
+	return l.conditional(ctx, "RecordOutcome", scope, key, ch, func(r Row) *StateError {
+		return &StateError{Kind: ErrOutcomeConflict, Recorded: r.OutcomeID, Requested: outcomeID}
+	})
+}
+
+// Renew extends owner's lease to d from now (ledger clock) and returns the
+// new expiry. 1 UpdateRow, on the condition that owner still holds the
+// lease (then nobody took it over, even if it expired); ErrLeaseLost or
+// ErrNotFound otherwise (1 GetRow more).
+func (l *Ledger) Renew(ctx context.Context, scope, key, owner string, d time.Duration) (time.Time, error) {
+	if err := firstErr(checkRowKey(scope, key), checkText("owner", owner, MaxOwner, false, true)); err != nil {
+		return time.Time{}, err
+	}
+	if d <= 0 {
+		return time.Time{}, &ValidationError{Field: "lease", Rule: "must be positive"}
+	}
+	now := l.clock()
+	until := now.Add(d)
+	ch := l.update(scope, key, mustEqual(ColLeaseOwner, owner))
+	ch.PutColumn(ColLeaseUntil, until.UnixMilli())
+	ch.PutColumn(ColUpdatedAt, now.UnixMilli())
+	err := l.conditional(ctx, "Renew", scope, key, ch, func(r Row) *StateError {
+		return &StateError{Kind: ErrLeaseLost, Recorded: r.LeaseOwner, Requested: owner}
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	return until.Truncate(time.Millisecond), nil
+}
+
+// Get reads the ask's row: 1 GetRow. found is false when there is no live
+// row (never claimed, or expired by the table's TTL).
+func (l *Ledger) Get(ctx context.Context, scope, key string) (Row, bool, error) {
+	if err := checkRowKey(scope, key); err != nil {
+		return Row{}, false, err
+	}
+	q := &tablestore.SingleRowQueryCriteria{TableName: l.table, PrimaryKey: pk(scope, key), MaxVersion: 1}
+	var resp *tablestore.GetRowResponse
+	err := l.do(ctx, "GetRow", func() error {
+		var err error
+		resp, err = l.client.GetRow(&tablestore.GetRowRequest{SingleRowQueryCriteria: q})
+		return err
+	})
+	if err != nil {
+		return Row{}, false, err
+	}
+	if resp == nil || len(resp.PrimaryKey.PrimaryKeys) == 0 {
+		return Row{}, false, nil
+	}
+	r := Row{Scope: scope, Key: key}
+	for _, c := range resp.Columns {
+		switch v := c.Value.(type) {
+		case string:
+			switch c.ColumnName {
+			case ColDigest:
+				r.Digest = v
+			case ColMethod:
+				r.Method = v
+			case ColTarget:
+				r.Target = v
+			case ColState:
+				r.State = State(v)
+			case ColLeaseOwner:
+				r.LeaseOwner = v
+			case ColJobID:
+				r.JobID = v
+			case ColOutcomeID:
+				r.OutcomeID = v
+			case ColRunID:
+				r.RunID = v
+			}
+		case int64:
+			t := time.UnixMilli(v)
+			switch c.ColumnName {
+			case ColAskedAt:
+				r.AskedAt = t
+			case ColLeaseUntil:
+				r.LeaseUntil = t
+			case ColClaimedAt:
+				r.ClaimedAt = t
+			case ColUpdatedAt:
+				r.UpdatedAt = t
+			}
+		}
+	}
+	return r, true, nil
+}
+
+// conditional runs a conditional UpdateRow; on OTSConditionCheckFail it
+// reads the row to say why (why builds the error from the row read).
+func (l *Ledger) conditional(ctx context.Context, op, scope, key string, ch *tablestore.UpdateRowChange, why func(Row) *StateError) error {
+	err := l.do(ctx, "UpdateRow", func() error {
+		_, err := l.client.UpdateRow(&tablestore.UpdateRowRequest{UpdateRowChange: ch})
+		return err
+	})
+	if err == nil || !isConditionFail(err) {
+		return err
+	}
+	r, found, gerr := l.Get(ctx, scope, key)
+	if gerr != nil {
+		return gerr
+	}
+	var se *StateError
+	if !found || r.Digest == "" {
+		se = &StateError{Kind: ErrNotFound}
+	} else {
+		se = why(r)
+	}
+	se.Op, se.Scope, se.Key = op, scope, key
+	return se
+}
+
+func (l *Ledger) newRow(a Ask, now time.Time) Row {
+	ms := now.Truncate(time.Millisecond)
+	return Row{
+		Scope: a.Scope, Key: a.Key, AskedAt: a.AskedAt.Truncate(time.Millisecond),
+		Digest: a.Digest, Method: a.Method, Target: a.Target,
+		State: StateClaimed, LeaseOwner: a.Owner, LeaseUntil: now.Add(l.lease).Truncate(time.Millisecond),
+		RunID: a.RunID, ClaimedAt: ms, UpdatedAt: ms,
+	}
+}
+
+// put writes r whole (PutRow replaces the row) under the row existence
+// expectation and the optional column condition.
+func (l *Ledger) put(ctx context.Context, r Row, exp tablestore.RowExistenceExpectation, cond tablestore.ColumnFilter) error {
+	ch := &tablestore.PutRowChange{TableName: l.table, PrimaryKey: pk(r.Scope, r.Key)}
+	ch.AddColumn(ColAskedAt, r.AskedAt.UnixMilli())
+	ch.AddColumn(ColDigest, r.Digest)
+	if r.Method != "" {
+		ch.AddColumn(ColMethod, r.Method)
+	}
+	if r.Target != "" {
+		ch.AddColumn(ColTarget, r.Target)
+	}
+	ch.AddColumn(ColState, string(r.State))
+	ch.AddColumn(ColLeaseOwner, r.LeaseOwner)
+	ch.AddColumn(ColLeaseUntil, r.LeaseUntil.UnixMilli())
+	if r.RunID != "" {
+		ch.AddColumn(ColRunID, r.RunID)
+	}
+	ch.AddColumn(ColClaimedAt, r.ClaimedAt.UnixMilli())
+	ch.AddColumn(ColUpdatedAt, r.UpdatedAt.UnixMilli())
+	ch.SetCondition(exp)
+	if cond != nil {
+		ch.SetColumnCondition(cond)
+	}
+	return l.do(ctx, "PutRow", func() error {
+		_, err := l.client.PutRow(&tablestore.PutRowRequest{PutRowChange: ch})
+		return err
+	})
+}
+
+// update starts an UpdateRow of the row on EXPECT_EXIST and cond.
+func (l *Ledger) update(scope, key string, cond tablestore.ColumnFilter) *tablestore.UpdateRowChange {
+	ch := &tablestore.UpdateRowChange{TableName: l.table, PrimaryKey: pk(scope, key)}
+	ch.SetCondition(tablestore.RowExistenceExpectation_EXPECT_EXIST)
+	ch.SetColumnCondition(cond)
+	return ch
+}
+
+// do runs one SDK call. The SDK takes no context: the call runs in its own
+// goroutine and do returns when the context ends first (the call's effect
+// is then unknown, and the abandoned call ends by the client's
+// HTTPTimeout). The context is checked first: a dead context makes no call.
+func (l *Ledger) do(ctx context.Context, op string, call func() error) error {
+	if err := ctx.Err(); err != nil {
+		return &Error{Op: op, Table: l.table, Canceled: true, Err: err}
+	}
+	done := make(chan error, 1)
+	go func() { done <- call() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return wrap(op, l.table, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return &Error{Op: op, Table: l.table, Canceled: true, Err: ctx.Err()}
+	}
+}
+
+func pk(scope, key string) *tablestore.PrimaryKey {
+	p := new(tablestore.PrimaryKey)
+	p.AddPrimaryKeyColumn(ColScope, scope)
+	p.AddPrimaryKeyColumn(ColKey, key)
+	return p
+}
+
+// mustEqual: the column exists and its newest version equals v.
+func mustEqual(col string, v any) *tablestore.SingleColumnCondition {
+	c := tablestore.NewSingleColumnCondition(col, tablestore.CT_EQUAL, v)
+	c.FilterIfMissing, c.LatestVersionOnly = true, true
+	return c
+}
+
+// missingOr: the column is missing, or its newest version equals v.
+func missingOr(col string, v any) *tablestore.SingleColumnCondition {
+	c := tablestore.NewSingleColumnCondition(col, tablestore.CT_EQUAL, v)
+	c.FilterIfMissing, c.LatestVersionOnly = false, true
+	return c
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
