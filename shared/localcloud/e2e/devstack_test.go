@@ -238,14 +238,24 @@ func TestDevstackServePrintsTheLocalCloud(t *testing.T) {
 	if fmt.Sprint(info.Queues) != fmt.Sprint(want) {
 		t.Errorf("queues %v, want %v", info.Queues, want)
 	}
-	if info.RDSEndpoint == "" || info.MNSEndpoint == "" || info.WebhookURL == "" || info.AccessKeyID == "" || info.AccessKeySecret == "" {
+	if info.RDSEndpoint == "" || info.MNSEndpoint == "" || info.WebhookURL == "" || info.AccessKeyID == "" || info.AccessKeySecret == "" ||
+		info.TablestoreEndpoint == "" || info.TablestoreInstance == "" || info.STSEndpoint == "" || info.STSProtocol != "http" {
 		t.Errorf("serve line lacks endpoints or keys: %+v", info)
 	}
 	res, err := http.Get(info.AdminURL + "/state")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var state map[string]json.RawMessage
+	if err := json.NewDecoder(res.Body).Decode(&state); err != nil {
+		t.Errorf("GET /state: %v", err)
+	}
 	res.Body.Close()
+	for _, k := range []string{"rds", "mns", "tablestore", "sts", "otsCalls", "stsCalls"} {
+		if _, ok := state[k]; !ok {
+			t.Errorf("GET /state lacks %q", k)
+		}
+	}
 	if res.StatusCode != http.StatusOK {
 		t.Errorf("GET /state: HTTP %d", res.StatusCode)
 	}

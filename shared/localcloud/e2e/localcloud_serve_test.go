@@ -20,6 +20,7 @@ import (
 // serveInfo is the line `devstack serve` prints (DESIGN.md §7).
 type serveInfo struct {
 	RDSEndpoint, MNSEndpoint, WebhookURL, AdminURL, AccessKeyID, AccessKeySecret string
+	TablestoreEndpoint, TablestoreInstance, STSEndpoint, STSProtocol             string
 	Queues                                                                       map[string]string
 }
 
