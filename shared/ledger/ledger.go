@@ -244,7 +244,7 @@ func (l *Ledger) takeOver(ctx context.Context, a Ask, r Row, now time.Time) (Cla
 		return err
 	})
 	if err == nil {
-		r.LeaseOwner, r.LeaseUntil, r.State, r.UpdatedAt = a.Owner, until.Truncate(time.Millisecond), StateClaimed, now.Truncate(time.Millisecond)
+		r.LeaseOwner, r.LeaseUntil, r.State, r.UpdatedAt = a.Owner, toMs(until), StateClaimed, toMs(now)
 		if a.RunID != "" {
 			r.RunID = a.RunID
 		}
@@ -332,7 +332,7 @@ func (l *Ledger) Renew(ctx context.Context, scope, key, owner string, d time.Dur
 	if err != nil {
 		return time.Time{}, err
 	}
-	return until.Truncate(time.Millisecond), nil
+	return toMs(until), nil
 }
 
 // Get reads the ask's row: 1 GetRow. found is false when there is no live
@@ -377,7 +377,7 @@ func (l *Ledger) Get(ctx context.Context, scope, key string) (Row, bool, error) 
 				r.RunID = v
 			}
 		case int64:
-			t := time.UnixMilli(v)
+			t := time.UnixMilli(v).UTC()
 			switch c.ColumnName {
 			case ColAskedAt:
 				r.AskedAt = t
@@ -418,11 +418,11 @@ func (l *Ledger) conditional(ctx context.Context, op, scope, key string, ch *tab
 }
 
 func (l *Ledger) newRow(a Ask, now time.Time) Row {
-	ms := now.Truncate(time.Millisecond)
+	ms := toMs(now)
 	return Row{
-		Scope: a.Scope, Key: a.Key, AskedAt: a.AskedAt.Truncate(time.Millisecond),
+		Scope: a.Scope, Key: a.Key, AskedAt: toMs(a.AskedAt),
 		Digest: a.Digest, Method: a.Method, Target: a.Target,
-		State: StateClaimed, LeaseOwner: a.Owner, LeaseUntil: now.Add(l.lease).Truncate(time.Millisecond),
+		State: StateClaimed, LeaseOwner: a.Owner, LeaseUntil: toMs(now.Add(l.lease)),
 		RunID: a.RunID, ClaimedAt: ms, UpdatedAt: ms,
 	}
 }
@@ -485,6 +485,9 @@ func (l *Ledger) do(ctx context.Context, op string, call func() error) error {
 		return &Error{Op: op, Table: l.table, Canceled: true, Err: ctx.Err()}
 	}
 }
+
+// toMs is t as a row holds it: unix milliseconds, UTC.
+func toMs(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()).UTC() }
 
 func pk(scope, key string) *tablestore.PrimaryKey {
 	p := new(tablestore.PrimaryKey)
