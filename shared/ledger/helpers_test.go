@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +39,14 @@ func newEnv(t *testing.T, ttl time.Duration, opts ...Option) *env {
 	if err := CreateTable(context.Background(), e.client(ClientConfig()), table, ttl); err != nil {
 		t.Fatalf("CreateTable: %v", err)
 	}
-	e.l = New(e.client(ClientConfig()), table, append([]Option{WithClock(e.clock.Now)}, opts...)...)
+	// A transport of its own, closed before the server: connections the
+	// transport dialed for concurrent calls and never used would otherwise
+	// hold the server's Shutdown for 5 s.
+	cfg := ClientConfig()
+	tr := &http.Transport{}
+	cfg.Transport = tr
+	t.Cleanup(tr.CloseIdleConnections)
+	e.l = New(e.client(cfg), table, append([]Option{WithClock(e.clock.Now)}, opts...)...)
 	e.reset()
 	return e
 }
