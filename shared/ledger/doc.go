@@ -29,8 +29,9 @@
 //     another body; the HTTP layer answers 409;
 //     - a jobId or an outcomeId → Claim{Row}: coalesce with Row.JobID
 //     (DescribeBackupTasks by BackupJobId) or republish Row.OutcomeID;
-//     - the lease is Owner's own → Claim{Won, Resumed}: an earlier try of
-//     this claim was written but its answer lost (an SDK or caller retry);
+//     - a live lease of Owner's own → Claim{Won, Resumed}: an earlier try
+//     of this claim was written but its answer lost (an SDK or caller
+//     retry);
 //     - a live lease → Claim{Busy}: another delivery is at work; defer
 //     until Row.LeaseUntil;
 //     - an expired lease (its holder died before recording a job) → take

@@ -164,6 +164,12 @@ func TestLostAnswerOfAClaimIsResumed(t *testing.T) {
 	if c := e.claim(ask("B")); !c.Busy {
 		t.Fatalf("another delivery = %+v, want busy", c)
 	}
+	// Its own lease, expired: taken over like anyone's (conditionally), so
+	// it looks before acting.
+	e.clock.Advance(DefaultLease)
+	if c := e.claim(ask("A")); !c.Won || c.Resumed || !c.TakenOver {
+		t.Fatalf("retry by the same owner after its lease = %+v, want a takeover", c)
+	}
 
 	// The SDK's defaults replay the write by themselves.
 	e2 := newEnv(t, 0)

@@ -96,8 +96,8 @@ type Claim struct {
 	// (it died between its claim and its job): it may have called RDS, so
 	// look before creating (DESIGN.md §2).
 	TakenOver bool
-	// Resumed: the row was already this Owner's (an earlier try of this
-	// very claim was written but its answer lost).
+	// Resumed: the row was already this Owner's, its lease live (an
+	// earlier try of this very claim was written but its answer lost).
 	Resumed bool
 	// Busy: another delivery holds a live lease and has no job yet: defer
 	// until Row.LeaseUntil.
@@ -213,7 +213,9 @@ func (l *Ledger) judge(ctx context.Context, a Ask, r Row, now time.Time) (c Clai
 		return Claim{Row: r}, false, &ConflictError{Scope: a.Scope, Key: a.Key, Recorded: r.Digest, Requested: a.Digest}
 	case r.JobID != "" || r.OutcomeID != "":
 		return Claim{Row: r}, false, nil
-	case r.LeaseOwner == a.Owner:
+	case r.LeaseOwner == a.Owner && r.LeaseLive(now):
+		// Its own expired lease goes on to a takeover like anyone's: it
+		// renews the lease only if nobody took it meanwhile.
 		return Claim{Won: true, Resumed: true, Row: r}, false, nil
 	case r.LeaseLive(now):
 		return Claim{Busy: true, Row: r}, false, nil
