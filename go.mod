@@ -5,12 +5,15 @@ go 1.25
 require (
 	github.com/alibabacloud-go/darabonba-openapi/v2 v2.0.11
 	github.com/alibabacloud-go/rds-20140815/v3 v3.4.0
+	github.com/alibabacloud-go/sts-20150401/v2 v2.0.4
 	github.com/alibabacloud-go/tea v1.2.2
 	github.com/alibabacloud-go/tea-utils/v2 v2.0.6
 	github.com/aliyun/aliyun-mns-go-sdk v1.0.11
+	github.com/aliyun/aliyun-tablestore-go-sdk v1.7.17
 	github.com/aliyun/credentials-go v1.4.5
 	github.com/aliyun/fc-runtime-go-sdk v0.3.1
 	github.com/gogap/errors v0.0.0-20210818113853-edfbba0ddea9
+	github.com/golang/protobuf v1.4.2
 	github.com/santhosh-tekuri/jsonschema/v5 v5.3.1
 	github.com/valyala/fasthttp v1.52.0
 	gopkg.in/yaml.v3 v3.0.1
@@ -21,14 +24,10 @@ require (
 	github.com/alibabacloud-go/debug v1.0.1 // indirect
 	github.com/alibabacloud-go/endpoint-util v1.1.0 // indirect
 	github.com/alibabacloud-go/openapi-util v0.1.1 // indirect
-	github.com/alibabacloud-go/sts-20150401/v2 v2.0.4 // indirect
-	github.com/alibabacloud-go/tea-utils v1.3.1 // indirect
 	github.com/alibabacloud-go/tea-xml v1.1.3 // indirect
-	github.com/aliyun/aliyun-tablestore-go-sdk v1.7.17 // indirect
 	github.com/andybalholm/brotli v1.1.0 // indirect
 	github.com/clbanning/mxj/v2 v2.5.5 // indirect
 	github.com/gogap/stack v0.0.0-20150131034635-fef68dddd4f8 // indirect
-	github.com/golang/protobuf v1.4.2 // indirect
 	github.com/google/flatbuffers v23.5.26+incompatible // indirect
 	github.com/hashicorp/golang-lru v0.5.4 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
