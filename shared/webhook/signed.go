@@ -226,10 +226,10 @@ func (h *Handler) getJob(ctx context.Context, ev events.HTTPEvent, body []byte, 
 		return jsonResponse(400, errorBody{Error: errorInfo{Code: backup.CodeInstanceIdFormat, Field: "DBInstanceId",
 			Message: "DBInstanceId " + backup.Quote(instance, 72) + " in the path: " + backup.InstanceIdRule}})
 	}
-	if !validJobID(jobID) {
+	if !backup.ValidJobID(jobID) {
 		c.reason = "bad path: BackupJobId"
 		return jsonResponse(400, errorBody{Error: errorInfo{Code: backup.CodeParametersInvalid, Field: "BackupJobId", DBInstanceId: instance,
-			Message: "BackupJobId " + backup.Quote(jobID, 32) + " in the path: must be the number CreateBackup returned (1-10 digits)"}})
+			Message: "BackupJobId " + backup.Quote(jobID, 32) + " in the path: " + backup.JobIdRule}})
 	}
 	for k := range ev.QueryParameters {
 		if k != "RegionId" {
@@ -271,19 +271,6 @@ func (h *Handler) getJob(ctx context.Context, ev events.HTTPEvent, body []byte, 
 		Terminal:     job.Terminal(),
 		BackupId:     job.BackupId,
 	})
-}
-
-// validJobID: a BackupJobId is a positive 32-bit number (the SDK's int32).
-func validJobID(s string) bool {
-	if len(s) == 0 || len(s) > 10 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // jobBody is the answer of GET /v1/backups/{DBInstanceId}/{BackupJobId}.
