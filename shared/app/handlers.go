@@ -67,6 +67,25 @@ func countNext(prs ...*planRun) int {
 // functions' key (issue 12).
 const CodeUnauthenticated = "WorkMessage.Unauthenticated"
 
+// CodeSelectNotAllowed: an MNS message carries a Select and the deployment
+// does not let the work queue's senders select instances
+// (BACKUP_MNS_SELECT, default refuse).
+const CodeSelectNotAllowed = "Select.NotAllowed"
+
+// admitMNS checks a user's MNS message like admit, and its Select against
+// the deployment: anyone with SendMessage on the work queue may send one,
+// so a Select there is refused unless BACKUP_MNS_SELECT=allow (its
+// expansion is then bounded like any call, in HandleQueue). A timer plan's
+// Select is the operator's and is not refused; the functions' own sealed
+// plan steps never come here (workMessage).
+func (a *App) admitMNS(inv *invocation, reqs []backup.Request, plan backup.Plan) error {
+	if plan.Select != nil && !a.cfg.MNSSelect {
+		return &backup.Violation{Code: CodeSelectNotAllowed, HTTPStatus: 403, Field: "Select",
+			Message: "Select: an MNS message may not select instances (BACKUP_MNS_SELECT=refuse, the default): name the backups, or select by tag in a timer plan; an operator who wants it sets BACKUP_MNS_SELECT=allow, bounded by BACKUP_MAX_REQUESTS_PER_CALL"}
+	}
+	return a.admit(inv, reqs, plan)
+}
+
 // admit checks a call (a timer plan, an MNS message) against the
 // deployment before any of it runs, is logged by name or reaches an RDS
 // client (DESIGN.md §5): at most BACKUP_MAX_REQUESTS_PER_CALL explicit
@@ -164,7 +183,7 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 		}
 		reqs, plan, err := m.Requests()
 		if err == nil {
-			err = a.admit(inv, reqs, plan)
+			err = a.admitMNS(inv, reqs, plan)
 		}
 		if err != nil {
 			if rerr := a.reject(ctx, inv, backup.Request{Trigger: m.Trigger()}, err, &sum); rerr != nil {
@@ -173,6 +192,36 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 			continue
 		}
 		pr := &planRun{trig: m.Trigger(), askedAt: m.Time, reqs: reqs, sel: plan.Select, defaults: plan.Defaults}
+		if plan.Select != nil {
+			// Allowed (admitMNS): the whole Select is read first and the
+			// call is bounded like any other; nothing runs past the bound.
+			more, facts, err := a.expand(ctx, inv, plan, m.Trigger(), m.Time)
+			if err == nil {
+				reqs = dedupe(append(reqs, more...))
+				if v := backup.TooMany("Select", len(reqs), a.cfg.MaxRequests); v != nil {
+					err = v
+				}
+			}
+			if err != nil {
+				// Past the bound: rejected. A Select that cannot be read is
+				// not handed on page by page (that would run unbounded): the
+				// message ends failed, and its sender may send it again.
+				r := backup.Request{Trigger: m.Trigger(), AskedAt: m.Time}
+				var perr error
+				var v *backup.Violation
+				if errors.As(err, &v) {
+					perr = a.reject(ctx, inv, r, err, &sum)
+				} else {
+					_, perr = a.publishEnd(ctx, inv, backup.StatusFailed, r, &backup.ErrorInfo{Code: "InternalError", Field: "Select",
+						Message: "Select could not be read: " + clipErr(err), Retryable: retry.Classify(err).Retryable()}, &sum)
+				}
+				if perr != nil {
+					errs = append(errs, perr)
+				}
+				continue
+			}
+			pr.reqs, pr.sel, pr.facts = reqs, nil, facts
+		}
 		if len(plan.Backups) > 1 || plan.Select != nil {
 			pr.summary = newRun(m.Trigger()) // a plan: its run ends in a summary
 		}

@@ -36,6 +36,7 @@ type planRun struct {
 	reqs      []backup.Request // explicit requests not run yet
 	sel       *backup.Selector
 	defaults  backup.Spec
+	facts     map[string]backup.InstanceFacts // what a listing already said of reqs' instances
 	page      int
 	// summary is nil for an ask that is no plan (one request in a
 	// message): no run event then.
@@ -55,6 +56,9 @@ func (a *App) step(ctx context.Context, inv *invocation, pr *planRun, limit int,
 	var errs []error
 	var items []backup.Request
 	facts := map[string]backup.InstanceFacts{}
+	for id, f := range pr.facts {
+		facts[id] = f
+	}
 	take := func(reqs []backup.Request) []backup.Request {
 		n := min(len(reqs), limit-len(items))
 		items = append(items, reqs[:n]...)

@@ -368,3 +368,84 @@ func TestWorkQueueMessagesAreSealed(t *testing.T) {
 		}
 	}
 }
+
+// TestMNSSelectIsTheOperatorsToAllow is issue 19's first break: anyone with
+// SendMessage on the work queue sent {"Select":{"Engine":"MySQL"}} and
+// backed up a whole region. A Select in a user's MNS message is refused
+// unless BACKUP_MNS_SELECT=allow, and then bounded by
+// BACKUP_MAX_REQUESTS_PER_CALL; a timer plan's Select, handed on through
+// the work queue in sealed steps, still runs whole.
+func TestMNSSelectIsTheOperatorsToAllow(t *testing.T) {
+	const sel = `{"Select":{"Engine":"MySQL"}}`
+	t.Run("refused by default", func(t *testing.T) {
+		h := newHarness(t, "queue")
+		if _, err := h.app.HandleQueue(h.ctx(), batch(sel)); err != nil {
+			t.Fatal(err)
+		}
+		evs := h.outcomes()
+		if len(evs) != 1 || evs[0].Type != "rds.backup.rejected" || evs[0].Data.Error.Code != CodeSelectNotAllowed ||
+			evs[0].Data.Error.Field != "Select" || !strings.Contains(evs[0].Data.Error.Message, "BACKUP_MNS_SELECT") {
+			t.Fatalf("want one rejected %s outcome naming Select and the rule, got %v %+v", CodeSelectNotAllowed, types(evs), evs)
+		}
+		if n := len(h.rds.Calls()); n != 0 {
+			t.Fatalf("%d RDS calls for a refused Select", n)
+		}
+		if n := len(h.mns.Messages(workQ)); n != 0 {
+			t.Fatalf("%d work messages for a refused Select", n)
+		}
+	})
+	t.Run("allowed, past the bound", func(t *testing.T) {
+		h := newHarness(t, "queue", "BACKUP_MNS_SELECT=allow", "BACKUP_MAX_REQUESTS_PER_CALL=2")
+		if _, err := h.app.HandleQueue(h.ctx(), batch(sel)); err != nil {
+			t.Fatal(err)
+		}
+		evs := h.outcomes()
+		if len(evs) != 1 || evs[0].Type != "rds.backup.rejected" || evs[0].Data.Error.Code != backup.CodeTooManyBackups ||
+			evs[0].Data.Error.Field != "Select" || !strings.Contains(evs[0].Data.Error.Message, "at most 2 (BACKUP_MAX_REQUESTS_PER_CALL)") {
+			t.Fatalf("want one rejected %s outcome naming the bound, got %v %+v", backup.CodeTooManyBackups, types(evs), evs)
+		}
+		if n := h.rds.Counts()["CreateBackup"]; n != 0 {
+			t.Fatalf("%d backups past the bound", n)
+		}
+		if n := len(h.mns.Messages(workQ)); n != 0 {
+			t.Fatalf("%d work messages past the bound", n)
+		}
+	})
+	t.Run("allowed, within the bound", func(t *testing.T) {
+		h := newHarness(t, "queue", "BACKUP_MNS_SELECT=allow", "BACKUP_MAX_REQUESTS_PER_CALL=3")
+		sum, err := h.app.HandleQueue(h.ctx(), batch(sel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Outcomes["accepted"] != 3 || h.rds.Counts()["CreateBackup"] != 3 {
+			t.Fatalf("summary %+v, calls %v", sum, h.rds.Counts())
+		}
+	})
+	t.Run("a timer plan's sealed steps still run", func(t *testing.T) {
+		h := newHarness(t, "scheduled", "BACKUP_INLINE_LIMIT=1", "BACKUP_MAX_REQUESTS_PER_CALL=1")
+		if _, err := h.app.HandleTimer(h.ctx(), fc.NewTimerEvent(time.Now(), "nightly", sel)); err != nil {
+			t.Fatal(err)
+		}
+		var next []workqueue.Message
+		for _, m := range h.work() {
+			if m.Kind == workqueue.KindPlan || m.Kind == workqueue.KindSelect {
+				next = append(next, m)
+			}
+		}
+		if len(next) != 1 || h.rds.Counts()["CreateBackup"] != 1 {
+			t.Fatalf("next steps %+v, calls %v", next, h.rds.Counts())
+		}
+		q := h.another("queue") // BACKUP_MNS_SELECT unset: refuse
+		if _, err := q.HandleQueue(h.ctx(), batch(h.seal(next[0]))); err != nil {
+			t.Fatal(err)
+		}
+		if n := h.rds.Counts()["CreateBackup"]; n != 3 {
+			t.Fatalf("%d backups, want the Select's 3", n)
+		}
+		for _, e := range h.outcomes() {
+			if e.Type == "rds.backup.rejected" {
+				t.Fatalf("a sealed step was refused: %+v", e.Data.Error)
+			}
+		}
+	})
+}

@@ -57,7 +57,8 @@ var Vars = []Var{
 	{"BACKUP_MAX_ATTEMPTS", "12", "all", "Attempts over all invocations before a request ends `failed`.", false},
 	{"BACKUP_MAX_AGE", "2h", "all", "Age after which a still-retrying request ends `failed`.", false},
 	{"BACKUP_DEADLINE_MARGIN", "5s", "all", "Time kept free before the invocation's deadline to park work and publish outcomes (at least 1s); no RDS call runs into it.", false},
-	{"BACKUP_MAX_REQUESTS_PER_CALL", "100", "all", "Most backups one call may name (1-5000): a signed POST, a GitHub or GitLab delivery (and a webhook `Select`'s expansion), a timer plan's or an MNS message's explicit backups. More → 413 (`TooManyBackups`) or one rejected outcome, and nothing of the call runs. A timer plan's `Select` is not bounded by it.", false},
+	{"BACKUP_MAX_REQUESTS_PER_CALL", "100", "all", "Most backups one call may name (1-5000): a signed POST, a GitHub or GitLab delivery (and a webhook `Select`'s expansion), a timer plan's or an MNS message's explicit backups (and an MNS message's `Select` expansion, when `BACKUP_MNS_SELECT=allow`). More → 413 (`TooManyBackups`) or one rejected outcome, and nothing of the call runs. A timer plan's `Select` is not bounded by it.", false},
+	{"BACKUP_MNS_SELECT", "refuse", "queue", "`refuse` or `allow`: may a message on the work queue carry a `Select`? `refuse`: one rejected outcome (`Select.NotAllowed`) and no RDS call, since anyone with `mns:SendMessage` on the work queue could fan out to a whole region. `allow`: its expansion is bounded by `BACKUP_MAX_REQUESTS_PER_CALL` like any call. The functions' own sealed plan steps are not affected.", true},
 	{"BACKUP_INLINE_LIMIT", "10", "scheduled, webhook", "The asks a timer plan or a plan message runs in its own invocation; the rest run in steps of the queue function (100 each), and the run ends in one rds.backup.run summary.", false},
 	{"BACKUP_FACTS_CACHE_TTL", "60s", "all", "How long a warm instance caches facts that do not change (engine, storage type, databases). `0` disables.", false},
 	{"BACKUP_TRACK_JOBS", "true", "all", "Track accepted jobs to `completed`/`failed`. `false`: `accepted` is the terminal outcome.", false},
@@ -94,6 +95,7 @@ type Config struct {
 	DeadlineMargin  time.Duration
 	InlineLimit     int
 	MaxRequests     int // BACKUP_MAX_REQUESTS_PER_CALL
+	MNSSelect       bool
 	FactsCacheTTL   time.Duration
 	TrackJobs       bool
 	TrackMaxAge     time.Duration
@@ -222,6 +224,7 @@ func Load(environ []string, readFile func(string) ([]byte, error)) (Config, erro
 	c.DeadlineMargin = dur("BACKUP_DEADLINE_MARGIN", MinDeadlineMargin, 5*time.Minute)
 	c.InlineLimit = num("BACKUP_INLINE_LIMIT", 1, 1000)
 	c.MaxRequests = num("BACKUP_MAX_REQUESTS_PER_CALL", 1, 5000)
+	c.MNSSelect = oneOf("BACKUP_MNS_SELECT", "refuse", "allow") == "allow"
 	c.FactsCacheTTL = dur("BACKUP_FACTS_CACHE_TTL", 0, time.Hour)
 	switch get("BACKUP_TRACK_JOBS") {
 	case "true", "1", "yes":
