@@ -15,9 +15,10 @@ import (
 )
 
 // Signer signs one request: it returns the X-Signature-256 value for the
-// caller's secret, the unix time, the method, path, query and raw body
-// (DESIGN.md §5, signature v1).
-type Signer func(secret string, ts int64, method, path string, query url.Values, body []byte) string
+// caller's secret, the unix time, the method, path, query, raw body and
+// Idempotency-Key ("" when the request has none) (DESIGN.md §5, signature
+// v1).
+type Signer func(secret string, ts int64, method, path string, query url.Values, body []byte, idempotencyKey string) string
 
 // Client talks to the webhook function.
 type Client struct {
@@ -123,12 +124,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		sign = DefaultSigner
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Caller", c.Caller)
-	req.Header.Set("X-Timestamp", strconv.FormatInt(ts, 10))
-	req.Header.Set("X-Signature-256", sign(c.Secret, ts, method, path, query, body))
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
+	req.Header.Set("X-Caller", c.Caller)
+	req.Header.Set("X-Timestamp", strconv.FormatInt(ts, 10))
+	req.Header.Set("X-Signature-256", sign(c.Secret, ts, method, path, query, body, req.Header.Get("Idempotency-Key")))
 	hc := c.HTTP
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}

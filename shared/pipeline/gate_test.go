@@ -39,7 +39,7 @@ func (f *fakeHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ts := r.Header.Get("X-Timestamp")
 	sum := sha256.Sum256(body)
 	mac := hmac.New(sha256.New, []byte(f.secret))
-	mac.Write([]byte(ts + "\n" + r.Method + "\n" + r.URL.Path + "\n" + r.URL.Query().Encode() + "\n" + hex.EncodeToString(sum[:])))
+	mac.Write([]byte(ts + "\n" + r.Method + "\n" + r.URL.Path + "\n" + r.URL.Query().Encode() + "\n" + hex.EncodeToString(sum[:]) + "\n" + r.Header.Get("Idempotency-Key")))
 	if r.Header.Get("X-Signature-256") != "v1="+hex.EncodeToString(mac.Sum(nil)) || r.Header.Get("X-Caller") != "ci" {
 		w.WriteHeader(401)
 		io.WriteString(w, `{"error":{"code":"Unauthorized","message":"missing or invalid signature"}}`)

@@ -6,7 +6,8 @@ import "github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 // implementation (webhook.SignV1): "v1=" and the hex HMAC-SHA256, with the
 // caller's secret, of
 //
-//	<X-Timestamp>\n<METHOD>\n<path>\n<canonical query>\n<hex SHA-256 of the raw body>
+//	<X-Timestamp>\n<METHOD>\n<path>\n<canonical query>\n<hex SHA-256 of the raw body>\n<Idempotency-Key>
 //
-// where the canonical query is url.Values.Encode of the parameters.
-var DefaultSigner Signer = webhook.SignV1
+// where the canonical query is url.Values.Encode of the parameters and the
+// last line is empty when the request has no Idempotency-Key.
+var DefaultSigner Signer = webhook.SignV1Key

@@ -53,14 +53,15 @@
 //	X-Signature-256: v1=<hex of HMAC-SHA256(secret, canonical)>
 //	Idempotency-Key: optional, POST only (at most 200 printable ASCII characters)
 //
-//	canonical = <X-Timestamp>\n<METHOD>\n<path>\n<canonical query>\n<hex SHA-256 of the raw body>
+//	canonical = <X-Timestamp>\n<METHOD>\n<path>\n<canonical query>\n<hex SHA-256 of the raw body>\n<Idempotency-Key>
 //
-// Signature v1 (DESIGN.md §5; sign.go has the details, SignV1 computes
+// Signature v1 (DESIGN.md §5; sign.go has the details, SignV1Key computes
 // it): the path as sent (FC's rawPath), the query parameters as
 // url.Values.Encode writes them (empty when there are none), the body's
-// hash (of nothing for GET). It binds the method, path, query, time and
-// body, so a captured request cannot be replayed after the window, against
-// another job or region, or with another body. The older forms ("sha256="
+// hash (of nothing for GET), the Idempotency-Key (empty without one). It
+// binds the method, path, query, time, body and key, so a captured request
+// cannot be replayed after the window, against another job or region, with
+// another body, or with another caller's next key. The older forms ("sha256="
 // over the body, or over "<ts>.<body>") are refused with a message that
 // says so. The comparison is constant-time, against exactly two keys
 // whatever the caller (the route's secret and its previous one, or random
@@ -85,12 +86,12 @@
 //
 // With openssl and curl (TestOpenSSLRecipe runs this):
 //
-//	BODY='{"DBInstanceId":"rm-uf6wjk5xxxx","BackupMethod":"Physical"}'
+//	BODY='{"DBInstanceId":"rm-uf6wjk5xxxx","BackupMethod":"Physical"}' KEY=release-42
 //	TS=$(date +%s)
 //	HASH=$(printf '%s' "$BODY" | openssl dgst -sha256 -hex | sed 's/^.* //')
-//	SIG=$(printf '%s\n%s\n%s\n%s\n%s' "$TS" POST /v1/backups "" "$HASH" | openssl dgst -sha256 -hmac "$SECRET" -hex | sed 's/^.* //')
+//	SIG=$(printf '%s\n%s\n%s\n%s\n%s\n%s' "$TS" POST /v1/backups "" "$HASH" "$KEY" | openssl dgst -sha256 -hmac "$SECRET" -hex | sed 's/^.* //')
 //	curl -sS "$URL/v1/backups" -H 'Content-Type: application/json' -H 'X-Caller: release-bot' \
-//	  -H "X-Timestamp: $TS" -H "X-Signature-256: v1=$SIG" --data-binary "$BODY"
+//	  -H "X-Timestamp: $TS" -H "X-Signature-256: v1=$SIG" -H "Idempotency-Key: $KEY" --data-binary "$BODY"
 //
 // # GitHub (POST /v1/hooks/github)
 //

@@ -24,7 +24,8 @@ func (acceptAll) Submit(_ context.Context, _ backup.Trigger, reqs []backup.Reque
 
 // A signed request: X-Signature-256 is "v1=" and the HMAC-SHA256, with the
 // caller's secret, of "<X-Timestamp>\n<METHOD>\n<path>\n<canonical
-// query>\n<hex SHA-256 of the raw body>".
+// query>\n<hex SHA-256 of the raw body>\n<Idempotency-Key>" (the last line
+// empty without the header, as here).
 func ExampleSignV1() {
 	routes, err := webhook.LoadRoutes([]byte(`
 routes:
@@ -65,6 +66,6 @@ routes:
 	resp := h.Handle(context.Background(), ev)
 	fmt.Println(resp.StatusCode, resp.Body)
 	// Output:
-	// v1=a32b5c539aa20a129f575cfdc52e3ca803404997026b6d83bd625f29010ed9da
+	// v1=5be919709023fa2930be7c2b36d0e0aa3cda19909e34e11eefa0936f000782e7
 	// 202 {"requests":[{"status":"accepted","DBInstanceId":"rm-shop1","BackupJobId":"1000001","correlationId":"77b3fb6a829907d7","idempotencyKey":"77b3fb6a829907d73412037845e639b4","askedAt":"2026-11-24T06:00:00Z"}]}
 }

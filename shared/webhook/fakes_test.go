@@ -245,6 +245,15 @@ func signedQuery(method, path string, query map[string]string, body, caller, sec
 	return ev
 }
 
+// withKey returns ev with the Idempotency-Key key, signed again (the
+// signature covers the key) with secret at ts.
+func withKey(ev events.HTTPEvent, key, secret string, ts int64) events.HTTPEvent {
+	ev = withHeader(ev, HeaderIdempotencyKey, key)
+	ev.Headers[HeaderSignature] = SignV1Key(secret, ts, ev.Method(), canonicalPath(ev.RawPath, ev.RequestContext.HTTP.Path),
+		canonicalQuery(ev.QueryParameters), []byte(ev.Body), key)
+	return ev
+}
+
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
 // decoded is a response checked to be a valid FC 3.0 JSON response.

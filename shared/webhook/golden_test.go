@@ -37,8 +37,7 @@ func TestGoldenExchanges(t *testing.T) {
 	}{
 		{"signed-accepted", func(*testing.T) events.HTTPEvent {
 			ev := signed("POST", "/v1/backups", `{"Defaults":{"BackupMethod":"Logical"},"Backups":[{"DBInstanceId":"rm-demo-mysql1","BackupStrategy":"db","DBName":"orders,billing"},{"DBInstanceId":"rm-busy"},{"DBInstanceId":"rm-bad"}]}`, "release-bot", botSecret, nowUnix)
-			ev.Headers[HeaderIdempotencyKey] = "release-2026-11-24"
-			return ev
+			return withKey(ev, "release-2026-11-24", botSecret, nowUnix)
 		}},
 		{"signed-forbidden", func(*testing.T) events.HTTPEvent {
 			return signed("POST", "/v1/backups", `{"Backups":[{"DBInstanceId":"rm-demo-mysql1"},{"DBInstanceId":"rm-prod-payments"}]}`, "release-bot", botSecret, nowUnix)

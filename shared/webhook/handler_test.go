@@ -276,7 +276,7 @@ func TestSignedIdempotency(t *testing.T) {
 	send := func(ts int64, key string) backup.Request {
 		ev := signed("POST", "/v1/backups", okBody, "release-bot", botSecret, ts)
 		if key != "" {
-			ev.Headers["idempotency-key"] = key
+			ev = withKey(ev, key, botSecret, ts)
 		}
 		d := checkResponse(t, hs.h.Handle(context.Background(), ev))
 		if d.Status != 202 {
@@ -298,7 +298,7 @@ func TestSignedIdempotency(t *testing.T) {
 	}
 
 	ev := signed("POST", "/v1/backups", okBody, "release-bot", botSecret, nowUnix)
-	ev.Headers[HeaderIdempotencyKey] = strings.Repeat("k", 201)
+	ev = withKey(ev, strings.Repeat("k", 201), botSecret, nowUnix)
 	if d := checkResponse(t, hs.h.Handle(context.Background(), ev)); d.Status != 400 || d.errField() != HeaderIdempotencyKey {
 		t.Fatalf("over-long key: %d %s", d.Status, d.Raw)
 	}
@@ -466,8 +466,8 @@ func TestNoSecretsInLogsOrBodies(t *testing.T) {
 		// limit (413), a refused region, an unknown caller.
 		signedQuery("GET", "/v1/backups/rm-demo-pg1/1000002", map[string]string{"RegionId": "cn-shanghai"}, "", "release-bot", botSecret, nowUnix),
 		withHeader(signed("POST", "/v1/backups", okBody, "release-bot", botSecret, nowUnix), HeaderSignature, "sha256="+strings.Repeat("cd", 32)),
-		withHeader(signed("POST", "/v1/backups", okBody, "release-bot", botSecret, nowUnix), HeaderIdempotencyKey, "key-1"),
-		withHeader(signed("POST", "/v1/backups", `{"DBInstanceId":"rm-demo-pg1"}`, "release-bot", botSecret, nowUnix), HeaderIdempotencyKey, "key-1"),
+		withKey(signed("POST", "/v1/backups", okBody, "release-bot", botSecret, nowUnix), "key-1", botSecret, nowUnix),
+		withKey(signed("POST", "/v1/backups", `{"DBInstanceId":"rm-demo-pg1"}`, "release-bot", botSecret, nowUnix), "key-1", botSecret, nowUnix),
 		signed("POST", "/v1/backups", backupsBody(101, func(i int) string { return "rm-demo-" + itoa(int64(i)) }), "release-bot", botSecret, nowUnix),
 		signed("POST", "/v1/backups", `{"DBInstanceId":"rm-demo-x","RegionId":"x@evil.example:443/"}`, "release-bot", botSecret, nowUnix),
 		signed("POST", "/v1/backups", okBody, "mallory", "mallorys-guess", nowUnix),

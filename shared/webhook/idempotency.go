@@ -10,7 +10,9 @@ const idemCacheSize = 4096
 
 // idemCache remembers, per caller and Idempotency-Key, the SHA-256 of the
 // body the key first came with, so that the same key with another body is
-// refused (409) instead of becoming a second ask (DESIGN.md §5).
+// refused (409) instead of becoming a second ask (DESIGN.md §5). A key is
+// scoped by the route that authenticated the request (the caller itself,
+// not a name it shares), so one caller's key never meets another's.
 //
 // Best effort, honestly: it lives in one warm function instance. A cold
 // start forgets it, and two instances do not share it, so a key reused
@@ -21,18 +23,25 @@ const idemCacheSize = 4096
 type idemCache struct {
 	mu    sync.Mutex
 	size  int
-	sums  map[string][sha256.Size]byte
-	order []string // ring of keys, oldest at next
+	sums  map[idemKey][sha256.Size]byte
+	order []idemKey // ring of keys, oldest at next
 	next  int
 }
 
-func newIdemCache(size int) *idemCache {
-	return &idemCache{size: size, sums: make(map[string][sha256.Size]byte, size)}
+// idemKey is one caller's Idempotency-Key.
+type idemKey struct {
+	caller *route
+	key    string
 }
 
-// claim records body under key and reports whether the key is free or
-// already names the same body; false means the key came with another body.
-func (c *idemCache) claim(key string, body []byte) bool {
+func newIdemCache(size int) *idemCache {
+	return &idemCache{size: size, sums: make(map[idemKey][sha256.Size]byte, size)}
+}
+
+// claim records body under caller's key and reports whether the key is free
+// or already names the same body; false means the key came with another body.
+func (c *idemCache) claim(caller *route, k string, body []byte) bool {
+	key := idemKey{caller, k}
 	sum := sha256.Sum256(body)
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -13,7 +13,7 @@ import (
 // Signature v1 of signed requests (DESIGN.md §5, a contract):
 //
 //	X-Signature-256: v1=<hex of HMAC-SHA256(secret, canonical)>
-//	canonical = <X-Timestamp> "\n" <METHOD> "\n" <path> "\n" <canonical query> "\n" <hex SHA-256 of the raw body>
+//	canonical = <X-Timestamp> "\n" <METHOD> "\n" <path> "\n" <canonical query> "\n" <hex SHA-256 of the raw body> "\n" <Idempotency-Key>
 //
 //   - X-Timestamp is the header's value, decimal unix seconds.
 //   - METHOD is upper case (POST, GET).
@@ -25,10 +25,15 @@ import (
 //     joined by commas), so each parameter is sent once.
 //   - the body hash is lower-case hex; for a GET it is the hash of nothing
 //     (e3b0c442…b855).
+//   - Idempotency-Key is the header's value (surrounding spaces trimmed),
+//     the last line empty when the request has none.
 //
-// The signature binds the method, the path, the query, the time and the
-// body: a captured request cannot be replayed later (the time), against
-// another endpoint or job (the path and query), or with another body. The
+// The signature binds the method, the path, the query, the time, the body
+// and the Idempotency-Key: a captured request cannot be replayed later (the
+// time), against another endpoint or job (the path and query), with another
+// body, or with another key (a victim's next key, to make its real call a
+// 409; the newline before the key is always there, so the key cannot be
+// moved into the body hash's line). The
 // earlier forms (HMAC of the body alone, of "<ts>.<body>", "sha256=") are
 // refused.
 
@@ -36,11 +41,12 @@ import (
 const SignatureV1Prefix = "v1="
 
 // CanonicalV1 returns the string signature v1 covers (see above). ts is the
-// X-Timestamp value as sent.
-func CanonicalV1(ts, method, path string, query url.Values, body []byte) string {
+// X-Timestamp value as sent; idempotencyKey is the Idempotency-Key header's
+// value, "" when there is none.
+func CanonicalV1(ts, method, path string, query url.Values, body []byte, idempotencyKey string) string {
 	sum := sha256.Sum256(body)
 	var b strings.Builder
-	b.Grow(len(ts) + len(method) + len(path) + 3*len(query)*16 + 2*sha256.Size + 4)
+	b.Grow(len(ts) + len(method) + len(path) + 3*len(query)*16 + 2*sha256.Size + len(idempotencyKey) + 5)
 	b.WriteString(ts)
 	b.WriteByte('\n')
 	b.WriteString(strings.ToUpper(method))
@@ -50,16 +56,26 @@ func CanonicalV1(ts, method, path string, query url.Values, body []byte) string 
 	b.WriteString(query.Encode())
 	b.WriteByte('\n')
 	b.WriteString(hex.EncodeToString(sum[:]))
+	b.WriteByte('\n')
+	b.WriteString(strings.TrimSpace(idempotencyKey))
 	return b.String()
 }
 
 // SignV1 returns the X-Signature-256 value of a signed request made at ts
-// (unix seconds, sent as X-Timestamp): "v1=" and 64 hex digits. It is the
-// one signing helper of the project: `make run`, the tests and the
+// (unix seconds, sent as X-Timestamp) that carries no Idempotency-Key:
+// "v1=" and 64 hex digits. A request with the header is signed with
+// SignV1Key; sent with a key, a SignV1 signature is refused (401).
+func SignV1(secret string, ts int64, method, path string, query url.Values, body []byte) string {
+	return SignV1Key(secret, ts, method, path, query, body, "")
+}
+
+// SignV1Key returns the X-Signature-256 value of a signed request made at
+// ts that carries the Idempotency-Key idempotencyKey ("" for none). It is
+// the one signing helper of the project: `make run`, the tests and the
 // pipeline client sign with it, and the README's openssl recipe computes
 // the same value (TestOpenSSLRecipe).
-func SignV1(secret string, ts int64, method, path string, query url.Values, body []byte) string {
-	return SignatureV1Prefix + hex.EncodeToString(macV1([]byte(secret), CanonicalV1(strconv.FormatInt(ts, 10), method, path, query, body)))
+func SignV1Key(secret string, ts int64, method, path string, query url.Values, body []byte, idempotencyKey string) string {
+	return SignatureV1Prefix + hex.EncodeToString(macV1([]byte(secret), CanonicalV1(strconv.FormatInt(ts, 10), method, path, query, body, idempotencyKey)))
 }
 
 func macV1(secret []byte, canonical string) []byte {

@@ -68,8 +68,8 @@ func (h *Handler) caller(ev events.HTTPEvent) (*route, string) {
 
 // authSigned authenticates a signed request (signature v1, sign.go): an
 // X-Timestamp inside the replay window and an X-Signature-256 that is the
-// MAC of the request's method, path, query, time and body with the
-// caller's secret (or, during a rotation, its previous one).
+// MAC of the request's method, path, query, time, body and Idempotency-Key
+// with the caller's secret (or, during a rotation, its previous one).
 //
 // What can be told without knowing the caller is told first, with a
 // message that helps (a missing or stale X-Timestamp, an old or malformed
@@ -113,7 +113,7 @@ func (h *Handler) authSigned(ev events.HTTPEvent, body []byte, c *call) (*route,
 	if rt == nil && strings.HasPrefix(why, "X-Caller is required") {
 		return fail(why, why)
 	}
-	canonical := CanonicalV1(ts, ev.Method(), canonicalPath(ev.RawPath, ev.RequestContext.HTTP.Path), canonicalQuery(ev.QueryParameters), body)
+	canonical := CanonicalV1(ts, ev.Method(), canonicalPath(ev.RawPath, ev.RequestContext.HTTP.Path), canonicalQuery(ev.QueryParameters), body, ev.Header(HeaderIdempotencyKey))
 	keys := h.dummy
 	if rt != nil {
 		for i, s := range rt.secrets {
@@ -175,12 +175,13 @@ func (h *Handler) postBackups(ctx context.Context, ev events.HTTPEvent, body []b
 		// idemCache). What is compared is the backups the body asks for
 		// (the parsed plan, AskedAt aside): a pipeline step run again
 		// with its CI run's key is the same ask, whatever AskedAt it sends.
-		key := rt.Name + "\x00" + delivery
+		// Scoped by the authenticated route itself (idemCache): two callers
+		// never share a key, whatever their names.
 		params := plan
 		params.AskedAt = time.Time{}
 		canon, _ := json.Marshal(params)
 		c.claim = func() *events.HTTPResponse {
-			if h.idem.claim(key, canon) {
+			if h.idem.claim(rt, delivery, canon) {
 				return nil
 			}
 			r := errorResponse(409, CodeKeyReused, HeaderIdempotencyKey,

@@ -341,8 +341,7 @@ func TestSecretRotation(t *testing.T) {
 func TestIdempotencyKeyBoundToTheBody(t *testing.T) {
 	hs := newHarness(t, testRoutes, nil)
 	send := func(caller, secret, body string, ts int64) decoded {
-		ev := signed("POST", "/v1/backups", body, caller, secret, ts)
-		ev.Headers[HeaderIdempotencyKey] = "deploy-42"
+		ev := withKey(signed("POST", "/v1/backups", body, caller, secret, ts), "deploy-42", secret, ts)
 		return checkResponse(t, hs.h.Handle(context.Background(), ev))
 	}
 	if d := send("release-bot", botSecret, `{"DBInstanceId":"rm-demo-mysql1"}`, nowUnix); d.Status != 202 {
@@ -374,12 +373,12 @@ func TestIdempotencyKeyBoundToTheBody(t *testing.T) {
 }
 
 func TestIdemCacheForgetsTheOldestFirst(t *testing.T) {
-	c := newIdemCache(2)
-	if !c.claim("a", []byte("1")) || !c.claim("b", []byte("2")) || c.claim("a", []byte("other")) {
+	c, rt := newIdemCache(2), &route{}
+	if !c.claim(rt, "a", []byte("1")) || !c.claim(rt, "b", []byte("2")) || c.claim(rt, "a", []byte("other")) {
 		t.Fatal("a key with another body must be refused")
 	}
-	c.claim("c", []byte("3")) // forgets a
-	if !c.claim("a", []byte("other")) || c.claim("c", []byte("other")) {
+	c.claim(rt, "c", []byte("3")) // forgets a
+	if !c.claim(rt, "a", []byte("other")) || c.claim(rt, "c", []byte("other")) {
 		t.Fatal("the oldest key is forgotten first")
 	}
 }
@@ -412,10 +411,15 @@ func TestParseSignatureV1(t *testing.T) {
 
 // TestCanonicalV1 pins the string the signature covers (DESIGN.md §5).
 func TestCanonicalV1(t *testing.T) {
-	got := CanonicalV1("1795500000", "get", "/v1/backups/rm-1/42", url.Values{"RegionId": {"cn-shanghai"}, "A": {"x y"}}, nil)
-	want := "1795500000\nGET\n/v1/backups/rm-1/42\nA=x+y&RegionId=cn-shanghai\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	got := CanonicalV1("1795500000", "get", "/v1/backups/rm-1/42", url.Values{"RegionId": {"cn-shanghai"}, "A": {"x y"}}, nil, "")
+	want := "1795500000\nGET\n/v1/backups/rm-1/42\nA=x+y&RegionId=cn-shanghai\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
 	if got != want {
 		t.Fatalf("canonical\n%q\nwant\n%q", got, want)
+	}
+	got = CanonicalV1("1795500000", "POST", "/v1/backups", nil, []byte("{}"), "deploy-42")
+	want = "1795500000\nPOST\n/v1/backups\n\n44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\ndeploy-42"
+	if got != want {
+		t.Fatalf("canonical with a key\n%q\nwant\n%q", got, want)
 	}
 }
 

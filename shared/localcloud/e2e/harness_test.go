@@ -279,9 +279,13 @@ func (s *stack) post(path string, headers map[string]string, body []byte) (int, 
 // extra headers (e.g. Idempotency-Key).
 func (s *stack) postSigned(body string, extra map[string]string) (int, webhookAnswer) {
 	s.t.Helper()
-	h := signedHeaders(body, time.Now())
+	now := time.Now()
+	h := signedHeaders(body, now)
 	for k, v := range extra {
 		h[k] = v
+	}
+	if key := extra["Idempotency-Key"]; key != "" { // the signature covers the key
+		h["X-Signature-256"] = webhook.SignV1Key(localcloud.SignedSecret, now.Unix(), "POST", "/v1/backups", nil, []byte(body), key)
 	}
 	status, b := s.post("/v1/backups", h, []byte(body))
 	var ans webhookAnswer
