@@ -41,12 +41,12 @@ func (f *fakeReader) JobStatus(_ context.Context, region, instance, jobID string
 }
 
 func running(status, process string) answer {
-	return answer{job: backup.Job{BackupJobId: "J1", BackupStatus: status, Process: process}, found: true}
+	return answer{job: backup.Job{BackupJobId: "1001", BackupStatus: status, Process: process}, found: true}
 }
 
 var (
-	finished = answer{job: backup.Job{BackupJobId: "J1", BackupStatus: "Finished", Process: "100", BackupId: "B9"}, found: true}
-	failed   = answer{job: backup.Job{BackupJobId: "J1", BackupStatus: "Failed", Process: "60"}, found: true}
+	finished = answer{job: backup.Job{BackupJobId: "1001", BackupStatus: "Finished", Process: "100", BackupId: "B9"}, found: true}
+	failed   = answer{job: backup.Job{BackupJobId: "1001", BackupStatus: "Failed", Process: "60"}, found: true}
 	notFound = answer{}
 	apiErr   = answer{err: errors.New("Throttling: slow down")}
 )
@@ -64,7 +64,7 @@ func newTracker(r JobReader, logs *bytes.Buffer) *Tracker {
 // between checks and the final result.
 func run(t *testing.T, tr *Tracker, maxChecks int) ([]time.Duration, Result) {
 	t.Helper()
-	m, d := tr.Start(request(), "J1", t0)
+	m, d := tr.Start(request(), "1001", t0)
 	now := t0
 	var delays []time.Duration
 	for range maxChecks {
@@ -161,7 +161,7 @@ func TestLifecycles(t *testing.T) {
 				t.Fatalf("delays %v, want %v", delays, tt.wantDelays)
 			}
 			o := res.Outcome
-			if o.Status != tt.wantStatus || !o.Terminal || o.BackupJobId != "J1" || o.Request.DBInstanceId != "rm-1" {
+			if o.Status != tt.wantStatus || !o.Terminal || o.BackupJobId != "1001" || o.Request.DBInstanceId != "rm-1" {
 				t.Fatalf("outcome %+v", o)
 			}
 			if o.BackupStatus != tt.wantJob.BackupStatus || o.Process != tt.wantJob.Process || o.BackupId != tt.wantJob.BackupId {
@@ -179,10 +179,10 @@ func TestLifecycles(t *testing.T) {
 			if o.Attempts == nil || !o.Time.After(t0) {
 				t.Fatalf("attempts %v time %v", o.Attempts, o.Time)
 			}
-			if r.calls[0] != "cn-shanghai/rm-1/J1" {
+			if r.calls[0] != "cn-shanghai/rm-1/1001" {
 				t.Fatalf("read %v", r.calls)
 			}
-			if !strings.Contains(logs.String(), "BackupJobId=J1") {
+			if !strings.Contains(logs.String(), "BackupJobId=1001") {
 				t.Fatalf("logs lack the job id:\n%s", logs.String())
 			}
 		})
@@ -200,7 +200,7 @@ func fmtDur(ds []time.Duration) string {
 func TestProgressLogged(t *testing.T) {
 	var logs bytes.Buffer
 	tr := newTracker(&fakeReader{answers: []answer{running("Uploading", "45")}}, &logs)
-	m, _ := tr.Start(request(), "J1", t0)
+	m, _ := tr.Start(request(), "1001", t0)
 	res := tr.Check(context.Background(), m, t0.Add(30*time.Second))
 	if res.Done() || res.Next.LastStatus != "Uploading" || res.Next.LastProcess != "45" || res.Job.Process != "45" {
 		t.Fatalf("result %+v", res)
@@ -243,7 +243,7 @@ func TestBudget(t *testing.T) {
 	}
 	// A job not found at the budget's end (first time) also ends.
 	tr := New(&fakeReader{answers: []answer{notFound}}, Options{Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
-	m := workqueue.Track(request(), "J1", t0)
+	m := workqueue.Track(request(), "1001", t0)
 	res := tr.Check(context.Background(), m, t0.Add(DefaultMaxAge))
 	if !res.Done() || res.Outcome.Error.Code != CodeTrackingTimeout {
 		t.Fatalf("result %+v", res)
@@ -267,8 +267,8 @@ func TestCheckRefusesOtherMessages(t *testing.T) {
 	for _, m := range []workqueue.Message{
 		workqueue.Backup(request(), nil, t0),
 		workqueue.Track(request(), "", t0),
-		workqueue.Track(backup.Request{}, "J1", t0),
-		workqueue.Track(request(), "J1", time.Time{}),
+		workqueue.Track(backup.Request{}, "1001", t0),
+		workqueue.Track(request(), "1001", time.Time{}),
 	} {
 		res := tr.Check(context.Background(), m, t0)
 		if res.Err == nil || res.Done() || res.Next != nil {

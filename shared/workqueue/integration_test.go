@@ -51,7 +51,7 @@ func TestSendThroughMNS(t *testing.T) {
 		delay     time.Duration
 		wantDelay int
 	}{
-		{"track in 30s", workqueue.Track(backup.Request{DBInstanceId: "rm-1"}, "J1", started), 30 * time.Second, 30},
+		{"track in 30s", workqueue.Track(backup.Request{DBInstanceId: "rm-1"}, "1001", started), 30 * time.Second, 30},
 		{"resume in 90 days is capped at 3", workqueue.Backup(backup.Request{DBInstanceId: "rm-2"}, nil, started), 90 * 24 * time.Hour, 259200},
 	}
 	for i, tt := range tests {

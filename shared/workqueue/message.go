@@ -398,6 +398,9 @@ func (m Message) validate() error {
 		if m.BackupJobId == "" {
 			return fieldErr("backupJobId", "required in a %q message", m.Kind)
 		}
+		if !backup.ValidJobID(m.BackupJobId) {
+			return fieldErr("backupJobId", "%s", backup.JobIdRule)
+		}
 		if m.Started.IsZero() {
 			return fieldErr("started", "required in a %q message", m.Kind)
 		}
