@@ -69,7 +69,7 @@ var Vars = []Var{
 	{"BACKUP_REPLAY_WINDOW", "5m", "webhook", "Accepted clock skew of `X-Timestamp` for signed requests.", false},
 	{"BACKUP_LOG_LEVEL", "info", "all", "`debug`, `info`, `warn` or `error`.", false},
 	{"BACKUP_ENVELOPE_KEY", "", "all", "Secret key (at least 32 characters, e.g. `openssl rand -hex 32`; the same for the three functions) that seals the functions' own work-queue messages, so that nobody who may only send backup requests to the work queue can forge them (a fake `completed`, a `track` of any job). Required: the functions refuse to start without it, except on the local cloud (RDS and MNS endpoints on loopback), which uses a fixed, public key. Never logged.", false},
-	{"BACKUP_ENVELOPE_KEY_PREVIOUS", "", "all", "During a rotation of `BACKUP_ENVELOPE_KEY`, the previous key: messages it sealed (delayed up to 3 days, below the work queue's 4-day retention) are still accepted; new ones are sealed with the new key. Remove it four days after the rotation.", true},
+	{"BACKUP_ENVELOPE_KEY_PREVIOUS", "", "all", "During a rotation of `BACKUP_ENVELOPE_KEY`, the previous key: messages it sealed (delayed up to 3 days, below the work queue's 4-day retention) are still accepted; new ones are sealed with the new key. Remove it four days after the rotation. Refused like `BACKUP_ENVELOPE_KEY`: shorter than 32 characters, or the local cloud's public key outside the local cloud; refused too when it equals `BACKUP_ENVELOPE_KEY`. Never logged.", true},
 }
 
 // Config is the loaded settings.
@@ -255,18 +255,30 @@ func Load(environ []string, readFile func(string) ([]byte, error)) (Config, erro
 	c.ReplayWindow = dur("BACKUP_REPLAY_WINDOW", 10*time.Second, time.Hour)
 	c.LogLevel = oneOf("BACKUP_LOG_LEVEL", "debug", "info", "warn", "error")
 	c.EnvelopeKey, c.EnvelopeKeyPrevious = get("BACKUP_ENVELOPE_KEY"), get("BACKUP_ENVELOPE_KEY_PREVIOUS")
+	localCloud := loopback(c.MNSEndpoint) && loopback(c.RDSEndpoint)
 	switch {
-	case c.EnvelopeKey == "" && loopback(c.MNSEndpoint) && loopback(c.RDSEndpoint):
+	case c.EnvelopeKey == "" && localCloud:
 		c.EnvelopeKey, c.EnvelopeKeyLocal = LocalEnvelopeKey, true
 	case c.EnvelopeKey == "":
 		errs = append(errs, "BACKUP_ENVELOPE_KEY: is required: a secret of at least 32 characters shared by the three functions (openssl rand -hex 32); it seals the work queue's messages")
 	case len(c.EnvelopeKey) < 32:
 		errs = append(errs, fmt.Sprintf("BACKUP_ENVELOPE_KEY: %d characters, at least 32 are needed (openssl rand -hex 32)", len(c.EnvelopeKey)))
-	case c.EnvelopeKey == LocalEnvelopeKey && !(loopback(c.MNSEndpoint) && loopback(c.RDSEndpoint)):
+	case c.EnvelopeKey == LocalEnvelopeKey && !localCloud:
 		errs = append(errs, "BACKUP_ENVELOPE_KEY: is the local cloud's public key; set a secret of your own")
 	}
-	if c.EnvelopeKeyPrevious != "" && len(c.EnvelopeKeyPrevious) < 32 {
-		errs = append(errs, fmt.Sprintf("BACKUP_ENVELOPE_KEY_PREVIOUS: %d characters, at least 32 are needed", len(c.EnvelopeKeyPrevious)))
+	// The previous key opens envelopes as the current one does, so it is
+	// held to the same rules: long enough, and never the public local key
+	// outside the local cloud (anyone could seal with it). Equal to the
+	// current key it opens nothing more, so it is a mistake of the rotation
+	// (the key rotated from was lost) and refused too.
+	switch prev := c.EnvelopeKeyPrevious; {
+	case prev == "":
+	case len(prev) < 32:
+		errs = append(errs, fmt.Sprintf("BACKUP_ENVELOPE_KEY_PREVIOUS: %d characters, at least 32 are needed", len(prev)))
+	case prev == LocalEnvelopeKey && !localCloud:
+		errs = append(errs, "BACKUP_ENVELOPE_KEY_PREVIOUS: is the local cloud's public key; set the secret you rotated from, or unset it")
+	case prev == c.EnvelopeKey:
+		errs = append(errs, "BACKUP_ENVELOPE_KEY_PREVIOUS: equals BACKUP_ENVELOPE_KEY; set the secret you rotated from, or unset it")
 	}
 	if len(errs) > 0 {
 		slices.Sort(errs)

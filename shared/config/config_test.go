@@ -91,6 +91,7 @@ func TestAllowedRegions(t *testing.T) {
 // required, long enough, and the local cloud's public key only ever applies
 // where both endpoints are loopback.
 func TestEnvelopeKey(t *testing.T) {
+	const prev = "fedcba9876543210fedcba9876543210"
 	local := []string{"BACKUP_MNS_ENDPOINT=http://127.0.0.1:4000/.", "BACKUP_RDS_ENDPOINT=127.0.0.1:4001"}
 	tests := []struct {
 		name  string
@@ -107,7 +108,16 @@ func TestEnvelopeKey(t *testing.T) {
 		{"local cloud without a key", local, "", true},
 		{"local cloud, localhost", []string{"BACKUP_MNS_ENDPOINT=http://localhost:4000/.", "BACKUP_RDS_ENDPOINT=[::1]:4001"}, "", true},
 		{"local cloud with a key of its own", append(local, key), "", false},
-		{"a short previous key", []string{ep, key, "BACKUP_ENVELOPE_KEY_PREVIOUS=old"}, "BACKUP_ENVELOPE_KEY_PREVIOUS: 3 characters", false},
+		{"a short previous key", []string{ep, key, "BACKUP_ENVELOPE_KEY_PREVIOUS=old"}, "BACKUP_ENVELOPE_KEY_PREVIOUS: 3 characters, at least 32", false},
+		{"a short previous key of 31", []string{ep, key, "BACKUP_ENVELOPE_KEY_PREVIOUS=" + prev[:31]}, "BACKUP_ENVELOPE_KEY_PREVIOUS: 31 characters, at least 32", false},
+		{"deployed with a previous key", []string{ep, key, "BACKUP_ENVELOPE_KEY_PREVIOUS=" + prev}, "", false},
+		// Issue 19 item 7: the previous key opens envelopes too, so the
+		// public local key there reopened forgery in a real deployment.
+		{"deployed with the local cloud's public key as the previous key", []string{ep, key, "BACKUP_ENVELOPE_KEY_PREVIOUS=" + LocalEnvelopeKey}, "BACKUP_ENVELOPE_KEY_PREVIOUS: is the local cloud's public key", false},
+		{"real MNS, loopback RDS, the public key as the previous key", []string{ep, "BACKUP_RDS_ENDPOINT=127.0.0.1:4001", key, "BACKUP_ENVELOPE_KEY_PREVIOUS=" + LocalEnvelopeKey}, "BACKUP_ENVELOPE_KEY_PREVIOUS: is the local cloud's public key", false},
+		{"local cloud rotating away from the public key", append(local, key, "BACKUP_ENVELOPE_KEY_PREVIOUS="+LocalEnvelopeKey), "", false},
+		{"a previous key equal to the key", []string{ep, key, "BACKUP_ENVELOPE_KEY_PREVIOUS=" + strings.TrimPrefix(key, "BACKUP_ENVELOPE_KEY=")}, "BACKUP_ENVELOPE_KEY_PREVIOUS: equals BACKUP_ENVELOPE_KEY", false},
+		{"local cloud, the public key twice", append(local, "BACKUP_ENVELOPE_KEY_PREVIOUS="+LocalEnvelopeKey), "BACKUP_ENVELOPE_KEY_PREVIOUS: equals BACKUP_ENVELOPE_KEY", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,8 +130,11 @@ func TestEnvelopeKey(t *testing.T) {
 			case tc.want == "" && (c.EnvelopeKeyLocal != tc.local || len(c.EnvelopeKey) < 32):
 				t.Fatalf("key local=%v len=%d", c.EnvelopeKeyLocal, len(c.EnvelopeKey))
 			}
-			if err != nil && strings.Contains(err.Error(), "0123456789abcdef") {
-				t.Fatal("an error repeats the key")
+			for _, kv := range tc.env {
+				name, v, _ := strings.Cut(kv, "=")
+				if err != nil && strings.HasPrefix(name, "BACKUP_ENVELOPE_KEY") && len(v) >= 8 && strings.Contains(err.Error(), v[:8]) {
+					t.Fatalf("an error repeats %s's value: %v", name, err)
+				}
 			}
 		})
 	}
