@@ -130,12 +130,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	req.Header.Set("X-Caller", c.Caller)
 	req.Header.Set("X-Timestamp", strconv.FormatInt(ts, 10))
 	req.Header.Set("X-Signature-256", sign(c.Secret, ts, method, path, query, body, req.Header.Get("Idempotency-Key")))
-	hc := c.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	res, err := hc.Do(req)
+	res, err := c.httpClient().Do(req)
 	if err != nil {
+		var re *RedirectError
+		if errors.As(err, &re) {
+			return re.Status, &HTTPError{Status: re.Status, Code: CodeRedirectRefused, Message: re.Error()}
+		}
 		return 0, err
 	}
 	defer res.Body.Close()
@@ -163,6 +163,63 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	return res.StatusCode, nil
 }
+
+// CodeRedirectRefused is the HTTPError code of a redirect the client did
+// not follow (RedirectError).
+const CodeRedirectRefused = "RedirectRefused"
+
+// RedirectError: the webhook's URL answered with a redirect to another host
+// (or from https to http). The client does not follow it: the signed
+// request (X-Caller, X-Timestamp, X-Signature-256) goes only to
+// RDSBACKUP_URL's host, never where a redirect points (Go's default client
+// would resend every header there).
+type RedirectError struct {
+	Status   int    // the redirect's HTTP status
+	Location string // the target's scheme and host
+	Host     string // RDSBACKUP_URL's scheme and host
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("redirect to %s refused: the signed request was not sent there (only to RDSBACKUP_URL's %s; set RDSBACKUP_URL to the webhook function's own URL)", e.Location, e.Host)
+}
+
+// httpClient is c.HTTP (or a default one) whose redirects stay on
+// RDSBACKUP_URL's host: a redirect elsewhere is a RedirectError, its
+// signing headers removed before anything could send them.
+func (c *Client) httpClient() *http.Client {
+	hc := http.Client{Timeout: 30 * time.Second}
+	if c.HTTP != nil {
+		hc = *c.HTTP
+	}
+	base, _ := url.Parse(c.URL)
+	next := hc.CheckRedirect
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if base == nil || !strings.EqualFold(req.URL.Host, base.Host) || (base.Scheme == "https" && req.URL.Scheme != "https") {
+			for _, h := range signingHeaders {
+				req.Header.Del(h)
+			}
+			e := &RedirectError{Location: req.URL.Scheme + "://" + req.URL.Host, Host: c.URL}
+			if base != nil {
+				e.Host = base.Scheme + "://" + base.Host
+			}
+			if req.Response != nil {
+				e.Status = req.Response.StatusCode
+			}
+			return e
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &hc
+}
+
+// signingHeaders are the headers that authenticate a request as the caller.
+var signingHeaders = []string{"X-Caller", "X-Timestamp", "X-Signature-256", "Idempotency-Key"}
 
 // Post sends the ask once and returns its entries.
 func (c *Client) Post(ctx context.Context, a Ask) ([]Entry, error) {
