@@ -449,3 +449,91 @@ func TestMNSSelectIsTheOperatorsToAllow(t *testing.T) {
 		}
 	})
 }
+
+// TestAttackerTextIsBounded is issue 19's fourth break: text a caller chose
+// came back whole in a log line, an outcome or an answer. Every such string
+// is now clipped and quoted, and Select's Engine and Tags have a grammar.
+func TestAttackerTextIsBounded(t *testing.T) {
+	maxLine := func(t *testing.T, h *harness, limit int) {
+		t.Helper()
+		for _, line := range strings.Split(h.logs.String(), "\n") {
+			if len(line) > limit {
+				t.Errorf("a %d-byte log line: %.300s", len(line), line)
+			}
+		}
+	}
+	t.Run("a 900 KB Select.Engine through a signed POST", func(t *testing.T) {
+		h := newHarness(t, "webhook", opsRoute, "OPS_SECRET=s3cret", "BACKUP_MAX_BODY=2000000")
+		engine := strings.Repeat("E", 900<<10)
+		resp, err := h.app.HandleHTTP(h.ctx(), signedHTTP("POST", "/v1/backups", nil, `{"Select":{"Engine":"`+engine+`"}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 400 || !strings.Contains(resp.Body, `"Select.Engine"`) || !strings.Contains(resp.Body, "MySQL, PostgreSQL, SQLServer, MariaDB") || len(resp.Body) > 2048 {
+			t.Fatalf("HTTP %d (%d bytes) %.500s", resp.StatusCode, len(resp.Body), resp.Body)
+		}
+		if n := len(h.rds.Calls()); n != 0 {
+			t.Fatalf("%d RDS calls for a bad Engine", n)
+		}
+		maxLine(t, h, 4096)
+	})
+	t.Run("Select.Tags outside the tag grammar", func(t *testing.T) {
+		h := newHarness(t, "webhook", opsRoute, "OPS_SECRET=s3cret")
+		for _, tags := range []string{`{"acs:x":"1"}`, `{"aliyun-x":"1"}`, `{"k":"https://x"}`, `{"` + strings.Repeat("k", 129) + `":"1"}`, `{"k":"` + strings.Repeat("v", 129) + `"}`, `{"":"1"}`} {
+			resp, err := h.app.HandleHTTP(h.ctx(), signedHTTP("POST", "/v1/backups", nil, `{"Select":{"Tags":`+tags+`}}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != 400 || !strings.Contains(resp.Body, `"Select.Tags"`) || strings.Contains(resp.Body, strings.Repeat("k", 100)) {
+				t.Errorf("%s: HTTP %d %.400s", tags, resp.StatusCode, resp.Body)
+			}
+		}
+		if n := len(h.rds.Calls()); n != 0 {
+			t.Fatalf("%d RDS calls for bad tags", n)
+		}
+	})
+	t.Run("a 60,000-character unknown field in an MNS message", func(t *testing.T) {
+		h := newHarness(t, "queue")
+		name := strings.Repeat("f", 60000)
+		if _, err := h.app.HandleQueue(h.ctx(), batch(`{"`+name+`":1}`)); err != nil {
+			t.Fatal(err)
+		}
+		msgs := h.mns.Messages(notifyQ)
+		if len(msgs) != 1 || len(msgs[0].Body) > 2048 {
+			t.Fatalf("%d outcomes, the first %d bytes", len(msgs), len(msgs[0].Body))
+		}
+		evs := h.outcomes()
+		e := evs[0].Data.Error
+		if evs[0].Type != "rds.backup.rejected" || e.Code != backup.CodeParametersInvalid || !strings.HasPrefix(e.Field, `"fff`) || len(e.Field) > 80 ||
+			!strings.Contains(e.Message, "unknown field") {
+			t.Fatalf("%s %+v", evs[0].Type, e)
+		}
+		maxLine(t, h, 4096)
+	})
+	t.Run("a 401 for an unknown 10 KB repository", func(t *testing.T) {
+		h := newHarness(t, "webhook", `BACKUP_ROUTES={"routes":[{"name":"gh","source":"github","repository":"acme/shop","secretEnv":"GH_SECRET","environments":["*"],"backups":[{"DBInstanceId":"rm-a"}]}]}`, "GH_SECRET=s3cret")
+		repo := "acme/" + strings.Repeat("r", 10<<10)
+		for _, tc := range []struct{ event, body string }{
+			{"github", `{"repository":{"full_name":"` + repo + `"},"deployment":{"id":1,"environment":"prod"}}`},
+			{"gitlab", `{"object_kind":"deployment","project":{"path_with_namespace":"` + repo + `"}}`},
+		} {
+			headers := map[string]string{"Content-Type": "application/json", "X-Hub-Signature-256": "sha256=" + strings.Repeat("0", 64),
+				"X-GitHub-Event": "deployment", "X-Gitlab-Token": "wrong", "X-Gitlab-Event": "Deployment Hook"}
+			path := "/v1/hooks/" + tc.event
+			raw, _ := json.Marshal(map[string]any{"version": "v1", "rawPath": path, "body": tc.body, "isBase64Encoded": false, "headers": headers,
+				"queryParameters": map[string]string{}, "requestContext": map[string]any{"http": map[string]string{"method": "POST", "path": path}, "requestId": "r1"}})
+			resp, err := h.app.HandleHTTP(h.ctx(), raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != 401 || strings.Contains(resp.Body, strings.Repeat("r", 64)) {
+				t.Errorf("%s: HTTP %d %.300s", tc.event, resp.StatusCode, resp.Body)
+			}
+		}
+		for _, line := range strings.Split(h.logs.String(), "\n") {
+			if strings.Contains(line, strings.Repeat("r", 64)) {
+				t.Errorf("a log line carries more than 64 bytes of an unauthenticated repository name: %.400s", line)
+			}
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -25,10 +26,24 @@ import (
 //     endpoint host rds.<RegionId>.aliyuncs.com from it, so nothing else
 //     (no '@', ':', '/', '.') may get through.
 
+//   - A Select's Engine is one of the API's engines: MySQL, PostgreSQL,
+//     SQLServer, MariaDB (exactly so spelled).
+//   - A Select's tag key is 1-128 characters, does not start with "aliyun"
+//     or "acs:" and contains no "http://" or "https://"; a tag value is at
+//     most 128 characters, does not start with "acs:" and contains no
+//     "http://" or "https://" (the Alibaba Cloud tag limits). Neither holds
+//     a control character or invalid UTF-8 (ours: they reach log lines).
+//   - A field name a caller wrote (an unknown field) appears in an error
+//     only through FieldName: bounded, and quoted unless it is a plain name.
+
 // Limits of the grammar.
 const (
 	MaxInstanceIdLen = 64
 	MaxRegionIdLen   = 40
+	MaxTagKeyLen     = 128 // characters
+	MaxTagValueLen   = 128 // characters
+	// MaxFieldNameLen bounds a caller's field name in an error message.
+	MaxFieldNameLen = 64
 	// MaxDBNames bounds the DBName list of one request. The API page names
 	// no limit; the bound keeps one request's log lines, outcome messages
 	// and work-queue envelopes small.
@@ -56,6 +71,52 @@ const InstanceIdRule = "must be an RDS instance id: 2-64 lowercase letters, digi
 
 // RegionIdRule is the message of CodeRegionFormat.
 const RegionIdRule = "must be a region id: lowercase words and numbers joined by '-', at most 40 characters (e.g. cn-hangzhou)"
+
+// EngineRule is the message of a Select.Engine that is not an engine.
+const EngineRule = "must be one of MySQL, PostgreSQL, SQLServer, MariaDB"
+
+// TagKeyRule and TagValueRule are the messages of a Select.Tags entry
+// outside the tag grammar.
+const (
+	TagKeyRule   = "a tag key must be 1-128 characters, not start with aliyun or acs:, and contain no http://, https:// or control character"
+	TagValueRule = "a tag value must be at most 128 characters, not start with acs:, and contain no http://, https:// or control character"
+)
+
+// Engines are the engines a Select may name.
+var Engines = []string{EngineMySQL, EnginePostgreSQL, EngineSQLServer, EngineMariaDB}
+
+// ValidEngine reports whether s is one of Engines.
+func ValidEngine(s string) bool { return slices.Contains(Engines, s) }
+
+// ValidTagKey reports whether s is a tag key (see the grammar above).
+func ValidTagKey(s string) bool {
+	return s != "" && tagText(s, MaxTagKeyLen) && !strings.HasPrefix(s, "aliyun") && !strings.HasPrefix(s, "acs:")
+}
+
+// ValidTagValue reports whether s is a tag value (see the grammar above).
+func ValidTagValue(s string) bool {
+	return tagText(s, MaxTagValueLen) && !strings.HasPrefix(s, "acs:")
+}
+
+func tagText(s string, max int) bool {
+	if len(s) > 4*max || !utf8.ValidString(s) || utf8.RuneCountInString(s) > max ||
+		strings.Contains(s, "http://") || strings.Contains(s, "https://") {
+		return false
+	}
+	return !strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// FieldName is a field name a caller wrote, fit for an error message or a
+// log line: a plain name (letters, digits, '_', '-', at most
+// MaxFieldNameLen bytes) as it is, anything else clipped and quoted.
+func FieldName(s string) string {
+	if s != "" && len(s) <= MaxFieldNameLen && !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) {
+		return s
+	}
+	return Quote(s, MaxFieldNameLen)
+}
 
 // ValidInstanceID reports whether s is an RDS instance id (see the grammar
 // above).

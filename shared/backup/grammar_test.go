@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -167,4 +168,59 @@ func FuzzInstanceID(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSelectGrammar: a Select's Engine is one of the API's engines and its
+// tags keep Alibaba Cloud's tag limits; a refusal names the field and the
+// rule and never repeats more than a clip of the input (issue 19).
+func TestSelectGrammar(t *testing.T) {
+	long := strings.Repeat("x", 60000)
+	good := []string{
+		`{"Select":{"Engine":"MySQL"}}`, `{"Select":{"Engine":"PostgreSQL"}}`, `{"Select":{"Engine":"SQLServer"}}`, `{"Select":{"Engine":"MariaDB"}}`,
+		`{"Select":{"Tags":{"backup":"nightly"}}}`, `{"Select":{"Tags":{"team":""}}}`, `{"Select":{"Tags":{"` + strings.Repeat("k", 128) + `":"` + strings.Repeat("é", 128) + `"}}}`,
+		`{"Select":{"Tags":{"env":"aliyun-prod"}}}`,
+	}
+	for _, body := range good {
+		if _, err := ParsePlan([]byte(body)); err != nil {
+			t.Errorf("%.80s: %v", body, err)
+		}
+	}
+	bad := []struct{ body, field, rule string }{
+		{`{"Select":{"Engine":"mysql"}}`, "Select.Engine", EngineRule},
+		{`{"Select":{"Engine":"` + long + `"}}`, "Select.Engine", EngineRule},
+		{`{"Select":{"Tags":{"":"a"}}}`, "Select.Tags", TagKeyRule},
+		{`{"Select":{"Tags":{"aliyun-x":"a"}}}`, "Select.Tags", TagKeyRule},
+		{`{"Select":{"Tags":{"acs:x":"a"}}}`, "Select.Tags", TagKeyRule},
+		{`{"Select":{"Tags":{"a-http://x":"a"}}}`, "Select.Tags", TagKeyRule},
+		{`{"Select":{"Tags":{"a\u0007":"a"}}}`, "Select.Tags", TagKeyRule},
+		{`{"Select":{"Tags":{"` + strings.Repeat("k", 129) + `":"a"}}}`, "Select.Tags", TagKeyRule},
+		{`{"Select":{"Tags":{"` + long + `":"a"}}}`, "Select.Tags", TagKeyRule},
+		{`{"Select":{"Tags":{"a":"acs:x"}}}`, "Select.Tags", TagValueRule},
+		{`{"Select":{"Tags":{"a":"see https://x"}}}`, "Select.Tags", TagValueRule},
+		{`{"Select":{"Tags":{"a":"` + strings.Repeat("é", 129) + `"}}}`, "Select.Tags", TagValueRule},
+		{`{"Select":{"Tags":{"a":"` + long + `"}}}`, "Select.Tags", TagValueRule},
+		{`{"` + long + `":1}`, `"xxx`, "unknown field"},
+		{`{"Backups":[{"` + long + `":1}]}`, `Backups[0]."xxx`, "unknown field"},
+		{`{"Select":{"Engine":"MySQL","` + long + `":1}}`, `Select."xxx`, "unknown field"},
+	}
+	for _, tc := range bad {
+		_, err := ParsePlan([]byte(tc.body))
+		var v *Violation
+		if !errors.As(err, &v) || !strings.HasPrefix(v.Field, tc.field) || !strings.Contains(v.Message, tc.rule) {
+			t.Errorf("%.80s: %v, want a violation of %s naming %q", tc.body, err, tc.field, tc.rule)
+			continue
+		}
+		if len(v.Message) > 400 || len(v.Field) > 100 || strings.Contains(v.Message, strings.Repeat("x", 100)) {
+			t.Errorf("%.80s: the error repeats the input (%d bytes): %.200s", tc.body, len(v.Message), v.Message)
+		}
+	}
+}
+
+func TestFieldName(t *testing.T) {
+	for in, want := range map[string]string{"Method": "Method", "": `""`, "a b": `"a b"`, "x\n": `"x\n"`,
+		strings.Repeat("f", 65): `"` + strings.Repeat("f", 64) + `…"`} {
+		if got := FieldName(in); got != want {
+			t.Errorf("FieldName(%.70q) = %s, want %s", in, got, want)
+		}
+	}
 }

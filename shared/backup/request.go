@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -170,6 +171,27 @@ func ParsePlan(data []byte) (Plan, error) {
 		return Plan{}, &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: "Select.Tags",
 			Message: fmt.Sprintf("Select.Tags: at most %d tags, got %d", MaxSelectorTags, len(p.Select.Tags))}
 	}
+	if p.Select != nil && p.Select.Engine != "" && !ValidEngine(p.Select.Engine) {
+		return Plan{}, &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: "Select.Engine",
+			Message: fmt.Sprintf("Select.Engine %s: %s", Quote(p.Select.Engine, 48), EngineRule)}
+	}
+	if p.Select != nil {
+		keys := make([]string, 0, len(p.Select.Tags))
+		for k := range p.Select.Tags {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if !ValidTagKey(k) {
+				return Plan{}, &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: "Select.Tags",
+					Message: fmt.Sprintf("Select.Tags key %s: %s", Quote(k, 48), TagKeyRule)}
+			}
+			if v := p.Select.Tags[k]; !ValidTagValue(v) {
+				return Plan{}, &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: "Select.Tags",
+					Message: fmt.Sprintf("Select.Tags[%s] value %s: %s", Quote(k, 48), Quote(v, 48), TagValueRule)}
+			}
+		}
+	}
 	if p.Select != nil && len(p.Select.Tags) == 0 && p.Select.Engine == "" {
 		return Plan{}, &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: "Select",
 			Message: "Select: needs Tags or Engine; refusing to select every instance of the region"}
@@ -193,10 +215,7 @@ func checkKeys(keys map[string]json.RawMessage, allowed []string, prefix string)
 	slices.Sort(names)
 	for _, k := range names {
 		if !slices.Contains(allowed, k) {
-			name := k
-			if name == "" {
-				name = `""`
-			}
+			name := FieldName(k) // bounded: a caller chose it
 			return &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: prefix + name,
 				Message: fmt.Sprintf("%s%s: unknown field (allowed here: %s)", prefix, name, strings.Join(allowed, ", "))}
 		}
@@ -253,16 +272,20 @@ func malformed(field string, err error) *Violation {
 	var se *json.SyntaxError
 	switch {
 	case strings.HasPrefix(msg, "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
+		name := strings.TrimPrefix(msg, "json: unknown field ")
+		if u, err := strconv.Unquote(name); err == nil {
+			name = u
+		}
+		name = FieldName(name) // bounded: a caller chose it
 		return &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: name,
 			Message: fmt.Sprintf("%s: unknown field (allowed: DBInstanceId, BackupMethod, BackupStrategy, DBName, BackupType, RegionId; in a plan also Defaults, Backups, Select)", name)}
 	case errors.As(err, &ute):
-		f := ute.Field
+		f := Clip(ute.Field, MaxFieldNameLen)
 		if f == "" {
 			f = "body"
 		}
 		return &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: f,
-			Message: fmt.Sprintf("%s: must be a JSON %s, got %s", f, jsonKind(ute.Type.Kind().String()), ute.Value)}
+			Message: fmt.Sprintf("%s: must be a JSON %s, got %s", f, jsonKind(ute.Type.Kind().String()), Clip(ute.Value, 32))}
 	case errors.As(err, &se):
 		return &Violation{Code: CodeMalformed, HTTPStatus: 400, Field: "body",
 			Message: fmt.Sprintf("body: invalid JSON at byte %d: %v", se.Offset, err)}
@@ -270,7 +293,7 @@ func malformed(field string, err error) *Violation {
 	if field == "" {
 		field = "body"
 	}
-	return &Violation{Code: CodeMalformed, HTTPStatus: 400, Field: field, Message: field + ": " + msg}
+	return &Violation{Code: CodeMalformed, HTTPStatus: 400, Field: field, Message: field + ": " + Clip(msg, 200)}
 }
 
 func jsonKind(k string) string {

@@ -3,6 +3,7 @@ package backup
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -84,7 +85,9 @@ func TestKeyIsStableAndSeparatesParts(t *testing.T) {
 }
 
 func FuzzParsePlan(f *testing.F) {
-	for _, s := range []string{`{"DBInstanceId":"rm-1"}`, `{"Backups":[{"DBInstanceId":"x","DBName":"a,b"}]}`, `{"Select":{"Tags":{"a":"b"}}}`, `[]`, `{`, `{"Defaults":null}`} {
+	long := strings.Repeat("x", 5000)
+	for _, s := range []string{`{"DBInstanceId":"rm-1"}`, `{"Backups":[{"DBInstanceId":"x","DBName":"a,b"}]}`, `{"Select":{"Tags":{"a":"b"}}}`, `[]`, `{`, `{"Defaults":null}`,
+		`{"` + long + `":1}`, `{"Backups":[{"` + long + `":1}]}`, `{"Select":{"Engine":"` + long + `"}}`, `{"Select":{"Tags":{"` + long + `":"` + long + `"}}}`, `{"Select":{"Engine":"MySQL","Tags":{"acs:a":"b"}}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -94,7 +97,21 @@ func FuzzParsePlan(f *testing.F) {
 			if !errors.As(err, &v) || v.Field == "" || v.Code == "" {
 				t.Fatalf("error without field/code: %v", err)
 			}
+			// What a caller wrote comes back clipped (issue 19).
+			if len(v.Message) > 1024 || len(v.Field) > 300 {
+				t.Fatalf("a %d-byte message, a %d-byte field: %.200s", len(v.Message), len(v.Field), v.Message)
+			}
 			return
+		}
+		if sel := p.Select; sel != nil {
+			if sel.Engine != "" && !ValidEngine(sel.Engine) {
+				t.Fatalf("Select.Engine %q accepted", sel.Engine)
+			}
+			for k, v := range sel.Tags {
+				if !ValidTagKey(k) || !ValidTagValue(v) {
+					t.Fatalf("Select.Tags %q:%q accepted", k, v)
+				}
+			}
 		}
 		for _, s := range p.Specs() {
 			_ = Validate(FromSpec(s, Trigger{}))

@@ -366,11 +366,11 @@ func decodeErr(field string, err error) *backup.Violation {
 	if errors.As(err, &ute) {
 		f := field
 		if ute.Field != "" {
-			f = field + "." + ute.Field
+			f = field + "." + backup.Clip(ute.Field, backup.MaxFieldNameLen) // bounded: map keys are the sender's
 		}
-		return malformed(f, "must be a JSON %s, got %s", goKindToJSON(ute.Type.Kind().String()), ute.Value)
+		return malformed(f, "must be a JSON %s, got %s", goKindToJSON(ute.Type.Kind().String()), backup.Clip(ute.Value, 32))
 	}
-	return malformed(field, "%v", err)
+	return malformed(field, "%s", backup.Clip(err.Error(), 200))
 }
 
 func goKindToJSON(k string) string {
@@ -443,7 +443,7 @@ var ErrEnvelope = errors.New("mns: message is a work-queue envelope, not a backu
 // message's Err). The plan is returned so the caller can expand Select.
 func (m MNSMessage) Requests() ([]backup.Request, backup.Plan, error) {
 	if m.Err != nil {
-		return nil, backup.Plan{}, fmt.Errorf("mns message %q: %w", m.ID, m.Err)
+		return nil, backup.Plan{}, fmt.Errorf("mns message %s: %w", backup.Quote(m.ID, 64), m.Err)
 	}
 	body := m.Payload()
 	if IsEnvelope(body) {
@@ -451,7 +451,7 @@ func (m MNSMessage) Requests() ([]backup.Request, backup.Plan, error) {
 	}
 	p, err := backup.ParsePlan(body)
 	if err != nil {
-		return nil, backup.Plan{}, fmt.Errorf("mns message %q: %w", m.ID, err)
+		return nil, backup.Plan{}, fmt.Errorf("mns message %s: %w", backup.Quote(m.ID, 64), err)
 	}
 	return WithAskedAt(NormalizePlan(p, m.Trigger()), m.Time), p, nil
 }

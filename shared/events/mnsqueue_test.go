@@ -387,6 +387,8 @@ func FuzzParseMNS(f *testing.F) {
 	f.Add([]byte(`[{"id":"X","specversion":"1.0","type":"t","data":{"messageBody":{"a":1}}},3,"x"]`))
 	f.Add([]byte(`{"body":"eyJEQkluc3RhbmNlSWQiOiJybS0xIn0=","attrs":{}}`))
 	f.Add([]byte(`{"Message":"x","TopicName":"t","PublishTime":1e400}`))
+	f.Add([]byte(`{"` + strings.Repeat("f", 5000) + `":1}`))
+	f.Add([]byte(`[{"id":"X","specversion":"1.0","type":"t","data":{"messageBody":"{\"Select\":{\"Engine\":\"` + strings.Repeat("E", 5000) + `\"}}"}}]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		msgs, err := ParseMNS(data)
 		if err != nil {
@@ -412,7 +414,10 @@ func FuzzParseMNS(f *testing.F) {
 			reqs, _, err := m.Requests()
 			if err != nil {
 				if !errors.Is(err, ErrEnvelope) {
-					violation(t, err)
+					// What a sender wrote comes back bounded (issue 19).
+					if v := violation(t, err); len(v.Message) > 2048 || len(v.Field) > 512 || len(err.Error()) > 4096 {
+						t.Fatalf("message %d: a %d-byte error echoes the input: %.200s", i, len(err.Error()), err)
+					}
 				}
 				continue
 			}

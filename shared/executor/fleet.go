@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -109,8 +111,22 @@ func (e *Executor) ExpandPage(ctx context.Context, rds RDS, sel backup.Selector,
 	return out, more, nil
 }
 
+// describeSelector names a selector in a log line or an error: every part
+// clipped and quoted (a caller wrote it).
 func describeSelector(sel backup.Selector) string {
-	return fmt.Sprintf("region %q engine %q tags %v", sel.RegionId, sel.Engine, sel.Tags)
+	keys := make([]string, 0, len(sel.Tags))
+	for k := range sel.Tags {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	tags := make([]string, 0, len(keys))
+	for _, k := range keys {
+		tags = append(tags, backup.Quote(k, 48)+":"+backup.Quote(sel.Tags[k], 48))
+	}
+	if len(tags) > backup.MaxSelectorTags {
+		tags = append(tags[:backup.MaxSelectorTags], "…")
+	}
+	return fmt.Sprintf("region %s engine %s tags [%s]", backup.Quote(sel.RegionId, 48), backup.Quote(sel.Engine, 48), strings.Join(tags, " "))
 }
 
 // JobStatus reads one job for the status endpoint and the job tracker,

@@ -25,16 +25,27 @@ func (h *Handler) candidates(source, repo string) []*route {
 	return out
 }
 
+// claimed is a repository or project name a delivery that failed
+// authentication claims, as its log line may carry it: anyone may send
+// one, so it is clipped short and quoted.
+func claimed(name string) string {
+	if name == "" {
+		return ""
+	}
+	return backup.Quote(name, 48)
+}
+
 // authGitHub verifies X-Hub-Signature-256 (HMAC-SHA256 of the body) against
 // the secrets of the candidate routes; it returns the routes whose secret
 // signed the body.
 func (h *Handler) authGitHub(ev events.HTTPEvent, body []byte, c *call) ([]*route, *events.HTTPResponse) {
+	repo := events.GitHubRepositoryName(body)
+	c.source = repo
 	fail := func(reason string) ([]*route, *events.HTTPResponse) {
+		c.source = claimed(repo)
 		r := unauthorized(c, reason, "")
 		return nil, &r
 	}
-	repo := events.GitHubRepositoryName(body)
-	c.source = repo
 	header := ev.Header(HeaderGitHubSig)
 	if header == "" {
 		return fail("no X-Hub-Signature-256")
@@ -76,12 +87,13 @@ func (h *Handler) authGitHub(ev events.HTTPEvent, body []byte, c *call) ([]*rout
 // authGitLab compares X-Gitlab-Token with the secrets of the candidate
 // routes in constant time (over SHA-256 digests, so lengths do not leak).
 func (h *Handler) authGitLab(ev events.HTTPEvent, body []byte, c *call) ([]*route, *events.HTTPResponse) {
+	project := events.GitLabProjectPath(body)
+	c.source = project
 	fail := func(reason string) ([]*route, *events.HTTPResponse) {
+		c.source = claimed(project)
 		r := unauthorized(c, reason, "missing or invalid token")
 		return nil, &r
 	}
-	project := events.GitLabProjectPath(body)
-	c.source = project
 	token := ev.Header(HeaderGitLabToken)
 	if token == "" {
 		return fail("no X-Gitlab-Token")
@@ -145,7 +157,7 @@ func (h *Handler) github(ctx context.Context, ev events.HTTPEvent, body []byte, 
 		}
 	}
 	if len(matched) == 0 {
-		return ignored(c, fmt.Sprintf("no route for environment %q of %s", clip(dep.Deployment.Environment, 100), dep.Repository.FullName))
+		return ignored(c, fmt.Sprintf("no route for environment %q of %s", clip(dep.Deployment.Environment, 100), clip(dep.Repository.FullName, 100)))
 	}
 	c.route = routeList(matched)
 	payloadPlan, hasPayload, err := dep.PayloadPlan()
