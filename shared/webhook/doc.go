@@ -77,12 +77,15 @@
 // list bounds what its requests (and its job reads) may name.
 //
 // Idempotency: the requests' delivery id is the Idempotency-Key header when
-// given, else derived from the body (when it carries AskedAt) or from the
-// timestamp and body, so a retried or replayed signed request yields the
-// same idempotency keys (and the freshness rules find the backup its first
-// delivery made) while a new request is a new ask. The same key for
-// other backups is a 409 (best effort: remembered per warm instance, see
-// idemCache).
+// given, else derived from the body (when it carries AskedAt) or from
+// everything the signature covers (time, method, path, query, body), so a
+// retried or replayed signed request yields the same idempotency keys (and
+// the freshness rules find the backup its first delivery made) while a new
+// request is a new ask. The same key for other backups is a 409 (best
+// effort: remembered per warm instance, see idemCache). askedAt is the
+// body's AskedAt, else X-Timestamp, never later than the request arrived:
+// a claimed time in the future is the first arrival, which a replay of the
+// same request gets again (firstSeen, per warm instance).
 //
 // With openssl and curl (TestOpenSSLRecipe runs this):
 //

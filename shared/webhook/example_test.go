@@ -67,5 +67,5 @@ routes:
 	fmt.Println(resp.StatusCode, resp.Body)
 	// Output:
 	// v1=5be919709023fa2930be7c2b36d0e0aa3cda19909e34e11eefa0936f000782e7
-	// 202 {"requests":[{"status":"accepted","DBInstanceId":"rm-shop1","BackupJobId":"1000001","correlationId":"77b3fb6a829907d7","idempotencyKey":"77b3fb6a829907d73412037845e639b4","askedAt":"2026-11-24T06:00:00Z"}]}
+	// 202 {"requests":[{"status":"accepted","DBInstanceId":"rm-shop1","BackupJobId":"1000001","correlationId":"a847d8f034a276a8","idempotencyKey":"a847d8f034a276a8757152f8a99d5713","askedAt":"2026-11-24T06:00:00Z"}]}
 }

@@ -134,6 +134,7 @@ type Handler struct {
 	regions       func(ctx context.Context) backup.Regions
 	dummy         [2][]byte // random keys for unknown callers (authSigned)
 	idem          *idemCache
+	asksSeen      *firstSeen
 }
 
 // route is a Route with its secrets resolved: the current one, and the
@@ -193,6 +194,7 @@ func New(cfg Config, sub Submitter, jobs JobReader, rej RejectSink) *Handler {
 		h.regions = func(context.Context) backup.Regions { return backup.Regions{} }
 	}
 	h.idem = newIdemCache(idemCacheSize)
+	h.asksSeen = newFirstSeen(idemCacheSize)
 	// Keys an unknown caller's signature is checked against, so that it
 	// costs what a known caller's does (authSigned).
 	for i := range h.dummy {
@@ -260,6 +262,7 @@ func (h *Handler) HandleRaw(ctx context.Context, raw json.RawMessage) (events.HT
 
 // call collects what one request's log line says.
 type call struct {
+	received time.Time // when Handle began (the handler's clock): askedAt is never later
 	route    string
 	source   string
 	delivery string
@@ -275,7 +278,7 @@ type call struct {
 // response with a JSON body and a non-nil headers map.
 func (h *Handler) Handle(ctx context.Context, ev events.HTTPEvent) (resp events.HTTPResponse) {
 	start := h.now()
-	c := &call{}
+	c := &call{received: start}
 	defer func() {
 		if p := recover(); p != nil {
 			c.reason = fmt.Sprintf("panic: %v", p)

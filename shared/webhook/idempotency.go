@@ -3,6 +3,7 @@ package webhook
 import (
 	"crypto/sha256"
 	"sync"
+	"time"
 )
 
 // idemCacheSize bounds the Idempotency-Keys a warm instance remembers.
@@ -57,4 +58,51 @@ func (c *idemCache) claim(caller *route, k string, body []byte) bool {
 	}
 	c.sums[key] = sum
 	return true
+}
+
+// firstSeen remembers, per caller and ask, when a request that claimed a
+// time later than its arrival (X-Timestamp or AskedAt in the future) first
+// arrived: that is the ask's askedAt, and a replay of the same request gets
+// it again instead of its own, later arrival (which would make the replay a
+// fresh ask and, once the first backup ended, a second backup).
+//
+// Best effort like idemCache: one warm instance's memory, the oldest
+// forgotten first. Only requests with a future claimed time are recorded
+// (only a holder of a caller's secret can make one), and an entry is
+// needed only while such a request can still be replayed (its time plus
+// the replay window).
+type firstSeen struct {
+	mu    sync.Mutex
+	size  int
+	at    map[idemKey]time.Time
+	order []idemKey // ring of keys, oldest at next
+	next  int
+}
+
+func newFirstSeen(size int) *firstSeen {
+	return &firstSeen{size: size, at: make(map[idemKey]time.Time, size)}
+}
+
+// askedAt is the askedAt of caller's request k that claims the time
+// claimed and arrived at received: the first arrival recorded for k, else
+// claimed when it is not later than received, else received (recorded).
+func (f *firstSeen) askedAt(caller *route, k string, claimed, received time.Time) time.Time {
+	key := idemKey{caller, k}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if at, ok := f.at[key]; ok {
+		return at
+	}
+	if !claimed.After(received) {
+		return claimed
+	}
+	if len(f.order) < f.size {
+		f.order = append(f.order, key)
+	} else {
+		delete(f.at, f.order[f.next])
+		f.order[f.next] = key
+		f.next = (f.next + 1) % f.size
+	}
+	f.at[key] = received
+	return received
 }

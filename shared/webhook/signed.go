@@ -141,7 +141,7 @@ func (h *Handler) authSigned(ev events.HTTPEvent, body []byte, c *call) (*route,
 }
 
 // derivedDelivery starts the delivery id of a signed request that carried
-// no Idempotency-Key (the id is then derived from the timestamp and body).
+// no Idempotency-Key (the id is then derived from what the signature covers).
 const derivedDelivery = "req-"
 
 // HasCallerKey reports whether a signed request's trigger carries the
@@ -194,20 +194,30 @@ func (h *Handler) postBackups(ctx context.Context, ev events.HTTPEvent, body []b
 		sum := sha256.Sum256(body)
 		delivery = askedDelivery + hex.EncodeToString(sum[:12])
 	} else {
-		// The same signed request (same timestamp and body) is the same ask:
-		// a retried or replayed request gets the same idempotency keys.
-		sum := sha256.Sum256(append([]byte(ts+"."), body...))
+		// The same signed request is the same ask: the key derives from
+		// everything the signature covers (time, method, path, query, body;
+		// there is no key), so a retried or replayed request gets the same
+		// idempotency keys.
+		sum := sha256.Sum256([]byte(CanonicalV1(ts, ev.Method(), canonicalPath(ev.RawPath, ev.RequestContext.HTTP.Path),
+			canonicalQuery(ev.QueryParameters), body, "")))
 		delivery = derivedDelivery + ts + "-" + hex.EncodeToString(sum[:8])
 	}
 	c.delivery = delivery
 	trig := backup.Trigger{Kind: events.KindSigned, Source: rt.Repository, DeliveryId: delivery}
-	// AskedAt (DESIGN.md §2): the body's, else the signed X-Timestamp.
-	askedAt := plan.AskedAt
-	if askedAt.IsZero() {
+	// AskedAt (DESIGN.md §2): the body's, else the signed X-Timestamp —
+	// never later than the request arrived (DESIGN.md §5). A claimed time
+	// in the future (a caller's clock ahead, by up to the replay window)
+	// would keep the ask fresh past its backup's end, so that a replay of
+	// the same bytes made a backup of its own: it is the arrival of the
+	// first delivery instead, and a replay of the same request (the same
+	// ask, the same claimed time) gets that same askedAt (asksSeen).
+	claimed := plan.AskedAt
+	if claimed.IsZero() {
 		if sec, err := strconv.ParseInt(ts, 10, 64); err == nil {
-			askedAt = time.Unix(sec, 0).UTC()
+			claimed = time.Unix(sec, 0).UTC()
 		}
 	}
+	askedAt := h.asksSeen.askedAt(rt, delivery+"\x00"+strconv.FormatInt(claimed.UnixNano(), 10), claimed, c.received.Truncate(time.Second).UTC())
 	return h.submit(ctx, c, []*route{rt}, plan, trig, events.WithAskedAt(events.NormalizePlan(plan, trig), askedAt))
 }
 
