@@ -10,6 +10,11 @@
 // credential; the executor (and its facts cache) lives as long as the warm
 // instance.
 //
+// Fan-out is the operator's: a timer plan's Select (and the sealed steps of
+// its run) expands without bound, but a user's MNS message with a Select is
+// rejected (Select.NotAllowed) unless BACKUP_MNS_SELECT=allow, and then its
+// whole expansion is bounded by BACKUP_MAX_REQUESTS_PER_CALL like any call.
+//
 // Settling rules (what the README calls "nothing is lost"):
 //   - deferred: parked in the work queue as a delayed "backup" message with
 //     its attempts; if that fails the invocation fails (and is redelivered).
