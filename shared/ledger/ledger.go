@@ -337,6 +337,81 @@ func (l *Ledger) Renew(ctx context.Context, scope, key, owner string, d time.Dur
 	return toMs(until), nil
 }
 
+// Release ends owner's lease now, when its delivery ends without a job (the
+// ask was deferred, rejected or failed on the way): the next delivery of
+// the ask takes the row over at once instead of waiting out the lease as
+// Busy. 1 UpdateRow, on the condition that owner still holds the lease and
+// the row has no job; ErrLeaseLost, ErrJobConflict or ErrNotFound
+// otherwise (1 GetRow more). Releasing is an optimisation: a delivery that
+// dies without releasing only delays the next one by the lease.
+func (l *Ledger) Release(ctx context.Context, scope, key, owner string) error {
+	if err := firstErr(checkRowKey(scope, key), checkText("owner", owner, MaxOwner, false, true)); err != nil {
+		return err
+	}
+	now := l.clock()
+	cond := tablestore.NewCompositeColumnCondition(tablestore.LO_AND)
+	cond.AddFilter(mustEqual(ColLeaseOwner, owner))
+	cond.AddFilter(missingOr(ColJobID, ""))
+	ch := l.update(scope, key, cond)
+	ch.PutColumn(ColLeaseUntil, now.UnixMilli())
+	ch.PutColumn(ColUpdatedAt, now.UnixMilli())
+	return l.conditional(ctx, "Release", scope, key, ch, func(r Row) *StateError {
+		if r.LeaseOwner != owner {
+			return &StateError{Kind: ErrLeaseLost, Recorded: r.LeaseOwner, Requested: owner}
+		}
+		return &StateError{Kind: ErrJobConflict, Recorded: r.JobID, Requested: ""}
+	})
+}
+
+// Reopen takes over an ask whose recorded job failed (a failed backup
+// satisfies no ask, DESIGN.md §2: the ask runs again): 1 UpdateRow that
+// clears the job and gives a.Owner the lease, on the condition that the row
+// still names failedJob and has no outcome. Won → Claim{Won, TakenOver}
+// (look before creating: another delivery may have reopened and created
+// meanwhile, then lost its answer); lost → the row as it is now (another
+// delivery reopened it first: its new job, or its live lease → Busy), 1
+// GetRow more.
+func (l *Ledger) Reopen(ctx context.Context, a Ask, failedJob string) (Claim, error) {
+	if err := firstErr(a.Validate(), checkText("jobId", failedJob, MaxID, false, true)); err != nil {
+		return Claim{}, err
+	}
+	now := l.clock()
+	until := now.Add(l.lease)
+	cond := tablestore.NewCompositeColumnCondition(tablestore.LO_AND)
+	cond.AddFilter(mustEqual(ColJobID, failedJob))
+	cond.AddFilter(mustEqual(ColDigest, a.Digest))
+	cond.AddFilter(missingOr(ColOutcomeID, ""))
+	ch := l.update(a.Scope, a.Key, cond)
+	ch.DeleteColumn(ColJobID)
+	ch.PutColumn(ColLeaseOwner, a.Owner)
+	ch.PutColumn(ColLeaseUntil, until.UnixMilli())
+	ch.PutColumn(ColState, string(StateClaimed))
+	ch.PutColumn(ColUpdatedAt, now.UnixMilli())
+	err := l.do(ctx, "UpdateRow", func() error {
+		_, err := l.client.UpdateRow(&tablestore.UpdateRowRequest{UpdateRowChange: ch})
+		return err
+	})
+	if err == nil {
+		r := l.newRow(a, now) // what the row now says of the claim (its claimedAt aside)
+		return Claim{Won: true, TakenOver: true, Row: r}, nil
+	}
+	if !isConditionFail(err) {
+		return Claim{}, err
+	}
+	fresh, found, err := l.Get(ctx, a.Scope, a.Key)
+	if err != nil {
+		return Claim{}, err
+	}
+	if !found || fresh.Digest == "" {
+		return l.Claim(ctx, a)
+	}
+	if fresh.Digest != a.Digest {
+		return Claim{Row: fresh}, &ConflictError{Scope: a.Scope, Key: a.Key, Recorded: fresh.Digest, Requested: a.Digest}
+	}
+	busy := fresh.JobID == "" && fresh.OutcomeID == "" && fresh.LeaseLive(now)
+	return Claim{Busy: busy, Row: fresh}, nil
+}
+
 // Get reads the ask's row: 1 GetRow. found is false when there is no live
 // row (never claimed, or expired by the table's TTL).
 func (l *Ledger) Get(ctx context.Context, scope, key string) (Row, bool, error) {
