@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/auth"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/emukit"
 )
 
 // APIVersion is the only version the server answers.
@@ -153,7 +154,7 @@ func WithObserver(o Observer) Option {
 // panics if it cannot listen, which is appropriate for tests.
 func NewServer(opts ...Option) *Server {
 	s := &Server{
-		clock:       realClock{},
+		clock:       emukit.Real{},
 		duration:    60 * time.Second,
 		quotaLoc:    time.UTC,
 		done:        make(chan struct{}),
@@ -777,22 +778,9 @@ func faultReply(f Fault) (reply, bool) {
 
 // sleep waits d, cut short by Close or by the client going away, and
 // returns d.
+// On an InstantLatency clock the clock moves instead (emukit.Sleep).
 func (s *Server) sleep(req *request, d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
-	}
-	if c, ok := s.clock.(interface{ Sleep(time.Duration) }); ok { // InstantLatency: on its time
-		c.Sleep(d)
-		return d
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-s.done:
-	case <-req.pop.R.Context().Done():
-	}
-	return d
+	return emukit.Sleep(s.clock, d, s.done, req.pop.R.Context().Done())
 }
 
 // Phases of a call an Observer sees.

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/auth"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/emukit"
 )
 
 // APIVersion is the only version the server answers.
@@ -39,13 +40,10 @@ const maxBody = 1 << 20
 // (through the default store), the flow-control buckets and State's expiry
 // marks read it. Signature timestamps are checked against real time, since
 // the SDKs stamp requests with time.Now. rds.FakeClock satisfies it, and a
-// clock with a Sleep(time.Duration) method (rds.InstantLatency) takes fault
-// latency on its own time instead of waiting.
-type Clock interface{ Now() time.Time }
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
+// clock with a Sleep(time.Duration) method (an emukit.Sleeper such as
+// rds.InstantLatency) takes fault latency on its own time instead of
+// waiting.
+type Clock = emukit.Clock
 
 // Server is a local STS (2015-04-01) endpoint. Create it with NewServer; it
 // listens on 127.0.0.1 (plain HTTP on Endpoint, TLS on TLSEndpoint) until
@@ -116,7 +114,7 @@ func WithFaultSeed(seed uint64) Option {
 // tests.
 func NewServer(opts ...Option) *Server {
 	s := &Server{
-		clock:   realClock{},
+		clock:   emukit.Real{},
 		rate:    DefaultRateLimit,
 		done:    make(chan struct{}),
 		roles:   map[string]Role{},
@@ -652,21 +650,7 @@ func faultReply(f Fault) (reply, bool) {
 // sleep waits d (on the clock, when it can sleep), cut short by Close or
 // by the client going away, and returns d.
 func (s *Server) sleep(req *request, d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
-	}
-	if c, ok := s.clock.(interface{ Sleep(time.Duration) }); ok {
-		c.Sleep(d)
-		return d
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-s.done:
-	case <-req.pop.R.Context().Done():
-	}
-	return d
+	return emukit.Sleep(s.clock, d, s.done, req.pop.R.Context().Done())
 }
 
 func (s *Server) write(w http.ResponseWriter, req *request, rep reply) (int, string) {

@@ -24,6 +24,7 @@ import (
 	"github.com/golang/protobuf/proto"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/auth"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/emukit"
 )
 
 // DefaultInstance is the instance name the server answers for unless
@@ -109,7 +110,7 @@ func WithFaultSeed(seed uint64) Option {
 // panics if it cannot listen, which suits tests and the local cloud.
 func NewServer(opts ...Option) *Server {
 	s := &Server{
-		clock:     realClock{},
+		clock:     emukit.Real{},
 		instance:  DefaultInstance,
 		rangePage: defaultRangePage,
 		done:      make(chan struct{}),
@@ -473,21 +474,7 @@ func faultReply(f Fault) (reply, bool) {
 // sleep waits d (on a FakeClock: moves it), cut short by Close or the client
 // going away, and returns d.
 func (s *Server) sleep(req *request, d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
-	}
-	if c, ok := s.clock.(interface{ Sleep(time.Duration) }); ok {
-		c.Sleep(d)
-		return d
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-s.done:
-	case <-req.r.Context().Done():
-	}
-	return d
+	return emukit.Sleep(s.clock, d, s.done, req.r.Context().Done())
 }
 
 // write sends the answer and returns the status and error code for the log.

@@ -59,7 +59,7 @@ func TestDomainImportsNoAdapter(t *testing.T) {
 // nothing of the product, not even the domain's rule table. Only the local
 // cloud's own packages are allowed.
 func TestEmulatorsImportNothingOfTheProduct(t *testing.T) {
-	for _, emu := range []string{"rds", "mns", "fc", "auth", "sts", "tablestore"} {
+	for _, emu := range []string{"rds", "mns", "fc", "auth", "sts", "tablestore", "emukit"} {
 		for _, d := range goList(t, "-deps", "-test", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./shared/localcloud/"+emu) {
 			if !strings.HasPrefix(d, module+"/") {
 				continue
@@ -68,6 +68,12 @@ func TestEmulatorsImportNothingOfTheProduct(t *testing.T) {
 				continue
 			}
 			t.Errorf("shared/localcloud/%s imports %s (emulators must not share code with the product)", emu, d)
+		}
+	}
+	// What the emulators share imports only the standard library.
+	for _, d := range goList(t, "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./shared/localcloud/emukit") {
+		if d != module+"/shared/localcloud/emukit" {
+			t.Errorf("shared/localcloud/emukit imports %s (only the standard library)", d)
 		}
 	}
 }
