@@ -81,6 +81,9 @@ type Options struct {
 	// TrackJobs: accepted and coalesced outcomes are followed to completion
 	// by a tracker, so they are not terminal.
 	TrackJobs bool
+	// Ledger is the ask ledger (nil: none, and a repeat is told by what RDS
+	// lists, which lags): Run claims an ask's row before acting on it.
+	Ledger AskLedger
 
 	// Seams: the clock, sleeping (must honour ctx), randomness for jitter,
 	// and the logger. Defaults: time.Now, retry.Sleep, math/rand/v2,
