@@ -1,15 +1,12 @@
 package rds
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"maps"
 	"math"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -60,9 +57,8 @@ type Server struct {
 	mu          sync.Mutex
 	instances   map[string]*Instance
 	jobs        map[string][]*job
-	backups     map[string][]Backup // seeded sets
-	faults      []*faultState
-	rng         *rand.Rand // decides rate faults; seeded, so runs repeat
+	backups     map[string][]Backup  // seeded sets
+	faults      emukit.Faults[Fault] // rate faults decided by its seeded generator, so runs repeat
 	calls       []Call
 	counts      map[string]int
 	created     map[string]int
@@ -141,7 +137,7 @@ func WithQuotaLocation(loc *time.Location) Option {
 // Rate below 1 fires on a call (default seed 1). The same seed and the same
 // sequence of calls give the same faults.
 func WithFaultSeed(seed uint64) Option {
-	return func(s *Server) { s.rng = rand.New(rand.NewPCG(seed, seed)) }
+	return func(s *Server) { s.faults.Seed(seed) }
 }
 
 // WithObserver has o called for every call that reaches its action (see
@@ -168,7 +164,6 @@ func NewServer(opts ...Option) *Server {
 		autoNext:    map[string]time.Time{},
 		userBuckets: map[string]*bucket{},
 		apiBuckets:  map[quotaKey]*bucket{},
-		rng:         rand.New(rand.NewPCG(1, 1)),
 	}
 	for _, o := range opts {
 		o(s)
@@ -184,12 +179,7 @@ func NewServer(opts ...Option) *Server {
 	}
 	s.ln = ln
 	s.endpoint = ln.Addr().String()
-	s.hs = &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog:          log.New(io.Discard, "", 0),
-	}
-	go func() { _ = s.hs.Serve(ln) }()
+	s.hs = emukit.Serve(ln, s)
 	return s
 }
 
@@ -208,11 +198,7 @@ func (s *Server) Close() {
 		close(s.done)
 		// Give requests in flight a moment, then close idle keep-alive
 		// connections at once (a graceful Shutdown would wait for them).
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		defer cancel()
-		if err := s.hs.Shutdown(ctx); err != nil {
-			_ = s.hs.Close()
-		}
+		emukit.Shutdown(s.hs, 200*time.Millisecond)
 	})
 }
 
@@ -391,30 +377,19 @@ func (f Fault) Check() error {
 	return nil
 }
 
-func (f Fault) latency() time.Duration {
-	if f.Latency > 0 {
-		return f.Latency
-	}
-	return time.Duration(f.LatencyMs) * time.Millisecond
-}
-
-type faultState struct {
-	f     Fault
-	left  int // 0: unlimited
-	fired int
-}
+func (f Fault) latency() time.Duration { return emukit.Latency(f.Latency, f.LatencyMs) }
 
 // InjectFault adds a scripted fault.
 func (s *Server) InjectFault(f Fault) {
 	s.mu.Lock()
-	s.faults = append(s.faults, &faultState{f: f, left: max(f.Times, 0)})
+	s.faults.Add(f, f.Times, f.Rate)
 	s.mu.Unlock()
 }
 
 // ClearFaults removes every fault, used up or not.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
-	s.faults = nil
+	s.faults.Clear()
 	s.mu.Unlock()
 }
 
@@ -435,13 +410,12 @@ func (s *Server) Faults() []PendingFault {
 
 func (s *Server) faultsLocked() []PendingFault {
 	out := []PendingFault{}
-	for _, fs := range s.faults {
-		f := fs.f
+	s.faults.Each(func(f Fault, left, fired int) {
 		if f.LatencyMs == 0 && f.Latency > 0 {
 			f.LatencyMs = int(f.Latency / time.Millisecond)
 		}
-		out = append(out, PendingFault{Fault: f, Left: fs.left, Fired: fs.fired})
-	}
+		out = append(out, PendingFault{Fault: f, Left: left, Fired: fired})
+	})
 	return out
 }
 
@@ -467,24 +441,9 @@ func (f Fault) kind() faultKind {
 // takeFaultLocked returns the first fault of kind that matches the call and
 // fires (see Fault.Rate), and counts it down.
 func (s *Server) takeFaultLocked(action, instance string, kind faultKind) (Fault, bool) {
-	for i, fs := range s.faults {
-		f := fs.f
-		if f.kind() != kind || (f.Action != "" && f.Action != action) || (f.DBInstanceId != "" && f.DBInstanceId != instance) {
-			continue
-		}
-		if f.Rate > 0 && f.Rate < 1 && s.rng.Float64() >= f.Rate {
-			continue
-		}
-		fs.fired++
-		if fs.left > 0 {
-			fs.left--
-			if fs.left == 0 {
-				s.faults = slices.Delete(s.faults, i, i+1)
-			}
-		}
-		return f, true
-	}
-	return Fault{}, false
+	return s.faults.Take(func(f Fault) bool {
+		return f.kind() == kind && (f.Action == "" || f.Action == action) && (f.DBInstanceId == "" || f.DBInstanceId == instance)
+	})
 }
 
 // ---- flow control (see quotas.go) ----
@@ -689,13 +648,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	if rep.drop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler) // closes the connection without a response
+		emukit.Drop(w)
 	}
 }
 
@@ -751,34 +704,27 @@ func (s *Server) serve(req *request) reply {
 // faultReply is what a fault answers instead of the action; ok is false for
 // a latency-only fault.
 func faultReply(f Fault) (reply, bool) {
-	switch {
-	case f.Drop:
+	switch o, status, msg := emukit.FaultOutcome(f.Drop, f.Code, f.Status, f.Message, codeRow); o {
+	case emukit.OutcomeDrop:
 		return reply{drop: true, fault: true}, true
-	case f.Code != "":
-		row, _ := lookupCode(f.Code)
-		status, msg := f.Status, f.Message
-		if status == 0 {
-			status = row.Status
-		}
-		if status == 0 {
-			status = http.StatusInternalServerError
-		}
-		if msg == "" {
-			msg = row.Message
-		}
-		if msg == "" {
-			msg = "Injected fault."
-		}
+	case emukit.OutcomeError:
 		return reply{err: &apiError{Status: status, Code: f.Code, Message: msg}, fault: true}, true
-	case f.Status >= 300:
-		return reply{status: f.Status, html: true, fault: true}, true
+	case emukit.OutcomeRaw:
+		return reply{status: status, html: true, fault: true}, true
 	}
 	return reply{}, false
 }
 
+// codeRow is code's status and message in the error tables (zero when
+// absent), the defaults of a fault's error.
+func codeRow(code string) (int, string) {
+	row, _ := lookupCode(code)
+	return row.Status, row.Message
+}
+
 // sleep waits d, cut short by Close or by the client going away, and
-// returns d.
-// On an InstantLatency clock the clock moves instead (emukit.Sleep).
+// returns d; on an InstantLatency clock the clock moves instead
+// (emukit.Sleep).
 func (s *Server) sleep(req *request, d time.Duration) time.Duration {
 	return emukit.Sleep(s.clock, d, s.done, req.pop.R.Context().Done())
 }

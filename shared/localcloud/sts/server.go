@@ -1,17 +1,14 @@
 package sts
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"maps"
 	"math"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"slices"
@@ -68,8 +65,7 @@ type Server struct {
 	roles    map[string]Role // by roleKey
 	sessions []Session
 	byKey    map[string]int // issued AccessKeyId → index in sessions
-	faults   []*faultState
-	rng      *rand.Rand
+	faults   emukit.Faults[Fault]
 	calls    []Call
 	counts   map[string]int
 	buckets  map[string]*bucket // calling account + "\x00" + action
@@ -106,7 +102,7 @@ func WithRateLimit(perSecond float64) Option {
 // WithFaultSeed seeds the generator that decides whether a fault with a
 // Rate below 1 fires (default seed 1), so runs repeat.
 func WithFaultSeed(seed uint64) Option {
-	return func(s *Server) { s.rng = rand.New(rand.NewPCG(seed, seed)) }
+	return func(s *Server) { s.faults.Seed(seed) }
 }
 
 // NewServer starts an emulator listening on 127.0.0.1 on two free ports
@@ -121,7 +117,6 @@ func NewServer(opts ...Option) *Server {
 		byKey:   map[string]int{},
 		counts:  map[string]int{},
 		buckets: map[string]*bucket{},
-		rng:     rand.New(rand.NewPCG(1, 1)),
 	}
 	for _, o := range opts {
 		o(s)
@@ -148,12 +143,7 @@ func NewServer(opts ...Option) *Server {
 	}
 	s.ln, s.tlsLn = ln, tls.NewListener(tln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	s.endpoint, s.tlsEndpoint = ln.Addr().String(), tln.Addr().String()
-	newHS := func() *http.Server {
-		return &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
-	}
-	s.hs, s.tlsHS = newHS(), newHS()
-	go func() { _ = s.hs.Serve(s.ln) }()
-	go func() { _ = s.tlsHS.Serve(s.tlsLn) }()
+	s.hs, s.tlsHS = emukit.Serve(s.ln, s), emukit.Serve(s.tlsLn, s)
 	return s
 }
 
@@ -192,13 +182,8 @@ func (s *Server) Store() *auth.Store { return s.store }
 func (s *Server) Close() {
 	s.closer.Do(func() {
 		close(s.done)
-		for _, hs := range []*http.Server{s.hs, s.tlsHS} {
-			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-			if err := hs.Shutdown(ctx); err != nil {
-				_ = hs.Close()
-			}
-			cancel()
-		}
+		emukit.Shutdown(s.hs, 200*time.Millisecond)
+		emukit.Shutdown(s.tlsHS, 200*time.Millisecond)
 	})
 }
 
@@ -306,30 +291,19 @@ func (f Fault) Check() error {
 	return nil
 }
 
-func (f Fault) latency() time.Duration {
-	if f.Latency > 0 {
-		return f.Latency
-	}
-	return time.Duration(f.LatencyMs) * time.Millisecond
-}
-
-type faultState struct {
-	f     Fault
-	left  int
-	fired int
-}
+func (f Fault) latency() time.Duration { return emukit.Latency(f.Latency, f.LatencyMs) }
 
 // InjectFault adds a scripted fault (unchecked; see Fault.Check).
 func (s *Server) InjectFault(f Fault) {
 	s.mu.Lock()
-	s.faults = append(s.faults, &faultState{f: f, left: max(f.Times, 0)})
+	s.faults.Add(f, f.Times, f.Rate)
 	s.mu.Unlock()
 }
 
 // ClearFaults removes every fault.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
-	s.faults = nil
+	s.faults.Clear()
 	s.mu.Unlock()
 }
 
@@ -350,35 +324,19 @@ func (s *Server) Faults() []PendingFault {
 
 func (s *Server) faultsLocked() []PendingFault {
 	out := []PendingFault{}
-	for _, fs := range s.faults {
-		f := fs.f
+	s.faults.Each(func(f Fault, left, fired int) {
 		if f.LatencyMs == 0 && f.Latency > 0 {
 			f.LatencyMs = int(f.Latency / time.Millisecond)
 		}
-		out = append(out, PendingFault{Fault: f, Left: fs.left, Fired: fs.fired})
-	}
+		out = append(out, PendingFault{Fault: f, Left: left, Fired: fired})
+	})
 	return out
 }
 
 func (s *Server) takeFaultLocked(action, roleArn string) (Fault, bool) {
-	for i, fs := range s.faults {
-		f := fs.f
-		if (f.Action != "" && f.Action != action) || (f.RoleArn != "" && !strings.EqualFold(f.RoleArn, roleArn)) {
-			continue
-		}
-		if f.Rate > 0 && f.Rate < 1 && s.rng.Float64() >= f.Rate {
-			continue
-		}
-		fs.fired++
-		if fs.left > 0 {
-			fs.left--
-			if fs.left == 0 {
-				s.faults = slices.Delete(s.faults, i, i+1)
-			}
-		}
-		return f, true
-	}
-	return Fault{}, false
+	return s.faults.Take(func(f Fault) bool {
+		return (f.Action == "" || f.Action == action) && (f.RoleArn == "" || strings.EqualFold(f.RoleArn, roleArn))
+	})
 }
 
 // ---- flow control ----
@@ -566,13 +524,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	if rep.drop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler)
+		emukit.Drop(w)
 	}
 }
 
@@ -622,29 +574,22 @@ func (s *Server) serve(req *request) reply {
 }
 
 func faultReply(f Fault) (reply, bool) {
-	switch {
-	case f.Drop:
+	switch o, status, msg := emukit.FaultOutcome(f.Drop, f.Code, f.Status, f.Message, codeRow); o {
+	case emukit.OutcomeDrop:
 		return reply{drop: true, fault: true}, true
-	case f.Code != "":
-		row, _ := lookupCode(f.Code)
-		status, msg := f.Status, f.Message
-		if status == 0 {
-			status = row.Status
-		}
-		if status == 0 {
-			status = http.StatusInternalServerError
-		}
-		if msg == "" {
-			msg = row.Message
-		}
-		if msg == "" {
-			msg = "Injected fault."
-		}
+	case emukit.OutcomeError:
 		return reply{err: &apiError{Status: status, Code: f.Code, Message: msg}, fault: true}, true
-	case f.Status >= 300:
-		return reply{status: f.Status, html: true, fault: true}, true
+	case emukit.OutcomeRaw:
+		return reply{status: status, html: true, fault: true}, true
 	}
 	return reply{}, false
+}
+
+// codeRow is code's status and message in the error tables (zero when
+// absent), the defaults of a fault's error.
+func codeRow(code string) (int, string) {
+	row, _ := lookupCode(code)
+	return row.Status, row.Message
 }
 
 // sleep waits d (on the clock, when it can sleep), cut short by Close or

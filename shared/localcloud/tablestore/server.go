@@ -1,7 +1,6 @@
 package tablestore
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/sha1"
@@ -9,9 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"math"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"slices"
@@ -59,8 +56,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	tables map[string]*table
-	faults []*faultState
-	rng    *rand.Rand
+	faults emukit.Faults[Fault]
 	calls  []Call
 	counts map[string]int
 	reqSeq uint64
@@ -103,7 +99,7 @@ func WithRangePageSize(n int) Option {
 // below 1 fires (default seed 1): the same seed and requests give the same
 // faults.
 func WithFaultSeed(seed uint64) Option {
-	return func(s *Server) { s.rng = rand.New(rand.NewPCG(seed, seed)) }
+	return func(s *Server) { s.faults.Seed(seed) }
 }
 
 // NewServer starts an emulator listening on 127.0.0.1 on a free port. It
@@ -116,7 +112,6 @@ func NewServer(opts ...Option) *Server {
 		done:      make(chan struct{}),
 		tables:    map[string]*table{},
 		counts:    map[string]int{},
-		rng:       rand.New(rand.NewPCG(1, 1)),
 	}
 	for _, o := range opts {
 		o(s)
@@ -131,12 +126,7 @@ func NewServer(opts ...Option) *Server {
 	}
 	s.ln = ln
 	s.endpoint = fmt.Sprintf("http://%s", ln.Addr().String())
-	s.hs = &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog:          log.New(io.Discard, "", 0),
-	}
-	go func() { _ = s.hs.Serve(ln) }()
+	s.hs = emukit.Serve(ln, s)
 	return s
 }
 
@@ -154,11 +144,7 @@ func (s *Server) Credential() auth.Credential { return s.cred }
 func (s *Server) Close() {
 	s.closer.Do(func() {
 		close(s.done)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.hs.Shutdown(ctx); err != nil {
-			_ = s.hs.Close()
-		}
+		emukit.Shutdown(s.hs, 5*time.Second)
 	})
 }
 
@@ -220,18 +206,7 @@ func (f Fault) Check() error {
 	return nil
 }
 
-func (f Fault) latency() time.Duration {
-	if f.Latency > 0 {
-		return f.Latency
-	}
-	return time.Duration(f.LatencyMs) * time.Millisecond
-}
-
-type faultState struct {
-	f     Fault
-	left  int // 0: unlimited
-	fired int
-}
+func (f Fault) latency() time.Duration { return emukit.Latency(f.Latency, f.LatencyMs) }
 
 // PendingFault is a fault not used up: the fault, the requests it still
 // fires on (0: every one) and those it fired on.
@@ -244,14 +219,14 @@ type PendingFault struct {
 // InjectFault adds a scripted fault.
 func (s *Server) InjectFault(f Fault) {
 	s.mu.Lock()
-	s.faults = append(s.faults, &faultState{f: f, left: max(f.Times, 0)})
+	s.faults.Add(f, f.Times, f.Rate)
 	s.mu.Unlock()
 }
 
 // ClearFaults removes every fault.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
-	s.faults = nil
+	s.faults.Clear()
 	s.mu.Unlock()
 }
 
@@ -264,37 +239,21 @@ func (s *Server) Faults() []PendingFault {
 
 func (s *Server) faultsLocked() []PendingFault {
 	out := []PendingFault{}
-	for _, fs := range s.faults {
-		f := fs.f
+	s.faults.Each(func(f Fault, left, fired int) {
 		if f.LatencyMs == 0 && f.Latency > 0 {
 			f.LatencyMs = int(f.Latency / time.Millisecond)
 		}
-		out = append(out, PendingFault{Fault: f, Left: fs.left, Fired: fs.fired})
-	}
+		out = append(out, PendingFault{Fault: f, Left: left, Fired: fired})
+	})
 	return out
 }
 
 func (s *Server) takeFault(action string, tables []string) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i, fs := range s.faults {
-		f := fs.f
-		if (f.Action != "" && f.Action != action) || (f.Table != "" && !slices.Contains(tables, f.Table)) {
-			continue
-		}
-		if f.Rate > 0 && f.Rate < 1 && s.rng.Float64() >= f.Rate {
-			continue
-		}
-		fs.fired++
-		if fs.left > 0 {
-			fs.left--
-			if fs.left == 0 {
-				s.faults = slices.Delete(s.faults, i, i+1)
-			}
-		}
-		return f, true
-	}
-	return Fault{}, false
+	return s.faults.Take(func(f Fault) bool {
+		return (f.Action == "" || f.Action == action) && (f.Table == "" || slices.Contains(tables, f.Table))
+	})
 }
 
 // ---- call log ----
@@ -397,13 +356,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	if rep.drop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler)
+		emukit.Drop(w)
 	}
 }
 
@@ -446,29 +399,22 @@ func (s *Server) serve(req *request) reply {
 }
 
 func faultReply(f Fault) (reply, bool) {
-	switch {
-	case f.Drop:
+	switch o, status, msg := emukit.FaultOutcome(f.Drop, f.Code, f.Status, f.Message, codeRow); o {
+	case emukit.OutcomeDrop:
 		return reply{drop: true, fault: true}, true
-	case f.Code != "":
-		row, _ := lookupCode(f.Code)
-		status, msg := f.Status, f.Message
-		if status == 0 {
-			status = row.Status
-		}
-		if status == 0 {
-			status = http.StatusInternalServerError
-		}
-		if msg == "" {
-			msg = row.Message
-		}
-		if msg == "" {
-			msg = "Injected fault."
-		}
+	case emukit.OutcomeError:
 		return reply{err: &Error{Status: status, Code: f.Code, Message: msg}, fault: true}, true
-	case f.Status >= 300:
-		return reply{raw: f.Status, fault: true}, true
+	case emukit.OutcomeRaw:
+		return reply{raw: status, fault: true}, true
 	}
 	return reply{}, false
+}
+
+// codeRow is code's status and message in the error tables (zero when
+// absent), the defaults of a fault's error.
+func codeRow(code string) (int, string) {
+	row, _ := lookupCode(code)
+	return row.Status, row.Message
 }
 
 // sleep waits d (on a FakeClock: moves it), cut short by Close or the client
