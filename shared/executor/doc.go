@@ -53,6 +53,32 @@
 //     invocation satisfies the ask. When the gate holds the send past its
 //     look more than maxRelooks times, the ask is deferred (Throttling).
 //
+// With the ask ledger (Options.Ledger, DESIGN.md §2a), step 6 is decided by
+// the ask's own record instead of by what RDS lists, which lags (a finished
+// backup's set appears in DescribeBackups only up to a minute after its
+// task ended, and unfinished-task listings drop it at once). Right after
+// the instance lock, before any RDS call, the run claims the ask's row
+// (scope "ask", key the idempotency key) with a lease:
+//   - won on the first delivery → steps 5 and 7, looking first only when
+//     the ask is not fresh (another ask's backup may satisfy it): a fresh
+//     ask costs one RDS call whatever its trigger;
+//   - a repeat whose row names a job → that job by BackupJobId (exact,
+//     finished or not) → coalesced with it; a Failed one (or one RDS does
+//     not know) satisfies no ask: the row is reopened and the ask runs
+//     again, looking first;
+//   - a repeat while another delivery holds a live lease without a job →
+//     deferred until the lease ends; after it (that delivery died) → taken
+//     over, looking first;
+//   - the ledger unreadable → deferred (LedgerUnavailable): never acted on
+//     without its record; the same key with other parameters → rejected
+//     (IdempotencyKeyConflict).
+//
+// CreateBackup goes out only under a live lease (renewed when half of it is
+// left; lost → deferred); its job is recorded at once, a job the run
+// coalesced with when it ends, else the lease is released so the next
+// delivery need not wait it out. Left for later: a running job the ledger
+// did not make still satisfies any ask (DescribeBackupTasks says no method).
+//
 // So a fresh instance-level ask costs one RDS call; an ask that may be a
 // repeat at most three (two reads, then CreateBackup), fewer when a backup
 // already satisfies it; a db-level or Logical ask one more, unless cached.

@@ -2,9 +2,17 @@ package executor
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/ledger"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
 )
 
 // AskLedger is the ask ledger (DESIGN.md §2a) as Run uses it; a
@@ -18,4 +26,183 @@ type AskLedger interface {
 	Release(ctx context.Context, scope, key, owner string) error
 	Reopen(ctx context.Context, a ledger.Ask, failedJob string) (ledger.Claim, error)
 	Lease() time.Duration
+}
+
+// Codes of outcomes the ledger decides.
+const (
+	// CodeAskInProgress: another delivery of the ask holds its ledger row
+	// and has not made a job yet; this one is deferred until that lease
+	// ends (then it takes the row over if that delivery died).
+	CodeAskInProgress = "AskInProgress"
+	// CodeLedgerUnavailable: the ask ledger could not be read or written;
+	// the ask is deferred, never acted on without its record.
+	CodeLedgerUnavailable = "LedgerUnavailable"
+	// CodeKeyConflict: the ask's key is recorded with other parameters.
+	CodeKeyConflict = "IdempotencyKeyConflict"
+)
+
+// askScope is the ledger scope of per-ask rows. An ask's key is already a
+// 128-bit digest of its trigger (kind, source, delivery) and parameters, so
+// keys of different callers cannot meet; plan rows and caller-chosen keys
+// (the HTTP 409) will get scopes of their own.
+const askScope = "ask"
+
+// ledgerCallTimeout bounds the ledger calls made after the run decided
+// (recording its job, releasing its lease): they run in the time kept for
+// settling, whatever is left of the run's context.
+const ledgerCallTimeout = 3 * time.Second
+
+// ledgerAsk is r as the ledger records it.
+func ledgerAsk(r backup.Request, owner string) ledger.Ask {
+	dbs := strings.Join(r.DBName, ",")
+	return ledger.Ask{
+		Scope:   askScope,
+		Key:     r.IdempotencyKey,
+		Digest:  backup.Key(r.DBInstanceId, r.RegionId, r.Method(), r.BackupStrategy, dbs, r.BackupType),
+		Method:  r.Method(),
+		Target:  strings.TrimSuffix(r.DBInstanceId+"/"+r.BackupStrategy+"/"+dbs, "//"),
+		AskedAt: r.AskedAt,
+		Owner:   owner,
+	}
+}
+
+// newOwner names one delivery attempt (one Run) as a lease holder.
+func newOwner() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "run-" + hex.EncodeToString(b)
+}
+
+// claim claims the ask's ledger row (DESIGN.md §2a). It returns the outcome
+// when the ask ends here — coalesced with the job its row names, deferred
+// while another delivery holds it or the ledger fails, rejected when its
+// key is recorded with other parameters — or nil when this run holds the
+// row and may act; look says it must look first (it took the row over from
+// a delivery that may have called RDS).
+func (rn *run) claim(ctx context.Context) (o *backup.Outcome, look bool) {
+	led := rn.e.o.Ledger
+	a := ledgerAsk(rn.r, rn.owner)
+	c, err := led.Claim(ctx, a)
+	for round := 0; ; round++ {
+		var conflict *ledger.ConflictError
+		switch {
+		case errors.As(err, &conflict):
+			return ptr(rn.rejected(&backup.ErrorInfo{Code: CodeKeyConflict, Field: "idempotencyKey",
+				Message: "the ask's idempotency key is recorded with other backup parameters"}, "")), false
+		case err != nil:
+			rn.log.WarnContext(rn.logCtx, "ask ledger unavailable", slog.String("error", clipMessage(err.Error())))
+			return ptr(rn.deferred(rn.now().Add(rn.e.policy.Delay(retry.Transient, 0)), &backup.ErrorInfo{Code: CodeLedgerUnavailable,
+				Message: "the ask ledger could not be read: " + clipMessage(err.Error())},
+				"deferred: an ask is never acted on without its record")), false
+		case c.Won:
+			rn.holding, rn.leaseUntil = true, c.Row.LeaseUntil
+			return nil, c.TakenOver
+		case c.Busy:
+			return ptr(rn.deferred(c.Row.LeaseUntil, &backup.ErrorInfo{Code: CodeAskInProgress,
+				Message: "another delivery of this ask is at work on it"},
+				"deferred until that delivery's lease ends")), false
+		case c.Row.JobID != "" && round < 2:
+			j, found, reqID, out := rn.jobByID(ctx, c.Row.JobID)
+			if out != nil {
+				return out, false
+			}
+			if found && j.BackupStatus != "Failed" {
+				rn.recorded = true
+				return ptr(rn.coalescedJob(j, reqID, "the ask ledger records this ask's job")), false
+			}
+			// A failed backup satisfies no ask (and a job RDS does not know
+			// satisfies nothing): the ask runs again.
+			c, err = led.Reopen(ctx, a, c.Row.JobID)
+		default:
+			return ptr(rn.deferred(rn.now(), &backup.ErrorInfo{Code: CodeAskInProgress,
+				Message: "the ask's ledger row changed while it was read"}, "deferred: the ask ledger is contended")), false
+		}
+	}
+}
+
+// jobByID reads one job by its id (exact whether it finished or not: no
+// lag), with the run's retries. out is the outcome when the ask ends here.
+func (rn *run) jobByID(ctx context.Context, jobID string) (j backup.Job, found bool, reqID string, out *backup.Outcome) {
+	r := rn.r
+	for {
+		var err error
+		reqID, err = rn.call(ctx, rdsclient.ActionDescribeBackupTasks, func(ctx context.Context) (string, error) {
+			var reqID string
+			var err error
+			j, found, reqID, err = rn.rds.Job(ctx, r.RegionId, r.DBInstanceId, jobID)
+			return reqID, err
+		})
+		if err == nil {
+			return j, found, reqID, nil
+		}
+		if o := rn.onError(ctx, rdsclient.ActionDescribeBackupTasks, reqID, err); o != nil {
+			return j, false, reqID, o
+		}
+	}
+}
+
+// keepLease makes sure the run still holds its row before CreateBackup:
+// when less than half the lease is left, it renews it. false: the lease was
+// taken over (this run was too slow), so another delivery acts instead.
+func (rn *run) keepLease(ctx context.Context) (bool, error) {
+	if !rn.holding {
+		return true, nil
+	}
+	lease := rn.e.o.Ledger.Lease()
+	if rn.leaseUntil.Sub(rn.now()) > lease/2 {
+		return true, nil
+	}
+	until, err := rn.e.o.Ledger.Renew(ctx, askScope, rn.r.IdempotencyKey, rn.owner, lease)
+	if errors.Is(err, ledger.ErrLeaseLost) || errors.Is(err, ledger.ErrNotFound) {
+		rn.holding = false
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	rn.leaseUntil = until
+	return true, nil
+}
+
+// recordJob records the job this run made or joined on its row, right
+// away: a repeat then finds it by id. A failure is logged, not fatal: the
+// job exists, and a repeat that cannot read it from the row looks as it
+// would without a ledger.
+func (rn *run) recordJob(ctx context.Context, jobID string) {
+	if !rn.holding || rn.recorded || jobID == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ledgerCallTimeout)
+	defer cancel()
+	var err error
+	for range 2 {
+		if err = rn.e.o.Ledger.RecordJob(ctx, askScope, rn.r.IdempotencyKey, rn.owner, jobID); err == nil || !ledger.IsRetryable(err) {
+			break
+		}
+	}
+	if err != nil {
+		rn.log.WarnContext(rn.logCtx, "could not record the ask's job in the ledger", slog.String("backupJobId", jobID),
+			slog.String("error", clipMessage(err.Error())))
+		return
+	}
+	rn.recorded = true
+}
+
+// finishClaim ends the run's hold on its row: the job the outcome names is
+// recorded (a job it coalesced with, found by looking), else the lease is
+// released, so the next delivery of the ask need not wait it out.
+func (rn *run) finishClaim(ctx context.Context, o backup.Outcome) {
+	if !rn.holding {
+		return
+	}
+	if o.BackupJobId != "" && (o.Status == backup.StatusAccepted || o.Status == backup.StatusCoalesced) {
+		rn.recordJob(ctx, o.BackupJobId)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ledgerCallTimeout)
+	defer cancel()
+	if err := rn.e.o.Ledger.Release(ctx, askScope, rn.r.IdempotencyKey, rn.owner); err != nil {
+		rn.log.InfoContext(rn.logCtx, "could not release the ask's ledger lease; the next delivery waits it out",
+			slog.String("error", clipMessage(err.Error())))
+	}
 }

@@ -59,7 +59,11 @@ func (e *Executor) Run(ctx context.Context, rds RDS, r backup.Request, h History
 	if rn.attempts == nil {
 		rn.attempts = []backup.Attempt{}
 	}
+	if e.o.Ledger != nil {
+		rn.owner = newOwner()
+	}
 	o := rn.do(ctx)
+	rn.finishClaim(ctx, o)
 	level := slog.LevelInfo
 	if o.Status == backup.StatusFailed {
 		level = slog.LevelWarn
@@ -102,6 +106,14 @@ type run struct {
 	// relooks counts the CreateBackups not sent because they were held up
 	// past the time a look holds.
 	relooks int
+
+	// The ask ledger (Options.Ledger): this run's name as a lease holder,
+	// whether it holds the ask's row and until when, and whether the row
+	// names the job of the outcome.
+	owner      string
+	holding    bool
+	leaseUntil time.Time
+	recorded   bool
 }
 
 // errStale: CreateBackup was not sent because what the run knew had aged
@@ -140,14 +152,32 @@ func (rn *run) do(ctx context.Context) backup.Outcome {
 			"deferred after waiting for another request for the instance")
 	}
 
+	look, why := false, ""
+	if rn.e.o.Ledger != nil {
+		// Claim before anything else: a repeat of this ask is told for
+		// certain, before any RDS call. What is left to look for is another
+		// ask's backup that began after this one was made (an ask that is
+		// not fresh), or what a delivery that died after its claim may have
+		// made (a takeover).
+		o, takenOver := rn.claim(ctx)
+		if o != nil {
+			return *o
+		}
+		look, why = takenOver || rn.notFresh(), "the ask is not fresh"
+		if takenOver {
+			why = "an earlier delivery of the ask died before it recorded a job"
+		}
+	} else {
+		look, why = rn.mayBeRepeat(), "the ask may be a repeat"
+	}
 	if o := rn.readFacts(ctx); o != nil {
 		return *o
 	}
 	if vs := backup.CheckInstance(r, rn.facts); len(vs) > 0 {
 		return rn.rejected(backup.ErrorFromViolation(vs.First()), rn.factsReq)
 	}
-	if rn.mayBeRepeat() {
-		if o := rn.lookForSatisfier(ctx, "the ask may be a repeat"); o != nil {
+	if look {
+		if o := rn.lookForSatisfier(ctx, why); o != nil {
 			return *o
 		}
 	} else {
@@ -169,7 +199,14 @@ func (rn *run) mayBeRepeat() bool {
 	switch {
 	case len(h.Attempts) > 0, h.RetryCount > 0, h.CallerKey, RedeliveringKinds[rn.r.Trigger.Kind]:
 		return true
-	case rn.e.o.FreshFor < 0, rn.r.AskedAt.IsZero():
+	}
+	return rn.notFresh()
+}
+
+// notFresh: more than FreshFor has passed since AskedAt (or it has none, or
+// every ask looks), so a backup may have begun and ended since.
+func (rn *run) notFresh() bool {
+	if rn.e.o.FreshFor < 0 || rn.r.AskedAt.IsZero() {
 		return true
 	}
 	return rn.now().Sub(rn.r.AskedAt) > rn.e.o.FreshFor
@@ -331,6 +368,13 @@ func (rn *run) create(ctx context.Context) backup.Outcome {
 				return *o
 			}
 		}
+		if held, err := rn.keepLease(ctx); err != nil || !held {
+			info := &backup.ErrorInfo{Code: CodeAskInProgress, Message: "another delivery of this ask took it over"}
+			if err != nil {
+				info = &backup.ErrorInfo{Code: CodeLedgerUnavailable, Message: "the ask ledger could not renew the lease: " + clipMessage(err.Error())}
+			}
+			return rn.deferred(rn.now(), info, "deferred: CreateBackup goes out only under a live lease")
+		}
 		start := rn.now()
 		var jobID string
 		reqID, err := rn.call(ctx, rdsclient.ActionCreateBackup, func(ctx context.Context) (string, error) {
@@ -354,6 +398,7 @@ func (rn *run) create(ctx context.Context) backup.Outcome {
 		}
 		if err == nil {
 			rn.recordInfo(start, rdsclient.ActionCreateBackup, reqID, nil, "")
+			rn.recordJob(ctx, jobID)
 			return rn.accepted(jobID, reqID)
 		}
 		switch apiCode(err) {

@@ -1,0 +1,234 @@
+package executor_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	ots "github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/ledger"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/auth"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/tablestore"
+)
+
+// The ledger satisfies the executor's port.
+var _ executor.AskLedger = (*ledger.Ledger)(nil)
+
+const ledgerTable = "rds_backup_asks"
+
+// ledgerHarness is the harness with RDS's one-minute set lag and 5-second
+// Snapshot backups, and an ask ledger in the Tablestore emulator, both on
+// the harness's fake clock.
+type ledgerHarness struct {
+	*harness
+	ots *tablestore.Server
+	led *ledger.Ledger
+}
+
+func newLedgerHarness(t *testing.T) *ledgerHarness {
+	t.Helper()
+	h := newHarness(t, rds.WithSetLag(time.Minute), rds.WithMethodDuration("Snapshot", 5*time.Second))
+	store := auth.NewStore(nil)
+	key := store.NewAccessKey()
+	srv := tablestore.NewServer(tablestore.WithClock(tablestore.ClockFunc(h.clk.Now)), tablestore.WithCredentials(store))
+	t.Cleanup(srv.Close)
+	cfg := ledger.ClientConfig()
+	tr := &http.Transport{}
+	cfg.Transport = tr
+	t.Cleanup(tr.CloseIdleConnections)
+	cli := ots.NewClientWithConfig(srv.Endpoint(), srv.Instance(), key.AccessKeyID, key.AccessKeySecret, "", cfg)
+	if err := ledger.CreateTable(context.Background(), cli, ledgerTable, 0); err != nil {
+		t.Fatal(err)
+	}
+	lh := &ledgerHarness{harness: h, ots: srv, led: ledger.New(cli, ledgerTable, ledger.WithClock(h.clk.Now))}
+	h.add(rds.Instance{DBInstanceId: "rm-l", Engine: "MySQL"})
+	return lh
+}
+
+func (lh *ledgerHarness) exec(mod ...func(*executor.Options)) boundExec {
+	return lh.executor(append([]func(*executor.Options){func(o *executor.Options) { o.Ledger = lh.led }}, mod...)...)
+}
+
+// snapshot is a fresh MNS ask for a Snapshot backup of rm-l made now.
+func (lh *ledgerHarness) snapshot() backup.Request {
+	return req("rm-l", func(r *backup.Request) {
+		r.BackupMethod, r.Trigger, r.AskedAt = "Snapshot", backup.Trigger{Kind: "mns", Source: "rds-backup-work", DeliveryId: "M1"}, lh.clk.Now()
+	})
+}
+
+// Issue 18: the first delivery of a fresh MNS ask costs one RDS call; its
+// redelivery 15 s later — the 5-second backup has ended, RDS lists its set
+// only a minute later — is coalesced with that job by id, and so is one an
+// hour later; no second backup. Without the ledger the redelivery makes a
+// second backup (the control, so the test can fail).
+func TestLedgerRedeliveryInTheSetLag(t *testing.T) {
+	lh := newLedgerHarness(t)
+	ex := lh.exec()
+	r := lh.snapshot()
+	first := ex.Run(context.Background(), r, executor.History{})
+	if first.Status != backup.StatusAccepted || first.BackupJobId == "" {
+		t.Fatalf("first delivery: %+v", first)
+	}
+	// A Snapshot ask reads the instance's storage once (cached per warm
+	// instance), then creates.
+	if got := actions(lh.srv.Calls()); len(got) != 2 || got[1] != "CreateBackup" {
+		t.Errorf("first delivery's RDS calls %v, want [DescribeDBInstanceAttribute CreateBackup]", got)
+	}
+	for _, after := range []time.Duration{15 * time.Second, time.Hour} {
+		lh.clk.Set(r.AskedAt.Add(after))
+		o := ex.Run(context.Background(), r, executor.History{RetryCount: 1})
+		if o.Status != backup.StatusCoalesced || o.BackupJobId != first.BackupJobId || o.BackupStatus != "Finished" {
+			t.Errorf("redelivery %s later: %s job %q (%s), want coalesced with job %s, Finished", after, o.Status, o.BackupJobId, o.BackupStatus, first.BackupJobId)
+		}
+	}
+	if n := lh.count("CreateBackup"); n != 1 {
+		t.Errorf("%d backups, want 1", n)
+	}
+	if got := actions(lh.srv.Calls()[2:]); len(got) != 2 || got[0] != "DescribeBackupTasks" || got[1] != "DescribeBackupTasks" {
+		t.Errorf("the redeliveries' RDS calls %v, want one DescribeBackupTasks (by job id) each", got)
+	}
+
+	// The control: the same story without the ledger.
+	h := newHarness(t, rds.WithSetLag(time.Minute), rds.WithMethodDuration("Snapshot", 5*time.Second))
+	h.add(rds.Instance{DBInstanceId: "rm-l", Engine: "MySQL"})
+	plain := h.executor()
+	r.AskedAt = h.clk.Now()
+	plain.Run(context.Background(), r, executor.History{})
+	h.clk.Advance(15 * time.Second)
+	plain.Run(context.Background(), r, executor.History{RetryCount: 1})
+	if n := h.count("CreateBackup"); n != 2 {
+		t.Errorf("without the ledger: %d backups, want the 2 the set lag makes (else this test proves nothing)", n)
+	}
+}
+
+// Issue 18: a fresh MNS ask costs one RDS call on its first delivery, and
+// one message delivered three times makes one backup with at most three
+// RDS calls in all.
+func TestLedgerMNSAskCalls(t *testing.T) {
+	lh := newLedgerHarness(t)
+	ex := lh.exec()
+	r := lh.snapshot()
+	r.BackupMethod = "Physical"
+	for i := range 3 {
+		o := ex.Run(context.Background(), r, executor.History{RetryCount: i})
+		if i == 0 && len(lh.srv.Calls()) != 1 {
+			t.Errorf("first delivery: RDS calls %v, want [CreateBackup]", actions(lh.srv.Calls()))
+		}
+		if o.BackupJobId == "" {
+			t.Errorf("delivery %d: %s (%s), want the job", i+1, o.Status, o.Note)
+		}
+		lh.clk.Advance(10 * time.Second)
+	}
+	if n, c := lh.count("CreateBackup"), len(lh.srv.Calls()); n != 1 || c > 3 {
+		t.Errorf("%d backups and %d RDS calls (%v), want 1 and at most 3", n, c, actions(lh.srv.Calls()))
+	}
+}
+
+// A delivery that died right after CreateBackup, before it recorded the
+// job: a redelivery while its lease runs is deferred until the lease ends
+// (no RDS call); after it, the ask is taken over and looks first: the set
+// is listed by then (5 s backup + 60 s lag < the lease), so no second
+// backup.
+func TestLedgerCrashBeforeTheJobWasRecorded(t *testing.T) {
+	lh := newLedgerHarness(t)
+	r := lh.snapshot()
+	// The dead delivery: its claim, and the job it made.
+	dead := lh.exec()
+	dead.Executor = executor.New(lh.options(func(o *executor.Options) { o.Ledger = crashAfterCreate{lh.led} }))
+	first := dead.Run(context.Background(), r, executor.History{})
+	if first.Status != backup.StatusAccepted {
+		t.Fatalf("first delivery: %+v", first)
+	}
+	lh.clk.Advance(15 * time.Second)
+	before := len(lh.srv.Calls())
+	ex := lh.exec()
+	o := ex.Run(context.Background(), r, executor.History{RetryCount: 1})
+	if o.Status != backup.StatusDeferred || o.Error == nil || o.Error.Code != executor.CodeAskInProgress {
+		t.Fatalf("redelivery in the lease: %s %+v, want deferred AskInProgress", o.Status, o.Error)
+	}
+	if !o.NotBefore.After(lh.clk.Now().Add(2 * time.Minute)) {
+		t.Errorf("NotBefore %s, want the lease's end (about %s)", o.NotBefore, r.AskedAt.Add(ledger.DefaultLease))
+	}
+	if n := len(lh.srv.Calls()) - before; n != 0 {
+		t.Errorf("%d RDS calls while the lease runs, want 0", n)
+	}
+	lh.clk.Set(o.NotBefore.Add(time.Second))
+	o = ex.Run(context.Background(), r, executor.History{RetryCount: 2})
+	if o.Status != backup.StatusCoalesced || o.BackupId == "" {
+		t.Fatalf("after the lease: %s (%s), want coalesced with the listed set", o.Status, o.Note)
+	}
+	if n := lh.count("CreateBackup"); n != 1 {
+		t.Errorf("%d backups, want 1", n)
+	}
+}
+
+// crashAfterCreate is a ledger whose RecordJob and Release never arrive:
+// the delivery died after CreateBackup.
+type crashAfterCreate struct{ *ledger.Ledger }
+
+func (crashAfterCreate) RecordJob(context.Context, string, string, string, string) error { return nil }
+func (crashAfterCreate) Release(context.Context, string, string, string) error           { return nil }
+
+// A job that failed satisfies no ask: the ask's next run reopens the row,
+// looks, makes a new backup and records it; a later repeat is coalesced
+// with the new job.
+func TestLedgerFailedJobRunsTheAskAgain(t *testing.T) {
+	lh := newLedgerHarness(t)
+	lh.srv.InjectFault(rds.Fault{Action: "CreateBackup", FailJob: true, Times: 1})
+	ex := lh.exec()
+	r := lh.snapshot()
+	first := ex.Run(context.Background(), r, executor.History{})
+	lh.clk.Advance(10 * time.Second) // the job has ended Failed
+	again := ex.Run(context.Background(), r, executor.History{Attempts: []backup.Attempt{{Action: "BackupJob", Code: "BackupJobFailed"}}})
+	if again.Status != backup.StatusAccepted || again.BackupJobId == first.BackupJobId {
+		t.Fatalf("after the failed job %s: %s job %q (%s), want a new job", first.BackupJobId, again.Status, again.BackupJobId, again.Note)
+	}
+	lh.clk.Advance(time.Second)
+	o := ex.Run(context.Background(), r, executor.History{RetryCount: 1})
+	if o.Status != backup.StatusCoalesced || o.BackupJobId != again.BackupJobId {
+		t.Errorf("repeat: %s job %q, want coalesced with %s", o.Status, o.BackupJobId, again.BackupJobId)
+	}
+	if n := lh.count("CreateBackup"); n != 2 {
+		t.Errorf("%d backups, want 2 (the failed one and its replacement)", n)
+	}
+}
+
+// Two warm instances get the same ask at once: one acts, the other is
+// deferred while the first holds the row; then it is coalesced.
+func TestLedgerConcurrentDeliveries(t *testing.T) {
+	lh := newLedgerHarness(t)
+	r := lh.snapshot()
+	a, b := lh.exec(), lh.exec() // two executors: two FC instances
+	results := make(chan backup.Outcome, 2)
+	for _, ex := range []boundExec{a, b} {
+		go func() { results <- ex.Run(context.Background(), r, executor.History{}) }()
+	}
+	got := map[backup.Status]int{}
+	for range 2 {
+		got[(<-results).Status]++
+	}
+	if got[backup.StatusAccepted] != 1 || got[backup.StatusDeferred]+got[backup.StatusCoalesced] != 1 {
+		t.Errorf("outcomes %v, want one accepted and one deferred or coalesced", got)
+	}
+	if n := lh.count("CreateBackup"); n != 1 {
+		t.Errorf("%d backups, want 1", n)
+	}
+}
+
+// When the ledger cannot be read the ask is deferred, never acted on.
+func TestLedgerDownDefers(t *testing.T) {
+	lh := newLedgerHarness(t)
+	lh.ots.InjectFault(tablestore.Fault{Action: "PutRow", Code: "OTSServerBusy"})
+	o := lh.exec().Run(context.Background(), lh.snapshot(), executor.History{})
+	if o.Status != backup.StatusDeferred || o.Error == nil || o.Error.Code != executor.CodeLedgerUnavailable || o.NotBefore.IsZero() {
+		t.Fatalf("outcome %s %+v, want deferred LedgerUnavailable with a NotBefore", o.Status, o.Error)
+	}
+	if n := len(lh.srv.Calls()); n != 0 {
+		t.Errorf("%d RDS calls, want 0", n)
+	}
+}
