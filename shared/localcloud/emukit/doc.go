@@ -9,7 +9,7 @@
 //     and FaultOutcome, what a fired fault answers (drop, an error with the
 //     table's status and message as defaults, a raw status, or nothing);
 //   - the HTTP plumbing: Serve, Shutdown and Drop (close a connection
-//     without an answer).
+//     without an answer), which mns uses too.
 //
 // It imports only the standard library: the emulators are an independent
 // oracle and share no code with the product
@@ -18,5 +18,6 @@
 // fault matches (rds: action, instance and kind; sts: action and role ARN
 // without regard to case; tablestore: action and any table of the
 // request), its error bodies and code tables, and when an After fault's
-// latency is spent.
+// latency is spent. mns keeps its own fault list: there Times 0 means once
+// and a negative Times every request, and Faults shows the count as is.
 package emukit

@@ -1,7 +1,6 @@
 package mns
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/sha1"
@@ -11,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -25,6 +23,7 @@ import (
 	"time"
 
 	localauth "github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/auth"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/emukit"
 )
 
 // maxRequestBody bounds what the server reads of one request: 16 messages of
@@ -192,12 +191,7 @@ func NewServer(opts ...Option) *Server {
 	// The trailing "/." gives the SDK the five dot-separated pieces it insists
 	// on; fasthttp normalises "/./queues/..." to "/queues/...".
 	s.endpoint = fmt.Sprintf("http://127.0.0.1:%d/.", port)
-	s.hs = &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog:          log.New(io.Discard, "", 0),
-	}
-	go func() { _ = s.hs.Serve(ln) }()
+	s.hs = emukit.Serve(ln, s)
 	return s
 }
 
@@ -216,11 +210,7 @@ func (s *Server) Region() (region, accountID string) { return s.region, s.accoun
 func (s *Server) Close() {
 	s.closer.Do(func() {
 		close(s.done)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.hs.Shutdown(ctx); err != nil {
-			_ = s.hs.Close()
-		}
+		emukit.Shutdown(s.hs, 5*time.Second)
 	})
 }
 
@@ -484,13 +474,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	if rep.drop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler) // closes the connection without a response
+		emukit.Drop(w)
 	}
 }
 
