@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -68,6 +69,10 @@ var Vars = []Var{
 	{"BACKUP_MAX_BODY", "1048576", "webhook", "Largest accepted webhook body in bytes; larger → 413.", false},
 	{"BACKUP_REPLAY_WINDOW", "5m", "webhook", "Accepted clock skew of `X-Timestamp` for signed requests.", false},
 	{"BACKUP_LOG_LEVEL", "info", "all", "`debug`, `info`, `warn` or `error`.", false},
+	{"BACKUP_LEDGER_ENDPOINT", "", "all", "Tablestore endpoint of the ask ledger (DESIGN.md §2a), `https://<instance>.<region>.ots.aliyuncs.com` (or the instance's VPC endpoint); `http` only on loopback (the local cloud). With it, every ask is claimed in the ledger before it acts, and a repeat of an ask — however late — finds the job its first delivery made. Empty: no ledger (the behaviour before it): freshness and RDS's listings decide alone, so a repeat that arrives while RDS has not yet listed a finished backup (its set shows in DescribeBackups up to a minute after its task finished) makes a second backup.", false},
+	{"BACKUP_LEDGER_INSTANCE", "", "all", "Tablestore instance name of the ledger: 3-16 letters, digits and hyphens, starting with a letter, not ending with a hyphen. Required when `BACKUP_LEDGER_ENDPOINT` is set; ignored without it.", false},
+	{"BACKUP_LEDGER_TABLE", "rds_backup_asks", "all", "Ledger table: 1-255 letters, digits and underscores, not starting with a digit. Create it before deploying ([Deploy](#deploy)); the functions never create it, and a missing table defers every ask.", false},
+	{"BACKUP_LEDGER_LEASE", "150s", "all", "How long a delivery's claim holds an ask against other deliveries (more than 0, at most 24h). Keep it longer than a backup plus RDS's set lag: a delivery that dies after CreateBackup but before recording the job is taken over only when its lease has run out, and a takeover looks at RDS first, which sees the dead delivery's backup only once it is running or listed; the holder renews the lease before CreateBackup. Keep it above the longest function timeout too (120 s in s.yaml).", false},
 	{"BACKUP_ENVELOPE_KEY", "", "all", "Secret key (at least 32 characters, e.g. `openssl rand -hex 32`; the same for the three functions) that seals the functions' own work-queue messages, so that nobody who may only send backup requests to the work queue can forge them (a fake `completed`, a `track` of any job). Required: the functions refuse to start without it, except on the local cloud (RDS and MNS endpoints on loopback), which uses a fixed, public key. Never logged.", false},
 	{"BACKUP_ENVELOPE_KEY_PREVIOUS", "", "all", "During a rotation of `BACKUP_ENVELOPE_KEY`, the previous key: messages it sealed (delayed up to 3 days, below the work queue's 4-day retention) are still accepted; new ones are sealed with the new key. Remove it four days after the rotation. Refused like `BACKUP_ENVELOPE_KEY`: shorter than 32 characters, or the local cloud's public key outside the local cloud; refused too when it equals `BACKUP_ENVELOPE_KEY`. Never logged.", true},
 }
@@ -99,6 +104,12 @@ type Config struct {
 	FactsCacheTTL   time.Duration
 	TrackJobs       bool
 	TrackMaxAge     time.Duration
+
+	// The ask ledger (DESIGN.md §2a); LedgerEndpoint "" means none.
+	LedgerEndpoint string
+	LedgerInstance string
+	LedgerTable    string
+	LedgerLease    time.Duration
 
 	Routes       []byte // raw routes document (JSON or YAML), validated by the webhook package
 	MaxBody      int64
@@ -234,6 +245,34 @@ func Load(environ []string, readFile func(string) ([]byte, error)) (Config, erro
 		bad("BACKUP_TRACK_JOBS", "must be true or false")
 	}
 	c.TrackMaxAge = dur("BACKUP_TRACK_MAX_AGE", time.Minute, 7*24*time.Hour)
+	if ep := get("BACKUP_LEDGER_ENDPOINT"); ep != "" {
+		switch err := CheckTablestoreEndpoint(ep); {
+		case errors.Is(err, errUserInfo):
+			errs = append(errs, "BACKUP_LEDGER_ENDPOINT: "+err.Error())
+		case err != nil:
+			bad("BACKUP_LEDGER_ENDPOINT", err.Error())
+		default:
+			c.LedgerEndpoint = ep
+		}
+		switch inst := get("BACKUP_LEDGER_INSTANCE"); {
+		case inst == "":
+			errs = append(errs, "BACKUP_LEDGER_INSTANCE: is required with BACKUP_LEDGER_ENDPOINT (the Tablestore instance's name)")
+		case !ValidTablestoreInstance(inst):
+			bad("BACKUP_LEDGER_INSTANCE", TablestoreInstanceRule)
+		case c.LedgerEndpoint != "" && !endpointNamesInstance(c.LedgerEndpoint, inst):
+			bad("BACKUP_LEDGER_INSTANCE", "differs from the instance BACKUP_LEDGER_ENDPOINT's host names (<instance>.<region>.ots.aliyuncs.com)")
+		default:
+			c.LedgerInstance = inst
+		}
+	}
+	if c.LedgerTable = get("BACKUP_LEDGER_TABLE"); !ValidTablestoreTable(c.LedgerTable) {
+		bad("BACKUP_LEDGER_TABLE", TablestoreTableRule)
+	}
+	if d, err := time.ParseDuration(get("BACKUP_LEDGER_LEASE")); err != nil || d <= 0 || d > 24*time.Hour {
+		bad("BACKUP_LEDGER_LEASE", "must be a duration like 150s, more than 0 and at most 24h")
+	} else {
+		c.LedgerLease = d
+	}
 	if inline, file := get("BACKUP_ROUTES"), get("BACKUP_ROUTES_FILE"); inline != "" && file != "" {
 		errs = append(errs, "BACKUP_ROUTES, BACKUP_ROUTES_FILE: set one, not both")
 	} else if inline != "" {
@@ -313,6 +352,81 @@ func loopback(endpoint string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// TablestoreInstanceRule is Tablestore's naming rule for instances.
+const TablestoreInstanceRule = "must be a Tablestore instance name: 3-16 letters, digits and hyphens, starting with a letter, not ending with a hyphen"
+
+// ValidTablestoreInstance reports whether s is a Tablestore instance name.
+func ValidTablestoreInstance(s string) bool {
+	if len(s) < 3 || len(s) > 16 || !isLetter(s[0]) || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(isLetter(c) || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// TablestoreTableRule is Tablestore's naming rule for tables.
+const TablestoreTableRule = "must be a Tablestore table name: 1-255 letters, digits and underscores, not starting with a digit"
+
+// ValidTablestoreTable reports whether s is a Tablestore table name.
+func ValidTablestoreTable(s string) bool {
+	if s == "" || len(s) > 255 || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(isLetter(c) || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// CheckTablestoreEndpoint checks a Tablestore endpoint URL: https (http
+// only on a loopback address, the local cloud: the requests carry the
+// role's STS token), a host, no user info, path, query or fragment. The
+// error is the rule broken.
+func CheckTablestoreEndpoint(endpoint string) error {
+	u, err := url.Parse(endpoint)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		return errors.New("must be a URL like https://<instance>.<region>.ots.aliyuncs.com")
+	case u.User != nil:
+		return errUserInfo
+	case u.Scheme == "http" && !loopback(endpoint):
+		return errors.New("must use https (http only on a loopback address, the local cloud)")
+	case u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		// The SDK appends "/PutRow" and so on to the endpoint as given.
+		return errors.New("must be scheme and host only, without a path or a trailing slash, like https://<instance>.<region>.ots.aliyuncs.com")
+	}
+	return nil
+}
+
+// endpointNamesInstance reports whether a Tablestore endpoint fits the
+// instance: an Alibaba Cloud endpoint's host starts with the instance's name
+// (case-insensitive, as instance names are); any other host (the local
+// cloud, a proxy) fits every instance.
+func endpointNamesInstance(endpoint, instance string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	if !strings.HasSuffix(host, ".aliyuncs.com") {
+		return true
+	}
+	first, _, _ := strings.Cut(host, ".")
+	return first == strings.ToLower(instance)
+}
+
+// errUserInfo: an endpoint with user info; the value is not repeated, since
+// it may hold a password.
+var errUserInfo = errors.New("must not carry user info (the functions sign with their role's credentials)")
 
 func validQueueName(s string) bool {
 	if s == "" || len(s) > 120 || s[0] == '-' {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/ledger"
 )
 
 const (
@@ -24,6 +26,9 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	if c.MaxRequests != 100 {
 		t.Errorf("BACKUP_MAX_REQUESTS_PER_CALL default %d, want 100", c.MaxRequests)
+	}
+	if c.LedgerEndpoint != "" || c.LedgerInstance != "" || c.LedgerTable != "rds_backup_asks" || c.LedgerLease != 150*time.Second {
+		t.Errorf("ledger defaults wrong: endpoint %q instance %q table %q lease %v", c.LedgerEndpoint, c.LedgerInstance, c.LedgerTable, c.LedgerLease)
 	}
 	if c.DeadlineMargin < MinDeadlineMargin {
 		t.Errorf("deadline margin %v below the settling time %v", c.DeadlineMargin, MinDeadlineMargin)
@@ -145,5 +150,104 @@ func TestRoutesFile(t *testing.T) {
 	c, err := Load([]string{ep, key, "BACKUP_ROUTES_FILE=/etc/routes.yaml"}, read)
 	if err != nil || string(c.Routes) != "routes: []" {
 		t.Fatalf("Routes = %q, err %v", c.Routes, err)
+	}
+}
+
+// TestLedger: the ask ledger's four variables. Without an endpoint there is
+// no ledger; with one, the instance is required; the endpoint is https
+// (http only on loopback), the names follow Tablestore's rules, and the
+// lease is positive.
+func TestLedger(t *testing.T) {
+	const (
+		real  = "BACKUP_LEDGER_ENDPOINT=https://rds-asks.cn-hangzhou.ots.aliyuncs.com"
+		inst  = "BACKUP_LEDGER_INSTANCE=rds-asks"
+		local = "BACKUP_LEDGER_ENDPOINT=http://127.0.0.1:40117"
+	)
+	tests := []struct {
+		name string
+		env  []string
+		want string // the error (naming the variable and the rule), or "" for none
+	}{
+		{"no ledger", nil, ""},
+		{"an instance without an endpoint is ignored", []string{inst}, ""},
+		{"deployed", []string{real, inst}, ""},
+		{"VPC endpoint", []string{"BACKUP_LEDGER_ENDPOINT=https://rds-asks.cn-hangzhou.vpc.tablestore.aliyuncs.com", inst}, ""},
+		{"instance in another case", []string{real, "BACKUP_LEDGER_INSTANCE=RDS-Asks"}, ""},
+		{"local cloud over http", []string{local, "BACKUP_LEDGER_INSTANCE=fc-rds-backup"}, ""},
+		{"localhost over http", []string{"BACKUP_LEDGER_ENDPOINT=http://localhost:1", "BACKUP_LEDGER_INSTANCE=fc-rds-backup"}, ""},
+		{"own table and lease", []string{real, inst, "BACKUP_LEDGER_TABLE=asks_2", "BACKUP_LEDGER_LEASE=10m"}, ""},
+		{"endpoint without instance", []string{real}, "BACKUP_LEDGER_INSTANCE: is required with BACKUP_LEDGER_ENDPOINT"},
+		{"http off loopback", []string{"BACKUP_LEDGER_ENDPOINT=http://rds-asks.cn-hangzhou.ots.aliyuncs.com", inst}, `BACKUP_LEDGER_ENDPOINT="http://rds-asks.cn-hangzhou.ots.aliyuncs.com": must use https (http only on a loopback address`},
+		{"not a URL", []string{"BACKUP_LEDGER_ENDPOINT=rds-asks.cn-hangzhou.ots.aliyuncs.com", inst}, `BACKUP_LEDGER_ENDPOINT="rds-asks.cn-hangzhou.ots.aliyuncs.com": must be a URL`},
+		{"other scheme", []string{"BACKUP_LEDGER_ENDPOINT=tcp://127.0.0.1:1", inst}, "BACKUP_LEDGER_ENDPOINT=\"tcp://127.0.0.1:1\": must be a URL"},
+		{"trailing slash", []string{"BACKUP_LEDGER_ENDPOINT=https://rds-asks.cn-hangzhou.ots.aliyuncs.com/", inst}, "BACKUP_LEDGER_ENDPOINT=\"https://rds-asks.cn-hangzhou.ots.aliyuncs.com/\": must be scheme and host only"},
+		{"query", []string{"BACKUP_LEDGER_ENDPOINT=https://rds-asks.cn-hangzhou.ots.aliyuncs.com?x=1", inst}, "must be scheme and host only"},
+		{"instance too short", []string{real, "BACKUP_LEDGER_INSTANCE=ab"}, `BACKUP_LEDGER_INSTANCE="ab": must be a Tablestore instance name: 3-16`},
+		{"instance too long", []string{local, "BACKUP_LEDGER_INSTANCE=abcdefghijklmnopq"}, `BACKUP_LEDGER_INSTANCE="abcdefghijklmnopq": must be a Tablestore instance name`},
+		{"instance starting with a digit", []string{local, "BACKUP_LEDGER_INSTANCE=1asks"}, "BACKUP_LEDGER_INSTANCE=\"1asks\": must be a Tablestore instance name"},
+		{"instance ending with a hyphen", []string{local, "BACKUP_LEDGER_INSTANCE=asks-"}, "BACKUP_LEDGER_INSTANCE=\"asks-\": must be a Tablestore instance name"},
+		{"instance with an underscore", []string{local, "BACKUP_LEDGER_INSTANCE=rds_asks"}, "BACKUP_LEDGER_INSTANCE=\"rds_asks\": must be a Tablestore instance name"},
+		{"instance the endpoint does not name", []string{real, "BACKUP_LEDGER_INSTANCE=other-asks"}, `BACKUP_LEDGER_INSTANCE="other-asks": differs from the instance BACKUP_LEDGER_ENDPOINT's host names`},
+		{"table with a hyphen", []string{"BACKUP_LEDGER_TABLE=rds-asks"}, `BACKUP_LEDGER_TABLE="rds-asks": must be a Tablestore table name`},
+		{"table starting with a digit", []string{"BACKUP_LEDGER_TABLE=1asks"}, `BACKUP_LEDGER_TABLE="1asks": must be a Tablestore table name`},
+		{"table too long", []string{"BACKUP_LEDGER_TABLE=" + strings.Repeat("a", 256)}, "BACKUP_LEDGER_TABLE="},
+		{"zero lease", []string{"BACKUP_LEDGER_LEASE=0s"}, `BACKUP_LEDGER_LEASE="0s": must be a duration like 150s, more than 0`},
+		{"negative lease", []string{"BACKUP_LEDGER_LEASE=-1m"}, `BACKUP_LEDGER_LEASE="-1m"`},
+		{"lease without a unit", []string{"BACKUP_LEDGER_LEASE=150"}, `BACKUP_LEDGER_LEASE="150"`},
+		{"lease too long", []string{"BACKUP_LEDGER_LEASE=25h"}, `BACKUP_LEDGER_LEASE="25h"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(append([]string{ep, key}, tc.env...), nil)
+			switch {
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			case tc.want == "" && err != nil:
+				t.Fatal(err)
+			case tc.want != "":
+				return
+			}
+			var wantEP, wantInst string
+			for _, kv := range tc.env {
+				k, v, _ := strings.Cut(kv, "=")
+				switch k {
+				case "BACKUP_LEDGER_ENDPOINT":
+					wantEP = v
+				case "BACKUP_LEDGER_INSTANCE":
+					wantInst = v
+				}
+			}
+			if wantEP == "" {
+				wantInst = "" // no ledger: the instance is not taken
+			}
+			if c.LedgerEndpoint != wantEP || c.LedgerInstance != wantInst || c.LedgerTable == "" || c.LedgerLease <= 0 {
+				t.Errorf("ledger: endpoint %q instance %q table %q lease %v", c.LedgerEndpoint, c.LedgerInstance, c.LedgerTable, c.LedgerLease)
+			}
+		})
+	}
+}
+
+// TestLedgerEndpointWithUserInfoIsNotRepeated: an endpoint carrying a
+// password is refused without echoing it.
+func TestLedgerEndpointWithUserInfoIsNotRepeated(t *testing.T) {
+	_, err := Load([]string{ep, key, "BACKUP_LEDGER_ENDPOINT=https://ak:s3cr3t-value@rds-asks.cn-hangzhou.ots.aliyuncs.com", "BACKUP_LEDGER_INSTANCE=rds-asks"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "BACKUP_LEDGER_ENDPOINT: must not carry user info") {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Contains(err.Error(), "s3cr3t") {
+		t.Fatalf("the error repeats the password: %v", err)
+	}
+}
+
+// TestLedgerLeaseDefaultIsTheLedgers: BACKUP_LEDGER_LEASE's default is
+// ledger.DefaultLease (written out in Vars, so that config does not import
+// the ledger).
+func TestLedgerLeaseDefaultIsTheLedgers(t *testing.T) {
+	c, err := Load([]string{ep, key}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LedgerLease != ledger.DefaultLease {
+		t.Fatalf("BACKUP_LEDGER_LEASE defaults to %v, ledger.DefaultLease is %v", c.LedgerLease, ledger.DefaultLease)
 	}
 }
