@@ -15,6 +15,7 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/config"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/ledger"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/mnsq"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"
@@ -37,8 +38,12 @@ type App struct {
 	log      *slog.Logger
 	now      func() time.Time
 	exec     *executor.Executor
-	track    *tracker.Tracker
-	hook     *webhook.Handler
+	// asks is the executor's ask ledger (executor.Options.Ledger): the
+	// invocation's ledger, found from the context; nil without
+	// BACKUP_LEDGER_ENDPOINT.
+	asks  executor.AskLedger
+	track *tracker.Tracker
+	hook  *webhook.Handler
 	// regions are the regions requests may name besides the invocation's
 	// own (BACKUP_REGION and BACKUP_ALLOWED_REGIONS, DESIGN.md §5).
 	regions backup.Regions
@@ -51,6 +56,7 @@ type App struct {
 	chainErr error
 	rdsBy    map[string]*rdsclient.Client // per credential
 	mnsBy    map[string]*mnsq.Client      // per credential
+	ledgerBy map[string]*ledger.Ledger    // per credential, when BACKUP_LEDGER_ENDPOINT is set
 }
 
 // New builds the App of function ("scheduled", "queue" or "webhook"). It
@@ -65,7 +71,7 @@ func New(function string, cfg config.Config, opts Options) (*App, error) {
 	}
 	log := opts.Logger.With("function", function)
 	a := &App{function: function, cfg: cfg, log: log, now: opts.Now,
-		rdsBy: map[string]*rdsclient.Client{}, mnsBy: map[string]*mnsq.Client{}}
+		rdsBy: map[string]*rdsclient.Client{}, mnsBy: map[string]*mnsq.Client{}, ledgerBy: map[string]*ledger.Ledger{}}
 
 	var err error
 	a.chainRDS, a.chainErr = rdsclient.New(a.rdsConfig())
@@ -87,6 +93,9 @@ func New(function string, cfg config.Config, opts Options) (*App, error) {
 	if fresh == 0 {
 		fresh = -1 // look for a satisfying backup on every ask
 	}
+	if cfg.LedgerEndpoint != "" { // else nil: no ledger (an interface holding a nil value would not be)
+		a.asks = invocationLedger{lease: cfg.LedgerLease}
+	}
 	a.exec = executor.New(executor.Options{
 		FreshFor:                 fresh,
 		LookHolds:                cfg.LookHolds,
@@ -99,6 +108,7 @@ func New(function string, cfg config.Config, opts Options) (*App, error) {
 		Now:                      opts.Now,
 		Sleep:                    opts.Sleep,
 		Logger:                   log,
+		Ledger:                   a.asks,
 	})
 	a.track = tracker.New(nil, tracker.Options{MaxAge: cfg.TrackMaxAge, Logger: log})
 
@@ -139,6 +149,7 @@ type invocation struct {
 	rds        *rdsclient.Client
 	pub        *notify.Publisher
 	work       workqueue.Sender
+	ledger     *ledger.Ledger // the ask ledger with this invocation's credentials; nil without BACKUP_LEDGER_ENDPOINT
 	log        *slog.Logger
 }
 
@@ -181,6 +192,9 @@ func (a *App) begin(ctx context.Context) (context.Context, *invocation, error) {
 		return ctx, nil, err
 	}
 	inv.work = workqueue.NewMNSSender(mc, a.cfg.WorkQueue, a.sealer)
+	if inv.ledger, err = a.ledgerFor(ak, sk, token); err != nil {
+		return ctx, nil, err
+	}
 	return context.WithValue(ctx, keyInvocation, inv), inv, nil
 }
 
@@ -215,15 +229,10 @@ func (a *App) mnsFor(ak, sk, token string) (*mnsq.Client, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if ak == "" {
-		cred, err := credentials.NewCredential(nil)
-		if err != nil {
+		var err error
+		if ak, sk, token, err = chainCredential(); err != nil {
 			return nil, fmt.Errorf("no credentials for MNS: %w", err)
 		}
-		m, err := cred.GetCredential()
-		if err != nil {
-			return nil, fmt.Errorf("no credentials for MNS: %w", err)
-		}
-		ak, sk, token = deref(m.AccessKeyId), deref(m.AccessKeySecret), deref(m.SecurityToken)
 	}
 	key := ak + "\x00" + token
 	if c, ok := a.mnsBy[key]; ok {
@@ -238,6 +247,20 @@ func (a *App) mnsFor(ak, sk, token string) (*mnsq.Client, error) {
 	}
 	a.mnsBy[key] = c
 	return c, nil
+}
+
+// chainCredential is the default credential chain's key (outside Function
+// Compute, where an invocation carries no role credentials).
+func chainCredential() (ak, sk, token string, err error) {
+	cred, err := credentials.NewCredential(nil)
+	if err != nil {
+		return "", "", "", err
+	}
+	m, err := cred.GetCredential()
+	if err != nil {
+		return "", "", "", err
+	}
+	return deref(m.AccessKeyId), deref(m.AccessKeySecret), deref(m.SecurityToken), nil
 }
 
 func deref(s *string) string {

@@ -33,6 +33,7 @@ type harness struct {
 	t    *testing.T
 	rds  *rds.Server
 	mns  *mns.Server
+	auth *localauth.Store
 	role localauth.Credential
 	app  *App
 	logs *syncbuf.Buffer
@@ -42,7 +43,7 @@ type harness struct {
 func newHarness(t *testing.T, function string, env ...string) *harness {
 	t.Helper()
 	auth := localauth.NewStore(nil)
-	h := &harness{t: t, logs: &syncbuf.Buffer{}}
+	h := &harness{t: t, logs: &syncbuf.Buffer{}, auth: auth}
 	h.rds = rds.NewServer(rds.WithCredentials(auth), rds.WithBackupDuration(time.Minute))
 	h.mns = mns.NewServer(mns.WithCredentials(auth))
 	t.Cleanup(func() { h.rds.Close(); h.mns.Close() })

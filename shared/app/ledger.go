@@ -1,0 +1,120 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/ledger"
+)
+
+// ledgerFor returns the ask ledger (BACKUP_LEDGER_*) signed with the
+// invocation's credentials, nil when no ledger is configured. Like the RDS
+// and MNS clients it is cached per credential: STS credentials rotate, and a
+// Tablestore client signs with the key it was built with. The client has
+// ledger.ClientConfig (no SDK retries: the executor and the work queue own
+// them). Outside Function Compute (no role credentials) the default chain
+// gives the key, as for MNS.
+func (a *App) ledgerFor(ak, sk, token string) (*ledger.Ledger, error) {
+	if a.cfg.LedgerEndpoint == "" {
+		return nil, nil
+	}
+	if ak == "" {
+		var err error
+		if ak, sk, token, err = chainCredential(); err != nil {
+			return nil, fmt.Errorf("no credentials for the ledger: %w", err)
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	key := ak + "\x00" + token
+	if l, ok := a.ledgerBy[key]; ok {
+		return l, nil
+	}
+	client := tablestore.NewClientWithConfig(a.cfg.LedgerEndpoint, a.cfg.LedgerInstance, ak, sk, token, ledger.ClientConfig())
+	l := ledger.New(client, a.cfg.LedgerTable, ledger.WithLease(a.cfg.LedgerLease), ledger.WithClock(a.now))
+	if len(a.ledgerBy) > 8 { // STS credentials rotate; keep the cache small
+		clear(a.ledgerBy)
+	}
+	a.ledgerBy[key] = l
+	return l, nil
+}
+
+// errNoLedger: the executor asked for the ledger outside an invocation, or
+// in one that has none although the deployment configures it. The executor
+// defers the ask (it never acts without its record).
+var errNoLedger = errors.New("app: no ask ledger in this invocation")
+
+// invocationLedger is the executor's AskLedger (Options.Ledger, set only
+// when BACKUP_LEDGER_ENDPOINT is): each call goes to the ledger of the
+// invocation its context belongs to, signed with that invocation's
+// credentials. The executor is built once per warm instance, the ledger's
+// client per credential, so the port finds the ledger through the context
+// (Run is called with contexts derived from the invocation's).
+type invocationLedger struct{ lease time.Duration }
+
+var _ executor.AskLedger = invocationLedger{}
+
+func (invocationLedger) of(ctx context.Context) (*ledger.Ledger, error) {
+	if inv := invocationFrom(ctx); inv != nil && inv.ledger != nil {
+		return inv.ledger, nil
+	}
+	return nil, errNoLedger
+}
+
+func (p invocationLedger) Claim(ctx context.Context, a ledger.Ask) (ledger.Claim, error) {
+	l, err := p.of(ctx)
+	if err != nil {
+		return ledger.Claim{}, err
+	}
+	return l.Claim(ctx, a)
+}
+
+func (p invocationLedger) RecordJob(ctx context.Context, scope, key, owner, jobID string) error {
+	l, err := p.of(ctx)
+	if err != nil {
+		return err
+	}
+	return l.RecordJob(ctx, scope, key, owner, jobID)
+}
+
+// RecordOutcome is not part of executor.AskLedger (yet); it is here for
+// whoever settles an ask's terminal outcome.
+func (p invocationLedger) RecordOutcome(ctx context.Context, scope, key, outcomeID string) error {
+	l, err := p.of(ctx)
+	if err != nil {
+		return err
+	}
+	return l.RecordOutcome(ctx, scope, key, outcomeID)
+}
+
+func (p invocationLedger) Renew(ctx context.Context, scope, key, owner string, d time.Duration) (time.Time, error) {
+	l, err := p.of(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return l.Renew(ctx, scope, key, owner, d)
+}
+
+func (p invocationLedger) Release(ctx context.Context, scope, key, owner string) error {
+	l, err := p.of(ctx)
+	if err != nil {
+		return err
+	}
+	return l.Release(ctx, scope, key, owner)
+}
+
+func (p invocationLedger) Reopen(ctx context.Context, a ledger.Ask, failedJob string) (ledger.Claim, error) {
+	l, err := p.of(ctx)
+	if err != nil {
+		return ledger.Claim{}, err
+	}
+	return l.Reopen(ctx, a, failedJob)
+}
+
+// Lease is BACKUP_LEDGER_LEASE, the lease every invocation's ledger takes.
+func (p invocationLedger) Lease() time.Duration { return p.lease }
