@@ -4,7 +4,7 @@ GO        ?= go
 BUILD     := build
 GOFLAGS_BUILD := -trimpath -ldflags "-s -w"
 
-.PHONY: all build package test run bench soak deploy fuzz fmt vet clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: all build package test run bench soak deploy ledger-table fuzz fmt vet clean $(addprefix build-,$(FUNCTIONS))
 
 all: build
 
@@ -72,6 +72,12 @@ fuzz:
 # Deploy with Serverless Devs (needs `s` and an account; see README "Deploy").
 deploy:
 	s deploy -y
+
+# The ask ledger's Tablestore table, once, before `make deploy` (README
+# "Deploy"); an existing table is left alone. Key: the default credential chain.
+BACKUP_LEDGER_TABLE ?= rds_backup_asks
+ledger-table:
+	$(GO) run ./shared/tooling/ledgertable -endpoint "$(BACKUP_LEDGER_ENDPOINT)" -instance "$(BACKUP_LEDGER_INSTANCE)" -table "$(BACKUP_LEDGER_TABLE)"
 
 clean:
 	rm -rf $(BUILD)

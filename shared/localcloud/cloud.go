@@ -28,6 +28,28 @@ const (
 	AccountID   = localauth.DefaultAccountID // the local cloud's own account (MNS endpoints, RDS instances, keys)
 )
 
+// The ask ledger's table on the local cloud's Tablestore (DESIGN.md §2a):
+// the functions' default BACKUP_LEDGER_TABLE, with the schema of
+// shared/ledger's TableMeta, written out here because the local cloud
+// imports nothing of the product (shared/tooling/ledgertable's test holds
+// the two equal).
+const (
+	LedgerTable      = "rds_backup_asks"
+	LedgerTTLSeconds = 35 * 24 * 3600 // ledger.DefaultTTL
+)
+
+// LedgerTableSpec is the ledger table as the emulator creates it: primary
+// key (scope STRING, key STRING), rows living LedgerTTLSeconds after their
+// last write, one version per column.
+func LedgerTableSpec() tablestore.TableSpec {
+	return tablestore.TableSpec{
+		Name:        LedgerTable,
+		PrimaryKey:  []tablestore.PKColumn{{Name: "scope", Type: "STRING"}, {Name: "key", Type: "STRING"}},
+		TTLSeconds:  LedgerTTLSeconds,
+		MaxVersions: 1,
+	}
+}
+
 // FunctionNames are the deployable functions (functions/<name>).
 var FunctionNames = []string{"scheduled", "queue", "webhook"}
 
@@ -48,7 +70,8 @@ type Cloud struct {
 	root   string
 	now    func() time.Time // MNS clock (may run faster than real time)
 
-	instances int // fc.FunctionConfig.Instances of every function
+	instances int  // fc.FunctionConfig.Instances of every function
+	noLedger  bool // Options.NoLedger
 
 	crashMu   sync.Mutex
 	crashes   []*crashState
@@ -81,6 +104,11 @@ type Options struct {
 	// FCInstances is how many instances of each function may run at once,
 	// each serving one invocation (default 1; see fc.FunctionConfig).
 	FCInstances int
+	// NoLedger leaves BACKUP_LEDGER_* out of FunctionEnv: the functions run
+	// without the ask ledger (as a deployment without
+	// BACKUP_LEDGER_ENDPOINT). The table is created all the same. The same
+	// from the command line: --env BACKUP_LEDGER_ENDPOINT= .
+	NoLedger bool
 }
 
 // StartCloud starts the RDS and MNS emulators with the fleet and the three
@@ -93,7 +121,7 @@ func StartCloud(fleet Fleet, opt Options) (*Cloud, error) {
 	}
 	auth := localauth.NewStore(nil)
 	c := &Cloud{Fleet: fleet, Auth: auth, root: root, now: time.Now, functions: map[string][]*fc.Function{},
-		instances: max(opt.FCInstances, 1)}
+		instances: max(opt.FCInstances, 1), noLedger: opt.NoLedger}
 	if opt.MNSSpeed > 1 {
 		start := time.Now()
 		c.now = func() time.Time { return start.Add(time.Duration(float64(time.Since(start)) * opt.MNSSpeed)) }
@@ -133,9 +161,16 @@ func StartCloud(fleet Fleet, opt Options) (*Cloud, error) {
 			return nil, fmt.Errorf("fleet: roles[%d]: %w", i, err)
 		}
 	}
+	if err := c.OTS.CreateTable(LedgerTableSpec()); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("the ask ledger's table %s: %w", LedgerTable, err)
+	}
 	for i, t := range fleet.Tables {
 		if err := c.OTS.CreateTable(t); err != nil {
 			c.Close()
+			if t.Name == LedgerTable {
+				return nil, fmt.Errorf("fleet: tables[%d] (%s): the local cloud creates the ask ledger's table itself; name yours otherwise: %w", i, t.Name, err)
+			}
 			return nil, fmt.Errorf("fleet: tables[%d] (%s): %w", i, t.Name, err)
 		}
 	}
@@ -174,9 +209,10 @@ func (c *Cloud) RoleCredential() localauth.Credential {
 }
 
 // FunctionEnv is what a deployed function would get from s.yaml, pointed at
-// the local cloud.
+// the local cloud: MNS, RDS and, unless Options.NoLedger, the ask ledger on
+// the local Tablestore (its table LedgerTable is made at start).
 func (c *Cloud) FunctionEnv() []string {
-	return []string{
+	env := []string{
 		"BACKUP_MNS_ENDPOINT=" + c.MNS.Endpoint(),
 		"BACKUP_NOTIFY_QUEUE=" + NotifyQueue,
 		"BACKUP_WORK_QUEUE=" + WorkQueue,
@@ -184,6 +220,13 @@ func (c *Cloud) FunctionEnv() []string {
 		"BACKUP_RDS_ENDPOINT=" + c.RDS.Endpoint(),
 		"BACKUP_RDS_PROTOCOL=http",
 	}
+	if !c.noLedger {
+		env = append(env,
+			"BACKUP_LEDGER_ENDPOINT="+c.OTS.Endpoint(),
+			"BACKUP_LEDGER_INSTANCE="+c.OTS.Instance(),
+			"BACKUP_LEDGER_TABLE="+LedgerTable)
+	}
+	return env
 }
 
 // StartFunction runs a built function under the FC emulator with the local

@@ -162,7 +162,8 @@ func TestFleetTablesAndRoles(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &state); err != nil {
 		t.Fatalf("%v in %s", err, body)
 	}
-	if ts := state.Tablestore.Tables; len(ts) != 1 || ts[0].Name != "asks" || ts[0].Rows != 1 || ts[0].TTLSeconds != 86400 {
+	// The fleet's table, and the ask ledger's that the local cloud makes.
+	if ts := state.Tablestore.Tables; len(ts) != 2 || ts[0].Name != "asks" || ts[0].Rows != 1 || ts[0].TTLSeconds != 86400 || ts[1].Name != LedgerTable {
 		t.Errorf("/state tablestore tables: %+v", ts)
 	}
 	if len(state.STS.Roles) != 2 || len(state.STS.Sessions) != 2 || state.STS.Sessions[1].Account != otherAccount {
