@@ -12,6 +12,12 @@ package deploy
 // darabonba-openapi CallApi, another product's SDK) fails the test: it
 // needs a decision here and in the policy.
 //
+// The Tablestore SDK's client methods (the ask ledger's) map the same way,
+// ots:<API> for TableStoreClient's <API> (otsAPIMethods), except inside the
+// functions listed in deployOnly: shared/ledger's CreateTable makes the
+// table for the deploy tooling with a deployer's key, and no shipped code
+// calls it (checked), so the role is not granted ots:CreateTable.
+//
 // The policy's two variants together must grant exactly those actions,
 // nothing more and nothing less, and rampolicy's exported lists must say
 // the same. The queue trigger's reads (mns:ReceiveMessage, DeleteMessage,
@@ -44,7 +50,28 @@ const (
 	rdsSDK     = "github.com/alibabacloud-go/rds-20140815/v3/client"
 	mnsSDK     = "github.com/aliyun/aliyun-mns-go-sdk"
 	openapiSDK = "github.com/alibabacloud-go/darabonba-openapi/v2/client"
+	otsSDK     = "github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
 )
+
+// otsAPIMethods are TableStoreClient's (and TableStoreApi's) methods whose
+// RAM action is ots:<method> (Tablestore's RAM page: the action is the API's
+// name). Any other method of the client that sends a request is unmapped
+// until someone decides its action.
+var otsAPIMethods = []string{
+	"GetRow", "PutRow", "UpdateRow", "DeleteRow", "BatchGetRow", "BatchWriteRow", "GetRange",
+	"CreateTable", "ListTable", "DeleteTable", "DescribeTable", "UpdateTable",
+}
+
+// otsLocalMethods are TableStoreClient's methods that send nothing.
+var otsLocalMethods = []string{"GetExternalHeader", "GetRetryNotify", "SetRetryNotify"}
+
+// deployOnly are functions of the shipped packages (import path → function
+// names, no methods) whose SDK calls serve the deploy tooling, never an
+// invocation: their calls need no grant, and no shipped package may call
+// them.
+var deployOnly = map[string][]string{
+	module + "/shared/ledger": {"CreateTable"},
+}
 
 // rdsLocalMethods are rds.Client's methods that send no API request.
 var rdsLocalMethods = []string{"Init", "GetEndpoint"}
@@ -169,13 +196,13 @@ func shippedBuild(t *testing.T) *build {
 
 // check type-checks one package from source.
 func (b *build) check(path string, files []*ast.File) (*types.Package, *types.Info, error) {
-	info := &types.Info{Selections: map[*ast.SelectorExpr]*types.Selection{}}
+	info := &types.Info{Selections: map[*ast.SelectorExpr]*types.Selection{}, Uses: map[*ast.Ident]types.Object{}}
 	pkg, err := (&types.Config{Importer: b.imp}).Check(path, b.fset, files, info)
 	return pkg, info, err
 }
 
 // checkFiles parses and type-checks one of the module's packages.
-func (b *build) checkFiles(t *testing.T, p ownPackage) (*types.Package, *types.Info) {
+func (b *build) checkFiles(t *testing.T, p ownPackage) (*types.Package, *types.Info, []*ast.File) {
 	t.Helper()
 	var files []*ast.File
 	for _, name := range p.files {
@@ -189,7 +216,40 @@ func (b *build) checkFiles(t *testing.T, p ownPackage) (*types.Package, *types.I
 	if err != nil {
 		t.Fatalf("type-check %s: %v", p.path, err)
 	}
-	return pkg, info
+	return pkg, info, files
+}
+
+// deployOnlyBodies reports whether a position lies in one of the package's
+// deployOnly functions.
+func deployOnlyBodies(path string, files []*ast.File) func(token.Pos) bool {
+	names := deployOnly[path]
+	var spans [][2]token.Pos
+	for _, f := range files {
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && slices.Contains(names, fd.Name.Name) {
+				spans = append(spans, [2]token.Pos{fd.Pos(), fd.End()})
+			}
+		}
+	}
+	return func(p token.Pos) bool {
+		return slices.ContainsFunc(spans, func(s [2]token.Pos) bool { return s[0] <= p && p < s[1] })
+	}
+}
+
+// recvName is the name of a method's receiver type ("" for a function).
+func recvName(fn *types.Func) string {
+	sig, ok := fn.Type().(*types.Signature)
+	if !ok || sig.Recv() == nil {
+		return ""
+	}
+	t := sig.Recv().Type()
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	if n, ok := types.Unalias(t).(*types.Named); ok {
+		return n.Obj().Name()
+	}
+	return ""
 }
 
 // sdkCalls is what a package asks of the cloud: RAM actions with where they
@@ -199,11 +259,12 @@ type sdkCalls struct {
 	unmapped []string            // "position: what"
 }
 
-// scan collects every SDK method a package calls or takes as a value.
-func scan(fset *token.FileSet, info *types.Info) sdkCalls {
+// scan collects every SDK method a package calls or takes as a value,
+// except where skip (when not nil) says the call serves the deploy tooling.
+func scan(fset *token.FileSet, info *types.Info, skip func(token.Pos) bool) sdkCalls {
 	c := sdkCalls{actions: map[string][]string{}}
 	for expr, sel := range info.Selections {
-		if sel.Kind() == types.FieldVal {
+		if sel.Kind() == types.FieldVal || (skip != nil && skip(expr.Sel.Pos())) {
 			continue
 		}
 		fn, ok := sel.Obj().(*types.Func)
@@ -228,6 +289,16 @@ func scan(fset *token.FileSet, info *types.Info) sdkCalls {
 			}
 		case openapiSDK:
 			c.unmapped = append(c.unmapped, fmt.Sprintf("%s: generic OpenAPI method %s (its action is a runtime value: call the product client's operation instead)", where, name))
+		case otsSDK:
+			if r := recvName(fn); r != "TableStoreClient" && r != "TableStoreApi" {
+				continue // request builders (PutRowChange.AddColumn, ...) send nothing
+			}
+			switch {
+			case slices.Contains(otsAPIMethods, name):
+				c.actions["ots:"+name] = append(c.actions["ots:"+name], where)
+			case !slices.Contains(otsLocalMethods, name):
+				c.unmapped = append(c.unmapped, fmt.Sprintf("%s: Tablestore SDK method %s (not in otsAPIMethods: which RAM action does it need?)", where, name))
+			}
 		}
 	}
 	return c
@@ -291,9 +362,17 @@ func TestRAMPolicyGrantsExactlyWhatTheShippedCodeCalls(t *testing.T) {
 
 	all := sdkCalls{actions: map[string][]string{}}
 	var rdsclientOps, rdsclientConsts []string
+	var deployOnlyCalls []string
 	for _, p := range b.own {
-		pkg, info := b.checkFiles(t, p)
-		calls := scan(b.fset, info)
+		pkg, info, files := b.checkFiles(t, p)
+		calls := scan(b.fset, info, deployOnlyBodies(p.path, files))
+		for id, obj := range info.Uses {
+			if fn, ok := obj.(*types.Func); ok && fn.Pkg() != nil && fn.Pkg().Path() != p.path &&
+				recvName(fn) == "" && slices.Contains(deployOnly[fn.Pkg().Path()], fn.Name()) {
+				pos := b.fset.Position(id.Pos())
+				deployOnlyCalls = append(deployOnlyCalls, fmt.Sprintf("%s/%s:%d calls %s.%s", strings.TrimPrefix(p.path, module+"/"), filepath.Base(pos.Filename), pos.Line, fn.Pkg().Name(), fn.Name()))
+			}
+		}
 		all.merge(calls, strings.TrimPrefix(p.path, module+"/"))
 		if p.path != module+"/shared/rdsclient" {
 			continue
@@ -313,13 +392,20 @@ func TestRAMPolicyGrantsExactlyWhatTheShippedCodeCalls(t *testing.T) {
 	for _, u := range all.unmapped {
 		t.Errorf("cannot map to a RAM action: %s", u)
 	}
+	for _, c := range deployOnlyCalls {
+		t.Errorf("%s, which is for the deploy tooling only (its calls are not granted to the role)", c)
+	}
+	if !slices.Contains(b.all, otsSDK) {
+		t.Errorf("the functions do not link %s: the ask ledger is gone, or moved; its statement in the policy may be too", otsSDK)
+	}
 	called := slices.Sorted(maps.Keys(all.actions))
 	for _, a := range called {
 		t.Logf("%-36s %s", a, strings.Join(all.actions[a], ", "))
 	}
-	if !slices.ContainsFunc(called, func(a string) bool { return strings.HasPrefix(a, "rds:") }) ||
-		!slices.ContainsFunc(called, func(a string) bool { return strings.HasPrefix(a, "mns:") }) {
-		t.Fatalf("found no RDS or no MNS call in the shipped code (%v): the scan is broken", called)
+	for _, svc := range []string{"rds:", "mns:", "ots:"} {
+		if !slices.ContainsFunc(called, func(a string) bool { return strings.HasPrefix(a, svc) }) {
+			t.Fatalf("found no %s call in the shipped code (%v): the scan is broken", svc, called)
+		}
 	}
 
 	slices.Sort(rdsclientOps)
@@ -336,7 +422,7 @@ func TestRAMPolicyGrantsExactlyWhatTheShippedCodeCalls(t *testing.T) {
 		t.Errorf("the policy grants %s but no shipped code calls it: remove it from shared/tooling/rampolicy/policy*.json", a)
 	}
 
-	exported := append(slices.Clone(rampolicy.RDSActions), rampolicy.MNSActions...)
+	exported := append(append(slices.Clone(rampolicy.RDSActions), rampolicy.MNSActions...), rampolicy.OTSActions...)
 	slices.Sort(exported)
 	if !slices.Equal(exported, called) {
 		t.Errorf("rampolicy.RDSActions and MNSActions say %v; the shipped code calls %v", exported, called)
@@ -354,7 +440,20 @@ import (
 	util "github.com/alibabacloud-go/tea-utils/v2/service"
 	rds "github.com/alibabacloud-go/rds-20140815/v3/client"
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
+	ots "github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
 )
+
+// CreateTable is deploy-only when the package is shared/ledger.
+func CreateTable(o *ots.TableStoreClient) { _, _ = o.CreateTable(nil) }
+
+func probeOTS(o *ots.TableStoreClient, api ots.TableStoreApi) {
+	_, _ = o.GetRow(nil)
+	_, _ = api.UpdateRow(nil)
+	ch := &ots.PutRowChange{}
+	ch.AddColumn("state", "claimed")
+	_, _ = o.ComputeSplits(nil)
+	o.SetRetryNotify(nil)
+}
 
 func probe(cl *rds.Client, q ali_mns.AliMNSQueue, t ali_mns.AliMNSTopic, c ali_mns.MNSClient, rt *util.RuntimeOptions) {
 	_, _ = cl.RestartDBInstanceWithOptions(nil, rt)
@@ -376,14 +475,20 @@ func probe(cl *rds.Client, q ali_mns.AliMNSQueue, t ali_mns.AliMNSTopic, c ali_m
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := scan(b.fset, info)
-	want := []string{"mns:DeleteMessage", "mns:PublishMessage", "rds:DescribeRegions", "rds:RestartDBInstance"}
+	got := scan(b.fset, info, nil)
+	want := []string{"mns:DeleteMessage", "mns:PublishMessage", "ots:CreateTable", "ots:GetRow", "ots:UpdateRow", "rds:DescribeRegions", "rds:RestartDBInstance"}
 	if a := slices.Sorted(maps.Keys(got.actions)); !slices.Equal(a, want) {
 		t.Errorf("actions %v, want %v", a, want)
 	}
 	joined := strings.Join(got.unmapped, "\n")
-	if len(got.unmapped) != 2 || !strings.Contains(joined, "MNS SDK method Send") || !strings.Contains(joined, "OpenAPI method CallApi") {
-		t.Errorf("unmapped %q, want Send and CallApi", got.unmapped)
+	if len(got.unmapped) != 3 || !strings.Contains(joined, "MNS SDK method Send") || !strings.Contains(joined, "OpenAPI method CallApi") ||
+		!strings.Contains(joined, "Tablestore SDK method ComputeSplits") {
+		t.Errorf("unmapped %q, want Send, CallApi and ComputeSplits", got.unmapped)
+	}
+	// In shared/ledger, CreateTable's body serves the deploy tooling.
+	asLedger := scan(b.fset, info, deployOnlyBodies(module+"/shared/ledger", []*ast.File{f}))
+	if _, ok := asLedger.actions["ots:CreateTable"]; ok || len(asLedger.actions["ots:GetRow"]) != 1 {
+		t.Errorf("deploy-only CreateTable: actions %v", slices.Sorted(maps.Keys(asLedger.actions)))
 	}
 
 	missing, extra := diffActions([]string{"mns:SendMessage", "rds:CreateBackup"}, []string{"mns:ReceiveMessage", "mns:SendMessage"})

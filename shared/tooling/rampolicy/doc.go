@@ -15,7 +15,11 @@
 //   - mns:SendMessage on the notify queue (Queue variant) and on the
 //     dead-letter queue (the scheduled function's asynchronous-invocation
 //     failure destination); mns:PublishMessage on the notify topic (Topic
-//     variant).
+//     variant);
+//   - the ask ledger's Tablestore row calls ots:GetRow, ots:PutRow and
+//     ots:UpdateRow on its table only,
+//     acs:ots:*:*:instance/${ledgerInstance}/table/${ledgerTable} (any
+//     region: the ledger's instance need not be in the functions' region).
 //
 // Nothing to read the work queue: its trigger is an EventBridge event
 // stream, which receives, deletes and changes the visibility of messages
@@ -25,7 +29,8 @@
 // MNS resources are given both as /queues/<name> and /queues/<name>/messages
 // (the form MNS's authorization table uses for message operations), with the
 // placeholders ${region}, ${accountId}, ${workQueue}, ${notifyQueue},
-// ${deadLetterQueue} and, in the Topic variant, ${notifyTopic}.
+// ${deadLetterQueue}, ${ledgerInstance}, ${ledgerTable} and, in the Topic
+// variant, ${notifyTopic}.
 //
 // Limiting which instances can be backed up: add a Condition on the
 // instance's tags to the first statement, for example
@@ -42,7 +47,7 @@
 // table lists for CreateBackup in your account, and test it with a denied
 // instance before relying on it.
 //
-// RDSActions and MNSActions are the actions the code calls; the test checks
+// RDSActions, MNSActions and OTSActions are the actions the code calls; the test checks
 // that the two variants together grant exactly those, and shared/tooling/deploy's
 // test derives them from the SDK calls of the shipped code.
 package rampolicy

@@ -48,6 +48,17 @@ var MNSActions = []string{
 	"mns:PublishMessage",
 }
 
+// OTSActions are the Tablestore actions the functions call: the ask
+// ledger's row reads and conditional writes (shared/ledger: Claim is a
+// PutRow then, when lost, GetRow; RecordJob, RecordOutcome, Renew, Release,
+// Reopen and a takeover are UpdateRow), on the ledger's table only. Not
+// CreateTable: the deploy tooling makes the table with a deployer's key.
+var OTSActions = []string{
+	"ots:GetRow",
+	"ots:PutRow",
+	"ots:UpdateRow",
+}
+
 // Policy is a RAM policy document.
 type Policy struct {
 	Version   string      `json:"Version"`
@@ -107,8 +118,9 @@ func Placeholders(v Variant) ([]string, error) {
 func Render(vars map[string]string) ([]byte, error) { return RenderVariant(Queue, vars) }
 
 // RenderVariant returns a variant with its placeholders filled in. Every
-// placeholder needs a value (region, account id, queue or topic name, or
-// "*"), made of letters, digits, '-', '_' and '*'; names the variant does
+// placeholder needs a value (region, account id, queue, topic, Tablestore
+// instance or table name, or "*"), made of letters, digits, '-', '_' and
+// '*'; names the variant does
 // not use are ignored. The result is checked to be a valid policy.
 func RenderVariant(v Variant, vars map[string]string) ([]byte, error) {
 	doc, err := Document(v)

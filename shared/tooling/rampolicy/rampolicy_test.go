@@ -13,6 +13,7 @@ var allVars = map[string]string{
 	"region": "cn-shanghai", "accountId": "1234567890123456",
 	"workQueue": "rds-backup-work", "notifyQueue": "rds-backup-outcomes",
 	"deadLetterQueue": "rds-backup-dead", "notifyTopic": "rds-backup-outcomes",
+	"ledgerInstance": "rds-asks", "ledgerTable": "rds_backup_asks",
 }
 
 func sorted(s []string) []string {
@@ -39,8 +40,8 @@ func TestTemplatesAreRAMPolicies(t *testing.T) {
 					t.Errorf("Statement[%d] is %s", i, s.Effect)
 				}
 				for _, a := range s.Action {
-					if !strings.HasPrefix(a, "rds:") && !strings.HasPrefix(a, "mns:") {
-						t.Errorf("Statement[%d] action %q is neither rds: nor mns:", i, a)
+					if !strings.HasPrefix(a, "rds:") && !strings.HasPrefix(a, "mns:") && !strings.HasPrefix(a, "ots:") {
+						t.Errorf("Statement[%d] action %q is neither rds:, mns: nor ots:", i, a)
 					}
 					if strings.Contains(a, "*") {
 						t.Errorf("Statement[%d] action %q is a wildcard", i, a)
@@ -52,7 +53,7 @@ func TestTemplatesAreRAMPolicies(t *testing.T) {
 }
 
 // TestActionsAreExactlyWhatTheCodeUses: the two variants together grant
-// exactly RDSActions and MNSActions, nothing more, nothing less.
+// exactly RDSActions, MNSActions and OTSActions, nothing more, nothing less.
 func TestActionsAreExactlyWhatTheCodeUses(t *testing.T) {
 	var granted []string
 	perVariant := map[Variant][]string{}
@@ -67,7 +68,7 @@ func TestActionsAreExactlyWhatTheCodeUses(t *testing.T) {
 	}
 	sort.Strings(granted)
 	granted = slices.Compact(granted)
-	want := sorted(append(slices.Clone(RDSActions), MNSActions...))
+	want := sorted(append(append(slices.Clone(RDSActions), MNSActions...), OTSActions...))
 	if !slices.Equal(granted, want) {
 		t.Fatalf("policies grant\n%v\nthe code uses\n%v", granted, want)
 	}
@@ -77,7 +78,7 @@ func TestActionsAreExactlyWhatTheCodeUses(t *testing.T) {
 	if !slices.Contains(perVariant[Topic], "mns:PublishMessage") {
 		t.Error("the topic variant lacks mns:PublishMessage")
 	}
-	for _, a := range RDSActions {
+	for _, a := range append(slices.Clone(RDSActions), OTSActions...) {
 		for _, v := range []Variant{Queue, Topic} {
 			if !slices.Contains(perVariant[v], a) {
 				t.Errorf("variant %s lacks %s", v, a)
@@ -104,6 +105,12 @@ func TestResources(t *testing.T) {
 		{"rds:DescribeDBInstances", []string{"*"}},
 		{"mns:BatchSendMessage", []string{"acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-work", "acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-work/messages"}},
 		{"mns:ReceiveMessage", nil}, // EventBridge reads the work queue with its own role
+		// The ledger's table only, and no table management.
+		{"ots:GetRow", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
+		{"ots:PutRow", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
+		{"ots:UpdateRow", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
+		{"ots:CreateTable", nil},
+		{"ots:DeleteRow", nil},
 		{"mns:SendMessage", []string{
 			"acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-work", "acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-work/messages",
 			"acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-outcomes", "acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-outcomes/messages",
@@ -114,7 +121,17 @@ func TestResources(t *testing.T) {
 			t.Errorf("%s on %v, want %v", tt.action, got, tt.want)
 		}
 	}
+	for _, s := range p.Statement {
+		for _, a := range s.Action {
+			if strings.HasPrefix(a, "ots:") && len(s.Action) != len(OTSActions) {
+				t.Errorf("the ots statement grants %v with other actions", s.Action)
+			}
+		}
+	}
 	topicDoc, _ := RenderVariant(Topic, allVars)
+	if !bytes.Contains(topicDoc, []byte(`"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"`)) {
+		t.Errorf("topic variant lacks the ledger's table:\n%s", topicDoc)
+	}
 	if !bytes.Contains(topicDoc, []byte(`"acs:mns:cn-shanghai:1234567890123456:/topics/rds-backup-outcomes/messages"`)) {
 		t.Errorf("topic variant:\n%s", topicDoc)
 	}
@@ -149,10 +166,13 @@ func TestRender(t *testing.T) {
 		{"wildcards", Queue, with("region", "*"), ""},
 		{"queue ignores notifyTopic", Queue, without("notifyTopic"), ""},
 		{"missing work queue", Queue, without("workQueue"), "no value for workQueue"},
+		{"missing ledger instance", Queue, without("ledgerInstance"), "no value for ledgerInstance"},
+		{"missing ledger table", Topic, without("ledgerTable"), "no value for ledgerTable"},
+		{"ledger table injection", Queue, with("ledgerTable", `t"],"Action":["ots:*`), "invalid value ledgerTable"},
 		{"topic needs notifyTopic", Topic, without("notifyTopic"), "no value for notifyTopic"},
 		{"empty value", Queue, with("accountId", ""), "no value for accountId"},
 		{"injection", Queue, with("workQueue", `q"],"Resource":["*`), "invalid value workQueue"},
-		{"nothing", Queue, nil, "no value for accountId, deadLetterQueue, notifyQueue, region, workQueue"},
+		{"nothing", Queue, nil, "no value for accountId, deadLetterQueue, ledgerInstance, ledgerTable, notifyQueue, region, workQueue"},
 		{"unknown variant", "sqs", allVars, "unknown variant"},
 	}
 	for _, tt := range tests {
@@ -173,7 +193,7 @@ func TestRender(t *testing.T) {
 		})
 	}
 	got, _ := Placeholders(Topic)
-	if strings.Join(got, ",") != "accountId,deadLetterQueue,notifyTopic,region,workQueue" {
+	if strings.Join(got, ",") != "accountId,deadLetterQueue,ledgerInstance,ledgerTable,notifyTopic,region,workQueue" {
 		t.Fatalf("Placeholders(Topic) = %v", got)
 	}
 	if _, err := Placeholders("x"); err == nil {
@@ -219,7 +239,7 @@ func TestRAMDoc(t *testing.T) {
 	if !bytes.Contains(doc, queuePolicy) {
 		t.Error("RAM.md does not contain policy.json verbatim")
 	}
-	for _, a := range append(slices.Clone(RDSActions), MNSActions...) {
+	for _, a := range append(append(slices.Clone(RDSActions), MNSActions...), OTSActions...) {
 		if !bytes.Contains(doc, []byte("`"+a+"`")) {
 			t.Errorf("RAM.md does not explain %s", a)
 		}
