@@ -99,6 +99,7 @@ func New(function string, cfg config.Config, opts Options) (*App, error) {
 	a.exec = executor.New(executor.Options{
 		FreshFor:                 fresh,
 		LookHolds:                cfg.LookHolds,
+		SetLagBound:              cfg.SetLagBound,
 		MaxAttemptsPerInvocation: cfg.AttemptsPerCall,
 		Budget:                   executor.Budget{MaxAttempts: cfg.MaxAttempts, MaxAge: cfg.MaxAge},
 		DeadlineMargin:           cfg.DeadlineMargin,

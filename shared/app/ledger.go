@@ -82,30 +82,20 @@ func (p invocationLedger) RecordJob(ctx context.Context, scope, key, owner, jobI
 	return l.RecordJob(ctx, scope, key, owner, jobID)
 }
 
-// RecordOutcome is not part of executor.AskLedger (yet); it is here for
-// whoever settles an ask's terminal outcome.
-func (p invocationLedger) RecordOutcome(ctx context.Context, scope, key, outcomeID string) error {
-	l, err := p.of(ctx)
-	if err != nil {
-		return err
-	}
-	return l.RecordOutcome(ctx, scope, key, outcomeID)
-}
-
-func (p invocationLedger) Renew(ctx context.Context, scope, key, owner string, d time.Duration) (time.Time, error) {
+func (p invocationLedger) MarkSending(ctx context.Context, scope, key, owner string, d time.Duration) (time.Time, error) {
 	l, err := p.of(ctx)
 	if err != nil {
 		return time.Time{}, err
 	}
-	return l.Renew(ctx, scope, key, owner, d)
+	return l.MarkSending(ctx, scope, key, owner, d)
 }
 
-func (p invocationLedger) Release(ctx context.Context, scope, key, owner string) error {
+func (p invocationLedger) Release(ctx context.Context, scope, key, owner string, forgetSend bool) error {
 	l, err := p.of(ctx)
 	if err != nil {
 		return err
 	}
-	return l.Release(ctx, scope, key, owner)
+	return l.Release(ctx, scope, key, owner, forgetSend)
 }
 
 func (p invocationLedger) Reopen(ctx context.Context, a ledger.Ask, failedJob string) (ledger.Claim, error) {
@@ -114,6 +104,22 @@ func (p invocationLedger) Reopen(ctx context.Context, a ledger.Ask, failedJob st
 		return ledger.Claim{}, err
 	}
 	return l.Reopen(ctx, a, failedJob)
+}
+
+func (p invocationLedger) NoteInstanceJob(ctx context.Context, key, jobID string, created time.Time) error {
+	l, err := p.of(ctx)
+	if err != nil {
+		return err
+	}
+	return l.NoteInstanceJob(ctx, key, jobID, created)
+}
+
+func (p invocationLedger) LastInstanceJob(ctx context.Context, key string) (string, time.Time, bool, error) {
+	l, err := p.of(ctx)
+	if err != nil {
+		return "", time.Time{}, false, err
+	}
+	return l.LastInstanceJob(ctx, key)
 }
 
 // Lease is BACKUP_LEDGER_LEASE, the lease every invocation's ledger takes.

@@ -124,7 +124,7 @@ func TestLedgerPort(t *testing.T) {
 	if _, err := a.asks.Claim(context.Background(), ask); !errors.Is(err, errNoLedger) {
 		t.Errorf("Claim outside an invocation = %v, want errNoLedger", err)
 	}
-	if err := a.asks.Release(context.Background(), ask.Scope, ask.Key, ask.Owner); !errors.Is(err, errNoLedger) {
+	if err := a.asks.Release(context.Background(), ask.Scope, ask.Key, ask.Owner, false); !errors.Is(err, errNoLedger) {
 		t.Errorf("Release outside an invocation = %v, want errNoLedger", err)
 	}
 	if len(srv.Calls()) != n {

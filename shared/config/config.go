@@ -53,6 +53,7 @@ var Vars = []Var{
 	{"BACKUP_RDS_READ_TIMEOUT", "10s", "all", "Whole-call timeout per RDS call; a timeout is retried as transient.", true},
 	{"BACKUP_RDS_CONCURRENCY", "64", "all", "Ceiling of the adaptive limit on RDS calls in flight per warm instance (1-256). The limit starts at 8, grows after successes and halves on Throttling, so a fleet runs as fast as the account's API limits allow.", false},
 	{"BACKUP_FRESH_FOR", "2s", "all", "An ask on its first delivery whose askedAt is at most this old goes straight to CreateBackup (1 RDS call); others first look for a backup that satisfies them. The price: a backup that began before askedAt and ended within this time after it is not looked for. `0`: look on every ask. Keep it well below EventBridge's first retry (10 s) so a redelivery is never fresh.", false},
+	{"BACKUP_SET_LAG_BOUND", "2m", "all", "With the ask ledger: how long after a CreateBackup RDS may take to list the backup it made in DescribeBackups once it ended (terraform-provider-alicloud waits a minute). An ask whose earlier delivery sent CreateBackup and died before it recorded the job waits this long after the send before it creates another.", false},
 	{"BACKUP_LOOK_HOLDS", "10s", "all", "How long a look that found no backup satisfying an ask is trusted: a CreateBackup held up longer than this after it (a retry's backoff, throttling) looks again first, so that a backup another invocation made and finished meanwhile is found. Keep it below the shortest time a backup takes on your instances.", false},
 	{"BACKUP_ATTEMPTS_PER_INVOCATION", "6", "all", "Attempts at one request inside one invocation before it is deferred to the work queue.", false},
 	{"BACKUP_MAX_ATTEMPTS", "12", "all", "Attempts over all invocations before a request ends `failed`.", false},
@@ -94,6 +95,7 @@ type Config struct {
 	RDSConcurrency  int
 	FreshFor        time.Duration
 	LookHolds       time.Duration
+	SetLagBound     time.Duration
 	AttemptsPerCall int
 	MaxAttempts     int
 	MaxAge          time.Duration
@@ -229,6 +231,7 @@ func Load(environ []string, readFile func(string) ([]byte, error)) (Config, erro
 	c.RDSConcurrency = num("BACKUP_RDS_CONCURRENCY", 1, 256)
 	c.FreshFor = dur("BACKUP_FRESH_FOR", 0, time.Minute)
 	c.LookHolds = dur("BACKUP_LOOK_HOLDS", 100*time.Millisecond, 10*time.Minute)
+	c.SetLagBound = dur("BACKUP_SET_LAG_BOUND", time.Second, time.Hour)
 	c.AttemptsPerCall = num("BACKUP_ATTEMPTS_PER_INVOCATION", 1, 50)
 	c.MaxAttempts = num("BACKUP_MAX_ATTEMPTS", 1, 500)
 	c.MaxAge = dur("BACKUP_MAX_AGE", time.Minute, 7*24*time.Hour)

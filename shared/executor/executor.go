@@ -84,6 +84,12 @@ type Options struct {
 	// Ledger is the ask ledger (nil: none, and a repeat is told by what RDS
 	// lists, which lags): Run claims an ask's row before acting on it.
 	Ledger AskLedger
+	// SetLagBound: how long after a CreateBackup RDS may take to list the
+	// backup it made, once ended (default 2m: terraform-provider-alicloud
+	// waits a minute after Finished for DescribeBackups to catch up). An
+	// ask whose earlier delivery sent CreateBackup and died before it
+	// recorded the job waits this long before it creates another.
+	SetLagBound time.Duration
 
 	// Seams: the clock, sleeping (must honour ctx), randomness for jitter,
 	// and the logger. Defaults: time.Now, retry.Sleep, math/rand/v2,
@@ -112,6 +118,7 @@ func DefaultOptions() Options {
 		Concurrency:              64,
 		InitialConcurrency:       8,
 		FactsCacheTTL:            60 * time.Second,
+		SetLagBound:              2 * time.Minute,
 	}
 }
 
@@ -156,6 +163,9 @@ func New(opts Options) *Executor {
 	d := DefaultOptions()
 	if opts.FreshFor == 0 {
 		opts.FreshFor = d.FreshFor
+	}
+	if opts.SetLagBound <= 0 {
+		opts.SetLagBound = d.SetLagBound
 	}
 	if opts.LookHolds <= 0 {
 		opts.LookHolds = d.LookHolds

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -22,9 +23,11 @@ import (
 type AskLedger interface {
 	Claim(ctx context.Context, a ledger.Ask) (ledger.Claim, error)
 	RecordJob(ctx context.Context, scope, key, owner, jobID string) error
-	Renew(ctx context.Context, scope, key, owner string, d time.Duration) (time.Time, error)
-	Release(ctx context.Context, scope, key, owner string) error
+	MarkSending(ctx context.Context, scope, key, owner string, d time.Duration) (time.Time, error)
+	Release(ctx context.Context, scope, key, owner string, forgetSend bool) error
 	Reopen(ctx context.Context, a ledger.Ask, failedJob string) (ledger.Claim, error)
+	NoteInstanceJob(ctx context.Context, key, jobID string, created time.Time) error
+	LastInstanceJob(ctx context.Context, key string) (jobID string, created time.Time, found bool, err error)
 	Lease() time.Duration
 }
 
@@ -39,6 +42,11 @@ const (
 	CodeLedgerUnavailable = "LedgerUnavailable"
 	// CodeKeyConflict: the ask's key is recorded with other parameters.
 	CodeKeyConflict = "IdempotencyKeyConflict"
+	// CodeNotListedYet: a delivery of the ask that died had sent
+	// CreateBackup; no job of it runs and RDS lists no set of it yet, but
+	// it may still list one (Options.SetLagBound): the ask waits for that
+	// before it creates another.
+	CodeNotListedYet = "BackupNotListedYet"
 )
 
 // askScope is the ledger scope of per-ask rows. An ask's key is already a
@@ -77,9 +85,10 @@ func newOwner() string {
 // when the ask ends here — coalesced with the job its row names, deferred
 // while another delivery holds it or the ledger fails, rejected when its
 // key is recorded with other parameters — or nil when this run holds the
-// row and may act; look says it must look first (it took the row over from
-// a delivery that may have called RDS).
-func (rn *run) claim(ctx context.Context) (o *backup.Outcome, look bool) {
+// row and may act; takenOver says it took the row over from a delivery that
+// may have called RDS (then it looks first), sentAt when that delivery said
+// it was sending CreateBackup.
+func (rn *run) claim(ctx context.Context) (o *backup.Outcome, takenOver bool, sentAt time.Time) {
 	led := rn.e.o.Ledger
 	a := ledgerAsk(rn.r, rn.owner)
 	c, err := led.Claim(ctx, a)
@@ -88,34 +97,41 @@ func (rn *run) claim(ctx context.Context) (o *backup.Outcome, look bool) {
 		switch {
 		case errors.As(err, &conflict):
 			return ptr(rn.rejected(&backup.ErrorInfo{Code: CodeKeyConflict, Field: "idempotencyKey",
-				Message: "the ask's idempotency key is recorded with other backup parameters"}, "")), false
+				Message: "the ask's idempotency key is recorded with other backup parameters"}, "")), false, time.Time{}
 		case err != nil:
 			rn.log.WarnContext(rn.logCtx, "ask ledger unavailable", slog.String("error", clipMessage(err.Error())))
 			return ptr(rn.deferred(rn.now().Add(rn.e.policy.Delay(retry.Transient, 0)), &backup.ErrorInfo{Code: CodeLedgerUnavailable,
 				Message: "the ask ledger could not be read: " + clipMessage(err.Error())},
-				"deferred: an ask is never acted on without its record")), false
+				"deferred: an ask is never acted on without its record")), false, time.Time{}
 		case c.Won:
 			rn.holding, rn.leaseUntil = true, c.Row.LeaseUntil
-			return nil, c.TakenOver
+			return nil, c.TakenOver, c.Row.SentAt
 		case c.Busy:
+			if !c.Row.SentAt.IsZero() {
+				// The holder has sent CreateBackup: its job, if it runs, is
+				// found now (the holder may have died before recording it).
+				if o := rn.lookForSatisfier(ctx, "another delivery of this ask sent CreateBackup"); o != nil {
+					return o, false, time.Time{}
+				}
+			}
 			return ptr(rn.deferred(c.Row.LeaseUntil, &backup.ErrorInfo{Code: CodeAskInProgress,
 				Message: "another delivery of this ask is at work on it"},
-				"deferred until that delivery's lease ends")), false
+				"deferred until that delivery's lease ends")), false, time.Time{}
 		case c.Row.JobID != "" && round < 2:
 			j, found, reqID, out := rn.jobByID(ctx, c.Row.JobID)
 			if out != nil {
-				return out, false
+				return out, false, time.Time{}
 			}
 			if found && j.BackupStatus != "Failed" {
 				rn.recorded = true
-				return ptr(rn.coalescedJob(j, reqID, "the ask ledger records this ask's job")), false
+				return ptr(rn.coalescedJob(j, reqID, "the ask ledger records this ask's job")), false, time.Time{}
 			}
 			// A failed backup satisfies no ask (and a job RDS does not know
 			// satisfies nothing): the ask runs again.
 			c, err = led.Reopen(ctx, a, c.Row.JobID)
 		default:
 			return ptr(rn.deferred(rn.now(), &backup.ErrorInfo{Code: CodeAskInProgress,
-				Message: "the ask's ledger row changed while it was read"}, "deferred: the ask ledger is contended")), false
+				Message: "the ask's ledger row changed while it was read"}, "deferred: the ask ledger is contended")), false, time.Time{}
 		}
 	}
 }
@@ -141,18 +157,20 @@ func (rn *run) jobByID(ctx context.Context, jobID string) (j backup.Job, found b
 	}
 }
 
-// keepLease makes sure the run still holds its row before CreateBackup:
-// when less than half the lease is left, it renews it. false: the lease was
-// taken over (this run was too slow), so another delivery acts instead.
-func (rn *run) keepLease(ctx context.Context) (bool, error) {
+// markSending says in the row, just before CreateBackup, that this run is
+// sending it, and renews the lease: a delivery that finds the row later
+// without a job then knows a job may exist that RDS does not list yet.
+// false: the lease was taken over (this run was too slow), so another
+// delivery acts instead.
+func (rn *run) markSending(ctx context.Context) (bool, error) {
 	if !rn.holding {
 		return true, nil
 	}
 	lease := rn.e.o.Ledger.Lease()
-	if rn.leaseUntil.Sub(rn.now()) > lease/2 {
-		return true, nil
+	until, err := rn.e.o.Ledger.MarkSending(ctx, askScope, rn.r.IdempotencyKey, rn.owner, lease)
+	if err == nil {
+		rn.sendOpen = true
 	}
-	until, err := rn.e.o.Ledger.Renew(ctx, askScope, rn.r.IdempotencyKey, rn.owner, lease)
 	if errors.Is(err, ledger.ErrLeaseLost) || errors.Is(err, ledger.ErrNotFound) {
 		rn.holding = false
 		return false, nil
@@ -201,8 +219,69 @@ func (rn *run) finishClaim(ctx context.Context, o backup.Outcome) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ledgerCallTimeout)
 	defer cancel()
-	if err := rn.e.o.Ledger.Release(ctx, askScope, rn.r.IdempotencyKey, rn.owner); err != nil {
+	if err := rn.e.o.Ledger.Release(ctx, askScope, rn.r.IdempotencyKey, rn.owner, !rn.sendOpen); err != nil {
 		rn.log.InfoContext(rn.logCtx, "could not release the ask's ledger lease; the next delivery waits it out",
 			slog.String("error", clipMessage(err.Error())))
 	}
+}
+
+// noteInstanceJob records the job this run made as the latest on its
+// instance for its method, for other asks that find it ended but not yet
+// listed (unlistedJob). Best effort: a failure is logged.
+func (rn *run) noteInstanceJob(ctx context.Context, jobID string, created time.Time) {
+	if rn.e.o.Ledger == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ledgerCallTimeout)
+	defer cancel()
+	key := ledger.InstanceKey(rn.r.RegionId, rn.r.DBInstanceId, rn.r.Method())
+	if err := rn.e.o.Ledger.NoteInstanceJob(ctx, key, jobID, created); err != nil {
+		rn.log.WarnContext(rn.logCtx, "could not note the instance's latest job in the ledger", slog.String("backupJobId", jobID),
+			slog.String("error", clipMessage(err.Error())))
+	}
+}
+
+// unlistedJob is the last part of a look with the ledger: RDS shows no
+// running job and no set that satisfies the ask, but the latest job the
+// product made on the instance with the ask's method may have ended while
+// RDS does not list its set yet (DescribeBackups lags). Started at or after
+// AskedAt → it satisfies the ask: coalesced with it. Started before and
+// ended unlisted → whether it ran past AskedAt is known only from its set:
+// deferred until RDS lists it. nil: nothing of ours to wait for.
+func (rn *run) unlistedJob(ctx context.Context, sets []rdsclient.BackupSet, why string) *backup.Outcome {
+	led := rn.e.o.Ledger
+	if led == nil {
+		return nil
+	}
+	r := rn.r
+	jobID, created, found, err := led.LastInstanceJob(ctx, ledger.InstanceKey(r.RegionId, r.DBInstanceId, r.Method()))
+	if err != nil {
+		rn.log.WarnContext(rn.logCtx, "ask ledger unavailable", slog.String("error", clipMessage(err.Error())))
+		return ptr(rn.deferred(rn.now().Add(rn.e.policy.Delay(retry.Transient, 0)), &backup.ErrorInfo{Code: CodeLedgerUnavailable,
+			Message: "the ask ledger could not be read: " + clipMessage(err.Error())}, "deferred: an ask is never acted on without its record"))
+	}
+	if !found || created.Before(r.AskedAt.Add(-lookback)) {
+		return nil
+	}
+	j, known, reqID, out := rn.jobByID(ctx, jobID)
+	switch {
+	case out != nil:
+		return out
+	case !known || j.BackupStatus == "Failed":
+		return nil
+	case !j.Terminal():
+		return ptr(rn.coalescedJob(j, reqID, why))
+	}
+	for _, s := range sets {
+		if s.BackupId != "" && s.BackupId == j.BackupId {
+			return nil // listed, and judged: it does not satisfy the ask
+		}
+	}
+	if !created.Before(r.AskedAt) {
+		return ptr(rn.coalescedJob(j, reqID, why+"; RDS does not list its set yet"))
+	}
+	wait := rn.e.o.SetLagBound / 4
+	return ptr(rn.deferred(rn.now().Add(wait), &backup.ErrorInfo{Code: CodeNotListedYet,
+		Message: fmt.Sprintf("backup job %s, made before the ask, has ended but RDS does not list its set yet: whether it ran past the ask is known once it does", jobID)},
+		"deferred until RDS lists the backup"))
 }

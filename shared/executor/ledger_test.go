@@ -27,6 +27,7 @@ const ledgerTable = "rds_backup_asks"
 type ledgerHarness struct {
 	*harness
 	ots *tablestore.Server
+	cli *ots.TableStoreClient
 	led *ledger.Ledger
 }
 
@@ -45,7 +46,7 @@ func newLedgerHarness(t *testing.T) *ledgerHarness {
 	if err := ledger.CreateTable(context.Background(), cli, ledgerTable, 0); err != nil {
 		t.Fatal(err)
 	}
-	lh := &ledgerHarness{harness: h, ots: srv, led: ledger.New(cli, ledgerTable, ledger.WithClock(h.clk.Now))}
+	lh := &ledgerHarness{harness: h, ots: srv, cli: cli, led: ledger.New(cli, ledgerTable, ledger.WithClock(h.clk.Now))}
 	h.add(rds.Instance{DBInstanceId: "rm-l", Engine: "MySQL"})
 	return lh
 }
@@ -130,10 +131,12 @@ func TestLedgerMNSAskCalls(t *testing.T) {
 }
 
 // A delivery that died right after CreateBackup, before it recorded the
-// job: a redelivery while its lease runs is deferred until the lease ends
-// (no RDS call); after it, the ask is taken over and looks first: the set
-// is listed by then (5 s backup + 60 s lag < the lease), so no second
-// backup.
+// job (issue 18's first "done when"): a redelivery 15 s later, while its
+// lease runs, looks (the row says CreateBackup was sent) and, finding
+// neither the ended job nor its unlisted set, is deferred until the lease
+// ends, with no backup; after it, the ask is taken over and looks again:
+// the set is listed by then (5 s backup + 60 s lag < the lease), so no
+// second backup.
 func TestLedgerCrashBeforeTheJobWasRecorded(t *testing.T) {
 	lh := newLedgerHarness(t)
 	r := lh.snapshot()
@@ -154,8 +157,8 @@ func TestLedgerCrashBeforeTheJobWasRecorded(t *testing.T) {
 	if !o.NotBefore.After(lh.clk.Now().Add(2 * time.Minute)) {
 		t.Errorf("NotBefore %s, want the lease's end (about %s)", o.NotBefore, r.AskedAt.Add(ledger.DefaultLease))
 	}
-	if n := len(lh.srv.Calls()) - before; n != 0 {
-		t.Errorf("%d RDS calls while the lease runs, want 0", n)
+	if got := actions(lh.srv.Calls()[before:]); len(got) != 2 || got[0] != "DescribeBackupTasks" || got[1] != "DescribeBackups" {
+		t.Errorf("RDS calls while the lease runs %v, want the look [DescribeBackupTasks DescribeBackups]", got)
 	}
 	lh.clk.Set(o.NotBefore.Add(time.Second))
 	o = ex.Run(context.Background(), r, executor.History{RetryCount: 2})
@@ -167,12 +170,109 @@ func TestLedgerCrashBeforeTheJobWasRecorded(t *testing.T) {
 	}
 }
 
-// crashAfterCreate is a ledger whose RecordJob and Release never arrive:
-// the delivery died after CreateBackup.
+// The same crash with a lease shorter than the set lag: the delivery that
+// takes the row over finds the row saying CreateBackup was sent, looks,
+// finds nothing RDS lists yet and waits (BackupNotListedYet) until RDS must
+// list it (SetLagBound after the send); then it finds the set. A
+// redelivery while the job still runs is coalesced with it at once.
+func TestLedgerCrashWithAShortLease(t *testing.T) {
+	lh := newLedgerHarness(t)
+	lh.led = ledger.New(lh.cli, ledgerTable, ledger.WithClock(lh.clk.Now), ledger.WithLease(20*time.Second))
+	r := lh.snapshot()
+	dead := lh.exec()
+	dead.Executor = executor.New(lh.options(func(o *executor.Options) { o.Ledger = crashAfterCreate{lh.led} }))
+	first := dead.Run(context.Background(), r, executor.History{})
+	ex := lh.exec()
+
+	lh.clk.Advance(2 * time.Second) // the 5-second job runs
+	o := ex.Run(context.Background(), r, executor.History{RetryCount: 1})
+	if o.Status != backup.StatusCoalesced || o.BackupJobId != first.BackupJobId {
+		t.Fatalf("redelivery while the job runs: %s job %q (%s), want coalesced with %s", o.Status, o.BackupJobId, o.Note, first.BackupJobId)
+	}
+
+	lh.clk.Set(r.AskedAt.Add(25 * time.Second)) // the lease has ended, the set is not listed
+	o = ex.Run(context.Background(), r, executor.History{RetryCount: 2})
+	if o.Status != backup.StatusDeferred || o.Error == nil || o.Error.Code != executor.CodeNotListedYet {
+		t.Fatalf("after the lease: %s %+v, want deferred BackupNotListedYet", o.Status, o.Error)
+	}
+	if want := r.AskedAt.Add(2 * time.Minute); o.NotBefore.Before(want.Add(-time.Second)) || o.NotBefore.After(want.Add(time.Second)) {
+		t.Errorf("NotBefore %s, want about %s (the send + SetLagBound)", o.NotBefore, want)
+	}
+	lh.clk.Set(o.NotBefore)
+	o = ex.Run(context.Background(), r, executor.History{RetryCount: 3})
+	if o.Status != backup.StatusCoalesced || o.BackupId == "" {
+		t.Fatalf("once RDS must list it: %s (%s), want coalesced with the set", o.Status, o.Note)
+	}
+	if n := lh.count("CreateBackup"); n != 1 {
+		t.Errorf("%d backups, want 1", n)
+	}
+}
+
+// A CreateBackup that RDS refused made no job: the run that deferred
+// afterwards (the instance is Rebooting) releases the row forgetting the
+// send, so the next delivery takes over and goes on at once, without
+// waiting out RDS's listing lag.
+func TestLedgerRefusedSendIsForgotten(t *testing.T) {
+	lh := newLedgerHarness(t)
+	lh.srv.SetStatus("rm-l", "Rebooting")
+	ex := lh.exec(func(o *executor.Options) { o.MaxAttemptsPerInvocation = 1 })
+	r := lh.snapshot()
+	r.BackupMethod = "Physical"
+	o := ex.Run(context.Background(), r, executor.History{})
+	if o.Status != backup.StatusDeferred {
+		t.Fatalf("while Rebooting: %s (%+v)", o.Status, o.Error)
+	}
+	lh.srv.SetStatus("rm-l", "Running")
+	lh.clk.Advance(30 * time.Second)
+	o = ex.Run(context.Background(), r, executor.History{Attempts: o.Attempts})
+	if o.Status != backup.StatusAccepted {
+		t.Fatalf("resumed: %s (%+v %s), want accepted at once", o.Status, o.Error, o.Note)
+	}
+}
+
+// Across asks: a second ask of the method, made while the first ask's
+// 5-second backup ran and processed after it ended — RDS lists neither a
+// running job nor its set (the lag) — is not given a second backup: it
+// waits until RDS lists the set, then is satisfied by it. An ask made after
+// that backup ended gets its own backup.
+func TestLedgerAnotherAskInTheSetLag(t *testing.T) {
+	lh := newLedgerHarness(t)
+	ex := lh.exec()
+	first := lh.snapshot()
+	if o := ex.Run(context.Background(), first, executor.History{}); o.Status != backup.StatusAccepted {
+		t.Fatalf("first ask: %s", o.Status)
+	}
+	second := first
+	second.Trigger.DeliveryId, second.IdempotencyKey, second.AskedAt = "M2", backup.Key("second"), first.AskedAt.Add(2*time.Second)
+	lh.clk.Set(first.AskedAt.Add(20 * time.Second)) // ended at 5 s, listed at 65 s
+	o := ex.Run(context.Background(), second, executor.History{})
+	if o.Status != backup.StatusDeferred || o.Error == nil || o.Error.Code != executor.CodeNotListedYet {
+		t.Fatalf("second ask in the lag: %s %+v (%s), want deferred BackupNotListedYet", o.Status, o.Error, o.Note)
+	}
+	lh.clk.Set(first.AskedAt.Add(70 * time.Second))
+	o = ex.Run(context.Background(), second, executor.History{Attempts: o.Attempts})
+	if o.Status != backup.StatusCoalesced || o.BackupId == "" {
+		t.Fatalf("second ask once listed: %s (%s), want coalesced with the set", o.Status, o.Note)
+	}
+	third := first
+	third.Trigger.DeliveryId, third.IdempotencyKey, third.AskedAt = "M3", backup.Key("third"), first.AskedAt.Add(30*time.Second)
+	lh.clk.Set(first.AskedAt.Add(75 * time.Second))
+	if o := ex.Run(context.Background(), third, executor.History{}); o.Status != backup.StatusAccepted {
+		t.Errorf("an ask made after the backup ended: %s (%s), want its own backup", o.Status, o.Note)
+	}
+	if n := lh.count("CreateBackup"); n != 2 {
+		t.Errorf("%d backups, want 2", n)
+	}
+}
+
+// crashAfterCreate is a ledger whose writes after CreateBackup never
+// arrive: the delivery died right after it.
 type crashAfterCreate struct{ *ledger.Ledger }
 
+func (crashAfterCreate) NoteInstanceJob(context.Context, string, string, time.Time) error { return nil }
+
 func (crashAfterCreate) RecordJob(context.Context, string, string, string, string) error { return nil }
-func (crashAfterCreate) Release(context.Context, string, string, string) error           { return nil }
+func (crashAfterCreate) Release(context.Context, string, string, string, bool) error     { return nil }
 
 // A job that failed satisfies no ask: the ask's next run reopens the row,
 // looks, makes a new backup and records it; a later repeat is coalesced

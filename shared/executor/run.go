@@ -114,6 +114,9 @@ type run struct {
 	holding    bool
 	leaseUntil time.Time
 	recorded   bool
+	// sendOpen: a CreateBackup this run marked as sending may have made a
+	// job it does not know (not answered, or answered ambiguously).
+	sendOpen bool
 }
 
 // errStale: CreateBackup was not sent because what the run knew had aged
@@ -159,13 +162,25 @@ func (rn *run) do(ctx context.Context) backup.Outcome {
 		// ask's backup that began after this one was made (an ask that is
 		// not fresh), or what a delivery that died after its claim may have
 		// made (a takeover).
-		o, takenOver := rn.claim(ctx)
+		o, takenOver, sentAt := rn.claim(ctx)
 		if o != nil {
 			return *o
 		}
 		look, why = takenOver || rn.notFresh(), "the ask is not fresh"
 		if takenOver {
 			why = "an earlier delivery of the ask died before it recorded a job"
+		}
+		if !sentAt.IsZero() {
+			// That delivery sent CreateBackup: a job it made that has ended
+			// may not be listed yet. Look; until RDS must list it, wait.
+			if o := rn.lookForSatisfier(ctx, why); o != nil {
+				return *o
+			}
+			if until := sentAt.Add(rn.e.o.SetLagBound); rn.now().Before(until) {
+				return rn.deferred(until, &backup.ErrorInfo{Code: CodeNotListedYet,
+					Message: "an earlier delivery of this ask sent CreateBackup and died before it recorded the job; RDS may not list that backup yet"},
+					"deferred until RDS must list any backup that delivery made")
+			}
 		}
 	} else {
 		look, why = rn.mayBeRepeat(), "the ask may be a repeat"
@@ -350,6 +365,9 @@ func (rn *run) lookForSatisfier(ctx context.Context, why string) *backup.Outcome
 			o := rn.coalescedSet(*best, reqID, why)
 			return &o
 		}
+		if o := rn.unlistedJob(ctx, sets, why); o != nil {
+			return o
+		}
 		rn.clearAt, rn.clearFor = lookedAt, rn.e.o.LookHolds
 		return nil
 	}
@@ -368,7 +386,7 @@ func (rn *run) create(ctx context.Context) backup.Outcome {
 				return *o
 			}
 		}
-		if held, err := rn.keepLease(ctx); err != nil || !held {
+		if held, err := rn.markSending(ctx); err != nil || !held {
 			info := &backup.ErrorInfo{Code: CodeAskInProgress, Message: "another delivery of this ask took it over"}
 			if err != nil {
 				info = &backup.ErrorInfo{Code: CodeLedgerUnavailable, Message: "the ask ledger could not renew the lease: " + clipMessage(err.Error())}
@@ -386,6 +404,9 @@ func (rn *run) create(ctx context.Context) backup.Outcome {
 			jobID, reqID, err = rn.rds.CreateBackup(ctx, req)
 			return reqID, err
 		})
+		if err != nil && (errors.Is(err, errStale) || !isAmbiguous(err)) {
+			rn.sendOpen = false // not sent, or refused: no job came of it
+		}
 		if errors.Is(err, errStale) {
 			// Held up by the throttle gate or the adaptive limit: look again
 			// (at the top of the loop), a few times at most.
@@ -399,6 +420,7 @@ func (rn *run) create(ctx context.Context) backup.Outcome {
 		if err == nil {
 			rn.recordInfo(start, rdsclient.ActionCreateBackup, reqID, nil, "")
 			rn.recordJob(ctx, jobID)
+			rn.noteInstanceJob(ctx, jobID, start)
 			return rn.accepted(jobID, reqID)
 		}
 		switch apiCode(err) {
@@ -583,7 +605,8 @@ func (rn *run) accepted(jobID, reqID string) backup.Outcome {
 }
 
 func (rn *run) coalescedJob(j backup.Job, reqID, why string) backup.Outcome {
-	o := rn.base(backup.StatusCoalesced, !rn.e.o.TrackJobs)
+	// A Finished job leaves nothing to track: the outcome is terminal.
+	o := rn.base(backup.StatusCoalesced, !rn.e.o.TrackJobs || j.BackupStatus == "Finished")
 	o.BackupJobId, o.RequestId, o.BackupStatus, o.Process, o.BackupId = j.BackupJobId, reqID, j.BackupStatus, j.Process, j.BackupId
 	mode := j.JobMode
 	if mode == "" {

@@ -23,6 +23,7 @@ const (
 	ColRunID      = "runId"
 	ColClaimedAt  = "claimedAt"
 	ColUpdatedAt  = "updatedAt"
+	ColSentAt     = "sentAt"
 )
 
 // State is where an ask is.
@@ -82,6 +83,11 @@ type Row struct {
 	RunID      string
 	ClaimedAt  time.Time
 	UpdatedAt  time.Time
+	// SentAt: when the lease holder last said it was sending CreateBackup
+	// (MarkSending); zero: no CreateBackup of this ask was sent, as far as
+	// the row knows. A delivery that dies after it leaves a job the row
+	// does not name, which RDS may not list yet.
+	SentAt time.Time
 }
 
 // LeaseLive reports whether the row's lease runs at now.
@@ -337,6 +343,35 @@ func (l *Ledger) Renew(ctx context.Context, scope, key, owner string, d time.Dur
 	return toMs(until), nil
 }
 
+// MarkSending says, just before the lease holder sends CreateBackup, that
+// it is sending it, and renews its lease to d from now: 1 UpdateRow, on the
+// condition that owner still holds the lease (ErrLeaseLost or ErrNotFound
+// otherwise, 1 GetRow more). A later delivery that finds SentAt on a row
+// without a job knows a job may exist that the row does not name (its
+// sender died before RecordJob), and looks for it — waiting out RDS's
+// listing lag if need be — before it creates another.
+func (l *Ledger) MarkSending(ctx context.Context, scope, key, owner string, d time.Duration) (time.Time, error) {
+	if err := firstErr(checkRowKey(scope, key), checkText("owner", owner, MaxOwner, false, true)); err != nil {
+		return time.Time{}, err
+	}
+	if d <= 0 {
+		return time.Time{}, &ValidationError{Field: "lease", Rule: "must be positive"}
+	}
+	now := l.clock()
+	until := now.Add(d)
+	ch := l.update(scope, key, mustEqual(ColLeaseOwner, owner))
+	ch.PutColumn(ColLeaseUntil, until.UnixMilli())
+	ch.PutColumn(ColSentAt, now.UnixMilli())
+	ch.PutColumn(ColUpdatedAt, now.UnixMilli())
+	err := l.conditional(ctx, "MarkSending", scope, key, ch, func(r Row) *StateError {
+		return &StateError{Kind: ErrLeaseLost, Recorded: r.LeaseOwner, Requested: owner}
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	return toMs(until), nil
+}
+
 // Release ends owner's lease now, when its delivery ends without a job (the
 // ask was deferred, rejected or failed on the way): the next delivery of
 // the ask takes the row over at once instead of waiting out the lease as
@@ -344,7 +379,10 @@ func (l *Ledger) Renew(ctx context.Context, scope, key, owner string, d time.Dur
 // the row has no job; ErrLeaseLost, ErrJobConflict or ErrNotFound
 // otherwise (1 GetRow more). Releasing is an optimisation: a delivery that
 // dies without releasing only delays the next one by the lease.
-func (l *Ledger) Release(ctx context.Context, scope, key, owner string) error {
+//
+// forgetSend clears SentAt: every CreateBackup this delivery sent was
+// answered without a job (refused), so none may exist unlisted.
+func (l *Ledger) Release(ctx context.Context, scope, key, owner string, forgetSend bool) error {
 	if err := firstErr(checkRowKey(scope, key), checkText("owner", owner, MaxOwner, false, true)); err != nil {
 		return err
 	}
@@ -355,6 +393,9 @@ func (l *Ledger) Release(ctx context.Context, scope, key, owner string) error {
 	ch := l.update(scope, key, cond)
 	ch.PutColumn(ColLeaseUntil, now.UnixMilli())
 	ch.PutColumn(ColUpdatedAt, now.UnixMilli())
+	if forgetSend {
+		ch.DeleteColumn(ColSentAt)
+	}
 	return l.conditional(ctx, "Release", scope, key, ch, func(r Row) *StateError {
 		if r.LeaseOwner != owner {
 			return &StateError{Kind: ErrLeaseLost, Recorded: r.LeaseOwner, Requested: owner}
@@ -383,6 +424,7 @@ func (l *Ledger) Reopen(ctx context.Context, a Ask, failedJob string) (Claim, er
 	cond.AddFilter(missingOr(ColOutcomeID, ""))
 	ch := l.update(a.Scope, a.Key, cond)
 	ch.DeleteColumn(ColJobID)
+	ch.DeleteColumn(ColSentAt)
 	ch.PutColumn(ColLeaseOwner, a.Owner)
 	ch.PutColumn(ColLeaseUntil, until.UnixMilli())
 	ch.PutColumn(ColState, string(StateClaimed))
@@ -464,6 +506,8 @@ func (l *Ledger) Get(ctx context.Context, scope, key string) (Row, bool, error) 
 				r.ClaimedAt = t
 			case ColUpdatedAt:
 				r.UpdatedAt = t
+			case ColSentAt:
+				r.SentAt = t
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 )
 
 // A delivery that ends without a job releases its lease: the next delivery
@@ -17,11 +18,11 @@ func TestReleaseLetsTheNextDeliveryTakeOver(t *testing.T) {
 	if c := e.claim(ask("b")); !c.Busy {
 		t.Fatalf("before release: %+v, want Busy", c)
 	}
-	if err := e.l.Release(ctx, "route:demo-pipeline", "k-0001", "b"); !errors.Is(err, ErrLeaseLost) {
+	if err := e.l.Release(ctx, "route:demo-pipeline", "k-0001", "b", false); !errors.Is(err, ErrLeaseLost) {
 		t.Fatalf("release by a non-holder: %v, want ErrLeaseLost", err)
 	}
 	m := e.reset()
-	must(t, e.l.Release(ctx, "route:demo-pipeline", "k-0001", "a"))
+	must(t, e.l.Release(ctx, "route:demo-pipeline", "k-0001", "a", false))
 	if got := e.since(m); got != "UpdateRow" {
 		t.Errorf("release calls %q, want one UpdateRow", got)
 	}
@@ -30,7 +31,7 @@ func TestReleaseLetsTheNextDeliveryTakeOver(t *testing.T) {
 		t.Fatalf("after release: %+v, want won by takeover", c)
 	}
 	must(t, e.l.RecordJob(ctx, "route:demo-pipeline", "k-0001", "b", "5073731"))
-	if err := e.l.Release(ctx, "route:demo-pipeline", "k-0001", "b"); !errors.Is(err, ErrJobConflict) {
+	if err := e.l.Release(ctx, "route:demo-pipeline", "k-0001", "b", false); !errors.Is(err, ErrJobConflict) {
 		t.Errorf("release of a row with a job: %v, want ErrJobConflict", err)
 	}
 }
@@ -93,5 +94,55 @@ func TestConcurrentReopensOneWinner(t *testing.T) {
 	wg.Wait()
 	if won != 1 {
 		t.Errorf("%d reopens won, want 1", won)
+	}
+}
+
+// MarkSending records the send and renews the holder's lease; anyone else
+// is refused; a reopen forgets the send of the failed job.
+func TestMarkSending(t *testing.T) {
+	e := newEnv(t, 0)
+	ctx := context.Background()
+	e.claim(ask("a"))
+	e.clock.Advance(time.Minute)
+	if _, err := e.l.MarkSending(ctx, "route:demo-pipeline", "k-0001", "b", time.Minute); !errors.Is(err, ErrLeaseLost) {
+		t.Fatalf("MarkSending by a non-holder: %v, want ErrLeaseLost", err)
+	}
+	until, err := e.l.MarkSending(ctx, "route:demo-pipeline", "k-0001", "a", time.Minute)
+	must(t, err)
+	row, _, err := e.l.Get(ctx, "route:demo-pipeline", "k-0001")
+	must(t, err)
+	if !row.SentAt.Equal(e.clock.Now()) || !row.LeaseUntil.Equal(until) || !until.Equal(e.clock.Now().Add(time.Minute)) {
+		t.Errorf("row sentAt %s leaseUntil %s (returned %s), want now %s and a minute on", row.SentAt, row.LeaseUntil, until, e.clock.Now())
+	}
+	must(t, e.l.RecordJob(ctx, "route:demo-pipeline", "k-0001", "a", "5073731"))
+	_, err = e.l.Reopen(ctx, ask("c"), "5073731")
+	must(t, err)
+	row, _, err = e.l.Get(ctx, "route:demo-pipeline", "k-0001")
+	must(t, err)
+	if !row.SentAt.IsZero() || row.JobID != "" {
+		t.Errorf("after reopen: sentAt %s job %q, want neither", row.SentAt, row.JobID)
+	}
+}
+
+// The latest job per instance and method: the last note wins; another
+// instance or method has its own.
+func TestInstanceJobs(t *testing.T) {
+	e := newEnv(t, 0)
+	ctx := context.Background()
+	k := InstanceKey("cn-hangzhou", "rm-1", "Physical")
+	if _, _, found, err := e.l.LastInstanceJob(ctx, k); err != nil || found {
+		t.Fatalf("before any note: found %v, %v", found, err)
+	}
+	must(t, e.l.NoteInstanceJob(ctx, k, "5073731", start))
+	must(t, e.l.NoteInstanceJob(ctx, k, "5073740", start.Add(time.Minute)))
+	must(t, e.l.NoteInstanceJob(ctx, InstanceKey("cn-hangzhou", "rm-1", "Snapshot"), "5073799", start))
+	id, created, found, err := e.l.LastInstanceJob(ctx, k)
+	must(t, err)
+	if !found || id != "5073740" || !created.Equal(start.Add(time.Minute)) {
+		t.Errorf("latest job %q created %s (found %v), want 5073740 at %s", id, created, found, start.Add(time.Minute))
+	}
+	m := e.reset()
+	if err := e.l.NoteInstanceJob(ctx, k, "", start); err == nil || e.since(m) != "" {
+		t.Errorf("an empty job id: %v with calls %q, want refused before any call", err, e.since(m))
 	}
 }

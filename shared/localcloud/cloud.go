@@ -224,7 +224,14 @@ func (c *Cloud) FunctionEnv() []string {
 		env = append(env,
 			"BACKUP_LEDGER_ENDPOINT="+c.OTS.Endpoint(),
 			"BACKUP_LEDGER_INSTANCE="+c.OTS.Instance(),
-			"BACKUP_LEDGER_TABLE="+LedgerTable)
+			"BACKUP_LEDGER_TABLE="+LedgerTable,
+			// A delivery killed before CreateBackup holds its ask this long;
+			// the local cloud's backups take seconds, not minutes. Safe
+			// however short: CreateBackup goes out only under a lease just
+			// renewed, and a takeover after a send waits out RDS's set lag.
+			"BACKUP_LEDGER_LEASE=15s",
+			// RDS here lists a set the fleet's lag after its task ends.
+			"BACKUP_SET_LAG_BOUND="+(c.Fleet.maxSetLag()+10*time.Second).String())
 	}
 	return env
 }

@@ -314,3 +314,18 @@ func (f Fleet) rdsOptions() []rds.Option {
 	}
 	return opts
 }
+
+// maxSetLag is the longest set lag of the fleet's instances.
+func (f Fleet) maxSetLag() time.Duration {
+	lag := float64(DefaultSetLagSeconds)
+	if f.SetLagSeconds != nil {
+		lag = *f.SetLagSeconds
+	}
+	most := lag
+	for _, in := range f.Instances {
+		if in.SetLagSeconds != nil && *in.SetLagSeconds > most {
+			most = *in.SetLagSeconds
+		}
+	}
+	return time.Duration(most * float64(time.Second))
+}
