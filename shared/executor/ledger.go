@@ -215,6 +215,11 @@ func (rn *run) finishClaim(ctx context.Context, o backup.Outcome) {
 	}
 	if o.BackupJobId != "" && (o.Status == backup.StatusAccepted || o.Status == backup.StatusCoalesced) {
 		rn.recordJob(ctx, o.BackupJobId)
+		if !rn.joinedAt.IsZero() {
+			// A job a look found running: the latest on the instance, as
+			// far as anyone knows, from then on.
+			rn.noteInstanceJob(ctx, o.BackupJobId, rn.joinedAt)
+		}
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ledgerCallTimeout)
@@ -229,7 +234,7 @@ func (rn *run) finishClaim(ctx context.Context, o backup.Outcome) {
 // instance for its method, for other asks that find it ended but not yet
 // listed (unlistedJob). Best effort: a failure is logged.
 func (rn *run) noteInstanceJob(ctx context.Context, jobID string, created time.Time) {
-	if rn.e.o.Ledger == nil {
+	if rn.e.o.Ledger == nil || jobID == "" {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ledgerCallTimeout)

@@ -117,6 +117,9 @@ type run struct {
 	// sendOpen: a CreateBackup this run marked as sending may have made a
 	// job it does not know (not answered, or answered ambiguously).
 	sendOpen bool
+	// joinedAt: when the look that found the running job the outcome
+	// names began (it was running then or started after).
+	joinedAt time.Time
 }
 
 // errStale: CreateBackup was not sent because what the run knew had aged
@@ -328,6 +331,7 @@ func (rn *run) lookForSatisfier(ctx context.Context, why string) *backup.Outcome
 		for _, j := range jobs {
 			if !j.Terminal() {
 				o := rn.coalescedJob(j, reqID, why)
+				rn.joinedAt = lookedAt
 				return &o
 			}
 		}

@@ -135,6 +135,7 @@ func TestInstanceJobs(t *testing.T) {
 	}
 	must(t, e.l.NoteInstanceJob(ctx, k, "5073731", start))
 	must(t, e.l.NoteInstanceJob(ctx, k, "5073740", start.Add(time.Minute)))
+	must(t, e.l.NoteInstanceJob(ctx, k, "5073735", start.Add(time.Second))) // older than the note: dropped
 	must(t, e.l.NoteInstanceJob(ctx, InstanceKey("cn-hangzhou", "rm-1", "Snapshot"), "5073799", start))
 	id, created, found, err := e.l.LastInstanceJob(ctx, k)
 	must(t, err)

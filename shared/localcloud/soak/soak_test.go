@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -554,6 +555,19 @@ func report(t *testing.T, st *localcloud.Stack, asks []ask, evs []notify.Event, 
 	fmt.Fprintln(tw, "outcomes per type\t")
 	for _, k := range []string{"accepted", "coalesced", "completed", "rejected", "failed", "deferred"} {
 		fmt.Fprintf(tw, "  %s\t%d\t\n", k, byType[k])
+		if k == "failed" || k == "deferred" {
+			// Why, by code: what an operator would look at first.
+			codes := map[string]int{}
+			for _, e := range evs {
+				if strings.TrimPrefix(e.Type, notify.TypePrefix) == k && e.Data.Error != nil {
+					codes[e.Data.Error.Code]++
+				}
+			}
+			names := slices.Sorted(maps.Keys(codes))
+			for _, c := range names {
+				fmt.Fprintf(tw, "    %s\t%d\t\n", c, codes[c])
+			}
+		}
 	}
 	fmt.Fprintf(tw, "terminal ids per ask: 0 / 1 / >1\t%d / %d / %d\t\n", perAsk[0], perAsk[1], perAsk[2])
 	fmt.Fprintf(tw, "timer plan runs / summaries\t%d / %d\t\n", 2, len(runs))
