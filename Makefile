@@ -56,7 +56,7 @@ bench:
 # local cloud under faults, redeliveries and SIGKILLs; prints its report and
 # fails on any broken promise. Sets show in DescribeBackups SOAK_SET_LAG
 # seconds after their task ends (default 60, as on the real service). Its
-# short form (200 asks, no lag) runs in `make test`.
+# short form (200 asks, the same lag) runs in `make test`.
 SOAK_N ?= 2000
 SOAK_SET_LAG ?= 60
 soak:

@@ -73,11 +73,20 @@
 //     without its record; the same key with other parameters → rejected
 //     (IdempotencyKeyConflict).
 //
-// CreateBackup goes out only under a live lease (renewed when half of it is
-// left; lost → deferred); its job is recorded at once, a job the run
-// coalesced with when it ends, else the lease is released so the next
-// delivery need not wait it out. Left for later: a running job the ledger
-// did not make still satisfies any ask (DescribeBackupTasks says no method).
+// Before each CreateBackup the run marks the row "sending" and renews its
+// lease (lost → deferred: another delivery acts); the job is recorded at
+// once and noted as the instance's latest for its method, a job the run
+// coalesced with when it ends; a run that ends without one releases the
+// lease (forgetting the send when RDS refused it), so the next delivery
+// need not wait it out. A repeat that finds a live lease and a send looks
+// for the holder's job at once (it may have died before recording it); a
+// takeover of a row that says a send went out looks, and waits until
+// SetLagBound after the send before it creates another. Across asks, when a
+// look finds no running job and no satisfying set, the instance's latest
+// job (ledger) is read by id: started at or after AskedAt → coalesced;
+// ended before RDS lists its set → deferred (BackupNotListedYet) until it
+// does. Left for later: a running job the ledger did not make still
+// satisfies any ask (DescribeBackupTasks says no method).
 //
 // So a fresh instance-level ask costs one RDS call; an ask that may be a
 // repeat at most three (two reads, then CreateBackup), fewer when a backup

@@ -12,7 +12,7 @@
 // caller's), method and target (what a job of the ask satisfies), state
 // (claimed / acting / done), leaseOwner, leaseUntil (unix ms, by the
 // ledger's clock), jobId, outcomeId (the terminal outcome id), runId,
-// claimedAt, updatedAt. One version per column. Rows expire by the table's
+// claimedAt, updatedAt, sentAt. One version per column. Rows expire by the table's
 // TimeToLive (DefaultTTL, 35 days), counted from each cell's write: a row
 // lives 35 days after its last write. TableMeta and CreateTable make the
 // table, for the deploy tooling and the local cloud only.
@@ -59,6 +59,25 @@
 //     fine (at-least-once); another id is ErrOutcomeConflict naming both
 //     (2 calls): one ask, one terminal id.
 //  6. Get: 1 GetRow.
+//  7. MarkSending (the holder, just before CreateBackup): UpdateRow sentAt
+//     and the lease; condition: Owner holds it. 1 call. A later delivery
+//     that finds sentAt on a row without a job knows a job may exist that
+//     RDS does not list yet (its sender died before RecordJob).
+//  8. Release (a delivery that ends without a job): UpdateRow leaseUntil =
+//     now (and, with forgetSend, no sentAt: every send was refused), so the
+//     next delivery takes over at once. 1 call.
+//  9. Reopen (an ask whose recorded job failed runs again): UpdateRow that
+//     clears the job and sentAt and takes the lease, on the condition that
+//     the row still names the failed job. 1 call; of concurrent reopens
+//     exactly one wins.
+//
+// # Instance rows
+//
+// Scope "instance", key InstanceKey (region/instance/method): the latest
+// job the product made or joined there, and when (NoteInstanceJob: one
+// UpdateRow that never replaces a later note; LastInstanceJob: one
+// GetRow). Across asks RDS stays the check, but its views lag: a job that
+// ended while DescribeBackups does not list its set yet is known from here.
 //
 // Every write is a single-row conditional write, atomic in Tablestore, so
 // of any number of concurrent claims of one key exactly one PutRow
@@ -73,7 +92,10 @@
 // every invocation makes a takeover safe (the holder is dead, not slow).
 // Redeliveries within it (EventBridge retries 10–20 s apart) are Busy and
 // deferred, never run twice at once. WithLease changes it; raise it with
-// any function timeout.
+// any function timeout. A shorter lease (the local cloud's 15 s) is safe
+// for the executor, which sends CreateBackup only right after MarkSending
+// renewed its lease, and waits out RDS's listing lag after a takeover of a
+// row that says a send went out.
 //
 // # Errors and retries
 //

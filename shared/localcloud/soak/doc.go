@@ -7,6 +7,10 @@
 // `make test`; `make soak` runs 2,000) to 100 instances of the four engines
 // as EventBridge MNS events to the queue function, and at once:
 //
+//   - the real service's unkindness: a finished backup's set listed in
+//     DescribeBackups only SOAK_SET_LAG seconds (default 60) after its task
+//     ended, per-API flow control, 3 s backups with 1 s snapshots — the
+//     functions keep their ask ledger on the local Tablestore;
 //   - RDS faults with a rate: 5xx answers, dropped connections, answers lost
 //     after CreateBackup made its job, throttling, failed jobs;
 //   - 10 % of event batches pushed again (EventBridge re-push: the same
