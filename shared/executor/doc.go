@@ -85,8 +85,13 @@
 // look finds no running job and no satisfying set, the instance's latest
 // job (ledger) is read by id: started at or after AskedAt → coalesced;
 // ended before RDS lists its set → deferred (BackupNotListedYet) until it
-// does. Left for later: a running job the ledger did not make still
-// satisfies any ask (DescribeBackupTasks says no method).
+// does. What satisfies what: DescribeBackupTasks says no method, so with
+// the ledger a running job satisfies the ask only when a send of this very
+// ask may have made it or the ledger noted it as the instance's latest job
+// of the ask's method; any other (another method's, the console's, an
+// automated one) is waited out, noted as of unknown method, and judged by
+// its set once RDS lists it. Without the ledger any running job satisfies
+// any ask (RDS runs one at a time).
 //
 // So a fresh instance-level ask costs one RDS call; an ask that may be a
 // repeat at most three (two reads, then CreateBackup), fewer when a backup

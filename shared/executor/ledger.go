@@ -104,10 +104,10 @@ func (rn *run) claim(ctx context.Context) (o *backup.Outcome, takenOver bool, se
 				Message: "the ask ledger could not be read: " + clipMessage(err.Error())},
 				"deferred: an ask is never acted on without its record")), false, time.Time{}
 		case c.Won:
-			rn.holding, rn.leaseUntil = true, c.Row.LeaseUntil
+			rn.holding, rn.leaseUntil, rn.rowSent = true, c.Row.LeaseUntil, !c.Row.SentAt.IsZero()
 			return nil, c.TakenOver, c.Row.SentAt
 		case c.Busy:
-			if !c.Row.SentAt.IsZero() {
+			if rn.rowSent = !c.Row.SentAt.IsZero(); rn.rowSent {
 				// The holder has sent CreateBackup: its job, if it runs, is
 				// found now (the holder may have died before recording it).
 				if o := rn.lookForSatisfier(ctx, "another delivery of this ask sent CreateBackup"); o != nil {
@@ -258,6 +258,9 @@ func (rn *run) unlistedJob(ctx context.Context, sets []rdsclient.BackupSet, why 
 	if led == nil {
 		return nil
 	}
+	if o := rn.unknownJobUnlisted(ctx, sets); o != nil {
+		return o
+	}
 	r := rn.r
 	jobID, created, found, err := led.LastInstanceJob(ctx, ledger.InstanceKey(r.RegionId, r.DBInstanceId, r.Method()))
 	if err != nil {
@@ -288,5 +291,82 @@ func (rn *run) unlistedJob(ctx context.Context, sets []rdsclient.BackupSet, why 
 	wait := rn.e.o.SetLagBound / 4
 	return ptr(rn.deferred(rn.now().Add(wait), &backup.ErrorInfo{Code: CodeNotListedYet,
 		Message: fmt.Sprintf("backup job %s, made before the ask, has ended but RDS does not list its set yet: whether it ran past the ask is known once it does", jobID)},
+		"deferred until RDS lists the backup"))
+}
+
+// satisfiesByMethod says whether a running job j satisfies the ask as far
+// as its method goes (DESIGN.md §2a "what satisfies what"):
+// DescribeBackupTasks says no method, so without the ledger any running job
+// does (RDS runs one at a time). With it, j does when a CreateBackup of
+// this very ask may have made it (this run's send is open, or the row says
+// a delivery sent one), or when the ledger noted j as the instance's latest
+// job of the ask's method. A job noted under another method, or not noted
+// at all (console, another tool, automated backups), does not: the ask
+// waits for it to end. out: the outcome when the ledger cannot be read.
+func (rn *run) satisfiesByMethod(ctx context.Context, j backup.Job) (bool, *backup.Outcome) {
+	led := rn.e.o.Ledger
+	if led == nil || rn.sendOpen || rn.rowSent {
+		return true, nil
+	}
+	r := rn.r
+	jobID, _, found, err := led.LastInstanceJob(ctx, ledger.InstanceKey(r.RegionId, r.DBInstanceId, r.Method()))
+	if err != nil {
+		rn.log.WarnContext(rn.logCtx, "ask ledger unavailable", slog.String("error", clipMessage(err.Error())))
+		return false, ptr(rn.deferred(rn.now().Add(rn.e.policy.Delay(retry.Transient, 0)), &backup.ErrorInfo{Code: CodeLedgerUnavailable,
+			Message: "the ask ledger could not be read: " + clipMessage(err.Error())}, "deferred: an ask is never acted on without its record"))
+	}
+	return found && jobID == j.BackupJobId, nil
+}
+
+// unknownMethod is the instance-row method under which a run notes a
+// running job it could not prove to be of any ask's method (not made by
+// the product, as far as the ledger knows), so that every later ask judges
+// it by its set once it ends — RDS may not list that set yet.
+const unknownMethod = "Unknown"
+
+// noteUnknownJob notes j, seen running at seen, as the instance's latest
+// job of a method nobody knows yet. Best effort.
+func (rn *run) noteUnknownJob(ctx context.Context, jobID string, seen time.Time) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ledgerCallTimeout)
+	defer cancel()
+	key := ledger.InstanceKey(rn.r.RegionId, rn.r.DBInstanceId, unknownMethod)
+	if err := rn.e.o.Ledger.NoteInstanceJob(ctx, key, jobID, seen); err != nil {
+		rn.log.WarnContext(rn.logCtx, "could not note a running job of unknown method in the ledger", slog.String("backupJobId", jobID),
+			slog.String("error", clipMessage(err.Error())))
+	}
+}
+
+// unknownJobUnlisted: the latest running job of unknown method seen on the
+// instance (noteUnknownJob), once ended, says its method only through its
+// set, which RDS may not list yet. Ended unlisted → deferred until RDS lists
+// it; nil otherwise (none, not ended, listed and judged, or known by now to
+// be one of ours).
+func (rn *run) unknownJobUnlisted(ctx context.Context, sets []rdsclient.BackupSet) *backup.Outcome {
+	led := rn.e.o.Ledger
+	r := rn.r
+	jobID, seen, found, err := led.LastInstanceJob(ctx, ledger.InstanceKey(r.RegionId, r.DBInstanceId, unknownMethod))
+	if err != nil || !found || seen.Before(r.AskedAt.Add(-lookback)) {
+		return nil
+	}
+	for _, m := range []string{backup.MethodPhysical, backup.MethodLogical, backup.MethodSnapshot} {
+		id, _, ok, err := led.LastInstanceJob(ctx, ledger.InstanceKey(r.RegionId, r.DBInstanceId, m))
+		if err == nil && ok && id == jobID {
+			return nil // ours after all, of method m: known without its set
+		}
+	}
+	j, known, _, out := rn.jobByID(ctx, jobID)
+	switch {
+	case out != nil:
+		return out
+	case !known || j.BackupStatus != "Finished":
+		return nil
+	}
+	for _, s := range sets {
+		if s.BackupId != "" && s.BackupId == j.BackupId {
+			return nil // listed and judged
+		}
+	}
+	return ptr(rn.deferred(rn.now().Add(rn.e.o.SetLagBound/4), &backup.ErrorInfo{Code: CodeNotListedYet,
+		Message: fmt.Sprintf("backup job %s, of a method not known to be the ask's, has ended but RDS does not list its set yet: whether it satisfies the ask is known once it does", jobID)},
 		"deferred until RDS lists the backup"))
 }

@@ -265,6 +265,75 @@ func TestLedgerAnotherAskInTheSetLag(t *testing.T) {
 	}
 }
 
+// Issue 18, "what satisfies what": a Physical ask while a Logical
+// single-database job the ledger made runs waits for it and gets its own
+// Physical backup; a Physical ask while a Physical job the ledger made runs
+// is coalesced with it.
+func TestLedgerRunningJobOfAnotherMethodDoesNotSatisfy(t *testing.T) {
+	lh := newLedgerHarness(t)
+	lh.srv.AddInstance(rds.Instance{DBInstanceId: "rm-m", RegionId: "cn-hangzhou", Engine: "MySQL", Databases: []string{"billing"}})
+	ex := lh.exec()
+	logical := req("rm-m", func(r *backup.Request) {
+		r.BackupMethod, r.BackupStrategy, r.DBName, r.AskedAt = "Logical", "db", []string{"billing"}, lh.clk.Now()
+		r.IdempotencyKey = backup.Key("logical")
+	})
+	lj := ex.Run(context.Background(), logical, executor.History{})
+	if lj.Status != backup.StatusAccepted {
+		t.Fatalf("logical: %s (%+v)", lj.Status, lj.Error)
+	}
+	physical := req("rm-m", func(r *backup.Request) {
+		r.BackupMethod, r.AskedAt, r.IdempotencyKey = "Physical", lh.clk.Now(), backup.Key("physical")
+	})
+	o := ex.Run(context.Background(), physical, executor.History{})
+	if o.Status != backup.StatusAccepted || o.BackupJobId == lj.BackupJobId {
+		t.Fatalf("physical while a logical job runs: %s job %q (%s), want its own backup after the logical one", o.Status, o.BackupJobId, o.Note)
+	}
+	if len(lh.sleeps()) == 0 {
+		t.Errorf("no state-wait: the physical ask did not wait for the logical job")
+	}
+	again := req("rm-m", func(r *backup.Request) {
+		r.BackupMethod, r.AskedAt, r.IdempotencyKey = "Physical", lh.clk.Now(), backup.Key("physical-2")
+	})
+	o2 := ex.Run(context.Background(), again, executor.History{})
+	if o2.Status != backup.StatusCoalesced || o2.BackupJobId != o.BackupJobId {
+		t.Errorf("physical while our physical job runs: %s job %q, want coalesced with %s", o2.Status, o2.BackupJobId, o.BackupJobId)
+	}
+	if n := lh.count("CreateBackup"); n < 3 || len(lh.srv.Jobs("rm-m")) != 2 {
+		t.Errorf("%d jobs, want 2 (logical, physical)", len(lh.srv.Jobs("rm-m")))
+	}
+}
+
+// A running job the ledger did not make (the console's) may be of any
+// method: the ask waits for it to end, then judges its set once RDS lists
+// it; a Physical set that ran past the ask satisfies it.
+func TestLedgerUnknownRunningJobIsJudgedByItsSet(t *testing.T) {
+	lh := newLedgerHarness(t)
+	if _, _, err := lh.harness.cli.CreateBackup(context.Background(), backup.Request{DBInstanceId: "rm-l", BackupMethod: "Physical"}); err != nil {
+		t.Fatal(err) // the console's Physical backup, 60 s by default
+	}
+	ex := lh.exec(func(o *executor.Options) { o.MaxAttemptsPerInvocation = 1 })
+	r := req("rm-l", func(r *backup.Request) {
+		r.BackupMethod, r.AskedAt, r.IdempotencyKey = "Physical", lh.clk.Now(), backup.Key("p")
+	})
+	var o backup.Outcome
+	for i := 0; i < 20; i++ {
+		o = ex.Run(context.Background(), r, executor.History{})
+		if o.Status != backup.StatusDeferred {
+			break
+		}
+		lh.clk.Set(o.NotBefore)
+	}
+	if o.Status != backup.StatusCoalesced || o.BackupId == "" {
+		t.Fatalf("outcome %s (%s), want coalesced with the console's set once listed", o.Status, o.Note)
+	}
+	if n := lh.count("CreateBackup"); n != 2 { // the console's, and the ask's first try refused (BackupJobExists)
+		t.Errorf("%d CreateBackup calls, want 2 (no backup of the ask's own)", n)
+	}
+	if n := len(lh.srv.Jobs("rm-l")); n != 1 {
+		t.Errorf("%d jobs, want the console's only", n)
+	}
+}
+
 // crashAfterCreate is a ledger whose writes after CreateBackup never
 // arrive: the delivery died right after it.
 type crashAfterCreate struct{ *ledger.Ledger }

@@ -120,6 +120,8 @@ type run struct {
 	// joinedAt: when the look that found the running job the outcome
 	// names began (it was running then or started after).
 	joinedAt time.Time
+	// rowSent: the ask's row said a delivery had sent CreateBackup.
+	rowSent bool
 }
 
 // errStale: CreateBackup was not sent because what the run knew had aged
@@ -313,6 +315,7 @@ func (rn *run) readFacts(ctx context.Context) *backup.Outcome {
 func (rn *run) lookForSatisfier(ctx context.Context, why string) *backup.Outcome {
 	r := rn.r
 	var lookedAt time.Time
+	var waitedOn string
 	for {
 		var jobs []backup.Job
 		reqID, err := rn.call(ctx, rdsclient.ActionDescribeBackupTasks, func(ctx context.Context) (string, error) {
@@ -328,12 +331,35 @@ func (rn *run) lookForSatisfier(ctx context.Context, why string) *backup.Outcome
 			}
 			continue
 		}
+		waiting := false
 		for _, j := range jobs {
-			if !j.Terminal() {
+			if j.Terminal() {
+				continue
+			}
+			proven, out := rn.satisfiesByMethod(ctx, j)
+			if out != nil {
+				return out
+			}
+			if proven {
 				o := rn.coalescedJob(j, reqID, why)
 				rn.joinedAt = lookedAt
 				return &o
 			}
+			waiting = true
+			if waitedOn != j.BackupJobId {
+				waitedOn = j.BackupJobId
+				rn.noteUnknownJob(ctx, j.BackupJobId, lookedAt)
+			}
+		}
+		if waiting {
+			// A job whose method cannot be proven to be the ask's runs: RDS
+			// refuses another until it ends, then its set says its method.
+			info := &backup.ErrorInfo{Code: backup.CodeJobExists, Retryable: true,
+				Message: fmt.Sprintf("a backup job (%s) runs on the instance, of a method not known to be the ask's; waiting for it to end", waitedOn)}
+			if o := rn.wait(ctx, retry.StateWait, info); o != nil {
+				return o
+			}
+			continue
 		}
 		break
 	}
