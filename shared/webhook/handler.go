@@ -42,6 +42,7 @@ const (
 	DefaultMaxBody      = 1 << 20 // 1 MiB
 	DefaultReplayWindow = 5 * time.Minute
 	DefaultMaxRequests  = 100
+	DefaultMaxAskAge    = 24 * time.Hour
 )
 
 // DefaultCaller is the caller id of signed requests authenticated with
@@ -101,6 +102,15 @@ type Config struct {
 	// applies it to a Select's expansion and answers with one rejected
 	// outcome of code backup.CodeTooManyBackups, which is a 413 too.
 	MaxRequests int
+	// MaxAskAge is the oldest a GitHub or GitLab delivery's event time
+	// (its askedAt: a GitHub deployment's created_at, a GitLab
+	// deployment's status_changed_at, a pipeline's created_at) may be when
+	// it arrives (DefaultMaxAskAge is the recommended 24h; 0: no limit).
+	// An older one is
+	// answered 202 "ignored" with the reason and asks nothing: GitHub's
+	// signatures carry no time, so a captured delivery could otherwise be
+	// replayed after the ask ledger forgot its row.
+	MaxAskAge time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Logger receives one line per request (default slog.Default()). No
@@ -129,6 +139,7 @@ type Handler struct {
 	maxBody       int64
 	window        time.Duration
 	maxReqs       int
+	maxAskAge     time.Duration
 	now           func() time.Time
 	log           *slog.Logger
 	regions       func(ctx context.Context) backup.Regions
@@ -164,16 +175,17 @@ func New(cfg Config, sub Submitter, jobs JobReader, rej RejectSink) *Handler {
 		panic("webhook: New needs a Submitter")
 	}
 	h := &Handler{
-		callers: map[string]*route{},
-		sub:     sub,
-		jobs:    jobs,
-		rej:     rej,
-		maxBody: cfg.MaxBody,
-		window:  cfg.ReplayWindow,
-		maxReqs: cfg.MaxRequests,
-		now:     cfg.Now,
-		log:     cfg.Logger,
-		regions: cfg.Regions,
+		callers:   map[string]*route{},
+		sub:       sub,
+		jobs:      jobs,
+		rej:       rej,
+		maxBody:   cfg.MaxBody,
+		window:    cfg.ReplayWindow,
+		maxReqs:   cfg.MaxRequests,
+		now:       cfg.Now,
+		maxAskAge: cfg.MaxAskAge,
+		log:       cfg.Logger,
+		regions:   cfg.Regions,
 	}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBody

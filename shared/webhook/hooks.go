@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
@@ -173,6 +174,9 @@ func (h *Handler) github(ctx context.Context, ev events.HTTPEvent, body []byte, 
 				fmt.Sprintf("deployment.payload.%s: is required (route %s names no backups)", events.GitHubPayloadKey, routeNames(matched)))
 		}
 	}
+	if resp, old := h.tooOld(c, "deployment.created_at", dep.AskedAt()); old {
+		return resp
+	}
 	trig := dep.Trigger(c.delivery)
 	return h.submit(ctx, c, matched, plan, trig, events.WithAskedAt(events.NormalizePlan(plan, trig), dep.AskedAt()))
 }
@@ -207,6 +211,9 @@ func (h *Handler) gitlab(ctx context.Context, ev events.HTTPEvent, body []byte, 
 			return ignored(c, fmt.Sprintf("no deployment route for environment %q of %s", clip(dep.Environment, 100), dep.Project.PathWithNamespace))
 		}
 		c.route = routeList(matched)
+		if resp, old := h.tooOld(c, "status_changed_at", dep.AskedAt()); old {
+			return resp
+		}
 		plan := backup.Plan{Backups: unionBackups(matched)}
 		trig := dep.Trigger()
 		return h.submit(ctx, c, matched, plan, trig, events.WithAskedAt(events.NormalizePlan(plan, trig), dep.AskedAt()))
@@ -232,11 +239,48 @@ func (h *Handler) gitlab(ctx context.Context, ev events.HTTPEvent, body []byte, 
 			return ignored(c, fmt.Sprintf("pipeline %d (status %q) is not about to run a configured stage", pipe.ObjectAttributes.ID, clip(pipe.ObjectAttributes.Status, 32)))
 		}
 		c.route = routeList(matched)
+		if resp, old := h.tooOld(c, "object_attributes.created_at", pipe.AskedAt()); old {
+			return resp
+		}
 		plan := backup.Plan{Backups: unionBackups(matched)}
 		trig := pipe.Trigger()
 		return h.submit(ctx, c, matched, plan, trig, events.WithAskedAt(events.NormalizePlan(plan, trig), pipe.AskedAt()))
 	}
 	return ignored(c, fmt.Sprintf("GitLab event %q is not acted on (only Deployment Hook and Pipeline Hook)", clip(kind, 64)))
+}
+
+// tooOld answers a delivery whose event time (its askedAt, the payload's
+// field) is older than MaxAskAge when it arrived: 202 "ignored", so that
+// GitHub and GitLab do not retry it, with a reason naming the field, the
+// age and the rule. Nothing is submitted and no outcome is published (as
+// for every ignored delivery). GitHub signatures carry no time: without
+// this a captured delivery replayed after the ask ledger's row expired
+// would be a new ask. A delivery without a readable time is not judged
+// (its askedAt is then when it was first seen), nor is one from the future
+// (only a holder of the secret could make one, who can make any delivery).
+func (h *Handler) tooOld(c *call, field string, askedAt time.Time) (events.HTTPResponse, bool) {
+	if askedAt.IsZero() || h.maxAskAge <= 0 {
+		return events.HTTPResponse{}, false
+	}
+	age := c.received.Sub(askedAt)
+	if age <= h.maxAskAge {
+		return events.HTTPResponse{}, false
+	}
+	return ignored(c, fmt.Sprintf("%s %s is %s old, older than the max ask age %s (BACKUP_MAX_ASK_AGE): a delivery this late (a replay or a late redelivery) makes no backup",
+		field, askedAt.UTC().Format(time.RFC3339), shortDuration(age), shortDuration(h.maxAskAge))), true
+}
+
+// shortDuration is d to the second, without zero minutes and seconds
+// ("25h", "24h", "1h30m", "90h0m5s").
+func shortDuration(d time.Duration) string {
+	s := d.Round(time.Second).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func unionBackups(routes []*route) []backup.Spec {
