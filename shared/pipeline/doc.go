@@ -5,9 +5,9 @@
 //
 // # Gate: one ask, followed to a verdict
 //
-// Gate sends one ask — the instances, an idempotency key (from the CI run:
-// GITHUB_RUN_ID, CI_PIPELINE_ID, else random) and an AskedAt fixed at the
-// first try — and follows it:
+// Gate sends one ask — the instances, an idempotency key (DefaultKey: from
+// the CI job it runs in, CIJob, and the instance set, method and region;
+// else random) and an AskedAt fixed at the first try — and follows it:
 //
 //   - accepted, or coalesced with a job → the job is polled until it is
 //     Finished (the backup exists: VerdictBackedUp) or Failed

@@ -51,7 +51,10 @@ type Event struct {
 
 // GateOptions tune Gate.
 type GateOptions struct {
+	// Ask is what is asked; without a Key, Gate gives it DefaultKey(CI,
+	// Ask, nil) once, before the first try.
 	Ask     Ask
+	CI      CIJob         // the CI job the gate runs in (zero outside CI)
 	Timeout time.Duration // whole gate (default 30m)
 	Poll    time.Duration // between job status reads (default 10s)
 	// Observer gets every event (nil: none).
@@ -81,6 +84,11 @@ func (c *Client) Gate(ctx context.Context, o GateOptions) (Verdict, error) {
 	}
 	if o.Sleep == nil {
 		o.Sleep = retry.Sleep
+	}
+	// The key and AskedAt are fixed here, at the first try: every re-send
+	// (a network error, deferred, a job that failed) is the same ask.
+	if o.Ask.Key == "" {
+		o.Ask.Key = DefaultKey(o.CI, o.Ask, nil)
 	}
 	if o.Ask.AskedAt.IsZero() {
 		o.Ask.AskedAt = c.now().UTC().Truncate(time.Second)

@@ -8,8 +8,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -38,12 +36,19 @@ is Finished. Run it before a deploy; deploy only when it exits 0.
   exit 1  a backup was refused or failed (the line says why): do not deploy
   exit 2  no verdict within --timeout (the backups may still finish)
 It prints one line per state change (--json: one JSON object per line).
-The ask has an idempotency key (--key; default from the CI run:
-GITHUB_RUN_ID[-GITHUB_RUN_ATTEMPT], CI_PIPELINE_ID, else random) and a time
-(--asked-at; default GitLab's CI_PIPELINE_CREATED_AT, else the first try):
-when it must ask again (network error, deferred, a job that failed) it sends
-the same ask, so it never takes a second backup for one ask, and a new deploy
-always gets its own. Two runs with the same key and time are the same ask.
+The ask has an idempotency key (--key) and a time (--asked-at; default the
+first try), both fixed at the first try: when it must ask again (network
+error, deferred, a job that failed) it sends the same ask, so it never takes
+a second backup for one ask. The default key is a digest of the CI job and
+of the instance set (any order), --method and --region:
+  GitHub Actions  GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT, GITHUB_JOB
+  GitLab CI       CI_PROJECT_ID, CI_PIPELINE_ID, CI_JOB_ID (new on a retry)
+  elsewhere       random
+so two gate jobs of one run are two asks, and a re-run attempt is a new ask
+with its own backup (its deploy may have changed the database). Give --key
+when one job gates the same instances twice (a deploy in between), or for a
+GitHub matrix over something other than the instances (GITHUB_JOB is the
+same for every leg). Two gates with the same key and backups are one ask.
 
 status reads one job once (exit 0 when read).
 
@@ -124,8 +129,8 @@ func gate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	client := clientFlags(fs, getenv)
 	method := fs.String("method", "", "BackupMethod: Physical (the default), Logical or Snapshot")
 	region := fs.String("region", "", "RegionId (default: the function's region)")
-	key := fs.String("key", "", "idempotency key (default: from the CI run)")
-	askedAt := fs.String("asked-at", getenv("RDSBACKUP_ASKED_AT"), "when the ask was made, RFC 3339 (RDSBACKUP_ASKED_AT; default: GitLab's CI_PIPELINE_CREATED_AT, else now)")
+	key := fs.String("key", "", "idempotency key (default: from the CI job, instances, method and region; else random)")
+	askedAt := fs.String("asked-at", getenv("RDSBACKUP_ASKED_AT"), "when the ask was made, RFC 3339 (RDSBACKUP_ASKED_AT; default: the first try)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up (exit 2) after this long")
 	poll := fs.Duration("poll", 10*time.Second, "time between job status reads")
 	asJSON := fs.Bool("json", false, "print JSON lines instead of sentences")
@@ -141,14 +146,7 @@ func gate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		fmt.Fprintln(stderr, "rdsbackup gate:", err)
 		return 1
 	}
-	k := *key
-	if k == "" {
-		k = ciKey(getenv)
-	}
 	at := *askedAt
-	if at == "" {
-		at = getenv("CI_PIPELINE_CREATED_AT")
-	}
 	var asked time.Time
 	if at != "" {
 		t, err := time.Parse(time.RFC3339, at)
@@ -159,7 +157,8 @@ func gate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		asked = t
 	}
 	v, err := c.Gate(ctx, pipeline.GateOptions{
-		Ask:     pipeline.Ask{Instances: fs.Args(), Method: *method, Region: *region, Key: k, AskedAt: asked},
+		Ask:     pipeline.Ask{Instances: fs.Args(), Method: *method, Region: *region, Key: *key, AskedAt: asked},
+		CI:      ciJob(getenv),
 		Timeout: *timeout, Poll: *poll,
 		Observer: func(e pipeline.Event) { printEvent(stdout, e, *asJSON) },
 	})
@@ -169,22 +168,23 @@ func gate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	return int(v)
 }
 
-// ciKey derives the ask's key from the CI run, so a re-run of the same
-// pipeline step is the same ask.
-func ciKey(getenv func(string) string) string {
+// ciJob names the CI job the gate runs in (pipeline.CIJob; zero outside
+// CI), for the ask's default key. A retried GitLab job is a new job with a
+// new CI_JOB_ID (GitLab has no documented retry counter): it stands for
+// both the job and the attempt.
+func ciJob(getenv func(string) string) pipeline.CIJob {
 	switch {
 	case getenv("GITHUB_RUN_ID") != "":
-		k := "github-" + getenv("GITHUB_RUN_ID")
-		if a := getenv("GITHUB_RUN_ATTEMPT"); a != "" {
-			k += "-" + a
-		}
-		return k
+		return pipeline.CIJob{Provider: "github", Project: getenv("GITHUB_REPOSITORY"),
+			Run: getenv("GITHUB_RUN_ID"), Attempt: getenv("GITHUB_RUN_ATTEMPT"), Job: getenv("GITHUB_JOB")}
 	case getenv("CI_PIPELINE_ID") != "":
-		return "gitlab-" + getenv("CI_PIPELINE_ID")
+		project := getenv("CI_PROJECT_ID")
+		if project == "" {
+			project = getenv("CI_PROJECT_PATH")
+		}
+		return pipeline.CIJob{Provider: "gitlab", Project: project, Run: getenv("CI_PIPELINE_ID"), Job: getenv("CI_JOB_ID")}
 	}
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return "rdsbackup-" + hex.EncodeToString(b)
+	return pipeline.CIJob{}
 }
 
 func printEvent(w io.Writer, e pipeline.Event, asJSON bool) {

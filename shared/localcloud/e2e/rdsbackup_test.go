@@ -48,9 +48,16 @@ func rdsbackup(t *testing.T) string {
 // caller and returns its exit code and output.
 func (s *stack) gate(t *testing.T, secret string, args ...string) (int, string) {
 	t.Helper()
+	return s.gateEnv(t, secret, []string{"GITHUB_RUN_ID=", "CI_PIPELINE_ID="}, args...)
+}
+
+// gateEnv is gate with env added to the command's environment (a CI job's
+// variables).
+func (s *stack) gateEnv(t *testing.T, secret string, env []string, args ...string) (int, string) {
+	t.Helper()
 	cmd := exec.CommandContext(s.ctx, rdsbackup(t), append([]string{"gate", "--poll", "200ms"}, args...)...)
-	cmd.Env = append(os.Environ(), "RDSBACKUP_URL="+s.WebhookURL, "RDSBACKUP_CALLER="+localcloud.SignedCaller,
-		"RDSBACKUP_SECRET="+secret, "GITHUB_RUN_ID=", "CI_PIPELINE_ID=")
+	cmd.Env = append(append(os.Environ(), "RDSBACKUP_URL="+s.WebhookURL, "RDSBACKUP_CALLER="+localcloud.SignedCaller,
+		"RDSBACKUP_SECRET="+secret, "GITHUB_RUN_ID=", "CI_PIPELINE_ID="), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -128,6 +135,45 @@ func TestRdsbackupGate(t *testing.T) {
 	})
 }
 
+// Issue 18: two gate jobs of one CI run (staging and prod, or a matrix
+// over instances) with the default keys are two asks. The key used to be
+// the run id and attempt alone: with one warm function instance serving
+// both, the second gate's other instance made it "the same key for other
+// backups", a 409, exit 1.
+func TestRdsbackupGateTwoJobsOfOneRun(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, withoutSetLag(demoFleet(t, 2*time.Second)), localcloud.Options{FCInstances: 1})
+	run := []string{"GITHUB_REPOSITORY=acme/shop", "GITHUB_RUN_ID=5151", "GITHUB_RUN_ATTEMPT=1"}
+	jobs := []struct{ job, instance string }{{"deploy-staging", "rm-demo-pg1"}, {"deploy-prod", "rm-demo-mysql1"}}
+	codes, outs := make([]int, len(jobs)), make([]string, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i], outs[i] = s.gateEnv(t, localcloud.SignedSecret, append(run, "GITHUB_JOB="+j.job), "--timeout", "60s", j.instance)
+		}()
+	}
+	wg.Wait()
+	keyRE := regexp.MustCompile(`idempotency key (\S+),`)
+	var keys []string
+	for i := range jobs {
+		if codes[i] != 0 || !strings.Contains(outs[i], "verdict: backed up") {
+			t.Errorf("%s: exit %d:\n%s", jobs[i].job, codes[i], outs[i])
+		}
+		m := keyRE.FindStringSubmatch(outs[i])
+		if m == nil || !strings.HasPrefix(m[1], "github-5151-1-") {
+			t.Errorf("%s: no key github-5151-1-… in:\n%s", jobs[i].job, outs[i])
+			continue
+		}
+		keys = append(keys, m[1])
+	}
+	if len(keys) == 2 && keys[0] == keys[1] {
+		t.Errorf("both jobs asked with key %s", keys[0])
+	}
+	wantCreated(t, s, map[string]int{"rm-demo-pg1": 1, "rm-demo-mysql1": 1})
+}
+
 // The GitHub action's gate step, as written in action.yml, with rdsbackup
 // on the PATH (the install step is GitHub's business).
 func TestGitHubActionGateStep(t *testing.T) {
@@ -148,9 +194,10 @@ func TestGitHubActionGateStep(t *testing.T) {
 	cmd := exec.CommandContext(s.ctx, "bash", "-c", script.String())
 	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(rdsbackup(t))+":"+os.Getenv("PATH"),
 		"RDSBACKUP_URL="+s.WebhookURL, "RDSBACKUP_CALLER="+localcloud.SignedCaller, "RDSBACKUP_SECRET="+localcloud.SignedSecret,
-		"RDSBACKUP_METHOD=", "RDSBACKUP_TIMEOUT=60s", "RDSBACKUP_INSTANCES=rm-demo-pg1 rm-demo-mysql1", "GITHUB_RUN_ID=4242", "GITHUB_RUN_ATTEMPT=1")
+		"RDSBACKUP_METHOD=", "RDSBACKUP_TIMEOUT=60s", "RDSBACKUP_INSTANCES=rm-demo-pg1 rm-demo-mysql1", "RDSBACKUP_KEY=",
+		"GITHUB_REPOSITORY=acme/shop", "GITHUB_RUN_ID=4242", "GITHUB_RUN_ATTEMPT=1", "GITHUB_JOB=backup")
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "github-4242-1") || !strings.Contains(string(out), "verdict: backed up") {
+	if err != nil || !strings.Contains(string(out), "idempotency key github-4242-1-") || !strings.Contains(string(out), "verdict: backed up") {
 		t.Fatalf("gate step: %v\n%s", err, out)
 	}
 	wantCreated(t, s, map[string]int{"rm-demo-pg1": 1, "rm-demo-mysql1": 1})
@@ -208,10 +255,10 @@ func TestGitLabTemplateScript(t *testing.T) {
 	cmd := exec.CommandContext(s.ctx, "sh", "-c", script.String())
 	cmd.Env = append(os.Environ(), "GOPATH="+gopath, "GOFLAGS=",
 		"RDSBACKUP_URL="+s.WebhookURL, "RDSBACKUP_CALLER="+localcloud.SignedCaller, "RDSBACKUP_SECRET="+localcloud.SignedSecret,
-		"RDSBACKUP_METHOD=", "RDSBACKUP_TIMEOUT=60s", "RDSBACKUP_INSTANCES=rm-demo-pg1", "CI_PIPELINE_ID=777", "CI_PIPELINE_CREATED_AT=2026-11-25T10:00:00Z",
+		"RDSBACKUP_METHOD=", "RDSBACKUP_TIMEOUT=60s", "RDSBACKUP_INSTANCES=rm-demo-pg1", "CI_PROJECT_ID=77", "CI_PIPELINE_ID=777", "CI_JOB_ID=555",
 		"GITHUB_RUN_ID=")
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "gitlab-777") || !strings.Contains(string(out), "verdict: backed up") {
+	if err != nil || !strings.Contains(string(out), "idempotency key gitlab-777-555-") || !strings.Contains(string(out), "verdict: backed up") {
 		t.Fatalf("template script: %v\n%s", err, out)
 	}
 	wantCreated(t, s, map[string]int{"rm-demo-pg1": 1})
