@@ -126,6 +126,9 @@ func New(function string, cfg config.Config, opts Options) (*App, error) {
 			Routes: routes, Secrets: secrets, MaxBody: cfg.MaxBody, ReplayWindow: cfg.ReplayWindow, MaxRequests: cfg.MaxRequests,
 			Now: opts.Now, Logger: log, Regions: a.regionsOf,
 		}, submitter{a}, jobReader{a}, rejecter{a})
+		if cfg.LedgerEndpoint != "" { // the Idempotency-Key's 409 on every instance, not only this one
+			a.hook.UseKeyLedger(invocationKeys{})
+		}
 	}
 	return a, nil
 }

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/ledger"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 )
 
 // ledgerFor returns the ask ledger (BACKUP_LEDGER_*) signed with the
@@ -124,3 +127,44 @@ func (p invocationLedger) LastInstanceJob(ctx context.Context, key string) (stri
 
 // Lease is BACKUP_LEDGER_LEASE, the lease every invocation's ledger takes.
 func (p invocationLedger) Lease() time.Duration { return p.lease }
+
+// invocationKeys is the webhook's KeyLedger (Handler.UseKeyLedger, set only
+// when BACKUP_LEDGER_ENDPOINT is): a caller's Idempotency-Key is claimed in
+// the invocation's ledger, found through the context like
+// invocationLedger's, so the key's row — and its digest — is the same for
+// every function instance. The row is the key's alone (scope
+// "route:<route>", key "idem:<key>"): it names no job and satisfies no
+// ask, so it has no method or target; its owner is the FC request id. Won,
+// busy or lost with the same digest are all "go on"; only another digest
+// (ledger.ErrConflict) is webhook.ErrKeyReused. Any other error, a missing
+// ledger included, is the key unchecked (the webhook answers 503).
+type invocationKeys struct{}
+
+var _ webhook.KeyLedger = invocationKeys{}
+
+func (invocationKeys) ClaimKey(ctx context.Context, k webhook.KeyClaim) error {
+	inv := invocationFrom(ctx)
+	if inv == nil || inv.ledger == nil {
+		return errNoLedger
+	}
+	_, err := inv.ledger.Claim(ctx, ledger.Ask{Scope: k.Scope, Key: k.Key, Digest: k.Digest, AskedAt: k.AskedAt, Owner: keyOwner(inv.requestID)})
+	if errors.Is(err, ledger.ErrConflict) {
+		return fmt.Errorf("%w: %w", webhook.ErrKeyReused, err)
+	}
+	return err
+}
+
+// keyOwner is the lease owner of a key's claim: the FC request id, or a
+// random one where there is none fit to be an owner (outside FC).
+func keyOwner(requestID string) string {
+	ok := requestID != "" && len(requestID) <= ledger.MaxOwner
+	for i := 0; ok && i < len(requestID); i++ {
+		ok = requestID[i] > 0x20 && requestID[i] < 0x7f
+	}
+	if ok {
+		return requestID
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "webhook-" + hex.EncodeToString(b)
+}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/ledger"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/tablestore"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 )
 
 const ledgerTable = "rds_backup_asks"
@@ -129,5 +131,47 @@ func TestLedgerPort(t *testing.T) {
 	}
 	if len(srv.Calls()) != n {
 		t.Error("the port called Tablestore outside an invocation")
+	}
+}
+
+// TestKeyLedgerPort: the webhook's KeyLedger claims a caller's key in the
+// invocation's ledger; a key claimed by one invocation with a digest is
+// refused to another with another digest (webhook.ErrKeyReused, the 409)
+// and accepted with the same one; scopes are apart; outside an invocation
+// the port answers an error that is not a reuse (the webhook's 503).
+func TestKeyLedgerPort(t *testing.T) {
+	h := newHarness(t, "webhook")
+	_, env := h.withLedger(time.Minute)
+	a := h.another("webhook", env...)
+	role := h.role
+	var p webhook.KeyLedger = invocationKeys{}
+	k := webhook.KeyClaim{Scope: "route:ops", Key: "idem:release 42", Digest: strings.Repeat("a1", 32), AskedAt: time.Now()}
+	if err := p.ClaimKey(h.invocation(a, "1-first", role.AccessKeyID, role.AccessKeySecret, role.SecurityToken), k); err != nil {
+		t.Fatalf("a new key: %v", err)
+	}
+	ctx := h.invocation(a, "1-second", role.AccessKeyID, role.AccessKeySecret, role.SecurityToken)
+	if err := p.ClaimKey(ctx, k); err != nil {
+		t.Fatalf("the same digest while the first holds the row: %v", err)
+	}
+	other := k
+	other.Digest = strings.Repeat("b2", 32)
+	err := p.ClaimKey(ctx, other)
+	if !errors.Is(err, webhook.ErrKeyReused) || !errors.Is(err, ledger.ErrConflict) {
+		t.Fatalf("another digest: %v, want webhook.ErrKeyReused wrapping ledger.ErrConflict", err)
+	}
+	other.Scope = "route:release-bot"
+	if err := p.ClaimKey(ctx, other); err != nil {
+		t.Fatalf("another caller's scope, the same key: %v", err)
+	}
+	if err := p.ClaimKey(context.Background(), k); err == nil || errors.Is(err, webhook.ErrKeyReused) {
+		t.Fatalf("outside an invocation: %v, want an error that is not a reuse", err)
+	}
+	for _, id := range []string{"", "has space", strings.Repeat("x", 200)} {
+		if o := keyOwner(id); !strings.HasPrefix(o, "webhook-") {
+			t.Errorf("keyOwner(%q) = %q, want a random owner", id, o)
+		}
+	}
+	if o := keyOwner("1-65a0b1c2-d3e4"); o != "1-65a0b1c2-d3e4" {
+		t.Errorf("keyOwner keeps the FC request id: %q", o)
 	}
 }

@@ -164,6 +164,7 @@ func (h *Handler) postBackups(ctx context.Context, ev events.HTTPEvent, body []b
 		return parseFailure(err, c)
 	}
 	delivery := strings.TrimSpace(ev.Header(HeaderIdempotencyKey))
+	var claimReason string // why c.claim refused the call, if it did
 	if delivery != "" {
 		if len(delivery) > maxIdempotencyKey || !printable(delivery) {
 			c.reason = "bad Idempotency-Key"
@@ -171,22 +172,20 @@ func (h *Handler) postBackups(ctx context.Context, ev events.HTTPEvent, body []b
 				fmt.Sprintf("%s: at most %d printable ASCII characters", HeaderIdempotencyKey, maxIdempotencyKey))
 		}
 		// The key names the ask: the same key for other backups is refused,
-		// not a second ask (best effort: this warm instance's memory,
-		// idemCache). What is compared is the backups the body asks for
-		// (the parsed plan, AskedAt aside): a pipeline step run again
+		// not a second ask. What is compared is the backups the body asks
+		// for (the parsed plan, AskedAt aside): a pipeline step run again
 		// with its CI run's key is the same ask, whatever AskedAt it sends.
-		// Scoped by the authenticated route itself (idemCache): two callers
-		// never share a key, whatever their names.
+		// Scoped by the authenticated route itself: two callers never share
+		// a key, whatever their names. With a KeyLedger the row of the
+		// caller's key holds the digest for every instance (keyClaim);
+		// without one this warm instance's memory is all (idemCache).
 		params := plan
 		params.AskedAt = time.Time{}
 		canon, _ := json.Marshal(params)
 		c.claim = func() *events.HTTPResponse {
-			if h.idem.claim(rt, delivery, canon) {
-				return nil
-			}
-			r := errorResponse(409, CodeKeyReused, HeaderIdempotencyKey,
-				HeaderIdempotencyKey+": already used by this caller for other backups; send the same backups to repeat the ask, or a new key for a new ask")
-			return &r
+			resp, reason := h.claimKey(ctx, rt, delivery, canon, c.received)
+			claimReason = reason
+			return resp
 		}
 	} else if !plan.AskedAt.IsZero() {
 		// The body names its own time: the same body (re-POSTed by a
@@ -218,7 +217,75 @@ func (h *Handler) postBackups(ctx context.Context, ev events.HTTPEvent, body []b
 		}
 	}
 	askedAt := h.asksSeen.askedAt(rt, delivery+"\x00"+strconv.FormatInt(claimed.UnixNano(), 10), claimed, c.received.Truncate(time.Second).UTC())
-	return h.submit(ctx, c, []*route{rt}, plan, trig, events.WithAskedAt(events.NormalizePlan(plan, trig), askedAt))
+	resp := h.submit(ctx, c, []*route{rt}, plan, trig, events.WithAskedAt(events.NormalizePlan(plan, trig), askedAt))
+	if claimReason != "" { // submit names every refusal of c.claim a reuse; say which it was
+		c.reason = claimReason
+	}
+	return resp
+}
+
+// CodeKeyUnchecked: the ask ledger could not say whether an
+// Idempotency-Key is recorded with other backups (503; nothing was
+// submitted; try again).
+const CodeKeyUnchecked = "IdempotencyKey.Unchecked"
+
+// keyRetryAfter is the Retry-After of a 503 CodeKeyUnchecked, in seconds.
+const keyRetryAfter = "5"
+
+// claimKey checks caller rt's Idempotency-Key k against the backups canon
+// (the canonical plan without AskedAt) and says nil to go on, or the
+// answer that refuses the call and why (for the log).
+//
+// The warm instance's memory first (idemCache; free): another body there
+// is a 409 without a call. Without a KeyLedger that is all. With one, a
+// key this instance does not know is claimed in the ledger, a row per
+// caller and key whose digest every instance reads: another digest is the
+// same 409; a new key, or the same digest (whoever holds the row), goes
+// on, and the instance remembers it.
+//
+// The ledger down (or contended: no answer on the digest) is a 503, and
+// nothing is submitted. Going on would be the executor's "never act
+// without its record": it defers the asks it cannot claim, but its
+// per-ask rows are keyed by the backups asked for, so another body's asks
+// are new asks there and would run once the ledger is back — the key
+// reused with another body, the one thing this check exists to refuse.
+// The caller keeps its key and tries again.
+func (h *Handler) claimKey(ctx context.Context, rt *route, k string, canon []byte, received time.Time) (*events.HTTPResponse, string) {
+	reused := func(reason string) (*events.HTTPResponse, string) {
+		r := errorResponse(409, CodeKeyReused, HeaderIdempotencyKey,
+			HeaderIdempotencyKey+": already used by this caller for other backups; send the same backups to repeat the ask, or a new key for a new ask")
+		return &r, reason
+	}
+	l := h.idem.ledger
+	if l == nil {
+		if h.idem.claim(rt, k, canon) {
+			return nil, ""
+		}
+		return reused("Idempotency-Key reused with another body (this instance's memory)")
+	}
+	sum := sha256.Sum256(canon)
+	if same, known := h.idem.lookup(rt, k, sum); known {
+		if same {
+			return nil, ""
+		}
+		return reused("Idempotency-Key reused with another body (this instance's memory of the ledger)")
+	}
+	scope := "route:" + rt.Name
+	if rt == h.defaultCaller {
+		scope = keyScopeDefault
+	}
+	err := l.ClaimKey(ctx, KeyClaim{Scope: scope, Key: keyPrefix + k, Digest: hex.EncodeToString(sum[:]), AskedAt: received})
+	switch {
+	case err == nil:
+		h.idem.remember(rt, k, sum)
+		return nil, ""
+	case errors.Is(err, ErrKeyReused):
+		return reused("Idempotency-Key reused with another body (the ledger's row)")
+	}
+	r := errorResponse(503, CodeKeyUnchecked, HeaderIdempotencyKey,
+		HeaderIdempotencyKey+": the ask ledger could not check this key; nothing was submitted; try again with the same key")
+	r.Headers["Retry-After"] = keyRetryAfter
+	return &r, "Idempotency-Key not checked: " + err.Error()
 }
 
 // askedDelivery starts the delivery id of a signed request whose body
