@@ -169,7 +169,7 @@ func (rn *run) markSending(ctx context.Context) (bool, error) {
 	lease := rn.e.o.Ledger.Lease()
 	until, err := rn.e.o.Ledger.MarkSending(ctx, askScope, rn.r.IdempotencyKey, rn.owner, lease)
 	if err == nil {
-		rn.sendOpen = true
+		rn.sendOpen, rn.sentAt = true, rn.now()
 	}
 	if errors.Is(err, ledger.ErrLeaseLost) || errors.Is(err, ledger.ErrNotFound) {
 		rn.holding = false
@@ -193,7 +193,7 @@ func (rn *run) recordJob(ctx context.Context, jobID string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ledgerCallTimeout)
 	defer cancel()
 	var err error
-	for range 2 {
+	for range 3 {
 		if err = rn.e.o.Ledger.RecordJob(ctx, askScope, rn.r.IdempotencyKey, rn.owner, jobID); err == nil || !ledger.IsRetryable(err) {
 			break
 		}
@@ -240,7 +240,13 @@ func (rn *run) noteInstanceJob(ctx context.Context, jobID string, created time.T
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ledgerCallTimeout)
 	defer cancel()
 	key := ledger.InstanceKey(rn.r.RegionId, rn.r.DBInstanceId, rn.r.Method())
-	if err := rn.e.o.Ledger.NoteInstanceJob(ctx, key, jobID, created); err != nil {
+	var err error
+	for range 3 {
+		if err = rn.e.o.Ledger.NoteInstanceJob(ctx, key, jobID, created); err == nil || !ledger.IsRetryable(err) {
+			break
+		}
+	}
+	if err != nil {
 		rn.log.WarnContext(rn.logCtx, "could not note the instance's latest job in the ledger", slog.String("backupJobId", jobID),
 			slog.String("error", clipMessage(err.Error())))
 	}

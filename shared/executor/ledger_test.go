@@ -31,9 +31,9 @@ type ledgerHarness struct {
 	led *ledger.Ledger
 }
 
-func newLedgerHarness(t *testing.T) *ledgerHarness {
+func newLedgerHarness(t *testing.T, opts ...rds.Option) *ledgerHarness {
 	t.Helper()
-	h := newHarness(t, rds.WithSetLag(time.Minute), rds.WithMethodDuration("Snapshot", 5*time.Second))
+	h := newHarness(t, append([]rds.Option{rds.WithSetLag(time.Minute), rds.WithMethodDuration("Snapshot", 5*time.Second)}, opts...)...)
 	store := auth.NewStore(nil)
 	key := store.NewAccessKey()
 	srv := tablestore.NewServer(tablestore.WithClock(tablestore.ClockFunc(h.clk.Now)), tablestore.WithCredentials(store))
@@ -331,6 +331,29 @@ func TestLedgerUnknownRunningJobIsJudgedByItsSet(t *testing.T) {
 	}
 	if n := len(lh.srv.Jobs("rm-l")); n != 1 {
 		t.Errorf("%d jobs, want the console's only", n)
+	}
+}
+
+// A CreateBackup whose answer is lost made a job that ends before the run
+// looks (a fast snapshot): RDS shows no running job and lists no set yet,
+// so the run does not send another; it waits until RDS must list it, then
+// the set satisfies the ask.
+func TestLedgerLostAnswerOfAFastBackup(t *testing.T) {
+	lh := newLedgerHarness(t, rds.WithMethodDuration("Snapshot", 100*time.Millisecond))
+	lh.srv.InjectFault(rds.Fault{Action: "CreateBackup", After: true, Drop: true, Times: 1})
+	ex := lh.exec()
+	r := lh.snapshot()
+	o := ex.Run(context.Background(), r, executor.History{})
+	if o.Status != backup.StatusDeferred || o.Error == nil || o.Error.Code != executor.CodeNotListedYet {
+		t.Fatalf("after the lost answer: %s %+v (%s), want deferred BackupNotListedYet", o.Status, o.Error, o.Note)
+	}
+	lh.clk.Set(o.NotBefore)
+	o = ex.Run(context.Background(), r, executor.History{Attempts: o.Attempts})
+	if o.Status != backup.StatusCoalesced || o.BackupId == "" {
+		t.Fatalf("once RDS must list it: %s (%s), want coalesced with the set", o.Status, o.Note)
+	}
+	if n := len(lh.srv.Jobs("rm-l")); n != 1 {
+		t.Errorf("%d jobs, want 1", n)
 	}
 }
 

@@ -114,9 +114,11 @@ type run struct {
 	holding    bool
 	leaseUntil time.Time
 	recorded   bool
-	// sendOpen: a CreateBackup this run marked as sending may have made a
-	// job it does not know (not answered, or answered ambiguously).
+	// sendOpen: a CreateBackup this run marked as sending (at sentAt) may
+	// have made a job it does not know (not answered, or answered
+	// ambiguously).
 	sendOpen bool
+	sentAt   time.Time
 	// joinedAt: when the look that found the running job the outcome
 	// names began (it was running then or started after).
 	joinedAt time.Time
@@ -484,6 +486,14 @@ func (rn *run) create(ctx context.Context) backup.Outcome {
 			// sending another.
 			if o := rn.lookForSatisfier(ctx, "an earlier CreateBackup of this ask got no answer"); o != nil {
 				return *o
+			}
+			if until := rn.sentAt.Add(rn.e.o.SetLagBound); rn.e.o.Ledger != nil && rn.sendOpen && rn.now().Before(until) {
+				// Nothing runs and nothing is listed, but the job that send
+				// may have made can have ended already, unlisted (RDS's lag):
+				// wait until RDS must list it. The row keeps the send.
+				return rn.deferred(until, &backup.ErrorInfo{Code: CodeNotListedYet,
+					Message: "a CreateBackup of this ask got no answer and RDS shows no job of it; it may have made one that RDS does not list yet"},
+					"deferred until RDS must list any backup that send made")
 			}
 		}
 	}
