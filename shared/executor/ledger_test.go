@@ -337,11 +337,15 @@ func TestLedgerUnknownRunningJobIsJudgedByItsSet(t *testing.T) {
 // A CreateBackup whose answer is lost made a job that ends before the run
 // looks (a fast snapshot): RDS shows no running job and lists no set yet,
 // so the run does not send another; it waits until RDS must list it, then
-// the set satisfies the ask.
+// the set satisfies the ask. (A look sooner after the send than the
+// shortest backup takes would have seen the job running: the webhook's
+// InvokeProxyFailure retries, end to end, show that case.)
 func TestLedgerLostAnswerOfAFastBackup(t *testing.T) {
 	lh := newLedgerHarness(t, rds.WithMethodDuration("Snapshot", 100*time.Millisecond))
 	lh.srv.InjectFault(rds.Fault{Action: "CreateBackup", After: true, Drop: true, Times: 1})
-	ex := lh.exec()
+	// Backups here take 100 ms: a look trusted for less (as LookHolds must
+	// be) comes too late to see the lost send's job running.
+	ex := lh.exec(func(o *executor.Options) { o.LookHolds = 50 * time.Millisecond })
 	r := lh.snapshot()
 	o := ex.Run(context.Background(), r, executor.History{})
 	if o.Status != backup.StatusDeferred || o.Error == nil || o.Error.Code != executor.CodeNotListedYet {

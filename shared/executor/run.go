@@ -487,10 +487,13 @@ func (rn *run) create(ctx context.Context) backup.Outcome {
 			if o := rn.lookForSatisfier(ctx, "an earlier CreateBackup of this ask got no answer"); o != nil {
 				return *o
 			}
-			if until := rn.sentAt.Add(rn.e.o.SetLagBound); rn.e.o.Ledger != nil && rn.sendOpen && rn.now().Before(until) {
-				// Nothing runs and nothing is listed, but the job that send
-				// may have made can have ended already, unlisted (RDS's lag):
-				// wait until RDS must list it. The row keeps the send.
+			if until := rn.sentAt.Add(rn.e.o.SetLagBound); rn.e.o.Ledger != nil && rn.sendOpen &&
+				rn.clearAt.Sub(rn.sentAt) > rn.e.o.LookHolds && rn.now().Before(until) {
+				// Nothing runs and nothing is listed, and the look came later
+				// than the shortest backup takes (LookHolds): a job that send
+				// made can have ended already, unlisted (RDS's lag). Wait until
+				// RDS must list it. The row keeps the send. (A look sooner
+				// than that would have seen such a job running: none was made.)
 				return rn.deferred(until, &backup.ErrorInfo{Code: CodeNotListedYet,
 					Message: "a CreateBackup of this ask got no answer and RDS shows no job of it; it may have made one that RDS does not list yet"},
 					"deferred until RDS must list any backup that send made")
