@@ -224,7 +224,11 @@ func (rn *run) finishClaim(ctx context.Context, o backup.Outcome) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ledgerCallTimeout)
 	defer cancel()
-	if err := rn.e.o.Ledger.Release(ctx, askScope, rn.r.IdempotencyKey, rn.owner, !rn.sendOpen); err != nil {
+	// The row's send is forgotten only when it is this run's and RDS
+	// refused it: an earlier delivery's open send (the row said so, and
+	// this run sent nothing since) still counts for the next delivery.
+	forget := !rn.sendOpen && (!rn.rowSent || !rn.sentAt.IsZero())
+	if err := rn.e.o.Ledger.Release(ctx, askScope, rn.r.IdempotencyKey, rn.owner, forget); err != nil {
 		rn.log.InfoContext(rn.logCtx, "could not release the ask's ledger lease; the next delivery waits it out",
 			slog.String("error", clipMessage(err.Error())))
 	}

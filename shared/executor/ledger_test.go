@@ -198,8 +198,14 @@ func TestLedgerCrashWithAShortLease(t *testing.T) {
 	if want := r.AskedAt.Add(2 * time.Minute); o.NotBefore.Before(want.Add(-time.Second)) || o.NotBefore.After(want.Add(time.Second)) {
 		t.Errorf("NotBefore %s, want about %s (the send + SetLagBound)", o.NotBefore, want)
 	}
+	// A delivery before then takes the row over again and still waits:
+	// the deferral kept the dead delivery's send in the row.
+	lh.clk.Set(r.AskedAt.Add(40 * time.Second)) // still unlisted (65 s)
+	if o2 := ex.Run(context.Background(), r, executor.History{RetryCount: 3}); o2.Status != backup.StatusDeferred || o2.Error == nil || o2.Error.Code != executor.CodeNotListedYet {
+		t.Fatalf("a delivery before RDS must list it: %s %+v, want deferred BackupNotListedYet again", o2.Status, o2.Error)
+	}
 	lh.clk.Set(o.NotBefore)
-	o = ex.Run(context.Background(), r, executor.History{RetryCount: 3})
+	o = ex.Run(context.Background(), r, executor.History{RetryCount: 4})
 	if o.Status != backup.StatusCoalesced || o.BackupId == "" {
 		t.Fatalf("once RDS must list it: %s (%s), want coalesced with the set", o.Status, o.Note)
 	}
