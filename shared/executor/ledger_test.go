@@ -367,6 +367,28 @@ func TestLedgerLostAnswerOfAFastBackup(t *testing.T) {
 	}
 }
 
+// A repeat whose history spent the life budget is still coalesced with the
+// job its row names: failing it would give the ask a second terminal
+// outcome next to the job's completed one.
+func TestLedgerSpentRepeatIsCoalesced(t *testing.T) {
+	lh := newLedgerHarness(t)
+	ex := lh.exec()
+	r := lh.snapshot()
+	first := ex.Run(context.Background(), r, executor.History{})
+	spent := make([]backup.Attempt, 12)
+	for i := range spent {
+		spent[i] = backup.Attempt{Action: "DescribeBackupTasks", Code: "Throttling.User", Retryable: true}
+	}
+	o := ex.Run(context.Background(), r, executor.History{Attempts: spent})
+	if o.Status != backup.StatusCoalesced || o.BackupJobId != first.BackupJobId {
+		t.Fatalf("spent repeat: %s (%+v), want coalesced with %s", o.Status, o.Error, first.BackupJobId)
+	}
+	other := req("rm-l", func(r *backup.Request) { r.AskedAt, r.IdempotencyKey = lh.clk.Now(), backup.Key("other") })
+	if o := ex.Run(context.Background(), other, executor.History{Attempts: spent}); o.Status != backup.StatusFailed {
+		t.Errorf("a spent ask without a job: %s, want failed (budget)", o.Status)
+	}
+}
+
 // crashAfterCreate is a ledger whose writes after CreateBackup never
 // arrive: the delivery died right after it.
 type crashAfterCreate struct{ *ledger.Ledger }

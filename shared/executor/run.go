@@ -143,7 +143,11 @@ func (rn *run) do(ctx context.Context) backup.Outcome {
 	if vs := backup.Validate(r); len(vs) > 0 {
 		return rn.rejected(backup.ErrorFromViolation(vs.First()), "")
 	}
-	if o, over := rn.overBudget(nil); over {
+	// With the ledger the budget is checked after the claim: a repeat whose
+	// row names a job is coalesced with it however much its history spent
+	// (else a late redelivery would end failed while the job completes:
+	// two terminal ids for one ask, which the soak found).
+	if o, over := rn.overBudget(nil); over && rn.e.o.Ledger == nil {
 		return o
 	}
 	ctx, cancel, ok := rn.bound(ctx)
@@ -172,6 +176,9 @@ func (rn *run) do(ctx context.Context) backup.Outcome {
 		o, takenOver, sentAt := rn.claim(ctx)
 		if o != nil {
 			return *o
+		}
+		if o, over := rn.overBudget(nil); over {
+			return o
 		}
 		look, why = takenOver || rn.notFresh(), "the ask is not fresh"
 		if takenOver {
