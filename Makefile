@@ -56,11 +56,12 @@ bench:
 # local cloud under faults, redeliveries and SIGKILLs; prints its report and
 # fails on any broken promise. Sets show in DescribeBackups SOAK_SET_LAG
 # seconds after their task ends (default 60, as on the real service). Its
-# short form (200 asks, the same lag) runs in `make test`.
+# short form (200 asks, the same lag, no Tablestore faults) runs in `make test`.
 SOAK_N ?= 2000
 SOAK_SET_LAG ?= 60
+SOAK_OTS_FAULTS ?= 1
 soak:
-	SOAK_N=$(SOAK_N) SOAK_SET_LAG=$(SOAK_SET_LAG) $(GO) test -count=1 -timeout 60m -run '^TestSoak$$' -v ./shared/localcloud/soak
+	SOAK_N=$(SOAK_N) SOAK_SET_LAG=$(SOAK_SET_LAG) SOAK_OTS_FAULTS=$(SOAK_OTS_FAULTS) $(GO) test -count=1 -timeout 60m -run '^TestSoak$$' -v ./shared/localcloud/soak
 
 # Short fuzzing of every decoder (seeds also run in `make test`).
 fuzz:

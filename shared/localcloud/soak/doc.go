@@ -11,8 +11,9 @@
 //     DescribeBackups only SOAK_SET_LAG seconds (default 60) after its task
 //     ended, per-API flow control, 3 s backups with 1 s snapshots — the
 //     functions keep their ask ledger on the local Tablestore;
-//   - the ask ledger's Tablestore failing: 2 % each of busy PutRows,
-//     timed-out UpdateRows, dropped GetRows, PutRows whose answer is lost;
+//   - with SOAK_OTS_FAULTS=1 (`make soak`), the ask ledger's Tablestore
+//     failing: 2 % each of busy PutRows, timed-out UpdateRows, dropped
+//     GetRows, PutRows whose answer is lost;
 //   - RDS faults with a rate: 5xx answers, dropped connections, answers lost
 //     after CreateBackup made its job, throttling, failed jobs;
 //   - 10 % of event batches pushed again (EventBridge re-push: the same
