@@ -81,8 +81,10 @@
 // everything the signature covers (time, method, path, query, body), so a
 // retried or replayed signed request yields the same idempotency keys (and
 // the freshness rules find the backup its first delivery made) while a new
-// request is a new ask. The same key for other backups is a 409 (best
-// effort: remembered per warm instance, see idemCache). askedAt is the
+// request is a new ask. The same key for other backups is a 409: on every
+// instance when the ask ledger is configured (UseKeyLedger: a row per
+// route and key holds the plan's digest), else as far as this warm
+// instance remembers (idemCache). askedAt is the
 // body's AskedAt, else X-Timestamp, never later than the request arrived:
 // a claimed time in the future is the first arrival, which a replay of the
 // same request gets again (firstSeen, per warm instance).
