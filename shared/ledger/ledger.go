@@ -323,24 +323,7 @@ func (l *Ledger) RecordOutcome(ctx context.Context, scope, key, outcomeID string
 // lease (then nobody took it over, even if it expired); ErrLeaseLost or
 // ErrNotFound otherwise (1 GetRow more).
 func (l *Ledger) Renew(ctx context.Context, scope, key, owner string, d time.Duration) (time.Time, error) {
-	if err := firstErr(checkRowKey(scope, key), checkText("owner", owner, MaxOwner, false, true)); err != nil {
-		return time.Time{}, err
-	}
-	if d <= 0 {
-		return time.Time{}, &ValidationError{Field: "lease", Rule: "must be positive"}
-	}
-	now := l.clock()
-	until := now.Add(d)
-	ch := l.update(scope, key, mustEqual(ColLeaseOwner, owner))
-	ch.PutColumn(ColLeaseUntil, until.UnixMilli())
-	ch.PutColumn(ColUpdatedAt, now.UnixMilli())
-	err := l.conditional(ctx, "Renew", scope, key, ch, func(r Row) *StateError {
-		return &StateError{Kind: ErrLeaseLost, Recorded: r.LeaseOwner, Requested: owner}
-	})
-	if err != nil {
-		return time.Time{}, err
-	}
-	return toMs(until), nil
+	return l.extend(ctx, "Renew", scope, key, owner, d, false)
 }
 
 // MarkSending says, just before the lease holder sends CreateBackup, that
@@ -351,6 +334,11 @@ func (l *Ledger) Renew(ctx context.Context, scope, key, owner string, d time.Dur
 // sender died before RecordJob), and looks for it — waiting out RDS's
 // listing lag if need be — before it creates another.
 func (l *Ledger) MarkSending(ctx context.Context, scope, key, owner string, d time.Duration) (time.Time, error) {
+	return l.extend(ctx, "MarkSending", scope, key, owner, d, true)
+}
+
+// extend is Renew, and MarkSending when sending.
+func (l *Ledger) extend(ctx context.Context, op, scope, key, owner string, d time.Duration, sending bool) (time.Time, error) {
 	if err := firstErr(checkRowKey(scope, key), checkText("owner", owner, MaxOwner, false, true)); err != nil {
 		return time.Time{}, err
 	}
@@ -361,9 +349,11 @@ func (l *Ledger) MarkSending(ctx context.Context, scope, key, owner string, d ti
 	until := now.Add(d)
 	ch := l.update(scope, key, mustEqual(ColLeaseOwner, owner))
 	ch.PutColumn(ColLeaseUntil, until.UnixMilli())
-	ch.PutColumn(ColSentAt, now.UnixMilli())
+	if sending {
+		ch.PutColumn(ColSentAt, now.UnixMilli())
+	}
 	ch.PutColumn(ColUpdatedAt, now.UnixMilli())
-	err := l.conditional(ctx, "MarkSending", scope, key, ch, func(r Row) *StateError {
+	err := l.conditional(ctx, op, scope, key, ch, func(r Row) *StateError {
 		return &StateError{Kind: ErrLeaseLost, Recorded: r.LeaseOwner, Requested: owner}
 	})
 	if err != nil {
