@@ -99,10 +99,7 @@ func (rn *run) claim(ctx context.Context) (o *backup.Outcome, takenOver bool, se
 			return ptr(rn.rejected(&backup.ErrorInfo{Code: CodeKeyConflict, Field: "idempotencyKey",
 				Message: "the ask's idempotency key is recorded with other backup parameters"}, "")), false, time.Time{}
 		case err != nil:
-			rn.log.WarnContext(rn.logCtx, "ask ledger unavailable", slog.String("error", clipMessage(err.Error())))
-			return ptr(rn.deferred(rn.now().Add(rn.e.policy.Delay(retry.Transient, 0)), &backup.ErrorInfo{Code: CodeLedgerUnavailable,
-				Message: "the ask ledger could not be read: " + clipMessage(err.Error())},
-				"deferred: an ask is never acted on without its record")), false, time.Time{}
+			return rn.ledgerDown(err), false, time.Time{}
 		case c.Won:
 			rn.holding, rn.leaseUntil, rn.rowSent = true, c.Row.LeaseUntil, !c.Row.SentAt.IsZero()
 			return nil, c.TakenOver, c.Row.SentAt
@@ -274,9 +271,7 @@ func (rn *run) unlistedJob(ctx context.Context, sets []rdsclient.BackupSet, why 
 	r := rn.r
 	jobID, created, found, err := led.LastInstanceJob(ctx, ledger.InstanceKey(r.RegionId, r.DBInstanceId, r.Method()))
 	if err != nil {
-		rn.log.WarnContext(rn.logCtx, "ask ledger unavailable", slog.String("error", clipMessage(err.Error())))
-		return ptr(rn.deferred(rn.now().Add(rn.e.policy.Delay(retry.Transient, 0)), &backup.ErrorInfo{Code: CodeLedgerUnavailable,
-			Message: "the ask ledger could not be read: " + clipMessage(err.Error())}, "deferred: an ask is never acted on without its record"))
+		return rn.ledgerDown(err)
 	}
 	if !found || created.Before(r.AskedAt.Add(-lookback)) {
 		return nil
@@ -321,9 +316,7 @@ func (rn *run) satisfiesByMethod(ctx context.Context, j backup.Job) (bool, *back
 	r := rn.r
 	jobID, _, found, err := led.LastInstanceJob(ctx, ledger.InstanceKey(r.RegionId, r.DBInstanceId, r.Method()))
 	if err != nil {
-		rn.log.WarnContext(rn.logCtx, "ask ledger unavailable", slog.String("error", clipMessage(err.Error())))
-		return false, ptr(rn.deferred(rn.now().Add(rn.e.policy.Delay(retry.Transient, 0)), &backup.ErrorInfo{Code: CodeLedgerUnavailable,
-			Message: "the ask ledger could not be read: " + clipMessage(err.Error())}, "deferred: an ask is never acted on without its record"))
+		return false, rn.ledgerDown(err)
 	}
 	return found && jobID == j.BackupJobId, nil
 }
@@ -379,4 +372,12 @@ func (rn *run) unknownJobUnlisted(ctx context.Context, sets []rdsclient.BackupSe
 	return ptr(rn.deferred(rn.now().Add(rn.e.o.SetLagBound/4), &backup.ErrorInfo{Code: CodeNotListedYet,
 		Message: fmt.Sprintf("backup job %s, of a method not known to be the ask's, has ended but RDS does not list its set yet: whether it satisfies the ask is known once it does", jobID)},
 		"deferred until RDS lists the backup"))
+}
+
+// ledgerDown: the ledger could not be read: the ask is deferred, never
+// acted on without its record.
+func (rn *run) ledgerDown(err error) *backup.Outcome {
+	rn.log.WarnContext(rn.logCtx, "ask ledger unavailable", slog.String("error", clipMessage(err.Error())))
+	return ptr(rn.deferred(rn.now().Add(rn.e.policy.Delay(retry.Transient, 0)), &backup.ErrorInfo{Code: CodeLedgerUnavailable,
+		Message: "the ask ledger could not be read: " + clipMessage(err.Error())}, "deferred: an ask is never acted on without its record"))
 }
