@@ -8,7 +8,11 @@
 // retry count from the FC context (fccontext), and falls back to the default
 // credential chain outside Function Compute. Clients are cheap and cached per
 // credential; the executor (and its facts cache) lives as long as the warm
-// instance.
+// instance. With BACKUP_LEDGER_ENDPOINT each invocation also gets the ask
+// ledger (a Tablestore client with its credentials, ledger.ClientConfig):
+// the executor reaches it through a port that finds the invocation's
+// ledger in the context (ledger.go), and the webhook's Idempotency-Key
+// check through another (invocationKeys).
 //
 // Fan-out is the operator's: a timer plan's Select (and the sealed steps of
 // its run) expands without bound, but a user's MNS message with a Select is
