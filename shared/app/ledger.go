@@ -125,6 +125,30 @@ func (p invocationLedger) LastInstanceJob(ctx context.Context, key string) (stri
 	return l.LastInstanceJob(ctx, key)
 }
 
+func (p invocationLedger) NoteInstanceSend(ctx context.Context, key, owner string, at time.Time) error {
+	l, err := p.of(ctx)
+	if err != nil {
+		return err
+	}
+	return l.NoteInstanceSend(ctx, key, owner, at)
+}
+
+func (p invocationLedger) ForgetInstanceSend(ctx context.Context, key, owner string) error {
+	l, err := p.of(ctx)
+	if err != nil {
+		return err
+	}
+	return l.ForgetInstanceSend(ctx, key, owner)
+}
+
+func (p invocationLedger) InstanceSends(ctx context.Context, key string) ([]ledger.Send, error) {
+	l, err := p.of(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.InstanceSends(ctx, key)
+}
+
 // Lease is BACKUP_LEDGER_LEASE, the lease every invocation's ledger takes.
 func (p invocationLedger) Lease() time.Duration { return p.lease }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,9 @@ type AskLedger interface {
 	Reopen(ctx context.Context, a ledger.Ask, failedJob string) (ledger.Claim, error)
 	NoteInstanceJob(ctx context.Context, key, jobID string, created time.Time) error
 	LastInstanceJob(ctx context.Context, key string) (jobID string, created time.Time, found bool, err error)
+	NoteInstanceSend(ctx context.Context, key, owner string, at time.Time) error
+	ForgetInstanceSend(ctx context.Context, key, owner string) error
+	InstanceSends(ctx context.Context, key string) ([]ledger.Send, error)
 	Lease() time.Duration
 }
 
@@ -107,9 +111,12 @@ func (rn *run) claim(ctx context.Context) (o *backup.Outcome, takenOver bool, se
 			if rn.rowSent = !c.Row.SentAt.IsZero(); rn.rowSent {
 				// The holder has sent CreateBackup: its job, if it runs, is
 				// found now (the holder may have died before recording it).
-				if o := rn.lookForSatisfier(ctx, "another delivery of this ask sent CreateBackup"); o != nil {
+				o := rn.lookForSatisfier(ctx, "another delivery of this ask sent CreateBackup")
+				if o != nil && o.Status != backup.StatusDeferred {
 					return o, false, time.Time{}
 				}
+				// Deferred (another send's backup may not be listed yet, or
+				// RDS failed): the holder's lease says when to come back.
 			}
 			return ptr(rn.deferred(c.Row.LeaseUntil, &backup.ErrorInfo{Code: CodeAskInProgress,
 				Message: "another delivery of this ask is at work on it"},
@@ -176,7 +183,36 @@ func (rn *run) markSending(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	rn.leaseUntil = until
+	// The instance's send marker: other asks of the method learn from it
+	// that a job may exist that nobody has seen — the row above tells only
+	// this ask's deliveries. Without it the send does not go out.
+	rn.sendNoted = true
+	if err := rn.e.o.Ledger.NoteInstanceSend(ctx, rn.instanceKey(), rn.owner, rn.sentAt); err != nil {
+		return false, err
+	}
 	return true, nil
+}
+
+// instanceKey is the ask's instance row key (its method's).
+func (rn *run) instanceKey() string {
+	return ledger.InstanceKey(rn.r.RegionId, rn.r.DBInstanceId, rn.r.Method())
+}
+
+// forgetSend deletes this run's send marker, if it may have written one:
+// no send of it is unsure any more. Best effort: a marker left behind
+// makes other asks wait at most SetLagBound past it.
+func (rn *run) forgetSend(ctx context.Context) {
+	if !rn.sendNoted {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ledgerCallTimeout)
+	defer cancel()
+	if err := rn.e.o.Ledger.ForgetInstanceSend(ctx, rn.instanceKey(), rn.owner); err != nil {
+		rn.log.InfoContext(rn.logCtx, "could not forget the run's send marker; other asks of the instance wait it out",
+			slog.String("error", clipMessage(err.Error())))
+		return
+	}
+	rn.sendNoted = false
 }
 
 // recordJob records the job this run made or joined on its row, right
@@ -209,6 +245,12 @@ func (rn *run) recordJob(ctx context.Context, jobID string) {
 func (rn *run) finishClaim(ctx context.Context, o backup.Outcome) {
 	if !rn.holding {
 		return
+	}
+	settled := o.BackupJobId != "" && (o.Status == backup.StatusAccepted || o.Status == backup.StatusCoalesced)
+	if settled || rn.unsureFrom.IsZero() {
+		// What the run's sends made is known (the outcome's job, noted
+		// below), or they made nothing.
+		defer rn.forgetSend(ctx)
 	}
 	if o.BackupJobId != "" && (o.Status == backup.StatusAccepted || o.Status == backup.StatusCoalesced) {
 		rn.recordJob(ctx, o.BackupJobId)
@@ -269,34 +311,62 @@ func (rn *run) unlistedJob(ctx context.Context, sets []rdsclient.BackupSet, why 
 		return o
 	}
 	r := rn.r
-	jobID, created, found, err := led.LastInstanceJob(ctx, ledger.InstanceKey(r.RegionId, r.DBInstanceId, r.Method()))
+	jobID, created, found, err := led.LastInstanceJob(ctx, rn.instanceKey())
 	if err != nil {
 		return rn.ledgerDown(err)
 	}
-	if !found || created.Before(r.AskedAt.Add(-lookback)) {
-		return nil
-	}
-	j, known, reqID, out := rn.jobByID(ctx, jobID)
-	switch {
-	case out != nil:
-		return out
-	case !known || j.BackupStatus == "Failed":
-		return nil
-	case !j.Terminal():
-		return ptr(rn.coalescedJob(j, reqID, why))
-	}
-	for _, s := range sets {
-		if s.BackupId != "" && s.BackupId == j.BackupId {
-			return nil // listed, and judged: it does not satisfy the ask
+	var coveredUntil time.Time // send markers up to this are the noted job's, or older than it
+	if found && !created.Before(r.AskedAt.Add(-lookback)) {
+		j, known, reqID, out := rn.jobByID(ctx, jobID)
+		switch {
+		case out != nil:
+			return out
+		case !known || j.BackupStatus == "Failed":
+		case !j.Terminal():
+			return ptr(rn.coalescedJob(j, reqID, why))
+		case slices.ContainsFunc(sets, func(s rdsclient.BackupSet) bool { return s.BackupId != "" && s.BackupId == j.BackupId }):
+			// Listed, and judged: it does not satisfy the ask; a job of an
+			// earlier send ended before it, so does not either.
+			coveredUntil = created
+		case !created.Before(r.AskedAt):
+			return ptr(rn.coalescedJob(j, reqID, why+"; RDS does not list its set yet"))
+		default:
+			wait := rn.e.o.SetLagBound / 4
+			return ptr(rn.deferred(rn.now().Add(wait), &backup.ErrorInfo{Code: CodeNotListedYet,
+				Message: fmt.Sprintf("backup job %s, made before the ask, has ended but RDS does not list its set yet: whether it ran past the ask is known once it does", jobID)},
+				"deferred until RDS lists the backup"))
 		}
 	}
-	if !created.Before(r.AskedAt) {
-		return ptr(rn.coalescedJob(j, reqID, why+"; RDS does not list its set yet"))
+	return rn.openSends(ctx, coveredUntil)
+}
+
+// openSends is the last check of a look with the ledger: another delivery
+// (of any ask of the method) marked a CreateBackup on the instance
+// (NoteInstanceSend) and has not said what it made: it may have got no
+// answer, made a job that ended before anyone saw it run, and died or not
+// looked yet — RDS lists that job's set only after its lag. The ask is
+// deferred until RDS must list it (the marker's time + SetLagBound).
+// Markers up to coveredUntil are settled by a job the ledger noted.
+func (rn *run) openSends(ctx context.Context, coveredUntil time.Time) *backup.Outcome {
+	sends, err := rn.e.o.Ledger.InstanceSends(ctx, rn.instanceKey())
+	if err != nil {
+		return rn.ledgerDown(err)
 	}
-	wait := rn.e.o.SetLagBound / 4
-	return ptr(rn.deferred(rn.now().Add(wait), &backup.ErrorInfo{Code: CodeNotListedYet,
-		Message: fmt.Sprintf("backup job %s, made before the ask, has ended but RDS does not list its set yet: whether it ran past the ask is known once it does", jobID)},
-		"deferred until RDS lists the backup"))
+	var until time.Time
+	for _, s := range sends {
+		if s.Owner == rn.owner || !s.At.After(coveredUntil) {
+			continue
+		}
+		if u := s.At.Add(rn.e.o.SetLagBound); rn.now().Before(u) && u.After(until) {
+			until = u
+		}
+	}
+	if until.IsZero() {
+		return nil
+	}
+	return ptr(rn.deferred(until, &backup.ErrorInfo{Code: CodeNotListedYet,
+		Message: "another delivery sent CreateBackup on the instance with the ask's method and has not said what it made; RDS may not list that backup yet"},
+		"deferred until RDS must list any backup that send made"))
 }
 
 // satisfiesByMethod says whether a running job j satisfies the ask as far

@@ -367,6 +367,65 @@ func TestLedgerLostAnswerOfAFastBackup(t *testing.T) {
 	}
 }
 
+// Across asks, a lost answer: ask A's CreateBackup made a 5-second job
+// whose answer was lost, and A stopped before it looked (its invocation's
+// attempts spent: it died, or waits for its next delivery). Ask B, run
+// after that job ended and before RDS lists its set, sees no running job,
+// no set and no job the ledger noted: only A's send marker tells it a
+// backup may exist. B waits until RDS must list it, then is satisfied by
+// it: one backup for both. (The soak found B making a second one.)
+func TestLedgerAnotherAskAfterALostAnswer(t *testing.T) {
+	lh := newLedgerHarness(t)
+	lh.srv.InjectFault(rds.Fault{Action: "CreateBackup", After: true, Drop: true, Times: 1})
+	a := lh.snapshot()
+	oa := lh.exec(func(o *executor.Options) { o.MaxAttemptsPerInvocation = 1 }).Run(context.Background(), a, executor.History{})
+	if oa.Status != backup.StatusDeferred || len(lh.srv.Jobs("rm-l")) != 1 {
+		t.Fatalf("ask A: %s (%s) with %d jobs, want deferred after the lost answer, with its job made", oa.Status, oa.Note, len(lh.srv.Jobs("rm-l")))
+	}
+	b := a
+	b.Trigger.DeliveryId, b.IdempotencyKey = "M2", backup.Key("b")
+	lh.clk.Set(a.AskedAt.Add(20 * time.Second)) // A's job ended at 5 s; listed at 65 s
+	ex := lh.exec()
+	o := ex.Run(context.Background(), b, executor.History{})
+	if o.Status != backup.StatusDeferred || o.Error == nil || o.Error.Code != executor.CodeNotListedYet {
+		t.Fatalf("ask B in the lag: %s %+v (%s), want deferred BackupNotListedYet", o.Status, o.Error, o.Note)
+	}
+	if want := a.AskedAt.Add(2 * time.Minute); o.NotBefore.Before(want.Add(-time.Second)) || o.NotBefore.After(want.Add(time.Second)) {
+		t.Errorf("NotBefore %s, want about %s (A's send + SetLagBound)", o.NotBefore, want)
+	}
+	lh.clk.Set(o.NotBefore)
+	o = ex.Run(context.Background(), b, executor.History{Attempts: o.Attempts})
+	if o.Status != backup.StatusCoalesced || o.BackupId == "" {
+		t.Fatalf("ask B once RDS must list it: %s (%s), want coalesced with A's set", o.Status, o.Note)
+	}
+	if n := len(lh.srv.Jobs("rm-l")); n != 1 {
+		t.Errorf("%d jobs, want A's only", n)
+	}
+}
+
+// A send marker is forgotten once its send is settled: an ask whose
+// CreateBackup was answered, or refused, leaves none behind, so later asks
+// do not wait on it.
+func TestLedgerSettledSendsLeaveNoMarker(t *testing.T) {
+	lh := newLedgerHarness(t)
+	ex := lh.exec()
+	a := lh.snapshot()
+	if o := ex.Run(context.Background(), a, executor.History{}); o.Status != backup.StatusAccepted {
+		t.Fatalf("ask A: %s (%s)", o.Status, o.Note)
+	}
+	lh.srv.SetStatus("rm-l", "Rebooting")
+	b := a
+	b.Trigger.DeliveryId, b.IdempotencyKey, b.AskedAt = "M2", backup.Key("b"), a.AskedAt.Add(10*time.Second)
+	lh.clk.Set(b.AskedAt)
+	if o := lh.exec(func(o *executor.Options) { o.MaxAttemptsPerInvocation = 1 }).Run(context.Background(), b, executor.History{}); o.Status != backup.StatusDeferred {
+		t.Fatalf("ask B while Rebooting: %s (%s), want deferred", o.Status, o.Note)
+	}
+	sends, err := lh.led.InstanceSends(context.Background(), ledger.InstanceKey("cn-hangzhou", "rm-l", "Snapshot"))
+	if err != nil || len(sends) != 0 {
+		t.Errorf("send markers left %v (%v), want none", sends, err)
+	}
+}
+
 // A repeat whose history spent the life budget is still coalesced with the
 // job its row names: failing it would give the ask a second terminal
 // outcome next to the job's completed one.
@@ -397,6 +456,7 @@ func (crashAfterCreate) NoteInstanceJob(context.Context, string, string, time.Ti
 
 func (crashAfterCreate) RecordJob(context.Context, string, string, string, string) error { return nil }
 func (crashAfterCreate) Release(context.Context, string, string, string, bool) error     { return nil }
+func (crashAfterCreate) ForgetInstanceSend(context.Context, string, string) error        { return nil }
 
 // A job that failed satisfies no ask: the ask's next run reopens the row,
 // looks, makes a new backup and records it; a later repeat is coalesced

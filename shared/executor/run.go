@@ -119,6 +119,14 @@ type run struct {
 	// ambiguously).
 	sendOpen bool
 	sentAt   time.Time
+	// unsureFrom, unsureTo: the first and the last CreateBackup of this
+	// run whose answer was ambiguous, while what they made is not known
+	// (zero: none). A later send that RDS refuses does not settle them: an
+	// earlier one may have made a job that ended since.
+	unsureFrom, unsureTo time.Time
+	// sendNoted: this run's send marker (NoteInstanceSend) may be in the
+	// ledger; it is forgotten once no send of this run is unsure.
+	sendNoted bool
 	// joinedAt: when the look that found the running job the outcome
 	// names began (it was running then or started after).
 	joinedAt time.Time
@@ -443,8 +451,11 @@ func (rn *run) create(ctx context.Context) backup.Outcome {
 			jobID, reqID, err = rn.rds.CreateBackup(ctx, req)
 			return reqID, err
 		})
-		if err != nil && (errors.Is(err, errStale) || !isAmbiguous(err)) {
-			rn.sendOpen = false // not sent, or refused: no job came of it
+		if err != nil && (errors.Is(err, errStale) || !isAmbiguous(err)) && rn.unsureFrom.IsZero() {
+			// Not sent, or refused, and no earlier send is unsure: no job
+			// came of this run's sends.
+			rn.sendOpen = false
+			rn.forgetSend(ctx)
 		}
 		if errors.Is(err, errStale) {
 			// Held up by the throttle gate or the adaptive limit: look again
@@ -484,6 +495,10 @@ func (rn *run) create(ctx context.Context) backup.Outcome {
 		}
 		if isAmbiguous(err) && retry.Classify(err) != retry.Canceled {
 			rn.ambiguous = true
+			if rn.unsureFrom.IsZero() {
+				rn.unsureFrom = start
+			}
+			rn.unsureTo = start
 		}
 		if o := rn.onErrorAt(ctx, start, rdsclient.ActionCreateBackup, reqID, err); o != nil {
 			return *o
@@ -494,16 +509,22 @@ func (rn *run) create(ctx context.Context) backup.Outcome {
 			if o := rn.lookForSatisfier(ctx, "an earlier CreateBackup of this ask got no answer"); o != nil {
 				return *o
 			}
-			if until := rn.sentAt.Add(rn.e.o.SetLagBound); rn.e.o.Ledger != nil && rn.sendOpen &&
-				rn.clearAt.Sub(rn.sentAt) > rn.e.o.LookHolds && rn.now().Before(until) {
-				// Nothing runs and nothing is listed, and the look came later
-				// than the shortest backup takes (LookHolds): a job that send
-				// made can have ended already, unlisted (RDS's lag). Wait until
-				// RDS must list it. The row keeps the send. (A look sooner
-				// than that would have seen such a job running: none was made.)
-				return rn.deferred(until, &backup.ErrorInfo{Code: CodeNotListedYet,
-					Message: "a CreateBackup of this ask got no answer and RDS shows no job of it; it may have made one that RDS does not list yet"},
-					"deferred until RDS must list any backup that send made")
+			if rn.e.o.Ledger != nil && !rn.unsureFrom.IsZero() {
+				until := rn.unsureTo.Add(rn.e.o.SetLagBound)
+				if rn.clearAt.Sub(rn.unsureFrom) > rn.e.o.LookHolds && rn.now().Before(until) {
+					// Nothing runs and nothing is listed, and the look came
+					// later than the shortest backup takes (LookHolds) after
+					// the first unsure send: a job it made can have ended
+					// already, unlisted (RDS's lag). Wait until RDS must list
+					// it. The row and the send marker keep the send.
+					return rn.deferred(until, &backup.ErrorInfo{Code: CodeNotListedYet,
+						Message: "a CreateBackup of this ask got no answer and RDS shows no job of it; it may have made one that RDS does not list yet"},
+						"deferred until RDS must list any backup that send made")
+				}
+				// A look sooner than that would have seen such a job
+				// running: none was made.
+				rn.unsureFrom, rn.unsureTo, rn.sendOpen = time.Time{}, time.Time{}, false
+				rn.forgetSend(ctx)
 			}
 		}
 	}

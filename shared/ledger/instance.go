@@ -56,3 +56,107 @@ func (l *Ledger) LastInstanceJob(ctx context.Context, key string) (jobID string,
 	}
 	return r.JobID, r.ClaimedAt, true, nil
 }
+
+// SendScope is the scope of send markers: one row per (instance row key,
+// delivery) that says a CreateBackup of that method may be on its way or
+// may have made a job nobody has seen (NoteInstanceSend).
+const SendScope = "send"
+
+// sendSep joins an instance key and an owner in a send marker's key; it
+// sorts after every byte an InstanceKey or owner holds before it ('|' is
+// 0x7C, and the range end uses the next byte, '}').
+const sendSep = "|"
+
+// maxSendPages bounds the pages InstanceSends reads.
+const maxSendPages = 10
+
+// Send is an open send marker: owner (a delivery) sent, or was about to
+// send, a CreateBackup at At.
+type Send struct {
+	Owner string
+	At    time.Time
+}
+
+// NoteInstanceSend records, just before a CreateBackup of the method of
+// key (InstanceKey) goes out, that owner is sending it at at: 1 PutRow of
+// the owner's own marker row. Until the owner forgets it (the send was
+// refused, or what it made is known), another ask that finds no running
+// job and no listed set learns from it that a job RDS does not list yet
+// may exist — the sender may have got no answer and died, or may still be
+// looking (DESIGN.md §2a, across asks).
+func (l *Ledger) NoteInstanceSend(ctx context.Context, key, owner string, at time.Time) error {
+	if err := firstErr(checkRowKey(InstanceScope, key), checkText("owner", owner, MaxOwner, false, true)); err != nil {
+		return err
+	}
+	if err := checkRowKey(SendScope, key+sendSep+owner); err != nil {
+		return err
+	}
+	ch := &tablestore.PutRowChange{TableName: l.table, PrimaryKey: pk(SendScope, key+sendSep+owner)}
+	ch.AddColumn(ColLeaseOwner, owner)
+	ch.AddColumn(ColSentAt, at.UnixMilli())
+	ch.AddColumn(ColUpdatedAt, l.clock().UnixMilli())
+	ch.SetCondition(tablestore.RowExistenceExpectation_IGNORE)
+	return l.do(ctx, "PutRow", func() error {
+		_, err := l.client.PutRow(&tablestore.PutRowRequest{PutRowChange: ch})
+		return err
+	})
+}
+
+// ForgetInstanceSend deletes owner's send marker for key: 1 DeleteRow.
+func (l *Ledger) ForgetInstanceSend(ctx context.Context, key, owner string) error {
+	if err := firstErr(checkRowKey(InstanceScope, key), checkText("owner", owner, MaxOwner, false, true)); err != nil {
+		return err
+	}
+	if err := checkRowKey(SendScope, key+sendSep+owner); err != nil {
+		return err
+	}
+	ch := &tablestore.DeleteRowChange{TableName: l.table, PrimaryKey: pk(SendScope, key+sendSep+owner)}
+	ch.SetCondition(tablestore.RowExistenceExpectation_IGNORE)
+	return l.do(ctx, "DeleteRow", func() error {
+		_, err := l.client.DeleteRow(&tablestore.DeleteRowRequest{DeleteRowChange: ch})
+		return err
+	})
+}
+
+// InstanceSends reads every send marker of key (InstanceKey) not forgotten
+// yet: GetRange over the key's markers, 1 call per page of 100.
+func (l *Ledger) InstanceSends(ctx context.Context, key string) ([]Send, error) {
+	if err := checkRowKey(InstanceScope, key); err != nil {
+		return nil, err
+	}
+	start, end := pk(SendScope, key+sendSep), pk(SendScope, key+"}")
+	var out []Send
+	for page := 0; page < maxSendPages && start != nil; page++ {
+		q := &tablestore.RangeRowQueryCriteria{TableName: l.table, StartPrimaryKey: start, EndPrimaryKey: end,
+			Direction: tablestore.FORWARD, MaxVersion: 1, Limit: 100}
+		var resp *tablestore.GetRangeResponse
+		err := l.do(ctx, "GetRange", func() error {
+			var err error
+			resp, err = l.client.GetRange(&tablestore.GetRangeRequest{RangeRowQueryCriteria: q})
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, row := range resp.Rows {
+			var s Send
+			for _, c := range row.Columns {
+				switch v := c.Value.(type) {
+				case string:
+					if c.ColumnName == ColLeaseOwner {
+						s.Owner = v
+					}
+				case int64:
+					if c.ColumnName == ColSentAt {
+						s.At = time.UnixMilli(v).UTC()
+					}
+				}
+			}
+			if s.Owner != "" && !s.At.IsZero() {
+				out = append(out, s)
+			}
+		}
+		start = resp.NextStartPrimaryKey
+	}
+	return out, nil
+}

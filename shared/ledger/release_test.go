@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -145,5 +146,51 @@ func TestInstanceJobs(t *testing.T) {
 	m := e.reset()
 	if err := e.l.NoteInstanceJob(ctx, k, "", start); err == nil || e.since(m) != "" {
 		t.Errorf("an empty job id: %v with calls %q, want refused before any call", err, e.since(m))
+	}
+}
+
+// Send markers: one per delivery, read per instance and method; another
+// instance's, method's or a neighbouring instance id's markers are not
+// read; a forgotten marker is gone; many markers page.
+func TestInstanceSends(t *testing.T) {
+	e := newEnv(t, 0)
+	ctx := context.Background()
+	k := InstanceKey("cn-hangzhou", "rm-1", "Physical")
+	must(t, e.l.NoteInstanceSend(ctx, k, "run-a", start))
+	must(t, e.l.NoteInstanceSend(ctx, k, "run-b", start.Add(time.Second)))
+	must(t, e.l.NoteInstanceSend(ctx, k, "run-a", start.Add(2*time.Second))) // a's next send: its marker moves on
+	must(t, e.l.NoteInstanceSend(ctx, InstanceKey("cn-hangzhou", "rm-1", "Snapshot"), "run-c", start))
+	must(t, e.l.NoteInstanceSend(ctx, InstanceKey("cn-hangzhou", "rm-10", "Physical"), "run-d", start))
+	must(t, e.l.NoteInstanceSend(ctx, InstanceKey("cn-hangzhou", "rm-1", "PhysicalX"), "run-e", start))
+	got, err := e.l.InstanceSends(ctx, k)
+	must(t, err)
+	want := map[string]time.Time{"run-a": start.Add(2 * time.Second), "run-b": start.Add(time.Second)}
+	if len(got) != len(want) {
+		t.Fatalf("markers %v, want %v", got, want)
+	}
+	for _, s := range got {
+		if at, ok := want[s.Owner]; !ok || !s.At.Equal(at) {
+			t.Errorf("marker %+v, want one of %v", s, want)
+		}
+	}
+	must(t, e.l.ForgetInstanceSend(ctx, k, "run-a"))
+	must(t, e.l.ForgetInstanceSend(ctx, k, "run-z")) // none: no error
+	got, err = e.l.InstanceSends(ctx, k)
+	must(t, err)
+	if len(got) != 1 || got[0].Owner != "run-b" {
+		t.Errorf("after forgetting run-a: %v, want run-b's only", got)
+	}
+	for i := range 250 {
+		must(t, e.l.NoteInstanceSend(ctx, k, fmt.Sprintf("run-%03d", i), start))
+	}
+	m := e.reset()
+	got, err = e.l.InstanceSends(ctx, k)
+	must(t, err)
+	if len(got) != 251 || e.since(m) != "GetRange GetRange GetRange" {
+		t.Errorf("%d markers with calls %q, want 251 in three pages", len(got), e.since(m))
+	}
+	m = e.reset()
+	if err := e.l.NoteInstanceSend(ctx, k, "run a", start); err == nil || e.since(m) != "" {
+		t.Errorf("an owner with a space: %v with calls %q, want refused before any call", err, e.since(m))
 	}
 }
