@@ -16,8 +16,9 @@
 //     dead-letter queue (the scheduled function's asynchronous-invocation
 //     failure destination); mns:PublishMessage on the notify topic (Topic
 //     variant);
-//   - the ask ledger's Tablestore row calls ots:GetRow, ots:PutRow and
-//     ots:UpdateRow on its table only,
+//   - the ask ledger's Tablestore row calls ots:GetRow, ots:PutRow,
+//     ots:UpdateRow, ots:DeleteRow and ots:GetRange (send markers) on its
+//     table only,
 //     acs:ots:*:*:instance/${ledgerInstance}/table/${ledgerTable} (any
 //     region: the ledger's instance need not be in the functions' region).
 //

@@ -106,11 +106,13 @@ func TestResources(t *testing.T) {
 		{"mns:BatchSendMessage", []string{"acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-work", "acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-work/messages"}},
 		{"mns:ReceiveMessage", nil}, // EventBridge reads the work queue with its own role
 		// The ledger's table only, and no table management.
+		{"ots:GetRange", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
+		{"ots:DeleteRow", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
 		{"ots:GetRow", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
 		{"ots:PutRow", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
 		{"ots:UpdateRow", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
 		{"ots:CreateTable", nil},
-		{"ots:DeleteRow", nil},
+		{"ots:DeleteTable", nil},
 		{"mns:SendMessage", []string{
 			"acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-work", "acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-work/messages",
 			"acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-outcomes", "acs:mns:cn-shanghai:1234567890123456:/queues/rds-backup-outcomes/messages",
