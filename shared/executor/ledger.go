@@ -202,7 +202,7 @@ func (rn *run) instanceKey() string {
 // no send of it is unsure any more. Best effort: a marker left behind
 // makes other asks wait at most SetLagBound past it.
 func (rn *run) forgetSend(ctx context.Context) {
-	if !rn.sendNoted {
+	if !rn.sendNoted || rn.keepSend {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ledgerCallTimeout)
@@ -290,6 +290,9 @@ func (rn *run) noteInstanceJob(ctx context.Context, jobID string, created time.T
 		}
 	}
 	if err != nil {
+		// The send marker then stays: other asks keep waiting on it (until
+		// RDS must list the job) instead of learning of the job here.
+		rn.keepSend = true
 		rn.log.WarnContext(rn.logCtx, "could not note the instance's latest job in the ledger", slog.String("backupJobId", jobID),
 			slog.String("error", clipMessage(err.Error())))
 	}

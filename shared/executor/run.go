@@ -127,6 +127,9 @@ type run struct {
 	// sendNoted: this run's send marker (NoteInstanceSend) may be in the
 	// ledger; it is forgotten once no send of this run is unsure.
 	sendNoted bool
+	// keepSend: the job a send made could not be noted (NoteInstanceJob
+	// failed): the marker stays, the only word other asks have of it.
+	keepSend bool
 	// joinedAt: when the look that found the running job the outcome
 	// names began (it was running then or started after).
 	joinedAt time.Time
