@@ -124,7 +124,8 @@ func New(function string, cfg config.Config, opts Options) (*App, error) {
 		}
 		a.hook = webhook.New(webhook.Config{
 			Routes: routes, Secrets: secrets, MaxBody: cfg.MaxBody, ReplayWindow: cfg.ReplayWindow, MaxRequests: cfg.MaxRequests,
-			Now: opts.Now, Logger: log, Regions: a.regionsOf,
+			MaxAskAge: cfg.MaxAskAge,
+			Now:       opts.Now, Logger: log, Regions: a.regionsOf,
 		}, submitter{a}, jobReader{a}, rejecter{a})
 		if cfg.LedgerEndpoint != "" { // the Idempotency-Key's 409 on every instance, not only this one
 			a.hook.UseKeyLedger(invocationKeys{})

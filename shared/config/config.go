@@ -68,6 +68,7 @@ var Vars = []Var{
 	{"BACKUP_ROUTES", "", "webhook", "Webhook routes, inline JSON or YAML (see Routes).", false},
 	{"BACKUP_ROUTES_FILE", "", "webhook", "Webhook routes from a file in the code package (relative to the binary).", true},
 	{"BACKUP_MAX_BODY", "1048576", "webhook", "Largest accepted webhook body in bytes; larger → 413.", false},
+	{"BACKUP_MAX_ASK_AGE", "24h", "webhook", "The oldest a GitHub or GitLab delivery's event time (a deployment's `created_at`, a pipeline's `created_at`) may be when it arrives; older → 202 `ignored` with the reason and no backup, so a delivery replayed after the ask ledger forgot it (its rows live 35 days) or after its backup left DescribeBackups' look cannot make a new backup. `0`: no limit.", false},
 	{"BACKUP_REPLAY_WINDOW", "5m", "webhook", "Accepted clock skew of `X-Timestamp` for signed requests.", false},
 	{"BACKUP_LOG_LEVEL", "info", "all", "`debug`, `info`, `warn` or `error`.", false},
 	{"BACKUP_LEDGER_ENDPOINT", "", "all", "Tablestore endpoint of the ask ledger (DESIGN.md §2a), `https://<instance>.<region>.ots.aliyuncs.com` (or the instance's VPC endpoint); `http` only on loopback (the local cloud). With it, every ask is claimed in the ledger before it acts, and a repeat of an ask — however late — finds the job its first delivery made. Empty: no ledger (the behaviour before it): freshness and RDS's listings decide alone, so a repeat that arrives while RDS has not yet listed a finished backup (its set shows in DescribeBackups up to a minute after its task finished) makes a second backup.", false},
@@ -116,6 +117,7 @@ type Config struct {
 	Routes       []byte // raw routes document (JSON or YAML), validated by the webhook package
 	MaxBody      int64
 	ReplayWindow time.Duration
+	MaxAskAge    time.Duration // BACKUP_MAX_ASK_AGE; 0: no limit
 	LogLevel     string
 
 	// EnvelopeKey seals the work queue's envelopes (BACKUP_ENVELOPE_KEY);
@@ -295,6 +297,7 @@ func Load(environ []string, readFile func(string) ([]byte, error)) (Config, erro
 	}
 	c.MaxBody = int64(num("BACKUP_MAX_BODY", 1024, 32<<20))
 	c.ReplayWindow = dur("BACKUP_REPLAY_WINDOW", 10*time.Second, time.Hour)
+	c.MaxAskAge = dur("BACKUP_MAX_ASK_AGE", 0, 400*24*time.Hour)
 	c.LogLevel = oneOf("BACKUP_LOG_LEVEL", "debug", "info", "warn", "error")
 	c.EnvelopeKey, c.EnvelopeKeyPrevious = get("BACKUP_ENVELOPE_KEY"), get("BACKUP_ENVELOPE_KEY_PREVIOUS")
 	localCloud := loopback(c.MNSEndpoint) && loopback(c.RDSEndpoint)

@@ -29,6 +29,9 @@ const (
 	githubEventFile       = "testdata/events/http-github-deployment.json"
 	githubBadSigEventFile = "testdata/events/http-github-deployment-badsig.json"
 	githubFixtureDelivery = "9a3c1f52-6e0b-11f0-8d2a-4c9367dc0958"
+	// githubFixtureCreatedAt is the fixture deployment's created_at, its
+	// askedAt: older than BACKUP_MAX_ASK_AGE (24 h by default).
+	githubFixtureCreatedAt = "2019-05-15T15:20:53Z"
 )
 
 // githubHTTPEvent is the FC3 HTTP event FC delivers for a GitHub
@@ -190,17 +193,24 @@ func TestDevstackInvokeWebhookWithGitHubEvents(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name, event string
+		env         []string
 		times       int
 		status      int
 		created     map[string]int
 	}{
-		{"signed", githubEventFile, 1, http.StatusAccepted, map[string]int{"rm-demo-mysql1": 1}},
-		{"bad signature", githubBadSigEventFile, 1, http.StatusUnauthorized, map[string]int{}},
-		{"signed, delivered 3 times", githubEventFile, 3, http.StatusAccepted, map[string]int{"rm-demo-mysql1": 1}},
+		// The fixture is a 2019 delivery: asked only without a max ask age.
+		{"signed", githubEventFile, []string{"BACKUP_MAX_ASK_AGE=0"}, 1, http.StatusAccepted, map[string]int{"rm-demo-mysql1": 1}},
+		{"bad signature", githubBadSigEventFile, []string{"BACKUP_MAX_ASK_AGE=0"}, 1, http.StatusUnauthorized, map[string]int{}},
+		{"signed, delivered 3 times", githubEventFile, []string{"BACKUP_MAX_ASK_AGE=0"}, 3, http.StatusAccepted, map[string]int{"rm-demo-mysql1": 1}},
+		{"signed, older than BACKUP_MAX_ASK_AGE (24h by default)", githubEventFile, nil, 1, http.StatusAccepted, map[string]int{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			out := runInvoke(t, "--function", "webhook", "--event", filepath.Join(root, tc.event), "--times", fmt.Sprint(tc.times))
+			args := []string{"--function", "webhook", "--event", filepath.Join(root, tc.event), "--times", fmt.Sprint(tc.times)}
+			for _, e := range tc.env {
+				args = append(args, "--env", e)
+			}
+			out := runInvoke(t, args...)
 			if len(out.Responses) != tc.times {
 				t.Fatalf("%d responses, want %d", len(out.Responses), tc.times)
 			}
@@ -213,6 +223,17 @@ func TestDevstackInvokeWebhookWithGitHubEvents(t *testing.T) {
 				t.Errorf("backupsCreated %v, want %v", out.Summary.BackupsCreated, tc.created)
 			}
 			accepted := ofType(out.Outcomes, "accepted")
+			if tc.env == nil {
+				// Too old: answered 202 "ignored" (GitHub does not retry
+				// it), naming the rule; no RDS call, no outcome.
+				if b := out.Responses[0].Response.Body; !strings.Contains(b, "ignored") || !strings.Contains(b, "BACKUP_MAX_ASK_AGE") {
+					t.Errorf("body %s, want ignored naming BACKUP_MAX_ASK_AGE", b)
+				}
+				if len(out.Summary.RDSCalls) != 0 || len(out.Outcomes) != 0 {
+					t.Errorf("a delivery older than the max ask age made RDS calls %v and outcomes:\n%s", out.Summary.RDSCalls, describe(out.Outcomes))
+				}
+				return
+			}
 			if tc.status != http.StatusAccepted {
 				if len(out.Summary.RDSCalls) != 0 || len(out.Outcomes) != 0 {
 					t.Errorf("an unauthenticated request made RDS calls %v and outcomes:\n%s", out.Summary.RDSCalls, describe(out.Outcomes))

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"net/http"
 	"slices"
 	"sync"
@@ -183,7 +184,9 @@ func TestDuplicatesCreateOneBackup(t *testing.T) {
 		t.Parallel()
 		const id, delivery = "rm-demo-mysql1", "2f6c1a10-0d3e-11f0-9e3a-0e2bd6f5e001"
 		s := startStack(t, demoFleet(t, time.Minute), localcloud.Options{Env: []string{"BACKUP_TRACK_JOBS=false"}})
-		body := githubBody(t)
+		// The fixture's deployment was made in 2019: older than
+		// BACKUP_MAX_ASK_AGE, it would be ignored; made now, it is asked.
+		body := bytes.ReplaceAll(githubBody(t), []byte(githubFixtureCreatedAt), []byte(time.Now().UTC().Format(time.RFC3339)))
 		headers := githubHeaders(body, delivery, localcloud.GitHubSecret)
 		for i := range 3 {
 			if status, b := s.post("/v1/hooks/github", headers, body); status != http.StatusAccepted {
