@@ -33,16 +33,36 @@ type Client struct {
 // HTTPError is an answer other than the one expected.
 type HTTPError struct {
 	Status  int
-	Code    string
+	Code    string // the webhook's error code; "" when the answer is not the webhook's JSON error
 	Message string
+	Method  string // the request's method and path (RDSBACKUP_URL's path included)
+	Path    string
+	Body    string // the start of a body that is not the webhook's JSON error (a proxy's page, say)
 }
 
 func (e *HTTPError) Error() string {
-	if e.Code != "" {
-		return fmt.Sprintf("HTTP %d %s: %s", e.Status, e.Code, e.Message)
+	s := fmt.Sprintf("HTTP %d", e.Status)
+	if e.Method != "" {
+		s += " from " + e.Method + " " + e.Path
 	}
-	return fmt.Sprintf("HTTP %d", e.Status)
+	switch {
+	case e.Code != "":
+		s += fmt.Sprintf(": %s: %s", e.Code, e.Message)
+	case e.Body != "":
+		s += fmt.Sprintf(" (%q)", e.Body)
+	}
+	return s
 }
+
+// AnswerError is a 2xx answer that is not the webhook's: undecodable, or
+// listing no backup (RDSBACKUP_URL names some other server, say).
+type AnswerError struct {
+	Status int
+	Err    error
+}
+
+func (e *AnswerError) Error() string { return fmt.Sprintf("HTTP %d: %v", e.Status, e.Err) }
+func (e *AnswerError) Unwrap() error { return e.Err }
 
 // Retryable: the same request may succeed later (5xx, 429).
 func (e *HTTPError) Retryable() bool {
@@ -134,7 +154,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if err != nil {
 		var re *RedirectError
 		if errors.As(err, &re) {
-			return re.Status, &HTTPError{Status: re.Status, Code: CodeRedirectRefused, Message: re.Error()}
+			return re.Status, &HTTPError{Status: re.Status, Code: CodeRedirectRefused, Message: re.Error(), Method: method, Path: req.URL.Path}
 		}
 		return 0, err
 	}
@@ -144,7 +164,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return res.StatusCode, err
 	}
 	if res.StatusCode/100 != 2 {
-		he := &HTTPError{Status: res.StatusCode}
+		he := &HTTPError{Status: res.StatusCode, Method: method, Path: req.URL.Path}
 		var eb struct {
 			Error struct {
 				Code    string `json:"code"`
@@ -154,14 +174,29 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		if json.Unmarshal(b, &eb) == nil {
 			he.Code, he.Message = eb.Error.Code, eb.Error.Message
 		}
+		if he.Code == "" {
+			he.Body = snippet(b)
+		}
 		return res.StatusCode, he
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
-			return res.StatusCode, fmt.Errorf("undecodable answer (HTTP %d): %w", res.StatusCode, err)
+			return res.StatusCode, &AnswerError{Status: res.StatusCode, Err: fmt.Errorf("undecodable answer: %w", err)}
 		}
 	}
 	return res.StatusCode, nil
+}
+
+// snippet is the first line of a body, at most 120 bytes, for a message.
+func snippet(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 120 {
+		s = s[:120] + "…"
+	}
+	return strings.ToValidUTF8(s, "?")
 }
 
 // CodeRedirectRefused is the HTTPError code of a redirect the client did
@@ -234,11 +269,12 @@ func (c *Client) Post(ctx context.Context, a Ask) ([]Entry, error) {
 	if a.Key != "" {
 		hdr["Idempotency-Key"] = a.Key
 	}
-	if _, err := c.do(ctx, http.MethodPost, "/v1/backups", nil, body, hdr, &ans); err != nil {
+	status, err := c.do(ctx, http.MethodPost, "/v1/backups", nil, body, hdr, &ans)
+	if err != nil {
 		return nil, err
 	}
 	if len(ans.Requests) == 0 {
-		return nil, errors.New("the answer lists no backup")
+		return nil, &AnswerError{Status: status, Err: errors.New("the answer lists no backup")}
 	}
 	return ans.Requests, nil
 }

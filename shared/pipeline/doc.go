@@ -18,8 +18,23 @@
 //   - rejected, or failed for good → VerdictRefused, with the code;
 //   - failed but retryable (NotParked), a network error, a 5xx or a 429 →
 //     the same ask is sent again with backoff;
-//   - a 401, 403, 400 or 413 → VerdictRefused: asking again cannot help;
+//   - a 400, 409 or 413 from the webhook → VerdictRefused: asking again
+//     cannot help;
 //   - no verdict before the deadline → VerdictTimeout.
+//
+// Until one ask was accepted (any 2xx answer to the POST) a failure to ask
+// is a misconfiguration or an outage, not a slow backup: a TLS failure, a
+// host that does not resolve, a 401, 403, 404 or 405, a redirect to
+// another host, or an answer that is not the webhook's is
+// VerdictCouldNotAsk at once; no connection or a 5xx is asked again until
+// GateOptions.ConnectTimeout (default 2m), then VerdictCouldNotAsk. Its
+// error, a *CouldNotAskError, says what to check (RDSBACKUP_URL's scheme,
+// host or path; RDSBACKUP_CALLER and RDSBACKUP_SECRET; the function's
+// logs). Once an ask was accepted, network errors and 5xx are asked again
+// until the deadline, as above.
+//
+// The verdicts are the command's exit codes: 0 backed up, 1 refused or
+// failed, 2 no verdict in time, 3 could not ask.
 //
 // Because the key and AskedAt never change, every re-send is the same ask:
 // the service's freshness rules find whatever an earlier try made, so a

@@ -19,6 +19,12 @@ const (
 	VerdictBackedUp Verdict = 0 // every instance has a backup that is Finished
 	VerdictRefused  Verdict = 1 // a backup was refused or failed: do not deploy
 	VerdictTimeout  Verdict = 2 // no verdict before the deadline
+	// VerdictCouldNotAsk: no ask was accepted — the webhook could not be
+	// reached or would not take the call (a wrong URL, scheme, certificate
+	// or secret; an unreachable host; a 5xx that persisted for the
+	// connect timeout). The error is a *CouldNotAskError saying what to
+	// check.
+	VerdictCouldNotAsk Verdict = 3
 )
 
 func (v Verdict) String() string {
@@ -27,6 +33,8 @@ func (v Verdict) String() string {
 		return "backed up"
 	case VerdictRefused:
 		return "refused"
+	case VerdictCouldNotAsk:
+		return "could not ask"
 	}
 	return "no verdict in time"
 }
@@ -56,7 +64,15 @@ type GateOptions struct {
 	Ask     Ask
 	CI      CIJob         // the CI job the gate runs in (zero outside CI)
 	Timeout time.Duration // whole gate (default 30m)
-	Poll    time.Duration // between job status reads (default 10s)
+	// ConnectTimeout (default 2m) bounds the tries before any ask was
+	// accepted (a 2xx answer to the POST): a failure that may pass (no
+	// connection, a 5xx) still there at its end is VerdictCouldNotAsk.
+	// Failures that cannot pass (TLS, DNS "no such host", 401, 403, 404,
+	// 405, a redirect elsewhere, an answer not the webhook's) are
+	// VerdictCouldNotAsk at once. Once an ask was accepted, network errors
+	// and 5xx are asked again until Timeout.
+	ConnectTimeout time.Duration
+	Poll           time.Duration // between job status reads (default 10s)
 	// Observer gets every event (nil: none).
 	Observer func(Event)
 	// Sleep waits d or until ctx ends (default: a timer).
@@ -82,6 +98,9 @@ func (c *Client) Gate(ctx context.Context, o GateOptions) (Verdict, error) {
 	if o.Poll <= 0 {
 		o.Poll = 10 * time.Second
 	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 2 * time.Minute
+	}
 	if o.Sleep == nil {
 		o.Sleep = retry.Sleep
 	}
@@ -95,16 +114,22 @@ func (c *Client) Gate(ctx context.Context, o GateOptions) (Verdict, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	g := &gate{c: c, o: o, state: map[string]*instance{}, deadline: c.now().Add(o.Timeout)}
+	start := c.now()
+	g := &gate{c: c, o: o, state: map[string]*instance{}, start: start, deadline: start.Add(o.Timeout), connectEnd: start.Add(o.ConnectTimeout)}
 	for _, id := range o.Ask.Instances {
 		g.state[id] = &instance{}
 	}
 	v, err := g.run(ctx)
-	text := "verdict: " + v.String()
-	if err != nil {
-		text += ": " + err.Error()
+	ev := Event{Event: "verdict", Verdict: v.String(), Text: "verdict: " + v.String()}
+	var cna *CouldNotAskError
+	switch {
+	case errors.As(err, &cna):
+		ev.Message = cna.Reason
+		ev.Text += ": " + cna.Reason
+	case err != nil:
+		ev.Text += ": " + err.Error()
 	}
-	g.emit(Event{Event: "verdict", Verdict: v.String(), Text: text})
+	g.emit(ev)
 	return v, err
 }
 
@@ -113,7 +138,13 @@ type gate struct {
 	o        GateOptions
 	state    map[string]*instance
 	tries    int
+	start    time.Time // on the client's clock
 	deadline time.Time // on the client's clock
+	// Until an ask is accepted (a 2xx answer to a POST): the end of the
+	// connect timeout, and the failure that may pass (nil: none yet).
+	accepted   bool
+	connectEnd time.Time
+	pending    *CouldNotAskError
 }
 
 func (g *gate) emit(e Event) {
@@ -172,10 +203,17 @@ func (g *gate) stopped(ctx context.Context, err error) (Verdict, error) {
 	if ctx.Err() != nil {
 		return g.timedOut()
 	}
+	var cna *CouldNotAskError
+	if errors.As(err, &cna) {
+		return VerdictCouldNotAsk, err
+	}
 	return VerdictRefused, err
 }
 
 func (g *gate) timedOut() (Verdict, error) {
+	if !g.accepted && g.pending != nil {
+		return VerdictCouldNotAsk, g.pending
+	}
 	var open []string
 	for id, s := range g.state {
 		if !s.done {
@@ -205,25 +243,60 @@ func (g *gate) verdict() (Verdict, error, bool) {
 // same key, the same AskedAt) and reads the entries. again says a new
 // POST is due after wait (deferred, not parked, or a retryable failure).
 func (g *gate) post(ctx context.Context) (again bool, wait time.Duration, err error) {
-	entries, err := g.c.Post(ctx, g.o.Ask)
+	pctx := ctx
+	if left := g.connectEnd.Sub(g.c.now()); !g.accepted && left > 0 {
+		// Before any ask was accepted a try ends with the connect timeout
+		// (mapped from the client's clock to the context's).
+		var cancel context.CancelFunc
+		pctx, cancel = context.WithTimeout(ctx, left)
+		defer cancel()
+	}
+	entries, err := g.c.Post(pctx, g.o.Ask)
 	if err != nil {
+		if ctx.Err() != nil {
+			return false, 0, ctx.Err()
+		}
 		var he *HTTPError
-		if errors.As(err, &he) && !he.Retryable() {
+		isHTTP := errors.As(err, &he)
+		if !g.accepted {
+			kind, reason := classify(err, g.c.URL, g.c.now().Sub(g.start))
+			switch kind {
+			case definitive:
+				e := &CouldNotAskError{Reason: reason, Err: err}
+				if isHTTP {
+					e.Status = he.Status
+				}
+				return false, 0, e
+			case persisting:
+				g.pending = &CouldNotAskError{Reason: reason, Err: err}
+				if isHTTP {
+					g.pending.Status = he.Status
+				}
+			default:
+				g.pending = nil
+			}
+		}
+		if isHTTP && !he.Retryable() {
 			msg := he.Message
 			if he.Status == http.StatusUnauthorized {
 				msg = "the webhook did not accept the signature: check RDSBACKUP_CALLER and RDSBACKUP_SECRET (and this machine's clock)"
 			}
-			g.emit(Event{Event: "rejected", Code: he.Code, Message: msg, Text: fmt.Sprintf("refused: HTTP %d %s: %s", he.Status, he.Code, msg)})
-			return false, 0, fmt.Errorf("HTTP %d %s: %s", he.Status, he.Code, msg)
-		}
-		if ctx.Err() != nil {
-			return false, 0, ctx.Err()
+			g.emit(Event{Event: "rejected", Code: he.Code, Message: msg, Text: "refused: " + describe(he, msg)})
+			return false, 0, errors.New(describe(he, msg))
 		}
 		g.tries++
 		d := backoff(g.tries)
+		if !g.accepted && g.pending != nil {
+			left := g.connectEnd.Sub(g.c.now())
+			if left <= 0 {
+				return false, 0, g.pending
+			}
+			d = min(d, left)
+		}
 		g.emit(Event{Event: "retry", Message: err.Error(), Text: fmt.Sprintf("could not ask (%v); asking again in %s", err, d)})
 		return true, d, nil
 	}
+	g.accepted, g.pending = true, nil
 	g.tries = 0
 	wait = time.Duration(1<<62 - 1)
 	for _, e := range entries {
@@ -298,7 +371,7 @@ func (g *gate) follow(ctx context.Context) (bool, error) {
 			if errors.As(err, &he) && !he.Retryable() && he.Status != http.StatusNotFound {
 				s.refused = true
 				g.emit(Event{Event: "failed", DBInstanceId: id, BackupJobId: s.job, Code: he.Code, Message: he.Message,
-					Text: fmt.Sprintf("%s: the job status cannot be read: HTTP %d %s: %s", id, he.Status, he.Code, he.Message)})
+					Text: fmt.Sprintf("%s: the job status cannot be read: %s", id, describe(he, he.Message))})
 				continue
 			}
 			g.emit(Event{Event: "retry", DBInstanceId: id, BackupJobId: s.job, Message: err.Error(),
@@ -332,6 +405,24 @@ func (g *gate) follow(ctx context.Context) (bool, error) {
 		}
 	}
 	return again, nil
+}
+
+// describe is an HTTP error in a line: the status, the request, and the
+// webhook's code and message when it gave them (never "HTTP 404 : ").
+func describe(he *HTTPError, msg string) string {
+	s := fmt.Sprintf("HTTP %d", he.Status)
+	if he.Method != "" {
+		s += " from " + he.Method + " " + he.Path
+	}
+	switch {
+	case he.Code != "" && msg != "":
+		s += ": " + he.Code + ": " + msg
+	case he.Code != "" || msg != "":
+		s += ": " + he.Code + msg
+	case he.Body != "":
+		s += fmt.Sprintf(" (%q)", he.Body)
+	}
+	return s
 }
 
 // backoff is the wait before try n (1, 2, 4 … 30 s).

@@ -172,9 +172,11 @@ func TestGateVerdicts(t *testing.T) {
 				return 200, strings.Replace(job("Finished"), `"7"`, `"8"`, 1)
 			},
 			want: VerdictBackedUp, events: "asked accepted job-failed accepted finished verdict", posts: 2},
-		{name: "a wrong secret: exit 1, saying so",
+		// Issue 20: a 401 before any ask was accepted is "could not ask"
+		// (exit 3), no longer "refused" (exit 1).
+		{name: "a wrong secret: could not ask, saying so",
 			post: func(int) (int, string) { return 202, accepted }, secret: "wrong",
-			want: VerdictRefused, events: "asked rejected verdict", posts: 0},
+			want: VerdictCouldNotAsk, events: "asked verdict", posts: 0},
 		{name: "a job slower than the timeout: exit 2",
 			post:    func(int) (int, string) { return 202, accepted },
 			get:     func(int) (int, string) { return 200, job("Uploading") },
