@@ -44,7 +44,11 @@ func classify(err error, rawURL string, elapsed time.Duration) (askFailure, stri
 	if u, perr := url.Parse(rawURL); perr == nil && u.Host != "" {
 		host = u.Host
 	}
-	elapsed = elapsed.Round(time.Second)
+	// For: how long it persisted ("" for a single try, CouldNotReach).
+	forD, withinD := "", ""
+	if elapsed > 0 {
+		forD, withinD = " for "+elapsed.Round(time.Second).String(), " within "+elapsed.Round(time.Second).String()
+	}
 	var he *HTTPError
 	if errors.As(err, &he) {
 		what := he.Method + " " + he.Path
@@ -61,10 +65,10 @@ func classify(err error, rawURL string, elapsed time.Duration) (askFailure, stri
 			return definitive, fmt.Sprintf("401 from the webhook%s: check RDSBACKUP_CALLER and RDSBACKUP_SECRET (and this machine's clock), and that the route exists", detail)
 		case he.Status == http.StatusForbidden:
 			return definitive, fmt.Sprintf("403 from the webhook%s: check that RDSBACKUP_CALLER's route allows these instances", detail)
-		case he.Status == http.StatusNotFound || he.Status == http.StatusMethodNotAllowed:
+		case (he.Status == http.StatusNotFound && (he.Code == "" || he.Code == "NotFound")) || he.Status == http.StatusMethodNotAllowed:
 			return definitive, fmt.Sprintf("%d %s from %s%s: check RDSBACKUP_URL's path (the webhook function's URL, without /v1/...)", he.Status, what, host, detail)
 		case he.Status >= 500:
-			return persisting, fmt.Sprintf("%d persisted for %s (%s%s): the webhook function may not start; check its logs and configuration", he.Status, elapsed, what, detail)
+			return persisting, fmt.Sprintf("%d%s (%s%s): the webhook function may not start; check its logs and configuration", he.Status, strings.Replace(forD, " for", " persisted for", 1), what, detail)
 		case he.Status == http.StatusBadRequest && strings.Contains(he.Body, "HTTPS server"):
 			return definitive, fmt.Sprintf("%s speaks HTTPS, not HTTP%s: check RDSBACKUP_URL's scheme", host, detail)
 		case he.Code == "" && he.Status != http.StatusTooManyRequests:
@@ -74,7 +78,7 @@ func classify(err error, rawURL string, elapsed time.Duration) (askFailure, stri
 	}
 	var ae *AnswerError
 	if errors.As(err, &ae) {
-		return persisting, fmt.Sprintf("the answers of %s were not the webhook's for %s (%v): check RDSBACKUP_URL", host, elapsed, ae)
+		return persisting, fmt.Sprintf("the answers of %s were not the webhook's%s (%v): check RDSBACKUP_URL", host, forD, ae)
 	}
 	inner := err
 	var ue *url.Error
@@ -89,15 +93,15 @@ func classify(err error, rawURL string, elapsed time.Duration) (askFailure, stri
 		if dns.IsNotFound {
 			return definitive, fmt.Sprintf("%s does not resolve (%v): check RDSBACKUP_URL's host", host, inner)
 		}
-		return persisting, fmt.Sprintf("no DNS answer for %s for %s (%v): check RDSBACKUP_URL's host and this machine's DNS", host, elapsed, inner)
+		return persisting, fmt.Sprintf("no DNS answer for %s%s (%v): check RDSBACKUP_URL's host and this machine's DNS", host, forD, inner)
 	}
 	if isTLS(err) {
 		return definitive, fmt.Sprintf("TLS handshake with %s failed (%v): check RDSBACKUP_URL's scheme and the certificate", host, inner)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return persisting, fmt.Sprintf("no answer from %s within %s: check RDSBACKUP_URL's host and port, and that this network reaches it", host, elapsed)
+		return persisting, fmt.Sprintf("no answer from %s%s: check RDSBACKUP_URL's host and port, and that this network reaches it", host, withinD)
 	}
-	return persisting, fmt.Sprintf("no connection to %s for %s (%v): check RDSBACKUP_URL's host and port, and that this network reaches it", host, elapsed, inner)
+	return persisting, fmt.Sprintf("no connection to %s%s (%v): check RDSBACKUP_URL's host and port, and that this network reaches it", host, forD, inner)
 }
 
 // isTLS: the TLS handshake failed (a certificate, an alert, or a scheme
@@ -120,4 +124,23 @@ func isTLS(err error) bool {
 	// net/http's words for an https:// URL answered in plain HTTP, and
 	// crypto/tls's prefix for its other failures.
 	return strings.Contains(msg, "server gave HTTP response to HTTPS client") || strings.Contains(msg, "tls: ")
+}
+
+// CouldNotReach says whether err, the error of one request to the webhook
+// (a status read, say), means the webhook could not be reached or would not
+// take the call, and what to check; nil when the webhook answered.
+func CouldNotReach(err error, rawURL string) *CouldNotAskError {
+	if err == nil {
+		return nil
+	}
+	kind, reason := classify(err, rawURL, 0)
+	if kind == answered {
+		return nil
+	}
+	e := &CouldNotAskError{Reason: reason, Err: err}
+	var he *HTTPError
+	if errors.As(err, &he) {
+		e.Status = he.Status
+	}
+	return e
 }

@@ -4,6 +4,22 @@
 //
 //	go install github.com/fc-rds-backup/fc-rds-backup/shared/cmd/rdsbackup@<version>
 //	go run ./shared/cmd/rdsbackup help
+//
+// Exit codes (every subcommand):
+//
+//	0   backed up (gate), read (status), done (watch, help, version)
+//	1   refused or failed: the line names RDS's (or the webhook's) code
+//	2   no verdict within --timeout (gate; the backups may still finish)
+//	3   could not ask: not configured, unreachable host, DNS, TLS, a
+//	    redirect elsewhere, 401/403, 404/405, or a 5xx that persisted for
+//	    --connect-timeout before any ask was accepted; the line says what
+//	    to check
+//	64  usage: unknown subcommand or flag, missing instance ids, a bad
+//	    duration or time
+//
+// Flags may come before or after the instance ids; -- ends them. --help
+// (-h) on every subcommand prints its usage, --version (or version) the
+// build's version.
 package main
 
 import (
@@ -20,21 +36,43 @@ import (
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/pipeline"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/version"
 )
 
-const usage = `rdsbackup — take ApsaraDB RDS backups through fc-rds-backup, from a pipeline or a shell.
+// The exit codes (the package doc).
+const (
+	exitOK          = 0
+	exitRefused     = 1
+	exitTimeout     = 2
+	exitCouldNotAsk = 3
+	exitUsage       = 64
+)
 
-Usage:
-  rdsbackup gate   [--method M] [--region R] [--key K] [--asked-at T] [--timeout D] [--poll D] [--json] DBInstanceId...
-  rdsbackup status [--region R] [--json] DBInstanceId BackupJobId
-  rdsbackup watch  [--queue Q] [--until-idle D] [--keep] [--json]
-  rdsbackup help
+const exitCodes = `Exit codes:
+  0   backed up (gate), read (status), done (watch, help, version)
+  1   refused or failed: the line names RDS's (or the webhook's) code; do not deploy
+  2   no verdict within --timeout (gate): the backups may still finish
+  3   could not ask: not configured, unreachable host, DNS, TLS, a redirect
+      elsewhere, 401/403, 404/405, or a 5xx that persisted for --connect-timeout
+      before any ask was accepted; the line says what to check
+  64  usage: unknown subcommand or flag, missing instance ids, a bad duration
+`
+
+const environment = `Configuration (flags win over the environment):
+  RDSBACKUP_URL         the webhook function's URL                  (--url)
+  RDSBACKUP_CALLER      your caller id (X-Caller)                   (--caller)
+  RDSBACKUP_SECRET      your caller's secret; keep it in the CI's secret store
+  RDSBACKUP_ASKED_AT    gate: when the ask was made, RFC 3339       (--asked-at)
+  RDSBACKUP_MNS_ENDPOINT  watch: https://<account>.mns.<region>.aliyuncs.com (--endpoint)
+  RDSBACKUP_NOTIFY_QUEUE  watch: the notification queue, default rds-backup-notify (--queue)
+  ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET
+  [ALIBABA_CLOUD_SECURITY_TOKEN]  watch: a key that may read the queue
+`
+
+const gateHelp = `Usage: rdsbackup gate [flags] DBInstanceId... [flags]
 
 gate asks once for a backup of each instance and waits until every backup
 is Finished. Run it before a deploy; deploy only when it exits 0.
-  exit 0  every backup exists (Finished, or one made at or after the ask)
-  exit 1  a backup was refused or failed (the line says why): do not deploy
-  exit 2  no verdict within --timeout (the backups may still finish)
 It prints one line per state change (--json: one JSON object per line).
 The ask has an idempotency key (--key) and a time (--asked-at; default the
 first try), both fixed at the first try: when it must ask again (network
@@ -50,50 +88,136 @@ when one job gates the same instances twice (a deploy in between), or for a
 GitHub matrix over something other than the instances (GITHUB_JOB is the
 same for every leg). Two gates with the same key and backups are one ask.
 
+Until the webhook accepts the ask, a failure that asking again cannot fix
+(TLS, a host that does not resolve, 401, 403, 404, 405) ends the gate at
+once with exit 3, and no connection or a 5xx ends it with exit 3 after
+--connect-timeout; once the ask was accepted, network errors are retried
+until --timeout.
+`
+
+const statusHelp = `Usage: rdsbackup status [flags] DBInstanceId BackupJobId
+
 status reads one job once (exit 0 when read).
+`
+
+const watchHelp = `Usage: rdsbackup watch [flags]
 
 watch reads the outcome messages from the notification queue and prints
 each ask's story as it unfolds, one line per event (deduplicated by event
 id), then, with --until-idle, a summary per ask. It consumes the messages
 (deletes them) unless --keep.
+`
 
-Configuration (flags win over the environment):
-  RDSBACKUP_URL         the webhook function's URL                  (--url)
-  RDSBACKUP_CALLER      your caller id (X-Caller)                   (--caller)
-  RDSBACKUP_SECRET      your caller's secret; keep it in the CI's secret store
-  RDSBACKUP_MNS_ENDPOINT  for watch: https://<account>.mns.<region>.aliyuncs.com
-  ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET
-  [ALIBABA_CLOUD_SECURITY_TOKEN]  for watch: a key that may read the queue
+const usage = `rdsbackup — take ApsaraDB RDS backups through fc-rds-backup, from a pipeline or a shell.
 
+Usage:
+  rdsbackup gate   [--method M] [--region R] [--key K] [--asked-at T] [--timeout D] [--connect-timeout D] [--poll D] [--json] DBInstanceId...
+  rdsbackup status [--region R] [--json] DBInstanceId BackupJobId
+  rdsbackup watch  [--endpoint E] [--queue Q] [--until-idle D] [--keep] [--json]
+  rdsbackup version          (or --version)
+  rdsbackup help             (or --help; <subcommand> --help for its flags)
+
+Flags may come before or after the instance ids; -- ends the flags.
+
+` + gateHelp + "\n" + statusHelp + "\n" + watchHelp + "\n" + exitCodes + "\n" + environment + `
 Example (GitHub Actions):
   RDSBACKUP_URL=${{ vars.RDSBACKUP_URL }} RDSBACKUP_CALLER=release-bot \
   RDSBACKUP_SECRET=${{ secrets.RDSBACKUP_SECRET }} rdsbackup gate --timeout 30m rm-uf6wjk5xxxx
 `
+
+// deps are the clock and the sleep of a gate: real ones in main, fakes in
+// tests.
+type deps struct {
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }
 
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	return runWith(args, stdout, stderr, getenv, deps{})
+}
+
+func runWith(args []string, stdout, stderr io.Writer, getenv func(string) string, d deps) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return 1
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "rdsbackup %s\n", version.String())
+		return exitOK
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	switch args[0] {
 	case "gate":
-		return gate(ctx, args[1:], stdout, stderr, getenv)
+		return gate(ctx, args[1:], stdout, stderr, getenv, d)
 	case "status":
 		return status(ctx, args[1:], stdout, stderr, getenv)
 	case "watch":
 		return watch(ctx, args[1:], stdout, stderr, getenv)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
 	}
-	fmt.Fprintf(stderr, "rdsbackup: unknown command %q\n\n%s", args[0], usage)
-	return 1
+	what := "unknown subcommand"
+	if strings.HasPrefix(args[0], "-") {
+		what = "unknown flag"
+	}
+	fmt.Fprintf(stderr, "rdsbackup: %s %q (rdsbackup --help lists them)\n", what, args[0])
+	return exitUsage
+}
+
+// parse parses args with fs, flags anywhere: before, between and after the
+// positional arguments (the instance ids), until "--". ok false: the
+// command ends with code (0 for --help, its usage printed on stdout; 64 for
+// a usage error, said on stderr).
+func parse(fs *flag.FlagSet, args []string, help string, stdout, stderr io.Writer) (pos []string, code int, ok bool) {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	var flags []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		// A flag that takes a value takes the next argument.
+		if f := fs.Lookup(name); f != nil && !isBool(f) && i+1 < len(args) {
+			flags = append(flags, args[i+1])
+			i++
+		}
+	}
+	if err := fs.Parse(flags); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, help)
+			fmt.Fprintln(stdout, "\nFlags:")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			fmt.Fprint(stdout, "\n"+exitCodes+"\n"+environment)
+			return nil, exitOK, false
+		}
+		fmt.Fprintf(stderr, "rdsbackup %s: %v (rdsbackup %s --help lists the flags)\n", fs.Name(), err, fs.Name())
+		return nil, exitUsage, false
+	}
+	return pos, 0, true
+}
+
+func isBool(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 // clientFlags adds --url and --caller; the secret only comes from the
@@ -123,7 +247,7 @@ func clientFlags(fs *flag.FlagSet, getenv func(string) string) func() (*pipeline
 	}
 }
 
-func gate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+func gate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, d deps) int {
 	fs := flag.NewFlagSet("gate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	client := clientFlags(fs, getenv)
@@ -132,34 +256,37 @@ func gate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	key := fs.String("key", "", "idempotency key (default: from the CI job, instances, method and region; else random)")
 	askedAt := fs.String("asked-at", getenv("RDSBACKUP_ASKED_AT"), "when the ask was made, RFC 3339 (RDSBACKUP_ASKED_AT; default: the first try)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up (exit 2) after this long")
+	connectTimeout := fs.Duration("connect-timeout", 2*time.Minute, "until an ask is accepted: give up (exit 3) on no connection or a 5xx after this long")
 	poll := fs.Duration("poll", 10*time.Second, "time between job status reads")
 	asJSON := fs.Bool("json", false, "print JSON lines instead of sentences")
-	if err := fs.Parse(args); err != nil {
-		return 1
+	ids, code, ok := parse(fs, args, gateHelp, stdout, stderr)
+	if !ok {
+		return code
 	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "rdsbackup gate: name at least one DBInstanceId")
-		return 1
+	if len(ids) == 0 {
+		fmt.Fprintln(stderr, "rdsbackup gate: name at least one DBInstanceId (rdsbackup gate --help)")
+		return exitUsage
 	}
 	c, err := client()
 	if err != nil {
-		fmt.Fprintln(stderr, "rdsbackup gate:", err)
-		return 1
+		fmt.Fprintln(stderr, "rdsbackup gate: could not ask:", err)
+		return exitCouldNotAsk
 	}
+	c.Now = d.now
 	at := *askedAt
 	var asked time.Time
 	if at != "" {
 		t, err := time.Parse(time.RFC3339, at)
 		if err != nil {
 			fmt.Fprintf(stderr, "rdsbackup gate: --asked-at %q: must be an RFC 3339 time such as 2026-11-25T10:00:00Z\n", at)
-			return 1
+			return exitUsage
 		}
 		asked = t
 	}
 	v, err := c.Gate(ctx, pipeline.GateOptions{
-		Ask:     pipeline.Ask{Instances: fs.Args(), Method: *method, Region: *region, Key: *key, AskedAt: asked},
+		Ask:     pipeline.Ask{Instances: ids, Method: *method, Region: *region, Key: *key, AskedAt: asked},
 		CI:      ciJob(getenv),
-		Timeout: *timeout, Poll: *poll,
+		Timeout: *timeout, ConnectTimeout: *connectTimeout, Poll: *poll, Sleep: d.sleep,
 		Observer: func(e pipeline.Event) { printEvent(stdout, e, *asJSON) },
 	})
 	if err != nil && !*asJSON {
@@ -202,26 +329,27 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	client := clientFlags(fs, getenv)
 	region := fs.String("region", "", "RegionId (default: the function's region)")
 	asJSON := fs.Bool("json", false, "print the job as JSON")
-	if err := fs.Parse(args); err != nil {
-		return 1
+	pos, code, ok := parse(fs, args, statusHelp, stdout, stderr)
+	if !ok {
+		return code
 	}
-	if fs.NArg() != 2 {
-		fmt.Fprintln(stderr, "rdsbackup status: want DBInstanceId BackupJobId")
-		return 1
+	if len(pos) != 2 {
+		fmt.Fprintln(stderr, "rdsbackup status: want DBInstanceId BackupJobId (rdsbackup status --help)")
+		return exitUsage
 	}
 	c, err := client()
 	if err != nil {
-		fmt.Fprintln(stderr, "rdsbackup status:", err)
-		return 1
+		fmt.Fprintln(stderr, "rdsbackup status: could not ask:", err)
+		return exitCouldNotAsk
 	}
-	j, err := c.Status(ctx, *region, fs.Arg(0), fs.Arg(1))
+	j, err := c.Status(ctx, *region, pos[0], pos[1])
 	if err != nil {
-		var he *pipeline.HTTPError
-		if errors.As(err, &he) && he.Status == 401 {
-			err = fmt.Errorf("%w (check RDSBACKUP_CALLER and RDSBACKUP_SECRET)", err)
+		if cna := pipeline.CouldNotReach(err, c.URL); cna != nil {
+			fmt.Fprintln(stderr, "rdsbackup status:", cna)
+			return exitCouldNotAsk
 		}
 		fmt.Fprintln(stderr, "rdsbackup status:", err)
-		return 1
+		return exitRefused
 	}
 	if *asJSON {
 		b, _ := json.Marshal(j)

@@ -32,18 +32,23 @@ func watch(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	idle := fs.Duration("until-idle", 0, "stop after this long without a message and print a summary per ask (0: run until interrupted)")
 	keep := fs.Bool("keep", false, "do not delete the messages read (they come back after the queue's visibility timeout)")
 	asJSON := fs.Bool("json", false, "print each outcome event as a JSON line")
-	if err := fs.Parse(args); err != nil {
-		return 1
+	pos, code, ok := parse(fs, args, watchHelp, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "rdsbackup watch: takes no arguments, got %q (rdsbackup watch --help)\n", pos)
+		return exitUsage
 	}
 	ak, sk := getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 	if *endpoint == "" || ak == "" || sk == "" {
-		fmt.Fprintln(stderr, "rdsbackup watch: not configured: set RDSBACKUP_MNS_ENDPOINT (or --endpoint), ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
-		return 1
+		fmt.Fprintln(stderr, "rdsbackup watch: could not ask: not configured: set RDSBACKUP_MNS_ENDPOINT (or --endpoint), ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+		return exitCouldNotAsk
 	}
 	ep, err := mnsq.NormalizeEndpoint(*endpoint)
 	if err != nil {
-		fmt.Fprintln(stderr, "rdsbackup watch:", err)
-		return 1
+		fmt.Fprintln(stderr, "rdsbackup watch: could not ask:", err)
+		return exitCouldNotAsk
 	}
 	q := ali_mns.NewMNSQueue(*queue, ali_mns.NewAliMNSClientWithConfig(ali_mns.AliMNSClientConfig{
 		EndPoint: ep, AccessKeyId: ak, AccessKeySecret: sk, Token: getenv("ALIBABA_CLOUD_SECURITY_TOKEN"), TimeoutSecond: 35,
