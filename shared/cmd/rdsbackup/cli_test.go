@@ -212,6 +212,15 @@ func TestCLIExitCodes(t *testing.T) {
 			h:    &hook{post: always(202, acceptedAns), get: always(502, "Bad Gateway")},
 			args: []string{"gate", "--timeout", "5m", "--connect-timeout", "30s", "rm-a"}, want: 2,
 			out: []string{"no verdict within 5m0s"}},
+		{name: "deferred (an accepted ask), then 502s: asked again until --timeout, 2",
+			h: &hook{post: func(n int) (int, string) {
+				if n == 1 {
+					return 202, `{"requests":[{"status":"deferred","DBInstanceId":"rm-a","correlationId":"c1","notBefore":"2026-11-25T10:00:30Z","error":{"code":"IncorrectDBInstanceState","message":"Rebooting"}}]}`
+				}
+				return 502, "Bad Gateway"
+			}},
+			args: []string{"gate", "--timeout", "10m", "--connect-timeout", "1m", "rm-a"}, want: 2,
+			out: []string{"deferred", "no verdict within 10m0s"}, notOut: []string{"could not ask:"}},
 		{name: "not configured: 3",
 			url:  func(string) string { return "" },
 			args: []string{"gate", "rm-a"}, want: 3, out: []string{"could not ask: not configured: set RDSBACKUP_URL"}},
