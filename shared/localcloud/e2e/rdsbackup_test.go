@@ -124,11 +124,11 @@ func TestRdsbackupGate(t *testing.T) {
 			t.Fatalf("exit %d:\n%s", code, out)
 		}
 	})
-	t.Run("a wrong secret: exit 1, saying what to check", func(t *testing.T) {
+	t.Run("a wrong secret: exit 3 (could not ask), saying what to check", func(t *testing.T) {
 		t.Parallel()
 		s := startStack(t, demoFleet(t, time.Second), localcloud.Options{})
 		code, out := s.gate(t, "not-the-secret", "rm-demo-pg1")
-		if code != 1 || !strings.Contains(out, "RDSBACKUP_SECRET") {
+		if code != 3 || !strings.Contains(out, "RDSBACKUP_SECRET") {
 			t.Fatalf("exit %d:\n%s", code, out)
 		}
 		wantCreated(t, s, map[string]int{})
