@@ -54,3 +54,27 @@ func (s *RunSummary) Add(o Outcome) {
 	}
 	s.Problems = append(s.Problems, p)
 }
+
+// Merge adds another part of the same run (a step that ran in parallel)
+// to s: items and counts summed, problems appended up to MaxRunProblems,
+// the rest counted in More.
+func (s *RunSummary) Merge(o RunSummary) {
+	if s.Counts == nil {
+		s.Counts = map[Status]int{}
+	}
+	if s.Key == "" {
+		s.Key, s.Trigger = o.Key, o.Trigger
+	}
+	s.Items += o.Items
+	for st, n := range o.Counts {
+		s.Counts[st] += n
+	}
+	s.More += o.More
+	for _, p := range o.Problems {
+		if len(s.Problems) >= MaxRunProblems {
+			s.More++
+			continue
+		}
+		s.Problems = append(s.Problems, p)
+	}
+}
