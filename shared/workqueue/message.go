@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -63,6 +64,12 @@ type Message struct {
 	// Run is the plan run's summary so far (plan, select): it travels with
 	// the run until every ask has a first outcome, then is published.
 	Run *backup.RunSummary
+	// Step (plan, select) names the message's step in a run whose steps
+	// run in parallel, counted in the ask ledger's run row ("0" the first,
+	// "c3" a chunk of its asks, "p7" Select page 7 alone); Run is then the
+	// step's own part of the summary. "": the run goes step after step,
+	// Run carrying the summary so far.
+	Step string
 	// Specs (plan) are the asks still to run in compact form: the backups'
 	// parameters only (their keys, trigger and askedAt are derived again
 	// from the message's Trigger and AskedAt), gzip-compressed on the wire,
@@ -136,6 +143,7 @@ type wire struct {
 	AskedAt     *time.Time            `json:"askedAt,omitempty"`
 	Page        int                   `json:"page,omitempty"`
 	Run         *backup.RunSummary    `json:"run,omitempty"`
+	Step        string                `json:"step,omitempty"`
 	SpecsGz     []byte                `json:"specsGz,omitempty"`
 	Note        string                `json:"note,omitempty"`
 }
@@ -144,10 +152,10 @@ type wire struct {
 // required ones are marked.
 var fields = map[Kind]map[string]bool{
 	KindBackup:  {"request": true, "attempts": false, "firstSeen": true, "facts": false, "note": false},
-	KindSelect:  {"select": true, "defaults": false, "trigger": true, "askedAt": false, "firstSeen": true, "page": false, "run": false, "note": false},
+	KindSelect:  {"select": true, "defaults": false, "trigger": true, "askedAt": false, "firstSeen": true, "page": false, "run": false, "step": false, "note": false},
 	KindTrack:   {"request": true, "backupJobId": true, "started": true, "checks": false, "lastStatus": false, "lastProcess": false, "note": false},
 	KindOutcome: {"event": true, "note": false},
-	KindPlan:    {"requests": false, "specsGz": false, "select": false, "defaults": false, "trigger": false, "askedAt": false, "firstSeen": false, "page": false, "run": false, "note": false},
+	KindPlan:    {"requests": false, "specsGz": false, "select": false, "defaults": false, "trigger": false, "askedAt": false, "firstSeen": false, "page": false, "run": false, "step": false, "note": false},
 }
 
 // DecodeError is a message that is not a valid envelope; Field names the
@@ -314,6 +322,7 @@ func fromWire(w wire) Message {
 		Select:      w.Select,
 		Page:        w.Page,
 		Run:         w.Run,
+		Step:        w.Step,
 		Note:        w.Note,
 	}
 	if w.Defaults != nil {
@@ -346,7 +355,7 @@ func (m Message) toWire() wire {
 		w.Request, w.Attempts, w.FirstSeen, w.Facts = &r, m.Attempts, utc(m.FirstSeen), m.Facts
 	case KindSelect:
 		d, t := m.Defaults, m.Trigger
-		w.Select, w.Trigger, w.FirstSeen, w.Page, w.Run = m.Select, &t, utc(m.FirstSeen), m.Page, m.Run
+		w.Select, w.Trigger, w.FirstSeen, w.Page, w.Run, w.Step = m.Select, &t, utc(m.FirstSeen), m.Page, m.Run, m.Step
 		if d != (backup.Spec{}) {
 			w.Defaults = &d
 		}
@@ -360,7 +369,7 @@ func (m Message) toWire() wire {
 	case KindOutcome:
 		w.Event = m.Event
 	case KindPlan:
-		w.Requests, w.Select, w.Run, w.Page = m.Requests, m.Select, m.Run, m.Page
+		w.Requests, w.Select, w.Run, w.Page, w.Step = m.Requests, m.Select, m.Run, m.Page, m.Step
 		if len(m.Specs) > 0 {
 			w.SpecsGz = packSpecs(m.Specs)
 		}
@@ -382,7 +391,14 @@ func (m Message) toWire() wire {
 }
 
 // validate checks what both Encode and Decode require of a kind.
+// stepPattern is a step id's grammar: "0", then dotted parts of a letter
+// and digits ("0.c3", "0.p7", "p7").
+var stepPattern = regexp.MustCompile(`^[0-9a-z]{1,8}(\.[0-9a-z]{1,8}){0,3}$`)
+
 func (m Message) validate() error {
+	if m.Step != "" && !stepPattern.MatchString(m.Step) {
+		return fieldErr("step", "must be a step id: up to 4 dot-separated parts of 1-8 lower-case letters and digits")
+	}
 	switch m.Kind {
 	case KindBackup:
 		if m.Request.DBInstanceId == "" {

@@ -36,6 +36,7 @@ func TestRoundTrip(t *testing.T) {
 		{"outcome", Outcome([]byte(`{"specversion":"1.0","id":"abc","data":{"x":"<&>"}}`))},
 		{"plan", Plan([]backup.Request{req("rm-1"), req("rm-2")})},
 		{"note", Message{Kind: KindPlan, Requests: []backup.Request{req("rm-3")}, Note: "chunk 2 of 5"}},
+		{"plan step", Message{Kind: KindPlan, Requests: []backup.Request{req("rm-4")}, Step: "0.c2", Run: &backup.RunSummary{Key: "k", Counts: map[backup.Status]int{}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +117,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"unknown field", `{"v":1,"kind":"backup",` + r + `,"firstSeen":"2026-11-24T18:00:00Z","extra":1}`, "extra", "unknown field"},
 		{"wrong case", `{"v":1,"kind":"backup",` + r + `,"FirstSeen":"2026-11-24T18:00:00Z"}`, "FirstSeen", "unknown field"},
 		{"field of another kind", `{"v":1,"kind":"backup",` + r + `,"firstSeen":"2026-11-24T18:00:00Z","backupJobId":"1"}`, "backupJobId", `not allowed in a "backup" message`},
+		{"bad step", `{"v":1,"kind":"plan","step":"0.C,1"}`, "step", "must be a step id"},
 		{"backup no request", `{"v":1,"kind":"backup","firstSeen":"2026-11-24T18:00:00Z"}`, "request", "required"},
 		{"backup null request", `{"v":1,"kind":"backup","request":null,"firstSeen":"2026-11-24T18:00:00Z"}`, "request.DBInstanceId", "required"},
 		{"backup no firstSeen", `{"v":1,"kind":"backup",` + r + `}`, "firstSeen", "required"},
