@@ -13,8 +13,8 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
 )
 
-// The README's signed-request recipe (the sh block after "in a shell:"),
-// run as written against the local cloud, with the README's placeholders
+// The signed-request recipe of docs/webhooks.md (the sh block after "in a
+// shell:"), run as written against the local cloud, with its placeholders
 // (caller, instance, secret, URL) replaced by the local cloud's: the POST
 // answers 202 with a job, the GET reads it.
 func TestREADMESignedRequestRecipe(t *testing.T) {
@@ -24,13 +24,13 @@ func TestREADMESignedRequestRecipe(t *testing.T) {
 			t.Skipf("%s not installed", tool)
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(root, "README.md"))
+	b, err := os.ReadFile(filepath.Join(root, "docs", "webhooks.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := regexp.MustCompile("(?s)in a shell:\n\n```sh\n(.*?)```").FindSubmatch(b)
 	if m == nil {
-		t.Fatal("README has no signed-request recipe after \"in a shell:\"")
+		t.Fatal("docs/webhooks.md has no signed-request recipe after \"in a shell:\"")
 	}
 	post, get, ok := strings.Cut(string(m[1]), "JOB=...")
 	if !ok {
