@@ -41,7 +41,10 @@ type App struct {
 	// asks is the executor's ask ledger (executor.Options.Ledger): the
 	// invocation's ledger, found from the context; nil without
 	// BACKUP_LEDGER_ENDPOINT.
-	asks  executor.AskLedger
+	asks executor.AskLedger
+	// runs counts the steps of plan runs that run in parallel (run.go);
+	// nil without BACKUP_LEDGER_ENDPOINT: a run then goes step after step.
+	runs  runLedger
 	track *tracker.Tracker
 	hook  *webhook.Handler
 	// regions are the regions requests may name besides the invocation's
@@ -95,6 +98,7 @@ func New(function string, cfg config.Config, opts Options) (*App, error) {
 	}
 	if cfg.LedgerEndpoint != "" { // else nil: no ledger (an interface holding a nil value would not be)
 		a.asks = invocationLedger{lease: cfg.LedgerLease}
+		a.runs = invocationLedger{lease: cfg.LedgerLease}
 	}
 	a.exec = executor.New(executor.Options{
 		FreshFor:                 fresh,

@@ -42,6 +42,7 @@ func (a *App) HandleTimer(ctx context.Context, raw json.RawMessage) (Summary, er
 		slog.Int("requests", len(reqs)), slog.Bool("select", plan.Select != nil))
 	pr := &planRun{trig: ev.Trigger(), askedAt: events.ParseAskedAt(ev.TriggerTime), reqs: reqs, sel: plan.Select,
 		defaults: plan.Defaults, summary: newRun(ev.Trigger())}
+	a.parallel(pr)
 	jobs, errs := a.step(ctx, inv, pr, a.cfg.InlineLimit, executor.History{}, &sum)
 	if _, err := a.run(ctx, inv, jobs, &sum); err != nil {
 		errs = append(errs, err)
@@ -59,6 +60,7 @@ func countNext(prs ...*planRun) int {
 		if pr.next != nil {
 			n++
 		}
+		n += len(pr.children)
 	}
 	return n
 }
@@ -224,6 +226,7 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 		}
 		if len(plan.Backups) > 1 || plan.Select != nil {
 			pr.summary = newRun(m.Trigger()) // a plan: its run ends in a summary
+			a.parallel(pr)
 		}
 		js, perrs := a.step(ctx, inv, pr, a.cfg.InlineLimit, executor.History{RetryCount: inv.retryCount}, &sum)
 		jobs = append(jobs, js...)

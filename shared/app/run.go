@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,7 +44,26 @@ type planRun struct {
 	summary *backup.RunSummary
 	next    *workqueue.Message // the next step; nil when this one is the last
 	delay   time.Duration      // before the next step
+
+	// step names this step in a run whose steps run in parallel (a.runs,
+	// the ask ledger's run row): "0" the first; "" when the run goes step
+	// after step. summary is then this step's own part of the run's.
+	step string
+	// children are the steps this one hands on, all at once (parallel).
+	children []workqueue.Message
 }
+
+// A plan run with the ask ledger runs in parallel: the first step runs up
+// to its limit of asks and hands the rest on at once — its other explicit
+// asks in chunks ("c1", "c2", ...), the Select's page 1 ("p1") when it did
+// not read it itself; whoever reads page 1 learns how many pages the
+// listing has (TotalRecordCount) and hands on every other page ("p2",
+// ...). Each step is registered in the run's ledger row before it is
+// sent, and recorded there with its part of the summary when it finished;
+// the step that finds every registered step finished publishes the run's
+// one rds.backup.run (its id is the run's: a repeat is the same event). So
+// a fleet's pages and chunks run on as many function instances, and as
+// many at once in one, as the work queue's trigger gives.
 
 func newRun(trig backup.Trigger) *backup.RunSummary {
 	return &backup.RunSummary{Key: backup.RunKey(trig), Trigger: trig, Counts: map[backup.Status]int{}}
@@ -64,6 +84,12 @@ func (a *App) step(ctx context.Context, inv *invocation, pr *planRun, limit int,
 		items = append(items, reqs[:n]...)
 		return reqs[n:]
 	}
+	if a.runs == nil {
+		pr.step = "" // a parallel step arriving where no ledger counts it: it goes on step after step
+	}
+	if pr.step != "" && pr.firstSeen.IsZero() {
+		pr.firstSeen = a.now() // the steps it hands on carry it (a Select's MaxAge)
+	}
 	pr.reqs = take(pr.reqs)
 	if pr.page < 1 {
 		pr.page = 1
@@ -73,7 +99,8 @@ func (a *App) step(ctx context.Context, inv *invocation, pr *planRun, limit int,
 		if sel.RegionId == "" {
 			sel.RegionId = inv.region
 		}
-		targets, more, err := a.exec.ExpandPage(ctx, inv.rds, sel, pr.defaults, pr.page)
+		targets, pages, err := a.exec.ExpandPageOf(ctx, inv.rds, sel, pr.defaults, pr.page)
+		more := err == nil && len(targets) == executor.ExpandPageSize && pr.page < pages
 		if err != nil {
 			o, deferred, perr := a.selectorFailed(ctx, inv, pr, err, sum)
 			if perr != nil {
@@ -96,12 +123,25 @@ func (a *App) step(ctx context.Context, inv *invocation, pr *planRun, limit int,
 			facts[t.Facts.DBInstanceId] = t.Facts
 		}
 		pr.reqs = take(events.WithAskedAt(events.NormalizePlan(backup.Plan{Backups: specs}, pr.trig), pr.askedAt))
+		if pr.step != "" {
+			// Parallel: one page per step; page 1's reader hands on the
+			// others, each a step of its own.
+			if pr.page == 1 && more {
+				for p := 2; p <= pages; p++ {
+					pr.children = append(pr.children, pr.pageStep(p))
+				}
+			}
+			pr.sel = nil
+			break
+		}
 		pr.page++
 		if !more {
 			pr.sel = nil
 		}
 	}
-	if pr.next == nil && (len(pr.reqs) > 0 || pr.sel != nil) {
+	if pr.step != "" && pr.next == nil {
+		pr.handOn()
+	} else if pr.next == nil && (len(pr.reqs) > 0 || pr.sel != nil) {
 		pr.next = pr.continuation()
 	}
 	items = dedupe(items)
@@ -114,6 +154,46 @@ func (a *App) step(ctx context.Context, inv *invocation, pr *planRun, limit int,
 		}
 	}
 	return jobs, errs
+}
+
+// parallel makes pr, the first step of a plan run, the root of a run whose
+// steps run in parallel, when the ask ledger can count them.
+func (a *App) parallel(pr *planRun) {
+	if a.runs != nil && pr.summary != nil {
+		pr.step = "0"
+	}
+}
+
+// pageStep is the parallel step that runs page p of the Select alone.
+func (pr *planRun) pageStep(p int) workqueue.Message {
+	return workqueue.Message{Kind: workqueue.KindSelect, Select: pr.sel, Defaults: pr.defaults, Trigger: pr.trig,
+		AskedAt: pr.askedAt, FirstSeen: pr.firstSeen, Page: p, Step: fmt.Sprintf("p%d", p), Run: partOf(pr.summary)}
+}
+
+// handOn makes the rest of a parallel step's asks steps of their own: the
+// asks it did not take, in chunks, and the Select when it did not read
+// its page. Ids are derived from the step's, so a redelivered step hands
+// on the same steps.
+func (pr *planRun) handOn() {
+	for i := 0; len(pr.reqs) > 0; i++ {
+		n := min(len(pr.reqs), ChunkSize)
+		specs := make([]backup.Spec, n)
+		for j, r := range pr.reqs[:n] {
+			specs[j] = r.Spec()
+		}
+		pr.reqs = pr.reqs[n:]
+		pr.children = append(pr.children, workqueue.Message{Kind: workqueue.KindPlan, Specs: specs, Defaults: pr.defaults,
+			Trigger: pr.trig, AskedAt: pr.askedAt, FirstSeen: pr.firstSeen, Step: fmt.Sprintf("%s.c%d", pr.step, i+1), Run: partOf(pr.summary)})
+	}
+	if pr.sel != nil {
+		pr.children = append(pr.children, pr.pageStep(max(pr.page, 1)))
+		pr.sel = nil
+	}
+}
+
+// partOf is an empty part of the run s counts.
+func partOf(s *backup.RunSummary) *backup.RunSummary {
+	return &backup.RunSummary{Key: s.Key, Trigger: s.Trigger, Counts: map[backup.Status]int{}}
 }
 
 // continuation is the message of the next step.
@@ -130,13 +210,21 @@ func (pr *planRun) continuation() *workqueue.Message {
 	if len(pr.reqs) == 0 {
 		m.Kind, m.Specs = workqueue.KindSelect, nil
 	}
+	if pr.step != "" {
+		// A parallel step that could not read its page: the same step,
+		// later, with what it counted so far.
+		m.Step = pr.step
+	}
 	return &m
 }
 
 // fromMessage is the step a "plan" or "select" message continues.
 func fromMessage(m workqueue.Message) *planRun {
 	pr := &planRun{trig: m.Trigger, askedAt: m.AskedAt, firstSeen: m.FirstSeen, reqs: m.Requests, sel: m.Select,
-		defaults: m.Defaults, page: m.Page, summary: m.Run}
+		defaults: m.Defaults, page: m.Page, summary: m.Run, step: m.Step}
+	if pr.step != "" && pr.summary == nil {
+		pr.step = "" // no run to count it in
+	}
 	if pr.trig == (backup.Trigger{}) && len(m.Requests) > 0 {
 		pr.trig = m.Requests[0].Trigger
 	}
@@ -202,6 +290,12 @@ func (a *App) finishRuns(ctx context.Context, inv *invocation, runs []*planRun) 
 	defer cancel()
 	var errs []error
 	for _, pr := range runs {
+		if pr.step != "" && pr.next == nil && (len(pr.children) > 0 || pr.step != "0") {
+			if err := a.finishStep(sctx, inv, pr); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
 		switch {
 		case pr.next != nil:
 			pr.next.Run = pr.summary
@@ -220,4 +314,58 @@ func (a *App) finishRuns(ctx context.Context, inv *invocation, runs []*planRun) 
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// finishStep ends a parallel step: the steps it hands on are registered
+// in the run's ledger row, then sent; then the step is recorded finished
+// with its part of the summary, and the step that finds the run complete
+// publishes its summary. Any failure fails the invocation: the trigger
+// delivers the step again, its asks are then repeats, and a step recorded
+// already is not counted twice.
+func (a *App) finishStep(ctx context.Context, inv *invocation, pr *planRun) error {
+	run := pr.summary.Key
+	if len(pr.children) > 0 {
+		ids := make([]string, len(pr.children))
+		for i, c := range pr.children {
+			ids[i] = c.Step
+		}
+		if _, err := a.runs.RegisterSteps(ctx, run, append(ids, pr.step)); err != nil {
+			return fmt.Errorf("%w: register the steps of plan run %s: %w", errUnsettled, pr.trig.Source, err)
+		}
+		if err := inv.work.SendBatch(ctx, pr.children); err != nil {
+			return fmt.Errorf("%w: send the steps of plan run %s: %w", errUnsettled, pr.trig.Source, err)
+		}
+		a.log.InfoContext(ctx, "plan run goes on in parallel steps", slog.String("step", pr.step), slog.Int("steps", len(ids)))
+	}
+	part := *pr.summary
+	st, err := a.runs.StepDone(ctx, run, pr.step, func(stored []byte) ([]byte, error) {
+		var sum backup.RunSummary
+		if len(stored) > 0 {
+			if err := json.Unmarshal(stored, &sum); err != nil {
+				return nil, fmt.Errorf("the run's summary in the ledger: %w", err)
+			}
+		}
+		sum.Merge(part)
+		return json.Marshal(sum)
+	})
+	if err != nil {
+		return fmt.Errorf("%w: record step %s of plan run %s: %w", errUnsettled, pr.step, pr.trig.Source, err)
+	}
+	if !st.Complete() || st.Published {
+		return nil
+	}
+	var sum backup.RunSummary
+	if err := json.Unmarshal(st.Summary, &sum); err != nil {
+		return fmt.Errorf("%w: the summary of plan run %s: %w", errUnsettled, pr.trig.Source, err)
+	}
+	ev := notify.BuildRunEvent(a.function, sum, pr.askedAt, a.now())
+	if err := inv.pub.PublishEvent(ctx, ev); err != nil {
+		return fmt.Errorf("%w: run summary: %w", errUnsettled, err)
+	}
+	a.log.InfoContext(ctx, "plan run summary", slog.Int("requests", sum.Items), slog.String("event", ev.ID), slog.String("step", pr.step))
+	if err := a.runs.MarkPublished(ctx, run); err != nil {
+		a.log.InfoContext(ctx, "could not mark the run's summary published; a repeat of the last step publishes it again (same id)",
+			slog.String("error", clipErr(err)))
+	}
+	return nil
 }

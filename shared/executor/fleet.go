@@ -86,11 +86,18 @@ func (e *Executor) Expand(ctx context.Context, rds RDS, sel backup.Selector, def
 // instances sel picks, each as a Target, and whether more pages follow.
 // The page is retried by class inside the invocation's stop time.
 func (e *Executor) ExpandPage(ctx context.Context, rds RDS, sel backup.Selector, defaults backup.Spec, page int) ([]Target, bool, error) {
+	out, pages, err := e.ExpandPageOf(ctx, rds, sel, defaults, page)
+	return out, err == nil && len(out) == ExpandPageSize && page < pages, err
+}
+
+// ExpandPageOf is ExpandPage, saying how many pages the listing has in all
+// (from its TotalRecordCount), so that the rest can be read in parallel.
+func (e *Executor) ExpandPageOf(ctx context.Context, rds RDS, sel backup.Selector, defaults backup.Spec, page int) ([]Target, int, error) {
 	t := &retrier{e: e, log: e.log, logCtx: ctx}
 	ctx, cancel, ok := t.bound(ctx)
 	defer cancel()
 	if !ok {
-		return nil, false, fmt.Errorf("executor: expanding %s: %w", describeSelector(sel), context.DeadlineExceeded)
+		return nil, 0, fmt.Errorf("executor: expanding %s: %w", describeSelector(sel), context.DeadlineExceeded)
 	}
 	var items []backup.InstanceFacts
 	var total int
@@ -101,14 +108,13 @@ func (e *Executor) ExpandPage(ctx context.Context, rds RDS, sel backup.Selector,
 		return reqID, err
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("executor: expanding %s page %d: %w", describeSelector(sel), page, err)
+		return nil, 0, fmt.Errorf("executor: expanding %s page %d: %w", describeSelector(sel), page, err)
 	}
 	out := make([]Target, 0, len(items))
 	for _, f := range items {
 		out = append(out, Target{Spec: backup.Spec{DBInstanceId: f.DBInstanceId, RegionId: sel.RegionId}.Over(defaults), Facts: f})
 	}
-	more := len(items) == ExpandPageSize && page*ExpandPageSize < total
-	return out, more, nil
+	return out, (total + ExpandPageSize - 1) / ExpandPageSize, nil
 }
 
 // describeSelector names a selector in a log line or an error: every part
