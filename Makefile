@@ -4,7 +4,7 @@ GO        ?= go
 BUILD     := build
 GOFLAGS_BUILD := -trimpath -ldflags "-s -w"
 
-.PHONY: all build package test run bench soak deploy ledger-table fuzz fmt vet clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: all build package dist test run bench soak deploy ledger-table fuzz fmt vet clean $(addprefix build-,$(FUNCTIONS))
 
 all: build
 
@@ -18,6 +18,12 @@ $(addprefix build-,$(FUNCTIONS)): build-%:
 package: build
 	@for f in $(FUNCTIONS); do $(GO) run ./shared/tooling/fczip -o $(BUILD)/$$f.zip $(BUILD)/$$f/main || exit 1; done
 	@ls -l $(BUILD)/*.zip
+
+# The release's archives into dist/: rdsbackup for linux, darwin and windows
+# on amd64 and arm64, the three function zips, SHA256SUMS; every binary
+# stamped with VERSION (default: git describe --tags --always --dirty, else dev).
+dist:
+	$(GO) run ./shared/tooling/dist -o dist -go "$(GO)" -version "$(VERSION)"
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
