@@ -310,6 +310,20 @@ type Summary struct {
 	Republished int `json:"republished,omitempty"`
 }
 
+// merge adds o's counts to s.
+func (s *Summary) merge(o Summary) {
+	s.Requests += o.Requests
+	s.Continued += o.Continued
+	s.Tracking += o.Tracking
+	s.Republished += o.Republished
+	for k, n := range o.Outcomes {
+		if s.Outcomes == nil {
+			s.Outcomes = map[string]int{}
+		}
+		s.Outcomes[k] += n
+	}
+}
+
 func (s *Summary) add(o backup.Outcome) {
 	if s.Outcomes == nil {
 		s.Outcomes = map[string]int{}

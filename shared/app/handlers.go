@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
@@ -170,7 +171,20 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 	var jobs []job
 	var errs []error
 	var runs []*planRun
-	for _, m := range msgs {
+	// The steps of parallel plan runs in the batch read their Select pages
+	// at once (each a DescribeDBInstances call); their asks then run with
+	// the batch's others.
+	steps, stepped := a.parallelSteps(ctx, inv, msgs)
+	for _, st := range steps {
+		jobs = append(jobs, st.jobs...)
+		runs = append(runs, st.pr)
+		errs = append(errs, st.errs...)
+		sum.merge(st.sum)
+	}
+	for i, m := range msgs {
+		if stepped[i] {
+			continue
+		}
 		body := m.Payload()
 		if m.Err == nil && workqueue.IsEnvelope(body) {
 			js, pr, err := a.workMessage(ctx, inv, m, body, &sum)
@@ -244,6 +258,50 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 		return sum, errors.Join(errs...)
 	}
 	return sum, nil
+}
+
+// stepResult is what one parallel step of a batch gave.
+type stepResult struct {
+	pr   *planRun
+	jobs []job
+	errs []error
+	sum  Summary
+}
+
+// parallelSteps takes the batch's parallel plan-run steps (sealed plan or
+// select messages that name a step, when the ledger counts them) and runs
+// their a.step at once; stepped marks the messages it took. Any other
+// message, or one that does not open or admit, is left to workMessage.
+func (a *App) parallelSteps(ctx context.Context, inv *invocation, msgs []events.MNSMessage) ([]stepResult, map[int]bool) {
+	stepped := map[int]bool{}
+	if a.runs == nil {
+		return nil, stepped
+	}
+	var idx []int
+	var wms []workqueue.Message
+	for i, m := range msgs {
+		body := m.Payload()
+		if m.Err != nil || !workqueue.IsEnvelope(body) {
+			continue
+		}
+		wm, err := a.sealer.Open(body)
+		if err != nil || wm.Step == "" || (wm.Kind != workqueue.KindPlan && wm.Kind != workqueue.KindSelect) || admitWork(inv, wm) != nil {
+			continue
+		}
+		stepped[i] = true
+		idx, wms = append(idx, i), append(wms, wm)
+	}
+	out := make([]stepResult, len(wms))
+	var wg sync.WaitGroup
+	for i, wm := range wms {
+		wg.Go(func() {
+			r := &out[i]
+			r.pr = fromMessage(wm)
+			r.jobs, r.errs = a.step(ctx, inv, r.pr, ChunkSize, executor.History{RetryCount: inv.retryCount}, &r.sum)
+		})
+	}
+	wg.Wait()
+	return out, stepped
 }
 
 // workMessage handles one of the work queue's own messages; a backup

@@ -11,7 +11,7 @@
 //   - its peak RSS for one batch of 100 asks (target 40 MiB), and the
 //     batch's CPU vs the same RDS and MNS calls made with the bare SDKs.
 //
-// Usage: go run ./shared/tooling/bench [-latency 20ms] [-fleet 1000] [-runs 5]
+// Usage: go run ./shared/tooling/bench [-latency 20ms] [-fleet 1000] [-runs 5] [-only fleet-e2e]
 package main
 
 import (
@@ -38,7 +38,21 @@ func main() {
 	latency := flag.Duration("latency", 20*time.Millisecond, "latency injected on every RDS call")
 	fleet := flag.Int("fleet", 1000, "instances in the fleet run")
 	runs := flag.Int("runs", 5, "repetitions of the single-backup measurement (median)")
+	only := flag.String("only", "", "run one measure only: fleet-e2e (the fleet end to end, with and without the ledger)")
 	flag.Parse()
+	if *only == "fleet-e2e" {
+		for _, noLedger := range []bool{false, true} {
+			r, err := measureFleetE2E(*fleet, *latency, noLedger)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "bench:", err)
+				os.Exit(1)
+			}
+			floor := time.Duration(float64(*fleet) * float64(*latency) / float64(executor.DefaultOptions().Concurrency))
+			fmt.Printf("fleet of %d end to end (ledger %v): %s, %d RDS calls; %s latency floor %s: %.2f×\n  Tablestore %v\n  MNS %v\n",
+				*fleet, !noLedger, r.wall.Round(time.Millisecond), r.rdsCalls, *latency, floor, ratio(r.wall, floor), r.otsCalls, r.mnsCalls)
+		}
+		return
+	}
 	if err := run(os.Stdout, *latency, *fleet, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -160,10 +174,28 @@ func run(out io.Writer, latency time.Duration, fleet, runs int) error {
 		return err
 	}
 
+	// 6. The same fleet end to end: timer → scheduled → work queue →
+	// queue function → the run's summary, with the ask ledger (steps in
+	// parallel) and without it (step after step, reported).
+	e2e, err := measureFleetE2E(fleet, latency, false)
+	if err != nil {
+		return fmt.Errorf("fleet end to end: %w", err)
+	}
+	chain, err := measureFleetE2E(fleet, latency, true)
+	if err != nil {
+		return fmt.Errorf("fleet end to end without the ledger: %w", err)
+	}
+	ceiling := executor.DefaultOptions().Concurrency
+	e2eFloor := time.Duration(float64(fleet) * float64(d) / float64(ceiling))
+
 	rows := []row{
 		{"one fresh backup ask (1 RDS call)", p.Round(time.Microsecond).String(), "direct SDK CreateBackup " + d.Round(time.Microsecond).String(), ratio(p, d), 1.25},
 		{fmt.Sprintf("fleet of %d (%d calls, peak %d in flight)", fleet, calls, peak), fleetTime.Round(time.Millisecond).String(),
 			fmt.Sprintf("%d × %s ÷ %d = %s", fleet, d.Round(time.Microsecond), peak, floor.Round(time.Millisecond)), ratio(fleetTime, floor), 1.5},
+		{fmt.Sprintf("fleet of %d end to end: timer to run summary, ask ledger (%d RDS calls)", fleet, e2e.rdsCalls), e2e.wall.Round(time.Millisecond).String(),
+			fmt.Sprintf("%d × %s ÷ %d (the ceiling) = %s", fleet, d.Round(time.Microsecond), ceiling, e2eFloor.Round(time.Millisecond)), ratio(e2e.wall, e2eFloor), 1.5},
+		{fmt.Sprintf("the same without the ledger (step after step, %d RDS calls)", chain.rdsCalls), chain.wall.Round(time.Millisecond).String(),
+			e2eFloor.Round(time.Millisecond).String(), ratio(chain.wall, e2eFloor), 0},
 		{"start-up of the queue function to its first /next (best of 31)", qs.Round(10 * time.Microsecond).String(), "hello-world fc.Start " + hs.Round(10*time.Microsecond).String(), ratio(qs, hs), 1.5},
 		{fmt.Sprintf("peak RSS of the queue function, a batch of %d asks", b.n), fmt.Sprintf("%.1f MiB", float64(b.peakRSS)/(1<<20)), "target 40 MiB",
 			float64(b.peakRSS) / (40 << 20), 1},

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/fc"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
+)
+
+// fleetE2E is one timer plan run over a tagged fleet, end to end through
+// the built functions on the local cloud: the timer fires the scheduled
+// function, whose Select hands the fleet on to the work queue, whose
+// trigger pushes it to the queue function, until the run's rds.backup.run
+// summary is in the notification queue.
+type fleetE2E struct {
+	wall     time.Duration
+	rdsCalls int
+	creates  int
+	otsCalls map[string]int // the ask ledger's Tablestore calls, by action
+	mnsCalls map[string]int // MNS calls, by action
+}
+
+// measureFleetE2E runs that story for n instances with latency on every
+// RDS call; noLedger runs the functions without the ask ledger (the run
+// then goes step after step).
+func measureFleetE2E(n int, latency time.Duration, noLedger bool) (fleetE2E, error) {
+	var res fleetE2E
+	fleet := localcloud.Fleet{Region: "cn-hangzhou", BackupSeconds: 3600}
+	for i := range n {
+		fleet.Instances = append(fleet.Instances, rds.Instance{DBInstanceId: fmt.Sprintf("rm-e2e-%04d", i), Engine: "MySQL",
+			Tags: map[string]string{"bench": "fleet"}})
+	}
+	fleet.Instances = append(fleet.Instances, rds.Instance{DBInstanceId: "rm-warm", Engine: "MySQL"})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	st, err := localcloud.StartStack(ctx, fleet, localcloud.Options{Env: []string{"BACKUP_TRACK_JOBS=false"}, NoLedger: noLedger}, io.Discard)
+	if err != nil {
+		return res, err
+	}
+	defer st.Close()
+	// Warm up both functions (their first invocation starts the process).
+	if _, err := st.FireTimer(ctx, `{"Backups":[{"DBInstanceId":"rm-warm"}]}`); err != nil {
+		return res, err
+	}
+	src := fc.MNSEventSource{Queue: localcloud.WorkQueue, Region: "cn-hangzhou", AccountID: localcloud.AccountID}
+	if r, err := st.Queue.Invoke(ctx, fc.NewMNSEvents(src, fc.MNSMessage{Body: `{"DBInstanceId":"rm-warm"}`}), fc.InvokeOptions{}); err != nil || r.Failed() {
+		return res, fmt.Errorf("warm-up invocation: %v %+v", err, r.Error)
+	}
+	// A timer's delivery id is its time to the second: the run must not
+	// share the warm-up's.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+	runs0 := runSummaries(st)
+	st.Cloud.RDS.InjectFault(rds.Fault{Latency: latency})
+	rds0, ots0, mns0 := len(st.Cloud.RDS.Calls()), len(st.Cloud.OTS.Calls()), len(st.Cloud.MNS.Calls())
+	start := time.Now()
+	if rs, err := st.FireTimer(ctx, `{"Select":{"Tags":{"bench":"fleet"}}}`); err != nil || len(rs) == 0 || rs[len(rs)-1].Failed() {
+		return res, fmt.Errorf("timer: %v %+v", err, rs)
+	}
+	for {
+		if runSummaries(st) > runs0 {
+			break
+		}
+		if ctx.Err() != nil {
+			return res, fmt.Errorf("no run summary within the time: %w", ctx.Err())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	res.wall = time.Since(start)
+	for _, c := range st.Cloud.RDS.Calls()[rds0:] {
+		res.rdsCalls++
+		if c.Action == "CreateBackup" {
+			res.creates++
+		}
+	}
+	res.otsCalls, res.mnsCalls = map[string]int{}, map[string]int{}
+	for _, c := range st.Cloud.OTS.Calls()[ots0:] {
+		res.otsCalls[c.Action]++
+	}
+	for _, c := range st.Cloud.MNS.Calls()[mns0:] {
+		res.mnsCalls[c.Op+" "+c.Queue]++
+	}
+	if res.creates != n {
+		return res, fmt.Errorf("%d backups for a fleet of %d", res.creates, n)
+	}
+	return res, nil
+}
+
+// runSummaries counts the run summary events in the notification queue.
+func runSummaries(st *localcloud.Stack) int {
+	n := 0
+	for _, m := range st.Cloud.MNS.Messages(localcloud.NotifyQueue) {
+		if strings.Contains(m.Body, `"type":"rds.backup.run"`) {
+			n++
+		}
+	}
+	return n
+}
