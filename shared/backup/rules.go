@@ -124,7 +124,7 @@ var Rules = []Rule{
 	{
 		ID: "R9", Stage: StageRequest, Field: "DBInstanceId", Code: CodeInstanceIdFormat, HTTPStatus: 400,
 		Text:   "DBInstanceId is an RDS instance id: 2-64 lowercase letters, digits and '-', starting with a letter (rm-uf6wjk5xxxx, pgm-bp1abc). No comma, space or control character. (Ours: checked before any allow-list, log line or API call.)",
-		Source: "DESIGN.md §5: DBInstanceId matches the RDS id grammar (lowercase letters, digits, '-'; no commas, spaces or control characters; bounded length).",
+		Source: "Not on the page (ours): DBInstanceId follows the grammar of RDS instance ids (lowercase letters, digits, '-'; no commas, spaces or control characters; bounded length), so that no request text reaches an allow-list match, a log line or an API call unchecked.",
 		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
 			id := r.DBInstanceId
 			return id, fmt.Sprintf("DBInstanceId %s: %s", Quote(id, 72), InstanceIdRule), strings.TrimSpace(id) != "" && !ValidInstanceID(id)
@@ -133,7 +133,7 @@ var Rules = []Rule{
 	{
 		ID: "R10", Stage: StageRequest, Field: "RegionId", Code: CodeRegionFormat, HTTPStatus: 400,
 		Text:   "RegionId, when given, is a region id: lowercase words and numbers joined by '-' (cn-hangzhou), at most 40 characters. (Ours: the SDK builds the endpoint host from it.)",
-		Source: "DESIGN.md §5: input grammar before anything else; nothing from a request reaches an SDK client, a log line or an endpoint unvalidated.",
+		Source: "Not on the page (ours): a region id's grammar, checked before anything else, because the SDK builds the endpoint host (`rds.<RegionId>.aliyuncs.com`) from it; nothing from a request reaches an SDK client, a log line or an endpoint unvalidated.",
 		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
 			return r.RegionId, fmt.Sprintf("RegionId %s: %s", Quote(r.RegionId, 48), RegionIdRule), r.RegionId != "" && !ValidRegionID(r.RegionId)
 		},
@@ -151,7 +151,7 @@ var Rules = []Rule{
 	{
 		ID: "R11", Stage: StageRequest, Field: "DBName", Code: CodeParametersInvalid, HTTPStatus: 400,
 		Text:   "At most 100 names in DBName. (Ours: the page names no limit; the bound keeps one request's messages small.)",
-		Source: "DESIGN.md §5 (issue 12): the DBName list is bounded.",
+		Source: "Not on the page (ours): the page names no limit; the DBName list is bounded so that one request stays small in messages, outcomes and log lines.",
 		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
 			return fmt.Sprint(len(r.DBName)), fmt.Sprintf("DBName: %d names, at most %d in one request", len(r.DBName), MaxDBNames), len(r.DBName) > MaxDBNames
 		},

@@ -80,9 +80,13 @@ const (
 type Config struct {
 	// Routes, from LoadRoutes.
 	Routes []Route
-	// Secrets maps a route's SecretEnv to the secret's value
-	// (ResolveSecrets builds it). A route whose secret is missing or empty
-	// refuses every request with 401.
+	// Secrets maps a route's SecretEnv (and PreviousSecretEnv) to the
+	// secret's value. ResolveSecrets builds it and returns an error naming
+	// every variable that is missing or empty; the webhook function
+	// (shared/app) then refuses to start, so Function Compute answers every
+	// call with its error, never a 401. Only a Handler built here with a
+	// route whose secrets are all missing (a test, another embedder) logs a
+	// warning and refuses that route's requests with 401.
 	Secrets map[string]string
 	// SignedSecret, when set, authenticates signed requests of the
 	// implicit caller "default": it is used when a request has no X-Caller
