@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -28,7 +29,7 @@ type fleetE2E struct {
 // measureFleetE2E runs that story for n instances with latency on every
 // RDS call; noLedger runs the functions without the ask ledger (the run
 // then goes step after step).
-func measureFleetE2E(n int, latency time.Duration, noLedger bool) (fleetE2E, error) {
+func measureFleetE2E(n int, latency time.Duration, noLedger, trace bool) (fleetE2E, error) {
 	var res fleetE2E
 	fleet := localcloud.Fleet{Region: "cn-hangzhou", BackupSeconds: 3600}
 	for i := range n {
@@ -71,6 +72,16 @@ func measureFleetE2E(n int, latency time.Duration, noLedger bool) (fleetE2E, err
 		time.Sleep(2 * time.Millisecond)
 	}
 	res.wall = time.Since(start)
+	if trace {
+		for _, f := range []*fc.Function{st.Scheduled, st.Queue} {
+			for _, inv := range f.Invocations() {
+				if inv.Start.After(start.Add(-time.Second)) {
+					fmt.Fprintf(os.Stderr, "trace: %s invocation %s +%s → +%s (%s)\n", f.Config().Name, inv.RequestID,
+						inv.Start.Sub(start).Round(time.Millisecond), inv.End.Sub(start).Round(time.Millisecond), inv.End.Sub(inv.Start).Round(time.Millisecond))
+				}
+			}
+		}
+	}
 	for _, c := range st.Cloud.RDS.Calls()[rds0:] {
 		res.rdsCalls++
 		if c.Action == "CreateBackup" {

@@ -39,10 +39,11 @@ func main() {
 	fleet := flag.Int("fleet", 1000, "instances in the fleet run")
 	runs := flag.Int("runs", 5, "repetitions of the single-backup measurement (median)")
 	only := flag.String("only", "", "run one measure only: fleet-e2e (the fleet end to end, with and without the ledger)")
+	trace := flag.Bool("trace", false, "with -only fleet-e2e: print the functions' invocations")
 	flag.Parse()
 	if *only == "fleet-e2e" {
 		for _, noLedger := range []bool{false, true} {
-			r, err := measureFleetE2E(*fleet, *latency, noLedger)
+			r, err := measureFleetE2E(*fleet, *latency, noLedger, *trace)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "bench:", err)
 				os.Exit(1)
@@ -177,11 +178,11 @@ func run(out io.Writer, latency time.Duration, fleet, runs int) error {
 	// 6. The same fleet end to end: timer → scheduled → work queue →
 	// queue function → the run's summary, with the ask ledger (steps in
 	// parallel) and without it (step after step, reported).
-	e2e, err := measureFleetE2E(fleet, latency, false)
+	e2e, err := measureFleetE2E(fleet, latency, false, false)
 	if err != nil {
 		return fmt.Errorf("fleet end to end: %w", err)
 	}
-	chain, err := measureFleetE2E(fleet, latency, true)
+	chain, err := measureFleetE2E(fleet, latency, true, false)
 	if err != nil {
 		return fmt.Errorf("fleet end to end without the ledger: %w", err)
 	}
