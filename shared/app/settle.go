@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
@@ -18,9 +17,6 @@ import (
 
 // parkDelay is how long a parked outcome waits before it is published again.
 const parkDelay = 15 * time.Second
-
-// settleConcurrency bounds the outcomes one invocation settles at once.
-const settleConcurrency = 16
 
 // job is one request to run with its history, and the plan run it belongs
 // to (nil when none).
@@ -58,23 +54,15 @@ func (a *App) run(ctx context.Context, inv *invocation, jobs []job, sum *Summary
 		}
 	}
 	inv.defaultRegion(reqs)
-	outcomes := a.exec.RunAll(ctx, inv.rds, reqs, func(i int) executor.History { return jobs[i].hist })
+	// Each outcome is settled (parked, tracked, published: an MNS round
+	// trip) as soon as its ask ended, by the worker that ran it, while the
+	// others run.
 	sctx, cancel := settleContext(ctx)
 	defer cancel()
-	// Outcomes are settled (parked, tracked, published) several at once:
-	// one MNS round trip each, which for a fleet step of a hundred asks
-	// would otherwise add up behind its RDS calls.
-	settleErrs := make([]error, len(outcomes))
-	slots := make(chan struct{}, settleConcurrency)
-	var wg sync.WaitGroup
-	for i := range outcomes {
-		slots <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			settleErrs[i] = a.settle(sctx, inv, &outcomes[i], jobs[i].hist.FirstSeen)
-		})
-	}
-	wg.Wait()
+	settleErrs := make([]error, len(jobs))
+	outcomes := a.exec.RunEach(ctx, inv.rds, reqs, func(i int) executor.History { return jobs[i].hist }, func(i int, o *backup.Outcome) {
+		settleErrs[i] = a.settle(sctx, inv, o, jobs[i].hist.FirstSeen)
+	})
 	var errs []error
 	for i := range outcomes {
 		if err := settleErrs[i]; err != nil {

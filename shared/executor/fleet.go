@@ -13,12 +13,20 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"
 )
 
-// RunAll runs the asks, up to Options.Concurrency at once (the adaptive
-// limit decides how many RDS calls are really in flight), with the
-// invocation's client rds, and returns their outcomes in input order.
+// RunAll runs the asks, up to twice Options.Concurrency at once (the
+// adaptive limit decides how many RDS calls are really in flight; the
+// others meanwhile make their ledger calls), with the invocation's client
+// rds, and returns their outcomes in input order.
 func (e *Executor) RunAll(ctx context.Context, rds RDS, reqs []backup.Request, history func(i int) History) []backup.Outcome {
+	return e.RunEach(ctx, rds, reqs, history, nil)
+}
+
+// RunEach is RunAll, calling done (when not nil) with each outcome as soon
+// as its ask ended, in the worker that ran it (so at once with the others):
+// the caller settles it there, and may change it.
+func (e *Executor) RunEach(ctx context.Context, rds RDS, reqs []backup.Request, history func(i int) History, done func(i int, o *backup.Outcome)) []backup.Outcome {
 	out := make([]backup.Outcome, len(reqs))
-	workers := min(e.o.Concurrency, len(reqs))
+	workers := min(2*e.o.Concurrency, len(reqs))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range workers {
@@ -31,6 +39,9 @@ func (e *Executor) RunAll(ctx context.Context, rds RDS, reqs []backup.Request, h
 					h = history(i)
 				}
 				out[i] = e.Run(ctx, rds, reqs[i], h)
+				if done != nil {
+					done(i, &out[i])
+				}
 			}
 		}()
 	}

@@ -39,7 +39,16 @@ func measureFleetE2E(n int, latency time.Duration, noLedger, trace bool) (fleetE
 	fleet.Instances = append(fleet.Instances, rds.Instance{DBInstanceId: "rm-warm", Engine: "MySQL"})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	st, err := localcloud.StartStack(ctx, fleet, localcloud.Options{Env: []string{"BACKUP_TRACK_JOBS=false"}, NoLedger: noLedger}, io.Discard)
+	var logs io.Writer = io.Discard
+	if trace {
+		f, err := os.Create(fmt.Sprintf("/tmp/bench-fleet-e2e-ledger-%v.log", !noLedger))
+		if err != nil {
+			return res, err
+		}
+		defer f.Close()
+		logs = f
+	}
+	st, err := localcloud.StartStack(ctx, fleet, localcloud.Options{Env: []string{"BACKUP_TRACK_JOBS=false"}, NoLedger: noLedger}, logs)
 	if err != nil {
 		return res, err
 	}
