@@ -325,3 +325,46 @@ func TestSlug(t *testing.T) {
 		t.Errorf("anchors = %v, want a and a-1 and no heading from a code block", a)
 	}
 }
+
+// TestCitedTestsExist: every test or fuzz target a document names as
+// holding a claim (`TestX`, `FuzzY`) is a function in the repository's
+// tests, so a renamed or deleted test cannot leave a claim unbacked.
+func TestCitedTestsExist(t *testing.T) {
+	defined := map[string]bool{}
+	fn := regexp.MustCompile(`(?m)^func ((?:Test|Fuzz)\w+)\(`)
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && p != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "build" || d.Name() == "dist") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, m := range fn.FindAllStringSubmatch(string(b), -1) {
+			defined[m[1]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cited := regexp.MustCompile("`((?:Test|Fuzz)[A-Z]\\w+)`")
+	n := 0
+	for _, rel := range docs(t) {
+		for _, m := range cited.FindAllStringSubmatch(read(t, rel), -1) {
+			n++
+			if !defined[m[1]] {
+				t.Errorf("%s cites %s, which no test defines", rel, m[1])
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no document cites a test: the check found nothing to check")
+	}
+}
