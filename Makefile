@@ -4,7 +4,7 @@ GO        ?= go
 BUILD     := build
 GOFLAGS_BUILD := -trimpath -ldflags "-s -w"
 
-.PHONY: all build package dist test run bench soak deploy ledger-table fuzz fmt vet clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: all build package dist test run bench soak plan deploy infra ledger-table fuzz fmt vet clean $(addprefix build-,$(FUNCTIONS))
 
 all: build
 
@@ -76,15 +76,31 @@ fuzz:
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 15s -fuzzminimizetime 3s $$pkg || exit 1; \
 	  done; done
 
-# Deploy with Serverless Devs (needs `s` and an account; see README "Deploy").
+# What `make deploy` would change (Serverless Devs' plan; needs `s` and an
+# account), then the deploy itself (README "Deploy").
+plan:
+	s plan
+
 deploy:
 	s deploy -y
 
-# The ask ledger's Tablestore table, once, before `make deploy` (README
-# "Deploy"); an existing table is left alone. Key: the default credential chain.
-BACKUP_LEDGER_TABLE ?= rds_backup_asks
+# The three MNS queues and the ask ledger's Tablestore table that s.yaml
+# needs and the functions never create (README "Deploy"). A dry run that
+# prints the plan; APPLY=1 creates what is missing. It never changes or
+# deletes anything: a resource that exists but differs is reported (exit 1).
+# Names from s.yaml's vars; endpoints from BACKUP_MNS_ENDPOINT (else
+# ALIBABA_CLOUD_ACCOUNT_ID and s.yaml's region), BACKUP_LEDGER_ENDPOINT and
+# BACKUP_LEDGER_INSTANCE (unset: no table). Key: the default credential chain.
+INFRA_FLAGS = -account-id "$(ALIBABA_CLOUD_ACCOUNT_ID)" -mns-endpoint "$(BACKUP_MNS_ENDPOINT)" \
+  -ledger-endpoint "$(BACKUP_LEDGER_ENDPOINT)" -ledger-instance "$(BACKUP_LEDGER_INSTANCE)" \
+  $(if $(BACKUP_LEDGER_TABLE),-ledger-table "$(BACKUP_LEDGER_TABLE)")
+infra:
+	$(GO) run ./shared/tooling/infra $(if $(filter 1 true yes,$(APPLY)),-apply) $(INFRA_FLAGS)
+
+# The ledger's table alone, created if missing (= make infra APPLY=1 for
+# the table only).
 ledger-table:
-	$(GO) run ./shared/tooling/ledgertable -endpoint "$(BACKUP_LEDGER_ENDPOINT)" -instance "$(BACKUP_LEDGER_INSTANCE)" -table "$(BACKUP_LEDGER_TABLE)"
+	$(GO) run ./shared/tooling/infra -only ledger -apply $(INFRA_FLAGS)
 
 clean:
 	rm -rf $(BUILD)
