@@ -149,6 +149,22 @@ func (p invocationLedger) InstanceSends(ctx context.Context, key string) ([]ledg
 	return l.InstanceSends(ctx, key)
 }
 
+func (p invocationLedger) SendBegin(ctx context.Context, scope, key, owner string, d time.Duration, instKey string) (time.Time, time.Time, error) {
+	l, err := p.of(ctx)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	return l.SendBegin(ctx, scope, key, owner, d, instKey)
+}
+
+func (p invocationLedger) JobMade(ctx context.Context, scope, key, owner, jobID, instKey string, created time.Time) (bool, bool, error) {
+	l, err := p.of(ctx)
+	if err != nil {
+		return false, false, err
+	}
+	return l.JobMade(ctx, scope, key, owner, jobID, instKey, created)
+}
+
 // runLedger is the ask ledger's run rows as plan runs use them: the
 // steps of a run registered before they are sent, each recorded once when
 // it finished, with its part of the summary (ledger.Ledger's methods).

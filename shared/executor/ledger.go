@@ -32,6 +32,8 @@ type AskLedger interface {
 	NoteInstanceSend(ctx context.Context, key, owner string, at time.Time) error
 	ForgetInstanceSend(ctx context.Context, key, owner string) error
 	InstanceSends(ctx context.Context, key string) ([]ledger.Send, error)
+	SendBegin(ctx context.Context, scope, key, owner string, d time.Duration, instKey string) (until, at time.Time, err error)
+	JobMade(ctx context.Context, scope, key, owner, jobID, instKey string, created time.Time) (noted, forgot bool, err error)
 	Lease() time.Duration
 }
 
@@ -170,11 +172,13 @@ func (rn *run) markSending(ctx context.Context) (bool, error) {
 	if !rn.holding {
 		return true, nil
 	}
+	// The ask's row says a send is on its way (for this ask's later
+	// deliveries), and the instance's send marker says so to other asks of
+	// the method (a job may exist that nobody has seen): one BatchWriteRow.
+	// Without both the send does not go out.
 	lease := rn.e.o.Ledger.Lease()
-	until, err := rn.e.o.Ledger.MarkSending(ctx, askScope, rn.r.IdempotencyKey, rn.owner, lease)
-	if err == nil {
-		rn.sendOpen, rn.sentAt = true, rn.now()
-	}
+	rn.sendNoted = true // the marker may be written whatever the answer
+	until, _, err := rn.e.o.Ledger.SendBegin(ctx, askScope, rn.r.IdempotencyKey, rn.owner, lease, rn.instanceKey())
 	if errors.Is(err, ledger.ErrLeaseLost) || errors.Is(err, ledger.ErrNotFound) {
 		rn.holding = false
 		return false, nil
@@ -182,15 +186,50 @@ func (rn *run) markSending(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	rn.leaseUntil = until
-	// The instance's send marker: other asks of the method learn from it
-	// that a job may exist that nobody has seen — the row above tells only
-	// this ask's deliveries. Without it the send does not go out.
-	rn.sendNoted = true
-	if err := rn.e.o.Ledger.NoteInstanceSend(ctx, rn.instanceKey(), rn.owner, rn.sentAt); err != nil {
-		return false, err
-	}
+	rn.sendOpen, rn.sentAt, rn.leaseUntil = true, rn.now(), until
 	return true, nil
+}
+
+// jobMade records the job this run's CreateBackup made: on the ask's row
+// (a repeat finds it by id), as the instance's latest of the method (other
+// asks find it while RDS does not list it) and the send marker forgotten —
+// one BatchWriteRow (recordJob and noteInstanceJob when the run does not
+// hold the row). A failure is logged, not fatal: the job exists; the
+// marker then stays, other asks' word of it.
+func (rn *run) jobMade(ctx context.Context, jobID string, created time.Time) {
+	if !rn.holding || rn.recorded || jobID == "" {
+		rn.recordJob(ctx, jobID)
+		rn.noteInstanceJob(ctx, jobID, created)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ledgerCallTimeout)
+	defer cancel()
+	var noted, forgot bool
+	var err error
+	for range 3 {
+		if noted, forgot, err = rn.e.o.Ledger.JobMade(ctx, askScope, rn.r.IdempotencyKey, rn.owner, jobID, rn.instanceKey(), created); err == nil || !ledger.IsRetryable(err) {
+			break
+		}
+	}
+	if err != nil {
+		rn.keepSend = true
+		rn.log.WarnContext(rn.logCtx, "could not record the ask's job in the ledger", slog.String("backupJobId", jobID),
+			slog.String("error", clipMessage(err.Error())))
+		return
+	}
+	rn.recorded = true
+	if forgot {
+		rn.sendNoted = false
+	}
+	if !noted {
+		rn.noteInstanceJob(ctx, jobID, created)
+		if rn.keepSend && forgot {
+			// The job is noted nowhere and the marker went with the batch:
+			// put the marker back, the only word of the job.
+			rn.sendNoted = true
+			_ = rn.e.o.Ledger.NoteInstanceSend(ctx, rn.instanceKey(), rn.owner, rn.sentAt)
+		}
+	}
 }
 
 // instanceKey is the ask's instance row key (its method's).

@@ -457,6 +457,9 @@ func (crashAfterCreate) NoteInstanceJob(context.Context, string, string, time.Ti
 func (crashAfterCreate) RecordJob(context.Context, string, string, string, string) error { return nil }
 func (crashAfterCreate) Release(context.Context, string, string, string, bool) error     { return nil }
 func (crashAfterCreate) ForgetInstanceSend(context.Context, string, string) error        { return nil }
+func (crashAfterCreate) JobMade(context.Context, string, string, string, string, string, time.Time) (bool, bool, error) {
+	return false, false, context.Canceled
+}
 
 // A job that failed satisfies no ask: the ask's next run reopens the row,
 // looks, makes a new backup and records it; a later repeat is coalesced

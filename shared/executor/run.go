@@ -472,8 +472,7 @@ func (rn *run) create(ctx context.Context) backup.Outcome {
 		}
 		if err == nil {
 			rn.recordInfo(start, rdsclient.ActionCreateBackup, reqID, nil, "")
-			rn.recordJob(ctx, jobID)
-			rn.noteInstanceJob(ctx, jobID, start)
+			rn.jobMade(ctx, jobID, start)
 			return rn.accepted(jobID, reqID)
 		}
 		switch apiCode(err) {

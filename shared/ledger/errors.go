@@ -289,3 +289,6 @@ func (e *contendedError) Error() string {
 }
 func (e *contendedError) Is(target error) bool { return target == ErrContended }
 func (e *contendedError) RetryableError() bool { return true }
+
+// errBatchShape: a BatchWriteRow answer without one result per row.
+var errBatchShape = errors.New("BatchWriteRow answered without one result per row")

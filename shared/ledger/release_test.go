@@ -194,3 +194,49 @@ func TestInstanceSends(t *testing.T) {
 		t.Errorf("an owner with a space: %v with calls %q, want refused before any call", err, e.since(m))
 	}
 }
+
+// SendBegin and JobMade: what MarkSending + NoteInstanceSend and
+// RecordJob + NoteInstanceJob + ForgetInstanceSend do, one BatchWriteRow
+// each, with the single-row calls' errors.
+func TestSendBeginAndJobMade(t *testing.T) {
+	e := newEnv(t, 0)
+	ctx := context.Background()
+	_, err := e.l.Claim(ctx, ask("a"))
+	must(t, err)
+	k := InstanceKey("cn-hangzhou", "rm-demo-mysql1", "Physical")
+	m := e.reset()
+	until, at, err := e.l.SendBegin(ctx, "route:demo-pipeline", "k-0001", "a", time.Minute, k)
+	must(t, err)
+	if got := e.since(m); got != "BatchWriteRow" {
+		t.Errorf("SendBegin calls %q, want one BatchWriteRow", got)
+	}
+	row, _, err := e.l.Get(ctx, "route:demo-pipeline", "k-0001")
+	must(t, err)
+	sends, err := e.l.InstanceSends(ctx, k)
+	must(t, err)
+	if !row.SentAt.Equal(at) || !row.LeaseUntil.Equal(until) || len(sends) != 1 || sends[0].Owner != "a" || !sends[0].At.Equal(at) {
+		t.Errorf("after SendBegin: row sentAt %s lease %s, markers %v; want sentAt and the marker at %s", row.SentAt, row.LeaseUntil, sends, at)
+	}
+	if _, _, err := e.l.SendBegin(ctx, "route:demo-pipeline", "k-0001", "b", time.Minute, k); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("SendBegin by another owner: %v, want ErrLeaseLost", err)
+	}
+	must(t, e.l.NoteInstanceJob(ctx, k, "5073800", start.Add(time.Hour))) // a later job noted already
+	m = e.reset()
+	noted, forgot, err := e.l.JobMade(ctx, "route:demo-pipeline", "k-0001", "a", "5073731", k, start)
+	must(t, err)
+	if got := e.since(m); got != "BatchWriteRow" || !noted || !forgot {
+		t.Errorf("JobMade: calls %q noted %v forgot %v, want one BatchWriteRow, noted (a later job stands) and forgotten", got, noted, forgot)
+	}
+	row, _, err = e.l.Get(ctx, "route:demo-pipeline", "k-0001")
+	must(t, err)
+	id, _, _, err := e.l.LastInstanceJob(ctx, k)
+	must(t, err)
+	sends, err = e.l.InstanceSends(ctx, k)
+	must(t, err)
+	if row.JobID != "5073731" || row.State != StateActing || id != "5073800" || len(sends) != 0 {
+		t.Errorf("after JobMade: row job %q state %s, instance job %q, markers %v", row.JobID, row.State, id, sends)
+	}
+	if _, _, err := e.l.JobMade(ctx, "route:demo-pipeline", "k-0001", "a", "5073732", k, start); !errors.Is(err, ErrJobConflict) {
+		t.Errorf("JobMade with another job: %v, want ErrJobConflict", err)
+	}
+}

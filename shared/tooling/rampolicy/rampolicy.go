@@ -54,6 +54,7 @@ var MNSActions = []string{
 // Reopen and a takeover are UpdateRow), on the ledger's table only. Not
 // CreateTable: the deploy tooling makes the table with a deployer's key.
 var OTSActions = []string{
+	"ots:BatchWriteRow",
 	"ots:DeleteRow",
 	"ots:GetRange",
 	"ots:GetRow",

@@ -107,6 +107,7 @@ func TestResources(t *testing.T) {
 		{"mns:ReceiveMessage", nil}, // EventBridge reads the work queue with its own role
 		// The ledger's table only, and no table management.
 		{"ots:GetRange", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
+		{"ots:BatchWriteRow", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
 		{"ots:DeleteRow", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
 		{"ots:GetRow", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
 		{"ots:PutRow", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
