@@ -13,6 +13,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/config"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 )
 
 const root = "../../.."
@@ -156,6 +157,53 @@ func TestEnvironmentMatchesConfig(t *testing.T) {
 	for _, m := range secretLine.FindAllStringSubmatch(string(raw), -1) {
 		if !strings.HasPrefix(strings.TrimSpace(m[3]), "${env(") {
 			t.Errorf("s.yaml sets %s literally; secrets must come from ${env('…')}", m[1])
+		}
+	}
+}
+
+// TestRoutesAndTheirSecrets: s.yaml's routes load as the webhook loads
+// them, ship a signed caller (the CI gate works after a default deploy),
+// and the webhook resource passes exactly the secret variables the routes
+// name, each from the deployer's environment: one a route names and s.yaml
+// does not pass stops the webhook at start; one s.yaml passes and no route
+// names would make every deployer set a secret it does not use.
+func TestRoutesAndTheirSecrets(t *testing.T) {
+	s := load(t)
+	raw, _ := s.Vars["routes"].(string)
+	routes, err := webhook.LoadRoutes([]byte(raw))
+	if err != nil {
+		t.Fatalf("vars.routes: %v", err)
+	}
+	named := map[string]bool{}
+	signed := false
+	for _, r := range routes {
+		signed = signed || r.Source == "signed"
+		for _, v := range []string{r.SecretEnv, r.PreviousSecretEnv} {
+			if v != "" {
+				named[v] = true
+			}
+		}
+	}
+	if !signed {
+		t.Errorf("vars.routes has no signed route: rdsbackup gate cannot call a default deploy")
+	}
+	env, _ := s.Resources["webhook"].Props["environmentVariables"].(map[string]any)
+	passed := map[string]bool{}
+	for k, v := range env {
+		if strings.HasPrefix(k, config.Prefix) {
+			continue
+		}
+		passed[k] = true
+		if v != "ENV_"+k {
+			t.Errorf("webhook: %s is %v, want ${env('%s')}", k, v, k)
+		}
+		if !named[k] {
+			t.Errorf("webhook: s.yaml passes %s, which no route of vars.routes names", k)
+		}
+	}
+	for k := range named {
+		if !passed[k] {
+			t.Errorf("vars.routes names %s, which the webhook resource does not pass: the webhook would refuse to start", k)
 		}
 	}
 }
