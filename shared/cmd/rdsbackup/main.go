@@ -12,8 +12,9 @@
 //	2   no verdict within --timeout (gate; the backups may still finish)
 //	3   could not ask: not configured, unreachable host, DNS, TLS, a
 //	    redirect elsewhere, 401/403, 404/405, or a 5xx that persisted for
-//	    --connect-timeout before any ask was accepted; the line says what
-//	    to check
+//	    --connect-timeout before any ask was accepted; could not watch: not
+//	    configured, no such queue, a key MNS refuses, an endpoint that
+//	    cannot be reached; the line says what to check
 //	64  usage: unknown subcommand or flag, missing instance ids, a bad
 //	    duration or time
 //
@@ -54,7 +55,9 @@ const exitCodes = `Exit codes:
   2   no verdict within --timeout (gate): the backups may still finish
   3   could not ask: not configured, unreachable host, DNS, TLS, a redirect
       elsewhere, 401/403, 404/405, or a 5xx that persisted for --connect-timeout
-      before any ask was accepted; the line says what to check
+      before any ask was accepted; could not watch: not configured, no such
+      queue, a key MNS refuses, an endpoint that cannot be reached; the line
+      says what to check
   64  usage: unknown subcommand or flag, missing instance ids, a bad duration
 `
 
@@ -102,10 +105,29 @@ status reads one job once (exit 0 when read).
 
 const watchHelp = `Usage: rdsbackup watch [flags]
 
-watch reads the outcome messages from the notification queue and prints
-each ask's story as it unfolds, one line per event (deduplicated by event
-id), then, with --until-idle, a summary per ask. It consumes the messages
-(deletes them) unless --keep.
+watch reads the outcome messages of the notification queue and prints
+each ask's story as it unfolds, one line per event, each line starting with
+its time in RFC 3339 (UTC, with the date); then, with --until-idle, a
+summary per ask. Each message is printed once per run (by message id and
+by event id).
+
+By default it peeks (BatchPeekMessage) every --poll: it never deletes or
+hides a message, so the queue's other consumers still get every one. A
+peek shows at most what is visible, up to 16 messages per call; a message
+another consumer has received is invisible until its visibility timeout
+ends. On a busy queue, or one holding more than 16 messages, watch may miss
+some (it says so when a peek comes back full). --consume receives and
+deletes instead, so it reads every message: use it only on a queue
+dedicated to you, since what it reads is gone for everyone else.
+The key needs mns:BatchPeekMessage on the queue (with --consume:
+mns:BatchReceiveMessage and mns:DeleteMessage).
+
+It ends (exit 0) after --until-idle without a new message, or when
+interrupted. It ends with exit 3 ("could not watch", naming what to check:
+the queue name, RDSBACKUP_MNS_ENDPOINT, the key, the clock) when the queue
+does not exist, MNS refuses the key or its signature, or the endpoint
+cannot be reached before MNS answered once; later network errors and 5xx
+are retried.
 `
 
 const usage = `rdsbackup — take ApsaraDB RDS backups through fc-rds-backup, from a pipeline or a shell.
@@ -113,7 +135,7 @@ const usage = `rdsbackup — take ApsaraDB RDS backups through fc-rds-backup, fr
 Usage:
   rdsbackup gate   [--method M] [--region R] [--key K] [--asked-at T] [--timeout D] [--connect-timeout D] [--poll D] [--json] DBInstanceId...
   rdsbackup status [--region R] [--json] DBInstanceId BackupJobId
-  rdsbackup watch  [--endpoint E] [--queue Q] [--until-idle D] [--keep] [--json]
+  rdsbackup watch  [--endpoint E] [--queue Q] [--until-idle D] [--poll D] [--consume] [--json]
   rdsbackup version          (or --version)
   rdsbackup help             (or --help; <subcommand> --help for its flags)
 
