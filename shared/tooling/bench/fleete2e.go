@@ -120,3 +120,46 @@ func runSummaries(st *localcloud.Stack) int {
 	}
 	return n
 }
+
+// askCalls is what one MNS ask costs through the built queue function with
+// the ask ledger: its first delivery, then the same message delivered twice
+// more (EventBridge re-pushing it).
+type askCalls struct {
+	first, all, backups int
+}
+
+// measureAskCalls delivers one fresh MNS message three times to the queue
+// function on the local cloud and counts RDS calls from the emulator's log.
+func measureAskCalls() (askCalls, error) {
+	var res askCalls
+	fleet := localcloud.Fleet{Region: "cn-hangzhou", BackupSeconds: 3600}
+	fleet.Instances = []rds.Instance{{DBInstanceId: "rm-calls", Engine: "MySQL"}, {DBInstanceId: "rm-warm", Engine: "MySQL"}}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	st, err := localcloud.StartStack(ctx, fleet, localcloud.Options{Env: []string{"BACKUP_TRACK_JOBS=false"}}, io.Discard)
+	if err != nil {
+		return res, err
+	}
+	defer st.Close()
+	src := fc.MNSEventSource{Queue: localcloud.WorkQueue, Region: "cn-hangzhou", AccountID: localcloud.AccountID}
+	if r, err := st.Queue.Invoke(ctx, fc.NewMNSEvents(src, fc.MNSMessage{Body: `{"DBInstanceId":"rm-warm"}`}), fc.InvokeOptions{}); err != nil || r.Failed() {
+		return res, fmt.Errorf("warm-up invocation: %v %+v", err, r.Error)
+	}
+	msg := fc.MNSMessage{MessageID: "5F290C920000926F-1-BENCH-000000001", Body: `{"DBInstanceId":"rm-calls","BackupMethod":"Physical"}`, PublishTime: time.Now()}
+	rds0 := len(st.Cloud.RDS.Calls())
+	for i := range 3 {
+		if r, err := st.Queue.Invoke(ctx, fc.NewMNSEvents(src, msg), fc.InvokeOptions{}); err != nil || r.Failed() {
+			return res, fmt.Errorf("delivery %d: %v %+v", i+1, err, r.Error)
+		}
+		if i == 0 {
+			res.first = len(st.Cloud.RDS.Calls()) - rds0
+		}
+	}
+	for _, c := range st.Cloud.RDS.Calls()[rds0:] {
+		res.all++
+		if c.Action == "CreateBackup" && c.Status == 200 {
+			res.backups++
+		}
+	}
+	return res, nil
+}

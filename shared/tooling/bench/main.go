@@ -9,7 +9,12 @@
 //   - the queue function's start-up (exec to its first request to the
 //     runtime API) vs a hello-world fc.Start binary built the same way;
 //   - its peak RSS for one batch of 100 asks (target 40 MiB), and the
-//     batch's CPU vs the same RDS and MNS calls made with the bare SDKs.
+//     batch's CPU vs the same RDS and MNS calls made with the bare SDKs;
+//   - the fleet end to end through the built functions (timer → scheduled
+//     → work queue → queue function → the run's summary) vs 1,000 × one
+//     round trip ÷ the configured ceiling, with the ask ledger (steps in
+//     parallel) and without it (step after step, reported);
+//   - the RDS calls of a fresh MNS ask delivered once and three times.
 //
 // Usage: go run ./shared/tooling/bench [-latency 20ms] [-fleet 1000] [-runs 5] [-only fleet-e2e]
 package main
@@ -38,9 +43,18 @@ func main() {
 	latency := flag.Duration("latency", 20*time.Millisecond, "latency injected on every RDS call")
 	fleet := flag.Int("fleet", 1000, "instances in the fleet run")
 	runs := flag.Int("runs", 5, "repetitions of the single-backup measurement (median)")
-	only := flag.String("only", "", "run one measure only: fleet-e2e (the fleet end to end, with and without the ledger)")
+	only := flag.String("only", "", "run one measure only: fleet-e2e (the fleet end to end, with and without the ledger) or calls (a fresh MNS ask's RDS calls)")
 	trace := flag.Bool("trace", false, "with -only fleet-e2e: print the functions' invocations")
 	flag.Parse()
+	if *only == "calls" {
+		c, err := measureAskCalls()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("fresh MNS ask: %d RDS calls on its first delivery; %d in all over 3 deliveries, %d backup(s)\n", c.first, c.all, c.backups)
+		return
+	}
 	if *only == "fleet-e2e" {
 		for _, noLedger := range []bool{false, true} {
 			r, err := measureFleetE2E(*fleet, *latency, noLedger, *trace)
@@ -186,6 +200,10 @@ func run(out io.Writer, latency time.Duration, fleet, runs int) error {
 	if err != nil {
 		return fmt.Errorf("fleet end to end without the ledger: %w", err)
 	}
+	ac, err := measureAskCalls()
+	if err != nil {
+		return fmt.Errorf("ask calls: %w", err)
+	}
 	ceiling := executor.DefaultOptions().Concurrency
 	e2eFloor := time.Duration(float64(fleet) * float64(d) / float64(ceiling))
 
@@ -197,6 +215,8 @@ func run(out io.Writer, latency time.Duration, fleet, runs int) error {
 			fmt.Sprintf("%d × %s ÷ %d (the ceiling) = %s", fleet, d.Round(time.Microsecond), ceiling, e2eFloor.Round(time.Millisecond)), ratio(e2e.wall, e2eFloor), 1.5},
 		{fmt.Sprintf("the same without the ledger (step after step, %d RDS calls)", chain.rdsCalls), chain.wall.Round(time.Millisecond).String(),
 			e2eFloor.Round(time.Millisecond).String(), ratio(chain.wall, e2eFloor), 0},
+		{"RDS calls of a fresh MNS ask, first delivery (ask ledger)", fmt.Sprint(ac.first), "1 (CreateBackup)", float64(ac.first), 1},
+		{"RDS calls of that message delivered 3 times in all", fmt.Sprintf("%d (%d backup)", ac.all, ac.backups), "3, and 1 backup", float64(ac.all) / 3, 1},
 		{"start-up of the queue function to its first /next (best of 31)", qs.Round(10 * time.Microsecond).String(), "hello-world fc.Start " + hs.Round(10*time.Microsecond).String(), ratio(qs, hs), 1.5},
 		{fmt.Sprintf("peak RSS of the queue function, a batch of %d asks", b.n), fmt.Sprintf("%.1f MiB", float64(b.peakRSS)/(1<<20)), "target 40 MiB",
 			float64(b.peakRSS) / (40 << 20), 1},
