@@ -298,3 +298,22 @@ func TestCLIExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// Issue 20: every line the gate prints starts with a full UTC date and
+// time (it used to print 15:04:05 alone).
+func TestGateLinesCarryTheDate(t *testing.T) {
+	r := cli(t, nil, false, nil, "gate", "rm-a")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("output %q, want a line per state change", r.stdout)
+	}
+	for _, l := range lines {
+		stamp, _, _ := strings.Cut(l, " ")
+		if _, err := time.Parse(time.RFC3339, stamp); err != nil || !strings.HasSuffix(stamp, "Z") {
+			t.Errorf("line %q does not start with an RFC 3339 UTC time", l)
+		}
+	}
+}

@@ -342,7 +342,7 @@ func printEvent(w io.Writer, e pipeline.Event, asJSON bool) {
 		fmt.Fprintln(w, string(b))
 		return
 	}
-	fmt.Fprintf(w, "%s %s\n", e.Time.Format("15:04:05"), e.Text)
+	fmt.Fprintf(w, "%s %s\n", e.Time.UTC().Format(time.RFC3339), e.Text)
 }
 
 func status(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
