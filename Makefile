@@ -87,7 +87,7 @@ deploy:
 # The three MNS queues and the ask ledger's Tablestore table that s.yaml
 # needs and the functions never create (README "Deploy"). A dry run that
 # prints the plan; APPLY=1 creates what is missing. It never changes or
-# deletes anything: a resource that exists but differs is reported (exit 1).
+# deletes anything: a resource that exists but differs is reported, and fails it.
 # Names from s.yaml's vars; endpoints from BACKUP_MNS_ENDPOINT (else
 # ALIBABA_CLOUD_ACCOUNT_ID and s.yaml's region), BACKUP_LEDGER_ENDPOINT and
 # BACKUP_LEDGER_INSTANCE (unset: no table). Key: the default credential chain.
