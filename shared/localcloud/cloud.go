@@ -31,7 +31,7 @@ const (
 // The ask ledger's table on the local cloud's Tablestore (DESIGN.md §2a):
 // the functions' default BACKUP_LEDGER_TABLE, with the schema of
 // shared/ledger's TableMeta, written out here because the local cloud
-// imports nothing of the product (shared/tooling/ledgertable's test holds
+// imports nothing of the product (shared/tooling/infra's test holds
 // the two equal).
 const (
 	LedgerTable      = "rds_backup_asks"
