@@ -43,4 +43,18 @@
 //
 // Every state change is reported to an Observer, one Event each: the
 // command prints a human line or a JSON line per event.
+//
+// # Outputs: the results for the jobs after the gate
+//
+// Outputs collects, from the same events, the outcome (backed-up,
+// refused, failed, no-verdict, could-not-ask), the jobs the gate followed
+// last and the backup sets made, per instance in the order asked, and
+// writes them as one-line name=value pairs: GitHubOutputs (verdict,
+// job-ids, backup-set-ids: the command appends them to GITHUB_OUTPUT) or
+// DotenvOutputs (RDSBACKUP_VERDICT, RDSBACKUP_JOB_IDS,
+// RDSBACKUP_BACKUP_SET_IDS: --output-file, a GitLab dotenv report). The
+// ids come from the webhook's answers, so each is checked against its
+// grammar (a BackupJobId by backup.ParseJobID, a set id decimal digits)
+// and left out when it is not one: no value can hold a line break, a
+// space or '=', so no answer can add or change an output.
 package pipeline

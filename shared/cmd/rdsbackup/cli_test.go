@@ -99,6 +99,12 @@ type cliResult struct {
 // RDSBACKUP_URL.
 func cli(t *testing.T, h *hook, useTLS bool, url func(srv string) string, args ...string) cliResult {
 	t.Helper()
+	return cliEnv(t, h, useTLS, url, nil, args...)
+}
+
+// cliEnv is cli with env added to the environment.
+func cliEnv(t *testing.T, h *hook, useTLS bool, url func(srv string) string, extra map[string]string, args ...string) cliResult {
+	t.Helper()
 	if h == nil {
 		h = &hook{post: always(202, acceptedAns), get: always(200, finishedJob)}
 	}
@@ -118,6 +124,9 @@ func cli(t *testing.T, h *hook, useTLS bool, url func(srv string) string, args .
 		u = url(srv.URL)
 	}
 	env := map[string]string{"RDSBACKUP_URL": u, "RDSBACKUP_CALLER": "ci", "RDSBACKUP_SECRET": "s3cret"}
+	for k, v := range extra {
+		env[k] = v
+	}
 	clk := newClock()
 	var stdout, stderr bytes.Buffer
 	code := runWith(args, &stdout, &stderr, func(k string) string { return env[k] }, deps{now: clk.Now, sleep: clk.Sleep})

@@ -16,7 +16,7 @@
 //	    configured, no such queue, a key MNS refuses, an endpoint that
 //	    cannot be reached; the line says what to check
 //	64  usage: unknown subcommand or flag, missing instance ids, a bad
-//	    duration or time
+//	    duration or time, gate's --poll outside 100ms to 10m
 //
 // Flags may come before or after the instance ids; -- ends them. --help
 // (-h) on every subcommand prints its usage, --version (or version) the
@@ -59,6 +59,7 @@ const exitCodes = `Exit codes:
       queue, a key MNS refuses, an endpoint that cannot be reached; the line
       says what to check
   64  usage: unknown subcommand or flag, missing instance ids, a bad duration
+      (gate's --poll: 100ms to 10m)
 `
 
 const environment = `Configuration (flags win over the environment):
@@ -66,6 +67,7 @@ const environment = `Configuration (flags win over the environment):
   RDSBACKUP_CALLER      your caller id (X-Caller)                   (--caller)
   RDSBACKUP_SECRET      your caller's secret; keep it in the CI's secret store
   RDSBACKUP_ASKED_AT    gate: when the ask was made, RFC 3339       (--asked-at)
+  GITHUB_OUTPUT         gate: the file its outputs are appended to (GitHub Actions sets it)
   RDSBACKUP_MNS_ENDPOINT  watch: https://<account>.mns.<region>.aliyuncs.com (--endpoint)
   RDSBACKUP_NOTIFY_QUEUE  watch: the notification queue, default rds-backup-notify (--queue)
   ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET
@@ -96,6 +98,22 @@ Until the webhook accepts the ask, a failure that asking again cannot fix
 once with exit 3, and no connection or a 5xx ends it with exit 3 after
 --connect-timeout; once the ask was accepted, network errors are retried
 until --timeout.
+
+Outputs, for the jobs after it: with --output-file PATH it writes PATH
+(replacing it), a dotenv file such as a GitLab dotenv report:
+  RDSBACKUP_VERDICT=backed-up
+  RDSBACKUP_JOB_IDS=5073731
+  RDSBACKUP_BACKUP_SET_IDS=321
+and when GITHUB_OUTPUT names a file (GitHub Actions) it appends the same as
+verdict=, job-ids= and backup-set-ids= lines, the step's outputs. The
+verdict is backed-up, refused (the webhook or RDS refused the ask), failed
+(a backup failed), no-verdict or could-not-ask; the ids are the jobs
+followed last and the backup sets made, in the order of the instances,
+separated by spaces (an instance without one adds none). An id the
+webhook answers outside its grammar (a job id is 1 to 2147483647, a set
+id digits) is left out and said on stderr: no value holds a space, '=' or
+a line break. They are written when the gate ends, or when it could not
+ask; not on a usage error (64).
 `
 
 const statusHelp = `Usage: rdsbackup status [flags] DBInstanceId BackupJobId
@@ -133,7 +151,7 @@ are retried.
 const usage = `rdsbackup — take ApsaraDB RDS backups through fc-rds-backup, from a pipeline or a shell.
 
 Usage:
-  rdsbackup gate   [--method M] [--region R] [--key K] [--asked-at T] [--timeout D] [--connect-timeout D] [--poll D] [--json] DBInstanceId...
+  rdsbackup gate   [--method M] [--region R] [--key K] [--asked-at T] [--timeout D] [--connect-timeout D] [--poll D] [--output-file F] [--json] DBInstanceId...
   rdsbackup status [--region R] [--json] DBInstanceId BackupJobId
   rdsbackup watch  [--endpoint E] [--queue Q] [--until-idle D] [--poll D] [--consume] [--json]
   rdsbackup version          (or --version)
@@ -279,7 +297,8 @@ func gate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	askedAt := fs.String("asked-at", getenv("RDSBACKUP_ASKED_AT"), "when the ask was made, RFC 3339 (RDSBACKUP_ASKED_AT; default: the first try)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up (exit 2) after this long")
 	connectTimeout := fs.Duration("connect-timeout", 2*time.Minute, "until an ask is accepted: give up (exit 3) on no connection or a 5xx after this long")
-	poll := fs.Duration("poll", 10*time.Second, "time between job status reads")
+	poll := fs.Duration("poll", defaultPoll, fmt.Sprintf("time between job status reads (%s to %s)", minPoll, maxPoll))
+	outputFile := fs.String("output-file", "", "write the outputs to this file (replaced) as RDSBACKUP_VERDICT=, RDSBACKUP_JOB_IDS=, RDSBACKUP_BACKUP_SET_IDS= lines (a dotenv file)")
 	asJSON := fs.Bool("json", false, "print JSON lines instead of sentences")
 	ids, code, ok := parse(fs, args, gateHelp, stdout, stderr)
 	if !ok {
@@ -289,12 +308,10 @@ func gate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		fmt.Fprintln(stderr, "rdsbackup gate: name at least one DBInstanceId (rdsbackup gate --help)")
 		return exitUsage
 	}
-	c, err := client()
-	if err != nil {
-		fmt.Fprintln(stderr, "rdsbackup gate: could not ask:", err)
-		return exitCouldNotAsk
+	if *poll < minPoll || *poll > maxPoll {
+		fmt.Fprintf(stderr, "rdsbackup gate: --poll %s: must be %s to %s (rdsbackup gate --help)\n", *poll, minPoll, maxPoll)
+		return exitUsage
 	}
-	c.Now = d.now
 	at := *askedAt
 	var asked time.Time
 	if at != "" {
@@ -305,16 +322,104 @@ func gate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		}
 		asked = t
 	}
+	// The outputs' files are opened before anything is asked: a file that
+	// cannot be written is found before a backup is taken.
+	outs, err := openOutputs(*outputFile, getenv("GITHUB_OUTPUT"))
+	if err != nil {
+		fmt.Fprintln(stderr, "rdsbackup gate: could not ask:", err)
+		return exitCouldNotAsk
+	}
+	collected := pipeline.NewOutputs(ids)
+	finish := func(v pipeline.Verdict) int {
+		collected.SetVerdict(v)
+		for _, d := range collected.Dropped() {
+			fmt.Fprintf(stderr, "rdsbackup gate: the webhook answered %s, not an id: left out of the outputs\n", d)
+		}
+		if err := outs.write(collected); err != nil {
+			fmt.Fprintln(stderr, "rdsbackup gate:", err)
+		}
+		return int(v)
+	}
+	c, err := client()
+	if err != nil {
+		fmt.Fprintln(stderr, "rdsbackup gate: could not ask:", err)
+		return finish(pipeline.VerdictCouldNotAsk)
+	}
+	c.Now = d.now
 	v, err := c.Gate(ctx, pipeline.GateOptions{
 		Ask:     pipeline.Ask{Instances: ids, Method: *method, Region: *region, Key: *key, AskedAt: asked},
 		CI:      ciJob(getenv),
 		Timeout: *timeout, ConnectTimeout: *connectTimeout, Poll: *poll, Sleep: d.sleep,
-		Observer: func(e pipeline.Event) { printEvent(stdout, e, *asJSON) },
+		Observer: func(e pipeline.Event) {
+			collected.Observe(e)
+			printEvent(stdout, e, *asJSON)
+		},
 	})
 	if err != nil && !*asJSON {
 		fmt.Fprintln(stderr, "rdsbackup gate:", err)
 	}
-	return int(v)
+	return finish(v)
+}
+
+// The bounds of gate's --poll: a job status read is a call to the webhook
+// function and one to RDS (DescribeBackupTasks, rate-limited per account);
+// the lower bound leaves room for the local cloud's tests (200ms), the
+// upper keeps a verdict within minutes of the backup's end.
+const (
+	defaultPoll = 10 * time.Second
+	minPoll     = 100 * time.Millisecond
+	maxPoll     = 10 * time.Minute
+)
+
+// outputs are the open files gate writes its outputs to.
+type outputs struct {
+	dotenv *os.File // --output-file, truncated
+	github *os.File // GITHUB_OUTPUT, appended to
+}
+
+// openOutputs opens --output-file (path, replaced) and the file named by
+// GITHUB_OUTPUT (appended to, as GitHub Actions documents); "" is none.
+func openOutputs(path, githubOutput string) (*outputs, error) {
+	o := &outputs{}
+	if path != "" {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("--output-file: %w", err)
+		}
+		o.dotenv = f
+	}
+	if githubOutput != "" {
+		f, err := os.OpenFile(githubOutput, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			if o.dotenv != nil {
+				o.dotenv.Close()
+			}
+			return nil, fmt.Errorf("GITHUB_OUTPUT: %w", err)
+		}
+		o.github = f
+	}
+	return o, nil
+}
+
+// write writes the outputs and closes the files.
+func (o *outputs) write(r *pipeline.Outputs) error {
+	var errs []error
+	for _, f := range []struct {
+		file  *os.File
+		style pipeline.OutputStyle
+	}{{o.dotenv, pipeline.DotenvOutputs}, {o.github, pipeline.GitHubOutputs}} {
+		if f.file == nil {
+			continue
+		}
+		_, err := io.WriteString(f.file, r.Lines(f.style))
+		if cerr := f.file.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cannot write the outputs to %s: %w", f.file.Name(), err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // ciJob names the CI job the gate runs in (pipeline.CIJob; zero outside
