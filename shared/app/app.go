@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aliyun/credentials-go/credentials"
@@ -36,6 +37,7 @@ type App struct {
 	function string
 	cfg      config.Config
 	log      *slog.Logger
+	invoked  atomic.Bool // an invocation has begun: the next is not a cold start
 	now      func() time.Time
 	exec     *executor.Executor
 	// asks is the executor's ask ledger (executor.Options.Ledger): the
@@ -167,11 +169,13 @@ func invocationFrom(ctx context.Context) *invocation {
 	return inv
 }
 
-// begin prepares an invocation from the FC context.
-func (a *App) begin(ctx context.Context) (context.Context, *invocation, error) {
+// begin prepares an invocation by trigger (triggerTimer, …) from the FC
+// context.
+func (a *App) begin(ctx context.Context, trigger string) (context.Context, *invocation, error) {
 	inv := &invocation{region: a.cfg.Region, regions: a.regions}
 	var ak, sk, token string
-	if fctx, ok := fccontext.FromContext(ctx); ok && fctx != nil {
+	fctx, _ := fccontext.FromContext(ctx)
+	if fctx != nil {
 		inv.requestID = fctx.RequestID
 		inv.retryCount = fctx.RetryCount
 		if inv.region == "" {
@@ -180,7 +184,7 @@ func (a *App) begin(ctx context.Context) (context.Context, *invocation, error) {
 		inv.regions = inv.regions.With(fctx.Region) // the function's own region
 		ak, sk, token = fctx.Credentials.AccessKeyId, fctx.Credentials.AccessKeySecret, fctx.Credentials.SecurityToken
 	}
-	ctx = withLogAttrs(ctx, slog.String("requestId", inv.requestID))
+	ctx = withLogAttrs(ctx, a.invocationAttrs(fctx, trigger)...)
 	inv.log = a.log
 	var err error
 	if inv.rds, err = a.rdsFor(ak, sk, token); err != nil {

@@ -377,7 +377,7 @@ func TestEveryLogLineHasTheRequestID(t *testing.T) {
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
 			t.Fatalf("not JSON: %s", l)
 		}
-		if m["requestId"] != "1-test-"+t.Name() {
+		if m["faas.invocation_id"] != "1-test-"+t.Name() {
 			t.Errorf("line without the request id: %s", l)
 		}
 		for _, secret := range []string{h.role.AccessKeySecret, h.role.SecurityToken} {

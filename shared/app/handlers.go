@@ -23,7 +23,7 @@ import (
 // (run.go); the run ends in one rds.backup.run event.
 func (a *App) HandleTimer(ctx context.Context, raw json.RawMessage) (Summary, error) {
 	var sum Summary
-	ctx, inv, err := a.begin(ctx)
+	ctx, inv, err := a.begin(ctx, triggerTimer)
 	if err != nil {
 		a.log.ErrorContext(ctx, "invocation cannot start", slog.String("error", err.Error()))
 		return sum, err
@@ -39,7 +39,7 @@ func (a *App) HandleTimer(ctx context.Context, raw json.RawMessage) (Summary, er
 	if err != nil {
 		return sum, a.reject(ctx, inv, backup.Request{Trigger: ev.Trigger()}, err, &sum)
 	}
-	a.log.InfoContext(ctx, "timer plan", slog.String("trigger", ev.TriggerName), slog.String("triggerTime", ev.TriggerTime),
+	a.log.InfoContext(ctx, "timer plan", slog.String("triggerName", ev.TriggerName), slog.String("triggerTime", ev.TriggerTime),
 		slog.Int("requests", len(reqs)), slog.Bool("select", plan.Select != nil))
 	pr := &planRun{trig: ev.Trigger(), askedAt: events.ParseAskedAt(ev.TriggerTime), reqs: reqs, sel: plan.Select,
 		defaults: plan.Defaults, summary: newRun(ev.Trigger())}
@@ -156,7 +156,7 @@ func (a *App) expand(ctx context.Context, inv *invocation, plan backup.Plan, tri
 // batch again (duplicates then coalesce).
 func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, error) {
 	var sum Summary
-	ctx, inv, err := a.begin(ctx)
+	ctx, inv, err := a.begin(ctx, triggerPubSub)
 	if err != nil {
 		a.log.ErrorContext(ctx, "invocation cannot start", slog.String("error", err.Error()))
 		return sum, err
@@ -395,7 +395,7 @@ func (a *App) HandleHTTP(ctx context.Context, raw json.RawMessage) (events.HTTPR
 	if a.hook == nil {
 		return events.HTTPResponse{}, errors.New("app: HandleHTTP is served by the webhook function")
 	}
-	ctx, _, err := a.begin(ctx)
+	ctx, _, err := a.begin(ctx, triggerHTTP)
 	if err != nil {
 		a.log.ErrorContext(ctx, "invocation cannot start", slog.String("error", err.Error()))
 		return events.HTTPResponse{StatusCode: 503, Headers: map[string]string{"Content-Type": "application/json"},

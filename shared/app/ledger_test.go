@@ -46,7 +46,7 @@ func (h *harness) invocation(a *App, requestID string, ak, sk, token string) con
 		RequestID: requestID, Region: "cn-hangzhou",
 		Credentials: fccontext.Credentials{AccessKeyId: ak, AccessKeySecret: sk, SecurityToken: token},
 	})
-	ctx, _, err := a.begin(ctx)
+	ctx, _, err := a.begin(ctx, triggerPubSub)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -268,7 +268,7 @@ func (a *App) selectorFailed(ctx context.Context, inv *invocation, pr *planRun, 
 		o := backup.Outcome{Status: backup.StatusDeferred, Request: r, Error: info, Time: a.now(), NotBefore: a.now().Add(pr.delay),
 			Attempts: []backup.Attempt{}, Note: "the selector will be read again"}
 		sum.add(o)
-		a.log.WarnContext(ctx, "selector deferred", slog.String("code", code), slog.Int("page", pr.page), slog.Duration("delay", pr.delay))
+		a.log.WarnContext(ctx, "selector deferred", slog.String("code", code), slog.Int("page", pr.page), slog.Int64("delayMs", pr.delay.Milliseconds()))
 		sctx, cancel := settleContext(ctx)
 		defer cancel()
 		return o, true, a.publish(sctx, inv, o)
@@ -310,7 +310,7 @@ func (a *App) finishRuns(ctx context.Context, inv *invocation, runs []*planRun) 
 				errs = append(errs, fmt.Errorf("%w: run summary: %w", errUnsettled, err))
 				continue
 			}
-			a.log.InfoContext(ctx, "plan run summary", slog.Int("requests", pr.summary.Items), slog.String("event", ev.ID))
+			a.log.InfoContext(ctx, "plan run summary", append(runCounts(*pr.summary), slog.String("eventId", ev.ID))...)
 		}
 	}
 	return errors.Join(errs...)
@@ -362,7 +362,7 @@ func (a *App) finishStep(ctx context.Context, inv *invocation, pr *planRun) erro
 	if err := inv.pub.PublishEvent(ctx, ev); err != nil {
 		return fmt.Errorf("%w: run summary: %w", errUnsettled, err)
 	}
-	a.log.InfoContext(ctx, "plan run summary", slog.Int("requests", sum.Items), slog.String("event", ev.ID), slog.String("step", pr.step))
+	a.log.InfoContext(ctx, "plan run summary", append(runCounts(sum), slog.String("eventId", ev.ID), slog.String("step", pr.step))...)
 	if err := a.runs.MarkPublished(ctx, run); err != nil {
 		a.log.InfoContext(ctx, "could not mark the run's summary published; a repeat of the last step publishes it again (same id)",
 			slog.String("error", clipErr(err)))

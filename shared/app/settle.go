@@ -121,9 +121,9 @@ func clipErr(err error) string {
 
 // settle parks, schedules tracking for, and publishes one outcome.
 func (a *App) settle(ctx context.Context, inv *invocation, o *backup.Outcome, firstSeen time.Time) error {
-	log := a.log.With(slog.String("correlationId", o.Request.CorrelationId), slog.String("DBInstanceId", backup.Clip(o.Request.DBInstanceId, logIDLen)))
+	log := a.log.With(slog.String("correlationId", o.Request.CorrelationId), slog.String("dbInstanceId", backup.Clip(o.Request.DBInstanceId, logIDLen)))
 	if o.BackupJobId != "" {
-		log = log.With(slog.String("BackupJobId", o.BackupJobId))
+		log = log.With(slog.String("backupJobId", o.BackupJobId))
 	}
 	switch o.Status {
 	case backup.StatusDeferred:
@@ -132,7 +132,7 @@ func (a *App) settle(ctx context.Context, inv *invocation, o *backup.Outcome, fi
 			log.ErrorContext(ctx, "could not defer the request to the work queue", slog.String("error", err.Error()))
 			return err
 		}
-		log.InfoContext(ctx, "request deferred", slog.Duration("delay", delay), slog.Int("attempts", len(o.Attempts)))
+		log.InfoContext(ctx, "request deferred", slog.Int64("delayMs", delay.Milliseconds()), slog.Int("attempts", len(o.Attempts)))
 	case backup.StatusAccepted, backup.StatusCoalesced:
 		if o.Terminal || !a.cfg.TrackJobs {
 			break
@@ -170,7 +170,7 @@ func (a *App) publish(ctx context.Context, inv *invocation, o backup.Outcome) er
 	var pe *notify.PublishError
 	if errors.As(err, &pe) && len(pe.Body) > 0 {
 		if perr := inv.work.Send(ctx, pe.Park(), parkDelay); perr == nil {
-			a.log.WarnContext(ctx, "outcome parked in the work queue", slog.String("event", pe.Event.ID), slog.String("error", err.Error()))
+			a.log.WarnContext(ctx, "outcome parked in the work queue", slog.String("eventId", pe.Event.ID), slog.String("error", err.Error()))
 			return nil
 		} else {
 			err = errors.Join(err, perr)

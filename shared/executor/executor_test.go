@@ -614,7 +614,7 @@ func TestLogs(t *testing.T) {
 	ex, _ := newExec(f, func(o *executor.Options) { o.Logger = slog.New(slog.NewJSONHandler(&buf, nil)) })
 	ex.Run(context.Background(), f, fresh("rm-log"), executor.History{})
 	out := buf.String()
-	for _, want := range []string{`"instance":"rm-log"`, `"correlationId":"corr-rm-log"`, `"code":"InvokeProxyFailure"`,
+	for _, want := range []string{`"dbInstanceId":"rm-log"`, `"correlationId":"corr-rm-log"`, `"code":"InvokeProxyFailure"`,
 		`"attempt":1`, `"action":"CreateBackup"`, `"status":"accepted"`, `"backupJobId":"42"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("logs lack %s:\n%s", want, out)

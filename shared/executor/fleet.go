@@ -176,7 +176,7 @@ func (e *Executor) JobStatus(ctx context.Context, rds RDS, region, instance, job
 		return reqID, err
 	})
 	if err != nil {
-		e.log.WarnContext(ctx, "could not name the backup set of a finished job", slog.String("instance", clip(instance)),
+		e.log.WarnContext(ctx, "could not name the backup set of a finished job", slog.String("dbInstanceId", clip(instance)),
 			slog.String("backupJobId", clip(jobID)), slog.String("error", clipMessage(err.Error())))
 		return j, found, nil
 	}

@@ -91,7 +91,7 @@ func (t *retrier) call(ctx context.Context, action string, f func(ctx context.Co
 		t.e.gate.Succeeded()
 	case throttled:
 		p := t.e.gate.Throttled()
-		t.log.WarnContext(t.logCtx, "throttled: slowing down", slog.String("action", action), slog.Duration("pause", p))
+		t.log.WarnContext(t.logCtx, "throttled: slowing down", slog.String("action", action), slog.Int64("pauseMs", p.Milliseconds()))
 	}
 	return reqID, err
 }
@@ -115,7 +115,7 @@ func (t *retrier) pause(ctx context.Context, cl retry.Class) (time.Duration, str
 	if !t.stopAt.IsZero() && t.now().Add(d).After(t.stopAt) {
 		return d, fmt.Sprintf("deadline near: the next try (in %s) would pass the stop time", d.Round(time.Millisecond))
 	}
-	t.log.InfoContext(t.logCtx, "waiting before the next try", slog.String("class", string(cl)), slog.Duration("delay", d))
+	t.log.InfoContext(t.logCtx, "waiting before the next try", slog.String("class", string(cl)), slog.Int64("delayMs", d.Milliseconds()))
 	if err := t.e.o.Sleep(ctx, d); err != nil {
 		return d, "the invocation reached its stop time while waiting to retry"
 	}

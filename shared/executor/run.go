@@ -47,7 +47,7 @@ const lookback = 24 * time.Hour
 // Run takes one ask to an outcome (DESIGN.md §2; the package doc lists the
 // steps). rds is the invocation's own client.
 func (e *Executor) Run(ctx context.Context, rds RDS, r backup.Request, h History) backup.Outcome {
-	log := e.log.With(slog.String("instance", clip(r.DBInstanceId)), slog.String("correlationId", r.CorrelationId),
+	log := e.log.With(slog.String("dbInstanceId", clip(r.DBInstanceId)), slog.String("correlationId", r.CorrelationId),
 		slog.String("idempotencyKey", r.IdempotencyKey))
 	rn := &run{
 		retrier:  retrier{e: e, log: log, logCtx: ctx},

@@ -176,7 +176,7 @@ func (e *PublishError) Park() workqueue.Message { return workqueue.Outcome(e.Bod
 func (p *Publisher) Publish(ctx context.Context, o backup.Outcome) error {
 	if !p.cfg.Policy.Allows(o) {
 		p.cfg.Logger.DebugContext(ctx, "outcome not published: policy", "policy", p.cfg.Policy,
-			"status", o.Status, "DBInstanceId", o.Request.DBInstanceId, "correlationId", o.Request.CorrelationId)
+			"status", o.Status, "dbInstanceId", o.Request.DBInstanceId, "correlationId", o.Request.CorrelationId)
 		return nil
 	}
 	if o.Time.IsZero() {
@@ -235,7 +235,7 @@ func (p *Publisher) send(ctx context.Context, ev Event, body []byte) error {
 			log.WarnContext(ctx, "outcome publish failed; no time left to retry", "attempt", attempt, "code", mnsq.Code(err), "error", err)
 			break
 		}
-		log.WarnContext(ctx, "outcome publish failed; retrying", "attempt", attempt, "code", mnsq.Code(err), "wait", wait, "error", err)
+		log.WarnContext(ctx, "outcome publish failed; retrying", "attempt", attempt, "code", mnsq.Code(err), "waitMs", wait.Milliseconds(), "error", err)
 		if serr := p.cfg.Sleep(ctx, wait); serr != nil {
 			break
 		}

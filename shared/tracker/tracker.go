@@ -100,7 +100,7 @@ func (t *Tracker) Check(ctx context.Context, m workqueue.Message, now time.Time)
 		return Result{Err: errors.New("tracker: the track message lacks backupJobId, request.DBInstanceId or started")}
 	}
 	r := m.Request
-	log := t.opts.Logger.With("DBInstanceId", backup.Clip(r.DBInstanceId, 80), "BackupJobId", m.BackupJobId,
+	log := t.opts.Logger.With("dbInstanceId", backup.Clip(r.DBInstanceId, 80), "backupJobId", m.BackupJobId,
 		"correlationId", r.CorrelationId, "check", m.Checks+1)
 	end := m.Started.Add(t.opts.MaxAge)
 	job, found, err := t.r.JobStatus(ctx, r.RegionId, r.DBInstanceId, m.BackupJobId)
@@ -127,7 +127,7 @@ func (t *Tracker) Check(ctx context.Context, m workqueue.Message, now time.Time)
 	case job.BackupStatus == "Finished":
 		o := t.outcome(m, now, job, backup.StatusCompleted)
 		o.Note = fmt.Sprintf("finished %s after it was accepted (%d checks)", now.Sub(m.Started).Round(time.Second), m.Checks+1)
-		log.InfoContext(ctx, "backup job finished", "BackupId", job.BackupId, "after", now.Sub(m.Started).Round(time.Second))
+		log.InfoContext(ctx, "backup job finished", "backupId", job.BackupId, "elapsedMs", now.Sub(m.Started).Milliseconds())
 		return Result{Outcome: &o, Job: job}
 	case job.BackupStatus == "Failed":
 		return t.fail(ctx, log, m, now, job, CodeJobFailed,
@@ -163,7 +163,7 @@ func (t *Tracker) again(ctx context.Context, log *slog.Logger, m workqueue.Messa
 	d = max(d.Round(time.Second), time.Second)
 	next.Delay = d
 	if err == nil {
-		log.InfoContext(ctx, "backup job in progress", "BackupStatus", status, "Process", process, "nextCheckIn", d)
+		log.InfoContext(ctx, "backup job in progress", "backupStatus", status, "process", process, "nextCheckInMs", d.Milliseconds())
 	}
 	return Result{Next: &next, Delay: d, Job: job, Err: err}
 }

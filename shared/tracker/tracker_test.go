@@ -182,7 +182,7 @@ func TestLifecycles(t *testing.T) {
 			if r.calls[0] != "cn-shanghai/rm-1/1001" {
 				t.Fatalf("read %v", r.calls)
 			}
-			if !strings.Contains(logs.String(), "BackupJobId=1001") {
+			if !strings.Contains(logs.String(), "backupJobId=1001") {
 				t.Fatalf("logs lack the job id:\n%s", logs.String())
 			}
 		})
@@ -205,7 +205,7 @@ func TestProgressLogged(t *testing.T) {
 	if res.Done() || res.Next.LastStatus != "Uploading" || res.Next.LastProcess != "45" || res.Job.Process != "45" {
 		t.Fatalf("result %+v", res)
 	}
-	for _, want := range []string{"backup job in progress", "BackupStatus=Uploading", "Process=45", "nextCheckIn=1m0s", "check=1"} {
+	for _, want := range []string{"backup job in progress", "backupStatus=Uploading", "process=45", "nextCheckInMs=60000", "check=1"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, logs.String())
 		}

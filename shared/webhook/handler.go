@@ -359,11 +359,11 @@ func (h *Handler) logCall(ctx context.Context, ev events.HTTPEvent, status int, 
 		level = slog.LevelWarn
 	}
 	attrs := []slog.Attr{
-		slog.String("method", clip(ev.Method(), 16)),
-		slog.String("path", clip(ev.RawPath, 160)),
-		slog.Int("status", status),
+		slog.String("http.request.method", clip(ev.Method(), 16)),
+		slog.String("url.path", clip(ev.RawPath, 160)),
+		slog.Int("http.response.status_code", status),
 		slog.String("fcRequestId", clip(ev.RequestContext.RequestID, 100)),
-		slog.Duration("duration", h.now().Sub(start)),
+		slog.Int64("durationMs", h.now().Sub(start).Milliseconds()),
 	}
 	if c.route != "" {
 		attrs = append(attrs, slog.String("route", c.route))

@@ -31,7 +31,7 @@
 //   - the devstack CLI: invoke with signed and badly signed GitHub events
 //     (testdata/events/http-github-deployment*.json, kept in step by
 //     TestGitHubHTTPEventFixtures; -update rewrites them), and serve's line;
-//   - no secret, signature or token in the logs, and a requestId on every
+//   - no secret, signature or token in the logs, and a faas.invocation_id on every
 //     log line of an invocation.
 //
 // Only test files live here besides this one; nothing imports the package.

@@ -117,8 +117,8 @@ func TestLogsCarryNoSecretsAndARequestID(t *testing.T) {
 		}
 	}
 	logs := s.logs.String()
-	if !strings.Contains(logs, `"requestId"`) || !strings.Contains(logs, "signature does not match") {
-		t.Fatalf("the logs do not show the scenario (no requestId, no refused signature):\n%s", tail(logs, 4000))
+	if !strings.Contains(logs, `"faas.invocation_id"`) || !strings.Contains(logs, "signature does not match") {
+		t.Fatalf("the logs do not show the scenario (no faas.invocation_id, no refused signature):\n%s", tail(logs, 4000))
 	}
 	places := map[string]string{"function logs": logs}
 	for _, q := range []string{localcloud.NotifyQueue, localcloud.WorkQueue, localcloud.DeadLetter} {
@@ -143,7 +143,8 @@ func TestLogsCarryNoSecretsAndARequestID(t *testing.T) {
 	}
 
 	// Every JSON line is written during an invocation (the functions log
-	// nothing between invocations) and must carry its request id.
+	// nothing between invocations) and must carry its request id
+	// (faas.invocation_id) and its trigger (faas.trigger).
 	lines, missing := 0, map[string]int{}
 	var example string
 	for line := range strings.Lines(logs) {
@@ -156,13 +157,15 @@ func TestLogsCarryNoSecretsAndARequestID(t *testing.T) {
 			continue
 		}
 		lines++
-		if id, _ := rec["requestId"].(string); id == "" {
+		id, _ := rec["faas.invocation_id"].(string)
+		trigger, _ := rec["faas.trigger"].(string)
+		if id == "" || (trigger != "timer" && trigger != "pubsub" && trigger != "http") {
 			missing[fmt.Sprintf("%v: %v", rec["function"], rec["msg"])]++
 			example = line
 		}
 	}
 	if len(missing) > 0 {
-		t.Errorf("%d JSON log lines have no requestId (by function and message: %v), e.g.\n%s", sum(missing), missing, example)
+		t.Errorf("%d JSON log lines have no faas.invocation_id or faas.trigger (by function and message: %v), e.g.\n%s", sum(missing), missing, example)
 	}
 	t.Logf("%d JSON log lines checked, %d bytes of logs", lines, len(logs))
 }
