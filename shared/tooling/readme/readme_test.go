@@ -11,6 +11,7 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/fc-rds-backup/fc-rds-backup/shared/app"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/config"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
@@ -52,6 +53,7 @@ var sections = map[string]section{
 	"retry":    {file: "docs/validation-and-retries.md", render: func(*testing.T) string { return retry.ClassTableMarkdown() }},
 	"config":   {file: "README.md", render: func(*testing.T) string { return config.Markdown() }},
 	"outcomes": {file: "docs/outcomes.md", render: outcomesMarkdown},
+	"logs":     {file: "docs/logs.md", render: func(*testing.T) string { return app.LogFieldsMarkdown() }},
 	"routes":   {file: "docs/webhooks.md", render: func(t *testing.T) string { return file(t, routesDoc) }},
 	"ram": {file: "docs/ram-policy.md", render: func(t *testing.T) string { return file(t, ramDoc) },
 		relink: map[string]string{"#deploy": "../README.md#deploy"}},
