@@ -13,6 +13,7 @@ import (
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
+	"gopkg.in/yaml.v3"
 )
 
 var (
@@ -175,32 +176,103 @@ func TestRdsbackupGateTwoJobsOfOneRun(t *testing.T) {
 }
 
 // The GitHub action's gate step, as written in action.yml, with rdsbackup
-// on the PATH (the install step is GitHub's business).
+// on the PATH (the install step is GitHub's business): its env evaluated
+// from the inputs as GitHub would (given ones, else the defaults), bash,
+// and GITHUB_OUTPUT, whose lines must be the action's outputs and name the
+// jobs the local cloud made (issue 20).
 func TestGitHubActionGateStep(t *testing.T) {
 	t.Parallel()
 	b, err := os.ReadFile(filepath.Join(root, "shared/integrations/github/action.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`(?s)- name: Backup gate\n.*?run: \|\n(.*)$`).FindSubmatch(b)
-	if m == nil {
-		t.Fatal("action.yml has no 'Backup gate' step with a run block")
+	var action struct {
+		Inputs  map[string]struct{ Default string }
+		Outputs map[string]struct{ Value string }
+		Runs    struct {
+			Steps []struct {
+				Name, ID, Shell, Run string
+				Env                  map[string]string
+			}
+		}
 	}
-	var script strings.Builder
-	for _, l := range strings.Split(string(m[1]), "\n") {
-		script.WriteString(strings.TrimPrefix(l, "        ") + "\n")
+	if err := yaml.Unmarshal(b, &action); err != nil {
+		t.Fatal(err)
+	}
+	var step *struct {
+		Name, ID, Shell, Run string
+		Env                  map[string]string
+	}
+	for i := range action.Runs.Steps {
+		if action.Runs.Steps[i].Name == "Backup gate" {
+			step = &action.Runs.Steps[i]
+		}
+	}
+	if step == nil || step.Run == "" || step.ID == "" {
+		t.Fatal("action.yml has no 'Backup gate' step with an id and a run block")
+	}
+	for _, name := range []string{"verdict", "job-ids", "backup-set-ids"} {
+		if got, want := action.Outputs[name].Value, "${{ steps."+step.ID+".outputs."+name+" }}"; got != want {
+			t.Errorf("output %s: value %q, want %q", name, got, want)
+		}
 	}
 	s := startStack(t, demoFleet(t, time.Second), localcloud.Options{})
-	cmd := exec.CommandContext(s.ctx, "bash", "-c", script.String())
-	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(rdsbackup(t))+":"+os.Getenv("PATH"),
-		"RDSBACKUP_URL="+s.WebhookURL, "RDSBACKUP_CALLER="+localcloud.SignedCaller, "RDSBACKUP_SECRET="+localcloud.SignedSecret,
-		"RDSBACKUP_METHOD=", "RDSBACKUP_TIMEOUT=60s", "RDSBACKUP_INSTANCES=rm-demo-pg1 rm-demo-mysql1", "RDSBACKUP_KEY=",
-		"GITHUB_REPOSITORY=acme/shop", "GITHUB_RUN_ID=4242", "GITHUB_RUN_ATTEMPT=1", "GITHUB_JOB=backup")
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "idempotency key github-4242-1-") || !strings.Contains(string(out), "verdict: backed up") {
-		t.Fatalf("gate step: %v\n%s", err, out)
+	inputs := map[string]string{"instances": "rm-demo-pg1 rm-demo-mysql1", "url": s.WebhookURL, "caller": localcloud.SignedCaller,
+		"secret": localcloud.SignedSecret, "timeout": "60s", "poll": "200ms", "region": ""}
+	expr := regexp.MustCompile(`^\$\{\{ inputs\.([a-z-]+) \}\}$`)
+	env := append(os.Environ(), "PATH="+filepath.Dir(rdsbackup(t))+":"+os.Getenv("PATH"),
+		"GITHUB_REPOSITORY=acme/shop", "GITHUB_RUN_ID=4242", "GITHUB_RUN_ATTEMPT=1", "GITHUB_JOB=backup", "CI_PIPELINE_ID=")
+	passed := map[string]bool{}
+	for k, v := range step.Env {
+		m := expr.FindStringSubmatch(v)
+		if m == nil {
+			t.Fatalf("env %s: %q is not an input", k, v)
+		}
+		in, ok := action.Inputs[m[1]]
+		if !ok {
+			t.Fatalf("env %s: no input %s", k, m[1])
+		}
+		val := in.Default
+		if o, ok := inputs[m[1]]; ok {
+			val = o
+		}
+		passed[m[1]] = true
+		env = append(env, k+"="+val)
+	}
+	for _, in := range []string{"instances", "url", "caller", "secret", "method", "key", "region", "timeout", "poll"} {
+		if !passed[in] {
+			t.Errorf("the gate step does not pass input %s", in)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "github_output")
+	cmd := exec.CommandContext(s.ctx, "bash", "-c", step.Run)
+	cmd.Env = append(env, "GITHUB_OUTPUT="+out)
+	got, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(got), "idempotency key github-4242-1-") || !strings.Contains(string(got), "verdict: backed up") {
+		t.Fatalf("gate step: %v\n%s", err, got)
 	}
 	wantCreated(t, s, map[string]int{"rm-demo-pg1": 1, "rm-demo-mysql1": 1})
+	jobs, sets := madeJobs(t, s, "rm-demo-pg1", "rm-demo-mysql1")
+	want := "verdict=backed-up\njob-ids=" + jobs + "\nbackup-set-ids=" + sets + "\n"
+	if b, _ := os.ReadFile(out); string(b) != want {
+		t.Errorf("GITHUB_OUTPUT\n%q, want\n%q", b, want)
+	}
+}
+
+// madeJobs are the local cloud's jobs of instances (one each) and their
+// backup sets, as the gate's outputs list them: in the order of the
+// instances, separated by spaces.
+func madeJobs(t *testing.T, s *stack, instances ...string) (jobs, sets string) {
+	t.Helper()
+	var j, b []string
+	for _, id := range instances {
+		js := s.Cloud.RDS.Jobs(id)
+		if len(js) != 1 || js[0].BackupStatus != "Finished" || js[0].BackupId == "" {
+			t.Fatalf("%s: jobs %+v, want one Finished", id, js)
+		}
+		j, b = append(j, js[0].BackupJobId), append(b, js[0].BackupId)
+	}
+	return strings.Join(j, " "), strings.Join(b, " ")
 }
 
 // rdsbackup watch reads the notification queue as a user's consumer would
@@ -231,34 +303,65 @@ func TestRdsbackupWatch(t *testing.T) {
 // The GitLab template's gate block, as written, with rdsbackup on PATH
 // where the template's install block puts it (that block, which downloads
 // and verifies a release, is run against a built release by
-// shared/tooling/dist's tests).
+// shared/tooling/dist's tests), the template's variables (their defaults,
+// then the job's), in a project directory: the dotenv report it declares
+// must name the job the local cloud made (issue 20).
 func TestGitLabTemplateScript(t *testing.T) {
 	t.Parallel()
 	b, err := os.ReadFile(filepath.Join(root, "shared/integrations/gitlab/rdsbackup.gitlab-ci.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`(?s)\n    - \|\n(      set -eu\n.*)$`).FindSubmatch(b)
-	if m == nil {
+	var tpl map[string]struct {
+		Variables map[string]string
+		Script    []string
+		Artifacts struct {
+			When    string
+			Reports struct{ Dotenv string }
+		}
+	}
+	if err := yaml.Unmarshal(b, &tpl); err != nil {
+		t.Fatal(err)
+	}
+	job, ok := tpl[".rdsbackup-gate"]
+	if !ok || len(job.Script) < 2 || !strings.HasPrefix(job.Script[len(job.Script)-1], "set -eu\n") {
 		t.Fatal("the template has no gate block of the expected shape (its last script item, starting with set -eu)")
 	}
-	var script strings.Builder
-	for _, l := range strings.Split(string(m[1]), "\n") {
-		script.WriteString(strings.TrimPrefix(l, "      ") + "\n")
+	if job.Artifacts.Reports.Dotenv == "" || job.Artifacts.When != "always" {
+		t.Fatalf("the template declares artifacts %+v, want a dotenv report, when: always", job.Artifacts)
 	}
 	bin := t.TempDir()
 	if err := os.Symlink(rdsbackup(t), filepath.Join(bin, "rdsbackup")); err != nil {
 		t.Fatal(err)
 	}
 	s := startStack(t, demoFleet(t, time.Second), localcloud.Options{})
-	cmd := exec.CommandContext(s.ctx, "sh", "-c", script.String())
+	vars := job.Variables
+	for k, v := range map[string]string{"RDSBACKUP_URL": s.WebhookURL, "RDSBACKUP_CALLER": localcloud.SignedCaller,
+		"RDSBACKUP_SECRET": localcloud.SignedSecret, "RDSBACKUP_TIMEOUT": "60s", "RDSBACKUP_POLL": "200ms",
+		"RDSBACKUP_INSTANCES": "rm-demo-pg1"} {
+		vars[k] = v
+	}
+	for _, v := range []string{"RDSBACKUP_KEY", "RDSBACKUP_REGION", "RDSBACKUP_POLL", "RDSBACKUP_TIMEOUT", "RDSBACKUP_METHOD"} {
+		if _, ok := job.Variables[v]; !ok {
+			t.Errorf("the template has no variable %s", v)
+		}
+	}
+	project := t.TempDir()
+	cmd := exec.CommandContext(s.ctx, "sh", "-c", job.Script[len(job.Script)-1])
+	cmd.Dir = project
 	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"RDSBACKUP_URL="+s.WebhookURL, "RDSBACKUP_CALLER="+localcloud.SignedCaller, "RDSBACKUP_SECRET="+localcloud.SignedSecret,
-		"RDSBACKUP_METHOD=", "RDSBACKUP_TIMEOUT=60s", "RDSBACKUP_INSTANCES=rm-demo-pg1", "CI_PROJECT_ID=77", "CI_PIPELINE_ID=777", "CI_JOB_ID=555",
-		"GITHUB_RUN_ID=")
+		"CI_PROJECT_ID=77", "CI_PIPELINE_ID=777", "CI_JOB_ID=555", "GITHUB_RUN_ID=", "GITHUB_OUTPUT=")
+	for k, v := range vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "idempotency key gitlab-777-555-") || !strings.Contains(string(out), "verdict: backed up") {
 		t.Fatalf("template script: %v\n%s", err, out)
 	}
 	wantCreated(t, s, map[string]int{"rm-demo-pg1": 1})
+	jobs, sets := madeJobs(t, s, "rm-demo-pg1")
+	want := "RDSBACKUP_VERDICT=backed-up\nRDSBACKUP_JOB_IDS=" + jobs + "\nRDSBACKUP_BACKUP_SET_IDS=" + sets + "\n"
+	if b, err := os.ReadFile(filepath.Join(project, job.Artifacts.Reports.Dotenv)); err != nil || string(b) != want {
+		t.Errorf("%s: %v\n%q, want\n%q", job.Artifacts.Reports.Dotenv, err, b, want)
+	}
 }
