@@ -9,6 +9,7 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/version"
 )
 
 type ctxKey int
@@ -53,6 +54,7 @@ func (a *App) invocationAttrs(fctx *fccontext.FcContext, trigger string) []slog.
 		slog.String("faas.invocation_id", id),
 		slog.Bool("faas.coldstart", !a.invoked.Swap(true)),
 		slog.String("faas.name", name),
+		slog.String("service.version", version.String()),
 		slog.String("cloud.provider", "alibaba_cloud"),
 		slog.String("cloud.platform", "alibaba_cloud_fc"),
 		slog.String("cloud.region", region),
@@ -138,6 +140,7 @@ var LogFields = []LogField{
 	{"cloud.platform", "string", "`alibaba_cloud_fc`"},
 	{"cloud.region", "string", "the function's region"},
 	{"cloud.account.id", "string", "the Alibaba Cloud account id, when the FC context carries it"},
+	{"service.version", "string", "the build's version: its release tag (`make dist`), else the module version or VCS revision, else `dev` (every line of an invocation)"},
 	{"function", "string", "which of the three functions: `scheduled`, `queue` or `webhook` (every line, also outside an invocation)"},
 	// An ask.
 	{"correlationId", "string", "follows an ask through logs, answers and outcomes"},

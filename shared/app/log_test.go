@@ -25,7 +25,7 @@ import (
 var durationString = regexp.MustCompile(`^[0-9.]+(ns|µs|us|ms|s|m|h)`)
 
 // invocationLogKeys are on every line of an invocation.
-var invocationLogKeys = []string{"faas.trigger", "faas.invocation_id", "faas.coldstart", "faas.name",
+var invocationLogKeys = []string{"faas.trigger", "faas.invocation_id", "faas.coldstart", "faas.name", "service.version",
 	"cloud.provider", "cloud.platform", "cloud.region", "cloud.account.id", "function"}
 
 func logFieldSet(t *testing.T) map[string]bool {
