@@ -6,8 +6,9 @@
 //     CreateBackup (the 1-call floor);
 //   - a fleet of 1,000 fresh asks vs 1,000 × one round trip ÷ the
 //     concurrency the adaptive limit reached;
-//   - the queue function's start-up (exec to its first request to the
-//     runtime API) vs a hello-world fc.Start binary built the same way;
+//   - each function's start-up (exec to its first request to the runtime
+//     API, best of 31 interleaved starts) vs a hello-world fc.Start binary
+//     built the same way;
 //   - its peak RSS for one batch of 100 asks (target 40 MiB), and the
 //     batch's CPU vs the same RDS and MNS calls made with the bare SDKs;
 //   - the fleet end to end through the built functions (timer → scheduled
@@ -16,7 +17,7 @@
 //     parallel) and without it (step after step, reported);
 //   - the RDS calls of a fresh MNS ask delivered once and three times.
 //
-// Usage: go run ./shared/tooling/bench [-latency 20ms] [-fleet 1000] [-runs 5] [-only fleet-e2e]
+// Usage: go run ./shared/tooling/bench [-latency 20ms] [-fleet 1000] [-runs 5] [-only startup|fleet-e2e|calls]
 package main
 
 import (
@@ -43,9 +44,17 @@ func main() {
 	latency := flag.Duration("latency", 20*time.Millisecond, "latency injected on every RDS call")
 	fleet := flag.Int("fleet", 1000, "instances in the fleet run")
 	runs := flag.Int("runs", 5, "repetitions of the single-backup measurement (median)")
-	only := flag.String("only", "", "run one measure only: fleet-e2e (the fleet end to end, with and without the ledger) or calls (a fresh MNS ask's RDS calls)")
+	only := flag.String("only", "", "run one measure only: startup (each function's start-up vs hello-world), fleet-e2e (the fleet end to end, with and without the ledger) or calls (a fresh MNS ask's RDS calls)")
+	startRounds := flag.Int("startup-rounds", 31, "with -only startup: interleaved starts of each binary (the best is kept)")
 	trace := flag.Bool("trace", false, "with -only fleet-e2e: print the functions' invocations")
 	flag.Parse()
+	if *only == "startup" {
+		if err := runStartup(os.Stdout, *startRounds); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *only == "calls" {
 		c, err := measureAskCalls()
 		if err != nil {
@@ -144,7 +153,7 @@ func run(out io.Writer, latency time.Duration, fleet, runs int) error {
 	_, peak := ex.Concurrency()
 	floor := time.Duration(float64(fleet) * float64(d) / float64(max(peak, 1)))
 
-	// 3. Start-up: the queue function vs a hello-world fc.Start binary.
+	// 3. Start-up: each function vs a hello-world fc.Start binary.
 	root, err := localcloud.ModuleRoot()
 	if err != nil {
 		return err
@@ -154,32 +163,9 @@ func run(out io.Writer, latency time.Duration, fleet, runs int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	hello, err := build(root, "./shared/tooling/bench/testdata/hello", dir, "hello")
+	st, err := measureStartup(root, dir, 31)
 	if err != nil {
 		return err
-	}
-	queue, err := build(root, "./functions/queue", dir, "queue")
-	if err != nil {
-		return err
-	}
-	env := []string{"BACKUP_MNS_ENDPOINT=http://127.0.0.1:1/.", "BACKUP_REGION=cn-hangzhou", "BACKUP_RDS_ENDPOINT=127.0.0.1:1"}
-	// Interleaved, so that both meet the same machine.
-	var hs, qs time.Duration
-	for i := range 31 {
-		h, err := startup(hello, env, 1)
-		if err != nil {
-			return err
-		}
-		q, err := startup(queue, env, 1)
-		if err != nil {
-			return err
-		}
-		if i == 0 || h < hs {
-			hs = h
-		}
-		if i == 0 || q < qs {
-			qs = q
-		}
 	}
 
 	// 4, 5. One batch of 100 asks through the queue function: peak RSS, and
@@ -217,13 +203,19 @@ func run(out io.Writer, latency time.Duration, fleet, runs int) error {
 			e2eFloor.Round(time.Millisecond).String(), ratio(chain.wall, e2eFloor), 0},
 		{"RDS calls of a fresh MNS ask, first delivery (ask ledger)", fmt.Sprint(ac.first), "1 (CreateBackup)", float64(ac.first), 1},
 		{"RDS calls of that message delivered 3 times in all", fmt.Sprintf("%d (%d backup)", ac.all, ac.backups), "3, and 1 backup", float64(ac.all) / 3, 1},
-		{"start-up of the queue function to its first /next (best of 31)", qs.Round(10 * time.Microsecond).String(), "hello-world fc.Start " + hs.Round(10*time.Microsecond).String(), ratio(qs, hs), 1.5},
+	}
+	rows = append(rows, startupRows(st)...)
+	rows = append(rows, []row{
 		{fmt.Sprintf("peak RSS of the queue function, a batch of %d asks", b.n), fmt.Sprintf("%.1f MiB", float64(b.peakRSS)/(1<<20)), "target 40 MiB",
 			float64(b.peakRSS) / (40 << 20), 1},
 		{fmt.Sprintf("CPU of that batch (%d RDS calls, %d MNS sends)", b.rdsCalls, b.sent), b.cpu.String(), "the same calls with the bare SDKs " + b.floorCPU.String(),
 			ratio(b.cpu, b.floorCPU), 0},
-	}
+	}...)
 	fmt.Fprintf(out, "make bench — %s, %d CPUs, %s injected on every RDS call\n\n", time.Now().UTC().Format("2006-01-02"), numCPU(), latency)
+	return printRows(out, rows)
+}
+
+func printRows(out io.Writer, rows []row) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "measure\tproduct\tfloor\tratio\ttarget\t")
 	for _, r := range rows {
@@ -238,6 +230,37 @@ func run(out io.Writer, latency time.Duration, fleet, runs int) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f×\t≤ %.2f× %s\t\n", r.name, r.product, r.floor, r.ratio, r.target, verdict)
 	}
 	return tw.Flush()
+}
+
+// startupRows are the table's start-up rows: each function against
+// hello-world.
+func startupRows(st startupResult) []row {
+	var rows []row
+	for _, f := range startupFunctions {
+		d := st.fn[f]
+		rows = append(rows, row{fmt.Sprintf("start-up of the %s function to its first /next (best of %d)", f, st.rounds), d.Round(10 * time.Microsecond).String(),
+			"hello-world fc.Start " + st.hello.Round(10*time.Microsecond).String(), ratio(d, st.hello), 1.5})
+	}
+	return rows
+}
+
+// runStartup is -only startup: the start-up rows alone.
+func runStartup(out io.Writer, rounds int) error {
+	root, err := localcloud.ModuleRoot()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	st, err := measureStartup(root, dir, rounds)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "start-up — %s, %d CPUs, %d interleaved starts of each binary\n\n", time.Now().UTC().Format("2006-01-02"), numCPU(), rounds)
+	return printRows(out, startupRows(st))
 }
 
 func ratio(a, b time.Duration) float64 { return float64(a) / float64(max(b, 1)) }

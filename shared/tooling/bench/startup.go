@@ -66,3 +66,128 @@ func startup(bin string, env []string, n int) (time.Duration, error) {
 	}
 	return slices.Min(ds), nil
 }
+
+// startupFunctions are the functions whose start-up is measured, in the
+// order of the table.
+var startupFunctions = []string{"scheduled", "queue", "webhook"}
+
+// startupEnv is the environment each function needs to pass config.Load
+// and app.New on this machine: the local cloud's loopback endpoints (so
+// the envelope key is the local one), and for the webhook routes of each
+// source (the routes of shared/webhook/ROUTES.md, as JSON like s.yaml's)
+// with their secrets.
+func startupEnv(function string) []string {
+	env := []string{"BACKUP_MNS_ENDPOINT=http://127.0.0.1:1/.", "BACKUP_REGION=cn-hangzhou", "BACKUP_RDS_ENDPOINT=127.0.0.1:1"}
+	if function == "webhook" {
+		env = append(env,
+			`BACKUP_ROUTES={"routes":[`+
+				`{"name":"shop-prod","source":"github","repository":"acme/shop","environments":["production"],"secretEnv":"GITHUB_WEBHOOK_SECRET","backups":[{"DBInstanceId":"rm-shop1","BackupMethod":"Physical"}]},`+
+				`{"name":"billing-deploy","source":"gitlab","repository":"acme/billing","environments":["production","prod-*"],"stage":"deploy","secretEnv":"GITLAB_WEBHOOK_TOKEN","backups":[{"DBInstanceId":"rm-billing1","BackupMethod":"Logical","BackupStrategy":"db","DBName":"invoices"}]},`+
+				`{"name":"release-bot","source":"signed","repository":"release-bot","secretEnv":"RELEASE_BOT_SECRET","allow":["rm-shop*","rm-billing1"]}]}`,
+			"GITHUB_WEBHOOK_SECRET=bench-github", "GITLAB_WEBHOOK_TOKEN=bench-gitlab", "RELEASE_BOT_SECRET=bench-signed")
+	}
+	return env
+}
+
+// startupResult is the best start-up of each function and of hello-world.
+type startupResult struct {
+	hello  time.Duration
+	rounds int
+	fn     map[string]time.Duration
+}
+
+// measureStartup builds hello-world and the functions into dir and starts
+// each in turn, rounds times (interleaved, so that all meet the same
+// machine), keeping the best of each.
+func measureStartup(root, dir string, rounds int) (startupResult, error) {
+	r := startupResult{rounds: rounds, fn: map[string]time.Duration{}}
+	hello, err := build(root, "./shared/tooling/bench/testdata/hello", dir, "hello")
+	if err != nil {
+		return r, err
+	}
+	bins := map[string]string{}
+	for _, f := range startupFunctions {
+		if bins[f], err = build(root, "./functions/"+f, dir, f); err != nil {
+			return r, err
+		}
+		// A function that refuses its configuration never reaches /next:
+		// say why instead of timing out.
+		if err := startsUp(bins[f], startupEnv(f)); err != nil {
+			return r, err
+		}
+	}
+	best := func(d time.Duration, cur *time.Duration) {
+		if *cur == 0 || d < *cur {
+			*cur = d
+		}
+	}
+	for range rounds {
+		h, err := startup(hello, startupEnv("hello"), 1)
+		if err != nil {
+			return r, err
+		}
+		best(h, &r.hello)
+		for _, f := range startupFunctions {
+			d, err := startup(bins[f], startupEnv(f), 1)
+			if err != nil {
+				return r, err
+			}
+			cur := r.fn[f]
+			best(d, &cur)
+			r.fn[f] = cur
+		}
+	}
+	return r, nil
+}
+
+// startsUp starts bin once and returns its output as the error when it
+// exits before asking the runtime API for work.
+func startsUp(bin string, env []string) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	asked := make(chan struct{}, 1)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case asked <- struct{}{}:
+		default:
+		}
+		<-r.Context().Done()
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	cmd := exec.Command(bin)
+	cmd.Env = append(append(os.Environ(), env...), "FC_RUNTIME_API="+ln.Addr().String())
+	var out limitedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-asked:
+		cmd.Process.Kill()
+		<-exited
+		return nil
+	case err := <-exited:
+		return fmt.Errorf("%s exited before asking for work (%v): %s", filepath.Base(bin), err, out.String())
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-exited
+		return fmt.Errorf("%s made no request to the runtime API in 10s: %s", filepath.Base(bin), out.String())
+	}
+}
+
+// limitedBuffer keeps the first 4 KiB written to it.
+type limitedBuffer struct{ b []byte }
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if n := 4096 - len(l.b); n > 0 {
+		l.b = append(l.b, p[:min(n, len(p))]...)
+	}
+	return len(p), nil
+}
+
+func (l *limitedBuffer) String() string { return string(l.b) }
