@@ -45,8 +45,11 @@ type idemKey struct {
 	key    string
 }
 
+// newIdemCache makes an empty cache of at most size keys. Its map grows as
+// keys come: sized up front it would allocate and clear some 300 KB at
+// every cold start, for keys most instances never see.
 func newIdemCache(size int) *idemCache {
-	return &idemCache{size: size, sums: make(map[idemKey][sha256.Size]byte, size)}
+	return &idemCache{size: size, sums: map[idemKey][sha256.Size]byte{}}
 }
 
 // claim records body under caller's key and reports whether the key is free
@@ -165,8 +168,10 @@ type firstSeen struct {
 	next  int
 }
 
+// newFirstSeen makes an empty record of at most size keys, grown as keys
+// come (like newIdemCache, not sized up front).
 func newFirstSeen(size int) *firstSeen {
-	return &firstSeen{size: size, at: make(map[idemKey]time.Time, size)}
+	return &firstSeen{size: size, at: map[idemKey]time.Time{}}
 }
 
 // askedAt is the askedAt of caller's request k that claims the time
