@@ -365,3 +365,38 @@ func TestGitLabTemplateScript(t *testing.T) {
 		t.Errorf("%s: %v\n%q, want\n%q", job.Artifacts.Reports.Dotenv, err, b, want)
 	}
 }
+
+// Issue 20: a misconfiguration is "could not ask", exit 3 within
+// --connect-timeout, with a line that names what to check — through the
+// built rdsbackup against the local cloud: nothing listening at the URL, a
+// TLS mismatch, a wrong path, and a webhook that cannot start because its
+// route's secret is unset. It used to look like a slow backup: retried
+// until --timeout, then exit 2.
+func TestRdsbackupGateCouldNotAsk(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, demoFleet(t, time.Second), localcloud.Options{})
+	host := strings.TrimPrefix(s.WebhookURL, "http://")
+	noSecret := startStack(t, demoFleet(t, time.Second), localcloud.Options{FunctionEnv: map[string][]string{"webhook": {"DEMO_SIGNED_SECRET="}}})
+	for _, tc := range []struct {
+		name, url, check string
+	}{
+		{"nothing listens at the URL", "http://127.0.0.1:1", "RDSBACKUP_URL"},
+		{"https to a plain HTTP server", "https://" + host, "RDSBACKUP_URL"},
+		{"a wrong path", s.WebhookURL + "/nope", "RDSBACKUP_URL's path"},
+		{"the webhook cannot start (its route's secret is unset)", noSecret.WebhookURL, "the webhook function may not start; check its logs"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			code, out := s.gateEnv(t, localcloud.SignedSecret, []string{"RDSBACKUP_URL=" + tc.url},
+				"--connect-timeout", "3s", "--timeout", "5m", "rm-demo-pg1")
+			if code != 3 || !strings.Contains(out, "could not ask") || !strings.Contains(out, tc.check) {
+				t.Errorf("exit %d, want 3 naming %q:\n%s", code, tc.check, out)
+			}
+			if took := time.Since(start); took > time.Minute {
+				t.Errorf("took %v: the connect timeout is 3 s, the overall timeout 5 m", took)
+			}
+		})
+	}
+	wantCreated(t, s, map[string]int{})
+	wantCreated(t, noSecret, map[string]int{})
+}
