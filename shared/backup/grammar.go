@@ -2,10 +2,8 @@ package backup
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -61,10 +59,54 @@ const (
 	CodeTooManyBackups = "TooManyBackups"
 )
 
-var (
-	instanceIdPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9-]{1,63}$`) })
-	regionIdPattern   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+){1,4}$`) })
-)
+// instanceIdGrammar reports whether s matches ^[a-z][a-z0-9-]{1,63}$,
+// checked by hand: compiled, the counted repetition costs ~60 µs at every
+// cold start (route loading and the first request validate ids).
+// grammar_test.go checks it against the expression.
+func instanceIdGrammar(s string) bool {
+	if len(s) < 2 || len(s) > 64 || !isLower(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isLower(c) && !isDigit(c) && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// regionIdGrammar reports whether s matches ^[a-z]{2,}(-[a-z0-9]+){1,4}$:
+// a word of at least two lowercase letters, then one to four parts of
+// lowercase letters and digits, each after a '-'.
+func regionIdGrammar(s string) bool {
+	first, rest, ok := strings.Cut(s, "-")
+	if !ok || len(first) < 2 {
+		return false
+	}
+	for i := 0; i < len(first); i++ {
+		if !isLower(first[i]) {
+			return false
+		}
+	}
+	for parts := 1; ; parts++ {
+		part, more, cut := strings.Cut(rest, "-")
+		if part == "" || parts > 4 {
+			return false
+		}
+		for i := 0; i < len(part); i++ {
+			if !isLower(part[i]) && !isDigit(part[i]) {
+				return false
+			}
+		}
+		if !cut {
+			return true
+		}
+		rest = more
+	}
+}
+
+func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // InstanceIdRule is the message of CodeInstanceIdFormat.
 const InstanceIdRule = "must be an RDS instance id: 2-64 lowercase letters, digits and '-', starting with a letter (e.g. rm-uf6wjk5xxxx)"
@@ -121,12 +163,12 @@ func FieldName(s string) string {
 // ValidInstanceID reports whether s is an RDS instance id (see the grammar
 // above).
 func ValidInstanceID(s string) bool {
-	return len(s) <= MaxInstanceIdLen && instanceIdPattern().MatchString(s)
+	return len(s) <= MaxInstanceIdLen && instanceIdGrammar(s)
 }
 
 // ValidRegionID reports whether s is a region id (see the grammar above).
 func ValidRegionID(s string) bool {
-	return len(s) <= MaxRegionIdLen && regionIdPattern().MatchString(s)
+	return len(s) <= MaxRegionIdLen && regionIdGrammar(s)
 }
 
 // Quote returns s clipped to n bytes (on a rune boundary, "…" appended when

@@ -2,9 +2,7 @@ package backup
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
-	"sync"
 )
 
 // Error codes, as the RDS API returns them (API page, "Error codes").
@@ -84,7 +82,7 @@ type Rule struct {
 	engine bool
 }
 
-// dbNamePattern is what every RDS page agrees a database name may be, and no
+// validDBName is what every RDS page agrees a database name may be, and no
 // stricter. The pages disagree: CreateBackup's InvalidDBName.Format row says
 // at most 16 characters of lowercase letters, digits and underscores; the
 // database pages (CreateDatabase, ROS ALIYUN::RDS::Database) say 2-64
@@ -94,7 +92,23 @@ type Rule struct {
 // word: RDS itself is the check, and what it refuses is rejected with its
 // own code. What every page refuses (an upper-case letter, a leading digit,
 // a trailing underscore, more than 64 characters) we refuse first.
-var dbNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]([a-z0-9_-]{0,62}[a-z0-9])?$`) })
+//
+// As an expression: ^[a-z]([a-z0-9_-]{0,62}[a-z0-9])?$, checked by hand
+// (grammar_test.go checks the two agree).
+func validDBName(s string) bool {
+	if s == "" || len(s) > 64 || !isLower(s[0]) {
+		return false
+	}
+	if last := s[len(s)-1]; !isLower(last) && !isDigit(last) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isLower(c) && !isDigit(c) && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 // DBNameRule is the message of InvalidDBName.Format.
 const DBNameRule = "must be 1-64 characters of lowercase letters, digits, underscores and hyphens, start with a letter and end with a letter or digit"
@@ -162,7 +176,7 @@ var Rules = []Rule{
 		Source: "InvalidDBName.Format: The name can be up to 16 characters in length and can contain lowercase letters, digits, and underscores (_). The name must start with a lowercase letter and end with a lowercase letter or a digit. CreateDatabase / ALIYUN::RDS::Database: 2 to 64 characters, lowercase letters, digits, underscores (_) and hyphens (-).",
 		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
 			for _, n := range r.DBName {
-				if !dbNamePattern().MatchString(n) {
+				if !validDBName(n) {
 					return n, fmt.Sprintf("DBName %q: %s", n, DBNameRule), true
 				}
 			}
