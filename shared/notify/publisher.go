@@ -81,6 +81,11 @@ type Config struct {
 	// is started, so the caller can still park the event; 0 is
 	// DefaultReserve.
 	Reserve time.Duration
+	// Quota is the retry token bucket of every send of the Publisher (nil:
+	// a new retry.NewQuota(0), 500 tokens, 5 a retry, 10 after a timeout):
+	// while MNS fails most sends, events go back to the caller to park after
+	// their first failure instead of each spending MaxAttempts.
+	Quota *retry.Quota
 
 	Now    func() time.Time                                 // time.Now when nil; compared with ctx's deadline
 	Sleep  func(ctx context.Context, d time.Duration) error // retry.Sleep when nil
@@ -89,8 +94,9 @@ type Config struct {
 
 // Publisher publishes outcomes. It is safe for concurrent use.
 type Publisher struct {
-	t   Transport
-	cfg Config
+	t     Transport
+	cfg   Config
+	quota *retry.Quota // shared by every event's sends
 }
 
 // New returns a Publisher over t.
@@ -129,7 +135,11 @@ func New(t Transport, cfg Config) (*Publisher, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Publisher{t: t, cfg: cfg}, nil
+	q := cfg.Quota
+	if q == nil {
+		q = retry.NewQuota(0)
+	}
+	return &Publisher{t: t, cfg: cfg, quota: q}, nil
 }
 
 // Destination describes where events go, e.g. `queue "notify"`.
@@ -171,8 +181,9 @@ func (e *PublishError) Park() workqueue.Message { return workqueue.Outcome(e.Bod
 // a Time is stamped with the publisher's clock. It returns nil when the
 // event was sent or filtered out, and a *PublishError when it could not be
 // sent: retryable failures are retried with backoff while ctx's deadline
-// (less Reserve) allows; a terminal failure (missing queue, access denied)
-// ends at once.
+// (less Reserve) allows and the Publisher's retry quota pays for them
+// (retry.Do); a terminal failure (missing queue, access denied) ends at
+// once.
 func (p *Publisher) Publish(ctx context.Context, o backup.Outcome) error {
 	if !p.cfg.Policy.Allows(o) {
 		p.cfg.Logger.DebugContext(ctx, "outcome not published: policy", "policy", p.cfg.Policy,
@@ -213,35 +224,39 @@ func (p *Publisher) PublishParked(ctx context.Context, m workqueue.Message) erro
 
 func (p *Publisher) send(ctx context.Context, ev Event, body []byte) error {
 	log := p.cfg.Logger.With("eventId", ev.ID, "type", ev.Type, "subject", backup.Clip(ev.Subject, 80), "destination", p.Destination())
-	var err error
-	attempt := 0
-	for attempt < p.cfg.MaxAttempts {
-		attempt++
-		var mid string
+	var mid string
+	loop := retry.Loop{
+		MaxAttempts: p.cfg.MaxAttempts,
+		Policy:      retry.Policy{Transient: p.cfg.Backoff},
+		Classify:    retry.ClassifyRetryable(mnsq.IsRetryable),
+		Reserve:     p.cfg.Reserve,
+		Quota:       p.quota,
+		Now:         p.cfg.Now,
+		Sleep:       p.cfg.Sleep,
+		OnRetry: func(r retry.Retry) {
+			log.WarnContext(ctx, "outcome publish failed; retrying", "attempt", r.Attempt, "code", mnsq.Code(r.Err), "waitMs", r.Delay.Milliseconds(), "error", r.Err)
+		},
+	}
+	res, err := retry.Do(ctx, loop, func(ctx context.Context, _ int) error {
+		var err error
 		if p.cfg.Topic != "" {
 			mid, err = p.t.Publish(ctx, p.cfg.Topic, string(body))
 		} else {
 			mid, err = p.t.Send(ctx, p.cfg.Queue, string(body), 0)
 		}
-		if err == nil {
-			log.InfoContext(ctx, "outcome published", "mnsMessageId", mid, "attempts", attempt, "bytes", len(body))
-			return nil
-		}
-		if !mnsq.IsRetryable(err) || attempt == p.cfg.MaxAttempts {
-			break
-		}
-		wait := p.cfg.Backoff.Delay(attempt - 1)
-		if dl, ok := ctx.Deadline(); ok && p.cfg.Now().Add(wait+p.cfg.Reserve).After(dl) {
-			log.WarnContext(ctx, "outcome publish failed; no time left to retry", "attempt", attempt, "code", mnsq.Code(err), "error", err)
-			break
-		}
-		log.WarnContext(ctx, "outcome publish failed; retrying", "attempt", attempt, "code", mnsq.Code(err), "waitMs", wait.Milliseconds(), "error", err)
-		if serr := p.cfg.Sleep(ctx, wait); serr != nil {
-			break
-		}
+		return err
+	})
+	switch res.Stop {
+	case retry.StopSucceeded:
+		log.InfoContext(ctx, "outcome published", "mnsMessageId", mid, "attempts", res.Attempts, "bytes", len(body))
+		return nil
+	case retry.StopNoTimeLeft:
+		log.WarnContext(ctx, "outcome publish failed; no time left to retry", "attempt", res.Attempts, "code", mnsq.Code(err), "error", err)
+	case retry.StopQuotaSpent:
+		log.WarnContext(ctx, "outcome publish failed; retry quota spent (MNS failing for many events), not retrying", "attempt", res.Attempts, "code", mnsq.Code(err), "error", err)
 	}
-	log.WarnContext(ctx, "outcome not published; returning it to the caller to park", "attempts", attempt, "code", mnsq.Code(err), "error", err)
-	return &PublishError{Event: ev, Body: body, Destination: p.Destination(), Attempts: attempt, Err: err}
+	log.WarnContext(ctx, "outcome not published; returning it to the caller to park", "attempts", res.Attempts, "code", mnsq.Code(err), "error", err)
+	return &PublishError{Event: ev, Body: body, Destination: p.Destination(), Attempts: res.Attempts, Err: err}
 }
 
 // maxString is the length long texts are cut to when trimming is not

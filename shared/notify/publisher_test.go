@@ -13,6 +13,7 @@ import (
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/mnsq"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
 
@@ -223,6 +224,33 @@ func TestCanceledDuringBackoff(t *testing.T) {
 	var pe *PublishError
 	if !errors.As(err, &pe) || tr.calls != 1 {
 		t.Fatalf("Publish = %v after %d calls", err, tr.calls)
+	}
+}
+
+func TestRetryQuotaStorm(t *testing.T) {
+	// A bucket of 10 tokens pays two retries (5 each): in an MNS storm the
+	// first event makes 3 attempts, the next ones 1, and all are returned
+	// to be parked; a success refills the bucket.
+	storm := make([]error, 5)
+	for i := range storm {
+		storm[i] = errInternal
+	}
+	tr := &fakeTransport{errs: storm}
+	q := retry.NewQuota(10)
+	p, clk := newTestPublisher(t, tr, Config{Quota: q})
+	var attempts []int
+	for range 3 {
+		var pe *PublishError
+		if err := p.Publish(context.Background(), fixtures()[backup.StatusFailed]); !errors.As(err, &pe) {
+			t.Fatalf("Publish = %v", err)
+		}
+		attempts = append(attempts, pe.Attempts)
+	}
+	if fmt.Sprint(attempts) != "[3 1 1]" || tr.calls != 5 || len(clk.sleeps) != 2 || q.Available() != 0 {
+		t.Fatalf("attempts %v, %d calls, sleeps %v, %d tokens", attempts, tr.calls, clk.sleeps, q.Available())
+	}
+	if err := p.Publish(context.Background(), fixtures()[backup.StatusFailed]); err != nil || q.Available() != 1 {
+		t.Fatalf("Publish = %v, %d tokens", err, q.Available())
 	}
 }
 
