@@ -206,11 +206,11 @@ func (rn *run) jobMade(ctx context.Context, jobID string, created time.Time) {
 	defer cancel()
 	var noted, forgot bool
 	var err error
-	for range 3 {
-		if noted, forgot, err = rn.e.o.Ledger.JobMade(ctx, askScope, rn.r.IdempotencyKey, rn.owner, jobID, rn.instanceKey(), created); err == nil || !ledger.IsRetryable(err) {
-			break
-		}
-	}
+	_, err = retry.Do(ctx, rn.e.ledgerLoop(), func(ctx context.Context, _ int) error {
+		var err error
+		noted, forgot, err = rn.e.o.Ledger.JobMade(ctx, askScope, rn.r.IdempotencyKey, rn.owner, jobID, rn.instanceKey(), created)
+		return err
+	})
 	if err != nil {
 		rn.keepSend = true
 		rn.log.WarnContext(rn.logCtx, "could not record the ask's job in the ledger", slog.String("backupJobId", jobID),
@@ -265,11 +265,9 @@ func (rn *run) recordJob(ctx context.Context, jobID string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ledgerCallTimeout)
 	defer cancel()
 	var err error
-	for range 3 {
-		if err = rn.e.o.Ledger.RecordJob(ctx, askScope, rn.r.IdempotencyKey, rn.owner, jobID); err == nil || !ledger.IsRetryable(err) {
-			break
-		}
-	}
+	_, err = retry.Do(ctx, rn.e.ledgerLoop(), func(ctx context.Context, _ int) error {
+		return rn.e.o.Ledger.RecordJob(ctx, askScope, rn.r.IdempotencyKey, rn.owner, jobID)
+	})
 	if err != nil {
 		rn.log.WarnContext(rn.logCtx, "could not record the ask's job in the ledger", slog.String("backupJobId", jobID),
 			slog.String("error", clipMessage(err.Error())))
@@ -323,11 +321,9 @@ func (rn *run) noteInstanceJob(ctx context.Context, jobID string, created time.T
 	defer cancel()
 	key := ledger.InstanceKey(rn.r.RegionId, rn.r.DBInstanceId, rn.r.Method())
 	var err error
-	for range 3 {
-		if err = rn.e.o.Ledger.NoteInstanceJob(ctx, key, jobID, created); err == nil || !ledger.IsRetryable(err) {
-			break
-		}
-	}
+	_, err = retry.Do(ctx, rn.e.ledgerLoop(), func(ctx context.Context, _ int) error {
+		return rn.e.o.Ledger.NoteInstanceJob(ctx, key, jobID, created)
+	})
 	if err != nil {
 		// The send marker then stays: other asks keep waiting on it (until
 		// RDS must list the job) instead of learning of the job here.

@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"sync"
 	"time"
+	"weak"
 
+	"github.com/fc-rds-backup/fc-rds-backup/shared/ledger"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
 )
 
@@ -141,4 +145,37 @@ func (t *retrier) retrying(ctx context.Context, action string, f func(ctx contex
 			return err
 		}
 	}
+}
+
+// ledgerAttempts is how many times a ledger call that records what a run
+// did (jobMade, recordJob, noteInstanceJob) is tried.
+const ledgerAttempts = 3
+
+// ledgerLoop is the retry of such a ledger call: ledgerAttempts attempts
+// in a row, without waiting (the call's own timeout, ledgerCallTimeout,
+// bounds them all), while ledger.IsRetryable says the error may pass and
+// the executor's ledger quota pays for the retry.
+func (e *Executor) ledgerLoop() retry.Loop {
+	return retry.Loop{
+		MaxAttempts: ledgerAttempts,
+		Classify:    retry.ClassifyRetryable(ledger.IsRetryable),
+		Quota:       e.ledgerQuota(),
+	}
+}
+
+// ledgerQuotas holds each executor's retry quota for its ledger calls, so
+// that a Tablestore storm is not met with three calls for every one. The
+// key is a weak pointer, and the entry goes when its executor does.
+var ledgerQuotas sync.Map // weak.Pointer[Executor] → *retry.Quota
+
+func (e *Executor) ledgerQuota() *retry.Quota {
+	key := weak.Make(e)
+	if q, ok := ledgerQuotas.Load(key); ok {
+		return q.(*retry.Quota)
+	}
+	q, loaded := ledgerQuotas.LoadOrStore(key, retry.NewQuota(0))
+	if !loaded {
+		runtime.AddCleanup(e, func(k weak.Pointer[Executor]) { ledgerQuotas.Delete(k) }, key)
+	}
+	return q.(*retry.Quota)
 }
