@@ -7,6 +7,7 @@
 //
 //	POST /v1/backups                              signed request JSON (DESIGN.md §3)
 //	GET  /v1/backups/{DBInstanceId}/{BackupJobId} the job's status, signed like POST
+//	GET  /v1/report[?since=24h&instances=a,b]     per instance the last Finished backup and the problems since (report.go)
 //	POST /v1/hooks/github                         GitHub deployment and ping events
 //	POST /v1/hooks/gitlab                         GitLab Deployment Hook and Pipeline Hook
 //	GET  /healthz                                 {"status":"ok"}, no authentication
@@ -37,7 +38,8 @@
 //   - 409: the Idempotency-Key was used by this caller for other backups.
 //   - 413: body larger than Config.MaxBody, or more than MaxRequests
 //     backups in one call (TooManyBackups). Nothing is submitted.
-//   - 501: no JobReader. 502: the job status could not be read.
+//   - 501: no JobReader (no ReportReader for the report). 502: the job
+//     status (the report) could not be read.
 //
 // Every response has a JSON body, Content-Type: application/json and a
 // non-nil headers map. Bodies never carry stack traces or secrets; logs

@@ -140,6 +140,7 @@ type Handler struct {
 	sub           Submitter
 	jobs          JobReader
 	rej           RejectSink
+	reports       ReportReader // GET /v1/report (report.go); nil: 501
 	maxBody       int64
 	window        time.Duration
 	maxReqs       int
@@ -319,6 +320,9 @@ func (h *Handler) dispatch(ctx context.Context, ev events.HTTPEvent, c *call) ev
 	case len(segs) == 4 && segs[0] == "v1" && segs[1] == "backups":
 		method = "GET"
 		serve = func(body []byte) events.HTTPResponse { return h.getJob(ctx, ev, body, segs[2], segs[3], c) }
+	case len(segs) == 2 && segs[0] == "v1" && segs[1] == "report":
+		method = "GET"
+		serve = func(body []byte) events.HTTPResponse { return h.getReport(ctx, ev, body, c) }
 	case len(segs) == 3 && segs[0] == "v1" && segs[1] == "hooks" && segs[2] == "github":
 		method = "POST"
 		serve = func(body []byte) events.HTTPResponse { return h.github(ctx, ev, body, c) }
@@ -326,7 +330,7 @@ func (h *Handler) dispatch(ctx context.Context, ev events.HTTPEvent, c *call) ev
 		method = "POST"
 		serve = func(body []byte) events.HTTPResponse { return h.gitlab(ctx, ev, body, c) }
 	default:
-		return errorResponse(404, CodeNotFound, "", "no such endpoint; see the README (POST /v1/backups, GET /v1/backups/{DBInstanceId}/{BackupJobId}, POST /v1/hooks/github, POST /v1/hooks/gitlab, GET /healthz)")
+		return errorResponse(404, CodeNotFound, "", "no such endpoint; see the README (POST /v1/backups, GET /v1/backups/{DBInstanceId}/{BackupJobId}, GET /v1/report, POST /v1/hooks/github, POST /v1/hooks/gitlab, GET /healthz)")
 	}
 	if ev.Method() != method {
 		resp := errorResponse(405, CodeMethodNotAllowed, "", fmt.Sprintf("use %s", method))
