@@ -25,11 +25,10 @@ type retrier struct {
 	log    *slog.Logger
 	logCtx context.Context // the invocation's context, for the log lines' request id
 
-	stopAt     time.Time // on the injected clock; zero: no deadline
-	tries      int       // failed tries recorded in this invocation
-	transientN int       // retries so far, per backoff
-	stateN     int
-	rdsCalls   int // calls sent in this invocation
+	stopAt   time.Time   // on the injected clock; zero: no deadline
+	tries    int         // failed tries recorded in this invocation
+	tally    retry.Tally // retries so far, per class (the backoff exponents)
+	rdsCalls int         // calls sent in this invocation
 }
 
 func (t *retrier) now() time.Time { return t.e.o.Now() }
@@ -103,21 +102,32 @@ func (t *retrier) call(ctx context.Context, action string, f func(ctx context.Co
 // pause waits the backoff of class cl before the next try. It returns the
 // delay and, when it did not wait, why: this invocation's attempts are
 // spent, or the wait would pass the stop time.
+//
+// The decision is retry.Loop's (Decide): the class's backoff from the
+// executor's policy, at least the throttle gate's wait, then the attempts of
+// the invocation (t.tries, counted across all its calls) and the stop time.
+// The retrier keeps no quota: its budgets (per invocation and over the
+// ask's life) and the throttle gate bound its retries.
 func (t *retrier) pause(ctx context.Context, cl retry.Class) (time.Duration, string) {
-	var d time.Duration
-	if cl == retry.StateWait {
-		d = t.e.policy.Delay(retry.StateWait, t.stateN)
-		t.stateN++
-	} else {
-		d = t.e.policy.Delay(retry.Transient, t.transientN)
-		t.transientN++
+	l := retry.Loop{
+		MaxAttempts: t.e.o.MaxAttemptsPerInvocation,
+		Policy:      t.e.policy,
+		StopAt:      t.stopAt,
+		Floor:       t.e.gate.Wait,
+		Now:         t.e.o.Now,
 	}
-	d = max(d, t.e.gate.Wait())
-	if t.tries >= t.e.o.MaxAttemptsPerInvocation {
+	// The stop time is t.stopAt on the injected clock, never ctx's
+	// deadline: Decide gets a context without one.
+	dec := l.Decide(context.WithoutCancel(ctx), &t.tally, t.tries, nil, cl)
+	d := dec.Delay
+	switch dec.Stop {
+	case "":
+	case retry.StopAttemptsSpent:
 		return d, fmt.Sprintf("%d attempts in this invocation; resuming later", t.tries)
-	}
-	if !t.stopAt.IsZero() && t.now().Add(d).After(t.stopAt) {
+	case retry.StopNoTimeLeft:
 		return d, fmt.Sprintf("deadline near: the next try (in %s) would pass the stop time", d.Round(time.Millisecond))
+	default: // a class that is not retried: the callers never pause for one
+		return d, fmt.Sprintf("%s: not retried", dec.Class)
 	}
 	t.log.InfoContext(t.logCtx, "waiting before the next try", slog.String("class", string(cl)), slog.Int64("delayMs", d.Milliseconds()))
 	if err := t.e.o.Sleep(ctx, d); err != nil {
