@@ -425,8 +425,14 @@ func describe(he *HTTPError, msg string) string {
 	return s
 }
 
-// backoff is the wait before try n (1, 2, 4 … 30 s).
-func backoff(n int) time.Duration {
-	d := time.Second << min(n-1, 5)
-	return min(d, 30*time.Second)
-}
+// askBackoff is the schedule of a failed POST's re-sends: the caps of a
+// retry.Backoff from 1 s to 30 s, without jitter (one CI job asks alone).
+var askBackoff = retry.Backoff{Base: time.Second, Max: 30 * time.Second}
+
+// backoff is the wait before try n, from 1 (1, 2, 4 … 30 s).
+//
+// The gate's re-sends are not a retry.Do loop: a failed POST, a deferred
+// entry and a NotParked entry all come back to the gate's one ask/poll loop,
+// which keeps the verdict, the deadline and the connect timeout (a wait is
+// cut to the connect timeout's end, not refused) between them.
+func backoff(n int) time.Duration { return askBackoff.Cap(n - 1) }

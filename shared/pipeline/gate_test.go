@@ -234,3 +234,13 @@ func TestGateWrongSecretSaysWhy(t *testing.T) {
 		t.Errorf("error %v does not name RDSBACKUP_SECRET", err)
 	}
 }
+
+// The re-send schedule of a failed POST: 1, 2, 4, 8, 16, then 30 s.
+func TestGateBackoff(t *testing.T) {
+	want := []time.Duration{1, 2, 4, 8, 16, 30, 30, 30}
+	for i, w := range want {
+		if got := backoff(i + 1); got != w*time.Second {
+			t.Errorf("backoff(%d) = %v, want %v", i+1, got, w*time.Second)
+		}
+	}
+}
