@@ -1,5 +1,5 @@
-// Package retry says what a failed RDS call calls for, and how long to wait
-// before the next try.
+// Package retry says what a failed RDS call calls for, how long to wait
+// before the next try, and runs the one retry loop (Do) of the module.
 //
 // # Classes
 //
@@ -47,9 +47,53 @@
 // storm slows the whole invocation down instead of every worker hammering
 // the API on its own schedule.
 //
+// # The loop
+//
+// Do is the one retry loop of the module: it calls a function until it
+// succeeds or a stop rule says no, and says which in its Result:
+//
+//	res, err := retry.Do(ctx, retry.Loop{
+//		MaxAttempts: 6,
+//		Policy:      retry.DefaultPolicy,
+//		Classify:    retry.ClassifyRetryable(mnsq.IsRetryable), // nil: Classify (RDS)
+//		Reserve:     time.Second,
+//		Quota:       quota, // the owner's, shared by its loops
+//		OnRetry:     func(r retry.Retry) { log.Warn("retrying", "attempt", r.Attempt, "waitMs", r.Delay.Milliseconds()) },
+//	}, func(ctx context.Context, attempt int) error { return send(ctx) })
+//
+// The first attempt is always made. After a failure the rules run in this
+// order: the context ended (StopCanceled: cancellation is checked first);
+// the classifier's class is not Transient or StateWait (StopTerminal, or
+// StopCanceled for Canceled); then the wait is the class's backoff (the
+// Policy's Backoff, with the number of retries of that class so far as
+// exponent; a zero Backoff retries at once without sleeping; Floor, when
+// set, raises it); MaxAttempts attempts made (StopAttemptsSpent); a wait
+// that would end within Reserve of ctx's deadline, or after StopAt
+// (StopNoTimeLeft); the Quota cannot pay (StopQuotaSpent). Otherwise
+// OnRetry is told and the loop sleeps. Result carries the stop reason, the
+// attempts made, the last error's class and the last wait decided (also
+// when not taken: a caller that defers its work uses it as "not before").
+// The last error itself is returned.
+//
+// A caller whose loop is its own (the executor's run, which records every
+// attempt into the outcome and keeps budgets across an ask's life) applies
+// the same rules one failure at a time with Loop.Decide and a Tally.
+//
+// # Retry quota
+//
+// A Quota is a token bucket against error storms, after aws-sdk-go-v2's
+// standard retryer: DefaultQuotaSize (500) tokens, a retry takes
+// DefaultRetryCost (5), DefaultRetryTimeoutCost (10) after a timeout
+// (IsTimeout), a retry that succeeds gives its tokens back and a first try
+// that succeeds adds DefaultSuccessIncrement (1). When the bucket cannot
+// pay for a retry, none is made: the error is returned at once with
+// StopQuotaSpent. One bucket belongs to one owner of loops: the notify
+// Publisher (its sends), the executor (its ledger calls).
+//
 // # Seams
 //
-// Randomness (Backoff.Rand), the clock (NewGate's now) and sleeping (the
-// sleep function given to Gate.Pass; Sleep is the real one) are injected,
-// so tests run in milliseconds.
+// Randomness (Backoff.Rand, Loop.Rand), the clock (NewGate's now,
+// Loop.Now) and sleeping (the sleep function given to Gate.Pass,
+// Loop.Sleep; Sleep is the real one) are injected, so tests run in
+// milliseconds.
 package retry
