@@ -135,6 +135,7 @@ func New(function string, cfg config.Config, opts Options) (*App, error) {
 		}, submitter{a}, jobReader{a}, rejecter{a})
 		if cfg.LedgerEndpoint != "" { // the Idempotency-Key's 409 on every instance, not only this one
 			a.hook.UseKeyLedger(invocationKeys{})
+			a.hook.UseReports(reporter{a}) // GET /v1/report (report.go): its problems are the ledger's
 		}
 	}
 	return a, nil

@@ -163,6 +163,7 @@ func (a *App) settle(ctx context.Context, inv *invocation, o *backup.Outcome, fi
 // publish publishes an outcome, parking it in the work queue when MNS keeps
 // failing; it fails only when both fail.
 func (a *App) publish(ctx context.Context, inv *invocation, o backup.Outcome) error {
+	defer a.noteProblem(ctx, inv, o) // the report's problem rows (report.go), best effort
 	err := inv.pub.Publish(ctx, o)
 	if err == nil {
 		return nil

@@ -1,0 +1,177 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/ledger"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
+)
+
+// The report (GET /v1/report, issue 20): per instance its last Finished
+// backup, from RDS, and the asks that were refused, failed or deferred,
+// from the ask ledger's problem rows, which publish notes (noteProblem)
+// for every such outcome that names an instance.
+
+// reportLookback is how far back the report looks for an instance's last
+// Finished backup; reportWindow is the span of one DescribeBackups
+// (rdsclient.RecentBackups lists the sets that started within 72 h of its
+// since), so the windows are read newest first and the first that holds a
+// set that succeeded ends the search: one call for an instance backed up
+// in the last 3 days, at most 3.
+const (
+	reportLookback = 8 * 24 * time.Hour
+	reportWindow   = 72 * time.Hour
+	// reportAhead puts the newest window's end past now: RecentBackups
+	// truncates its since to the minute and ends 72 h later, which would
+	// leave out a set started in the current minute.
+	reportAhead = 2 * time.Minute
+	// reportConcurrency bounds the instances read at once.
+	reportConcurrency = 4
+	// noteTimeout bounds noting one problem (best effort).
+	noteTimeout = 3 * time.Second
+)
+
+// backupLister is what the report reads of RDS (rdsclient.Client).
+type backupLister interface {
+	RecentBackups(ctx context.Context, region, id string, since time.Time) ([]rdsclient.BackupSet, string, error)
+}
+
+// problemLister is what the report reads of the ledger (ledger.Ledger).
+type problemLister interface {
+	Problems(ctx context.Context, region, instance string, since time.Time, limit int) ([]ledger.Problem, error)
+}
+
+// reporter is the webhook's ReportReader (Handler.UseReports, set only
+// when BACKUP_LEDGER_ENDPOINT is), with the invocation's RDS client and
+// ledger, found through the context like jobReader's.
+type reporter struct{ a *App }
+
+var _ webhook.ReportReader = reporter{}
+
+func (r reporter) Report(ctx context.Context, region string, instances []string, since time.Time) ([]webhook.InstanceReport, error) {
+	inv := invocationFrom(ctx)
+	if inv == nil {
+		return nil, errNoInvocation
+	}
+	if inv.ledger == nil {
+		return nil, errNoLedger
+	}
+	if v := inv.regions.Check("RegionId", region); v != nil { // the webhook checked it; defence in depth
+		return nil, v
+	}
+	ledgerRegion := region
+	if ledgerRegion == "" {
+		ledgerRegion = inv.region // where noteProblem files an outcome without a RegionId
+	}
+	return buildReport(ctx, r.a.log, inv.rds, inv.ledger, region, ledgerRegion, instances, since, r.a.now()), nil
+}
+
+// buildReport reads each instance (at most reportConcurrency at once). An
+// instance that could not be read carries the error.
+func buildReport(ctx context.Context, log *slog.Logger, rds backupLister, problems problemLister, region, ledgerRegion string,
+	instances []string, since, now time.Time) []webhook.InstanceReport {
+	out := make([]webhook.InstanceReport, len(instances))
+	sem := make(chan struct{}, reportConcurrency)
+	var wg sync.WaitGroup
+	for i, id := range instances {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[i] = reportInstance(ctx, log, rds, problems, region, ledgerRegion, id, since, now)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func reportInstance(ctx context.Context, log *slog.Logger, rds backupLister, problems problemLister, region, ledgerRegion, id string,
+	since, now time.Time) webhook.InstanceReport {
+	rep := webhook.InstanceReport{DBInstanceId: id, Problems: []webhook.ReportProblem{}}
+	ps, err := problems.Problems(ctx, ledgerRegion, id, since, ledger.DefaultProblemLimit)
+	if err != nil {
+		log.WarnContext(ctx, "report: the ledger's problems could not be read", slog.String("dbInstanceId", id), slog.String("error", err.Error()))
+		rep.Error = &webhook.ReportError{Code: errorCode(err, "LedgerUnavailable"), Message: "the ask ledger could not be read; try again"}
+	}
+	for _, p := range ps {
+		rep.Problems = append(rep.Problems, webhook.ReportProblem{Time: p.At, Status: p.Status, Code: p.Code, BackupMethod: p.BackupMethod})
+	}
+	last, err := lastFinished(ctx, rds, region, id, now)
+	if err != nil {
+		log.WarnContext(ctx, "report: the instance's backups could not be read", slog.String("dbInstanceId", id), slog.String("error", err.Error()))
+		if rep.Error == nil {
+			rep.Error = &webhook.ReportError{Code: errorCode(err, "InternalError"), Message: "RDS could not list the instance's backups (DescribeBackups); see the webhook function's log"}
+		}
+		return rep
+	}
+	rep.LastFinished = last
+	return rep
+}
+
+// lastFinished is the instance's backup set that succeeded with the
+// latest BackupEndTime in the last reportLookback, nil when none: the
+// windows of reportWindow newest first, the first that holds one ends the
+// search.
+func lastFinished(ctx context.Context, rds backupLister, region, id string, now time.Time) (*webhook.FinishedBackup, error) {
+	for end := now.Add(reportAhead); now.Sub(end) < reportLookback; end = end.Add(-reportWindow) {
+		sets, _, err := rds.RecentBackups(ctx, region, id, end.Add(-reportWindow))
+		if err != nil {
+			return nil, err
+		}
+		var best *rdsclient.BackupSet
+		for i, s := range sets {
+			if s.Status == "Success" && !s.End.IsZero() && (best == nil || s.End.After(best.End)) {
+				best = &sets[i]
+			}
+		}
+		if best != nil {
+			return &webhook.FinishedBackup{BackupId: best.BackupId, BackupMethod: best.Method, BackupEndTime: best.End.UTC()}, nil
+		}
+	}
+	return nil, nil
+}
+
+// errorCode is err's service code (an RDS or Tablestore code), else def.
+func errorCode(err error, def string) string {
+	var c interface{ ErrorCode() string }
+	if errors.As(err, &c) && c.ErrorCode() != "" {
+		return c.ErrorCode()
+	}
+	return def
+}
+
+// noteProblem records, best effort, an outcome that refused, failed or
+// deferred an ask on an instance as a problem row of the ledger (the
+// report's); without a ledger, or for another outcome, it does nothing. A
+// failure is logged and never fails the invocation.
+func (a *App) noteProblem(ctx context.Context, inv *invocation, o backup.Outcome) {
+	switch o.Status {
+	case backup.StatusRejected, backup.StatusFailed, backup.StatusDeferred:
+	default:
+		return
+	}
+	if inv == nil || inv.ledger == nil || !backup.ValidInstanceID(o.Request.DBInstanceId) {
+		return
+	}
+	p := ledger.Problem{Region: o.Request.RegionId, Instance: o.Request.DBInstanceId, At: o.Time, OutcomeID: notify.EventID(o),
+		Status: string(o.Status), Code: errCode(&o), BackupMethod: o.Request.BackupMethod, AskedAt: o.Request.AskedAt}
+	if p.Region == "" {
+		p.Region = inv.region
+	}
+	if p.At.IsZero() {
+		p.At = a.now()
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), noteTimeout)
+	defer cancel()
+	if err := inv.ledger.NoteProblem(ctx, p); err != nil {
+		a.log.WarnContext(ctx, "problem not noted in the ask ledger (the report will not list it)",
+			slog.String("dbInstanceId", p.Instance), slog.String("status", p.Status), slog.String("error", err.Error()))
+	}
+}
