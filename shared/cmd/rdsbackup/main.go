@@ -1,20 +1,23 @@
 // Command rdsbackup is the pipeline client of fc-rds-backup (DESIGN.md §9):
 // take a backup before a deploy and wait for it (gate), read a job (status),
-// and follow what the functions report (watch).
+// follow what the functions report (watch), and read the last backups and
+// the problems per instance (report).
 //
 //	go install github.com/fc-rds-backup/fc-rds-backup/shared/cmd/rdsbackup@<version>
 //	go run ./shared/cmd/rdsbackup help
 //
 // Exit codes (every subcommand):
 //
-//	0   backed up (gate), read (status), done (watch, help, version)
-//	1   refused or failed: the line names RDS's (or the webhook's) code
+//	0   backed up (gate), read (status, report), done (watch, help, version)
+//	1   refused or failed: the line names RDS's (or the webhook's) code;
+//	    report --stale: an instance has no Finished backup within it
 //	2   no verdict within --timeout (gate; the backups may still finish)
 //	3   could not ask: not configured, unreachable host, DNS, TLS, a
 //	    redirect elsewhere, 401/403, 404/405, or a 5xx that persisted for
 //	    --connect-timeout before any ask was accepted; could not watch: not
 //	    configured, no such queue, a key MNS refuses, an endpoint that
-//	    cannot be reached; the line says what to check
+//	    cannot be reached; could not read the report; the line says what
+//	    to check
 //	64  usage: unknown subcommand or flag, missing instance ids, a bad
 //	    duration or time, gate's --poll outside 100ms to 10m
 //
@@ -50,14 +53,15 @@ const (
 )
 
 const exitCodes = `Exit codes:
-  0   backed up (gate), read (status), done (watch, help, version)
-  1   refused or failed: the line names RDS's (or the webhook's) code; do not deploy
+  0   backed up (gate), read (status, report), done (watch, help, version)
+  1   refused or failed: the line names RDS's (or the webhook's) code; do not deploy;
+      report --stale D: an instance has no Finished backup within D (named)
   2   no verdict within --timeout (gate): the backups may still finish
   3   could not ask: not configured, unreachable host, DNS, TLS, a redirect
       elsewhere, 401/403, 404/405, or a 5xx that persisted for --connect-timeout
       before any ask was accepted; could not watch: not configured, no such
-      queue, a key MNS refuses, an endpoint that cannot be reached; the line
-      says what to check
+      queue, a key MNS refuses, an endpoint that cannot be reached; could not
+      read the report; the line says what to check
   64  usage: unknown subcommand or flag, missing instance ids, a bad duration
       (gate's --poll: 100ms to 10m)
 `
@@ -154,12 +158,13 @@ Usage:
   rdsbackup gate   [--method M] [--region R] [--key K] [--asked-at T] [--timeout D] [--connect-timeout D] [--poll D] [--output-file F] [--json] DBInstanceId...
   rdsbackup status [--region R] [--json] DBInstanceId BackupJobId
   rdsbackup watch  [--endpoint E] [--queue Q] [--until-idle D] [--poll D] [--consume] [--json]
+  rdsbackup report [--since 24h] [--stale D] [--instances a,b] [--region R] [--json]
   rdsbackup version          (or --version)
   rdsbackup help             (or --help; <subcommand> --help for its flags)
 
 Flags may come before or after the instance ids; -- ends the flags.
 
-` + gateHelp + "\n" + statusHelp + "\n" + watchHelp + "\n" + exitCodes + "\n" + environment + `
+` + gateHelp + "\n" + statusHelp + "\n" + watchHelp + "\n" + reportHelp + "\n" + exitCodes + "\n" + environment + `
 Example (GitHub Actions):
   RDSBACKUP_URL=${{ vars.RDSBACKUP_URL }} RDSBACKUP_CALLER=release-bot \
   RDSBACKUP_SECRET=${{ secrets.RDSBACKUP_SECRET }} rdsbackup gate --timeout 30m rm-uf6wjk5xxxx
@@ -202,6 +207,8 @@ func runWith(args []string, stdout, stderr io.Writer, getenv func(string) string
 		return status(ctx, args[1:], stdout, stderr, getenv)
 	case "watch":
 		return watch(ctx, args[1:], stdout, stderr, getenv)
+	case "report":
+		return report(ctx, args[1:], stdout, stderr, getenv, d)
 	}
 	what := "unknown subcommand"
 	if strings.HasPrefix(args[0], "-") {
