@@ -137,18 +137,7 @@ func (l *Ledger) rowFailed(ctx context.Context, op, scope, key string, r tablest
 	if r.Error.Code != codeConditionCheckFail {
 		return rowError(op, l.table, r.Error)
 	}
-	row, found, err := l.Get(ctx, scope, key)
-	if err != nil {
-		return err
-	}
-	var se *StateError
-	if !found || row.Digest == "" {
-		se = &StateError{Kind: ErrNotFound}
-	} else {
-		se = why(row)
-	}
-	se.Op, se.Scope, se.Key = op, scope, key
-	return se
+	return l.stateError(ctx, op, scope, key, why)
 }
 
 // rowError is one row's failure in a batch, classified by its code.

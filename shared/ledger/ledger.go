@@ -514,9 +514,16 @@ func (l *Ledger) conditional(ctx context.Context, op, scope, key string, ch *tab
 	if err == nil || !isConditionFail(err) {
 		return err
 	}
-	r, found, gerr := l.Get(ctx, scope, key)
-	if gerr != nil {
-		return gerr
+	return l.stateError(ctx, op, scope, key, why)
+}
+
+// stateError reads the row whose write's condition did not hold and says
+// why (why builds the error from the row read; a missing row, or one
+// without a digest, is ErrNotFound).
+func (l *Ledger) stateError(ctx context.Context, op, scope, key string, why func(Row) *StateError) error {
+	r, found, err := l.Get(ctx, scope, key)
+	if err != nil {
+		return err
 	}
 	var se *StateError
 	if !found || r.Digest == "" {
