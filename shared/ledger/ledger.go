@@ -450,18 +450,9 @@ func (l *Ledger) Get(ctx context.Context, scope, key string) (Row, bool, error) 
 	if err := checkRowKey(scope, key); err != nil {
 		return Row{}, false, err
 	}
-	q := &tablestore.SingleRowQueryCriteria{TableName: l.table, PrimaryKey: pk(scope, key), MaxVersion: 1}
-	var resp *tablestore.GetRowResponse
-	err := l.do(ctx, "GetRow", func() error {
-		var err error
-		resp, err = l.client.GetRow(&tablestore.GetRowRequest{SingleRowQueryCriteria: q})
-		return err
-	})
-	if err != nil {
+	resp, err := l.getRow(ctx, scope, key)
+	if err != nil || resp == nil {
 		return Row{}, false, err
-	}
-	if resp == nil || len(resp.PrimaryKey.PrimaryKeys) == 0 {
-		return Row{}, false, nil
 	}
 	r := Row{Scope: scope, Key: key}
 	for _, c := range resp.Columns {
@@ -502,6 +493,21 @@ func (l *Ledger) Get(ctx context.Context, scope, key string) (Row, bool, error) 
 		}
 	}
 	return r, true, nil
+}
+
+// getRow reads one row's newest versions: 1 GetRow. nil: no such row.
+func (l *Ledger) getRow(ctx context.Context, scope, key string) (*tablestore.GetRowResponse, error) {
+	q := &tablestore.SingleRowQueryCriteria{TableName: l.table, PrimaryKey: pk(scope, key), MaxVersion: 1}
+	var resp *tablestore.GetRowResponse
+	err := l.do(ctx, "GetRow", func() error {
+		var err error
+		resp, err = l.client.GetRow(&tablestore.GetRowRequest{SingleRowQueryCriteria: q})
+		return err
+	})
+	if err != nil || resp == nil || len(resp.PrimaryKey.PrimaryKeys) == 0 {
+		return nil, err
+	}
+	return resp, nil
 }
 
 // conditional runs a conditional UpdateRow; on OTSConditionCheckFail it

@@ -107,19 +107,10 @@ func (l *Ledger) GetRun(ctx context.Context, run string) (RunState, error) {
 	if err := checkRun(run); err != nil {
 		return RunState{}, err
 	}
-	q := &tablestore.SingleRowQueryCriteria{TableName: l.table, PrimaryKey: pk(RunScope, run), MaxVersion: 1}
-	var resp *tablestore.GetRowResponse
-	err := l.do(ctx, "GetRow", func() error {
-		var err error
-		resp, err = l.client.GetRow(&tablestore.GetRowRequest{SingleRowQueryCriteria: q})
-		return err
-	})
-	if err != nil {
-		return RunState{}, err
-	}
+	resp, err := l.getRow(ctx, RunScope, run)
 	var s RunState
-	if resp == nil || len(resp.PrimaryKey.PrimaryKeys) == 0 {
-		return s, nil
+	if err != nil || resp == nil {
+		return s, err
 	}
 	s.found = true
 	for _, c := range resp.Columns {
