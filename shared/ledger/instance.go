@@ -127,18 +127,11 @@ func (l *Ledger) InstanceSends(ctx context.Context, key string) ([]Send, error) 
 	start, end := pk(SendScope, key+sendSep), pk(SendScope, key+"}")
 	var out []Send
 	for page := 0; page < maxSendPages && start != nil; page++ {
-		q := &tablestore.RangeRowQueryCriteria{TableName: l.table, StartPrimaryKey: start, EndPrimaryKey: end,
-			Direction: tablestore.FORWARD, MaxVersion: 1, Limit: 100}
-		var resp *tablestore.GetRangeResponse
-		err := l.do(ctx, "GetRange", func() error {
-			var err error
-			resp, err = l.client.GetRange(&tablestore.GetRangeRequest{RangeRowQueryCriteria: q})
-			return err
-		})
+		rows, next, err := l.getRange(ctx, start, end, tablestore.FORWARD, 100)
 		if err != nil {
 			return nil, err
 		}
-		for _, row := range resp.Rows {
+		for _, row := range rows {
 			var s Send
 			for _, c := range row.Columns {
 				switch v := c.Value.(type) {
@@ -156,7 +149,7 @@ func (l *Ledger) InstanceSends(ctx context.Context, key string) ([]Send, error) 
 				out = append(out, s)
 			}
 		}
-		start = resp.NextStartPrimaryKey
+		start = next
 	}
 	return out, nil
 }

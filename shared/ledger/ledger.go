@@ -510,6 +510,24 @@ func (l *Ledger) getRow(ctx context.Context, scope, key string) (*tablestore.Get
 	return resp, nil
 }
 
+// getRange reads one page of rows from start towards end (exclusive),
+// newest versions, at most limit: 1 GetRange. next is where the following
+// page starts; nil when the range is read.
+func (l *Ledger) getRange(ctx context.Context, start, end *tablestore.PrimaryKey, dir tablestore.Direction, limit int) (rows []*tablestore.Row, next *tablestore.PrimaryKey, err error) {
+	q := &tablestore.RangeRowQueryCriteria{TableName: l.table, StartPrimaryKey: start, EndPrimaryKey: end,
+		Direction: dir, MaxVersion: 1, Limit: int32(limit)}
+	var resp *tablestore.GetRangeResponse
+	err = l.do(ctx, "GetRange", func() error {
+		var err error
+		resp, err = l.client.GetRange(&tablestore.GetRangeRequest{RangeRowQueryCriteria: q})
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return resp.Rows, resp.NextStartPrimaryKey, nil
+}
+
 // conditional runs a conditional UpdateRow; on OTSConditionCheckFail it
 // reads the row to say why (why builds the error from the row read).
 func (l *Ledger) conditional(ctx context.Context, op, scope, key string, ch *tablestore.UpdateRowChange, why func(Row) *StateError) error {

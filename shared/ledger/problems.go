@@ -151,23 +151,16 @@ func (l *Ledger) Problems(ctx context.Context, region, instance string, since ti
 	start, end := pk(ProblemScope, prefix+"~"), pk(ProblemScope, prefix+fmt.Sprintf("%013d", from))
 	var out []Problem
 	for start != nil && len(out) < limit {
-		q := &tablestore.RangeRowQueryCriteria{TableName: l.table, StartPrimaryKey: start, EndPrimaryKey: end,
-			Direction: tablestore.BACKWARD, MaxVersion: 1, Limit: int32(min(limit-len(out), problemPage))}
-		var resp *tablestore.GetRangeResponse
-		err := l.do(ctx, "GetRange", func() error {
-			var err error
-			resp, err = l.client.GetRange(&tablestore.GetRangeRequest{RangeRowQueryCriteria: q})
-			return err
-		})
+		rows, next, err := l.getRange(ctx, start, end, tablestore.BACKWARD, min(limit-len(out), problemPage))
 		if err != nil {
 			return nil, err
 		}
-		for _, row := range resp.Rows {
+		for _, row := range rows {
 			if p, ok := problemOf(region, instance, row); ok && len(out) < limit {
 				out = append(out, p)
 			}
 		}
-		start = resp.NextStartPrimaryKey
+		start = next
 	}
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 { // oldest first
 		out[i], out[j] = out[j], out[i]
