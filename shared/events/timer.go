@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 )
@@ -31,6 +32,11 @@ func ParseTimer(data []byte) (TimerEvent, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 || data[0] != '{' {
 		return TimerEvent{}, malformed("event", "a timer event is a JSON object {triggerTime, triggerName, payload}")
+	}
+	if !utf8.Valid(data) {
+		// JSON text is UTF-8 (RFC 8259): a payload object is kept as it
+		// came, so invalid bytes in it would become U+FFFD only later.
+		return TimerEvent{}, malformed("event", "must be valid UTF-8 (JSON text is)")
 	}
 	var wire struct {
 		TriggerTime *string         `json:"triggerTime"`

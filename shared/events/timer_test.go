@@ -95,6 +95,9 @@ func TestParseTimerMalformed(t *testing.T) {
 		{"triggerName a number", `{"triggerTime":"2026-11-24T02:00:00Z","triggerName":7}`, "triggerName"},
 		{"payload a number", `{"triggerTime":"2026-11-24T02:00:00Z","triggerName":"t","payload":42}`, "payload"},
 		{"payload an array", `{"triggerTime":"2026-11-24T02:00:00Z","triggerName":"t","payload":[]}`, "payload"},
+		// Found by make fuzz: a payload object kept as it came held a byte
+		// that is not UTF-8, and its re-encoding differed.
+		{"not UTF-8", "{\"triggerTime\":\"2026-11-24T02:00:00Z\",\"payload\":{\"\":\"\xb4\"}}", "event"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
