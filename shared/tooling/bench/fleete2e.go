@@ -67,6 +67,7 @@ func measureFleetE2E(n int, latency time.Duration, noLedger, trace bool) (fleetE
 	runs0 := runSummaries(st)
 	st.Cloud.RDS.InjectFault(rds.Fault{Latency: latency})
 	rds0, ots0, mns0 := len(st.Cloud.RDS.Calls()), len(st.Cloud.OTS.Calls()), len(st.Cloud.MNS.Calls())
+	cpu0 := cpuOf(append(st.Scheduled.PIDs(), append(st.Queue.PIDs(), os.Getpid())...))
 	start := time.Now()
 	if rs, err := st.FireTimer(ctx, `{"Select":{"Tags":{"bench":"fleet"}}}`); err != nil || len(rs) == 0 || rs[len(rs)-1].Failed() {
 		return res, fmt.Errorf("timer: %v %+v", err, rs)
@@ -82,6 +83,10 @@ func measureFleetE2E(n int, latency time.Duration, noLedger, trace bool) (fleetE
 	}
 	res.wall = time.Since(start)
 	if trace {
+		fn := cpuOf(append(st.Scheduled.PIDs(), st.Queue.PIDs()...))
+		all := cpuOf(append(st.Scheduled.PIDs(), append(st.Queue.PIDs(), os.Getpid())...))
+		fmt.Fprintf(os.Stderr, "trace: CPU during the run: %s in all, of which the functions %s (the rest: the emulators and this harness; the functions' CPU before the run is included)\n",
+			(all - cpu0).Round(10*time.Millisecond), fn.Round(10*time.Millisecond))
 		for _, f := range []*fc.Function{st.Scheduled, st.Queue} {
 			for _, inv := range f.Invocations() {
 				if inv.Start.After(start.Add(-time.Second)) {
@@ -162,4 +167,16 @@ func measureAskCalls() (askCalls, error) {
 		}
 	}
 	return res, nil
+}
+
+// cpuOf is the CPU the processes pids have used so far (0 for one that is
+// gone).
+func cpuOf(pids []int) time.Duration {
+	var d time.Duration
+	for _, pid := range pids {
+		if c, err := procCPU(pid); err == nil {
+			d += c
+		}
+	}
+	return d
 }
