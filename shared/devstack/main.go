@@ -10,7 +10,7 @@
 //	    [--times N] [--retry-count N] [--timeout D] [--work] [--quiet]
 //
 // demo runs the product end to end on testdata/fleet/demo.json and prints
-// each step as it happens (make run builds devstack into build/devstack and
+// each step as it happens (make run builds devstack and the functions into build/local and
 // runs it): a timer plan with a Rebooting and a read-only instance (deferred,
 // rejected, the plan run's summary), the deferral resolving, a signed
 // request through transient faults, a work-queue message redelivered after
