@@ -1,6 +1,6 @@
 // Package webhook is the HTTP API of the webhook function (DESIGN.md §5):
 // FC 3.0 HTTP events in, FC 3.0 responses out, authenticated webhooks from
-// GitHub, GitLab and any system that can sign JSON, mapped by routes to the
+// GitHub, GitLab, Jira and any system that can sign JSON, mapped by routes to the
 // backups they may ask for.
 //
 // # Endpoints
@@ -10,6 +10,7 @@
 //	GET  /v1/report[?since=24h&instances=a,b]     per instance the last Finished backup and the problems since (report.go)
 //	POST /v1/hooks/github                         GitHub deployment and ping events
 //	POST /v1/hooks/gitlab                         GitLab Deployment Hook and Pipeline Hook
+//	POST /v1/hooks/jira                           Jira jira:issue_updated (a status transition)
 //	GET  /healthz                                 {"status":"ok"}, no authentication
 //
 // # Status codes
@@ -126,6 +127,27 @@
 // hook of one deployment or pipeline, so repeated hooks ask for the same
 // backups.
 //
+// # Jira (POST /v1/hooks/jira)
+//
+// A Jira admin webhook (jira.go) with the route's secret: X-Hub-Signature
+// (sha256=<hex HMAC-SHA256 of the raw body>) is checked against the
+// secrets of the jira routes whose Project matches the issue's
+// fields.project.key (the current secret or the previous one); signed with
+// another route's secret it is 401, like GitHub's. An issue of a project
+// no route names is checked against every jira route's secret (one Jira
+// webhook serves its site's every project) and then ignored.
+// webhookEvent "jira:issue_updated" whose changelog has a "status" item
+// whose toString equals a route's Status (case-insensitively), of an issue
+// type in the route's IssueTypes (when it has any), takes the backups of
+// every such route, within their Allow. Another event, status, project or
+// issue type, or an update without a status change, is 202 ignored. The
+// delivery id is X-Atlassian-Webhook-Identifier (the same on Jira's
+// retries; "changelog/<id>" without it), and the issue key (the trigger's
+// source) and the transition ("status:<from id>-><to id>") are part of the
+// idempotency key, so a retry or a replay is the same ask. askedAt is the
+// payload's timestamp (unix ms), judged by MaxAskAge like GitHub's
+// created_at.
+//
 // # Routes
 //
 // LoadRoutes reads them from JSON or YAML ({"routes": [...]} or a list);
@@ -133,7 +155,7 @@
 // ROUTES.md):
 //
 //   - name: unique route name (letters, digits, ".", "_", "-").
-//   - source: "github", "gitlab" or "signed".
+//   - source: "github", "gitlab", "jira" or "signed".
 //   - repository: GitHub full_name or GitLab path_with_namespace
 //     (case-insensitive glob; "*" does not cross "/"); for signed routes the
 //     caller id X-Caller names (default: name).
@@ -151,12 +173,18 @@
 //   - previousSecretEnv: optional, the variable holding the secret being
 //     rotated out; while it is set either secret verifies.
 //   - backups: the backups to take (request JSON fields); required for
-//     gitlab, optional for github, not used for signed routes.
+//     gitlab and jira, optional for github, not used for signed routes.
 //   - allow: instance ids or globs the route may back up ("*" = all;
 //     required for signed routes; default: the instances of backups).
+//   - project: jira, required; the issues' project key (case-insensitive
+//     glob, "OPS", "PAY*").
+//   - status: jira, required; the status a transition must reach
+//     (case-insensitive, "Implementing").
+//   - issueTypes: jira, optional; issue type names (case-insensitive globs)
+//     the route acts on; without it, every type.
 //
 // Every request a route produces has Trigger{Kind: "github"|"gitlab"|
-// "signed", Source: repository or caller id, DeliveryId} and its
-// idempotency key from the delivery id, the instance and the parameters
-// (events.NormalizePlan).
+// "jira"|"signed", Source: repository, issue key or caller id,
+// DeliveryId} and its idempotency key from the delivery id, the instance
+// and the parameters (events.NormalizePlan).
 package webhook

@@ -108,7 +108,8 @@ type Config struct {
 	MaxRequests int
 	// MaxAskAge is the oldest a GitHub or GitLab delivery's event time
 	// (its askedAt: a GitHub deployment's created_at, a GitLab
-	// deployment's status_changed_at, a pipeline's created_at) may be when
+	// deployment's status_changed_at, a pipeline's created_at, a Jira
+	// event's timestamp) may be when
 	// it arrives (DefaultMaxAskAge is the recommended 24h; 0: no limit).
 	// An older one is
 	// answered 202 "ignored" with the reason and asks nothing: GitHub's
@@ -329,8 +330,11 @@ func (h *Handler) dispatch(ctx context.Context, ev events.HTTPEvent, c *call) ev
 	case len(segs) == 3 && segs[0] == "v1" && segs[1] == "hooks" && segs[2] == "gitlab":
 		method = "POST"
 		serve = func(body []byte) events.HTTPResponse { return h.gitlab(ctx, ev, body, c) }
+	case len(segs) == 3 && segs[0] == "v1" && segs[1] == "hooks" && segs[2] == "jira":
+		method = "POST"
+		serve = func(body []byte) events.HTTPResponse { return h.jira(ctx, ev, body, c) }
 	default:
-		return errorResponse(404, CodeNotFound, "", "no such endpoint; see the README (POST /v1/backups, GET /v1/backups/{DBInstanceId}/{BackupJobId}, GET /v1/report, POST /v1/hooks/github, POST /v1/hooks/gitlab, GET /healthz)")
+		return errorResponse(404, CodeNotFound, "", "no such endpoint; see the README (POST /v1/backups, GET /v1/backups/{DBInstanceId}/{BackupJobId}, GET /v1/report, POST /v1/hooks/github, POST /v1/hooks/gitlab, POST /v1/hooks/jira, GET /healthz)")
 	}
 	if ev.Method() != method {
 		resp := errorResponse(405, CodeMethodNotAllowed, "", fmt.Sprintf("use %s", method))

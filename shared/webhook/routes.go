@@ -19,6 +19,7 @@ const (
 	SourceGitHub = "github"
 	SourceGitLab = "gitlab"
 	SourceSigned = "signed"
+	SourceJira   = "jira" // jira.go
 )
 
 // Route maps a webhook sender to the backups it may ask for. See ROUTES.md
@@ -27,7 +28,7 @@ type Route struct {
 	// Name identifies the route in logs and outcomes (letters, digits, ".",
 	// "_", "-"; unique).
 	Name string `json:"name"`
-	// Source is "github", "gitlab" or "signed".
+	// Source is "github", "gitlab", "jira" or "signed".
 	Source string `json:"source"`
 	// Repository is the GitHub repository full_name ("owner/repo") or the
 	// GitLab project path_with_namespace ("group/project"), matched
@@ -74,10 +75,17 @@ type Route struct {
 	// allowed. A Select (tag/engine selector) is accepted over HTTP only
 	// when Allow contains "*".
 	Allow []string `json:"allow,omitempty"`
+	// Project, Status and IssueTypes are a jira route's (jira.go): the
+	// issue's project key (a case-insensitive glob), the status a
+	// transition must reach (case-insensitive), and optionally the issue
+	// types (case-insensitive globs) it acts on.
+	Project    string   `json:"project,omitempty"`
+	Status     string   `json:"status,omitempty"`
+	IssueTypes []string `json:"issueTypes,omitempty"`
 }
 
 var (
-	routeFields   = []string{"name", "source", "repository", "organization", "environments", "stage", "secretEnv", "previousSecretEnv", "backups", "allow"}
+	routeFields   = []string{"name", "source", "repository", "organization", "environments", "stage", "secretEnv", "previousSecretEnv", "backups", "allow", "project", "status", "issueTypes"}
 	globMetaChars = "*?[\\"
 )
 
@@ -146,7 +154,7 @@ func validStage(s string) bool {
 // are refused with messages naming them (all problems at once, one per
 // line). An empty document is no routes.
 //
-// For github and gitlab routes without Allow, Allow is set to the
+// For github, gitlab and jira routes without Allow, Allow is set to the
 // instances of Backups.
 func LoadRoutes(data []byte) ([]Route, error) {
 	data = bytes.TrimSpace(data)
@@ -266,6 +274,9 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 	str("secretEnv", &r.SecretEnv)
 	str("previousSecretEnv", &r.PreviousSecretEnv)
 	strs("allow", &r.Allow)
+	str("project", &r.Project)
+	str("status", &r.Status)
+	strs("issueTypes", &r.IssueTypes)
 	if v, ok := keys["backups"]; ok && string(bytes.TrimSpace(v)) != "null" && string(bytes.TrimSpace(v)) != "[]" {
 		p, err := backup.ParsePlan([]byte(`{"Backups":` + string(v) + `}`))
 		var viol *backup.Violation
@@ -310,7 +321,12 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 		}
 	}
 
+	if r.Source != SourceJira {
+		refuseJiraFields(r, bad)
+	}
 	switch r.Source {
+	case SourceJira:
+		checkJiraRoute(&r, bad)
 	case SourceGitHub, SourceGitLab:
 		if r.Repository == "" {
 			bad("repository", "is required for a %s route (%s)", r.Source, map[string]string{SourceGitHub: "the repository full_name, owner/repo", SourceGitLab: "the project path_with_namespace, group/project"}[r.Source])
@@ -373,7 +389,7 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 			bad("allow", `is required for a signed route (instance ids or patterns; "*" for every instance)`)
 		}
 	default:
-		bad("source", "must be github, gitlab or signed, got %q", r.Source)
+		bad("source", "must be github, gitlab, jira or signed, got %q", r.Source)
 	}
 	for j, s := range r.Backups {
 		if s.DBInstanceId != "" && !allowed(r.Allow, s.DBInstanceId) {
@@ -414,6 +430,8 @@ func crossCheck(routes []Route) []error {
 //   - for github and gitlab routes, the same repository (several
 //     environments or stages of one repository), or routes that all name
 //     the same Organization (one organization-level hook).
+//   - for jira routes, always: one Jira webhook (a site's, held by its
+//     administrators) signs the events of every project.
 func secretsBound(routes []Route) []error {
 	users := map[string][]int{}
 	var vars []string
@@ -440,6 +458,8 @@ func secretsBound(routes []Route) []error {
 				why = fmt.Sprintf("a %s route and a %s route may not share a secret", first.Source, r.Source)
 			case r.Source == SourceSigned:
 				why = "each signed caller has a secret of its own"
+			case r.Source == SourceJira:
+				continue // one Jira webhook (its site's) serves every project
 			case r.Organization != "" && strings.EqualFold(r.Organization, first.Organization):
 				continue // one organization-level hook
 			case r.Organization == "" && first.Organization == "" && strings.EqualFold(r.Repository, first.Repository):

@@ -90,7 +90,7 @@ func TestLoadRoutesRefuses(t *testing.T) {
 		{"missing name", `[{"source":"signed","secretEnv":"S","allow":["*"]}]`, "routes[0].name: is required"},
 		{"bad name", `[{"name":"my route","source":"signed","secretEnv":"S","allow":["*"]}]`, ".name: is required: 1-64"},
 		{"name not a string", `[{"name":5,"source":"signed","secretEnv":"S","allow":["*"]}]`, "routes[0].name: must be a string, got 5"},
-		{"bad source", `[{"name":"r","source":"bitbucket","secretEnv":"S"}]`, `source: must be github, gitlab or signed, got "bitbucket"`},
+		{"bad source", `[{"name":"r","source":"bitbucket","secretEnv":"S"}]`, `source: must be github, gitlab, jira or signed, got "bitbucket"`},
 		{"missing secretEnv", `[{"name":"r","source":"signed","allow":["*"]}]`, "secretEnv: is required"},
 		{"secretEnv is a secret, not a name", `[{"name":"r","source":"signed","secretEnv":"hunter2!","allow":["*"]}]`, "secretEnv: must be an environment variable name"},
 		{"github without repository", `[{"name":"r","source":"github","environments":["*"],"secretEnv":"S","backups":[{"DBInstanceId":"rm-1"}]}]`, "repository: is required for a github route"},
@@ -176,7 +176,7 @@ func TestRoutesDocExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(routes) != 3 {
+	if len(routes) != 4 {
 		t.Fatalf("got %d routes", len(routes))
 	}
 	// Every route field is documented in ROUTES.md and doc.go.

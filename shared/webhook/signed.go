@@ -146,9 +146,10 @@ const derivedDelivery = "req-"
 
 // HasCallerKey reports whether a signed request's trigger carries the
 // caller's own Idempotency-Key, i.e. the same ask may deliberately come
-// again (the executor then checks recent backups before creating one).
+// again (the executor then checks recent backups before creating one); a
+// Jira delivery's too (Jira retries it under the same identifier).
 func HasCallerKey(t backup.Trigger) bool {
-	return t.Kind == events.KindSigned && t.DeliveryId != "" && !strings.HasPrefix(t.DeliveryId, derivedDelivery)
+	return jiraTrigger(t) || t.Kind == events.KindSigned && t.DeliveryId != "" && !strings.HasPrefix(t.DeliveryId, derivedDelivery)
 }
 
 // maxIdempotencyKey is the longest accepted Idempotency-Key header.
