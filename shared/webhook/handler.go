@@ -106,11 +106,10 @@ type Config struct {
 	// applies it to a Select's expansion and answers with one rejected
 	// outcome of code backup.CodeTooManyBackups, which is a 413 too.
 	MaxRequests int
-	// MaxAskAge is the oldest a GitHub or GitLab delivery's event time
-	// (its askedAt: a GitHub deployment's created_at, a GitLab
+	// MaxAskAge is the oldest a GitHub, GitLab or Jira delivery's event
+	// time (its askedAt: a GitHub deployment's created_at, a GitLab
 	// deployment's status_changed_at, a pipeline's created_at, a Jira
-	// event's timestamp) may be when
-	// it arrives (DefaultMaxAskAge is the recommended 24h; 0: no limit).
+	// event's timestamp) may be when it arrives (DefaultMaxAskAge is the recommended 24h; 0: no limit).
 	// An older one is
 	// answered 202 "ignored" with the reason and asks nothing: GitHub's
 	// signatures carry no time, so a captured delivery could otherwise be

@@ -250,9 +250,11 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 		names = append(names, k)
 	}
 	slices.Sort(names)
+	allowedFields := " (allowed: " + strings.Join(routeFields, ", ") + ")" // once per route: errors stay bounded
 	for _, k := range names {
 		if !slices.Contains(routeFields, k) {
-			bad(k, "unknown field (allowed: %s)", strings.Join(routeFields, ", "))
+			bad(k, "unknown field%s", allowedFields)
+			allowedFields = ""
 		}
 	}
 	str := func(field string, dst *string) {

@@ -16,6 +16,7 @@ import (
 func FuzzLoadRoutes(f *testing.F) {
 	for _, s := range []string{
 		testRoutes,
+		jiraRoutes,
 		`[{"name":"ci","source":"signed","secretEnv":"CI_SECRET","allow":["rm-*"]}]`,
 		`{"routes":[{"name":"a","source":"github","repository":"o/r","environments":["*"],"secretEnv":"S","backups":[{"DBInstanceId":"rm-a"}]}]}`,
 		"routes:\n  - name: x\n    source: gitlab\n",
@@ -43,7 +44,7 @@ func FuzzLoadRoutes(f *testing.F) {
 			}
 			names[r.Name] = true
 			switch r.Source {
-			case "github", "gitlab", "signed":
+			case "github", "gitlab", "jira", "signed":
 			default:
 				t.Fatalf("route %q has source %q", r.Name, r.Source)
 			}
