@@ -79,6 +79,35 @@
 // GetRow). Across asks RDS stays the check, but its views lag: a job that
 // ended while DescribeBackups does not list its set yet is known from here.
 //
+// # Send markers
+//
+// Scope "send", key InstanceKey + "|" + owner: a delivery's word, written
+// just before its CreateBackup, that a job of the method may exist that
+// nobody has seen (NoteInstanceSend; InstanceSends reads an instance's
+// markers, one GetRange a page; ForgetInstanceSend deletes one). The
+// executor removes its marker once it knows what the send made or that RDS
+// refused it; a marker left by a lost answer or a dead delivery makes other
+// asks of the method wait until RDS must list what it made.
+//
+// # Batched writes
+//
+// The two moments an ask writes several rows are one BatchWriteRow each,
+// every row with its own condition (BatchWriteRow is not atomic across
+// partitions; each row's result is reported as its single-row call would):
+// SendBegin (MarkSending + NoteInstanceSend; a refused ask row removes the
+// marker again) and JobMade (RecordJob + NoteInstanceJob +
+// ForgetInstanceSend).
+//
+// # Run rows and problem rows
+//
+// Scope "run", key the plan run's key: the step ids registered and
+// finished and the merged summary, written whole under an optimistic
+// version (RegisterSteps, StepDone, MarkPublished, GetRun), so the steps of
+// one run can finish on any instance in any order and exactly one sees the
+// run complete. Scope "problem", key region/instance/unix-ms/event id: the
+// refused, failed and deferred outcomes of an instance for the report
+// (NoteProblem, Problems: GetRange backward, newest first).
+//
 // Every write is a single-row conditional write, atomic in Tablestore, so
 // of any number of concurrent claims of one key exactly one PutRow
 // succeeds, and of concurrent takeovers of one expired lease exactly one
