@@ -85,7 +85,14 @@
 // look finds no running job and no satisfying set, the instance's latest
 // job (ledger) is read by id: started at or after AskedAt → coalesced;
 // ended before RDS lists its set → deferred (BackupNotListedYet) until it
-// does. What satisfies what: DescribeBackupTasks says no method, so with
+// does; and the instance's send markers are read: another delivery's
+// CreateBackup of the method whose outcome it has not said (a lost answer,
+// a dead or slow delivery) may have made a job that ended unseen, so the
+// ask is deferred (BackupNotListedYet) until SetLagBound after that send.
+// Each run writes its own marker with "sending" (one BatchWriteRow) and
+// removes it with the job's record (another) or when RDS refused the send;
+// an ambiguous send stays unsure, whatever later sends get, until a look
+// settles it. What satisfies what: DescribeBackupTasks says no method, so with
 // the ledger a running job satisfies the ask only when a send of this very
 // ask may have made it or the ledger noted it as the instance's latest job
 // of the ask's method; any other (another method's, the console's, an
