@@ -14,6 +14,15 @@
 // ledger in the context (ledger.go), and the webhook's Idempotency-Key
 // check through another (invocationKeys).
 //
+// Plan runs (run.go): with the ledger a run's first step hands every chunk
+// and Select page on at once as steps of their own, registered in the run's
+// ledger row before they are sent and recorded there when done; the step
+// that finds the run complete publishes its one rds.backup.run. A batch's
+// steps read their pages at once. Without the ledger a run goes step after
+// step, carrying its summary. Each outcome is settled as soon as its ask
+// ended (executor.RunEach), and a refused, failed or deferred one is noted
+// as a ledger problem row for the report (GET /v1/report, report.go).
+//
 // Fan-out is the operator's: a timer plan's Select (and the sealed steps of
 // its run) expands without bound, but a user's MNS message with a Select is
 // rejected (Select.NotAllowed) unless BACKUP_MNS_SELECT=allow, and then its
