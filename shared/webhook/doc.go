@@ -11,6 +11,7 @@
 //	POST /v1/hooks/github                         GitHub deployment and ping events
 //	POST /v1/hooks/gitlab                         GitLab Deployment Hook and Pipeline Hook
 //	POST /v1/hooks/jira                           Jira jira:issue_updated (a status transition)
+//	POST /v1/hooks/token/{route}                  any tool that sends a bearer token, its body mapped by JSON pointers
 //	GET  /healthz                                 {"status":"ok"}, no authentication
 //
 // # Status codes
@@ -148,6 +149,28 @@
 // payload's timestamp (unix ms), judged by MaxAskAge like GitHub's
 // created_at.
 //
+// # Token routes (POST /v1/hooks/token/{route})
+//
+// For a tool that can only send a fixed header and a templated body
+// (token.go): Authorization: Bearer <the route's secret>, or Basic
+// base64(<user>:<secret>) when the route has a user, compared in constant
+// time over SHA-256 digests (their lengths do not leak). An unknown route
+// name, a wrong or missing token, basic auth on a route without a user:
+// the same 401 as GitHub's. The JSON body is mapped by the route's JSON
+// pointers (RFC 6901): when {pointer, equals}, if set, must hold (else
+// 202 ignored with the reason); id is the delivery's identity (required;
+// 400 naming id without it); askedAt an RFC 3339 string or unix seconds
+// or milliseconds (required); instances a string of ids separated by
+// commas or spaces, or a list of strings, each by grammar (400) and within
+// allow (403). The ask's identity is the route, the id and the instance
+// set, so a retry or a replay of a delivery is one ask; one older than the
+// route's maxAskAge (else MaxAskAge, else DefaultMaxAskAge: never
+// unlimited) is 202 ignored. The route's one backups entry, if any, gives
+// every instance its parameters (BackupMethod, ...). A bearer token binds
+// neither the body nor the time: a leaked token can ask for any allowed
+// instance until it is rotated, and without HTTPS the body can be changed
+// in transit.
+//
 // # Routes
 //
 // LoadRoutes reads them from JSON or YAML ({"routes": [...]} or a list);
@@ -155,7 +178,7 @@
 // ROUTES.md):
 //
 //   - name: unique route name (letters, digits, ".", "_", "-").
-//   - source: "github", "gitlab", "jira" or "signed".
+//   - source: "github", "gitlab", "jira", "signed" or "token".
 //   - repository: GitHub full_name or GitLab path_with_namespace
 //     (case-insensitive glob; "*" does not cross "/"); for signed routes the
 //     caller id X-Caller names (default: name).
@@ -182,9 +205,18 @@
 //     (case-insensitive, "Implementing").
 //   - issueTypes: jira, optional; issue type names (case-insensitive globs)
 //     the route acts on; without it, every type.
+//   - user: token, optional; the user name of Basic auth (without it only
+//     Bearer is accepted).
+//   - instances: token, required; the JSON pointer to the instance ids.
+//   - askedAt: token, required; the JSON pointer to the ask's time.
+//   - id: token, required; the JSON pointer to the delivery's identity.
+//   - when: token, optional; {pointer, equals}: the body's condition.
+//   - maxAskAge: token, optional; a Go duration ("2h"); default MaxAskAge.
+//     A token route also requires allow, never "*", and takes at most one
+//     backups entry, without DBInstanceId.
 //
 // Every request a route produces has Trigger{Kind: "github"|"gitlab"|
-// "jira"|"signed", Source: repository, issue key or caller id,
+// "jira"|"signed"|"token", Source: repository, issue key, caller id or token route,
 // DeliveryId} and its idempotency key from the delivery id, the instance
 // and the parameters (events.NormalizePlan).
 package webhook

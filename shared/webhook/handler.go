@@ -332,6 +332,9 @@ func (h *Handler) dispatch(ctx context.Context, ev events.HTTPEvent, c *call) ev
 	case len(segs) == 3 && segs[0] == "v1" && segs[1] == "hooks" && segs[2] == "jira":
 		method = "POST"
 		serve = func(body []byte) events.HTTPResponse { return h.jira(ctx, ev, body, c) }
+	case len(segs) == 4 && segs[0] == "v1" && segs[1] == "hooks" && segs[2] == "token":
+		method = "POST"
+		serve = func(body []byte) events.HTTPResponse { return h.token(ctx, ev, body, segs[3], c) }
 	default:
 		return errorResponse(404, CodeNotFound, "", "no such endpoint; see the README (POST /v1/backups, GET /v1/backups/{DBInstanceId}/{BackupJobId}, GET /v1/report, POST /v1/hooks/github, POST /v1/hooks/gitlab, POST /v1/hooks/jira, GET /healthz)")
 	}

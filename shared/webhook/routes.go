@@ -20,6 +20,7 @@ const (
 	SourceGitLab = "gitlab"
 	SourceSigned = "signed"
 	SourceJira   = "jira" // jira.go
+	// SourceToken, "token", is in token.go.
 )
 
 // Route maps a webhook sender to the backups it may ask for. See ROUTES.md
@@ -28,7 +29,7 @@ type Route struct {
 	// Name identifies the route in logs and outcomes (letters, digits, ".",
 	// "_", "-"; unique).
 	Name string `json:"name"`
-	// Source is "github", "gitlab", "jira" or "signed".
+	// Source is "github", "gitlab", "jira", "signed" or "token".
 	Source string `json:"source"`
 	// Repository is the GitHub repository full_name ("owner/repo") or the
 	// GitLab project path_with_namespace ("group/project"), matched
@@ -82,10 +83,21 @@ type Route struct {
 	Project    string   `json:"project,omitempty"`
 	Status     string   `json:"status,omitempty"`
 	IssueTypes []string `json:"issueTypes,omitempty"`
+	// User, Instances, AskedAt, ID, When and MaxAskAge are a token
+	// route's (token.go): the basic auth user (optional), the JSON
+	// pointers (RFC 6901) to the body's instance ids, ask time and
+	// delivery id, a condition on the body, and the max ask age (a Go
+	// duration; default BACKUP_MAX_ASK_AGE).
+	User      string     `json:"user,omitempty"`
+	Instances string     `json:"instances,omitempty"`
+	AskedAt   string     `json:"askedAt,omitempty"`
+	ID        string     `json:"id,omitempty"`
+	When      *TokenWhen `json:"when,omitempty"`
+	MaxAskAge string     `json:"maxAskAge,omitempty"`
 }
 
 var (
-	routeFields   = []string{"name", "source", "repository", "organization", "environments", "stage", "secretEnv", "previousSecretEnv", "backups", "allow", "project", "status", "issueTypes"}
+	routeFields   = []string{"name", "source", "repository", "organization", "environments", "stage", "secretEnv", "previousSecretEnv", "backups", "allow", "project", "status", "issueTypes", "user", "instances", "askedAt", "id", "when", "maxAskAge"}
 	globMetaChars = "*?[\\"
 )
 
@@ -279,6 +291,7 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 	str("project", &r.Project)
 	str("status", &r.Status)
 	strs("issueTypes", &r.IssueTypes)
+	parseTokenFields(keys, &r, bad)
 	if v, ok := keys["backups"]; ok && string(bytes.TrimSpace(v)) != "null" && string(bytes.TrimSpace(v)) != "[]" {
 		p, err := backup.ParsePlan([]byte(`{"Backups":` + string(v) + `}`))
 		var viol *backup.Violation
@@ -312,7 +325,7 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 			bad(fmt.Sprintf("allow[%d]", j), "%q can never match an instance id (lowercase letters, digits and '-', e.g. rm-shop-*)", a)
 		}
 	}
-	for j, s := range r.Backups {
+	for j, s := range backupsChecked(r) {
 		field := fmt.Sprintf("backups[%d]", j)
 		if strings.ContainsAny(s.DBInstanceId, globMetaChars) {
 			bad(field+".DBInstanceId", "must be an instance id, not a pattern: %q", s.DBInstanceId)
@@ -329,6 +342,8 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 	switch r.Source {
 	case SourceJira:
 		checkJiraRoute(&r, bad)
+	case SourceToken:
+		checkTokenRoute(&r, bad)
 	case SourceGitHub, SourceGitLab:
 		if r.Repository == "" {
 			bad("repository", "is required for a %s route (%s)", r.Source, map[string]string{SourceGitHub: "the repository full_name, owner/repo", SourceGitLab: "the project path_with_namespace, group/project"}[r.Source])
@@ -391,7 +406,7 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 			bad("allow", `is required for a signed route (instance ids or patterns; "*" for every instance)`)
 		}
 	default:
-		bad("source", "must be github, gitlab, jira or signed, got %q", r.Source)
+		bad("source", "must be github, gitlab, jira or signed, got %q (or token, for a tool that sends a bearer token)", r.Source)
 	}
 	for j, s := range r.Backups {
 		if s.DBInstanceId != "" && !allowed(r.Allow, s.DBInstanceId) {
@@ -460,6 +475,8 @@ func secretsBound(routes []Route) []error {
 				why = fmt.Sprintf("a %s route and a %s route may not share a secret", first.Source, r.Source)
 			case r.Source == SourceSigned:
 				why = "each signed caller has a secret of its own"
+			case r.Source == SourceToken:
+				why = "each token route has a token of its own"
 			case r.Source == SourceJira:
 				continue // one Jira webhook (its site's) serves every project
 			case r.Organization != "" && strings.EqualFold(r.Organization, first.Organization):
