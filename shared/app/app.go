@@ -121,6 +121,11 @@ func New(function string, cfg config.Config, opts Options) (*App, error) {
 
 	if function == "webhook" {
 		routes, err := webhook.LoadRoutes(cfg.Routes)
+		if err == nil {
+			// A token route binds nothing but its token: it needs a max
+			// ask age, its own or BACKUP_MAX_ASK_AGE.
+			err = webhook.CheckTokenRoutes(routes, cfg.MaxAskAge)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("webhook routes: %w", err)
 		}

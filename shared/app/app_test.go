@@ -397,6 +397,10 @@ func TestNewFailsFast(t *testing.T) {
 	}{
 		{"no credentials outside FC", "queue", base, "ALIBABA_CLOUD_ACCESS_KEY_ID"},
 		{"bad routes", "webhook", append(base, "FC_RUNTIME_API=x", `BACKUP_ROUTES={"routes":[{"name":"r","source":"svn"}]}`), "source"},
+		// A token binds nothing: its route needs a max ask age, its own or
+		// BACKUP_MAX_ASK_AGE's.
+		{"token route without any max ask age", "webhook", append(base, "FC_RUNTIME_API=x", "BACKUP_MAX_ASK_AGE=0", "SNOW_TOKEN=t0ken",
+			`BACKUP_ROUTES={"routes":[{"name":"snow","source":"token","secretEnv":"SNOW_TOKEN","allow":["rm-a"],"instances":"/ci","id":"/sys_id","askedAt":"/at"}]}`), "snow"},
 		{"unusable MNS endpoint", "queue", []string{"BACKUP_MNS_ENDPOINT=http://127.0.0.1:1", "FC_RUNTIME_API=x", "BACKUP_ENVELOPE_KEY=" + deployedKey}, "BACKUP_MNS_ENDPOINT"},
 	}
 	for _, tc := range tests {

@@ -44,7 +44,7 @@ func FuzzLoadRoutes(f *testing.F) {
 			}
 			names[r.Name] = true
 			switch r.Source {
-			case "github", "gitlab", "jira", "signed":
+			case "github", "gitlab", "jira", "signed", "token":
 			default:
 				t.Fatalf("route %q has source %q", r.Name, r.Source)
 			}

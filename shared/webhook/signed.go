@@ -149,7 +149,7 @@ const derivedDelivery = "req-"
 // again (the executor then checks recent backups before creating one); a
 // Jira delivery's too (Jira retries it under the same identifier).
 func HasCallerKey(t backup.Trigger) bool {
-	return jiraTrigger(t) || t.Kind == events.KindSigned && t.DeliveryId != "" && !strings.HasPrefix(t.DeliveryId, derivedDelivery)
+	return jiraTrigger(t) || t.Kind == KindToken || t.Kind == events.KindSigned && t.DeliveryId != "" && !strings.HasPrefix(t.DeliveryId, derivedDelivery)
 }
 
 // maxIdempotencyKey is the longest accepted Idempotency-Key header.
