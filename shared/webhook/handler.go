@@ -336,7 +336,7 @@ func (h *Handler) dispatch(ctx context.Context, ev events.HTTPEvent, c *call) ev
 		method = "POST"
 		serve = func(body []byte) events.HTTPResponse { return h.token(ctx, ev, body, segs[3], c) }
 	default:
-		return errorResponse(404, CodeNotFound, "", "no such endpoint; see the README (POST /v1/backups, GET /v1/backups/{DBInstanceId}/{BackupJobId}, GET /v1/report, POST /v1/hooks/github, POST /v1/hooks/gitlab, POST /v1/hooks/jira, GET /healthz)")
+		return errorResponse(404, CodeNotFound, "", "no such endpoint; see the README (POST /v1/backups, GET /v1/backups/{DBInstanceId}/{BackupJobId}, GET /v1/report, POST /v1/hooks/github, POST /v1/hooks/gitlab, POST /v1/hooks/jira, POST /v1/hooks/token/{route}, GET /healthz)")
 	}
 	if ev.Method() != method {
 		resp := errorResponse(405, CodeMethodNotAllowed, "", fmt.Sprintf("use %s", method))
