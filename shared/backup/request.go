@@ -310,7 +310,7 @@ func jsonKind(k string) string {
 
 // Trigger says where a request came from.
 type Trigger struct {
-	Kind       string `json:"kind"`                 // timer, mns, http, github, gitlab, signed, fanout, deferred
+	Kind       string `json:"kind"`                 // timer, mns, http, github, gitlab, jira, token, signed, fanout, deferred
 	Source     string `json:"source,omitempty"`     // trigger name, queue, repository, route...
 	DeliveryId string `json:"deliveryId,omitempty"` // message id, X-GitHub-Delivery, trigger time...
 }

@@ -18,7 +18,7 @@
 //     bad message never fails its batch.
 //   - http.go: the FC 3.0 HTTP trigger event in, the FC 3.0 response out
 //     ({statusCode, headers, isBase64Encoded, body}; headers never null).
-//   - github.go, gitlab.go: the webhook payloads the webhook function acts on
+//   - github.go, gitlab.go, jira.go: the webhook payloads the webhook function acts on
 //     (GitHub deployment and ping; GitLab Deployment Hook and Pipeline Hook),
 //     with only the fields it needs.
 //
