@@ -129,10 +129,7 @@ func (h *Handler) github(ctx context.Context, ev events.HTTPEvent, body []byte, 
 		return *fail
 	}
 	c.route = routeList(routes)
-	c.delivery = strings.TrimSpace(ev.Header(HeaderGitHubDelivery))
-	if len(c.delivery) > maxIdempotencyKey || !printable(c.delivery) {
-		c.delivery = "" // the deployment id is used instead
-	}
+	c.delivery = deliveryHeader(ev, HeaderGitHubDelivery) // "": the deployment id is used instead
 	kind := strings.TrimSpace(ev.Header(HeaderGitHubEvent))
 	switch kind {
 	case "":
@@ -297,4 +294,15 @@ func routeList(routes []*route) string {
 		names[i] = r.Name
 	}
 	return strings.Join(names, ",")
+}
+
+// deliveryHeader is a sender's delivery id header, trimmed; "" when it is
+// missing, longer than an Idempotency-Key may be or not printable (the
+// caller then names the delivery by the payload).
+func deliveryHeader(ev events.HTTPEvent, name string) string {
+	d := strings.TrimSpace(ev.Header(name))
+	if len(d) > maxIdempotencyKey || !printable(d) {
+		return ""
+	}
+	return d
 }

@@ -145,10 +145,7 @@ func (h *Handler) jira(ctx context.Context, ev events.HTTPEvent, body []byte, c 
 		return *fail
 	}
 	c.route = routeList(routes)
-	c.delivery = strings.TrimSpace(ev.Header(HeaderJiraIdentifier))
-	if len(c.delivery) > maxIdempotencyKey || !printable(c.delivery) {
-		c.delivery = "" // the changelog id is used instead
-	}
+	c.delivery = deliveryHeader(ev, HeaderJiraIdentifier) // "": the changelog id is used instead
 	je, err := events.ParseJira(body)
 	if err != nil {
 		return parseFailure(err, c)
