@@ -20,7 +20,9 @@
 //     data.note says so; long messages are cut as a last resort;
 //   - it retries retryable failures with capped exponential backoff and full
 //     jitter, only while ctx's deadline leaves time (Config.Reserve is kept
-//     for the caller), and stops at once on a terminal error;
+//     for the caller), and stops at once on a terminal error — through
+//     shared/retry's one loop (retry.Do), with a retry quota per Publisher
+//     so that a storm of 5xx answers stops retrying instead of multiplying;
 //   - when it still fails it returns a *PublishError carrying the event as it
 //     was sent: the caller parks it in the work queue (PublishError.Park, a
 //     workqueue "outcome" message) and later calls PublishParked, which sends

@@ -14,7 +14,14 @@
 //	         lastStatus, lastProcess (see package tracker)
 //	outcome  an outcome event that could not be published, parked to be
 //	         published later verbatim, with its original CloudEvents id
-//	plan     a fan-out chunk: a list of requests
+//	plan     a step of a plan run: its requests (or specs, gzipped), the
+//	         run's summary so far, and with the ask ledger its step id
+//	select   a step of a plan run that reads a Select page (page), with the
+//	         same summary and step id
+//
+// A step id ("0", "0.c3", "p7") names a step of a run whose steps run in
+// parallel (counted in the ledger's run row); without one the run goes
+// step after step, each message carrying the summary so far.
 //
 // Example:
 //
