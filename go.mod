@@ -37,6 +37,12 @@ require (
 	github.com/tjfoc/gmsm v1.4.1 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	golang.org/x/net v0.33.0 // indirect
-	google.golang.org/protobuf v1.23.0 // indirect
 	gopkg.in/ini.v1 v1.67.0 // indirect
 )
+
+// The Tablestore SDK's generated code is for golang/protobuf v1.3 (its go.mod
+// asks v1.3.2). v1.4+, required only by tjfoc/gmsm's gRPC packages (not linked
+// into anything here), rebuilds every descriptor at init: 3.7 ms of each
+// function's cold start against 0.2 ms. Because of this replace, from-source
+// installs build inside the downloaded module, not with `go install …@version`.
+replace github.com/golang/protobuf => github.com/golang/protobuf v1.3.2

@@ -10,7 +10,7 @@
 #   RDSBACKUP_RELEASE_URL  where the releases are, as <url>/<version>/<file>
 #                          (default GitHub's): a mirror, or a file:// URL or a
 #                          directory with `make dist` output in <version>/
-#   RDSBACKUP_FROM_SOURCE  true: `go install` the version instead (needs Go)
+#   RDSBACKUP_FROM_SOURCE  true: build the version with Go instead
 #   RDSBACKUP_INSTALL_DIR  where rdsbackup goes (default $TMPDIR/rdsbackup/bin)
 rdsbackup_fail() {
   echo "rdsbackup install: $*" >&2
@@ -41,8 +41,16 @@ if [ "$rb_os" = windows ]; then rb_exe=rdsbackup.exe; fi
 mkdir -p "$rb_dir" || rdsbackup_fail "cannot create $rb_dir"
 if [ "${RDSBACKUP_FROM_SOURCE:-false}" = true ]; then
   command -v go >/dev/null 2>&1 || rdsbackup_fail "from-source needs Go on the PATH"
-  GOBIN=$rb_dir go install "github.com/fc-rds-backup/fc-rds-backup/shared/cmd/rdsbackup@$rb_version" ||
-    rdsbackup_fail "go install of rdsbackup@$rb_version failed"
+  # Not `go install …@version`: go.mod pins golang/protobuf with a replace (faster cold
+  # starts), which `go install …@version` refuses; build inside the downloaded module.
+  rb_json=$(go mod download -json "github.com/fc-rds-backup/fc-rds-backup@$rb_version") ||
+    rdsbackup_fail "go mod download of fc-rds-backup@$rb_version failed"
+  rb_src=$(printf '%s\n' "$rb_json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  rb_got=$(printf '%s\n' "$rb_json" | sed -n 's/^[[:space:]]*"Version": "\(.*\)",$/\1/p')
+  [ -n "$rb_src" ] && [ -n "$rb_got" ] || rdsbackup_fail "go mod download of fc-rds-backup@$rb_version failed"
+  (cd "$rb_src" && go build -trimpath -o "$rb_dir/$rb_exe" \
+    -ldflags "-X github.com/fc-rds-backup/fc-rds-backup/shared/version.stamp=$rb_got" ./shared/cmd/rdsbackup) ||
+    rdsbackup_fail "go build of rdsbackup@$rb_version failed"
   echo "rdsbackup install: built $rb_version from source into $rb_dir"
 else
   if [ "$rb_version" = latest ]; then
