@@ -3,6 +3,8 @@ package events
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -243,4 +245,127 @@ func (e JiraIssueEvent) Transition() string {
 func (e JiraIssueEvent) Requests(identifier string, backups []backup.Spec) ([]backup.Request, backup.Plan) {
 	p := backup.Plan{Backups: backups}
 	return WithAskedAt(NormalizePlan(p, e.Trigger(identifier), e.Transition()), e.AskedAt()), p
+}
+
+// MaxJiraFieldName bounds a route's instancesField: an issue field's id
+// (customfield_10042, labels).
+const MaxJiraFieldName = 64
+
+// ValidJiraFieldName reports whether s is an issue field's id, as a
+// route's instancesField names it: ^[A-Za-z][A-Za-z0-9_]{0,63}$.
+func ValidJiraFieldName(s string) bool {
+	if s == "" || len(s) > MaxJiraFieldName || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// JiraFieldInstances returns the instance ids the issue field named field
+// (ValidJiraFieldName) holds in a Jira webhook payload, sorted and without
+// duplicates. The field may hold a text of ids separated by commas,
+// semicolons or spaces ("rm-a, rm-b"), a list of strings (a labels
+// field), a list of options ({"value": "rm-a", ...}: a multi-select custom
+// field) or one option (a select list). Every id must be an RDS instance
+// id (backup.ValidInstanceID), and there may be at most max of them
+// (max <= 0: no bound). A refusal is a violation whose field is
+// issue.fields.<field> (with the item's index when it is a list's):
+// missing, null or empty, 400 RequiredParam.NotFound; another shape, 400
+// MalformedRequest; an id that is not one, 400 InvalidDBInstanceId.Format;
+// more than max ids, 413 TooManyBackups (reading stops there).
+func JiraFieldInstances(data []byte, field string, max int) ([]string, *backup.Violation) {
+	name := "issue.fields." + backup.FieldName(field)
+	var probe struct {
+		Issue struct {
+			Fields map[string]json.RawMessage `json:"fields"`
+		} `json:"issue"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, malformed("body", "must be a Jira webhook's JSON object")
+	}
+	raw, ok := probe.Issue.Fields[field]
+	if !ok || string(bytes.TrimSpace(raw)) == "null" {
+		return nil, jiraFieldEmpty(name, "the issue has no value in it")
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, malformed(name, "is not JSON")
+	}
+	seen := map[string]bool{}
+	var out []string
+	add := func(at, id string) *backup.Violation {
+		if id == "" || seen[id] {
+			return nil
+		}
+		if !backup.ValidInstanceID(id) {
+			return &backup.Violation{Code: backup.CodeInstanceIdFormat, HTTPStatus: 400, Field: at,
+				Message: fmt.Sprintf("%s: %s %s", at, backup.Quote(id, 72), backup.InstanceIdRule)}
+		}
+		if max > 0 && len(out) == max {
+			return &backup.Violation{Code: backup.CodeTooManyBackups, HTTPStatus: 413, Field: name,
+				Message: fmt.Sprintf("%s: more than %d instance ids, at most %d in one call (BACKUP_MAX_REQUESTS_PER_CALL)", name, max, max)}
+		}
+		seen[id] = true
+		out = append(out, id)
+		return nil
+	}
+	option := func(at string, o map[string]any) (string, *backup.Violation) {
+		s, isStr := o["value"].(string)
+		if !isStr {
+			return "", malformed(at, `must be an instance id or an option {"value": "<instance id>"}`)
+		}
+		return strings.TrimSpace(s), nil
+	}
+	switch t := v.(type) {
+	case string:
+		for _, id := range strings.FieldsFunc(t, func(c rune) bool { return c == ',' || c == ';' || c == ' ' || c == '\t' || c == '\n' || c == '\r' }) {
+			if viol := add(name, id); viol != nil {
+				return nil, viol
+			}
+		}
+	case map[string]any:
+		id, viol := option(name, t)
+		if viol == nil {
+			viol = add(name, id)
+		}
+		if viol != nil {
+			return nil, viol
+		}
+	case []any:
+		for i, e := range t {
+			at := fmt.Sprintf("%s[%d]", name, i)
+			var id string
+			var viol *backup.Violation
+			switch it := e.(type) {
+			case string:
+				id = strings.TrimSpace(it)
+			case map[string]any:
+				id, viol = option(at, it)
+			default:
+				viol = malformed(at, `must be an instance id or an option {"value": "<instance id>"}`)
+			}
+			if viol == nil {
+				viol = add(at, id)
+			}
+			if viol != nil {
+				return nil, viol
+			}
+		}
+	default:
+		return nil, malformed(name, `must hold instance ids: a text ("rm-a, rm-b"), a list of strings or a list of options {"value": "rm-a"}`)
+	}
+	if len(out) == 0 {
+		return nil, jiraFieldEmpty(name, "it holds no instance id")
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func jiraFieldEmpty(name, why string) *backup.Violation {
+	return &backup.Violation{Code: backup.CodeRequiredParam, HTTPStatus: 400, Field: name,
+		Message: fmt.Sprintf("%s: is required: %s (the route takes its backups from this field)", name, why)}
 }
