@@ -140,7 +140,12 @@
 // webhookEvent "jira:issue_updated" whose changelog has a "status" item
 // whose toString equals a route's Status (case-insensitively), of an issue
 // type in the route's IssueTypes (when it has any), takes the backups of
-// every such route, within their Allow. Another event, status, project or
+// every such route, within their Allow; a route with InstancesField takes
+// one backup per instance id that field of the issue holds (a text "rm-a,
+// rm-b", a list of strings, options {"value": ...}), each by grammar
+// (400), at most MaxRequests (413), within Allow (403), with the
+// parameters of its one backups entry; the field missing, null or empty
+// is a 400 naming issue.fields.<field> and the route. Another event, status, project or
 // issue type, or an update without a status change, is 202 ignored. The
 // delivery id is X-Atlassian-Webhook-Identifier (the same on Jira's
 // retries; "changelog/<id>" without it), and the issue key (the trigger's
@@ -159,8 +164,9 @@
 // the same 401 as GitHub's. The JSON body is mapped by the route's JSON
 // pointers (RFC 6901): when {pointer, equals}, if set, must hold (else
 // 202 ignored with the reason); id is the delivery's identity (required;
-// 400 naming id without it); askedAt an RFC 3339 string or unix seconds
-// or milliseconds (required); instances a string of ids separated by
+// 400 naming id without it); askedAt an RFC 3339 string, ServiceNow's
+// "2026-12-07 05:13:02" (UTC: its Table API's form), or unix seconds or
+// milliseconds (required; anything else is a 400 naming askedAt); instances a string of ids separated by
 // commas or spaces, or a list of strings, each by grammar (400) and within
 // allow (403). The ask's identity is the route, the id and the instance
 // set, so a retry or a replay of a delivery is one ask; one older than the
@@ -196,7 +202,8 @@
 //   - previousSecretEnv: optional, the variable holding the secret being
 //     rotated out; while it is set either secret verifies.
 //   - backups: the backups to take (request JSON fields); required for
-//     gitlab and jira, optional for github, not used for signed routes.
+//     gitlab and jira (but with instancesField), optional for github, not
+//     used for signed routes.
 //   - allow: instance ids or globs the route may back up ("*" = all;
 //     required for signed routes; default: the instances of backups).
 //   - project: jira, required; the issues' project key (case-insensitive
@@ -205,6 +212,10 @@
 //     (case-insensitive, "Implementing").
 //   - issueTypes: jira, optional; issue type names (case-insensitive globs)
 //     the route acts on; without it, every type.
+//   - instancesField: jira, optional; the id of the issue field holding
+//     the instance ids (customfield_10042, labels) instead of backups,
+//     which then holds at most the parameters; allow is then required,
+//     never "*".
 //   - user: token, optional; the user name of Basic auth (without it only
 //     Bearer is accepted).
 //   - instances: token, required; the JSON pointer to the instance ids.

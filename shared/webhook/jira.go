@@ -21,11 +21,11 @@ const (
 // source.
 func refuseJiraFields(r Route, bad func(field, format string, args ...any)) {
 	for _, f := range []struct {
-		name string
-		set  bool
-	}{{"project", r.Project != ""}, {"status", r.Status != ""}, {"issueTypes", len(r.IssueTypes) > 0}} {
+		name, a string
+		set     bool
+	}{{"project", "a ", r.Project != ""}, {"status", "a ", r.Status != ""}, {"issueTypes", "", len(r.IssueTypes) > 0}, {"instancesField", "an ", r.InstancesField != ""}} {
 		if f.set {
-			bad(f.name, "only jira routes have a %s", f.name)
+			bad(f.name, "only jira routes have %s%s", f.a, f.name)
 		}
 	}
 }
@@ -58,8 +58,12 @@ func checkJiraRoute(r *Route, bad func(field, format string, args ...any)) {
 			bad(fmt.Sprintf("issueTypes[%d]", j), "must be an issue type name or a glob pattern, got %q", t)
 		}
 	}
+	if r.InstancesField != "" {
+		checkInstancesField(r, bad)
+		return
+	}
 	if len(r.Backups) == 0 {
-		bad("backups", "is required for a jira route (the issue names no backups)")
+		bad("backups", "is required for a jira route (or instancesField: the issue field holding the instance ids)")
 	}
 	if len(r.Allow) == 0 {
 		for _, s := range r.Backups {
@@ -68,6 +72,23 @@ func checkJiraRoute(r *Route, bad func(field, format string, args ...any)) {
 			}
 		}
 	}
+}
+
+// checkInstancesField validates a jira route that takes its instances from
+// a field of the issue: the field's id by grammar, allow required and
+// never "*" (whoever may edit the issue writes the field), and backups at
+// most the parameters of every instance.
+func checkInstancesField(r *Route, bad func(field, format string, args ...any)) {
+	if !events.ValidJiraFieldName(r.InstancesField) {
+		bad("instancesField", "must be an issue field's id (a letter, then at most 63 letters, digits or '_', e.g. customfield_10042 or labels), got %s", backup.Quote(r.InstancesField, 64))
+	}
+	switch {
+	case len(r.Allow) == 0:
+		bad("allow", "is required for a jira route with instancesField (whoever may edit the issue writes the field: name the instances or patterns it may back up)")
+	case allowsAll(r.Allow):
+		bad("allow", `may not be "*" on a jira route with instancesField (whoever may edit the issue would reach every instance): name the instances or patterns, e.g. rm-shop-*`)
+	}
+	checkParameters(r.Backups, "a jira route with instancesField", "the field names", "the issue's field (instancesField)", bad)
 }
 
 // authJira verifies X-Hub-Signature (HMAC-SHA256 of the body) against the
@@ -185,8 +206,42 @@ func (h *Handler) jira(ctx context.Context, ev events.HTTPEvent, body []byte, c 
 	if resp, old := h.tooOld(c, "timestamp", je.AskedAt()); old {
 		return resp
 	}
-	reqs, plan := je.Requests(c.delivery, unionBackups(matched))
+	specs, v := h.jiraBackups(matched, body)
+	if v != nil {
+		c.reason = "bad request: " + violationReason(v)
+		return violationResponse(v, "")
+	}
+	reqs, plan := je.Requests(c.delivery, specs)
 	return h.submit(ctx, c, matched, plan, je.Trigger(c.delivery), reqs)
+}
+
+// jiraBackups are the backups of the matched routes: a route's backups,
+// or one per instance id its instancesField holds on the issue (with the
+// parameters of its one backups entry), each id checked by grammar and
+// their number bounded by MaxRequests before anything else sees them.
+func (h *Handler) jiraBackups(routes []*route, body []byte) ([]backup.Spec, *backup.Violation) {
+	var out []backup.Spec
+	for _, r := range routes {
+		if r.InstancesField == "" {
+			out = append(out, r.Backups...)
+			continue
+		}
+		ids, v := events.JiraFieldInstances(body, r.InstancesField, h.maxReqs)
+		if v != nil {
+			v.Message += fmt.Sprintf(" (route %s)", r.Name)
+			return nil, v
+		}
+		var params backup.Spec
+		if len(r.Backups) == 1 {
+			params = r.Backups[0]
+		}
+		for _, id := range ids {
+			s := params
+			s.DBInstanceId = id
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 // jiraTrigger reports whether a trigger is a Jira delivery's (Jira retries

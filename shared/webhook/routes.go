@@ -83,6 +83,11 @@ type Route struct {
 	Project    string   `json:"project,omitempty"`
 	Status     string   `json:"status,omitempty"`
 	IssueTypes []string `json:"issueTypes,omitempty"`
+	// InstancesField makes a jira route take its instances from a field
+	// of the issue (its id: customfield_10042, labels) instead of Backups,
+	// which then holds at most the parameters (BackupMethod, ...) of every
+	// instance; Allow is then required and never "*".
+	InstancesField string `json:"instancesField,omitempty"`
 	// User, Instances, AskedAt, ID, When and MaxAskAge are a token
 	// route's (token.go): the basic auth user (optional), the JSON
 	// pointers (RFC 6901) to the body's instance ids, ask time and
@@ -97,7 +102,7 @@ type Route struct {
 }
 
 var (
-	routeFields   = []string{"name", "source", "repository", "organization", "environments", "stage", "secretEnv", "previousSecretEnv", "backups", "allow", "project", "status", "issueTypes", "user", "instances", "askedAt", "id", "when", "maxAskAge"}
+	routeFields   = []string{"name", "source", "repository", "organization", "environments", "stage", "secretEnv", "previousSecretEnv", "backups", "allow", "project", "status", "issueTypes", "instancesField", "user", "instances", "askedAt", "id", "when", "maxAskAge"}
 	globMetaChars = "*?[\\"
 )
 
@@ -291,6 +296,7 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 	str("project", &r.Project)
 	str("status", &r.Status)
 	strs("issueTypes", &r.IssueTypes)
+	str("instancesField", &r.InstancesField)
 	parseTokenFields(keys, &r, bad)
 	if v, ok := keys["backups"]; ok && string(bytes.TrimSpace(v)) != "null" && string(bytes.TrimSpace(v)) != "[]" {
 		p, err := backup.ParsePlan([]byte(`{"Backups":` + string(v) + `}`))

@@ -17,6 +17,8 @@ func FuzzLoadRoutes(f *testing.F) {
 	for _, s := range []string{
 		testRoutes,
 		jiraRoutes,
+		jiraFieldRoutes,
+		snowTableRoutes,
 		`[{"name":"ci","source":"signed","secretEnv":"CI_SECRET","allow":["rm-*"]}]`,
 		`{"routes":[{"name":"a","source":"github","repository":"o/r","environments":["*"],"secretEnv":"S","backups":[{"DBInstanceId":"rm-a"}]}]}`,
 		"routes:\n  - name: x\n    source: gitlab\n",

@@ -179,6 +179,13 @@ func TestRoutesDocExample(t *testing.T) {
 	if len(routes) != 4 {
 		t.Fatalf("got %d routes", len(routes))
 	}
+	// Every other example (a jira route with instancesField, token
+	// routes) loads too.
+	for i, m := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllSubmatch(md, -1) {
+		if _, err := LoadRoutes(m[1]); err != nil {
+			t.Errorf("ROUTES.md's yaml example %d: %v", i+1, err)
+		}
+	}
 	// Every route field is documented in ROUTES.md and doc.go.
 	doc, _ := os.ReadFile("doc.go")
 	for _, f := range routeFields {

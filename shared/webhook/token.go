@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -131,7 +132,7 @@ func checkTokenRoute(r *Route, bad func(field, format string, args ...any)) {
 	}
 	pointer("instances", r.Instances, "the instance ids (a string of ids separated by commas or spaces, or a list of strings)")
 	pointer("id", r.ID, "the delivery's identity (a string or number the same on the sender's retries)")
-	pointer("askedAt", r.AskedAt, "when the ask was made (RFC 3339, or unix seconds or milliseconds)")
+	pointer("askedAt", r.AskedAt, "when the ask was made (RFC 3339, ServiceNow's 2026-11-24 06:00:00 in UTC, or unix seconds or milliseconds)")
 	if r.When != nil {
 		pointer("when.pointer", r.When.Pointer, "the value the condition compares")
 		if !validStage(r.When.Equals) {
@@ -152,13 +153,21 @@ func checkTokenRoute(r *Route, bad func(field, format string, args ...any)) {
 	case allowsAll(r.Allow):
 		bad("allow", `may not be "*" on a token route (a leaked token would reach every instance): name the instances or patterns, e.g. rm-shop-*`)
 	}
+	checkParameters(r.Backups, "a token route", "the body names", "the body (instances)", bad)
+}
+
+// checkParameters checks the backups of a route whose instances come
+// from the request (a token route's body, a jira route's instancesField):
+// at most one entry, without DBInstanceId, whose other fields are the
+// parameters of every instance.
+func checkParameters(backups []backup.Spec, what, names, from string, bad func(field, format string, args ...any)) {
 	switch {
-	case len(r.Backups) > 1:
-		bad("backups", "a token route has at most one entry: the parameters (BackupMethod, ...) of every instance the body names")
-	case len(r.Backups) == 1:
-		s := r.Backups[0]
+	case len(backups) > 1:
+		bad("backups", "%s has at most one entry: the parameters (BackupMethod, ...) of every instance %s", what, names)
+	case len(backups) == 1:
+		s := backups[0]
 		if s.DBInstanceId != "" {
-			bad("backups[0].DBInstanceId", "a token route's instances come from the body (instances); leave DBInstanceId out")
+			bad("backups[0].DBInstanceId", "%s's instances come from %s; leave DBInstanceId out", what, from)
 			break
 		}
 		s.DBInstanceId = "rm-token-defaults" // a valid id: the other fields are checked
@@ -168,10 +177,11 @@ func checkTokenRoute(r *Route, bad func(field, format string, args ...any)) {
 	}
 }
 
-// backupsChecked are the backups parseRoute checks as requests: a token
-// route's one entry names no instance (checkTokenRoute checks it).
+// backupsChecked are the backups parseRoute checks as requests: the one
+// entry of a token route, or of a jira route with instancesField, names
+// no instance (checkParameters checks it).
 func backupsChecked(r Route) []backup.Spec {
-	if r.Source == SourceToken {
+	if r.Source == SourceToken || r.Source == SourceJira && r.InstancesField != "" {
 		return nil
 	}
 	return r.Backups
@@ -382,15 +392,28 @@ func scalarText(v any) (string, bool) {
 	return "", false
 }
 
-// tokenTime reads an askedAt value: an RFC 3339 string, or a number of
-// unix seconds (below 1e11) or milliseconds. It returns what is wrong
-// with any other value.
+// ServiceNowTime is the layout of a ServiceNow date-time as its Table API
+// returns it without display values (sysparm_display_value=false, the
+// default): "2026-12-07 05:13:02", in UTC.
+const ServiceNowTime = "2006-01-02 15:04:05"
+
+// tokenTime reads an askedAt value: an RFC 3339 string, ServiceNow's
+// "2026-12-07 05:13:02" (UTC), or a number of unix seconds (below 1e11)
+// or milliseconds. It returns what is wrong with any other value.
 func tokenTime(v any) (time.Time, string) {
 	switch t := v.(type) {
 	case string:
-		at, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(t))
+		s := strings.TrimSpace(t)
+		at, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			return time.Time{}, "must be an RFC 3339 time such as 2026-11-24T06:00:00Z, got " + backup.Quote(t, 40)
+			// No zone: UTC. Strictly the layout (time.Parse alone takes
+			// a one-digit hour, extra spaces and fractions).
+			if at, err = time.Parse(ServiceNowTime, s); err == nil && at.Format(ServiceNowTime) != s {
+				err = errors.New("not " + ServiceNowTime)
+			}
+		}
+		if err != nil {
+			return time.Time{}, "must be an RFC 3339 time such as 2026-11-24T06:00:00Z, ServiceNow's 2026-11-24 06:00:00 (UTC), or unix seconds or milliseconds, got " + backup.Quote(t, 40)
 		}
 		return at.UTC(), ""
 	case json.Number:
@@ -403,7 +426,7 @@ func tokenTime(v any) (time.Time, string) {
 		}
 		return time.UnixMilli(int64(f)).UTC(), ""
 	}
-	return time.Time{}, "must be an RFC 3339 string or unix seconds or milliseconds"
+	return time.Time{}, "must be an RFC 3339 string, ServiceNow's 2026-11-24 06:00:00 (UTC), or unix seconds or milliseconds"
 }
 
 // tokenRoute is the token route named name, or nil.

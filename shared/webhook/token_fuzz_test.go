@@ -20,6 +20,8 @@ func FuzzTokenBody(f *testing.F) {
 		{snowBody(func(p map[string]any) { p["u_rds_instances"] = []string{"rm-b", "rm-a", "rm-b"} }), "/u_rds_instances"},
 		{snowBody(func(p map[string]any) { p["state"] = "Assess" }), "/state"},
 		{snowBody(func(p map[string]any) { p["sys_updated_on"] = 1795499000123 }), "/sys_updated_on"},
+		{snowBody(func(p map[string]any) { p["sys_updated_on"] = "2026-11-24 05:52:17" }), "/sys_updated_on"},
+		{snowBody(func(p map[string]any) { p["sys_updated_on"] = "2026-11-24 5:52:17.5" }), "/result/sys_id"},
 		{`{"incident":{"id":"Q1","created_at":"2026-11-24T06:00:00Z","custom_details":{"rds/instances":["rm-pay-1"]}}}`, "/incident/custom_details/rds~1instances"},
 		{`[1,[2,{"a":3}]]`, "/1/1/a"}, {`{"":{"~":1}}`, "//~0"}, {`"x"`, ""}, {`{`, "/"}, {`{} {}`, "/a~"}, {"{\"sys_id\":1e400}", "/0"},
 	} {
