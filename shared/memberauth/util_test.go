@@ -1,5 +1,10 @@
 package memberauth
 
-import "strings"
+import (
+	"context"
+	"strings"
+)
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+type contextT = context.Context
