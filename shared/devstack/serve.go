@@ -72,6 +72,8 @@ func serveLine(st *localcloud.Stack, region string) map[string]any {
 		"signedSecret":       localcloud.SignedSecret,
 		"githubSecret":       localcloud.GitHubSecret,
 		"gitlabToken":        localcloud.GitLabToken,
+		"jiraSecret":         localcloud.JiraSecret,
+		"snowToken":          localcloud.SnowToken,
 	}
 }
 
