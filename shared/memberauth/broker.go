@@ -358,8 +358,8 @@ func (b *Broker) refresh(ctx context.Context, e *entry, f *flight, r Request) {
 		}
 	}
 	b.mu.Unlock()
-	f.cred, f.err = cred, err
-	close(f.done)
+	// Told before the askers are let go, so an asker that returns has
+	// always been preceded by its EventIssued or EventFailed.
 	if err == nil {
 		b.emit(Event{Kind: EventIssued, Account: r.AccountID, Role: r.Role, Expires: cred.Expiration})
 	} else {
@@ -370,6 +370,8 @@ func (b *Broker) refresh(ctx context.Context, e *entry, f *flight, r Request) {
 		}
 		b.emit(Event{Kind: EventFailed, Account: r.AccountID, Role: r.Role, Code: code, Attempt: attemptsOf(err)})
 	}
+	f.cred, f.err = cred, err
+	close(f.done)
 }
 
 func attemptsOf(err error) int {
