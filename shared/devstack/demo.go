@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -106,7 +109,7 @@ func demo(loadFleet func() (localcloud.Fleet, string, error), verbose bool, time
 	w := newWatcher(st, p)
 	go w.run(ctx)
 	d := &story{ctx: ctx, st: st, p: p, w: w, region: fleet.Region}
-	for _, step := range []func() error{d.timerPlan, d.rebootEnds, d.signedRequest, d.redelivery, d.invalidRequest, d.jobsFinish} {
+	for _, step := range []func() error{d.timerPlan, d.rebootEnds, d.signedRequest, d.redelivery, d.invalidRequest, d.jobsFinish, d.jiraChange} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -321,6 +324,80 @@ func (d *story) jobsFinish() error {
 	})
 }
 
+// jiraChange: a change-management ask. A Jira change, OPS-123, moves to
+// Implementing; Jira's webhook (signed with the route's secret) asks the
+// local route ops-change for a Physical backup of rm-demo-mysql1 before the
+// change starts, and Jira's retry of the delivery is the same ask.
+func (d *story) jiraChange() error {
+	d.step("a change in Jira, OPS-123, moves to Implementing: Jira's webhook POSTs the event to /v1/hooks/jira, signed with the route's secret")
+	d.p.cont("(route ops-change: project OPS, status Implementing, a Physical backup of " + idMySQL + " before the change starts)")
+	root, err := localcloud.ModuleRoot()
+	if err != nil {
+		return err
+	}
+	body, err := os.ReadFile(filepath.Join(root, "testdata", "events", "jira-issue-updated.json"))
+	if err != nil {
+		return err
+	}
+	var p map[string]any
+	if err := json.Unmarshal(body, &p); err != nil {
+		return err
+	}
+	p["timestamp"] = time.Now().UnixMilli() // the fixture's moment is long past: older than BACKUP_MAX_ASK_AGE
+	if body, err = json.Marshal(p); err != nil {
+		return err
+	}
+	post := func() (int, []byte, error) {
+		mac := hmac.New(sha256.New, []byte(localcloud.JiraSecret))
+		mac.Write(body)
+		return postHook(d.ctx, d.st.WebhookURL+"/v1/hooks/jira", body, map[string]string{
+			"Content-Type":               "application/json; charset=UTF-8",
+			webhook.HeaderJiraIdentifier: "9c1f7a52-3d4e-4b8a-a0f6-2e7d5c91b364",
+			webhook.HeaderJiraSig:        "sha256=" + hex.EncodeToString(mac.Sum(nil)),
+		})
+	}
+	status, resp, err := post()
+	if err != nil {
+		return err
+	}
+	d.p.note("HTTP %d %s", status, clip(compact(resp), 220))
+	fromJira := func(status string) func([]notify.Event) bool {
+		return func(evs []notify.Event) bool {
+			return slices.ContainsFunc(evs, func(ev notify.Event) bool {
+				return ev.Subject == idMySQL && ev.Type == notify.TypePrefix+status && ev.Data.Trigger.Kind == "jira"
+			})
+		}
+	}
+	if err := d.w.wait(d.ctx, idMySQL+" accepted for OPS-123", fromJira("accepted")); err != nil {
+		return err
+	}
+	d.p.note("Jira retries the delivery (the same X-Atlassian-Webhook-Identifier): the same ask, no second backup")
+	status, resp, err = post()
+	if err != nil {
+		return err
+	}
+	d.p.note("HTTP %d %s", status, clip(compact(resp), 220))
+	return d.w.wait(d.ctx, idMySQL+" completed for OPS-123", fromJira("completed"))
+}
+
+// postHook POSTs body to url with headers.
+func postHook(ctx context.Context, url string, body []byte, headers map[string]string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, b, err
+}
+
 // summary prints the counts and checks the story's promises: no failure,
 // and exactly one backup per instance that was asked for one.
 func (d *story) summary() error {
@@ -344,15 +421,16 @@ func (d *story) summary() error {
 	}
 	d.p.say("RDS calls: %s", strings.Join(cs, ", "))
 	created := d.st.Cloud.RDS.CreatedBackups()
-	d.p.say("backups created: %s (one per instance asked for, %s's message delivered twice included)", compactMap(created), idMaria)
+	d.p.say("backups created: %s (one per ask: %s's message delivered twice and Jira's retry included; %s twice, the nightly plan's and the change's)",
+		compactMap(created), idMaria, idMySQL)
 
 	var problems []string
 	if counts["failed"] > 0 {
 		problems = append(problems, fmt.Sprintf("%d failed outcome(s)", counts["failed"]))
 	}
-	for _, id := range []string{idMySQL, idPG, idMSSQL, idFlaky, idMaria} {
-		if created[id] != 1 {
-			problems = append(problems, fmt.Sprintf("%d backups of %s, want 1", created[id], id))
+	for id, want := range map[string]int{idMySQL: 2, idPG: 1, idMSSQL: 1, idFlaky: 1, idMaria: 1} {
+		if created[id] != want {
+			problems = append(problems, fmt.Sprintf("%d backups of %s, want %d", created[id], id, want))
 		}
 	}
 	if created[idReplica] != 0 {

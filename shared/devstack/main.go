@@ -15,7 +15,8 @@
 // rejected, the plan run's summary), the deferral resolving, a signed
 // request through transient faults, a work-queue message redelivered after
 // the queue function is killed (coalesced: one backup), an invalid request,
-// and every job tracked to completed. MNS time runs 20 times faster there,
+// every job tracked to completed, then a Jira change moving to Implementing
+// (its signed webhook backs up rm-demo-mysql1; Jira's retry is the same ask). MNS time runs 20 times faster there,
 // and it says so. serve starts everything on 127.0.0.1 and prints one JSON
 // line with the endpoints and a key for the official SDKs; its admin URL
 // answers GET /state, GET, POST and DELETE /faults and POST /timer. invoke

@@ -285,7 +285,7 @@ func TestDevstackServePrintsTheLocalCloud(t *testing.T) {
 // TestDevstackDemoTellsTheWholeStory runs `devstack demo` (make run) and
 // reads its narration: the clock it runs, a deferral that resolves, the plan
 // run's summary, a redelivered message that coalesces (one backup), every
-// job completed, exit 0.
+// job completed, a Jira change's signed webhook (its retry one ask), exit 0.
 func TestDevstackDemoTellsTheWholeStory(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a safety net, not a bound
@@ -346,20 +346,29 @@ func TestDevstackDemoTellsTheWholeStory(t *testing.T) {
 		{`^▶ 3\. .*signed`, `✓ accepted\s+rm-demo-flaky`},
 		{`^▶ 4\. .*rm-demo-maria`, `≡ coalesced\s+rm-demo-maria`},
 		{`^▶ 5\. .*invalid`, `✗ rejected\s+rm-demo-mysql1`},
+		{`^▶ 7\. .*Jira, OPS-123, moves to Implementing`, `✓ accepted\s+rm-demo-mysql1\s+job \d+\s+\[jira OPS-123\]`},
 	} {
 		h, _ := find(0, "a step header", s.step)
 		at, _ := find(h, "the step's outcome", s.line)
-		if next, _ := find(h+1, "the next step", `^▶ \d+\. `); at > next {
+		if next, _ := find(h+1, "the next step or the end", `^(▶ \d+\. |done in )`); at > next {
 			t.Errorf("%q printed at line %d, after the next step's header (line %d):\n%s", s.line, at+1, next+1, out)
 		}
 	}
+
+	// The change-management ask: Jira's signed delivery accepted, its
+	// retry the same ask, its backup completed.
+	jira, _ := find(0, "the Jira step", `^▶ 7\. .*Jira`)
+	find(jira, "the delivery accepted", `HTTP 202 \{"requests":\[\{"status":"accepted","DBInstanceId":"rm-demo-mysql1"`)
+	find(jira, "Jira's retry coalesced", `HTTP 202 \{"requests":\[\{"status":"coalesced","DBInstanceId":"rm-demo-mysql1"`)
+	find(jira, "the change's backup completed", `★ completed\s+rm-demo-mysql1\s+job \d+.*\[jira OPS-123\]`)
 
 	_, m = find(0, "the backups created", `^backups created: (\{.*\})`)
 	var created map[string]int
 	if err := json.Unmarshal([]byte(m[1]), &created); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"rm-demo-flaky": 1, "rm-demo-maria": 1, "rm-demo-mssql1": 1, "rm-demo-mysql1": 1, "rm-demo-pg1": 1}
+	// rm-demo-mysql1 twice: the nightly plan's and the change's.
+	want := map[string]int{"rm-demo-flaky": 1, "rm-demo-maria": 1, "rm-demo-mssql1": 1, "rm-demo-mysql1": 2, "rm-demo-pg1": 1}
 	if fmt.Sprint(created) != fmt.Sprint(want) {
 		t.Errorf("backups created %v, want %v", created, want)
 	}
