@@ -208,6 +208,40 @@ func TestRoutesAndTheirSecrets(t *testing.T) {
 	}
 }
 
+// TestCommentedRouteExamplesLoad: the routes s.yaml's comments offer to
+// paste into vars.routes (GitHub, GitLab, Jira, a ServiceNow token route)
+// load as they are written.
+func TestCommentedRouteExamplesLoad(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(root, "s.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var examples []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "#   {"):
+			examples = append(examples, strings.TrimPrefix(line, "#   "))
+		case strings.HasPrefix(line, "#    ") && len(examples) > 0: // a continuation
+			examples[len(examples)-1] += strings.TrimPrefix(line, "#    ")
+		}
+	}
+	sources := map[string]bool{}
+	for _, ex := range examples {
+		routes, err := webhook.LoadRoutes([]byte(`{"routes":[` + ex + `]}`))
+		if err != nil {
+			t.Errorf("s.yaml's commented route %s: %v", ex, err)
+			continue
+		}
+		sources[routes[0].Source] = true
+	}
+	for _, src := range []string{"github", "gitlab", "jira", "token"} {
+		if !sources[src] {
+			t.Errorf("s.yaml's comments have no %s route example (found %d examples)", src, len(examples))
+		}
+	}
+}
+
 // TestCodeReadsOnlyDeclaredVariables scans the shipped code for BACKUP_*
 // names and direct environment reads: config.Load is the only reader.
 func TestCodeReadsOnlyDeclaredVariables(t *testing.T) {
