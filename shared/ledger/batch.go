@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"sort"
 	"time"
 
 	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
@@ -104,28 +103,11 @@ func (l *Ledger) JobMade(ctx context.Context, scope, key, owner, jobID, instKey 
 	return noted, res[2].IsSucceed, nil
 }
 
-// batch sends changes (rows of the ledger's table) as one BatchWriteRow
-// and returns one result per change, in order.
+// batch sends changes (rows of the ledger's table) as one BatchWriteRow,
+// combined with other asks' writes of the moment (combine.go), and returns
+// one result per change, in order.
 func (l *Ledger) batch(ctx context.Context, op string, changes ...tablestore.RowChange) ([]tablestore.RowResult, error) {
-	req := &tablestore.BatchWriteRowRequest{}
-	for _, ch := range changes {
-		req.AddRowChange(ch)
-	}
-	var resp *tablestore.BatchWriteRowResponse
-	err := l.do(ctx, "BatchWriteRow", func() error {
-		var err error
-		resp, err = l.client.BatchWriteRow(req)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	rows := append([]tablestore.RowResult(nil), resp.TableToRowsResult[l.table]...)
-	if len(rows) != len(changes) {
-		return nil, &Error{Op: op, Table: l.table, Retryable: true, Err: errBatchShape}
-	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Index < rows[j].Index })
-	return rows, nil
+	return l.write(ctx, writeGroup{name: op, changes: changes})
 }
 
 // rowFailed turns a failed ask-row result into the single-row call's

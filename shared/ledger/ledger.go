@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/groupcommit"
 )
 
 // Primary key and attribute column names of a ledger row.
@@ -119,6 +121,9 @@ type Ledger struct {
 	table  string
 	clock  func() time.Time
 	lease  time.Duration
+
+	inFlight int                                                       // WithWritesInFlight
+	writes   *groupcommit.Combiner[writeGroup, []tablestore.RowResult] // the hot path's writes, combined (combine.go)
 }
 
 // Option configures a Ledger.
@@ -146,10 +151,11 @@ func WithLease(d time.Duration) Option {
 // New returns a ledger on table through client. Give client ClientConfig()
 // so that the caller owns the retries (see doc.go). New makes no call.
 func New(client *tablestore.TableStoreClient, table string, opts ...Option) *Ledger {
-	l := &Ledger{client: client, table: table, clock: time.Now, lease: DefaultLease}
+	l := &Ledger{client: client, table: table, clock: time.Now, lease: DefaultLease, inFlight: DefaultWritesInFlight}
 	for _, o := range opts {
 		o(l)
 	}
+	l.writes = l.newWrites()
 	return l
 }
 
@@ -174,7 +180,7 @@ func (l *Ledger) Claim(ctx context.Context, a Ask) (Claim, error) {
 	for round := 0; round < maxClaimRounds; round++ {
 		now := l.clock()
 		row := l.newRow(a, now)
-		err := l.put(ctx, row, tablestore.RowExistenceExpectation_EXPECT_NOT_EXIST, nil)
+		err := l.claimPut(ctx, row)
 		if err == nil {
 			return Claim{Won: true, Row: row}, nil
 		}
@@ -572,6 +578,30 @@ func (l *Ledger) newRow(a Ask, now time.Time) Row {
 // put writes r whole (PutRow replaces the row) under the row existence
 // expectation and the optional column condition.
 func (l *Ledger) put(ctx context.Context, r Row, exp tablestore.RowExistenceExpectation, cond tablestore.ColumnFilter) error {
+	ch := l.putChange(r, exp, cond)
+	return l.do(ctx, "PutRow", func() error {
+		_, err := l.client.PutRow(&tablestore.PutRowRequest{PutRowChange: ch})
+		return err
+	})
+}
+
+// claimPut writes a new ask's row if none exists, combined with the other
+// asks' writes of the moment (combine.go): alone, one PutRow.
+func (l *Ledger) claimPut(ctx context.Context, r Row) error {
+	res, err := l.write(ctx, writeGroup{name: "PutRow",
+		put: l.putChange(r, tablestore.RowExistenceExpectation_EXPECT_NOT_EXIST, nil)})
+	if err != nil {
+		return err
+	}
+	if !res[0].IsSucceed {
+		return rowError("PutRow", l.table, res[0].Error)
+	}
+	return nil
+}
+
+// putChange is the PutRow of r whole under the row existence expectation
+// and the optional column condition.
+func (l *Ledger) putChange(r Row, exp tablestore.RowExistenceExpectation, cond tablestore.ColumnFilter) *tablestore.PutRowChange {
 	ch := &tablestore.PutRowChange{TableName: l.table, PrimaryKey: pk(r.Scope, r.Key)}
 	ch.AddColumn(ColAskedAt, r.AskedAt.UnixMilli())
 	ch.AddColumn(ColDigest, r.Digest)
@@ -593,10 +623,7 @@ func (l *Ledger) put(ctx context.Context, r Row, exp tablestore.RowExistenceExpe
 	if cond != nil {
 		ch.SetColumnCondition(cond)
 	}
-	return l.do(ctx, "PutRow", func() error {
-		_, err := l.client.PutRow(&tablestore.PutRowRequest{PutRowChange: ch})
-		return err
-	})
+	return ch
 }
 
 // update starts an UpdateRow of the row on EXPECT_EXIST and cond.

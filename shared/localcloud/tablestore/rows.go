@@ -1,8 +1,10 @@
 package tablestore
 
 import (
+	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore/otsprotocol"
 	"github.com/golang/protobuf/proto"
@@ -534,16 +536,26 @@ func (s *Server) batchWriteRow(in *otsprotocol.BatchWriteRowRequest) (proto.Mess
 			return nil, newErr("OTSParameterInvalid", "No operation is specified for table: '%s'.", tb.GetTableName()), nil
 		}
 		total += len(tb.GetRows())
+		seen := map[string]bool{}
 		for _, r := range tb.GetRows() {
-			if r.GetType() == otsprotocol.OperationType_PUT {
-				row, err := decodeRow(r.GetRowChange())
-				if err != nil {
-					return nil, newErr("OTSParameterInvalid", "Invalid row: %v.", err), nil
-				}
-				if len(row.cells) == 0 {
-					return nil, newErr("OTSParameterInvalid", "Attribute column is missing."), nil
-				}
+			row, err := decodeRow(r.GetRowChange())
+			if err != nil {
+				return nil, newErr("OTSParameterInvalid", "Invalid row: %v.", err), nil
 			}
+			if r.GetType() == otsprotocol.OperationType_PUT && len(row.cells) == 0 {
+				return nil, newErr("OTSParameterInvalid", "Attribute column is missing."), nil
+			}
+			// The same primary key twice in one table of a batch fails the
+			// whole request (BatchWriteRow's page; the message is the
+			// service's, which names nothing).
+			var k strings.Builder
+			for _, c := range row.pk {
+				fmt.Fprintf(&k, "%s\x00%d\x00%d\x00%s\x00", c.name, c.v.vt, c.v.i, c.v.s)
+			}
+			if seen[k.String()] {
+				return nil, newErr("OTSParameterInvalid", "The input parameter is invalid."), nil
+			}
+			seen[k.String()] = true
 		}
 	}
 	if total > maxBatchWriteRows {

@@ -1,6 +1,7 @@
 package tablestore_test
 
 import (
+	"errors"
 	"reflect"
 	"slices"
 	"strconv"
@@ -402,6 +403,47 @@ func TestGetRangePages(t *testing.T) {
 	})
 }
 
+// One primary key twice in one table of a BatchWriteRow fails the whole
+// request with OTSParameterInvalid, and nothing is written (BatchWriteRow's
+// page lists it among the whole-request errors); the same key in two
+// tables is two rows.
+func TestBatchWriteRowRefusesOneRowTwice(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	createTable(t, c, "asks", -1, 1)
+	createTable(t, c, "runs", -1, 1)
+	req := &ots.BatchWriteRowRequest{}
+	p1 := &ots.PutRowChange{TableName: "asks", PrimaryKey: pk("a", 1)}
+	p1.AddColumn("v", int64(1))
+	p1.SetCondition(ots.RowExistenceExpectation_IGNORE)
+	other := &ots.PutRowChange{TableName: "asks", PrimaryKey: pk("b", 1)}
+	other.AddColumn("v", int64(1))
+	other.SetCondition(ots.RowExistenceExpectation_IGNORE)
+	d := &ots.DeleteRowChange{TableName: "asks", PrimaryKey: pk("a", 1)}
+	d.SetCondition(ots.RowExistenceExpectation_IGNORE)
+	for _, ch := range []ots.RowChange{p1, other, d} {
+		req.AddRowChange(ch)
+	}
+	_, err := c.BatchWriteRow(req)
+	var oe *ots.OtsError
+	if !errors.As(err, &oe) || oe.Code != "OTSParameterInvalid" || oe.HttpStatusCode != 400 {
+		t.Fatalf("BatchWriteRow with one row twice = %v, want 400 OTSParameterInvalid", err)
+	}
+	if got := get(t, c, "asks", pk("b", 1)); got != nil {
+		t.Fatalf("row b = %v: a refused batch wrote a row", got)
+	}
+
+	req = &ots.BatchWriteRowRequest{}
+	r := &ots.PutRowChange{TableName: "runs", PrimaryKey: pk("a", 1)}
+	r.AddColumn("v", int64(2))
+	r.SetCondition(ots.RowExistenceExpectation_IGNORE)
+	req.AddRowChange(p1)
+	req.AddRowChange(r)
+	if _, err := c.BatchWriteRow(req); err != nil {
+		t.Fatalf("one key in two tables: %v", err)
+	}
+}
+
 // BatchWriteRow answers a result per row: a row whose own condition fails is
 // refused with OTSConditionCheckFail while the others are written.
 func TestBatchWriteRowPerRowResults(t *testing.T) {
@@ -410,6 +452,7 @@ func TestBatchWriteRowPerRowResults(t *testing.T) {
 	createTable(t, c, "asks", -1, 1)
 	createTable(t, c, "runs", -1, 1)
 	mustOK(t, put(c, "asks", pk("exists", 1), ots.RowExistenceExpectation_IGNORE, col{"v", int64(1)}))
+	mustOK(t, put(c, "asks", pk("exists", 2), ots.RowExistenceExpectation_IGNORE, col{"v", int64(1)}))
 
 	req := &ots.BatchWriteRowRequest{}
 	p1 := &ots.PutRowChange{TableName: "asks", PrimaryKey: pk("new", 1)}
@@ -418,7 +461,7 @@ func TestBatchWriteRowPerRowResults(t *testing.T) {
 	p2 := &ots.PutRowChange{TableName: "asks", PrimaryKey: pk("exists", 1)}
 	p2.AddColumn("v", int64(3))
 	p2.SetCondition(ots.RowExistenceExpectation_EXPECT_NOT_EXIST) // fails
-	u := &ots.UpdateRowChange{TableName: "asks", PrimaryKey: pk("exists", 1)}
+	u := &ots.UpdateRowChange{TableName: "asks", PrimaryKey: pk("exists", 2)}
 	u.PutColumn("w", "x")
 	u.SetCondition(ots.RowExistenceExpectation_EXPECT_EXIST)
 	d := &ots.DeleteRowChange{TableName: "runs", PrimaryKey: pk("none", 1)}
@@ -439,8 +482,11 @@ func TestBatchWriteRowPerRowResults(t *testing.T) {
 	if asks[1].Error.Code != "OTSConditionCheckFail" || asks[1].Error.Message != "Condition check failed." {
 		t.Fatalf("failed row's error %+v", asks[1].Error)
 	}
-	if got := get(t, c, "asks", pk("exists", 1)); !reflect.DeepEqual(got, map[string]any{"v": int64(1), "w": "x"}) {
-		t.Fatalf("existing row = %v", got)
+	if got := get(t, c, "asks", pk("exists", 1)); !reflect.DeepEqual(got, map[string]any{"v": int64(1)}) {
+		t.Fatalf("the row whose condition failed = %v, want it unchanged", got)
+	}
+	if got := get(t, c, "asks", pk("exists", 2)); !reflect.DeepEqual(got, map[string]any{"v": int64(1), "w": "x"}) {
+		t.Fatalf("updated row = %v", got)
 	}
 	if get(t, c, "asks", pk("new", 1))["v"] != int64(2) {
 		t.Fatal("the new row was not written")
