@@ -47,6 +47,11 @@ var Vars = []Var{
 	{"BACKUP_WORK_QUEUE", "rds-backup-work", "all", "Work queue (the `queue` function's trigger queue): deferred retries, the next steps of plan runs, job tracking, parked outcomes. Wrong: requests that need a retry later cannot be parked and the invocation fails.", false},
 	{"BACKUP_REGION", "", "all", "Default RegionId for requests that name none. Empty: the function's own region (from the FC context).", false},
 	{"BACKUP_ALLOWED_REGIONS", "", "all", "Comma-separated regions that requests may name (`RegionId`, `Defaults.RegionId`, `Select.RegionId`, `?RegionId=`) besides the function's own region and `BACKUP_REGION`, e.g. `cn-shanghai,cn-beijing`. Anything else is refused (400 / `rejected`, code `InvalidRegionId.NotAllowed`) before an RDS client is built. Each must be a region id, else the functions refuse to start.", false},
+	{"BACKUP_ALLOWED_ACCOUNTS", "", "all", "Comma-separated member account ids (16 digits each) that plans may name (`Select.Accounts`, `Defaults.AccountId`, a backup's `AccountId`) besides the functions' own; the functions assume `BACKUP_MEMBER_ROLE` in each. Anything else is refused (`rejected`, code `InvalidAccountId.NotAllowed`) before any STS or RDS call. Empty: plans stay in the functions' own account. Each must be an account id, else the functions refuse to start.", true},
+	{"BACKUP_MEMBER_ROLE", "fc-rds-backup-member", "all", "The RAM role assumed in every member account (1-64 letters, digits, `.` and `-`); its trust and permission policies are printed by `make infra`.", true},
+	{"BACKUP_MEMBER_EXTERNAL_ID", "", "all", "The ExternalId passed to every AssumeRole into a member account (2-1224 of letters, digits and `_+=,.@:/-`); the member role's trust policy requires it (the confused-deputy condition). Required when `BACKUP_ALLOWED_ACCOUNTS` names an account. Never logged.", true},
+	{"BACKUP_STS_ENDPOINT", "", "all", "STS endpoint for AssumeRole into member accounts, `https://sts.<region>.aliyuncs.com` (or `https://sts-vpc.<region>.aliyuncs.com`); `http` only on loopback (the local cloud). Empty: the SDK's endpoint for the function's region.", true},
+	{"BACKUP_MAX_FANOUT", "100", "all", "Most (account, region) pairs one plan's `Select` may reach (`Accounts` × `Regions`, 1-1000). More → one `rejected` outcome (`Select.TooManyTargets`) and nothing of the plan runs, so one plan cannot fan out into thousands of steps unnoticed.", true},
 	{"BACKUP_RDS_ENDPOINT", "", "all", "RDS endpoint override `host[:port]` (local cloud). Empty: the SDK's endpoint for the region.", true},
 	{"BACKUP_RDS_PROTOCOL", "https", "all", "`https` or `http` (http only for the local cloud).", true},
 	{"BACKUP_RDS_CONNECT_TIMEOUT", "5s", "all", "Connect timeout per RDS call.", true},
@@ -87,8 +92,20 @@ type Config struct {
 	NotifyOutcomes string
 	WorkQueue      string
 
-	Region          string
-	AllowedRegions  []string // BACKUP_ALLOWED_REGIONS, each a valid region id
+	Region         string
+	AllowedRegions []string // BACKUP_ALLOWED_REGIONS, each a valid region id
+
+	// Member accounts (DESIGN.md §10): AllowedAccounts sorted, without
+	// repeats, each an account id; MemberRole a role name; MemberExternalID
+	// an ExternalId, set whenever AllowedAccounts is not empty (never
+	// logged); STSEndpoint a URL of scheme and host ("" the SDK's); MaxFanout
+	// the most (account, region) pairs one Select may reach.
+	AllowedAccounts  []string
+	MemberRole       string
+	MemberExternalID string `json:"-"`
+	STSEndpoint      string
+	MaxFanout        int
+
 	RDSEndpoint     string
 	RDSProtocol     string
 	ConnectTimeout  time.Duration
@@ -223,6 +240,39 @@ func Load(environ []string, readFile func(string) ([]byte, error)) (Config, erro
 			c.AllowedRegions = append(c.AllowedRegions, r)
 		}
 	}
+	for _, a := range strings.Split(get("BACKUP_ALLOWED_ACCOUNTS"), ",") {
+		if a = strings.TrimSpace(a); a == "" {
+			continue
+		}
+		if !backup.ValidAccountID(a) {
+			errs = append(errs, fmt.Sprintf("BACKUP_ALLOWED_ACCOUNTS: %s: %s", backup.Quote(a, 48), backup.AccountIDRule))
+			continue
+		}
+		c.AllowedAccounts = append(c.AllowedAccounts, a)
+	}
+	slices.Sort(c.AllowedAccounts)
+	c.AllowedAccounts = slices.Compact(c.AllowedAccounts)
+	if c.MemberRole = strings.TrimSpace(get("BACKUP_MEMBER_ROLE")); !backup.ValidRoleName(c.MemberRole) {
+		errs = append(errs, fmt.Sprintf("BACKUP_MEMBER_ROLE: %s: %s", backup.Quote(c.MemberRole, 48), backup.RoleNameRule))
+	}
+	// The ExternalId is never repeated in a message: only its length.
+	switch c.MemberExternalID = get("BACKUP_MEMBER_EXTERNAL_ID"); {
+	case c.MemberExternalID != "" && !backup.ValidExternalID(c.MemberExternalID):
+		errs = append(errs, fmt.Sprintf("BACKUP_MEMBER_EXTERNAL_ID: (value not shown, %d characters): %s", len(c.MemberExternalID), backup.ExternalIDRule))
+	case c.MemberExternalID == "" && len(c.AllowedAccounts) > 0:
+		errs = append(errs, "BACKUP_MEMBER_EXTERNAL_ID: is required when BACKUP_ALLOWED_ACCOUNTS names accounts (the member role's trust policy requires sts:ExternalId)")
+	}
+	if ep := get("BACKUP_STS_ENDPOINT"); ep != "" {
+		switch err := CheckSTSEndpoint(ep); {
+		case errors.Is(err, errUserInfo):
+			errs = append(errs, "BACKUP_STS_ENDPOINT: "+err.Error())
+		case err != nil:
+			bad("BACKUP_STS_ENDPOINT", err.Error())
+		default:
+			c.STSEndpoint = ep
+		}
+	}
+	c.MaxFanout = num("BACKUP_MAX_FANOUT", 1, 1000)
 	c.RDSEndpoint = get("BACKUP_RDS_ENDPOINT")
 	if strings.Contains(c.RDSEndpoint, "://") || strings.Contains(c.RDSEndpoint, "/") {
 		bad("BACKUP_RDS_ENDPOINT", "must be host[:port] without scheme or path")
@@ -413,6 +463,47 @@ func CheckTablestoreEndpoint(endpoint string) error {
 	return nil
 }
 
+// CheckSTSEndpoint checks an STS endpoint URL as CheckTablestoreEndpoint
+// does a Tablestore one: https (http only on loopback: AssumeRole is signed
+// with the functions' own key), a host, nothing else.
+func CheckSTSEndpoint(endpoint string) error {
+	u, err := url.Parse(endpoint)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		return errors.New("must be a URL like https://sts.cn-hangzhou.aliyuncs.com")
+	case u.User != nil:
+		return errUserInfo
+	case u.Scheme == "http" && !loopback(endpoint):
+		return errors.New("must use https (http only on a loopback address, the local cloud)")
+	case u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return errors.New("must be scheme and host only, like https://sts.cn-hangzhou.aliyuncs.com")
+	}
+	return nil
+}
+
+// STS returns the STS endpoint as the SDK takes it: host[:port] and
+// protocol; "" and "https" when BACKUP_STS_ENDPOINT is unset.
+func (c Config) STS() (host, protocol string) {
+	if c.STSEndpoint == "" {
+		return "", "https"
+	}
+	u, err := url.Parse(c.STSEndpoint)
+	if err != nil {
+		return "", "https"
+	}
+	return u.Host, u.Scheme
+}
+
+// AllowsAccount reports whether account is one of AllowedAccounts.
+func (c Config) AllowsAccount(account string) bool {
+	_, ok := slices.BinarySearch(c.AllowedAccounts, account)
+	return ok
+}
+
+// MemberVars are the variables of plans across accounts: the README's
+// table leaves them out and docs/fleets.md shows them (FleetMarkdown).
+var MemberVars = []string{"BACKUP_ALLOWED_ACCOUNTS", "BACKUP_MEMBER_ROLE", "BACKUP_MEMBER_EXTERNAL_ID", "BACKUP_STS_ENDPOINT", "BACKUP_MAX_FANOUT"}
+
 // endpointNamesInstance reports whether a Tablestore endpoint fits the
 // instance: an Alibaba Cloud endpoint's host starts with the instance's name
 // (case-insensitive, as instance names are); any other host (the local
@@ -446,11 +537,24 @@ func validQueueName(s string) bool {
 	return true
 }
 
-// Markdown renders Vars as the README's configuration table.
+// Markdown renders Vars as the README's configuration table, but for
+// MemberVars (FleetMarkdown).
 func Markdown() string {
+	return table(func(v Var) bool { return !slices.Contains(MemberVars, v.Name) })
+}
+
+// FleetMarkdown renders MemberVars as docs/fleets.md's table.
+func FleetMarkdown() string {
+	return table(func(v Var) bool { return slices.Contains(MemberVars, v.Name) })
+}
+
+func table(keep func(Var) bool) string {
 	var b strings.Builder
 	b.WriteString("| variable | default | functions | in s.yaml | what it does / what breaks when it is wrong |\n|---|---|---|---|---|\n")
 	for _, v := range Vars {
+		if !keep(v) {
+			continue
+		}
 		def := v.Default
 		if def == "" {
 			def = "—"

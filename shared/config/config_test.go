@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/ledger"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/memberauth"
 )
 
 const (
@@ -249,5 +250,72 @@ func TestLedgerLeaseDefaultIsTheLedgers(t *testing.T) {
 	}
 	if c.LedgerLease != ledger.DefaultLease {
 		t.Fatalf("BACKUP_LEDGER_LEASE defaults to %v, ledger.DefaultLease is %v", c.LedgerLease, ledger.DefaultLease)
+	}
+}
+
+// TestMemberAccounts: the settings of plans across accounts (DESIGN.md
+// §10) are config.Load's, held to their grammar, each error naming the
+// variable and the rule; the ExternalId's value is never repeated.
+func TestMemberAccounts(t *testing.T) {
+	const ext = "BACKUP_MEMBER_EXTERNAL_ID=ext-123"
+	c, err := Load([]string{ep, key}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AllowedAccounts != nil || c.MemberRole != "fc-rds-backup-member" || c.MemberExternalID != "" || c.STSEndpoint != "" || c.MaxFanout != 100 {
+		t.Errorf("defaults: accounts %v role %q sts %q fanout %d", c.AllowedAccounts, c.MemberRole, c.STSEndpoint, c.MaxFanout)
+	}
+	c, err = Load([]string{ep, key, ext, "BACKUP_ALLOWED_ACCOUNTS= 3000000000000003, 2000000000000002,,3000000000000003",
+		"BACKUP_MEMBER_ROLE=Backup.Member", "BACKUP_STS_ENDPOINT=http://127.0.0.1:4100", "BACKUP_MAX_FANOUT=6"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.AllowedAccounts, ",") != "2000000000000002,3000000000000003" || c.MemberRole != "Backup.Member" || c.MemberExternalID != "ext-123" || c.MaxFanout != 6 {
+		t.Errorf("loaded: accounts %v role %q fanout %d", c.AllowedAccounts, c.MemberRole, c.MaxFanout)
+	}
+	if !c.AllowsAccount("3000000000000003") || c.AllowsAccount("4000000000000004") {
+		t.Error("AllowsAccount disagrees with BACKUP_ALLOWED_ACCOUNTS")
+	}
+	if host, proto := c.STS(); host != "127.0.0.1:4100" || proto != "http" {
+		t.Errorf("STS() = %q, %q", host, proto)
+	}
+	const secretExt = "s3cr3t-external-id"
+	tests := []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"account not 16 digits", []string{ep, key, ext, "BACKUP_ALLOWED_ACCOUNTS=2000000000000002,12345"}, `BACKUP_ALLOWED_ACCOUNTS: "12345": must be an Alibaba Cloud account id: 16 digits`},
+		{"accounts without an ExternalId", []string{ep, key, "BACKUP_ALLOWED_ACCOUNTS=2000000000000002"}, "BACKUP_MEMBER_EXTERNAL_ID: is required when BACKUP_ALLOWED_ACCOUNTS names accounts"},
+		{"role name with a slash", []string{ep, key, "BACKUP_MEMBER_ROLE=admin/role"}, `BACKUP_MEMBER_ROLE: "admin/role": must be a RAM role name`},
+		{"ExternalId with a space", []string{ep, key, "BACKUP_MEMBER_EXTERNAL_ID=" + secretExt + " x"}, "BACKUP_MEMBER_EXTERNAL_ID: (value not shown, 20 characters): must be 2 to 1224"},
+		{"STS over http off loopback", []string{ep, key, "BACKUP_STS_ENDPOINT=http://sts.cn-hangzhou.aliyuncs.com"}, `BACKUP_STS_ENDPOINT="http://sts.cn-hangzhou.aliyuncs.com": must use https`},
+		{"STS endpoint with a path", []string{ep, key, "BACKUP_STS_ENDPOINT=https://sts.cn-hangzhou.aliyuncs.com/x"}, "must be scheme and host only"},
+		{"STS endpoint not a URL", []string{ep, key, "BACKUP_STS_ENDPOINT=sts.cn-hangzhou.aliyuncs.com"}, "must be a URL like https://sts."},
+		{"STS endpoint with user info", []string{ep, key, "BACKUP_STS_ENDPOINT=https://u:pw@sts.cn-hangzhou.aliyuncs.com"}, "BACKUP_STS_ENDPOINT: must not carry user info"},
+		{"fan-out zero", []string{ep, key, "BACKUP_MAX_FANOUT=0"}, `BACKUP_MAX_FANOUT="0": must be a whole number from 1 to 1000`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(tc.env, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), secretExt) || strings.Contains(err.Error(), "pw@") {
+				t.Errorf("the error repeats a secret: %v", err)
+			}
+		})
+	}
+}
+
+// TestMemberRoleDefaultIsTheBrokers: BACKUP_MEMBER_ROLE's default is the
+// role the deploy tooling's policies name.
+func TestMemberRoleDefaultIsTheBrokers(t *testing.T) {
+	c, err := Load([]string{ep, key}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MemberRole != memberauth.DefaultRole {
+		t.Errorf("BACKUP_MEMBER_ROLE default %q, memberauth.DefaultRole %q", c.MemberRole, memberauth.DefaultRole)
 	}
 }

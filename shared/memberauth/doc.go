@@ -3,8 +3,9 @@
 // deployment's ExternalId through STS AssumeRole (the official SDK,
 // github.com/alibabacloud-go/sts-20150401/v2 v2.0.4), and RDSClient turns
 // what it hands out into an rdsclient.Client acting in that account.
-// LoadMemberConfig reads the settings (BACKUP_ALLOWED_ACCOUNTS,
-// BACKUP_ALLOWED_REGIONS, BACKUP_MEMBER_ROLE, BACKUP_MEMBER_EXTERNAL_ID).
+// It reads no environment: the settings (BACKUP_ALLOWED_ACCOUNTS,
+// BACKUP_MEMBER_ROLE, BACKUP_MEMBER_EXTERNAL_ID, BACKUP_STS_ENDPOINT) are
+// config.Load's, and reach it as values.
 //
 // # The broker's discipline
 //
@@ -75,13 +76,13 @@
 //
 // # Wiring (for the integrator)
 //
-//	mc, err := memberauth.LoadMemberConfig(os.Getenv)
+//	host, proto := cfg.STS() // cfg from config.Load
 //	b, err := memberauth.New(memberauth.Config{
 //		Caller:   func(ctx context.Context) (memberauth.CallerKey, error) { /* FC context's credentials */ },
-//		Endpoint: stsEndpoint, Protocol: "https", RegionID: region,
+//		Endpoint: host, Protocol: proto, RegionID: region,
 //	})
-//	cred, err := b.Get(ctx, memberauth.Request{AccountID: acct, Role: mc.Role,
-//		ExternalID: mc.ExternalID, SessionName: memberauth.SessionName(runID)})
+//	cred, err := b.Get(ctx, memberauth.Request{AccountID: acct, Role: cfg.MemberRole,
+//		ExternalID: cfg.MemberExternalID, SessionName: memberauth.SessionName(runID)})
 //	if memberauth.IsTerminal(err) { /* end the account's asks failed with err's Code */ }
 //	cli, err := memberauth.RDSClient(baseRDS, cred)
 package memberauth

@@ -11,18 +11,16 @@ import (
 
 // The grammars every input is held to before it reaches an SDK client or a
 // log line (doc.go names the pages they follow).
-var (
-	accountRE    = regexp.MustCompile(`^[0-9]{16}$`)
-	roleNameRE   = regexp.MustCompile(`^[A-Za-z0-9.-]{1,64}$`)
-	externalIDRE = regexp.MustCompile(`^[A-Za-z0-9_+=,.@:/-]+$`)
-	sessionRE    = regexp.MustCompile(`^[A-Za-z0-9.@_-]{2,64}$`)
-)
+// The account, role and ExternalId grammars are the domain's
+// (shared/backup/account.go): plans name accounts and config checks the
+// role and the ExternalId with the same rules.
+var sessionRE = regexp.MustCompile(`^[A-Za-z0-9.@_-]{2,64}$`)
 
 // The rules, as error messages say them.
 const (
-	AccountIDRule   = "must be an Alibaba Cloud account id: 16 digits"
-	RoleNameRule    = "must be a RAM role name: 1 to 64 letters, digits, '.' or '-'"
-	ExternalIDRule  = "must be 2 to 1224 characters of letters, digits and _ + = , . @ : / -"
+	AccountIDRule   = backup.AccountIDRule
+	RoleNameRule    = backup.RoleNameRule
+	ExternalIDRule  = backup.ExternalIDRule
 	SessionNameRule = "must be 2 to 64 characters of letters, digits and . @ _ -"
 )
 
@@ -31,15 +29,13 @@ const (
 const DefaultRole = "fc-rds-backup-member"
 
 // ValidAccountID reports whether s is an Alibaba Cloud account id (UID).
-func ValidAccountID(s string) bool { return accountRE.MatchString(s) }
+func ValidAccountID(s string) bool { return backup.ValidAccountID(s) }
 
 // ValidRoleName reports whether s is a RAM role name.
-func ValidRoleName(s string) bool { return roleNameRE.MatchString(s) }
+func ValidRoleName(s string) bool { return backup.ValidRoleName(s) }
 
 // ValidExternalID reports whether s is an ExternalId STS accepts.
-func ValidExternalID(s string) bool {
-	return len(s) >= 2 && len(s) <= 1224 && externalIDRE.MatchString(s)
-}
+func ValidExternalID(s string) bool { return backup.ValidExternalID(s) }
 
 // ValidSessionName reports whether s is a RoleSessionName STS accepts.
 func ValidSessionName(s string) bool { return sessionRE.MatchString(s) }

@@ -49,12 +49,13 @@ type section struct {
 // sections maps a marker name to where it lives and what the code renders
 // for it.
 var sections = map[string]section{
-	"rules":    {file: "docs/validation-and-retries.md", render: func(*testing.T) string { return backup.RulesMarkdown() }},
-	"retry":    {file: "docs/validation-and-retries.md", render: func(*testing.T) string { return retry.ClassTableMarkdown() }},
-	"config":   {file: "README.md", render: func(*testing.T) string { return config.Markdown() }},
-	"outcomes": {file: "docs/outcomes.md", render: outcomesMarkdown},
-	"logs":     {file: "docs/logs.md", render: func(*testing.T) string { return app.LogFieldsMarkdown() }},
-	"routes":   {file: "docs/webhooks.md", render: func(t *testing.T) string { return file(t, routesDoc) }},
+	"rules":       {file: "docs/validation-and-retries.md", render: func(*testing.T) string { return backup.RulesMarkdown() }},
+	"retry":       {file: "docs/validation-and-retries.md", render: func(*testing.T) string { return retry.ClassTableMarkdown() }},
+	"config":      {file: "README.md", render: func(*testing.T) string { return config.Markdown() }},
+	"fleetconfig": {file: "docs/fleets.md", render: func(*testing.T) string { return config.FleetMarkdown() }},
+	"outcomes":    {file: "docs/outcomes.md", render: outcomesMarkdown},
+	"logs":        {file: "docs/logs.md", render: func(*testing.T) string { return app.LogFieldsMarkdown() }},
+	"routes":      {file: "docs/webhooks.md", render: func(t *testing.T) string { return file(t, routesDoc) }},
 	"ram": {file: "docs/ram-policy.md", render: func(t *testing.T) string { return file(t, ramDoc) },
 		relink: map[string]string{"#deploy": "../README.md#deploy"}},
 }
