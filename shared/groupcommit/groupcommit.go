@@ -19,11 +19,14 @@ type Combiner[T, R any] struct {
 	// for a later call, keeping its place in the queue. The first item of
 	// a call always goes.
 	Fits func(batch []T, next T) bool
-	// Solo sends one item alone (nil: Batch with one item).
-	Solo func(item T) (R, error)
+	// Solo sends one item alone, with its caller's context (nil: Batch
+	// with one item).
+	Solo func(ctx context.Context, item T) (R, error)
 	// Batch sends items in one call and returns one result per item, in
-	// order; an error is every item's.
-	Batch func(items []T) ([]R, error)
+	// order; an error is every item's. Its context carries the first
+	// item's caller's values but none of its callers' cancellation (the
+	// call is everyone's).
+	Batch func(ctx context.Context, items []T) ([]R, error)
 
 	mu       sync.Mutex
 	pending  []*waiter[T, R]
@@ -140,7 +143,7 @@ func (c *Combiner[T, R]) send(batch []*waiter[T, R]) {
 		}
 	}()
 	if len(batch) == 1 && c.Solo != nil {
-		r, err := c.Solo(batch[0].item)
+		r, err := c.Solo(batch[0].ctx, batch[0].item)
 		batch[0].done <- result[R]{r, err}
 		return
 	}
@@ -148,7 +151,7 @@ func (c *Combiner[T, R]) send(batch []*waiter[T, R]) {
 	for i, w := range batch {
 		items[i] = w.item
 	}
-	rs, err := c.Batch(items)
+	rs, err := c.Batch(context.WithoutCancel(batch[0].ctx), items)
 	if err == nil && len(rs) != len(batch) {
 		err = errShape{want: len(batch), got: len(rs)}
 	}

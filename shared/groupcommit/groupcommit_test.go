@@ -34,8 +34,8 @@ func (r *recorder) record(items []int, solo bool) {
 func (r *recorder) combiner(maxItems, inFlight int) *Combiner[int, int] {
 	return &Combiner[int, int]{
 		MaxItems: maxItems, MaxInFlight: inFlight,
-		Solo: func(it int) (int, error) { r.record([]int{it}, true); return it * 10, nil },
-		Batch: func(its []int) ([]int, error) {
+		Solo: func(_ context.Context, it int) (int, error) { r.record([]int{it}, true); return it * 10, nil },
+		Batch: func(_ context.Context, its []int) ([]int, error) {
 			r.record(its, false)
 			out := make([]int, len(its))
 			for i, it := range its {
@@ -194,8 +194,8 @@ func TestBatchErrorsReachEveryItem(t *testing.T) {
 	boom := errors.New("throttled")
 	hold := make(chan struct{})
 	c := &Combiner[int, int]{MaxItems: 8,
-		Solo:  func(int) (int, error) { <-hold; return 0, nil },
-		Batch: func(its []int) ([]int, error) { return nil, boom }}
+		Solo:  func(context.Context, int) (int, error) { <-hold; return 0, nil },
+		Batch: func(_ context.Context, its []int) ([]int, error) { return nil, boom }}
 	ctx := context.Background()
 	go c.Do(ctx, 0)
 	for {
@@ -225,8 +225,8 @@ func TestBatchErrorsReachEveryItem(t *testing.T) {
 
 func TestAWrongResultCountOrAPanicIsAnErrorNotAHang(t *testing.T) {
 	c := &Combiner[int, int]{
-		Solo:  func(it int) (int, error) { panic("boom") },
-		Batch: func(its []int) ([]int, error) { return []int{1}, nil }}
+		Solo:  func(_ context.Context, it int) (int, error) { panic("boom") },
+		Batch: func(_ context.Context, its []int) ([]int, error) { return []int{1}, nil }}
 	if _, err := c.Do(context.Background(), 1); err == nil {
 		t.Fatal("a panicking call returned no error")
 	}

@@ -86,7 +86,7 @@ func (l *Ledger) newWrites() *groupcommit.Combiner[writeGroup, []tablestore.RowR
 }
 
 // writeAlone sends one caller's rows by its own call.
-func (l *Ledger) writeAlone(g writeGroup) ([]tablestore.RowResult, error) {
+func (l *Ledger) writeAlone(_ context.Context, g writeGroup) ([]tablestore.RowResult, error) {
 	if g.put != nil {
 		_, err := l.client.PutRow(&tablestore.PutRowRequest{PutRowChange: g.put})
 		if oe, ok := err.(*tablestore.OtsError); ok && oe.Code == codeConditionCheckFail {
@@ -102,7 +102,7 @@ func (l *Ledger) writeAlone(g writeGroup) ([]tablestore.RowResult, error) {
 
 // writeTogether sends several callers' rows as one BatchWriteRow and gives
 // each its own results.
-func (l *Ledger) writeTogether(gs []writeGroup) ([][]tablestore.RowResult, error) {
+func (l *Ledger) writeTogether(_ context.Context, gs []writeGroup) ([][]tablestore.RowResult, error) {
 	var all []tablestore.RowChange
 	for _, g := range gs {
 		all = append(all, g.rows()...)

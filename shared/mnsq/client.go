@@ -7,7 +7,6 @@ import (
 	"math"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -229,14 +228,45 @@ func (c *Client) Publish(ctx context.Context, topic, body string) (string, error
 // invalid delay is reported and not sent; the others still are. When ctx is
 // done the remaining messages are reported as failed with ctx's code.
 func (c *Client) SendBatch(ctx context.Context, queue string, msgs []OutMessage) error {
-	const op = "BatchSendMessage"
 	if len(msgs) == 0 {
 		return nil
 	}
-	if err := checkName(op, "queue", queue); err != nil {
+	if err := checkName("BatchSendMessage", "queue", queue); err != nil {
 		return err
 	}
+	_, errs := c.sendEach(ctx, queue, msgs)
 	be := &BatchError{Queue: queue, Total: len(msgs)}
+	for i, err := range errs {
+		if err != nil {
+			be.add(i, err)
+		}
+	}
+	if len(be.Entries) == 0 {
+		return nil
+	}
+	return be
+}
+
+// SendEach sends msgs to queue as SendBatch does and answers each message
+// on its own: its MNS message id, or its error (an *Error: the entry's
+// code, or the whole request's). The slices are as long as msgs. A bad
+// queue name is every message's error.
+func (c *Client) SendEach(ctx context.Context, queue string, msgs []OutMessage) (ids []string, errs []error) {
+	if err := checkName("BatchSendMessage", "queue", queue); err != nil {
+		errs = make([]error, len(msgs))
+		for i := range errs {
+			errs[i] = err
+		}
+		return make([]string, len(msgs)), errs
+	}
+	return c.sendEach(ctx, queue, msgs)
+}
+
+// sendEach makes the BatchSendMessage calls (as many messages as fit in
+// each) and returns one id or error per message.
+func (c *Client) sendEach(ctx context.Context, queue string, msgs []OutMessage) ([]string, []error) {
+	const op = "BatchSendMessage"
+	ids, errs := make([]string, len(msgs)), make([]error, len(msgs))
 	type entry struct {
 		index int
 		req   ali_mns.MessageSendRequest
@@ -245,7 +275,7 @@ func (c *Client) SendBatch(ctx context.Context, queue string, msgs []OutMessage)
 	for i, m := range msgs {
 		secs, err := checkMessage(op, queue, m.Body, m.Delay)
 		if err != nil {
-			be.add(i, err)
+			errs[i] = err
 			continue
 		}
 		valid = append(valid, entry{i, ali_mns.MessageSendRequest{MessageBody: m.Body, DelaySeconds: secs, Priority: DefaultPriority}})
@@ -260,7 +290,7 @@ func (c *Client) SendBatch(ctx context.Context, queue string, msgs []OutMessage)
 		chunk := valid[start:end]
 		if err := ctx.Err(); err != nil {
 			for _, e := range chunk {
-				be.add(e.index, wrap(op, queue, err))
+				errs[e.index] = wrap(op, queue, err)
 			}
 			continue
 		}
@@ -279,28 +309,26 @@ func (c *Client) SendBatch(ctx context.Context, queue string, msgs []OutMessage)
 			for i, e := range chunk {
 				if i >= len(resp.Messages) {
 					if err != nil {
-						be.add(e.index, &Error{Op: op, Resource: queue, Code: CodeBatchOpFail,
-							Err: errors.New("no per-entry result in the batch failure response")})
+						errs[e.index] = &Error{Op: op, Resource: queue, Code: CodeBatchOpFail,
+							Err: errors.New("no per-entry result in the batch failure response")}
 					}
 					continue
 				}
 				if r := resp.Messages[i]; r.ErrorCode != "" {
-					be.add(e.index, &Error{Op: op, Resource: queue, Code: r.ErrorCode,
-						Retryable: RetryableCodes[r.ErrorCode], Err: errors.New(r.ErrorMessage)})
+					errs[e.index] = &Error{Op: op, Resource: queue, Code: r.ErrorCode,
+						Retryable: RetryableCodes[r.ErrorCode], Err: errors.New(r.ErrorMessage)}
+				} else {
+					ids[e.index] = r.MessageId
 				}
 			}
 		default:
 			werr := wrap(op, queue, err)
 			for _, e := range chunk {
-				be.add(e.index, werr)
+				errs[e.index] = werr
 			}
 		}
 	}
-	if len(be.Entries) == 0 {
-		return nil
-	}
-	slices.SortFunc(be.Entries, func(a, b EntryError) int { return a.Index - b.Index })
-	return be
+	return ids, errs
 }
 
 // call runs fn in a goroutine and returns its result, or ctx's error as soon

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/groupcommit"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/mnsq"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
@@ -54,6 +55,26 @@ type Transport interface {
 
 var _ Transport = (*mnsq.Client)(nil)
 
+// EachSender is a Transport that can also send several messages to a queue
+// in one request and answer each (*mnsq.Client's SendEach). A queue
+// Publisher over one combines the events of outcomes published at the
+// same time into BatchSendMessage calls (shared/groupcommit); a lone event
+// is still one SendMessage.
+type EachSender interface {
+	SendEach(ctx context.Context, queue string, msgs []mnsq.OutMessage) (ids []string, errs []error)
+}
+
+var _ EachSender = (*mnsq.Client)(nil)
+
+// sendsInFlight is the most combined send calls out at once.
+const sendsInFlight = 4
+
+// sent is one event's send: its MNS message id or its error.
+type sent struct {
+	id  string
+	err error
+}
+
 // Defaults of Config.
 const (
 	// DefaultMaxBytes leaves 1 KiB below MNS's 64 KiB so that an event that
@@ -96,7 +117,8 @@ type Config struct {
 type Publisher struct {
 	t     Transport
 	cfg   Config
-	quota *retry.Quota // shared by every event's sends
+	quota *retry.Quota                        // shared by every event's sends
+	sends *groupcommit.Combiner[string, sent] // queue sends combined; nil: each alone
 }
 
 // New returns a Publisher over t.
@@ -139,7 +161,36 @@ func New(t Transport, cfg Config) (*Publisher, error) {
 	if q == nil {
 		q = retry.NewQuota(0)
 	}
-	return &Publisher{t: t, cfg: cfg, quota: q}, nil
+	pub := &Publisher{t: t, cfg: cfg, quota: q}
+	if each, ok := t.(EachSender); ok && cfg.Queue != "" {
+		pub.sends = &groupcommit.Combiner[string, sent]{
+			MaxItems: mnsq.MaxBatch, MaxInFlight: sendsInFlight,
+			Fits: func(batch []string, next string) bool {
+				n := len(next)
+				for _, b := range batch {
+					n += len(b)
+				}
+				return n <= mnsq.MaxBatchBytes
+			},
+			Solo: func(ctx context.Context, body string) (sent, error) {
+				id, err := t.Send(ctx, cfg.Queue, body, 0)
+				return sent{id, err}, nil
+			},
+			Batch: func(ctx context.Context, bodies []string) ([]sent, error) {
+				msgs := make([]mnsq.OutMessage, len(bodies))
+				for i, b := range bodies {
+					msgs[i] = mnsq.OutMessage{Body: b}
+				}
+				ids, errs := each.SendEach(ctx, cfg.Queue, msgs)
+				out := make([]sent, len(bodies))
+				for i := range out {
+					out[i] = sent{ids[i], errs[i]}
+				}
+				return out, nil
+			},
+		}
+	}
+	return pub, nil
 }
 
 // Destination describes where events go, e.g. `queue "notify"`.
@@ -239,9 +290,15 @@ func (p *Publisher) send(ctx context.Context, ev Event, body []byte) error {
 	}
 	res, err := retry.Do(ctx, loop, func(ctx context.Context, _ int) error {
 		var err error
-		if p.cfg.Topic != "" {
+		switch {
+		case p.cfg.Topic != "":
 			mid, err = p.t.Publish(ctx, p.cfg.Topic, string(body))
-		} else {
+		case p.sends != nil:
+			var s sent
+			if s, err = p.sends.Do(ctx, string(body)); err == nil {
+				mid, err = s.id, s.err
+			}
+		default:
 			mid, err = p.t.Send(ctx, p.cfg.Queue, string(body), 0)
 		}
 		return err

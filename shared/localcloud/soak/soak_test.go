@@ -84,7 +84,8 @@ func fleet() (localcloud.Fleet, map[string]rds.Instance, map[string]string) {
 		{Status: 400, Code: "Throttling.User", Rate: 0.05},
 		{Action: "CreateBackup", FailJob: true, Rate: 0.03},
 	}
-	f.MNSFaults = []localcloud.MNSFault{{Queue: localcloud.NotifyQueue, Action: "SendMessage", Status: 500, Code: "InternalError", Rate: 0.05}}
+	f.MNSFaults = []localcloud.MNSFault{{Queue: localcloud.NotifyQueue, Action: "SendMessage", Status: 500, Code: "InternalError", Rate: 0.05},
+		{Queue: localcloud.NotifyQueue, Action: "BatchSendMessage", Status: 500, Code: "InternalError", Rate: 0.05}} // outcomes of asks ending together go out in batches
 	// With SOAK_OTS_FAULTS=1 (`make soak`) the ask ledger's Tablestore
 	// fails too: busy, timeouts, a dropped connection, an answer lost after
 	// the write. An ask that cannot be claimed or recorded is deferred,
