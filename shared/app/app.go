@@ -17,6 +17,7 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/config"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/ledger"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/memberauth"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/mnsq"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"
@@ -55,6 +56,9 @@ type App struct {
 	// sealer seals the work queue's envelopes and opens them: only the
 	// functions hold its key (BACKUP_ENVELOPE_KEY).
 	sealer *workqueue.Sealer
+	// broker hands out member-account credentials (member.go); nil when
+	// BACKUP_ALLOWED_ACCOUNTS names none.
+	broker *memberauth.Broker
 
 	mu       sync.Mutex
 	chainRDS *rdsclient.Client // default-chain client, when the chain has a source
@@ -92,6 +96,9 @@ func New(function string, cfg config.Config, opts Options) (*App, error) {
 	}
 	if _, err := mnsq.NormalizeEndpoint(cfg.MNSEndpoint); err != nil {
 		return nil, fmt.Errorf("BACKUP_MNS_ENDPOINT: %w", err)
+	}
+	if a.broker, err = newBroker(cfg, opts, log); err != nil {
+		return nil, fmt.Errorf("member accounts: %w", err)
 	}
 
 	fresh := cfg.FreshFor
@@ -162,6 +169,8 @@ type invocation struct {
 	requestID  string
 	region     string
 	regions    backup.Regions // the regions requests may name: the deployment's and the function's own
+	fleet      backup.Fleet   // the accounts requests may name: the own (from the FC context) and BACKUP_ALLOWED_ACCOUNTS
+	key        memberauth.CallerKey
 	retryCount int
 	rds        *rdsclient.Client
 	pub        *notify.Publisher
@@ -178,7 +187,8 @@ func invocationFrom(ctx context.Context) *invocation {
 // begin prepares an invocation by trigger (triggerTimer, …) from the FC
 // context.
 func (a *App) begin(ctx context.Context, trigger string) (context.Context, *invocation, error) {
-	inv := &invocation{region: a.cfg.Region, regions: a.regions}
+	inv := &invocation{region: a.cfg.Region, regions: a.regions,
+		fleet: backup.Fleet{Accounts: a.cfg.AllowedAccounts, MaxFanout: a.cfg.MaxFanout}}
 	var ak, sk, token string
 	fctx, _ := fccontext.FromContext(ctx)
 	if fctx != nil {
@@ -189,7 +199,11 @@ func (a *App) begin(ctx context.Context, trigger string) (context.Context, *invo
 		}
 		inv.regions = inv.regions.With(fctx.Region) // the function's own region
 		ak, sk, token = fctx.Credentials.AccessKeyId, fctx.Credentials.AccessKeySecret, fctx.Credentials.SecurityToken
+		if backup.ValidAccountID(fctx.AccountId) {
+			inv.fleet.Own = fctx.AccountId
+		}
 	}
+	inv.key = memberauth.CallerKey{AccessKeyID: ak, AccessKeySecret: sk, SecurityToken: token}
 	ctx = withLogAttrs(ctx, a.invocationAttrs(fctx, trigger)...)
 	inv.log = a.log
 	var err error

@@ -12,6 +12,7 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/memberauth"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/tracker"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
@@ -82,6 +83,10 @@ const CodeSelectNotAllowed = "Select.NotAllowed"
 // Select is the operator's and is not refused; the functions' own sealed
 // plan steps never come here (workMessage).
 func (a *App) admitMNS(inv *invocation, reqs []backup.Request, plan backup.Plan) error {
+	if plan.Select != nil && (len(plan.Select.Accounts) > 0 || len(plan.Select.Regions) > 0) {
+		return &backup.Violation{Code: CodeFleetSelectNotAllowed, HTTPStatus: 403, Field: "Select",
+			Message: "Select: Accounts and Regions are for timer plans (a Select across accounts or regions runs in steps the ask ledger counts); name the backups, with their AccountId, instead"}
+	}
 	if plan.Select != nil && !a.cfg.MNSSelect {
 		return &backup.Violation{Code: CodeSelectNotAllowed, HTTPStatus: 403, Field: "Select",
 			Message: "Select: an MNS message may not select instances (BACKUP_MNS_SELECT=refuse, the default): name the backups, or select by tag in a timer plan; an operator who wants it sets BACKUP_MNS_SELECT=allow, bounded by BACKUP_MAX_REQUESTS_PER_CALL"}
@@ -99,6 +104,10 @@ func (a *App) admit(inv *invocation, reqs []backup.Request, plan backup.Plan) er
 	if v := backup.TooMany("Backups", max(len(reqs), len(plan.Backups)), a.cfg.MaxRequests); v != nil {
 		return v
 	}
+	if plan.Select != nil && fleetSelect(*plan.Select) && a.runs == nil {
+		return &backup.Violation{Code: CodeFleetSelectNotAllowed, HTTPStatus: 400, Field: "Select",
+			Message: "Select: a Select across accounts or regions runs in parallel steps that the ask ledger counts; set BACKUP_LEDGER_ENDPOINT, or name one account and region"}
+	}
 	return admitRegions(inv, reqs, plan)
 }
 
@@ -108,6 +117,37 @@ func admitRegions(inv *invocation, reqs []backup.Request, plan backup.Plan) erro
 	}
 	if v := inv.regions.CheckPlan(plan); v != nil {
 		return v
+	}
+	// The accounts, after the regions and before anything is built or any
+	// STS call is made (DESIGN.md §10).
+	if _, v := inv.fleet.CheckRequests(reqs); v != nil {
+		return v
+	}
+	if v := inv.fleet.CheckPlan(plan, inv.regions); v != nil {
+		return v
+	}
+	return nil
+}
+
+// CodeFleetSelectNotAllowed: a Select with Accounts or Regions anywhere
+// but in a timer plan (an MNS message, a webhook).
+const CodeFleetSelectNotAllowed = "Select.FleetNotAllowed"
+
+// admitWebhook keeps webhooks in the functions' own account: a route's
+// caller may not name another account (AccountId) or a Select across
+// accounts or regions. The choice (docs/fleets.md): a route's allow-list
+// names instance ids, not accounts, so a delivery naming a member account
+// is refused before any STS call; a route opt-in is future work.
+func admitWebhook(inv *invocation, reqs []backup.Request, plan backup.Plan) *backup.Violation {
+	if plan.Select != nil && (len(plan.Select.Accounts) > 0 || len(plan.Select.Regions) > 0) {
+		return &backup.Violation{Code: CodeFleetSelectNotAllowed, HTTPStatus: 403, Field: "Select",
+			Message: "Select: a webhook may not select across accounts or regions (Accounts, Regions); use a timer plan"}
+	}
+	for _, r := range append(reqs, backup.Request{AccountId: plan.Defaults.AccountId}) {
+		if inv.fleet.Member(r.AccountId) {
+			return &backup.Violation{Code: backup.CodeAccountNotAllowed, HTTPStatus: 403, Field: "AccountId",
+				Message: fmt.Sprintf("AccountId %s: a webhook may not reach another account than the functions' own; use a timer plan", backup.Quote(r.AccountId, 48))}
+		}
 	}
 	return nil
 }
@@ -337,7 +377,22 @@ func (a *App) workMessage(ctx context.Context, inv *invocation, m events.MNSMess
 		js, errs := a.step(ctx, inv, pr, ChunkSize, executor.History{RetryCount: inv.retryCount}, sum)
 		return js, pr, errors.Join(errs...)
 	case workqueue.KindTrack:
-		res := a.track.With(a.exec.Reader(inv.rds)).Check(ctx, wm, a.now())
+		// A job in a member account is read there (member.go).
+		cli, err := a.rdsIn(ctx, inv, wm.Request.AccountId, wm.Request.CorrelationId)
+		if err != nil {
+			if memberauth.IsTerminal(err) {
+				o := a.noClient(inv, wm.Request, executor.History{FirstSeen: wm.FirstSeen}, err)
+				o.Status, o.Terminal, o.BackupJobId = backup.StatusFailed, true, wm.BackupJobId
+				sum.add(o)
+				return nil, nil, a.publish(ctx, inv, o)
+			}
+			sum.Tracking++
+			if err := inv.work.Send(ctx, wm, retry.DefaultPolicy.Delay(retry.StateWait, 0)); err != nil {
+				return nil, nil, fmt.Errorf("%w: re-schedule tracking of job %s: %w", errUnsettled, wm.BackupJobId, err)
+			}
+			return nil, nil, nil
+		}
+		res := a.track.With(a.exec.Reader(cli)).Check(ctx, wm, a.now())
 		if res.Done() && res.Outcome.Error != nil && res.Outcome.Error.Code == tracker.CodeJobFailed {
 			return nil, nil, a.jobFailed(ctx, inv, wm, *res.Outcome, sum)
 		}
@@ -411,6 +466,13 @@ type submitter struct{ a *App }
 func (s submitter) Submit(ctx context.Context, trig backup.Trigger, reqs []backup.Request, plan backup.Plan) []backup.Outcome {
 	a, inv := s.a, invocationFrom(ctx)
 	var sum Summary
+	if v := admitWebhook(inv, reqs, plan); v != nil {
+		o, perr := a.publishEnd(ctx, inv, backup.StatusRejected, backup.Request{Trigger: trig, AskedAt: plan.AskedAt}, backup.ErrorFromViolation(v), &sum)
+		if perr != nil {
+			a.log.ErrorContext(ctx, "rejected outcome not published", slog.String("error", perr.Error()))
+		}
+		return []backup.Outcome{o}
+	}
 	askedAt := plan.AskedAt
 	for _, r := range reqs {
 		if !r.AskedAt.IsZero() {

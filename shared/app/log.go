@@ -164,6 +164,9 @@ var LogFields = []LogField{
 	{"rdsCalls", "int", "RDS calls the ask made in this invocation"},
 	{"rdsRequestId", "string", "RDS's request id of a call (quote it to Alibaba Cloud support)"},
 	{"selector", "string", "a plan's `Select`, described"},
+	{"accountId", "string", "the member account an ask or a credential is for (`AccountId`; absent in the functions' own)"},
+	{"memberRole", "string", "the role assumed in a member account (`BACKUP_MEMBER_ROLE`)"},
+	{"credential", "string", "what the broker of member credentials did: `issued`, `retry` or `failed`"},
 	{"instances", "int", "instances a `Select` expanded to"},
 	// Durations, whole milliseconds.
 	{"delayMs", "int", "how long until the next try (work queue delay or in-invocation wait)"},

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/memberauth"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
@@ -94,12 +96,46 @@ func (a *App) step(ctx context.Context, inv *invocation, pr *planRun, limit int,
 	if pr.page < 1 {
 		pr.page = 1
 	}
+	if pr.sel != nil && fleetSelect(*pr.sel) && pr.step != "" {
+		// A Select across accounts or regions: one step per (account,
+		// region), each reading its own pages (DESIGN.md §10).
+		for i, t := range pr.sel.Targets() {
+			if t.Region == "" {
+				t.Region = inv.region
+			}
+			at := pr.sel.At(t)
+			pr.children = append(pr.children, workqueue.Message{Kind: workqueue.KindSelect, Select: &at, Defaults: pr.defaults, Trigger: pr.trig,
+				AskedAt: pr.askedAt, FirstSeen: pr.firstSeen, Page: 1, Step: fmt.Sprintf("t%d", i+1), Run: partOf(pr.summary)})
+		}
+		pr.sel = nil
+	}
 	for len(items) < limit && len(pr.reqs) == 0 && pr.sel != nil {
 		sel := *pr.sel
 		if sel.RegionId == "" {
 			sel.RegionId = inv.region
 		}
-		targets, pages, err := a.exec.ExpandPageOf(ctx, inv.rds, sel, pr.defaults, pr.page)
+		cli, err := a.rdsIn(ctx, inv, sel.Account(), pr.runKey())
+		if err != nil && memberauth.IsTerminal(err) {
+			// The member role cannot be assumed: this (account, region)
+			// ends failed with STS's code; the run's other steps go on.
+			o := a.targetFailed(pr, sel, err)
+			sum.add(o)
+			if pr.summary != nil {
+				pr.summary.Add(o)
+			}
+			sctx, cancel := settleContext(ctx)
+			if perr := a.publish(sctx, inv, o); perr != nil {
+				errs = append(errs, perr)
+			}
+			cancel()
+			pr.sel = nil
+			break
+		}
+		var targets []executor.Target
+		var pages int
+		if err == nil {
+			targets, pages, err = a.exec.ExpandPageOf(ctx, cli, sel, pr.defaults, pr.page)
+		}
 		more := err == nil && len(targets) == executor.ExpandPageSize && pr.page < pages
 		if err != nil {
 			o, deferred, perr := a.selectorFailed(ctx, inv, pr, err, sum)
@@ -120,6 +156,7 @@ func (a *App) step(ctx context.Context, inv *invocation, pr *planRun, limit int,
 			if specs[i].RegionId == "" {
 				specs[i].RegionId = sel.RegionId
 			}
+			specs[i].AccountId = sel.Account() // listed there, whatever Defaults says
 			facts[t.Facts.DBInstanceId] = t.Facts
 		}
 		pr.reqs = take(events.WithAskedAt(events.NormalizePlan(backup.Plan{Backups: specs}, pr.trig), pr.askedAt))
@@ -164,10 +201,27 @@ func (a *App) parallel(pr *planRun) {
 	}
 }
 
-// pageStep is the parallel step that runs page p of the Select alone.
+// pageStep is the parallel step that runs page p of the Select alone: "p7",
+// or "t3.p7" for page 7 of a fleet's third (account, region).
 func (pr *planRun) pageStep(p int) workqueue.Message {
+	id := fmt.Sprintf("p%d", p)
+	if t, _, _ := strings.Cut(pr.step, "."); strings.HasPrefix(t, "t") {
+		id = t + "." + id
+	}
 	return workqueue.Message{Kind: workqueue.KindSelect, Select: pr.sel, Defaults: pr.defaults, Trigger: pr.trig,
-		AskedAt: pr.askedAt, FirstSeen: pr.firstSeen, Page: p, Step: fmt.Sprintf("p%d", p), Run: partOf(pr.summary)}
+		AskedAt: pr.askedAt, FirstSeen: pr.firstSeen, Page: p, Step: id, Run: partOf(pr.summary)}
+}
+
+// fleetSelect reports whether s reaches more than one (account, region):
+// it is then read in one step per pair, never by one step.
+func fleetSelect(s backup.Selector) bool { return len(s.Regions) > 0 || len(s.Accounts) > 1 }
+
+// runKey names the plan run (a member account's session name).
+func (pr *planRun) runKey() string {
+	if pr.summary != nil {
+		return pr.summary.Key
+	}
+	return backup.RunKey(pr.trig)
 }
 
 // handOn makes the rest of a parallel step's asks steps of their own: the
@@ -259,8 +313,11 @@ func (a *App) selectorFailed(ctx context.Context, inv *invocation, pr *planRun, 
 	}
 	info := &backup.ErrorInfo{Code: code, Message: fmt.Sprintf("Select (page %d) could not be read: %s", pr.page, clipErr(err)),
 		Retryable: cl.Retryable(), Field: "Select"}
-	r := backup.Request{Trigger: pr.trig, RegionId: sel.RegionId, AskedAt: pr.askedAt}
+	r := backup.Request{Trigger: pr.trig, RegionId: sel.RegionId, AccountId: sel.Account(), AskedAt: pr.askedAt}
 	r.IdempotencyKey = backup.Key(pr.trig.Kind, pr.trig.Source, pr.trig.DeliveryId, "Select", fmt.Sprint(pr.page))
+	if strings.HasPrefix(pr.step, "t") { // one of a fleet's (account, region): its pages are its own
+		r.IdempotencyKey = backup.Key(pr.trig.Kind, pr.trig.Source, pr.trig.DeliveryId, "Select", fmt.Sprint(pr.page), r.AccountId, r.RegionId)
+	}
 	r.CorrelationId = events.CorrelationID(r.IdempotencyKey)
 	if cl != retry.Terminal && a.now().Sub(firstSeen) <= a.cfg.MaxAge {
 		pr.delay = retry.DefaultPolicy.Delay(retry.StateWait, 0)

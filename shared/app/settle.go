@@ -60,7 +60,7 @@ func (a *App) run(ctx context.Context, inv *invocation, jobs []job, sum *Summary
 	sctx, cancel := settleContext(ctx)
 	defer cancel()
 	settleErrs := make([]error, len(jobs))
-	outcomes := a.exec.RunEach(ctx, inv.rds, reqs, func(i int) executor.History { return jobs[i].hist }, func(i int, o *backup.Outcome) {
+	outcomes := a.runByAccount(ctx, inv, jobs, reqs, func(i int, o *backup.Outcome) {
 		settleErrs[i] = a.settle(sctx, inv, o, jobs[i].hist.FirstSeen)
 	})
 	var errs []error

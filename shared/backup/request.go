@@ -45,6 +45,9 @@ type Spec struct {
 	DBName         string `json:"DBName,omitempty"`
 	BackupType     string `json:"BackupType,omitempty"`
 	RegionId       string `json:"RegionId,omitempty"`
+	// AccountId (DESIGN.md §10) is the member account the instance lives
+	// in; "" the functions' own.
+	AccountId string `json:"AccountId,omitempty"`
 }
 
 // Over returns s with every empty field taken from defaults.
@@ -62,15 +65,21 @@ func (s Spec) Over(defaults Spec) Spec {
 		DBName:         pick(s.DBName, defaults.DBName),
 		BackupType:     pick(s.BackupType, defaults.BackupType),
 		RegionId:       pick(s.RegionId, defaults.RegionId),
+		AccountId:      pick(s.AccountId, defaults.AccountId),
 	}
 }
 
 // Selector picks instances through DescribeDBInstances: every instance of the
-// region that has all Tags (and the Engine, when set).
+// region that has all Tags (and the Engine, when set). Accounts and
+// Regions (DESIGN.md §10) widen it to every (account, region) pair: each
+// account (its member role assumed) in each region; without them, the
+// own account in RegionId. Regions and RegionId exclude each other.
 type Selector struct {
 	RegionId string            `json:"RegionId,omitempty"`
 	Engine   string            `json:"Engine,omitempty"`
 	Tags     map[string]string `json:"Tags,omitempty"`
+	Accounts []string          `json:"Accounts,omitempty"`
+	Regions  []string          `json:"Regions,omitempty"`
 }
 
 // Plan is a list of backups with shared defaults and an optional selector
@@ -167,6 +176,21 @@ func ParsePlan(data []byte) (Plan, error) {
 		return Plan{}, &Violation{Code: CodeRegionFormat, HTTPStatus: 400, Field: "Select.RegionId",
 			Message: fmt.Sprintf("Select.RegionId %s: %s", Quote(p.Select.RegionId, 48), RegionIdRule)}
 	}
+	// The accounts and regions a plan reaches beyond its own, by grammar
+	// (the deployment's allow-lists are Fleet.CheckPlan's).
+	if v := checkAccountGrammar("Defaults.AccountId", p.Defaults.AccountId); v != nil {
+		return Plan{}, v
+	}
+	for i, b := range p.Backups {
+		if v := checkAccountGrammar(fmt.Sprintf("Backups[%d].AccountId", i), b.AccountId); v != nil {
+			return Plan{}, v
+		}
+	}
+	if p.Select != nil {
+		if v := checkSelectLists(p.Select); v != nil {
+			return Plan{}, v
+		}
+	}
 	if p.Select != nil && len(p.Select.Tags) > MaxSelectorTags {
 		return Plan{}, &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: "Select.Tags",
 			Message: fmt.Sprintf("Select.Tags: at most %d tags, got %d", MaxSelectorTags, len(p.Select.Tags))}
@@ -200,9 +224,9 @@ func ParsePlan(data []byte) (Plan, error) {
 }
 
 var (
-	specFields     = []string{"DBInstanceId", "BackupMethod", "BackupStrategy", "DBName", "BackupType", "RegionId"}
+	specFields     = []string{"DBInstanceId", "BackupMethod", "BackupStrategy", "DBName", "BackupType", "RegionId", "AccountId"}
 	planFields     = []string{"Defaults", "Backups", "Select"}
-	selectorFields = []string{"RegionId", "Engine", "Tags"}
+	selectorFields = []string{"RegionId", "Engine", "Tags", "Accounts", "Regions"}
 )
 
 // checkKeys refuses any key not spelled exactly as allowed (encoding/json
@@ -278,7 +302,7 @@ func malformed(field string, err error) *Violation {
 		}
 		name = FieldName(name) // bounded: a caller chose it
 		return &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: name,
-			Message: fmt.Sprintf("%s: unknown field (allowed: DBInstanceId, BackupMethod, BackupStrategy, DBName, BackupType, RegionId; in a plan also Defaults, Backups, Select)", name)}
+			Message: fmt.Sprintf("%s: unknown field (allowed: DBInstanceId, BackupMethod, BackupStrategy, DBName, BackupType, RegionId, AccountId; in a plan also Defaults, Backups, Select)", name)}
 	case errors.As(err, &ute):
 		f := Clip(ute.Field, MaxFieldNameLen)
 		if f == "" {
@@ -326,6 +350,7 @@ type Request struct {
 	BackupMethod   string   `json:"BackupMethod,omitempty"`
 	BackupType     string   `json:"BackupType,omitempty"`
 	RegionId       string   `json:"RegionId,omitempty"`
+	AccountId      string   `json:"AccountId,omitempty"` // DESIGN.md §10; "" the functions' own
 	Trigger        Trigger  `json:"trigger"`
 	IdempotencyKey string   `json:"idempotencyKey"`
 	CorrelationId  string   `json:"correlationId"`
@@ -344,6 +369,7 @@ func FromSpec(s Spec, t Trigger) Request {
 		BackupMethod:   s.BackupMethod,
 		BackupType:     s.BackupType,
 		RegionId:       s.RegionId,
+		AccountId:      s.AccountId,
 		Trigger:        t,
 	}
 	if s.DBName != "" {
@@ -361,6 +387,7 @@ func (r Request) Spec() Spec {
 		DBName:         strings.Join(r.DBName, ","),
 		BackupType:     r.BackupType,
 		RegionId:       r.RegionId,
+		AccountId:      r.AccountId,
 	}
 }
 
@@ -381,4 +408,54 @@ func Key(parts ...string) string {
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// checkAccountGrammar: an AccountId is "" or an account id.
+func checkAccountGrammar(field, account string) *Violation {
+	if account == "" || ValidAccountID(account) {
+		return nil
+	}
+	return &Violation{Code: CodeAccountFormat, HTTPStatus: 400, Field: field,
+		Message: fmt.Sprintf("%s %s: %s", field, Quote(account, 48), AccountIDRule)}
+}
+
+// checkSelectLists holds a Select's Accounts and Regions to their grammar:
+// each an account id / region id, no repeats, bounded, and Regions
+// instead of RegionId, not with it.
+func checkSelectLists(s *Selector) *Violation {
+	bad := func(field, msg string) *Violation {
+		return &Violation{Code: CodeParametersInvalid, HTTPStatus: 400, Field: field, Message: field + ": " + msg}
+	}
+	if len(s.Accounts) > MaxSelectAccounts {
+		return bad("Select.Accounts", fmt.Sprintf("at most %d accounts, got %d", MaxSelectAccounts, len(s.Accounts)))
+	}
+	if len(s.Regions) > MaxSelectRegions {
+		return bad("Select.Regions", fmt.Sprintf("at most %d regions, got %d", MaxSelectRegions, len(s.Regions)))
+	}
+	if len(s.Regions) > 0 && s.RegionId != "" {
+		return bad("Select.Regions", "name the regions in Regions or one in RegionId, not both")
+	}
+	for i, a := range s.Accounts {
+		field := fmt.Sprintf("Select.Accounts[%d]", i)
+		if v := checkAccountGrammar(field, a); v != nil || a == "" {
+			if v == nil {
+				v = &Violation{Code: CodeAccountFormat, HTTPStatus: 400, Field: field, Message: field + ` "": ` + AccountIDRule}
+			}
+			return v
+		}
+		if slices.Contains(s.Accounts[:i], a) {
+			return bad(field, fmt.Sprintf("%q is named twice", a))
+		}
+	}
+	for i, r := range s.Regions {
+		field := fmt.Sprintf("Select.Regions[%d]", i)
+		if !ValidRegionID(r) {
+			return &Violation{Code: CodeRegionFormat, HTTPStatus: 400, Field: field,
+				Message: fmt.Sprintf("%s %s: %s", field, Quote(r, 48), RegionIdRule)}
+		}
+		if slices.Contains(s.Regions[:i], r) {
+			return bad(field, fmt.Sprintf("%q is named twice", r))
+		}
+	}
+	return nil
 }

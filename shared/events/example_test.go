@@ -34,7 +34,7 @@ func ExampleParseMNS() {
 	}
 	// Output:
 	// M1 rds-backup-requests rm-1 Physical mns 32
-	// M2 rejected: mns message "M2": Parameters.Invalid: DBInstanceID: unknown field (allowed here: DBInstanceId, BackupMethod, BackupStrategy, DBName, BackupType, RegionId)
+	// M2 rejected: mns message "M2": Parameters.Invalid: DBInstanceID: unknown field (allowed here: DBInstanceId, BackupMethod, BackupStrategy, DBName, BackupType, RegionId, AccountId)
 }
 
 // The timer trigger's payload is a string holding the plan JSON.

@@ -45,12 +45,19 @@ func NormalizePlan(p backup.Plan, trig backup.Trigger, keyParts ...string) []bac
 
 // IdempotencyKey is the key of one backup asked for by one delivery:
 // backup.Key over the trigger (kind, source, delivery id), the extra parts,
-// the instance and the five CreateBackup parameters and the region.
+// the instance and the five CreateBackup parameters and the region, and
+// the AccountId when there is one.
 func IdempotencyKey(trig backup.Trigger, s backup.Spec, keyParts ...string) string {
 	parts := make([]string, 0, 11+len(keyParts))
 	parts = append(parts, trig.Kind, trig.Source, trig.DeliveryId, strconv.Itoa(len(keyParts)))
 	parts = append(parts, keyParts...)
 	parts = append(parts, s.DBInstanceId, s.BackupMethod, s.BackupStrategy, s.DBName, s.BackupType, s.RegionId)
+	if s.AccountId != "" {
+		// An ask in a member account (DESIGN.md §10) is another ask than
+		// the same parameters in the own account; asks without one keep
+		// the keys they always had.
+		parts = append(parts, "account", s.AccountId)
+	}
 	return backup.Key(parts...)
 }
 
