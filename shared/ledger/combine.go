@@ -26,7 +26,7 @@ const (
 )
 
 // DefaultWritesInFlight is the most combined write calls out at once.
-const DefaultWritesInFlight = 4
+const DefaultWritesInFlight = 2
 
 // WithWritesInFlight sets how many combined write calls may be out at
 // once (default DefaultWritesInFlight; fewer makes larger batches).

@@ -67,7 +67,7 @@ type EachSender interface {
 var _ EachSender = (*mnsq.Client)(nil)
 
 // sendsInFlight is the most combined send calls out at once.
-const sendsInFlight = 4
+const sendsInFlight = 2
 
 // sent is one event's send: its MNS message id or its error.
 type sent struct {
