@@ -98,6 +98,14 @@
 // marker again) and JobMade (RecordJob + NoteInstanceJob +
 // ForgetInstanceSend).
 //
+// Across asks, those writes and the claim's PutRow are combined (combine.go,
+// shared/groupcommit): while two write calls are out, the writes of other
+// asks wait and leave together as one BatchWriteRow (at most 200 rows, no
+// row twice — Tablestore refuses the whole request for that). Nothing
+// changes for a lone ask (its claim is a PutRow, its SendBegin and JobMade
+// a BatchWriteRow each: the counts above); a fleet of 1,000 fresh asks
+// makes about 280 calls instead of 3,000.
+//
 // # Run rows and problem rows
 //
 // Scope "run", key the plan run's key: the step ids registered and

@@ -15,6 +15,11 @@
 //     request), failures (rejected and failed). A deferred outcome is never
 //     terminal: it says the request waits in the work queue, and pages no
 //     one by itself;
+//   - to a queue, outcomes published at the same time share calls: while
+//     two sends are out, the next events wait and leave together as one
+//     BatchSendMessage (at most 16, 64 KiB; shared/groupcommit), each
+//     answered on its own (mnsq.SendEach) and retried as its own; a lone
+//     event is one SendMessage, as before;
 //   - it keeps the message under MNS's 64 KiB by trimming rather than
 //     refusing: the attempt list is cut to its first and last attempts and
 //     data.note says so; long messages are cut as a last resort;
