@@ -120,3 +120,31 @@ func TestAccountGrammarByHand(t *testing.T) {
 		}
 	}
 }
+
+// TestRunSummaryByAccountAndRegion: a run counts first outcomes per
+// (account, region) and status, lists the member accounts that could not
+// be assumed with STS's code, and merging parts (parallel steps) adds up.
+func TestRunSummaryByAccountAndRegion(t *testing.T) {
+	out := func(st Status, acct, region, code, field string) Outcome {
+		o := Outcome{Status: st, Request: Request{DBInstanceId: "rm-" + region, AccountId: acct, RegionId: region}}
+		if code != "" {
+			o.Error = &ErrorInfo{Code: code, Field: field}
+		}
+		return o
+	}
+	var a, b RunSummary
+	a.Add(out(StatusAccepted, acctA, "cn-hangzhou", "", ""))
+	a.Add(out(StatusFailed, acctB, "cn-hangzhou", "NoPermission", "AccountId"))
+	b.Add(out(StatusFailed, acctB, "cn-shanghai", "NoPermission", "AccountId"))
+	b.Add(out(StatusAccepted, "", "cn-shanghai", "", ""))
+	a.Merge(b)
+	if a.Targets[acctA+"/cn-hangzhou"][StatusAccepted] != 1 || a.Targets[acctB+"/cn-shanghai"][StatusFailed] != 1 || a.Targets["own/cn-shanghai"][StatusAccepted] != 1 {
+		t.Errorf("targets %v", a.Targets)
+	}
+	if len(a.Accounts) != 1 || a.Accounts[0] != (AccountProblem{AccountId: acctB, Code: "NoPermission", Asks: 2}) {
+		t.Errorf("accounts %+v, want %s NoPermission with 2 asks", a.Accounts, acctB)
+	}
+	if !a.Partial() || a.Problems[0].AccountId != acctB {
+		t.Errorf("partial %v, problems %+v", a.Partial(), a.Problems)
+	}
+}
