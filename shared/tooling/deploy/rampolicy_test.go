@@ -51,6 +51,7 @@ const (
 	mnsSDK     = "github.com/aliyun/aliyun-mns-go-sdk"
 	openapiSDK = "github.com/alibabacloud-go/darabonba-openapi/v2/client"
 	otsSDK     = "github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
+	stsSDK     = "github.com/alibabacloud-go/sts-20150401/v2/client"
 )
 
 // otsAPIMethods are TableStoreClient's (and TableStoreApi's) methods whose
@@ -126,6 +127,9 @@ var mnsLocalMethods = []string{
 	"SetProxy", "SetTransport", "Pulse", "QPS", "Update",
 	"Decode", "DecodeError", "Test", "MarshalJSON", "MarshalXML", "SetBaseResponse",
 }
+
+// stsLocalMethods are the STS client's methods that send nothing.
+var stsLocalMethods = []string{"Init", "GetEndpoint"}
 
 // productSDK matches an Alibaba Cloud product SDK (service-version).
 var productSDK = regexp.MustCompile(`^github\.com/alibabacloud-go/[a-z0-9-]+-\d{8}(/|$)|^github\.com/aliyun/alibaba-cloud-sdk-go(/|$)`)
@@ -287,6 +291,16 @@ func scan(fset *token.FileSet, info *types.Info, skip func(token.Pos) bool) sdkC
 			} else if !slices.Contains(mnsLocalMethods, name) {
 				c.unmapped = append(c.unmapped, fmt.Sprintf("%s: MNS SDK method %s (not in mnsAPIMethods: which RAM action does it need?)", where, name))
 			}
+		case stsSDK:
+			// STS's client: AssumeRole is the one API the functions send
+			// (shared/memberauth); anything else must be mapped first.
+			switch op := strings.TrimSuffix(name, "WithOptions"); {
+			case op == "AssumeRole":
+				c.actions["sts:AssumeRole"] = append(c.actions["sts:AssumeRole"], where)
+			case slices.Contains(stsLocalMethods, name):
+			default:
+				c.unmapped = append(c.unmapped, fmt.Sprintf("%s: STS SDK method %s (only AssumeRole is mapped: which RAM action does it need?)", where, name))
+			}
 		case openapiSDK:
 			c.unmapped = append(c.unmapped, fmt.Sprintf("%s: generic OpenAPI method %s (its action is a runtime value: call the product client's operation instead)", where, name))
 		case otsSDK:
@@ -355,7 +369,7 @@ func TestRAMPolicyGrantsExactlyWhatTheShippedCodeCalls(t *testing.T) {
 
 	// Every product SDK that ships must be one this test maps.
 	for _, p := range b.all {
-		if productSDK.MatchString(p) && !strings.HasPrefix(p, strings.TrimSuffix(rdsSDK, "/client")) {
+		if productSDK.MatchString(p) && !strings.HasPrefix(p, strings.TrimSuffix(rdsSDK, "/client")) && !strings.HasPrefix(p, strings.TrimSuffix(stsSDK, "/client")) {
 			t.Errorf("the functions link %s, a product SDK this test does not map to RAM actions", p)
 		}
 	}
@@ -422,7 +436,7 @@ func TestRAMPolicyGrantsExactlyWhatTheShippedCodeCalls(t *testing.T) {
 		t.Errorf("the policy grants %s but no shipped code calls it: remove it from shared/tooling/rampolicy/policy*.json", a)
 	}
 
-	exported := append(append(slices.Clone(rampolicy.RDSActions), rampolicy.MNSActions...), rampolicy.OTSActions...)
+	exported := append(append(append(slices.Clone(rampolicy.RDSActions), rampolicy.MNSActions...), rampolicy.OTSActions...), rampolicy.STSActions...)
 	slices.Sort(exported)
 	if !slices.Equal(exported, called) {
 		t.Errorf("rampolicy.RDSActions and MNSActions say %v; the shipped code calls %v", exported, called)

@@ -62,6 +62,13 @@ var OTSActions = []string{
 	"ots:UpdateRow",
 }
 
+// STSActions are the STS actions the functions call: AssumeRole into the
+// member role of each member account (plans across accounts, DESIGN.md
+// §10; shared/memberauth). The templates grant it on the default role
+// name, acs:ram::*:role/fc-rds-backup-member; HubAssumePolicy names the
+// accounts and any role.
+var STSActions = []string{"sts:AssumeRole"}
+
 // Policy is a RAM policy document.
 type Policy struct {
 	Version   string      `json:"Version"`

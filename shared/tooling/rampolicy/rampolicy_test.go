@@ -40,8 +40,8 @@ func TestTemplatesAreRAMPolicies(t *testing.T) {
 					t.Errorf("Statement[%d] is %s", i, s.Effect)
 				}
 				for _, a := range s.Action {
-					if !strings.HasPrefix(a, "rds:") && !strings.HasPrefix(a, "mns:") && !strings.HasPrefix(a, "ots:") {
-						t.Errorf("Statement[%d] action %q is neither rds:, mns: nor ots:", i, a)
+					if !strings.HasPrefix(a, "rds:") && !strings.HasPrefix(a, "mns:") && !strings.HasPrefix(a, "ots:") && !strings.HasPrefix(a, "sts:") {
+						t.Errorf("Statement[%d] action %q is neither rds:, mns:, ots: nor sts:", i, a)
 					}
 					if strings.Contains(a, "*") {
 						t.Errorf("Statement[%d] action %q is a wildcard", i, a)
@@ -68,7 +68,7 @@ func TestActionsAreExactlyWhatTheCodeUses(t *testing.T) {
 	}
 	sort.Strings(granted)
 	granted = slices.Compact(granted)
-	want := sorted(append(append(slices.Clone(RDSActions), MNSActions...), OTSActions...))
+	want := sorted(append(append(append(slices.Clone(RDSActions), MNSActions...), OTSActions...), STSActions...))
 	if !slices.Equal(granted, want) {
 		t.Fatalf("policies grant\n%v\nthe code uses\n%v", granted, want)
 	}

@@ -57,7 +57,7 @@ var sections = map[string]section{
 	"logs":        {file: "docs/logs.md", render: func(*testing.T) string { return app.LogFieldsMarkdown() }},
 	"routes":      {file: "docs/webhooks.md", render: func(t *testing.T) string { return file(t, routesDoc) }},
 	"ram": {file: "docs/ram-policy.md", render: func(t *testing.T) string { return file(t, ramDoc) },
-		relink: map[string]string{"#deploy": "../README.md#deploy"}},
+		relink: map[string]string{"#deploy": "../README.md#deploy", "../../../docs/fleets.md": "fleets.md"}},
 }
 
 // want is what section name must hold, its same-page links to other files
