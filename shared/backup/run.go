@@ -141,6 +141,26 @@ func (s *RunSummary) addAccount(a AccountProblem) {
 	}
 }
 
+// Run verdicts (RunSummary.Verdict).
+const (
+	VerdictComplete = "complete" // no ask rejected or failed
+	VerdictPartial  = "partial"  // some asks rejected or failed, others not
+	VerdictFailed   = "failed"   // every ask rejected or failed
+)
+
+// Verdict is the run's verdict in one word: complete, partial or failed
+// (a run of no asks is complete).
+func (s RunSummary) Verdict() string {
+	bad := s.Counts[StatusRejected] + s.Counts[StatusFailed]
+	switch {
+	case bad == 0:
+		return VerdictComplete
+	case bad < s.Items:
+		return VerdictPartial
+	}
+	return VerdictFailed
+}
+
 // Partial reports whether some of the run's asks ended rejected or failed
 // while others did not: the run's verdict is PARTIAL.
 func (s RunSummary) Partial() bool {

@@ -69,17 +69,33 @@ type Data struct {
 // RunData is what a plan run came to (backup.RunSummary).
 type RunData struct {
 	Items    int            `json:"items"`    // asks the plan made
+	Verdict  string         `json:"verdict"`  // complete, partial or failed (backup.RunSummary.Verdict)
 	Counts   map[string]int `json:"counts"`   // first outcome per ask, per status (every status listed)
 	Problems []RunProblem   `json:"problems"` // the asks rejected or failed, at most 50
 	More     int            `json:"more"`     // problems beyond those listed
+	// Targets counts the first outcomes per "<account>/<region>" (account
+	// "own" for the functions' own) and status, every status listed.
+	Targets map[string]map[string]int `json:"targets"`
+	// Accounts are the member accounts the run could not act in (their
+	// role could not be assumed), each with STS's code and its asks.
+	Accounts []RunAccount `json:"accounts"`
 }
 
 // RunProblem is one ask of a run that was rejected or failed.
 type RunProblem struct {
 	DBInstanceId string `json:"DBInstanceId"`
+	AccountId    string `json:"AccountId"` // "" the functions' own account
+	RegionId     string `json:"RegionId"`
 	Status       string `json:"status"`
 	Code         string `json:"code"`
 	Message      string `json:"message"`
+}
+
+// RunAccount is a member account a run could not act in.
+type RunAccount struct {
+	AccountId string `json:"AccountId"`
+	Code      string `json:"code"`
+	Asks      int    `json:"asks"`
 }
 
 // TypeRun is the type of a plan run's summary event.
@@ -100,9 +116,21 @@ func BuildRunEvent(function string, s backup.RunSummary, askedAt, now time.Time)
 	for _, st := range backup.Statuses {
 		counts[string(st)] = s.Counts[st]
 	}
-	run := &RunData{Items: s.Items, Counts: counts, Problems: []RunProblem{}, More: s.More}
+	run := &RunData{Items: s.Items, Verdict: s.Verdict(), Counts: counts, Problems: []RunProblem{}, More: s.More,
+		Targets: map[string]map[string]int{}, Accounts: []RunAccount{}}
 	for _, p := range s.Problems {
-		run.Problems = append(run.Problems, RunProblem{DBInstanceId: p.DBInstanceId, Status: string(p.Status), Code: p.Code, Message: p.Message})
+		run.Problems = append(run.Problems, RunProblem{DBInstanceId: p.DBInstanceId, AccountId: p.AccountId, RegionId: p.RegionId,
+			Status: string(p.Status), Code: p.Code, Message: p.Message})
+	}
+	for k, byStatus := range s.Targets {
+		t := map[string]int{}
+		for _, st := range backup.Statuses {
+			t[string(st)] = byStatus[st]
+		}
+		run.Targets[k] = t
+	}
+	for _, a := range s.Accounts {
+		run.Accounts = append(run.Accounts, RunAccount{AccountId: a.AccountId, Code: a.Code, Asks: a.Asks})
 	}
 	d := Data{
 		SchemaVersion:  SchemaVersion,
@@ -111,7 +139,7 @@ func BuildRunEvent(function string, s backup.RunSummary, askedAt, now time.Time)
 		Trigger:        TriggerData{Kind: s.Trigger.Kind, Source: s.Trigger.Source, DeliveryId: s.Trigger.DeliveryId},
 		CorrelationId:  correlation(s.Key),
 		IdempotencyKey: s.Key,
-		Note:           fmt.Sprintf("plan run: %d asks, each counted by its first outcome", s.Items),
+		Note:           fmt.Sprintf("plan run: %d asks, each counted by its first outcome; %s", s.Items, s.Verdict()),
 		Run:            run,
 	}
 	if !askedAt.IsZero() {
@@ -136,6 +164,7 @@ func correlation(key string) string {
 // RequestData is the request with the CreateBackup API's parameter names;
 // DBName is the API's comma-separated list.
 type RequestData struct {
+	AccountId      string `json:"AccountId"` // the member account (DESIGN.md §10); "" the functions' own
 	DBInstanceId   string `json:"DBInstanceId"`
 	DBName         string `json:"DBName"`
 	BackupStrategy string `json:"BackupStrategy"`
@@ -253,6 +282,7 @@ func BuildEvent(function string, o backup.Outcome) Event {
 		Status:        o.Status,
 		Terminal:      Terminal(o.Status, o.Terminal),
 		Request: RequestData{
+			AccountId:      r.AccountId,
 			DBInstanceId:   r.DBInstanceId,
 			DBName:         strings.Join(r.DBName, ","),
 			BackupStrategy: r.BackupStrategy,

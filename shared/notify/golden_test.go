@@ -125,6 +125,9 @@ func TestRunGolden(t *testing.T) {
 	s.Add(backup.Outcome{Status: backup.StatusCoalesced, Request: backup.Request{DBInstanceId: "rm-uf6wjk5yyyy"}})
 	s.Add(backup.Outcome{Status: backup.StatusRejected, Request: backup.Request{DBInstanceId: "rm-uf6wjk5zzzz"},
 		Error: &backup.ErrorInfo{Code: "ReadDBInstanceNotSupport", Message: "The operation is not permitted due to type of the instance."}})
+	// A member account whose role could not be assumed (DESIGN.md §10).
+	s.Add(backup.Outcome{Status: backup.StatusFailed, Request: backup.Request{DBInstanceId: "rm-bp1member0001", AccountId: "1234567890123456", RegionId: "cn-shanghai"},
+		Error: &backup.ErrorInfo{Code: "NoPermission", Field: "AccountId", Message: "You are not authorized to do this action. You should be authorized by RAM."}})
 	at := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
 	ev := BuildRunEvent("scheduled", s, at, at.Add(40*time.Second))
 	want := golden.Check(t, filepath.Join("testdata", "run.golden.json"), indented(t, ev), *update)
@@ -135,8 +138,18 @@ func TestRunGolden(t *testing.T) {
 	if !reflect.DeepEqual(back, ev) {
 		t.Errorf("golden file does not parse back to the event")
 	}
-	if ev.Type != TypeRun || ev.Data.Terminal || ev.Data.Run.Items != 3 || ev.Data.Run.Counts["rejected"] != 1 || ev.Data.Run.Counts["failed"] != 0 {
-		t.Errorf("run event %+v %+v", ev, ev.Data.Run)
+	r := ev.Data.Run
+	if ev.Type != TypeRun || ev.Data.Terminal || r.Items != 4 || r.Counts["rejected"] != 1 || r.Counts["failed"] != 1 {
+		t.Errorf("run event %+v %+v", ev, r)
+	}
+	if r.Verdict != "partial" {
+		t.Errorf("verdict %q, want partial (two of four asks refused or failed)", r.Verdict)
+	}
+	if got := r.Targets["1234567890123456/cn-shanghai"]; got["failed"] != 1 || len(got) != len(backup.Statuses) {
+		t.Errorf("the member account's target counts %v, want its failed ask and every status listed", got)
+	}
+	if len(r.Accounts) != 1 || r.Accounts[0] != (RunAccount{AccountId: "1234567890123456", Code: "NoPermission", Asks: 1}) {
+		t.Errorf("accounts %+v, want the member account with STS's code", r.Accounts)
 	}
 	if again := BuildRunEvent("queue", s, at, at.Add(time.Hour)); again.ID != ev.ID {
 		t.Error("the run's id depends on when or where it was built")
