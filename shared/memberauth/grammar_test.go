@@ -1,6 +1,7 @@
 package memberauth
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -93,4 +94,31 @@ func TestGrammars(t *testing.T) {
 	if got := RoleArn(memberA, "FC-RDS-Backup-Member"); got != "acs:ram::2000000000000002:role/fc-rds-backup-member" {
 		t.Errorf("RoleArn = %q", got)
 	}
+}
+
+// ValidSessionName is STS's RoleSessionName grammar written by hand; the
+// regular expression of the STS page is the oracle here.
+func TestValidSessionNameMatchesTheGrammar(t *testing.T) {
+	re := regexp.MustCompile(`^[A-Za-z0-9.@_-]{2,64}$`)
+	cases := []string{"", "a", "ab", "run-1.a@b_c", strings.Repeat("x", 64), strings.Repeat("x", 65),
+		"has space", "tab\t", "ünï", "a/b", "a:b", "a+b", "..", "--", "a\x00"}
+	for i := range 256 {
+		cases = append(cases, "a"+string(rune(i)), string([]byte{'a', byte(i)}))
+	}
+	for _, c := range cases {
+		if got, want := ValidSessionName(c), re.MatchString(c); got != want {
+			t.Errorf("ValidSessionName(%q) = %v, the grammar says %v", c, got, want)
+		}
+	}
+}
+
+func FuzzValidSessionName(f *testing.F) {
+	re := regexp.MustCompile(`^[A-Za-z0-9.@_-]{2,64}$`)
+	f.Add("run-1")
+	f.Add(strings.Repeat("y", 65))
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := ValidSessionName(s), re.MatchString(s); got != want {
+			t.Errorf("ValidSessionName(%q) = %v, the grammar says %v", s, got, want)
+		}
+	})
 }
