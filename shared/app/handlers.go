@@ -104,11 +104,14 @@ func (a *App) admit(inv *invocation, reqs []backup.Request, plan backup.Plan) er
 	if v := backup.TooMany("Backups", max(len(reqs), len(plan.Backups)), a.cfg.MaxRequests); v != nil {
 		return v
 	}
+	if err := admitRegions(inv, reqs, plan); err != nil {
+		return err // an account or region not allowed is named first, ledger or not
+	}
 	if plan.Select != nil && fleetSelect(*plan.Select) && a.runs == nil {
 		return &backup.Violation{Code: CodeFleetSelectNotAllowed, HTTPStatus: 400, Field: "Select",
 			Message: "Select: a Select across accounts or regions runs in parallel steps that the ask ledger counts; set BACKUP_LEDGER_ENDPOINT, or name one account and region"}
 	}
-	return admitRegions(inv, reqs, plan)
+	return nil
 }
 
 func admitRegions(inv *invocation, reqs []backup.Request, plan backup.Plan) error {

@@ -156,7 +156,10 @@ func (a *App) step(ctx context.Context, inv *invocation, pr *planRun, limit int,
 			if specs[i].RegionId == "" {
 				specs[i].RegionId = sel.RegionId
 			}
-			specs[i].AccountId = sel.Account() // listed there, whatever Defaults says
+			specs[i].AccountId = "" // listed there, whatever Defaults says: the own account is ""
+			if acct := sel.Account(); inv.fleet.Member(acct) {
+				specs[i].AccountId = acct
+			}
 			facts[t.Facts.DBInstanceId] = t.Facts
 		}
 		pr.reqs = take(events.WithAskedAt(events.NormalizePlan(backup.Plan{Backups: specs}, pr.trig), pr.askedAt))
