@@ -136,7 +136,10 @@
 // input order. RDS calls in flight across the executor are bounded by an
 // adaptive limit (limiter: starts at InitialConcurrency, one more after as
 // many successes in a row as the limit, halved on throttling, at most
-// Concurrency), and all runs share one throttle gate (retry.Gate).
+// Concurrency), and all runs share one throttle gate (retry.Gate). That
+// flow control is per account (flow.go): the functions' own account has
+// one; each member account (DESIGN.md §10) has one per region, made on
+// first use, so a member account that throttles holds up only itself.
 //
 // Expand lists the instances a backup.Selector picks (DescribeDBInstances
 // with its Tags and Engine, 100 a page, every page), each as a Target: the

@@ -149,13 +149,13 @@ type History struct {
 // keep one per warm function instance: the facts cache, the throttle gate
 // and the adaptive concurrency limit then outlive an invocation.
 type Executor struct {
-	o      Options
-	policy retry.Policy
-	gate   *retry.Gate
-	limit  *limiter
-	locks  *keyedLocks
-	cache  *factsCache
-	log    *slog.Logger
+	o       Options
+	policy  retry.Policy
+	own     flow  // the functions' own account (Options.Gate, Concurrency)
+	members flows // each member account and region (flow.go)
+	locks   *keyedLocks
+	cache   *factsCache
+	log     *slog.Logger
 }
 
 // New returns an executor.
@@ -213,19 +213,19 @@ func New(opts Options) *Executor {
 	return &Executor{
 		o:      opts,
 		policy: policy,
-		gate:   gate,
-		limit:  newLimiter(opts.InitialConcurrency, opts.Concurrency),
+		own:    flow{gate: gate, limit: newLimiter(opts.InitialConcurrency, opts.Concurrency)},
 		locks:  newKeyedLocks(),
 		cache:  newFactsCache(opts.FactsCacheTTL),
 		log:    opts.Logger,
 	}
 }
 
-// Concurrency reports the adaptive limit now and the highest it reached.
-func (e *Executor) Concurrency() (now, peak int) { return e.limit.stats() }
+// Concurrency reports the adaptive limit of the functions' own account now
+// and the highest it reached.
+func (e *Executor) Concurrency() (now, peak int) { return e.own.limit.stats() }
 
-// Gate returns the executor's throttle gate.
-func (e *Executor) Gate() *retry.Gate { return e.gate }
+// Gate returns the throttle gate of the functions' own account.
+func (e *Executor) Gate() *retry.Gate { return e.own.gate }
 
 // keyedLocks serialises the runs for one instance inside one executor, so
 // that two requests for it in one invocation see each other's job instead of

@@ -22,6 +22,7 @@ import (
 // a deferral.
 type retrier struct {
 	e      *Executor
+	flow   *flow // the gate and limit its calls go through; nil: the own account's
 	log    *slog.Logger
 	logCtx context.Context // the invocation's context, for the log lines' request id
 
@@ -32,6 +33,14 @@ type retrier struct {
 }
 
 func (t *retrier) now() time.Time { return t.e.o.Now() }
+
+// fl is the flow the retrier's calls go through.
+func (t *retrier) fl() *flow {
+	if t.flow == nil {
+		return &t.e.own
+	}
+	return t.flow
+}
 
 // bound derives the context every call runs under: it ends DeadlineMargin
 // before ctx's deadline, so that no call (nor the SDK's own timeout, cut to
@@ -69,31 +78,32 @@ func (gateClosedError) RetryableError() bool { return true }
 // runs past the stop time), takes a slot of the adaptive limit for as long
 // as the call runs, and feeds the answer back to both.
 func (t *retrier) call(ctx context.Context, action string, f func(ctx context.Context) (string, error)) (string, error) {
-	if d := t.e.gate.Wait(); d > 0 {
+	fl := t.fl()
+	if d := fl.gate.Wait(); d > 0 {
 		if !t.stopAt.IsZero() && t.now().Add(d).After(t.stopAt) {
 			return "", gateClosedError{d}
 		}
-		if err := t.e.gate.Pass(ctx, t.e.o.Sleep); err != nil {
+		if err := fl.gate.Pass(ctx, t.e.o.Sleep); err != nil {
 			return "", err
 		}
 	}
-	if err := t.e.limit.acquire(ctx); err != nil {
+	if err := fl.limit.acquire(ctx); err != nil {
 		return "", err
 	}
 	t.rdsCalls++
 	reqID, err := f(ctx)
 	if errors.Is(err, errStale) { // f chose not to send
 		t.rdsCalls--
-		t.e.limit.release(false, false)
+		fl.limit.release(false, false)
 		return "", err
 	}
 	throttled := err != nil && retry.IsThrottle(err)
-	t.e.limit.release(throttled, err == nil)
+	fl.limit.release(throttled, err == nil)
 	switch {
 	case err == nil:
-		t.e.gate.Succeeded()
+		fl.gate.Succeeded()
 	case throttled:
-		p := t.e.gate.Throttled()
+		p := fl.gate.Throttled()
 		t.log.WarnContext(t.logCtx, "throttled: slowing down", slog.String("action", action), slog.Int64("pauseMs", p.Milliseconds()))
 	}
 	return reqID, err
@@ -113,7 +123,7 @@ func (t *retrier) pause(ctx context.Context, cl retry.Class) (time.Duration, str
 		MaxAttempts: t.e.o.MaxAttemptsPerInvocation,
 		Policy:      t.e.policy,
 		StopAt:      t.stopAt,
-		Floor:       t.e.gate.Wait,
+		Floor:       t.fl().gate.Wait,
 		Now:         t.e.o.Now,
 	}
 	// The stop time is t.stopAt on the injected clock, never ctx's

@@ -50,7 +50,7 @@ func (e *Executor) Run(ctx context.Context, rds RDS, r backup.Request, h History
 	log := e.log.With(slog.String("dbInstanceId", clip(r.DBInstanceId)), slog.String("correlationId", r.CorrelationId),
 		slog.String("idempotencyKey", r.IdempotencyKey))
 	rn := &run{
-		retrier:  retrier{e: e, log: log, logCtx: ctx},
+		retrier:  retrier{e: e, flow: e.flowFor(r.AccountId, r.RegionId), log: log, logCtx: ctx},
 		rds:      rds,
 		r:        r,
 		h:        h,
@@ -466,7 +466,7 @@ func (rn *run) create(ctx context.Context) backup.Outcome {
 			if rn.relooks++; rn.relooks > maxRelooks {
 				info := &backup.ErrorInfo{Code: "Throttling", Retryable: true,
 					Message: fmt.Sprintf("CreateBackup was held up past the time a look holds (%d times): the account is being throttled", rn.relooks)}
-				return rn.deferred(rn.now().Add(rn.e.gate.Wait()), info, "deferred: CreateBackup could not follow a look soon enough")
+				return rn.deferred(rn.now().Add(rn.fl().gate.Wait()), info, "deferred: CreateBackup could not follow a look soon enough")
 			}
 			continue
 		}

@@ -1,0 +1,52 @@
+package executor_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
+)
+
+// RDS's API limits are per account and region: a member account that
+// throttles slows down only its own calls. Account A answers every
+// CreateBackup with Throttling.User; its ask ends deferred and its gate is
+// closed. Account B's ask, and then one of the functions' own account, go
+// straight to CreateBackup: one call each, no wait on the clock.
+func TestAThrottledAccountHoldsOnlyItsOwnCalls(t *testing.T) {
+	own := newFake()
+	ex, c := newExec(own)
+	member := func(id, account string) backup.Request {
+		return fresh(id, func(r *backup.Request) { r.AccountId, r.RegionId = account, "cn-shanghai" })
+	}
+
+	a := newFake()
+	a.create = func(int) (string, error) { return "", apiErr("Throttling.User", 400) }
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if o := ex.Run(ctx, a, member("rm-a1", "1111111111111111"), executor.History{}); o.Status != backup.StatusDeferred {
+		t.Fatalf("account A's ask: %s, want deferred after throttling", o.Status)
+	}
+	if a.count("CreateBackup") < 2 {
+		t.Fatalf("account A: %d CreateBackup, want its retries", a.count("CreateBackup"))
+	}
+	if now, _ := ex.MemberConcurrency("1111111111111111", "cn-shanghai"); now >= executor.DefaultOptions().InitialConcurrency {
+		t.Errorf("account A's limit %d: throttling did not lower it", now)
+	}
+
+	b := newFake()
+	before := c.Now()
+	if o := ex.Run(ctx, b, member("rm-b1", "2222222222222222"), executor.History{}); o.Status != backup.StatusAccepted {
+		t.Fatalf("account B's ask: %s, want accepted", o.Status)
+	}
+	if n := b.count("CreateBackup"); n != 1 || !c.Now().Equal(before) {
+		t.Fatalf("account B: %d CreateBackup, clock moved %v: held by account A's throttling", n, c.Now().Sub(before))
+	}
+	if o := ex.Run(ctx, own, fresh("rm-own1"), executor.History{}); o.Status != backup.StatusAccepted || own.count("CreateBackup") != 1 {
+		t.Fatalf("own account's ask: %s after %d calls", o.Status, own.count("CreateBackup"))
+	}
+	if p := ex.Gate().Pause(); p != 0 || !c.Now().Equal(before) {
+		t.Fatalf("own account's gate pause %v (clock moved %v): account A's throttling reached it", p, c.Now().Sub(before))
+	}
+}
