@@ -52,9 +52,20 @@ func serve(loadFleet func() (localcloud.Fleet, string, error), loadEnv func() ([
 }
 
 // serveLine is the JSON line serve prints (DESIGN.md §7): endpoints, the
-// user's key, queues, the admin URL and the demo routes' secrets.
+// user's key, queues, the admin URL and the demo routes' secrets; the
+// functions' own account, the member accounts they may reach and the
+// fleet's roles (ARNs; the ExternalId stays in the fleet file), and the
+// regions besides region they may name.
 func serveLine(st *localcloud.Stack, region string) map[string]any {
+	roles := []string{}
+	for _, r := range st.Cloud.Fleet.Roles {
+		roles = append(roles, r.Arn())
+	}
 	return map[string]any{
+		"accountId":          localcloud.AccountID,
+		"memberAccounts":     append([]string{}, st.Cloud.Fleet.Members()...),
+		"roles":              roles,
+		"allowedRegions":     append([]string{}, st.Cloud.Fleet.Regions()...),
 		"rdsEndpoint":        st.Cloud.RDS.Endpoint(),
 		"rdsProtocol":        "http",
 		"mnsEndpoint":        st.Cloud.MNS.Endpoint(),

@@ -147,6 +147,10 @@ func StartCloud(fleet Fleet, opt Options) (*Cloud, error) {
 		c.Close()
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
+	if err := fleet.checkMembers(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
 	otsOpts := []tablestore.Option{tablestore.WithCredentials(auth), tablestore.WithFaultSeed(fleet.faultSeed())}
 	stsOpts := []sts.Option{sts.WithCredentials(auth), sts.WithFaultSeed(fleet.faultSeed())}
 	if opt.RDSClock != nil {
@@ -209,8 +213,11 @@ func (c *Cloud) RoleCredential() localauth.Credential {
 }
 
 // FunctionEnv is what a deployed function would get from s.yaml, pointed at
-// the local cloud: MNS, RDS and, unless Options.NoLedger, the ask ledger on
-// the local Tablestore (its table LedgerTable is made at start).
+// the local cloud: MNS, RDS, STS and, unless Options.NoLedger, the ask
+// ledger on the local Tablestore (its table LedgerTable is made at start).
+// A fleet of several regions allows them (BACKUP_ALLOWED_REGIONS); one of
+// several accounts allows its members (Fleet.Members, with
+// Fleet.ExternalID).
 func (c *Cloud) FunctionEnv() []string {
 	env := []string{
 		"BACKUP_MNS_ENDPOINT=" + c.MNS.Endpoint(),
@@ -219,6 +226,14 @@ func (c *Cloud) FunctionEnv() []string {
 		"BACKUP_REGION=" + c.Fleet.Region,
 		"BACKUP_RDS_ENDPOINT=" + c.RDS.Endpoint(),
 		"BACKUP_RDS_PROTOCOL=http",
+		"BACKUP_STS_ENDPOINT=http://" + c.STS.Endpoint(),
+	}
+	if regions := c.Fleet.Regions(); len(regions) > 0 {
+		env = append(env, "BACKUP_ALLOWED_REGIONS="+strings.Join(regions, ","))
+	}
+	if members := c.Fleet.Members(); len(members) > 0 {
+		env = append(env, "BACKUP_ALLOWED_ACCOUNTS="+strings.Join(members, ","),
+			"BACKUP_MEMBER_EXTERNAL_ID="+c.Fleet.ExternalID())
 	}
 	if !c.noLedger {
 		env = append(env,

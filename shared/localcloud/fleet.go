@@ -46,6 +46,21 @@ import (
 //	                                                 "maxSessionDuration" 3600-43200, default 3600); the
 //	                                                 account needs no instance in the fleet
 //
+// Several accounts and regions (DESIGN.md §10): an instance's "AccountId"
+// and "RegionId" place it; the functions' own account is AccountID. The
+// functions are given (FunctionEnv):
+//
+//	"allowedAccounts": ["2000000000000002"]         BACKUP_ALLOWED_ACCOUNTS; default every account of
+//	                                                 the fleet's roles and instances but the own
+//	"memberExternalId": "ext-1"                      BACKUP_MEMBER_EXTERNAL_ID; default the ExternalId
+//	                                                 the fleet's roles expect (a fleet whose roles
+//	                                                 expect different ones must name it: a role
+//	                                                 expecting another is a member set up wrong),
+//	                                                 or DefaultMemberExternalID when they expect none
+//
+// and BACKUP_ALLOWED_REGIONS: the regions of the fleet's instances but
+// "region", and BACKUP_STS_ENDPOINT: the STS emulator.
+//
 // The RDS keys, at the top level (per instance, the same keys override
 // them; see rds.Instance):
 //
@@ -77,6 +92,12 @@ type Fleet struct {
 	Tables []tablestore.TableSpec `json:"tables,omitempty"`
 	// Roles are added to STS at start.
 	Roles []sts.Role `json:"roles,omitempty"`
+	// AllowedAccounts is the functions' BACKUP_ALLOWED_ACCOUNTS; nil:
+	// Members().
+	AllowedAccounts []string `json:"allowedAccounts,omitempty"`
+	// MemberExternalID is the functions' BACKUP_MEMBER_EXTERNAL_ID; "": the
+	// ExternalId the fleet's roles share.
+	MemberExternalID string `json:"memberExternalId,omitempty"`
 	// BackupSeconds is "backupSeconds" given as one number: every backup
 	// takes that long (0 or less: 60 s).
 	BackupSeconds float64 `json:"backupSeconds"`
@@ -198,6 +219,9 @@ func (f Fleet) check() error {
 		return fmt.Errorf("quotas: %w", err)
 	}
 	if err := f.checkRolesTables(); err != nil {
+		return err
+	}
+	if err := f.checkMembers(); err != nil {
 		return err
 	}
 	ids := map[string]bool{}
@@ -328,4 +352,94 @@ func (f Fleet) maxSetLag() time.Duration {
 		}
 	}
 	return time.Duration(most * float64(time.Second))
+}
+
+// externalIDRE is ExternalId's characters (sts-20150401 v2.0.4: 2 to
+// 1,224 of [\w+=,.@:/-]), as the STS emulator and the functions hold them.
+var externalIDRE = regexp.MustCompile(`^[\w+=,.@:/\-]+$`)
+
+// accountRE is an Alibaba Cloud account id: 16 digits.
+var accountRE = regexp.MustCompile(`^[0-9]{16}$`)
+
+// checkMembers reports a wrong allowedAccounts or memberExternalId, and a
+// fleet with member accounts whose ExternalId cannot be told.
+func (f Fleet) checkMembers() error {
+	for i, a := range f.AllowedAccounts {
+		if !accountRE.MatchString(a) {
+			return fmt.Errorf("allowedAccounts[%d]: must be an account id, 16 digits, got %q", i, a)
+		}
+	}
+	if e := f.MemberExternalID; e != "" && (len(e) < 2 || len(e) > 1224 || !externalIDRE.MatchString(e)) {
+		return errors.New("memberExternalId: must be 2 to 1224 characters of letters, digits and _ + = , . @ : / -")
+	}
+	if f.MemberExternalID == "" && len(f.roleExternalIDs()) > 1 {
+		return errors.New("memberExternalId: the fleet's roles expect different ExternalIds; name the one the functions pass")
+	}
+	return nil
+}
+
+// roleExternalIDs are the ExternalIds the fleet's roles expect.
+func (f Fleet) roleExternalIDs() []string {
+	set := map[string]bool{}
+	for _, r := range f.Roles {
+		if r.ExternalID != "" {
+			set[r.ExternalID] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// DefaultMemberExternalID is the functions' ExternalId on a fleet whose
+// roles expect none.
+const DefaultMemberExternalID = "fc-rds-backup-local"
+
+// Members are the member accounts the functions may reach
+// (BACKUP_ALLOWED_ACCOUNTS): AllowedAccounts, or every account of the
+// fleet's roles and instances but the own (AccountID), sorted.
+func (f Fleet) Members() []string {
+	if f.AllowedAccounts != nil {
+		return slices.Sorted(slices.Values(f.AllowedAccounts))
+	}
+	set := map[string]bool{}
+	for _, r := range f.Roles {
+		if r.AccountID != "" {
+			set[r.AccountID] = true
+		}
+	}
+	for _, in := range f.Instances {
+		if in.AccountId != "" {
+			set[in.AccountId] = true
+		}
+	}
+	delete(set, AccountID)
+	return slices.Sorted(maps.Keys(set))
+}
+
+// ExternalID is the ExternalId the functions pass to AssumeRole
+// (BACKUP_MEMBER_EXTERNAL_ID): MemberExternalID, else the one the fleet's
+// roles expect, else DefaultMemberExternalID ("" when the roles expect
+// several: LoadFleet refuses that fleet).
+func (f Fleet) ExternalID() string {
+	if f.MemberExternalID != "" {
+		return f.MemberExternalID
+	}
+	switch ext := f.roleExternalIDs(); len(ext) {
+	case 0:
+		return DefaultMemberExternalID
+	case 1:
+		return ext[0]
+	}
+	return ""
+}
+
+// Regions are the regions of the fleet's instances but Region, sorted
+// (BACKUP_ALLOWED_REGIONS).
+func (f Fleet) Regions() []string {
+	set := map[string]bool{}
+	for _, in := range f.Instances {
+		if in.RegionId != "" && in.RegionId != f.Region {
+			set[in.RegionId] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
 }

@@ -198,3 +198,93 @@ func parseInt32(s string) (int32, bool) {
 	}
 	return n, true
 }
+
+// TestFleetAccountsAndRegions: a fleet of several accounts and regions
+// gives the functions what a deployment across them has: its member
+// accounts (the accounts of its roles and instances, or allowedAccounts),
+// the ExternalId the roles expect (or memberExternalId), the regions of its
+// instances and the STS emulator's endpoint; a fleet of one account and
+// region gives none of the member settings.
+func TestFleetAccountsAndRegions(t *testing.T) {
+	f, err := LoadFleet(writeFleet(t, `{"region":"cn-hangzhou",
+	  "roles":[{"accountId":"2000000000000002","name":"fc-rds-backup-member","externalId":"ext-1","trusted":["1234567890123456"]},
+	           {"accountId":"3000000000000003","name":"fc-rds-backup-member","externalId":"ext-1","trusted":["1234567890123456"]}],
+	  "instances":[{"DBInstanceId":"rm-own"},
+	    {"DBInstanceId":"rm-a","AccountId":"2000000000000002","RegionId":"cn-shanghai"},
+	    {"DBInstanceId":"rm-c","AccountId":"5000000000000005","RegionId":"cn-beijing"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(f.Members(), ","); got != "2000000000000002,3000000000000003,5000000000000005" {
+		t.Errorf("Members() = %s, want the roles' and instances' accounts but the own", got)
+	}
+	if f.ExternalID() != "ext-1" || strings.Join(f.Regions(), ",") != "cn-beijing,cn-shanghai" {
+		t.Errorf("ExternalID() %q, Regions() %v", f.ExternalID(), f.Regions())
+	}
+	c, err := StartCloud(f, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	env := strings.Join(c.FunctionEnv(), "\n") + "\n"
+	for _, want := range []string{
+		"BACKUP_ALLOWED_ACCOUNTS=2000000000000002,3000000000000003,5000000000000005\n",
+		"BACKUP_MEMBER_EXTERNAL_ID=ext-1\n",
+		"BACKUP_ALLOWED_REGIONS=cn-beijing,cn-shanghai\n",
+		"BACKUP_STS_ENDPOINT=http://" + c.STS.Endpoint() + "\n",
+	} {
+		if !strings.Contains(env, want) {
+			t.Errorf("FunctionEnv lacks %q:\n%s", want, env)
+		}
+	}
+
+	// allowedAccounts and memberExternalId override: a role expecting
+	// another ExternalId stands for a member set up wrong.
+	f, err = LoadFleet(writeFleet(t, `{"allowedAccounts":["3000000000000003"],"memberExternalId":"ext-1",
+	  "roles":[{"accountId":"2000000000000002","name":"r","externalId":"ext-1"},{"accountId":"3000000000000003","name":"r","externalId":"ext-2"}],
+	  "instances":[{"DBInstanceId":"rm-a","AccountId":"2000000000000002"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(f.Members(), ","); got != "3000000000000003" || f.ExternalID() != "ext-1" || f.Regions() != nil {
+		t.Errorf("Members() %s, ExternalID() %q, Regions() %v", got, f.ExternalID(), f.Regions())
+	}
+	// Roles that expect none: the default.
+	if got := (Fleet{Instances: []rds.Instance{{DBInstanceId: "rm-a", AccountId: "2000000000000002"}}}).ExternalID(); got != DefaultMemberExternalID {
+		t.Errorf("ExternalID() without roles = %q, want %q", got, DefaultMemberExternalID)
+	}
+
+	// One account and region: no member settings.
+	c1, err := StartCloud(Fleet{Region: "cn-hangzhou", Instances: []rds.Instance{{DBInstanceId: "rm-own", RegionId: "cn-hangzhou"}}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c1.Close)
+	for _, v := range c1.FunctionEnv() {
+		for _, k := range []string{"BACKUP_ALLOWED_ACCOUNTS=", "BACKUP_MEMBER_EXTERNAL_ID=", "BACKUP_ALLOWED_REGIONS="} {
+			if strings.HasPrefix(v, k) {
+				t.Errorf("a fleet of one account and region gives %s", v)
+			}
+		}
+	}
+}
+
+// TestFleetMemberKeysBadValues: a wrong member key is refused with the
+// field named; the ExternalId is never repeated in the error.
+func TestFleetMemberKeysBadValues(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"allowedAccounts":["20000000002"]}`: `allowedAccounts[0]: must be an account id, 16 digits, got "20000000002"`,
+		`{"memberExternalId":"sec ret!"}`:     "memberExternalId: must be 2 to 1224 characters",
+		`{"memberExternalId":"x"}`:            "memberExternalId: must be 2 to 1224 characters",
+		`{"roles":[{"accountId":"2000000000000002","name":"r","externalId":"ext-1"},{"accountId":"3000000000000003","name":"r","externalId":"ext-2"}]}`: "memberExternalId: the fleet's roles expect different ExternalIds",
+	} {
+		path := writeFleet(t, body)
+		_, err := LoadFleet(path)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("LoadFleet(%s) = %v, want an error naming %s and %q", body, err, path, want)
+		}
+		if err != nil && (strings.Contains(err.Error(), "sec ret") || strings.Contains(err.Error(), "ext-2")) {
+			t.Errorf("the error repeats an ExternalId: %v", err)
+		}
+	}
+}
