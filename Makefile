@@ -91,11 +91,17 @@ deploy:
 # Names from s.yaml's vars; endpoints from BACKUP_MNS_ENDPOINT (else
 # ALIBABA_CLOUD_ACCOUNT_ID and s.yaml's region), BACKUP_LEDGER_ENDPOINT and
 # BACKUP_LEDGER_INSTANCE (unset: no table). Key: the default credential chain.
+# With BACKUP_ALLOWED_ACCOUNTS it also prints the member role's trust and
+# permission policies (MEMBER_TAG=key=value: tagged instances only) and the
+# functions' AssumeRole statement (docs/fleets.md); it creates none of them.
+# ONLY=members prints those alone, with no key (ONLY=queues, ONLY=ledger).
 INFRA_FLAGS = -account-id "$(ALIBABA_CLOUD_ACCOUNT_ID)" -mns-endpoint "$(BACKUP_MNS_ENDPOINT)" \
   -ledger-endpoint "$(BACKUP_LEDGER_ENDPOINT)" -ledger-instance "$(BACKUP_LEDGER_INSTANCE)" \
-  $(if $(BACKUP_LEDGER_TABLE),-ledger-table "$(BACKUP_LEDGER_TABLE)")
+  $(if $(BACKUP_LEDGER_TABLE),-ledger-table "$(BACKUP_LEDGER_TABLE)") \
+  -member-accounts "$(BACKUP_ALLOWED_ACCOUNTS)" $(if $(BACKUP_MEMBER_ROLE),-member-role "$(BACKUP_MEMBER_ROLE)") \
+  $(if $(MEMBER_TAG),-member-tag "$(MEMBER_TAG)")
 infra:
-	$(GO) run ./shared/tooling/infra $(if $(filter 1 true yes,$(APPLY)),-apply) $(INFRA_FLAGS)
+	$(GO) run ./shared/tooling/infra $(if $(filter 1 true yes,$(APPLY)),-apply) $(if $(ONLY),-only "$(ONLY)") $(INFRA_FLAGS)
 
 # The ledger's table alone, created if missing (= make infra APPLY=1 for
 # the table only).

@@ -27,6 +27,14 @@
 // "created (<attributes>)". It never changes or deletes an existing
 // resource, so a second run with -apply changes nothing.
 //
+// With -member-accounts (BACKUP_ALLOWED_ACCOUNTS; the Makefile passes it,
+// BACKUP_MEMBER_ROLE and MEMBER_TAG) it also prints what plans across
+// accounts need (docs/fleets.md): the member role's trust policy (the
+// ExternalId as the placeholder ${BACKUP_MEMBER_EXTERNAL_ID}: infra never
+// takes it), its permission policy, and the sts:AssumeRole statement of the
+// functions' role. It creates none of them (they live in other accounts);
+// -only members prints them alone, without a key.
+//
 // Exit status: 0 when every resource exists and matches, or would be (dry
 // run) or was (-apply) created; 1 when a resource exists but differs (it is
 // left as it is; change or recreate it yourself); 2 on a mistake on the
@@ -53,6 +61,7 @@ import (
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/config"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/ledger"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/memberauth"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/mnsq"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/tooling/deploy"
 )
@@ -112,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, cred cred
 	fs.SetOutput(stderr)
 	syamlPath := fs.String("s", "s.yaml", "the s.yaml whose vars name the queues, the table and the region")
 	apply := fs.Bool("apply", false, "create what is missing (default: a dry run that prints the plan)")
-	only := fs.String("only", "", "queues or ledger: only those resources (default: both)")
+	only := fs.String("only", "", "queues, ledger or members: only those (default: all; members needs -member-accounts and no key)")
 	mnsEndpoint := fs.String("mns-endpoint", "", "MNS endpoint https://<accountId>.mns.<region>.aliyuncs.com (BACKUP_MNS_ENDPOINT); default from -account-id and the region")
 	accountID := fs.String("account-id", "", "account id for the default MNS endpoint (ALIBABA_CLOUD_ACCOUNT_ID)")
 	region := fs.String("region", "", "region for the default MNS endpoint (default: s.yaml's vars.region)")
@@ -123,6 +132,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, cred cred
 	instance := fs.String("ledger-instance", "", "Tablestore instance (BACKUP_LEDGER_INSTANCE)")
 	table := fs.String("ledger-table", "", "ledger table (BACKUP_LEDGER_TABLE; default: s.yaml's vars.ledgerTable)")
 	ttl := fs.Duration("ttl", ledger.DefaultTTL, "how long a ledger row lives after its last write: at least 24h, or -1ns for never")
+	memberAccounts := fs.String("member-accounts", "", "comma-separated member account ids (BACKUP_ALLOWED_ACCOUNTS): print their role's trust and permission policies and the functions' AssumeRole statement")
+	memberRole := fs.String("member-role", "", "the member accounts' role (BACKUP_MEMBER_ROLE; default "+memberauth.DefaultRole+")")
+	memberTag := fs.String("member-tag", "", "key=value: the member role may back up only instances with this tag (rds:ResourceTag)")
+	functionsRole := fs.String("functions-role", "", "the functions' role ARN, which the member role trusts (default: s.yaml's vars.role with -account-id)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -133,14 +146,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, cred cred
 	if fs.NArg() > 0 {
 		return usage("unexpected argument %q (flags only; -h lists them)", fs.Arg(0))
 	}
-	if *only != "" && *only != "queues" && *only != "ledger" {
-		return usage("-only %q: queues or ledger", *only)
+	if *only != "" && *only != "queues" && *only != "ledger" && *only != "members" {
+		return usage("-only %q: queues, ledger or members", *only)
 	}
 	o := options{apply: *apply, only: *only, ledgerEndpoint: *ledgerEndpoint, instance: *instance, ttl: *ttl}
 
 	s, err := deploy.LoadSYAML(*syamlPath)
 	if err != nil {
 		return usage("-s: %v", err)
+	}
+	var m *members
+	if o.only == "" || o.only == "members" {
+		syamlRole, _ := s.Vars["role"].(string)
+		if m, err = parseMembers(*memberAccounts, *memberRole, *memberTag, *functionsRole, strings.TrimSpace(syamlRole), *accountID); err != nil {
+			return usage("%v", err)
+		}
+	}
+	if o.only == "members" {
+		if m == nil {
+			return usage("-only members needs -member-accounts (BACKUP_ALLOWED_ACCOUNTS)")
+		}
+		if err := m.print(stdout); err != nil {
+			return usage("%v", err)
+		}
+		return exitOK
 	}
 	pick := func(flagValue, varName string) string {
 		if flagValue != "" {
@@ -213,7 +242,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, cred cred
 		fmt.Fprintf(stderr, "infra: no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (a deployer's key), or a profile: %v\n", err)
 		return exitFailed
 	}
-	return plan(ctx, o, key{ak, sk, token}, stdout, stderr)
+	code := plan(ctx, o, key{ak, sk, token}, stdout, stderr)
+	if m != nil {
+		if err := m.print(stdout); err != nil {
+			return usage("%v", err)
+		}
+	}
+	return code
 }
 
 // httpsOffLoopback refuses plain http except to a loopback address (the
