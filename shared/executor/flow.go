@@ -2,6 +2,7 @@ package executor
 
 import (
 	"sync"
+	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
 )
@@ -13,9 +14,34 @@ import (
 // throttles — or whose endpoint is slow — holds up only its own calls. The
 // functions' own account keeps the one flow it always had (Options.Gate,
 // Concurrency), whatever the region.
+//
+// Within a flow, each API is paced to its own rate quota (RDS counts
+// quotas per account, region and API): a Throttling.Api answer teaches
+// that API's pacer the rate and holds up neither the other APIs nor the
+// flow (no gate pause, no halving of the limit); any other throttling
+// answer is the account's flow control over all APIs and closes the gate
+// as before.
 type flow struct {
 	gate  *retry.Gate
 	limit *limiter
+
+	mu     sync.Mutex
+	pacers map[string]*retry.Pacer // per API: its own rate quota (retry.Pacer)
+}
+
+// pacer returns the pacer of action's calls in this flow.
+func (f *flow) pacer(action string, now func() time.Time) *retry.Pacer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.pacers[action]
+	if !ok {
+		if f.pacers == nil {
+			f.pacers = map[string]*retry.Pacer{}
+		}
+		p = retry.NewPacer(now)
+		f.pacers[action] = p
+	}
+	return p
 }
 
 // flows holds the member accounts' flows, made on first use; they live as

@@ -50,3 +50,29 @@ func TestAThrottledAccountHoldsOnlyItsOwnCalls(t *testing.T) {
 		t.Fatalf("own account's gate pause %v (clock moved %v): account A's throttling reached it", p, c.Now().Sub(before))
 	}
 }
+
+// An API's own quota (Throttling.Api) is that API's: the ask retries and
+// is accepted, and the flow's gate stays open for every other call (an
+// account-level Throttling.User closes it, as before).
+func TestAnAPIQuotaAnswerPacesOnlyThatAPI(t *testing.T) {
+	for _, c := range []struct {
+		code     string
+		gateOpen bool
+	}{{"Throttling.Api", true}, {"Throttling.User", false}} {
+		f := newFake()
+		f.create = func(n int) (string, error) {
+			if n <= 2 {
+				return "", apiErr(c.code, 400)
+			}
+			return "", nil
+		}
+		ex, _ := newExec(f, func(o *executor.Options) { o.FreshFor = time.Minute })
+		o := ex.Run(context.Background(), f, fresh("rm-q1"), executor.History{})
+		if o.Status != backup.StatusAccepted || f.count("CreateBackup") != 3 {
+			t.Fatalf("%s: %s after %d CreateBackup", c.code, o.Status, f.count("CreateBackup"))
+		}
+		if open := ex.Gate().NotBefore().IsZero(); open != c.gateOpen {
+			t.Errorf("%s: gate never closed = %v, want %v", c.code, open, c.gateOpen)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"sync"
 	"time"
@@ -87,6 +88,19 @@ func (t *retrier) call(ctx context.Context, action string, f func(ctx context.Co
 			return "", err
 		}
 	}
+	pc := fl.pacer(action, t.e.o.Now)
+	for range 64 { // its own API's pace (a sleep that does not move the clock cannot spin it)
+		d := pc.Take()
+		if d <= 0 {
+			break
+		}
+		if !t.stopAt.IsZero() && t.now().Add(d).After(t.stopAt) {
+			return "", gateClosedError{d}
+		}
+		if err := t.e.o.Sleep(ctx, d); err != nil {
+			return "", err
+		}
+	}
 	if err := fl.limit.acquire(ctx); err != nil {
 		return "", err
 	}
@@ -98,10 +112,17 @@ func (t *retrier) call(ctx context.Context, action string, f func(ctx context.Co
 		return "", err
 	}
 	throttled := err != nil && retry.IsThrottle(err)
-	fl.limit.release(throttled, err == nil)
+	quota := throttled && retry.IsAPIQuota(err) // this API's quota: its pacer learns, the flow goes on
+	if quota || !throttled {                    // the account's flow control is the gate's, not this API's pacer's
+		pc.Update(quota)
+	}
+	fl.limit.release(throttled && !quota, err == nil)
 	switch {
 	case err == nil:
 		fl.gate.Succeeded()
+	case quota:
+		r, _ := pc.Rate()
+		t.log.InfoContext(t.logCtx, "API quota reached: pacing its calls", slog.String("action", action), slog.Float64("callsPerSecond", math.Round(r*10)/10))
 	case throttled:
 		p := fl.gate.Throttled()
 		t.log.WarnContext(t.logCtx, "throttled: slowing down", slog.String("action", action), slog.Int64("pauseMs", p.Milliseconds()))

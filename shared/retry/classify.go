@@ -136,6 +136,14 @@ func (c Classifier) IsThrottle(err error) bool {
 	return errors.As(err, &se) && se.HTTPStatusCode() == 429
 }
 
+// IsAPIQuota reports whether err is the answer of one API's own rate
+// quota (Throttling.Api: "Request was denied due to api flow control."),
+// as opposed to the account's flow control over all APIs.
+func IsAPIQuota(err error) bool {
+	var ce codeError
+	return err != nil && !isCanceled(err) && errors.As(err, &ce) && ce.ErrorCode() == "Throttling.Api"
+}
+
 func byStatus(status int) Class {
 	if status == 429 || status >= 500 {
 		return Transient

@@ -1,0 +1,133 @@
+package retry
+
+import (
+	"math"
+	"sync"
+	"time"
+)
+
+// Pacer paces the calls of one API (for one account and region) to the
+// rate the service allows, learnt from its throttling answers: the client
+// rate limiter of aws-sdk-go-v2's adaptive retry mode (CUBIC, as TCP's
+// congestion control). Until the first throttling answer it lets every
+// call go. A throttling answer sets the rate to 0.7 × the rate calls were
+// going out at; each later answer moves it along a cubic curve back up to
+// that rate and past it, probing for more, until the next throttling
+// answer. Calls then take tokens from a bucket filled at that rate.
+//
+// A Pacer is safe for concurrent use; the zero value is not usable (use
+// NewPacer). All times come from its clock.
+type Pacer struct {
+	now func() time.Time
+
+	mu           sync.Mutex
+	enabled      bool    // a throttling answer was seen: the bucket paces calls
+	fillRate     float64 // tokens per second
+	capacity     float64
+	tokens       float64
+	lastRefill   time.Time
+	measured     float64 // calls answered per second, smoothed over half-second buckets
+	lastBucket   float64 // start of the current half-second bucket, in seconds
+	count        int     // answers in the current bucket
+	calculated   float64 // the cubic curve's rate
+	lastMax      float64 // the rate at the last throttling answer
+	lastThrottle time.Time
+	window       float64 // seconds from a throttling answer back to lastMax
+}
+
+// The constants of aws-sdk-go-v2's adaptive rate limit.
+const (
+	pacerBeta    = 0.7 // the rate kept after a throttling answer
+	pacerScale   = 0.4 // the cubic curve's scale
+	pacerSmooth  = 0.8 // weight of the newest half-second in the measured rate
+	pacerMinRate = 0.5 // calls per second, at the least
+)
+
+// NewPacer returns a pacer that lets every call go until the first
+// throttling answer; a nil now takes time.Now.
+func NewPacer(now func() time.Time) *Pacer {
+	if now == nil {
+		now = time.Now
+	}
+	return &Pacer{now: now}
+}
+
+// Take asks to send one call now. It returns 0 when the call may go (a
+// token is taken), else how long to wait before asking again.
+func (p *Pacer) Take() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.enabled {
+		return 0
+	}
+	p.refill()
+	if p.tokens >= 1 {
+		p.tokens--
+		return 0
+	}
+	wait := time.Duration((1 - p.tokens) / p.fillRate * float64(time.Second))
+	return max(wait, time.Millisecond)
+}
+
+// Update records the answer to a call that went out: throttled or not.
+func (p *Pacer) Update(throttled bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	p.measure(now)
+	if throttled {
+		rate := p.measured
+		if p.enabled {
+			rate = math.Min(rate, p.fillRate)
+		}
+		p.lastMax = rate
+		p.window = math.Cbrt(p.lastMax * (1 - pacerBeta) / pacerScale)
+		p.lastThrottle = now
+		p.calculated = rate * pacerBeta
+		p.enabled = true
+	} else {
+		p.window = math.Cbrt(p.lastMax * (1 - pacerBeta) / pacerScale)
+		dt := now.Sub(p.lastThrottle).Seconds()
+		p.calculated = pacerScale*math.Pow(dt-p.window, 3) + p.lastMax
+	}
+	if !p.enabled {
+		return
+	}
+	p.refill()
+	p.fillRate = math.Max(math.Min(p.calculated, 2*p.measured), pacerMinRate)
+	p.capacity = math.Max(p.fillRate, 1)
+	p.tokens = math.Min(p.tokens, p.capacity)
+}
+
+// Rate returns the pace calls go at (calls per second) and whether the
+// pacer paces at all yet.
+func (p *Pacer) Rate() (float64, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.fillRate, p.enabled
+}
+
+// measure counts an answer into the measured rate.
+func (p *Pacer) measure(now time.Time) {
+	bucket := math.Floor(float64(now.UnixNano())/1e9*2) / 2
+	p.count++
+	if p.lastBucket == 0 {
+		p.lastBucket = bucket
+		return
+	}
+	if bucket > p.lastBucket {
+		cur := float64(p.count) / (bucket - p.lastBucket)
+		p.measured = cur*pacerSmooth + p.measured*(1-pacerSmooth)
+		p.count = 0
+		p.lastBucket = bucket
+	}
+}
+
+// refill adds the tokens earned since the last refill.
+func (p *Pacer) refill() {
+	now := p.now()
+	if !p.lastRefill.IsZero() {
+		p.tokens = math.Min(p.tokens+now.Sub(p.lastRefill).Seconds()*p.fillRate, p.capacity)
+	}
+	p.lastRefill = now
+}

@@ -1,0 +1,114 @@
+package retry
+
+import (
+	"testing"
+	"time"
+)
+
+// quotaServer is RDS's flow control as the RDS emulator models it: a token
+// bucket of rate calls per second holding one second's worth, refilled on
+// the clock; a call above it is throttled.
+type quotaServer struct {
+	rate, tokens float64
+	last         time.Time
+}
+
+func (s *quotaServer) call(now time.Time) (throttled bool) {
+	if !s.last.IsZero() {
+		s.tokens = min(s.tokens+now.Sub(s.last).Seconds()*s.rate, s.rate)
+	}
+	s.last = now
+	if s.tokens >= 1 {
+		s.tokens--
+		return false
+	}
+	return true
+}
+
+// pace sends n calls through a pacer to a quota server of rate calls a
+// second, as fast as the pacer lets them go, each answered after latency
+// (at most inflight at once), and returns when the last one succeeded and
+// how many were throttled.
+func pace(t *testing.T, n int, rate float64, latency time.Duration, inflight int) (time.Duration, int) {
+	t.Helper()
+	start := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	now := start
+	p := NewPacer(func() time.Time { return now })
+	srv := &quotaServer{rate: rate, tokens: rate}
+	type answer struct {
+		at        time.Time
+		throttled bool
+	}
+	var out []answer
+	done, throttles, backlog := 0, 0, n
+	for step := 0; done < n; step++ {
+		if step > 10_000_000 {
+			t.Fatalf("no end: %d of %d done at %v", done, n, now.Sub(start))
+		}
+		// Answers due now.
+		keep := out[:0]
+		for _, a := range out {
+			if a.at.After(now) {
+				keep = append(keep, a)
+				continue
+			}
+			p.Update(a.throttled)
+			if a.throttled {
+				throttles++
+				backlog++ // retried
+			} else {
+				done++
+			}
+		}
+		out = keep
+		// Send what the pacer lets go.
+		for backlog > 0 && len(out) < inflight && p.Take() == 0 {
+			backlog--
+			out = append(out, answer{at: now.Add(latency), throttled: srv.call(now)})
+		}
+		now = now.Add(time.Millisecond)
+	}
+	return now.Sub(start), throttles
+}
+
+// Against RDS's per-API quota the pacer settles near the quota: 100 calls
+// at 10/s (the server's bucket starts full: the floor is 9 s) end within
+// 1.2× of the 10 s the quota allows, with few calls wasted on throttling
+// after the first burst; 300 at 10/s and 1,000 at 50/s the same.
+func TestPacerSettlesNearTheQuota(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		rate float64
+	}{{100, 10}, {1000, 50}, {300, 10}} {
+		took, throttles := pace(t, c.n, c.rate, 20*time.Millisecond, 64)
+		floor := time.Duration(float64(c.n) / c.rate * float64(time.Second))
+		t.Logf("%d calls at %v/s: %v (floor %v, %.2f×), %d throttled", c.n, c.rate, took, floor, took.Seconds()/floor.Seconds(), throttles)
+		if took > floor*12/10 {
+			t.Errorf("%d calls at %v/s took %v, over 1.2× the quota's %v", c.n, c.rate, took, floor)
+		}
+		// The first burst (64 at once, before any throttling answer) is
+		// throttled beyond the bucket; after it, few calls are.
+		if throttles > 64+c.n/5 {
+			t.Errorf("%d of %d calls throttled", throttles, c.n)
+		}
+	}
+}
+
+// Without throttling answers nothing is paced.
+func TestPacerLetsEverythingGoUntilThrottled(t *testing.T) {
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	p := NewPacer(func() time.Time { return now })
+	for range 1000 {
+		if d := p.Take(); d != 0 {
+			t.Fatalf("Take = %v before any throttling", d)
+		}
+		p.Update(false)
+	}
+	if _, on := p.Rate(); on {
+		t.Fatal("pacing without a throttling answer")
+	}
+	p.Update(true)
+	if r, on := p.Rate(); !on || r <= 0 {
+		t.Fatalf("after a throttling answer: rate %v on %v", r, on)
+	}
+}
