@@ -44,7 +44,13 @@ const (
 	idFlaky   = "rm-demo-flaky"
 	idMaria   = "rm-demo-maria"
 	idReplica = "rm-demo-replica"
+	idDev1    = "rm-demo-dev1" // in the member account devAccount, the fleet's region
+	idDev2    = "rm-demo-dev2" // in devAccount, cn-shanghai
 )
+
+// devAccount is the demo fleet's second account: a team's own account
+// whose role fc-rds-backup-member trusts the functions' account.
+const devAccount = "2000000000000002"
 
 // demoCommand runs the product end to end on the demo fleet and prints each
 // step as it happens. It fails (exit 1) when an expected outcome does not
@@ -66,7 +72,7 @@ func demo(loadFleet func() (localcloud.Fleet, string, error), verbose bool, time
 	for _, in := range fleet.Instances {
 		have[in.DBInstanceId] = true
 	}
-	for _, id := range []string{idMySQL, idPG, idMSSQL, idFlaky, idMaria, idReplica} {
+	for _, id := range []string{idMySQL, idPG, idMSSQL, idFlaky, idMaria, idReplica, idDev1, idDev2} {
 		if !have[id] {
 			return fmt.Errorf("the demo's story needs instance %s, which %s does not have (use testdata/fleet/demo.json or a copy of it)", id, rel(fleetPath))
 		}
@@ -109,7 +115,7 @@ func demo(loadFleet func() (localcloud.Fleet, string, error), verbose bool, time
 	w := newWatcher(st, p)
 	go w.run(ctx)
 	d := &story{ctx: ctx, st: st, p: p, w: w, region: fleet.Region}
-	for _, step := range []func() error{d.timerPlan, d.rebootEnds, d.signedRequest, d.redelivery, d.invalidRequest, d.jobsFinish, d.jiraChange} {
+	for _, step := range []func() error{d.timerPlan, d.rebootEnds, d.signedRequest, d.redelivery, d.invalidRequest, d.jobsFinish, d.jiraChange, d.secondAccount} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -380,6 +386,46 @@ func (d *story) jiraChange() error {
 	return d.w.wait(d.ctx, idMySQL+" completed for OPS-123", fromJira("completed"))
 }
 
+// secondAccount: a plan across accounts and regions. The demo fleet's
+// second account holds rm-demo-dev1 and rm-demo-dev2 (cn-shanghai) and a
+// role fc-rds-backup-member trusting the functions' account with the
+// deployment's ExternalId; a timer plan selects its instances tagged
+// backup=weekly in both regions, one step per (account, region), and the
+// queue function backs them up with the role's credentials.
+func (d *story) secondAccount() error {
+	d.step("a second account: %s, a team's own account, holds %s and %s (cn-shanghai) and a role fc-rds-backup-member", devAccount, idDev1, idDev2)
+	d.p.cont("trusting the functions' account with the deployment's ExternalId; a timer plan selects its backup=weekly instances in two regions")
+	plan := `{"Select":{"Tags":{"backup":"weekly"},"Accounts":["` + devAccount + `"],"Regions":["` + d.region + `","cn-shanghai"]}}`
+	d.p.note("payload %s", plan)
+	if _, err := d.st.FireTimer(d.ctx, plan); err != nil {
+		return err
+	}
+	if err := d.w.wait(d.ctx, idDev1+" and "+idDev2+" accepted, and the run's summary", func(evs []notify.Event) bool {
+		runs := 0
+		for _, ev := range evs {
+			if ev.Type == notify.TypeRun {
+				runs++
+			}
+		}
+		return has(idDev1, "accepted")(evs) && has(idDev2, "accepted")(evs) && runs == 2
+	}); err != nil {
+		return err
+	}
+	var assumed []string
+	for _, c := range d.st.Cloud.STS.Calls() {
+		if c.Action == "AssumeRole" && c.Status == 200 {
+			assumed = append(assumed, fmt.Sprintf("%s as session %s", c.RoleArn, clip(c.RoleSessionName, 24)))
+		}
+	}
+	d.p.note("STS: %d AssumeRole (%s); ActionTrail in %s names the run", len(assumed), strings.Join(assumed, "; "), devAccount)
+	for _, c := range d.st.Cloud.RDS.Calls() {
+		if c.Action == "CreateBackup" && (c.DBInstanceId == idDev1 || c.DBInstanceId == idDev2) {
+			d.p.note("RDS: CreateBackup of %s signed with a key of account %s", c.DBInstanceId, d.st.Cloud.Auth.AccountOf(c.AccessKeyId))
+		}
+	}
+	return nil
+}
+
 // postHook POSTs body to url with headers.
 func postHook(ctx context.Context, url string, body []byte, headers map[string]string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
@@ -421,14 +467,15 @@ func (d *story) summary() error {
 	}
 	d.p.say("RDS calls: %s", strings.Join(cs, ", "))
 	created := d.st.Cloud.RDS.CreatedBackups()
-	d.p.say("backups created: %s (one per ask: %s's message delivered twice and Jira's retry included; %s twice, the nightly plan's and the change's)",
+	d.p.say("backups created: %s (one per ask: %s's message delivered twice and Jira's retry included; %s twice, the nightly plan's and the change's;",
 		compactMap(created), idMaria, idMySQL)
+	d.p.say("  %s and %s in account %s)", idDev1, idDev2, devAccount)
 
 	var problems []string
 	if counts["failed"] > 0 {
 		problems = append(problems, fmt.Sprintf("%d failed outcome(s)", counts["failed"]))
 	}
-	for id, want := range map[string]int{idMySQL: 2, idPG: 1, idMSSQL: 1, idFlaky: 1, idMaria: 1} {
+	for id, want := range map[string]int{idMySQL: 2, idPG: 1, idMSSQL: 1, idFlaky: 1, idMaria: 1, idDev1: 1, idDev2: 1} {
 		if created[id] != want {
 			problems = append(problems, fmt.Sprintf("%d backups of %s, want %d", created[id], id, want))
 		}
@@ -579,7 +626,12 @@ func (w *watcher) print(ev notify.Event) {
 			}
 		}
 		w.p.event(marks[status], "%-9s %-15s the plan run's summary (%s)%s", status, ev.Subject, ev.Type, from)
-		w.p.detail("%d asks, by first outcome: %s", d.Run.Items, strings.Join(counts, ", "))
+		w.p.detail("%d asks, by first outcome: %s (%s)", d.Run.Items, strings.Join(counts, ", "), d.Run.Verdict)
+		for _, k := range slices.Sorted(maps.Keys(d.Run.Targets)) {
+			if !strings.HasPrefix(k, "own/") {
+				w.p.detail("in %s: accepted %d", k, d.Run.Targets[k]["accepted"])
+			}
+		}
 		for _, pr := range d.Run.Problems {
 			w.p.detail("%s %s: %s", pr.DBInstanceId, pr.Status, pr.Code)
 		}
@@ -589,6 +641,9 @@ func (w *watcher) print(ev notify.Event) {
 		return
 	}
 	line := fmt.Sprintf("%-9s %-15s", status, ev.Subject)
+	if a := d.Request.AccountId; a != "" {
+		line += " (account " + a + ")"
+	}
 	if d.BackupJobId != "" {
 		line += " job " + d.BackupJobId
 	}

@@ -285,7 +285,8 @@ func TestDevstackServePrintsTheLocalCloud(t *testing.T) {
 // TestDevstackDemoTellsTheWholeStory runs `devstack demo` (make run) and
 // reads its narration: the clock it runs, a deferral that resolves, the plan
 // run's summary, a redelivered message that coalesces (one backup), every
-// job completed, a Jira change's signed webhook (its retry one ask), exit 0.
+// job completed, a Jira change's signed webhook (its retry one ask), a
+// second account's instances backed up with its role's key, exit 0.
 func TestDevstackDemoTellsTheWholeStory(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a safety net, not a bound
@@ -347,6 +348,7 @@ func TestDevstackDemoTellsTheWholeStory(t *testing.T) {
 		{`^▶ 4\. .*rm-demo-maria`, `≡ coalesced\s+rm-demo-maria`},
 		{`^▶ 5\. .*invalid`, `✗ rejected\s+rm-demo-mysql1`},
 		{`^▶ 7\. .*Jira, OPS-123, moves to Implementing`, `✓ accepted\s+rm-demo-mysql1\s+job \d+\s+\[jira OPS-123\]`},
+		{`^▶ 8\. a second account: 2000000000000002`, `✓ accepted\s+rm-demo-dev2\s+\(account 2000000000000002\) job \d+`},
 	} {
 		h, _ := find(0, "a step header", s.step)
 		at, _ := find(h, "the step's outcome", s.line)
@@ -362,13 +364,21 @@ func TestDevstackDemoTellsTheWholeStory(t *testing.T) {
 	find(jira, "Jira's retry coalesced", `HTTP 202 \{"requests":\[\{"status":"coalesced","DBInstanceId":"rm-demo-mysql1"`)
 	find(jira, "the change's backup completed", `★ completed\s+rm-demo-mysql1\s+job \d+.*\[jira OPS-123\]`)
 
+	// The second account: its instances backed up with its role's key,
+	// one AssumeRole.
+	second, _ := find(0, "the second account's step", `^▶ 8\. `)
+	find(second, "one AssumeRole of the member role", `STS: 1 AssumeRole \(acs:ram::2000000000000002:role/fc-rds-backup-member as session `)
+	find(second, "rm-demo-dev1 signed in its account", `RDS: CreateBackup of rm-demo-dev1 signed with a key of account 2000000000000002`)
+	find(second, "the run per account and region", `in 2000000000000002/cn-shanghai: accepted 1`)
+
 	_, m = find(0, "the backups created", `^backups created: (\{.*\})`)
 	var created map[string]int
 	if err := json.Unmarshal([]byte(m[1]), &created); err != nil {
 		t.Fatal(err)
 	}
 	// rm-demo-mysql1 twice: the nightly plan's and the change's.
-	want := map[string]int{"rm-demo-flaky": 1, "rm-demo-maria": 1, "rm-demo-mssql1": 1, "rm-demo-mysql1": 2, "rm-demo-pg1": 1}
+	want := map[string]int{"rm-demo-flaky": 1, "rm-demo-maria": 1, "rm-demo-mssql1": 1, "rm-demo-mysql1": 2, "rm-demo-pg1": 1,
+		"rm-demo-dev1": 1, "rm-demo-dev2": 1}
 	if fmt.Sprint(created) != fmt.Sprint(want) {
 		t.Errorf("backups created %v, want %v", created, want)
 	}
