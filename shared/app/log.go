@@ -168,6 +168,7 @@ var LogFields = []LogField{
 	{"memberRole", "string", "the role assumed in a member account (`BACKUP_MEMBER_ROLE`)"},
 	{"credential", "string", "what the broker of member credentials did: `issued`, `retry` or `failed`"},
 	{"instances", "int", "instances a `Select` expanded to"},
+	{"callsPerSecond", "float", "the pace an API's calls go at once its own quota answered Throttling.Api (retry.Pacer)"},
 	// Durations, whole milliseconds.
 	{"delayMs", "int", "how long until the next try (work queue delay or in-invocation wait)"},
 	{"pauseMs", "int", "how long a throttled call slows down"},
