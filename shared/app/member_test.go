@@ -302,13 +302,17 @@ func TestMemberRefusedBeforeSTS(t *testing.T) {
 
 // TestWebhookStaysInOwnAccount: a signed delivery naming a member account
 // (even an allowed one) or a Select across accounts is refused as a whole
-// (one rejected entry and outcome with its code), before any STS call; the same route's delivery in the own
-// account is accepted.
+// at the door — 403 with its code and field, one rejected outcome when it
+// names backups — before any STS call; the same route's delivery in the
+// own account is accepted.
 func TestWebhookStaysInOwnAccount(t *testing.T) {
-	tests := []struct{ name, body, code string }{
-		{"a backup's AccountId", `{"DBInstanceId":"rm-m1","AccountId":"` + goodMember + `"}`, "InvalidAccountId.NotAllowed"},
-		{"Defaults.AccountId", `{"Defaults":{"AccountId":"` + goodMember + `"},"Backups":[{"DBInstanceId":"rm-m1"}]}`, "InvalidAccountId.NotAllowed"},
-		{"Select.Accounts", `{"Select":{"Engine":"MySQL","Accounts":["` + goodMember + `"]}}`, CodeFleetSelectNotAllowed},
+	tests := []struct {
+		name, body, code string
+		outcomes         int
+	}{
+		{"a backup's AccountId", `{"DBInstanceId":"rm-m1","AccountId":"` + goodMember + `"}`, "InvalidAccountId.NotAllowed", 1},
+		{"Defaults.AccountId", `{"Defaults":{"AccountId":"` + goodMember + `"},"Backups":[{"DBInstanceId":"rm-m1"}]}`, "InvalidAccountId.NotAllowed", 1},
+		{"Select.Accounts", `{"Select":{"Engine":"MySQL","Accounts":["` + goodMember + `"]}}`, CodeFleetSelectNotAllowed, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -318,20 +322,21 @@ func TestWebhookStaysInOwnAccount(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// The whole delivery ends in one rejected entry (the webhook
-			// answers 202 with the entries of what it was asked).
 			var body struct {
-				Requests []struct {
-					Status string
-					Error  *struct{ Code string }
-				}
+				Error *struct{ Code string }
 			}
 			_ = json.Unmarshal([]byte(resp.Body), &body)
-			if rs := body.Requests; len(rs) != 1 || rs[0].Status != "rejected" || rs[0].Error == nil || rs[0].Error.Code != tc.code {
-				t.Errorf("status %d, body %s; want one rejected entry %s", resp.StatusCode, resp.Body, tc.code)
+			if resp.StatusCode != 403 || body.Error == nil || body.Error.Code != tc.code {
+				t.Errorf("status %d, body %s; want 403 %s", resp.StatusCode, resp.Body, tc.code)
 			}
-			if evs := m.wireEvents(); len(evs) != 1 || evs[0].Data.Status != "rejected" || evs[0].Data.Error == nil || evs[0].Data.Error.Code != tc.code {
-				t.Errorf("outcomes %+v, want one rejected %s", evs, tc.code)
+			evs := m.wireEvents()
+			if len(evs) != tc.outcomes {
+				t.Errorf("outcomes %+v, want %d", evs, tc.outcomes)
+			}
+			for _, ev := range evs {
+				if ev.Data.Status != "rejected" || ev.Data.Error == nil || ev.Data.Error.Code != tc.code {
+					t.Errorf("outcome %+v, want rejected %s", ev.Data, tc.code)
+				}
 			}
 			if calls := m.sts.Calls(); len(calls) != 0 {
 				t.Errorf("STS was called for a webhook: %+v", calls)

@@ -39,6 +39,24 @@ func (h *Handler) submit(ctx context.Context, c *call, routes []*route, plan bac
 		c.reason = "region refused: " + violationReason(v)
 		return violationResponse(v, "")
 	}
+	// Webhooks act in the functions' own account (docs/fleets.md): a
+	// request naming an account, or a Select across accounts or regions,
+	// is refused here, before a route's allow-list, the Submitter or STS.
+	if v, i := accountRefused(plan, reqs); v != nil {
+		c.reason = "account refused: " + violationReason(v)
+		id := ""
+		if i >= 0 {
+			id = reqs[i].DBInstanceId
+		}
+		// One rejected outcome for the refused call when it names backups
+		// (as for an instance outside the allow-list); a refused Select
+		// names none.
+		if h.rej != nil && len(reqs) > 0 {
+			at := max(i, 0)
+			h.rej.Rejected(ctx, reqs[at], &backup.ErrorInfo{Code: v.Code, Field: v.Field, Message: v.Message})
+		}
+		return violationResponse(v, id)
+	}
 	var refused []entry
 	first := -1
 	for i, r := range reqs {
@@ -179,4 +197,31 @@ func routeNames(routes []*route) string {
 func ignored(c *call, reason string) events.HTTPResponse {
 	c.reason = "ignored: " + reason
 	return jsonResponse(202, map[string]string{"status": "ignored", "reason": reason})
+}
+
+// CodeFleetSelectNotAllowed refuses a Select across accounts or regions
+// from a webhook (a timer plan's; the app says the same for MNS).
+const CodeFleetSelectNotAllowed = "Select.FleetNotAllowed"
+
+// accountRefused is the 403 of a webhook call that names an account: a
+// route's allow-list names instance ids, not accounts, so a webhook backs
+// up in the functions' own account only and carries no AccountId (the
+// own account's id included: leave it out). i is the request that named
+// it, -1 for the plan's Defaults or Select.
+func accountRefused(plan backup.Plan, reqs []backup.Request) (v *backup.Violation, i int) {
+	if s := plan.Select; s != nil && (len(s.Accounts) > 0 || len(s.Regions) > 0) {
+		return &backup.Violation{Code: CodeFleetSelectNotAllowed, HTTPStatus: 403, Field: "Select",
+			Message: "Select: a webhook may not select across accounts or regions (Accounts, Regions); use a timer plan"}, -1
+	}
+	if plan.Defaults.AccountId != "" {
+		return &backup.Violation{Code: backup.CodeAccountNotAllowed, HTTPStatus: 403, Field: "Defaults.AccountId",
+			Message: "Defaults.AccountId: a webhook backs up in the functions' own account only; leave AccountId out (plans across accounts are timer plans)"}, -1
+	}
+	for i, r := range reqs {
+		if r.AccountId != "" {
+			return &backup.Violation{Code: backup.CodeAccountNotAllowed, HTTPStatus: 403, Field: "AccountId",
+				Message: "AccountId: a webhook backs up in the functions' own account only; leave AccountId out (plans across accounts are timer plans)"}, i
+		}
+	}
+	return nil, -1
 }
