@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -81,13 +82,17 @@ func demo(loadFleet func() (localcloud.Fleet, string, error), verbose bool, time
 	if verbose {
 		logs = os.Stderr
 	}
-	backupSeconds := fleet.BackupSeconds
-	if backupSeconds <= 0 {
-		backupSeconds = 60
+	backupTakes := fmt.Sprintf("%gs per backup", cmp.Or(fleet.BackupSeconds, 60))
+	if m := fleet.BackupSecondsByMethod; len(m) > 0 {
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			parts = append(parts, fmt.Sprintf("%s %gs", k, m[k]))
+		}
+		backupTakes = "per backup " + strings.Join(parts, ", ")
 	}
 	p := &printer{}
 	p.say("fc-rds-backup demo: the product end to end on the local cloud (RDS, MNS and Function Compute emulators; no account, no network)")
-	p.say("  fleet   %d instances from %s; RDS takes %gs per backup", len(fleet.Instances), rel(fleetPath), backupSeconds)
+	p.say("  fleet   %d instances from %s; RDS takes %s", len(fleet.Instances), rel(fleetPath), backupTakes)
 	p.say("  clock   MNS runs %d× faster than real time, so the work queue's delayed messages come back %d× sooner: a deferral's", mnsSpeed, mnsSpeed)
 	p.say("          notBefore, and the job checks 30 s, 1 m and 2 m after a job is accepted (here %s, %s and %s).",
 		secs(30*time.Second/mnsSpeed), secs(60*time.Second/mnsSpeed), secs(120*time.Second/mnsSpeed))
@@ -332,11 +337,11 @@ func (d *story) jobsFinish() error {
 
 // jiraChange: a change-management ask. A Jira change, OPS-123, moves to
 // Implementing; Jira's webhook (signed with the route's secret) asks the
-// local route ops-change for a Physical backup of rm-demo-mysql1 before the
+// local route ops-change for a Snapshot backup of rm-demo-mysql1 before the
 // change starts, and Jira's retry of the delivery is the same ask.
 func (d *story) jiraChange() error {
 	d.step("a change in Jira, OPS-123, moves to Implementing: Jira's webhook POSTs the event to /v1/hooks/jira, signed with the route's secret")
-	d.p.cont("(route ops-change: project OPS, status Implementing, a Physical backup of " + idMySQL + " before the change starts)")
+	d.p.cont("(route ops-change: project OPS, status Implementing, a Snapshot backup of " + idMySQL + " before the change starts: snapshots take seconds)")
 	root, err := localcloud.ModuleRoot()
 	if err != nil {
 		return err

@@ -32,7 +32,7 @@ const Routes = `{"routes":[
   "allow":["rm-demo-pg1"]},
  {"name":"ops-change","source":"jira","project":"OPS","status":"Implementing","issueTypes":["Change"],
   "secretEnv":"JIRA_WEBHOOK_SECRET",
-  "backups":[{"DBInstanceId":"rm-demo-mysql1","BackupMethod":"Physical"}]},
+  "backups":[{"DBInstanceId":"rm-demo-mysql1","BackupMethod":"Snapshot"}]},
  {"name":"snow-change","source":"token","secretEnv":"SNOW_WEBHOOK_TOKEN","allow":["rm-demo-pg1","rm-demo-mssql1"],
   "instances":"/result/u_rds_instances","askedAt":"/result/sys_updated_on","id":"/result/sys_id",
   "when":{"pointer":"/result/state","equals":"-1"},"maxAskAge":"2h",

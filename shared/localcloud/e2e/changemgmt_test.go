@@ -90,7 +90,7 @@ func (s *stack) rdsCallCount() int {
 
 // TestJiraTransitionOnTheLocalCloud: issue 22's Jira "done when" through
 // the built webhook function and the local route ops-change (project OPS,
-// status Implementing, a Physical backup of rm-demo-mysql1).
+// status Implementing, a Snapshot backup of rm-demo-mysql1).
 func TestJiraTransitionOnTheLocalCloud(t *testing.T) {
 	t.Parallel()
 	const id = "rm-demo-mysql1"
