@@ -252,7 +252,7 @@ func (s *Server) describeDBInstanceAttribute(req *request) (map[string]any, *api
 	in, e := s.instanceLocked(req)
 	if e != nil {
 		if req.instance != "" {
-			if _, ok := s.takeFaultLocked(req.action, req.instance, faultEmpty); ok {
+			if _, ok := s.takeFaultLocked(req, req.instance, faultEmpty); ok {
 				return map[string]any{"Items": map[string]any{"DBInstanceAttribute": []any{}}}, nil
 			}
 		}

@@ -271,7 +271,7 @@ func (s *Server) createBackup(req *request) (map[string]any, *apiError) {
 	}
 	s.nextJob++
 	s.nextBackup++
-	if _, ok := s.takeFaultLocked(req.action, in.DBInstanceId, faultFailJob); ok {
+	if _, ok := s.takeFaultLocked(req, in.DBInstanceId, faultFailJob); ok {
 		j.fail = true
 	}
 	s.jobs[in.DBInstanceId] = append(s.jobs[in.DBInstanceId], j)

@@ -40,6 +40,8 @@ func TestFaults(t *testing.T) {
 			[]step{{"rm-a", "InternalError", 500}, {"rm-b", "InternalError", 500}, {"rm-a", "InternalError", 500}}},
 		{"drop", Fault{Action: attr, Drop: true, Times: 1},
 			[]step{{"rm-a", "!", 0}, {"rm-a", "", 0}}},
+		{"one region down", Fault{RegionId: "cn-shanghai", Drop: true},
+			[]step{{"rm-a", "", 0}, {"rm-sh", "!", 0}, {"rm-b", "", 0}, {"rm-sh", "!", 0}}},
 		{"HTML 502", Fault{Action: attr, Status: 502, Times: 1},
 			[]step{{"rm-a", "!", 0}, {"rm-a", "", 0}}},
 	}
@@ -48,6 +50,7 @@ func TestFaults(t *testing.T) {
 			e := newEnv(t)
 			e.srv.AddInstance(Instance{DBInstanceId: "rm-a"})
 			e.srv.AddInstance(Instance{DBInstanceId: "rm-b"})
+			e.srv.AddInstance(Instance{DBInstanceId: "rm-sh", RegionId: "cn-shanghai"})
 			e.srv.InjectFault(tc.fault)
 			cli := e.cli(t)
 			for i, st := range tc.steps {
@@ -69,10 +72,36 @@ func TestFaults(t *testing.T) {
 			if len(calls) != len(tc.steps) {
 				t.Fatalf("calls = %d, want %d", len(calls), len(tc.steps))
 			}
-			if tc.fault.Drop && (calls[0].Status != 0 || !calls[0].Fault) {
-				t.Errorf("dropped call logged as %+v", calls[0])
+			for i, st := range tc.steps {
+				if tc.fault.Drop && st.wantCode == "!" && (calls[i].Status != 0 || !calls[i].Fault) {
+					t.Errorf("dropped call %d logged as %+v", i, calls[i])
+				}
 			}
 		})
+	}
+}
+
+// A fault scoped to a region takes the calls counted in it: a call naming
+// RegionId (DescribeDBInstances) by that, one naming an instance by the
+// instance's region; the other regions' calls are served.
+func TestFaultOfOneRegion(t *testing.T) {
+	e := newEnv(t)
+	e.srv.AddInstance(Instance{DBInstanceId: "rm-hz"})
+	e.srv.AddInstance(Instance{DBInstanceId: "rm-sh", RegionId: "cn-shanghai"})
+	e.srv.InjectFault(Fault{RegionId: "cn-shanghai", Code: "ServiceUnavailable", Status: 503})
+	cli := e.cli(t)
+	list := func(region string) error {
+		_, err := cli.DescribeDBInstances(&rds.DescribeDBInstancesRequest{RegionId: tea.String(region)})
+		return err
+	}
+	noErr(t, list("cn-hangzhou"))
+	wantErr(t, list("cn-shanghai"), "ServiceUnavailable", 503)
+	_, err := createBackup(cli, "rm-hz")
+	noErr(t, err)
+	_, err = createBackup(cli, "rm-sh")
+	wantErr(t, err, "ServiceUnavailable", 503)
+	if got := e.srv.CreatedBackups(); got["rm-sh"] != 0 || got["rm-hz"] != 1 {
+		t.Errorf("backups made %v, want rm-hz's only", got)
 	}
 }
 

@@ -292,8 +292,11 @@ func (s *Server) AddBackup(id string, b Backup) {
 
 // ---- faults ----
 
-// Fault scripts a failure. A call matches when Action ("" = any) and
-// DBInstanceId ("" = any) match; faults are checked after the signature and
+// Fault scripts a failure. A call matches when Action ("" = any),
+// DBInstanceId ("" = any) and RegionId ("" = any) match; a call's region is
+// the one its flow control is counted in (its RegionId, else the region of
+// the instance it names when the caller sees it, else DefaultRegion), so a
+// fault with only RegionId and Drop is that region's endpoint down. Faults are checked after the signature and
 // the rate limit, in the order injected. A matching fault with a Rate below 1
 // fires on a call with that probability (decided by the server's seeded
 // generator, see WithFaultSeed); one that does not fire lets the next
@@ -330,6 +333,7 @@ func (s *Server) AddBackup(id string, b Backup) {
 type Fault struct {
 	Action       string        `json:"action,omitempty"`
 	DBInstanceId string        `json:"DBInstanceId,omitempty"`
+	RegionId     string        `json:"RegionId,omitempty"` // the call's region (see above); "" = any
 	Status       int           `json:"status,omitempty"`
 	Code         string        `json:"code,omitempty"`
 	Message      string        `json:"message,omitempty"`
@@ -440,9 +444,10 @@ func (f Fault) kind() faultKind {
 
 // takeFaultLocked returns the first fault of kind that matches the call and
 // fires (see Fault.Rate), and counts it down.
-func (s *Server) takeFaultLocked(action, instance string, kind faultKind) (Fault, bool) {
+func (s *Server) takeFaultLocked(req *request, instance string, kind faultKind) (Fault, bool) {
 	return s.faults.Take(func(f Fault) bool {
-		return f.kind() == kind && (f.Action == "" || f.Action == action) && (f.DBInstanceId == "" || f.DBInstanceId == instance)
+		return f.kind() == kind && (f.Action == "" || f.Action == req.action) && (f.DBInstanceId == "" || f.DBInstanceId == instance) &&
+			(f.RegionId == "" || f.RegionId == s.callRegionLocked(req))
 	})
 }
 
@@ -669,7 +674,7 @@ func (s *Server) serve(req *request) reply {
 	var f Fault
 	var faulted bool
 	if throttled == nil {
-		f, faulted = s.takeFaultLocked(req.action, req.instance, faultCall)
+		f, faulted = s.takeFaultLocked(req, req.instance, faultCall)
 	}
 	s.mu.Unlock()
 	if throttled != nil {
