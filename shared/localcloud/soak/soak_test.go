@@ -19,6 +19,7 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/fc"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/sts"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/tooling/testutil/syncbuf"
 )
@@ -76,6 +77,30 @@ func fleet() (localcloud.Fleet, map[string]rds.Instance, map[string]string) {
 		f.Instances = append(f.Instances, in)
 		byID[in.DBInstanceId] = in
 	}
+	// Two member accounts (DESIGN.md §10), each with tagged instances in two
+	// regions, reached through their fc-rds-backup-member role: the timer
+	// plans select across the accounts and regions, while STS throttles and
+	// fails some AssumeRole calls (stsFaults below).
+	for k, acct := range memberAccounts {
+		f.Roles = append(f.Roles, sts.Role{AccountID: acct, Name: "fc-rds-backup-member", ExternalID: "soak-ext", Trusted: []string{localcloud.AccountID}})
+		for i := range 6 {
+			in := rds.Instance{DBInstanceId: fmt.Sprintf("rm-soak-m%d-%d", k+1, i), Engine: "MySQL", AccountId: acct,
+				Databases: []string{"orders"}, Tags: map[string]string{"soak": "nightly"}}
+			if i%2 == 1 {
+				in.RegionId = region2
+			}
+			if lag > 0 {
+				in.BackupSeconds = rds.MethodSeconds{"Physical": 3, "Logical": 3, "Snapshot": 1}
+			}
+			f.Instances = append(f.Instances, in)
+			byID[in.DBInstanceId] = in
+		}
+	}
+	f.MemberExternalID = "soak-ext"
+	f.STSFaults = []localcloud.STSFault{
+		{Action: "AssumeRole", Code: "Throttling.Api", Rate: 0.3},
+		{Action: "AssumeRole", Status: 500, Code: "InternalError", Rate: 0.2},
+	}
 	f.Faults = []rds.Fault{
 		{Action: "CreateBackup", Status: 500, Code: "InternalError", Rate: 0.06},
 		{Action: "CreateBackup", Drop: true, Rate: 0.04},
@@ -103,6 +128,17 @@ func fleet() (localcloud.Fleet, map[string]rds.Instance, map[string]string) {
 	}
 	return f, byID, refusing
 }
+
+// The member accounts of the soak fleet and the second region their
+// instances live in.
+var memberAccounts = []string{"3000000000000001", "3000000000000002"}
+
+const region2 = "cn-shanghai"
+
+// timerPlan selects the tagged instances in the own account and in each
+// member account, in both regions.
+var timerPlan = `{"Select":{"Tags":{"soak":"nightly"},"Accounts":["` + localcloud.AccountID + `","` +
+	strings.Join(memberAccounts, `","`) + `"],"Regions":["` + region + `","` + region2 + `"]}}`
 
 func soakN() int {
 	if n, err := strconv.Atoi(os.Getenv("SOAK_N")); err == nil && n > 0 {
@@ -154,7 +190,7 @@ func TestSoak(t *testing.T) {
 	var lastFire time.Time // a timer delivery is named by its trigger time (seconds): keep them apart
 	fireTimer := func() {
 		defer timers.Done()
-		if _, err := st.FireTimer(ctx, `{"Select":{"Tags":{"soak":"nightly"}}}`); err != nil {
+		if _, err := st.FireTimer(ctx, timerPlan); err != nil {
 			t.Errorf("timer: %v", err)
 		}
 	}
@@ -611,6 +647,25 @@ func report(t *testing.T, st *localcloud.Stack, asks []ask, evs []notify.Event, 
 	for _, a := range actions {
 		fmt.Fprintf(tw, "  %s\t%d\t\n", a, perAction[a])
 	}
+	// The member accounts: their asks, by how they ended, and STS's calls.
+	memberEnds, seenEnd := map[string]int{}, map[string]bool{}
+	for _, e := range evs {
+		if e.Data.Request.AccountId != "" && e.Data.Terminal && !seenEnd[e.ID] { // duplicates share the id
+			seenEnd[e.ID] = true
+			memberEnds[strings.TrimPrefix(e.Type, notify.TypePrefix)]++
+		}
+	}
+	assume, assumeFailed := 0, 0
+	for _, c := range st.Cloud.STS.Calls() {
+		if c.Action == "AssumeRole" {
+			assume++
+			if c.Status != 200 {
+				assumeFailed++
+			}
+		}
+	}
+	fmt.Fprintf(tw, "member-account asks ended (%d accounts x 2 regions)\t%v\t\n", len(memberAccounts), memberEnds)
+	fmt.Fprintf(tw, "AssumeRole calls / answered by an STS fault\t%d / %d\t\n", assume, assumeFailed)
 	fmt.Fprintf(tw, "violations\t%d\t\n", len(violations))
 	tw.Flush()
 	fmt.Println(b.String())
