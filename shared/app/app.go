@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"github.com/aliyun/credentials-go/credentials"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
+	"github.com/fc-rds-backup/fc-rds-backup/shared/accounts"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/config"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
@@ -20,7 +20,10 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/memberauth"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/mnsq"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/planrun"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/reask"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/settle"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/tracker"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
@@ -44,10 +47,7 @@ type App struct {
 	// asks is the executor's ask ledger (executor.Options.Ledger): the
 	// invocation's ledger, found from the context; nil without
 	// BACKUP_LEDGER_ENDPOINT.
-	asks executor.AskLedger
-	// runs counts the steps of plan runs that run in parallel (run.go);
-	// nil without BACKUP_LEDGER_ENDPOINT: a run then goes step after step.
-	runs  runLedger
+	asks  executor.AskLedger
 	track *tracker.Tracker
 	hook  *webhook.Handler
 	// regions are the regions requests may name besides the invocation's
@@ -56,8 +56,8 @@ type App struct {
 	// sealer seals the work queue's envelopes and opens them: only the
 	// functions hold its key (BACKUP_ENVELOPE_KEY).
 	sealer *workqueue.Sealer
-	// broker hands out member-account credentials (member.go); nil when
-	// BACKUP_ALLOWED_ACCOUNTS names none.
+	// broker hands out member-account credentials (member.go, used by
+	// shared/accounts); nil when BACKUP_ALLOWED_ACCOUNTS names none.
 	broker *memberauth.Broker
 
 	mu       sync.Mutex
@@ -107,7 +107,6 @@ func New(function string, cfg config.Config, opts Options) (*App, error) {
 	}
 	if cfg.LedgerEndpoint != "" { // else nil: no ledger (an interface holding a nil value would not be)
 		a.asks = invocationLedger{lease: cfg.LedgerLease}
-		a.runs = invocationLedger{lease: cfg.LedgerLease}
 	}
 	a.exec = executor.New(executor.Options{
 		FreshFor:                 fresh,
@@ -177,6 +176,12 @@ type invocation struct {
 	work       workqueue.Sender
 	ledger     *ledger.Ledger // the ask ledger with this invocation's credentials; nil without BACKUP_LEDGER_ENDPOINT
 	log        *slog.Logger
+
+	// The parts, wired to this invocation's clients (parts).
+	accounts accounts.Accounts // asks in the accounts they name
+	settle   *settle.Settler   // settling outcomes
+	steps    *planrun.Stepper  // plan runs
+	reask    reask.Handler     // the work queue's follow-ups
 }
 
 func invocationFrom(ctx context.Context) *invocation {
@@ -228,7 +233,26 @@ func (a *App) begin(ctx context.Context, trigger string) (context.Context, *invo
 	if inv.ledger, err = a.ledgerFor(ak, sk, token); err != nil {
 		return ctx, nil, err
 	}
+	a.parts(inv)
 	return context.WithValue(ctx, keyInvocation, inv), inv, nil
+}
+
+// parts wires the packages that do the invocation's work to its clients:
+// each gets the clients it uses as values, none reaches them through the
+// App.
+func (a *App) parts(inv *invocation) {
+	inv.accounts = accounts.Accounts{Own: inv.rds, Fleet: inv.fleet, Broker: a.broker, Role: a.cfg.MemberRole, ExternalID: a.cfg.MemberExternalID,
+		Exec: a.exec, MaxAge: a.cfg.MaxAge, MaxAttempts: a.cfg.MaxAttempts, Now: a.now, Log: inv.log}
+	inv.settle = &settle.Settler{Pub: inv.pub, Work: inv.work, Tracker: a.track, TrackJobs: a.cfg.TrackJobs,
+		Region: inv.region, RetryCount: inv.retryCount, Now: a.now, Log: a.log}
+	inv.steps = &planrun.Stepper{Function: a.function, Settle: inv.settle, Own: inv.rds, Clients: inv.accounts, Exec: a.exec,
+		Work: inv.work, Pub: inv.pub, Region: inv.region, Fleet: inv.fleet, MaxAge: a.cfg.MaxAge, Now: a.now, Log: a.log}
+	if inv.ledger != nil { // else nil interfaces: no ledger (an interface holding a nil value would not be)
+		inv.settle.Problems = inv.ledger
+		inv.steps.Ledger = inv.ledger
+	}
+	inv.reask = reask.Handler{Settle: inv.settle, Work: inv.work, Pub: inv.pub, Accounts: inv.accounts, Tracker: a.track,
+		Readers: a.exec, Now: a.now}
 }
 
 func (a *App) rdsFor(ak, sk, token string) (*rdsclient.Client, error) {
@@ -311,54 +335,18 @@ func (a *App) regionsOf(ctx context.Context) backup.Regions {
 	return a.regions
 }
 
-// defaultRegion fills in the region of requests that name none.
-func (inv *invocation) defaultRegion(reqs []backup.Request) {
-	for i := range reqs {
-		if reqs[i].RegionId == "" {
-			reqs[i].RegionId = inv.region
-		}
-	}
-}
-
 // Summary is what the timer and queue functions return (their invocation
 // result, visible in FC's logs and to a synchronous caller).
-type Summary struct {
-	Requests int            `json:"requests"`
-	Outcomes map[string]int `json:"outcomes"`
-	// Continued counts plan runs handed on to a next step (run.go).
-	Continued int `json:"continued,omitempty"`
-	Messages  int `json:"messages,omitempty"`
-	// Tracking counts jobs still running, re-scheduled for another check;
-	// Republished counts parked outcomes published again.
-	Tracking    int `json:"tracking,omitempty"`
-	Republished int `json:"republished,omitempty"`
-}
+type Summary = settle.Summary
 
-// merge adds o's counts to s.
-func (s *Summary) merge(o Summary) {
-	s.Requests += o.Requests
-	s.Continued += o.Continued
-	s.Tracking += o.Tracking
-	s.Republished += o.Republished
-	for k, n := range o.Outcomes {
-		if s.Outcomes == nil {
-			s.Outcomes = map[string]int{}
-		}
-		s.Outcomes[k] += n
+// CodeNotParked: a deferred request could not be written to the work
+// queue; the caller must ask again.
+const CodeNotParked = settle.CodeNotParked
+
+func clipErr(err error) string {
+	s := err.Error()
+	if len(s) > 200 {
+		s = s[:200] + "…"
 	}
+	return s
 }
-
-func (s *Summary) add(o backup.Outcome) {
-	if s.Outcomes == nil {
-		s.Outcomes = map[string]int{}
-	}
-	s.Outcomes[string(o.Status)]++
-}
-
-// errUnsettled is returned when some work could not be settled (neither
-// published nor parked): the trigger must redeliver.
-var errUnsettled = errors.New("some outcomes could not be published or parked; failing the invocation so that the trigger redelivers")
-
-// logIDLen bounds identifiers in log lines (an instance id is at most 64
-// characters; anything longer was refused and is clipped).
-const logIDLen = 80

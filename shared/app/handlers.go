@@ -6,15 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
-	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/memberauth"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/planrun"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/retry"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/tracker"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/settle"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
@@ -31,40 +29,29 @@ func (a *App) HandleTimer(ctx context.Context, raw json.RawMessage) (Summary, er
 	}
 	ev, err := events.ParseTimer(raw)
 	if err != nil {
-		return sum, a.reject(ctx, inv, backup.Request{Trigger: backup.Trigger{Kind: events.KindTimer}}, err, &sum)
+		return sum, inv.settle.Reject(ctx, backup.Request{Trigger: backup.Trigger{Kind: events.KindTimer}}, err, &sum)
 	}
 	reqs, plan, err := ev.Requests()
 	if err == nil {
 		err = a.admit(inv, reqs, plan)
 	}
 	if err != nil {
-		return sum, a.reject(ctx, inv, backup.Request{Trigger: ev.Trigger()}, err, &sum)
+		return sum, inv.settle.Reject(ctx, backup.Request{Trigger: ev.Trigger()}, err, &sum)
 	}
 	a.log.InfoContext(ctx, "timer plan", slog.String("triggerName", ev.TriggerName), slog.String("triggerTime", ev.TriggerTime),
 		slog.Int("requests", len(reqs)), slog.Bool("select", plan.Select != nil))
-	pr := &planRun{trig: ev.Trigger(), askedAt: events.ParseAskedAt(ev.TriggerTime), reqs: reqs, sel: plan.Select,
-		defaults: plan.Defaults, summary: newRun(ev.Trigger())}
-	a.parallel(pr)
-	jobs, errs := a.step(ctx, inv, pr, a.cfg.InlineLimit, executor.History{}, &sum)
-	if _, err := a.run(ctx, inv, jobs, &sum); err != nil {
+	pr := &planrun.Run{Trigger: ev.Trigger(), AskedAt: events.ParseAskedAt(ev.TriggerTime), Reqs: reqs, Select: plan.Select,
+		Defaults: plan.Defaults, Summary: planrun.NewSummary(ev.Trigger())}
+	inv.steps.Parallel(pr)
+	jobs, errs := inv.steps.Step(ctx, pr, a.cfg.InlineLimit, executor.History{}, &sum)
+	if _, err := inv.settle.Run(ctx, inv.accounts, jobs, &sum); err != nil {
 		errs = append(errs, err)
 	}
-	if err := a.finishRuns(ctx, inv, []*planRun{pr}); err != nil {
+	if err := inv.steps.Finish(ctx, []*planrun.Run{pr}); err != nil {
 		errs = append(errs, err)
 	}
-	sum.Continued += countNext(pr)
+	sum.Continued += planrun.Continued(pr)
 	return sum, errors.Join(errs...)
-}
-
-func countNext(prs ...*planRun) int {
-	n := 0
-	for _, pr := range prs {
-		if pr.next != nil {
-			n++
-		}
-		n += len(pr.children)
-	}
-	return n
 }
 
 // CodeUnauthenticated: a work-queue envelope that is not sealed with the
@@ -107,7 +94,7 @@ func (a *App) admit(inv *invocation, reqs []backup.Request, plan backup.Plan) er
 	if err := admitRegions(inv, reqs, plan); err != nil {
 		return err // an account or region not allowed is named first, ledger or not
 	}
-	if plan.Select != nil && fleetSelect(*plan.Select) && a.runs == nil {
+	if plan.Select != nil && planrun.FleetSelect(*plan.Select) && inv.ledger == nil {
 		return &backup.Violation{Code: CodeFleetSelectNotAllowed, HTTPStatus: 400, Field: "Select",
 			Message: "Select: a Select across accounts or regions runs in parallel steps that the ask ledger counts; set BACKUP_LEDGER_ENDPOINT, or name one account and region"}
 	}
@@ -166,32 +153,6 @@ func admitWork(inv *invocation, wm workqueue.Message) error {
 	return admitRegions(inv, reqs, plan)
 }
 
-// expand turns a plan's Select into requests (DescribeDBInstances, paged),
-// each with the plan's askedAt, and the listing's facts per instance.
-func (a *App) expand(ctx context.Context, inv *invocation, plan backup.Plan, trig backup.Trigger, askedAt time.Time) ([]backup.Request, map[string]backup.InstanceFacts, error) {
-	if plan.Select == nil {
-		return nil, nil, nil
-	}
-	sel := *plan.Select
-	if sel.RegionId == "" {
-		sel.RegionId = inv.region
-	}
-	targets, err := a.exec.Expand(ctx, inv.rds, sel, plan.Defaults)
-	if err != nil {
-		return nil, nil, err
-	}
-	specs := make([]backup.Spec, len(targets))
-	facts := make(map[string]backup.InstanceFacts, len(targets))
-	for i, t := range targets {
-		specs[i] = t.Spec
-		if specs[i].RegionId == "" {
-			specs[i].RegionId = sel.RegionId
-		}
-		facts[t.Facts.DBInstanceId] = t.Facts
-	}
-	return events.WithAskedAt(events.NormalizePlan(backup.Plan{Backups: specs}, trig), askedAt), facts, nil
-}
-
 // HandleQueue settles every message of an EventBridge batch on its own:
 // user requests, and the work queue's own messages (resumed requests, job
 // tracking, parked outcomes, fan-out chunks). It returns an error only when
@@ -208,21 +169,21 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 	if err != nil {
 		// Not one message can be told apart: nothing to settle or retry.
 		a.log.ErrorContext(ctx, "undecodable MNS event dropped", slog.String("error", err.Error()), slog.Int("bytes", len(raw)))
-		return sum, a.reject(ctx, inv, backup.Request{Trigger: backup.Trigger{Kind: events.KindMNS}}, err, &sum)
+		return sum, inv.settle.Reject(ctx, backup.Request{Trigger: backup.Trigger{Kind: events.KindMNS}}, err, &sum)
 	}
 	sum.Messages = len(msgs)
-	var jobs []job
+	var jobs []settle.Job
 	var errs []error
-	var runs []*planRun
+	var runs []*planrun.Run
 	// The steps of parallel plan runs in the batch read their Select pages
 	// at once (each a DescribeDBInstances call); their asks then run with
 	// the batch's others.
 	steps, stepped := a.parallelSteps(ctx, inv, msgs)
 	for _, st := range steps {
-		jobs = append(jobs, st.jobs...)
-		runs = append(runs, st.pr)
-		errs = append(errs, st.errs...)
-		sum.merge(st.sum)
+		jobs = append(jobs, st.Jobs...)
+		runs = append(runs, st.Run)
+		errs = append(errs, st.Errs...)
+		sum.Merge(st.Sum)
 	}
 	for i, m := range msgs {
 		if stepped[i] {
@@ -245,18 +206,18 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 			err = a.admitMNS(inv, reqs, plan)
 		}
 		if err != nil {
-			if rerr := a.reject(ctx, inv, backup.Request{Trigger: m.Trigger()}, err, &sum); rerr != nil {
+			if rerr := inv.settle.Reject(ctx, backup.Request{Trigger: m.Trigger()}, err, &sum); rerr != nil {
 				errs = append(errs, rerr)
 			}
 			continue
 		}
-		pr := &planRun{trig: m.Trigger(), askedAt: m.Time, reqs: reqs, sel: plan.Select, defaults: plan.Defaults}
+		pr := &planrun.Run{Trigger: m.Trigger(), AskedAt: m.Time, Reqs: reqs, Select: plan.Select, Defaults: plan.Defaults}
 		if plan.Select != nil {
 			// Allowed (admitMNS): the whole Select is read first and the
 			// call is bounded like any other; nothing runs past the bound.
-			more, facts, err := a.expand(ctx, inv, plan, m.Trigger(), m.Time)
+			more, facts, err := inv.steps.Expand(ctx, plan, m.Trigger(), m.Time)
 			if err == nil {
-				reqs = dedupe(append(reqs, more...))
+				reqs = planrun.Dedupe(append(reqs, more...))
 				if v := backup.TooMany("Select", len(reqs), a.cfg.MaxRequests); v != nil {
 					err = v
 				}
@@ -269,9 +230,9 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 				var perr error
 				var v *backup.Violation
 				if errors.As(err, &v) {
-					perr = a.reject(ctx, inv, r, err, &sum)
+					perr = inv.settle.Reject(ctx, r, err, &sum)
 				} else {
-					_, perr = a.publishEnd(ctx, inv, backup.StatusFailed, r, &backup.ErrorInfo{Code: "InternalError", Field: "Select",
+					_, perr = inv.settle.PublishEnd(ctx, backup.StatusFailed, r, &backup.ErrorInfo{Code: "InternalError", Field: "Select",
 						Message: "Select could not be read: " + clipErr(err), Retryable: retry.Classify(err).Retryable()}, &sum)
 				}
 				if perr != nil {
@@ -279,48 +240,40 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 				}
 				continue
 			}
-			pr.reqs, pr.sel, pr.facts = reqs, nil, facts
+			pr.Reqs, pr.Select, pr.Facts = reqs, nil, facts
 		}
 		if len(plan.Backups) > 1 || plan.Select != nil {
-			pr.summary = newRun(m.Trigger()) // a plan: its run ends in a summary
-			a.parallel(pr)
+			pr.Summary = planrun.NewSummary(m.Trigger()) // a plan: its run ends in a summary
+			inv.steps.Parallel(pr)
 		}
-		js, perrs := a.step(ctx, inv, pr, a.cfg.InlineLimit, executor.History{RetryCount: inv.retryCount}, &sum)
+		js, perrs := inv.steps.Step(ctx, pr, a.cfg.InlineLimit, executor.History{RetryCount: inv.retryCount}, &sum)
 		jobs = append(jobs, js...)
 		errs = append(errs, perrs...)
 		runs = append(runs, pr)
 	}
-	if _, err := a.run(ctx, inv, jobs, &sum); err != nil {
+	if _, err := inv.settle.Run(ctx, inv.accounts, jobs, &sum); err != nil {
 		errs = append(errs, err)
 	}
-	if err := a.finishRuns(ctx, inv, runs); err != nil {
+	if err := inv.steps.Finish(ctx, runs); err != nil {
 		errs = append(errs, err)
 	}
-	sum.Continued += countNext(runs...)
+	sum.Continued += planrun.Continued(runs...)
 	if len(errs) > 0 {
 		return sum, errors.Join(errs...)
 	}
 	return sum, nil
 }
 
-// stepResult is what one parallel step of a batch gave.
-type stepResult struct {
-	pr   *planRun
-	jobs []job
-	errs []error
-	sum  Summary
-}
-
 // parallelSteps takes the batch's parallel plan-run steps (sealed plan or
 // select messages that name a step, when the ledger counts them) and runs
-// their a.step at once; stepped marks the messages it took. Any other
-// message, or one that does not open or admit, is left to workMessage.
-func (a *App) parallelSteps(ctx context.Context, inv *invocation, msgs []events.MNSMessage) ([]stepResult, map[int]bool) {
+// them at once (planrun's StepAll); stepped marks the messages it took.
+// Any other message, or one that does not open or admit, is left to
+// workMessage.
+func (a *App) parallelSteps(ctx context.Context, inv *invocation, msgs []events.MNSMessage) ([]planrun.StepResult, map[int]bool) {
 	stepped := map[int]bool{}
-	if a.runs == nil {
+	if inv.ledger == nil {
 		return nil, stepped
 	}
-	var idx []int
 	var wms []workqueue.Message
 	for i, m := range msgs {
 		body := m.Payload()
@@ -332,120 +285,50 @@ func (a *App) parallelSteps(ctx context.Context, inv *invocation, msgs []events.
 			continue
 		}
 		stepped[i] = true
-		idx, wms = append(idx, i), append(wms, wm)
+		wms = append(wms, wm)
 	}
-	out := make([]stepResult, len(wms))
-	var wg sync.WaitGroup
-	for i, wm := range wms {
-		wg.Go(func() {
-			r := &out[i]
-			r.pr = fromMessage(wm)
-			r.jobs, r.errs = a.step(ctx, inv, r.pr, ChunkSize, executor.History{RetryCount: inv.retryCount}, &r.sum)
-		})
-	}
-	wg.Wait()
-	return out, stepped
+	return inv.steps.StepAll(ctx, wms, executor.History{RetryCount: inv.retryCount}), stepped
 }
 
 // workMessage handles one of the work queue's own messages; a backup
-// message becomes a job for the batch's run.
-func (a *App) workMessage(ctx context.Context, inv *invocation, m events.MNSMessage, body []byte, sum *Summary) ([]job, *planRun, error) {
+// message becomes a job for the batch's run, a plan step runs its part
+// (planrun), a track or outcome message is a follow-up (reask).
+func (a *App) workMessage(ctx context.Context, inv *invocation, m events.MNSMessage, body []byte, sum *Summary) ([]settle.Job, *planrun.Run, error) {
 	wm, err := a.sealer.Open(body)
 	if errors.Is(err, workqueue.ErrUnauthenticated) {
 		// Not the functions' own (forged, altered, unsigned): one rejected
 		// outcome naming the message, and nothing of it is acted on,
 		// republished or logged.
 		r := backup.Request{Trigger: backup.Trigger{Kind: "work", Source: m.Source, DeliveryId: m.ID}}
-		return nil, nil, a.publishRejected(ctx, inv, r, &backup.ErrorInfo{Code: CodeUnauthenticated, Field: "mac",
+		return nil, nil, inv.settle.PublishRejected(ctx, r, &backup.ErrorInfo{Code: CodeUnauthenticated, Field: "mac",
 			Message: "a work-queue envelope that is not sealed with the functions' key (forged, altered or unsigned) was not acted on"}, sum)
 	}
 	if err != nil {
 		// A broken internal message is poison: reject it, never retry it.
-		return nil, nil, a.reject(ctx, inv, backup.Request{Trigger: backup.Trigger{Kind: "work", Source: m.Source, DeliveryId: m.ID}}, err, sum)
+		return nil, nil, inv.settle.Reject(ctx, backup.Request{Trigger: backup.Trigger{Kind: "work", Source: m.Source, DeliveryId: m.ID}}, err, sum)
 	}
 	if err := admitWork(inv, wm); err != nil {
 		r := wm.Request
 		if r.Trigger.Kind == "" {
 			r.Trigger = backup.Trigger{Kind: "work", Source: m.Source, DeliveryId: m.ID}
 		}
-		return nil, nil, a.reject(ctx, inv, r, err, sum)
+		return nil, nil, inv.settle.Reject(ctx, r, err, sum)
 	}
 	switch wm.Kind {
 	case workqueue.KindBackup:
 		sum.Requests++
-		return []job{{req: wm.Request, hist: executor.History{Attempts: wm.Attempts, FirstSeen: wm.FirstSeen, RetryCount: inv.retryCount, Facts: wm.Facts}}}, nil, nil
+		return []settle.Job{{Req: wm.Request, Hist: executor.History{Attempts: wm.Attempts, FirstSeen: wm.FirstSeen, RetryCount: inv.retryCount, Facts: wm.Facts}}}, nil, nil
 	case workqueue.KindPlan, workqueue.KindSelect:
-		// The next step of a plan run (run.go).
-		pr := fromMessage(wm)
-		js, errs := a.step(ctx, inv, pr, ChunkSize, executor.History{RetryCount: inv.retryCount}, sum)
+		// The next step of a plan run.
+		pr := planrun.FromMessage(wm)
+		js, errs := inv.steps.Step(ctx, pr, planrun.ChunkSize, executor.History{RetryCount: inv.retryCount}, sum)
 		return js, pr, errors.Join(errs...)
 	case workqueue.KindTrack:
-		// A job in a member account is read there (member.go).
-		cli, err := a.rdsIn(ctx, inv, wm.Request.AccountId, wm.Request.CorrelationId)
-		if err != nil {
-			if memberauth.IsTerminal(err) {
-				o := a.noClient(inv, wm.Request, executor.History{FirstSeen: wm.FirstSeen}, err)
-				o.Status, o.Terminal, o.BackupJobId = backup.StatusFailed, true, wm.BackupJobId
-				sum.add(o)
-				return nil, nil, a.publish(ctx, inv, o)
-			}
-			sum.Tracking++
-			if err := inv.work.Send(ctx, wm, retry.DefaultPolicy.Delay(retry.StateWait, 0)); err != nil {
-				return nil, nil, fmt.Errorf("%w: re-schedule tracking of job %s: %w", errUnsettled, wm.BackupJobId, err)
-			}
-			return nil, nil, nil
-		}
-		res := a.track.With(a.exec.Reader(cli)).Check(ctx, wm, a.now())
-		if res.Done() && res.Outcome.Error != nil && res.Outcome.Error.Code == tracker.CodeJobFailed {
-			return nil, nil, a.jobFailed(ctx, inv, wm, *res.Outcome, sum)
-		}
-		if res.Done() {
-			o := *res.Outcome
-			sum.add(o)
-			return nil, nil, a.publish(ctx, inv, o)
-		}
-		if res.Next == nil {
-			return nil, nil, a.reject(ctx, inv, wm.Request, res.Err, sum)
-		}
-		sum.Tracking++
-		if err := inv.work.Send(ctx, *res.Next, res.Delay); err != nil {
-			return nil, nil, fmt.Errorf("%w: re-schedule tracking of job %s: %w", errUnsettled, wm.BackupJobId, err)
-		}
-		return nil, nil, nil
+		return nil, nil, inv.reask.Track(ctx, wm, sum)
 	case workqueue.KindOutcome:
-		if err := inv.pub.PublishParked(ctx, wm); err != nil {
-			if perr := inv.work.Send(ctx, wm, parkDelay); perr != nil {
-				return nil, nil, fmt.Errorf("%w: parked outcome: %w", errUnsettled, errors.Join(err, perr))
-			}
-		}
-		sum.Republished++
-		return nil, nil, nil
+		return nil, nil, inv.reask.Republish(ctx, wm, sum)
 	}
-	return nil, nil, a.reject(ctx, inv, wm.Request, fmt.Errorf("unknown work message kind %q", wm.Kind), sum)
-}
-
-// jobFailed: the job an ask was accepted or coalesced with ended Failed. A
-// failed backup satisfies no ask (DESIGN.md §2), so the ask is not over: it
-// goes back to the work queue with the failure as an attempt, and runs
-// again like any repeat — coalesced with a backup that satisfies it, or a
-// backup of its own — until its budget is spent. Its verdict then depends
-// only on its askedAt and the instance's backups, whichever delivery gives
-// it: a redelivery of the ask and this retry reach the same one. The
-// failure is published as a non-terminal deferred outcome.
-func (a *App) jobFailed(ctx context.Context, inv *invocation, m workqueue.Message, failed backup.Outcome, sum *Summary) error {
-	att := backup.Attempt{Time: failed.Time, Action: "BackupJob", Code: failed.Error.Code, Message: failed.Error.Message,
-		Retryable: true, Class: "state-wait", RequestId: failed.RequestId}
-	delay := retry.DefaultPolicy.Delay(retry.StateWait, 0)
-	o := failed
-	o.Status, o.Terminal, o.NotBefore = backup.StatusDeferred, false, a.now().Add(delay)
-	o.Attempts = []backup.Attempt{att}
-	o.Error = &backup.ErrorInfo{Code: failed.Error.Code, Message: failed.Error.Message, Retryable: true}
-	o.Note = backup.JoinNote(failed.Note, "a failed backup satisfies no ask: the ask runs again")
-	if err := inv.work.Send(ctx, workqueue.Backup(m.Request, []backup.Attempt{att}, m.Started), delay); err != nil {
-		return fmt.Errorf("%w: retry the ask of failed job %s: %w", errUnsettled, m.BackupJobId, err)
-	}
-	sum.add(o)
-	return a.publish(ctx, inv, o)
+	return nil, nil, inv.settle.Reject(ctx, wm.Request, fmt.Errorf("unknown work message kind %q", wm.Kind), sum)
 }
 
 // HandleHTTP serves the webhook function's HTTP API.
@@ -470,7 +353,7 @@ func (s submitter) Submit(ctx context.Context, trig backup.Trigger, reqs []backu
 	a, inv := s.a, invocationFrom(ctx)
 	var sum Summary
 	if v := admitWebhook(inv, reqs, plan); v != nil {
-		o, perr := a.publishEnd(ctx, inv, backup.StatusRejected, backup.Request{Trigger: trig, AskedAt: plan.AskedAt}, backup.ErrorFromViolation(v), &sum)
+		o, perr := inv.settle.PublishEnd(ctx, backup.StatusRejected, backup.Request{Trigger: trig, AskedAt: plan.AskedAt}, backup.ErrorFromViolation(v), &sum)
 		if perr != nil {
 			a.log.ErrorContext(ctx, "rejected outcome not published", slog.String("error", perr.Error()))
 		}
@@ -483,40 +366,40 @@ func (s submitter) Submit(ctx context.Context, trig backup.Trigger, reqs []backu
 			break
 		}
 	}
-	more, facts, err := a.expand(ctx, inv, plan, trig, askedAt)
+	more, facts, err := inv.steps.Expand(ctx, plan, trig, askedAt)
 	var extra []backup.Outcome
 	if err != nil {
 		// The caller gets an entry for the selector: deferred (it is read
 		// again by the queue function) or final.
-		pr := &planRun{trig: trig, askedAt: askedAt, sel: plan.Select, defaults: plan.Defaults}
-		o, _, perr := a.selectorFailed(ctx, inv, pr, err, &sum)
+		pr := &planrun.Run{Trigger: trig, AskedAt: askedAt, Select: plan.Select, Defaults: plan.Defaults}
+		o, _, perr := inv.steps.SelectorFailed(ctx, pr, err, &sum)
 		if perr == nil {
-			perr = a.finishRuns(ctx, inv, []*planRun{pr})
+			perr = inv.steps.Finish(ctx, []*planrun.Run{pr})
 		}
 		if perr != nil {
 			a.log.ErrorContext(ctx, "selector outcome not settled", slog.String("error", perr.Error()))
 		}
 		extra = append(extra, o)
 	}
-	reqs = dedupe(append(reqs, more...))
+	reqs = planrun.Dedupe(append(reqs, more...))
 	if v := backup.TooMany("Select", len(reqs), a.cfg.MaxRequests); v != nil {
 		// A Select that expands past the limit runs nothing: one rejected
 		// outcome (the webhook answers 413).
-		o, perr := a.publishEnd(ctx, inv, backup.StatusRejected, backup.Request{Trigger: trig, AskedAt: askedAt},
+		o, perr := inv.settle.PublishEnd(ctx, backup.StatusRejected, backup.Request{Trigger: trig, AskedAt: askedAt},
 			backup.ErrorFromViolation(v), &sum)
 		if perr != nil {
 			a.log.ErrorContext(ctx, "rejected outcome not published", slog.String("error", perr.Error()))
 		}
 		return []backup.Outcome{o}
 	}
-	jobs := make([]job, len(reqs))
+	jobs := make([]settle.Job, len(reqs))
 	for i, r := range reqs {
-		jobs[i] = job{req: r, hist: executor.History{CallerKey: webhook.HasCallerKey(r.Trigger)}}
+		jobs[i] = settle.Job{Req: r, Hist: executor.History{CallerKey: webhook.HasCallerKey(r.Trigger)}}
 		if f, ok := facts[r.DBInstanceId]; ok {
-			jobs[i].hist.Facts = &f
+			jobs[i].Hist.Facts = &f
 		}
 	}
-	outcomes, err := a.run(ctx, inv, jobs, &sum)
+	outcomes, err := inv.settle.Run(ctx, inv.accounts, jobs, &sum)
 	if err != nil {
 		// Outcomes that could not be settled come back as failed entries
 		// (run): the caller sends the same ask again.
@@ -529,31 +412,7 @@ func (s submitter) Submit(ctx context.Context, trig backup.Trigger, reqs []backu
 type rejecter struct{ a *App }
 
 func (r rejecter) Rejected(ctx context.Context, req backup.Request, e *backup.ErrorInfo) {
-	if err := r.a.publishRejected(ctx, invocationFrom(ctx), req, e, &Summary{}); err != nil {
+	if err := invocationFrom(ctx).settle.PublishRejected(ctx, req, e, &Summary{}); err != nil {
 		r.a.log.ErrorContext(ctx, "rejected outcome not published", slog.String("error", err.Error()))
 	}
-}
-
-func jobsOf(reqs []backup.Request, h executor.History) []job {
-	js := make([]job, len(reqs))
-	for i, r := range reqs {
-		js[i] = job{req: r, hist: h}
-	}
-	return js
-}
-
-// dedupe drops requests with the same idempotency key (an instance named
-// both explicitly and by a selector with the same parameters: the key
-// covers the trigger, the instance and every parameter).
-func dedupe(reqs []backup.Request) []backup.Request {
-	seen := map[string]bool{}
-	out := make([]backup.Request, 0, len(reqs))
-	for _, r := range reqs {
-		if r.IdempotencyKey != "" && seen[r.IdempotencyKey] {
-			continue
-		}
-		seen[r.IdempotencyKey] = true
-		out = append(out, r)
-	}
-	return out
 }

@@ -165,41 +165,6 @@ func (p invocationLedger) JobMade(ctx context.Context, scope, key, owner, jobID,
 	return l.JobMade(ctx, scope, key, owner, jobID, instKey, created)
 }
 
-// runLedger is the ask ledger's run rows as plan runs use them: the
-// steps of a run registered before they are sent, each recorded once when
-// it finished, with its part of the summary (ledger.Ledger's methods).
-type runLedger interface {
-	RegisterSteps(ctx context.Context, run string, ids []string) (ledger.RunState, error)
-	StepDone(ctx context.Context, run, id string, merge func(stored []byte) ([]byte, error)) (ledger.RunState, error)
-	MarkPublished(ctx context.Context, run string) error
-}
-
-var _ runLedger = invocationLedger{}
-
-func (p invocationLedger) RegisterSteps(ctx context.Context, run string, ids []string) (ledger.RunState, error) {
-	l, err := p.of(ctx)
-	if err != nil {
-		return ledger.RunState{}, err
-	}
-	return l.RegisterSteps(ctx, run, ids)
-}
-
-func (p invocationLedger) StepDone(ctx context.Context, run, id string, merge func(stored []byte) ([]byte, error)) (ledger.RunState, error) {
-	l, err := p.of(ctx)
-	if err != nil {
-		return ledger.RunState{}, err
-	}
-	return l.StepDone(ctx, run, id, merge)
-}
-
-func (p invocationLedger) MarkPublished(ctx context.Context, run string) error {
-	l, err := p.of(ctx)
-	if err != nil {
-		return err
-	}
-	return l.MarkPublished(ctx, run)
-}
-
 // Lease is BACKUP_LEDGER_LEASE, the lease every invocation's ledger takes.
 func (p invocationLedger) Lease() time.Duration { return p.lease }
 

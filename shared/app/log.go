@@ -8,7 +8,6 @@ import (
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
-	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/version"
 )
 
@@ -105,24 +104,15 @@ func durationsInMs(_ []string, a slog.Attr) slog.Attr {
 	return a
 }
 
-// runCounts are the counts of a plan run's summary line: the asks (items)
-// and, per status, how many asks had it as first outcome (0 when none).
-func runCounts(sum backup.RunSummary) []any {
-	out := []any{slog.Int("items", sum.Items)}
-	for _, st := range backup.Statuses {
-		out = append(out, slog.Int(string(st), sum.Counts[st]))
-	}
-	return out
-}
-
 // LogField is one key of the functions' log lines.
 type LogField struct {
 	Key, Type, Meaning string
 }
 
 // LogFields are every key the functions' log lines carry (shared/app,
-// executor, notify, webhook, tracker), the OpenTelemetry names where
-// OpenTelemetry has one, else lowerCamel; durations are whole
+// settle, planrun, reask, accounts, executor, notify, webhook, tracker),
+// the OpenTelemetry names where OpenTelemetry has one, else lowerCamel;
+// durations are whole
 // milliseconds under a key ending in Ms. docs/logs.md shows the table
 // (go test ./shared/tooling/readme -update), and TestLogLinesKeepTheTable
 // holds the code to it.

@@ -7,16 +7,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/ledger"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 )
 
 // The report (GET /v1/report, issue 20): per instance its last Finished
 // backup, from RDS, and the asks that were refused, failed or deferred,
-// from the ask ledger's problem rows, which publish notes (noteProblem)
+// from the ask ledger's problem rows, which settling notes (shared/settle)
 // for every such outcome that names an instance.
 
 // reportLookback is how far back the report looks for an instance's last
@@ -34,8 +32,6 @@ const (
 	reportAhead = 2 * time.Minute
 	// reportConcurrency bounds the instances read at once.
 	reportConcurrency = 4
-	// noteTimeout bounds noting one problem (best effort).
-	noteTimeout = 3 * time.Second
 )
 
 // backupLister is what the report reads of RDS (rdsclient.Client).
@@ -145,33 +141,4 @@ func errorCode(err error, def string) string {
 		return c.ErrorCode()
 	}
 	return def
-}
-
-// noteProblem records, best effort, an outcome that refused, failed or
-// deferred an ask on an instance as a problem row of the ledger (the
-// report's); without a ledger, or for another outcome, it does nothing. A
-// failure is logged and never fails the invocation.
-func (a *App) noteProblem(ctx context.Context, inv *invocation, o backup.Outcome) {
-	switch o.Status {
-	case backup.StatusRejected, backup.StatusFailed, backup.StatusDeferred:
-	default:
-		return
-	}
-	if inv == nil || inv.ledger == nil || !backup.ValidInstanceID(o.Request.DBInstanceId) {
-		return
-	}
-	p := ledger.Problem{Region: o.Request.RegionId, Instance: o.Request.DBInstanceId, At: o.Time, OutcomeID: notify.EventID(o),
-		Status: string(o.Status), Code: errCode(&o), BackupMethod: o.Request.BackupMethod, AskedAt: o.Request.AskedAt}
-	if p.Region == "" {
-		p.Region = inv.region
-	}
-	if p.At.IsZero() {
-		p.At = a.now()
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), noteTimeout)
-	defer cancel()
-	if err := inv.ledger.NoteProblem(ctx, p); err != nil {
-		a.log.WarnContext(ctx, "problem not noted in the ask ledger (the report will not list it)",
-			slog.String("dbInstanceId", p.Instance), slog.String("status", p.Status), slog.String("error", err.Error()))
-	}
 }

@@ -115,14 +115,14 @@ func TestReportThroughTheApp(t *testing.T) {
 	h.rds.AddBackup("rm-a", rds.Backup{BackupMethod: "Logical", BackupStatus: "Failed", BackupStartTime: start, BackupEndTime: start.Add(time.Minute)})
 
 	r := backup.Request{DBInstanceId: "rm-a", BackupMethod: "Physical", IdempotencyKey: "k1", CorrelationId: "c1", AskedAt: start}
-	if err := a.publishRejected(ctx, inv, r, &backup.ErrorInfo{Code: backup.CodeReadOnly, Message: "read-only"}, &Summary{}); err != nil {
+	if err := inv.settle.PublishRejected(ctx, r, &backup.ErrorInfo{Code: backup.CodeReadOnly, Message: "read-only"}, &Summary{}); err != nil {
 		t.Fatal(err)
 	}
 	// Accepted outcomes and outcomes without an instance are no problems.
-	if err := a.publish(ctx, inv, backup.Outcome{Status: backup.StatusAccepted, Request: backup.Request{DBInstanceId: "rm-b", IdempotencyKey: "k2"}, Time: time.Now()}); err != nil {
+	if err := inv.settle.Publish(ctx, backup.Outcome{Status: backup.StatusAccepted, Request: backup.Request{DBInstanceId: "rm-b", IdempotencyKey: "k2"}, Time: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.publishRejected(ctx, inv, backup.Request{}, &backup.ErrorInfo{Code: backup.CodeMalformed, Message: "bad"}, &Summary{}); err != nil {
+	if err := inv.settle.PublishRejected(ctx, backup.Request{}, &backup.ErrorInfo{Code: backup.CodeMalformed, Message: "bad"}, &Summary{}); err != nil {
 		t.Fatal(err)
 	}
 
