@@ -13,6 +13,7 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/accounts"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/admit"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/config"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
@@ -178,6 +179,7 @@ type invocation struct {
 	log        *slog.Logger
 
 	// The parts, wired to this invocation's clients (parts).
+	admit    admit.Rules       // what the invocation admits
 	accounts accounts.Accounts // asks in the accounts they name
 	settle   *settle.Settler   // settling outcomes
 	steps    *planrun.Stepper  // plan runs
@@ -241,6 +243,8 @@ func (a *App) begin(ctx context.Context, trigger string) (context.Context, *invo
 // each gets the clients it uses as values, none reaches them through the
 // App.
 func (a *App) parts(inv *invocation) {
+	inv.admit = admit.Rules{Regions: inv.regions, Fleet: inv.fleet, MaxRequests: a.cfg.MaxRequests, MNSSelect: a.cfg.MNSSelect,
+		Ledger: inv.ledger != nil}
 	inv.accounts = accounts.Accounts{Own: inv.rds, Fleet: inv.fleet, Broker: a.broker, Role: a.cfg.MemberRole, ExternalID: a.cfg.MemberExternalID,
 		Exec: a.exec, MaxAge: a.cfg.MaxAge, MaxAttempts: a.cfg.MaxAttempts, Now: a.now, Log: inv.log}
 	inv.settle = &settle.Settler{Pub: inv.pub, Work: inv.work, Tracker: a.track, TrackJobs: a.cfg.TrackJobs,

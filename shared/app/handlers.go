@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/fc-rds-backup/fc-rds-backup/shared/admit"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/events"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/executor"
@@ -33,7 +34,7 @@ func (a *App) HandleTimer(ctx context.Context, raw json.RawMessage) (Summary, er
 	}
 	reqs, plan, err := ev.Requests()
 	if err == nil {
-		err = a.admit(inv, reqs, plan)
+		err = inv.admit.Call(reqs, plan)
 	}
 	if err != nil {
 		return sum, inv.settle.Reject(ctx, backup.Request{Trigger: ev.Trigger()}, err, &sum)
@@ -58,100 +59,11 @@ func (a *App) HandleTimer(ctx context.Context, raw json.RawMessage) (Summary, er
 // functions' key (issue 12).
 const CodeUnauthenticated = "WorkMessage.Unauthenticated"
 
-// CodeSelectNotAllowed: an MNS message carries a Select and the deployment
-// does not let the work queue's senders select instances
-// (BACKUP_MNS_SELECT, default refuse).
-const CodeSelectNotAllowed = "Select.NotAllowed"
-
-// admitMNS checks a user's MNS message like admit, and its Select against
-// the deployment: anyone with SendMessage on the work queue may send one,
-// so a Select there is refused unless BACKUP_MNS_SELECT=allow (its
-// expansion is then bounded like any call, in HandleQueue). A timer plan's
-// Select is the operator's and is not refused; the functions' own sealed
-// plan steps never come here (workMessage).
-func (a *App) admitMNS(inv *invocation, reqs []backup.Request, plan backup.Plan) error {
-	if plan.Select != nil && (len(plan.Select.Accounts) > 0 || len(plan.Select.Regions) > 0) {
-		return &backup.Violation{Code: CodeFleetSelectNotAllowed, HTTPStatus: 403, Field: "Select",
-			Message: "Select: Accounts and Regions are for timer plans (a Select across accounts or regions runs in steps the ask ledger counts); name the backups, with their AccountId, instead"}
-	}
-	if plan.Select != nil && !a.cfg.MNSSelect {
-		return &backup.Violation{Code: CodeSelectNotAllowed, HTTPStatus: 403, Field: "Select",
-			Message: "Select: an MNS message may not select instances (BACKUP_MNS_SELECT=refuse, the default): name the backups, or select by tag in a timer plan; an operator who wants it sets BACKUP_MNS_SELECT=allow, bounded by BACKUP_MAX_REQUESTS_PER_CALL"}
-	}
-	return a.admit(inv, reqs, plan)
-}
-
-// admit checks a call (a timer plan, an MNS message) against the
-// deployment before any of it runs, is logged by name or reaches an RDS
-// client (DESIGN.md §5): at most BACKUP_MAX_REQUESTS_PER_CALL explicit
-// backups, and every RegionId it names one the deployment allows. A refused
-// call ends in one rejected outcome, not one per request. The error is a
-// *backup.Violation.
-func (a *App) admit(inv *invocation, reqs []backup.Request, plan backup.Plan) error {
-	if v := backup.TooMany("Backups", max(len(reqs), len(plan.Backups)), a.cfg.MaxRequests); v != nil {
-		return v
-	}
-	if err := admitRegions(inv, reqs, plan); err != nil {
-		return err // an account or region not allowed is named first, ledger or not
-	}
-	if plan.Select != nil && planrun.FleetSelect(*plan.Select) && inv.ledger == nil {
-		return &backup.Violation{Code: CodeFleetSelectNotAllowed, HTTPStatus: 400, Field: "Select",
-			Message: "Select: a Select across accounts or regions runs in parallel steps that the ask ledger counts; set BACKUP_LEDGER_ENDPOINT, or name one account and region"}
-	}
-	return nil
-}
-
-func admitRegions(inv *invocation, reqs []backup.Request, plan backup.Plan) error {
-	if _, v := inv.regions.CheckRequests(reqs); v != nil {
-		return v
-	}
-	if v := inv.regions.CheckPlan(plan); v != nil {
-		return v
-	}
-	// The accounts, after the regions and before anything is built or any
-	// STS call is made (DESIGN.md §10).
-	if _, v := inv.fleet.CheckRequests(reqs); v != nil {
-		return v
-	}
-	if v := inv.fleet.CheckPlan(plan, inv.regions); v != nil {
-		return v
-	}
-	return nil
-}
-
-// CodeFleetSelectNotAllowed: a Select with Accounts or Regions anywhere
-// but in a timer plan (an MNS message, a webhook).
-const CodeFleetSelectNotAllowed = "Select.FleetNotAllowed"
-
-// admitWebhook keeps webhooks in the functions' own account: a route's
-// caller may not name another account (AccountId) or a Select across
-// accounts or regions. The choice (docs/fleets.md): a route's allow-list
-// names instance ids, not accounts, so a delivery naming a member account
-// is refused before any STS call; a route opt-in is future work.
-func admitWebhook(inv *invocation, reqs []backup.Request, plan backup.Plan) *backup.Violation {
-	if plan.Select != nil && (len(plan.Select.Accounts) > 0 || len(plan.Select.Regions) > 0) {
-		return &backup.Violation{Code: CodeFleetSelectNotAllowed, HTTPStatus: 403, Field: "Select",
-			Message: "Select: a webhook may not select across accounts or regions (Accounts, Regions); use a timer plan"}
-	}
-	for _, r := range append(reqs, backup.Request{AccountId: plan.Defaults.AccountId}) {
-		if inv.fleet.Member(r.AccountId) {
-			return &backup.Violation{Code: backup.CodeAccountNotAllowed, HTTPStatus: 403, Field: "AccountId",
-				Message: fmt.Sprintf("AccountId %s: a webhook may not reach another account than the functions' own; use a timer plan", backup.Quote(r.AccountId, 48))}
-		}
-	}
-	return nil
-}
-
-// admitWork checks a work-queue message's regions like admit (defence in
-// depth: the functions wrote it, and it is authenticated).
-func admitWork(inv *invocation, wm workqueue.Message) error {
-	reqs := wm.Requests
-	if wm.Kind == workqueue.KindBackup || wm.Kind == workqueue.KindTrack {
-		reqs = []backup.Request{wm.Request}
-	}
-	plan := backup.Plan{Defaults: wm.Defaults, Select: wm.Select}
-	return admitRegions(inv, reqs, plan)
-}
+// The admission codes (shared/admit).
+const (
+	CodeSelectNotAllowed      = admit.CodeSelectNotAllowed
+	CodeFleetSelectNotAllowed = admit.CodeFleetSelectNotAllowed
+)
 
 // HandleQueue settles every message of an EventBridge batch on its own:
 // user requests, and the work queue's own messages (resumed requests, job
@@ -203,7 +115,7 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 		}
 		reqs, plan, err := m.Requests()
 		if err == nil {
-			err = a.admitMNS(inv, reqs, plan)
+			err = inv.admit.MNS(reqs, plan)
 		}
 		if err != nil {
 			if rerr := inv.settle.Reject(ctx, backup.Request{Trigger: m.Trigger()}, err, &sum); rerr != nil {
@@ -281,7 +193,7 @@ func (a *App) parallelSteps(ctx context.Context, inv *invocation, msgs []events.
 			continue
 		}
 		wm, err := a.sealer.Open(body)
-		if err != nil || wm.Step == "" || (wm.Kind != workqueue.KindPlan && wm.Kind != workqueue.KindSelect) || admitWork(inv, wm) != nil {
+		if err != nil || wm.Step == "" || (wm.Kind != workqueue.KindPlan && wm.Kind != workqueue.KindSelect) || inv.admit.Work(wm) != nil {
 			continue
 		}
 		stepped[i] = true
@@ -307,7 +219,7 @@ func (a *App) workMessage(ctx context.Context, inv *invocation, m events.MNSMess
 		// A broken internal message is poison: reject it, never retry it.
 		return nil, nil, inv.settle.Reject(ctx, backup.Request{Trigger: backup.Trigger{Kind: "work", Source: m.Source, DeliveryId: m.ID}}, err, sum)
 	}
-	if err := admitWork(inv, wm); err != nil {
+	if err := inv.admit.Work(wm); err != nil {
 		r := wm.Request
 		if r.Trigger.Kind == "" {
 			r.Trigger = backup.Trigger{Kind: "work", Source: m.Source, DeliveryId: m.ID}
@@ -352,7 +264,7 @@ type submitter struct{ a *App }
 func (s submitter) Submit(ctx context.Context, trig backup.Trigger, reqs []backup.Request, plan backup.Plan) []backup.Outcome {
 	a, inv := s.a, invocationFrom(ctx)
 	var sum Summary
-	if v := admitWebhook(inv, reqs, plan); v != nil {
+	if v := inv.admit.Webhook(reqs, plan); v != nil {
 		o, perr := inv.settle.PublishEnd(ctx, backup.StatusRejected, backup.Request{Trigger: trig, AskedAt: plan.AskedAt}, backup.ErrorFromViolation(v), &sum)
 		if perr != nil {
 			a.log.ErrorContext(ctx, "rejected outcome not published", slog.String("error", perr.Error()))

@@ -152,7 +152,7 @@ func TestLogKeysInCodeAreInTheTable(t *testing.T) {
 		"Log": 3, "LogAttrs": 3, "With": 0,
 	}
 	found := 0
-	for _, dir := range []string{".", "../settle", "../planrun", "../reask", "../accounts", "../executor", "../notify", "../webhook", "../tracker", "../workqueue"} {
+	for _, dir := range []string{".", "../settle", "../planrun", "../reask", "../accounts", "../admit", "../report", "../executor", "../notify", "../webhook", "../tracker", "../workqueue"} {
 		names, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)
