@@ -77,3 +77,42 @@ func TestEmulatorsImportNothingOfTheProduct(t *testing.T) {
 		}
 	}
 }
+
+// DESIGN.md §8 (composition): shared/app is the functions' composition
+// root and nothing but a function's main imports it. Its parts each hold
+// one piece of the invocation's work and take the invocation's clients as
+// values: they never import shared/app, and the lower ones import none
+// of the higher (settle and accounts know no plan run, no follow-up and
+// no admission; admission knows plan runs only for which Select runs in
+// parallel steps), so the parts stay apart from how they are wired.
+func TestCompositionRootImportedOnlyByFunctions(t *testing.T) {
+	for _, line := range goList(t, "-f", `{{.ImportPath}}:{{join .Imports ","}}`, "./...") {
+		pkg, imports, _ := strings.Cut(line, ":")
+		if pkg == module+"/shared/app" || strings.HasPrefix(pkg, module+"/functions/") {
+			continue
+		}
+		for _, d := range strings.Split(imports, ",") {
+			if d == module+"/shared/app" {
+				t.Errorf("%s imports shared/app (only functions/<name> may: it is the composition)", pkg)
+			}
+		}
+	}
+	// The parts and what each may not import (besides shared/app).
+	parts := map[string][]string{
+		"accounts": {"settle", "planrun", "reask", "admit", "report"},
+		"settle":   {"accounts", "planrun", "reask", "admit", "report"},
+		"report":   {"accounts", "settle", "planrun", "reask", "admit"},
+		"planrun":  {"accounts", "reask", "admit", "report"},
+		"reask":    {"accounts", "planrun", "admit", "report"},
+		"admit":    {"accounts", "reask", "report"},
+	}
+	for part, not := range parts {
+		for _, d := range goList(t, "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./shared/"+part) {
+			for _, n := range append(not, "app") {
+				if d == module+"/shared/"+n {
+					t.Errorf("shared/%s depends on shared/%s", part, n)
+				}
+			}
+		}
+	}
+}
