@@ -104,6 +104,13 @@ type Options struct {
 	// FCInstances is how many instances of each function may run at once,
 	// each serving one invocation (default 1; see fc.FunctionConfig).
 	FCInstances int
+	// TriggerPushes is how many batches the work queue's trigger pushes to
+	// the queue function at once, each from its own receive loop (default
+	// 1: one batch after another). EventBridge documents no push
+	// concurrency for an MNS source (DeliveryOption.concurrency is Kafka's
+	// only), so 1 is what is known; more, with FCInstances as many, is
+	// what a deployment would see if it pushed in parallel.
+	TriggerPushes int
 	// NoLedger leaves BACKUP_LEDGER_* out of FunctionEnv: the functions run
 	// without the ask ledger (as a deployment without
 	// BACKUP_LEDGER_ENDPOINT). The table is created all the same. The same

@@ -21,8 +21,9 @@ import (
 // scripted faults, how long a backup takes and how the RDS emulator is as
 // unkind as the real one (issue 17).
 //
-// Faults are RDS faults (rds.Fault: action, DBInstanceId, status, code,
-// message, times, rate, latencyMs, drop, after, failJob, empty), MNSFaults
+// Faults are RDS faults (rds.Fault: action, DBInstanceId, RegionId, status,
+// code, message, times, rate, latencyMs, drop, after, failJob, empty;
+// {"RegionId": "cn-beijing", "drop": true} is that region's endpoint down), MNSFaults
 // MNS ones (queue, action, status, code, times, rate, latencyMs, drop,
 // after), OTSFaults Tablestore ones (table, action, status, code, times,
 // rate, latencyMs, drop, after; see OTSFault) and STSFaults STS ones

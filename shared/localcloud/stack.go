@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
@@ -67,11 +68,17 @@ func StartStack(parent context.Context, fleet Fleet, opt Options, logs io.Writer
 	if opt.TriggerRetryDelay > 0 {
 		st.Trigger.RetryDelay = opt.TriggerRetryDelay
 	}
+	var pushers sync.WaitGroup
+	for range max(opt.TriggerPushes, 1) {
+		pushers.Go(func() {
+			if err := st.Trigger.Run(ctx, st.Queue); err != nil && ctx.Err() == nil {
+				fmt.Fprintln(logs, "devstack: queue trigger stopped:", err)
+			}
+		})
+	}
 	go func() {
 		defer close(st.done)
-		if err := st.Trigger.Run(ctx, st.Queue); err != nil && ctx.Err() == nil {
-			fmt.Fprintln(logs, "devstack: queue trigger stopped:", err)
-		}
+		pushers.Wait()
 	}()
 	if st.WebhookURL, err = st.listen(&fc.HTTPTrigger{Function: st.Webhook}); err != nil {
 		return fail(err)
