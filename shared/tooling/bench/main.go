@@ -15,9 +15,16 @@
 //     → work queue → queue function → the run's summary) vs 1,000 × one
 //     round trip ÷ the configured ceiling, with the ask ledger (steps in
 //     parallel) and without it (step after step, reported);
-//   - the RDS calls of a fresh MNS ask delivered once and three times.
+//   - the RDS calls of a fresh MNS ask delivered once and three times;
+//   - a fleet across accounts (issue 21): a timer plan over 20 member
+//     accounts × 5 regions × 100 tagged instances with RDS's per-API
+//     quotas on (CreateBackup 10/s per account and region) end to end
+//     through the built functions with the ask ledger, vs its quota-bound
+//     floor (100 ÷ 10/s = 10 s); missed backups, duplicates and asks
+//     failed by throttling (target 0) and AssumeRole calls per role.
 //
-// Usage: go run ./shared/tooling/bench [-latency 20ms] [-fleet 1000] [-runs 5] [-only startup|fleet-e2e|calls]
+// Usage: go run ./shared/tooling/bench [-latency 20ms] [-fleet 1000] [-runs 5] [-only startup|fleet-e2e|fleet-accounts|calls]
+// [-accounts 20 -regions 5 -per-pair 100 -quota 10 -fc-instances 1]
 package main
 
 import (
@@ -46,8 +53,29 @@ func main() {
 	runs := flag.Int("runs", 5, "repetitions of the single-backup measurement (median)")
 	only := flag.String("only", "", "run one measure only: startup (each function's start-up vs hello-world), fleet-e2e (the fleet end to end, with and without the ledger) or calls (a fresh MNS ask's RDS calls)")
 	startRounds := flag.Int("startup-rounds", 31, "with -only startup: interleaved starts of each binary (the best is kept)")
-	trace := flag.Bool("trace", false, "with -only fleet-e2e: print the functions' invocations")
+	trace := flag.Bool("trace", false, "with -only fleet-e2e or fleet-accounts: print the functions' invocations (and the RDS calls per second)")
+	var fa fleetAccountsSpec
+	flag.IntVar(&fa.accounts, "accounts", 20, "fleet across accounts: member accounts")
+	flag.IntVar(&fa.regions, "regions", 5, "fleet across accounts: regions (at most 8)")
+	flag.IntVar(&fa.perPair, "per-pair", 100, "fleet across accounts: tagged instances per (account, region)")
+	flag.Float64Var(&fa.quota, "quota", 10, "fleet across accounts: CreateBackup calls per second per (account, region)")
+	flag.IntVar(&fa.fcInstances, "fc-instances", 0, "fleet across accounts: instances of each function at once and batches the work queue's trigger pushes at once (0: the local cloud's default, 1)")
 	flag.Parse()
+	fa.trace = *trace
+	if *only == "fleet-accounts" {
+		r, err := measureFleetAccounts(fa)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		printFleetAccounts(os.Stdout, fa, r)
+		fmt.Println()
+		if err := printRows(os.Stdout, fleetAccountsRows(fa, r)); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *only == "startup" {
 		if err := runStartup(os.Stdout, *startRounds); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -77,7 +105,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(os.Stdout, *latency, *fleet, *runs); err != nil {
+	if err := run(os.Stdout, *latency, *fleet, *runs, fa); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -86,10 +114,14 @@ func main() {
 type row struct {
 	name, product, floor string
 	ratio                float64
-	target               float64
+	target               float64 // 0: reported only; countTarget: ratio is a count whose target is 0
 }
 
-func run(out io.Writer, latency time.Duration, fleet, runs int) error {
+// countTarget marks a row whose ratio is a count that should be 0 (missed
+// backups, duplicates, ...).
+const countTarget = -1
+
+func run(out io.Writer, latency time.Duration, fleet, runs int, fa fleetAccountsSpec) error {
 	srv := rds.NewServer(rds.WithBackupDuration(time.Hour))
 	defer func() { go srv.Close() }()
 	cred := srv.Credential()
@@ -190,6 +222,12 @@ func run(out io.Writer, latency time.Duration, fleet, runs int) error {
 	if err != nil {
 		return fmt.Errorf("ask calls: %w", err)
 	}
+	// 7. The fleet across accounts, against RDS's quotas (no latency
+	// injected: the quota is the bound).
+	far, err := measureFleetAccounts(fa)
+	if err != nil {
+		return fmt.Errorf("fleet across accounts: %w", err)
+	}
 	ceiling := executor.DefaultOptions().Concurrency
 	e2eFloor := time.Duration(float64(fleet) * float64(d) / float64(ceiling))
 
@@ -204,6 +242,7 @@ func run(out io.Writer, latency time.Duration, fleet, runs int) error {
 		{"RDS calls of a fresh MNS ask, first delivery (ask ledger)", fmt.Sprint(ac.first), "1 (CreateBackup)", float64(ac.first), 1},
 		{"RDS calls of that message delivered 3 times in all", fmt.Sprintf("%d (%d backup)", ac.all, ac.backups), "3, and 1 backup", float64(ac.all) / 3, 1},
 	}
+	rows = append(rows, fleetAccountsRows(fa, far)...)
 	rows = append(rows, startupRows(st)...)
 	rows = append(rows, []row{
 		{fmt.Sprintf("peak RSS of the queue function, a batch of %d asks", b.n), fmt.Sprintf("%.1f MiB", float64(b.peakRSS)/(1<<20)), "target 40 MiB",
@@ -219,6 +258,14 @@ func printRows(out io.Writer, rows []row) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "measure\tproduct\tfloor\tratio\ttarget\t")
 	for _, r := range rows {
+		if r.target == countTarget {
+			verdict := "ok"
+			if r.ratio > 0 {
+				verdict = "MISSED"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%g\t= 0 %s\t\n", r.name, r.product, r.floor, r.ratio, verdict)
+			continue
+		}
 		if r.target == 0 {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f×\t(reported)\t\n", r.name, r.product, r.floor, r.ratio)
 			continue
