@@ -112,3 +112,34 @@ func TestPacerLetsEverythingGoUntilThrottled(t *testing.T) {
 		t.Fatalf("after a throttling answer: rate %v on %v", r, on)
 	}
 }
+
+// The first burst of a fleet is thrown back within its first half-second,
+// before the answers' rate is known: the pacer takes the calls the quota
+// let through in the second before (its bucket, 10), not the unknown
+// answered rate (aws-sdk-go-v2's way paced at its least, 0.5 calls a
+// second, and cut again at each throttling answer of the burst).
+func TestPacerLearnsTheQuotaFromTheFirstBurst(t *testing.T) {
+	start := time.Date(2026, 12, 7, 0, 0, 0, 100e6, time.UTC)
+	now := start
+	p := NewPacer(func() time.Time { return now })
+	srv := &quotaServer{rate: 10, tokens: 10}
+	var answers []bool
+	for range 64 {
+		if d := p.Take(); d != 0 {
+			t.Fatalf("Take = %v before any answer", d)
+		}
+		answers = append(answers, srv.call(now))
+	}
+	now = now.Add(20 * time.Millisecond)
+	for _, throttled := range answers {
+		p.Update(throttled)
+	}
+	r, on := p.Rate()
+	if !on || r < 5 || r > 10 {
+		t.Fatalf("after a burst of 64 at a quota of 10/s: pace %.2f/s (on %v), want 5 to 10", r, on)
+	}
+	// The next call goes within one pace, not seconds later.
+	if d, pace := p.Take(), time.Duration(float64(time.Second)/r); d > pace+time.Millisecond {
+		t.Errorf("Take = %v right after the burst, want at most one pace (%v)", d, pace)
+	}
+}
