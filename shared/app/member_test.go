@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	localauth "github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/auth"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/fc"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
@@ -471,5 +473,38 @@ func TestFleetSelectAcrossAccountsAndRegions(t *testing.T) {
 	wantRoles := map[string]int{memberauth.RoleArn(goodMember, memberRoleNm): 1, memberauth.RoleArn(wrongExtID, memberRoleNm): 1}
 	if !maps.Equal(perRole, wantRoles) {
 		t.Errorf("AssumeRole calls per role %v, want %v (one per account and role)", perRole, wantRoles)
+	}
+}
+
+// TestReportOfAMemberAccount: the report of a member account's instance
+// reads its backups through the member role (one AssumeRole; the own
+// account's key sees nothing of it), and an account the deployment does
+// not allow is refused before any STS call.
+func TestReportOfAMemberAccount(t *testing.T) {
+	m := newMembers(t, "webhook")
+	_, env := m.withLedger(time.Minute)
+	a := m.app("webhook", append(env, opsRoute, "OPS_SECRET=s3cret")...)
+	ctx := m.invocation(a, "1-member-report", m.role.AccessKeyID, m.role.AccessKeySecret, m.role.SecurityToken)
+	end := time.Now().Add(-2 * time.Hour).UTC().Truncate(time.Second)
+	m.rds.AddBackup("rm-m1", rds.Backup{BackupStartTime: end.Add(-10 * time.Minute), BackupEndTime: end})
+
+	rep, err := reporter{a}.Report(ctx, "", "", []string{"rm-m1"}, end.Add(-time.Hour))
+	if err != nil || len(rep) != 1 || rep[0].LastFinished != nil && rep[0].Error == nil {
+		t.Fatalf("the own account's report of a member's instance = %+v, %v: want it unseen", rep, err)
+	}
+	rep, err = reporter{a}.Report(ctx, goodMember, "", []string{"rm-m1"}, end.Add(-time.Hour))
+	if err != nil || len(rep) != 1 || rep[0].Error != nil || rep[0].LastFinished == nil || !rep[0].LastFinished.BackupEndTime.Equal(end) {
+		t.Fatalf("the member account's report = %+v, %v: want its backup ending %v", rep, err, end)
+	}
+	if n := m.sts.Counts()["AssumeRole"]; n != 1 {
+		t.Fatalf("%d AssumeRole, want 1", n)
+	}
+	_, err = reporter{a}.Report(ctx, "9999999999999999", "", []string{"rm-m1"}, end.Add(-time.Hour))
+	var v *backup.Violation
+	if !errors.As(err, &v) || v.Code != backup.CodeAccountNotAllowed || v.HTTPStatus != 403 {
+		t.Fatalf("an account not allowed: %v, want a 403 InvalidAccountId.NotAllowed", err)
+	}
+	if n := m.sts.Counts()["AssumeRole"]; n != 1 {
+		t.Fatalf("%d AssumeRole after a refused account, want still 1", n)
 	}
 }

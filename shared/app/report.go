@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/report"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 )
@@ -15,7 +16,7 @@ type reporter struct{ a *App }
 
 var _ webhook.ReportReader = reporter{}
 
-func (r reporter) Report(ctx context.Context, region string, instances []string, since time.Time) ([]webhook.InstanceReport, error) {
+func (r reporter) Report(ctx context.Context, account, region string, instances []string, since time.Time) ([]webhook.InstanceReport, error) {
 	inv := invocationFrom(ctx)
 	if inv == nil {
 		return nil, errNoInvocation
@@ -30,5 +31,19 @@ func (r reporter) Report(ctx context.Context, region string, instances []string,
 	if ledgerRegion == "" {
 		ledgerRegion = inv.region // where noteProblem files an outcome without a RegionId
 	}
-	return report.Build(ctx, r.a.log, inv.rds, inv.ledger, region, ledgerRegion, instances, since, r.a.now()), nil
+	rds := inv.rds
+	if inv.fleet.Member(account) {
+		// A member account's instances, through its member role (the
+		// deployment must allow the account: refused before any STS call).
+		if !inv.fleet.Allows(account) {
+			return nil, &backup.Violation{Code: backup.CodeAccountNotAllowed, HTTPStatus: 403, Field: "AccountId",
+				Message: "AccountId: not an account this deployment allows (BACKUP_ALLOWED_ACCOUNTS)"}
+		}
+		cli, err := inv.accounts.Client(ctx, account, "report-"+inv.requestID)
+		if err != nil {
+			return nil, err
+		}
+		rds = cli
+	}
+	return report.Build(ctx, r.a.log, rds, inv.ledger, region, ledgerRegion, instances, since, r.a.now()), nil
 }

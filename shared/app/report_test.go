@@ -43,7 +43,7 @@ func TestReportThroughTheApp(t *testing.T) {
 	// TestReportInstanceError's).
 	var reps []webhook.InstanceReport
 	for _, id := range []string{"rm-a", "rm-b", "rm-nosuch"} {
-		rep, err := reporter{a}.Report(ctx, "", []string{id}, start.Add(-time.Minute))
+		rep, err := reporter{a}.Report(ctx, "", "", []string{id}, start.Add(-time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,11 +68,11 @@ func TestReportThroughTheApp(t *testing.T) {
 		t.Logf("rm-nosuch: %s", rn.Error.Code)
 	}
 	// A region the deployment does not allow is refused.
-	if _, err := (reporter{a}).Report(ctx, "us-west-1", []string{"rm-a"}, start); err == nil {
+	if _, err := (reporter{a}).Report(ctx, "", "us-west-1", []string{"rm-a"}, start); err == nil {
 		t.Error("us-west-1 was read")
 	}
 	// Without the ledger in the invocation nothing is read.
-	if _, err := (reporter{a}).Report(context.Background(), "", []string{"rm-a"}, start); !errors.Is(err, errNoInvocation) {
+	if _, err := (reporter{a}).Report(context.Background(), "", "", []string{"rm-a"}, start); !errors.Is(err, errNoInvocation) {
 		t.Errorf("outside an invocation: %v", err)
 	}
 }

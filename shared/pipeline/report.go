@@ -47,6 +47,7 @@ type ReportQuery struct {
 	Since     time.Duration // 0: the webhook's default (24h)
 	Instances []string      // none: the exact ids of the caller's route allow
 	Region    string        // RegionId, optional
+	Account   string        // AccountId, optional: a member account (docs/fleets.md)
 }
 
 // Report reads GET /v1/report once. Its error classifies like a status
@@ -58,6 +59,9 @@ func (c *Client) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	}
 	if len(q.Instances) > 0 {
 		v.Set("instances", strings.Join(q.Instances, ","))
+	}
+	if q.Account != "" {
+		v.Set("AccountId", q.Account)
 	}
 	if q.Region != "" {
 		v.Set("RegionId", q.Region)

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,12 +14,15 @@ import (
 
 // ReportReader reads what GET /v1/report answers (shared/app implements
 // it: RDS for the last Finished backup, the ask ledger for the problems).
-// region may be empty (the function's region). It returns one entry per
+// account is "" (the functions' own) or a member account the webhook has
+// checked by grammar; the reader checks it is allowed (an error that is a
+// *backup.Violation is the caller's fault: its status is answered). region
+// may be empty (the function's region). It returns one entry per
 // instance, in the order given; an instance it could not read carries an
 // Error instead of failing the whole report. An error means nothing could
 // be read (the ledger down, say).
 type ReportReader interface {
-	Report(ctx context.Context, region string, instances []string, since time.Time) ([]InstanceReport, error)
+	Report(ctx context.Context, account, region string, instances []string, since time.Time) ([]InstanceReport, error)
 }
 
 // InstanceReport is one instance of a report.
@@ -77,7 +81,7 @@ const CodeReportUnavailable = "ReportUnavailable"
 func (h *Handler) UseReports(r ReportReader) { h.reports = r }
 
 // reportQuery are the query parameters GET /v1/report takes.
-var reportQuery = []string{"since", "instances", "RegionId"}
+var reportQuery = []string{"since", "instances", "RegionId", "AccountId"}
 
 // getReport answers GET /v1/report: signed like getJob, for the instances
 // the caller's route allows.
@@ -90,7 +94,7 @@ func (h *Handler) getReport(ctx context.Context, ev events.HTTPEvent, body []byt
 		if !slices.Contains(reportQuery, k) {
 			c.reason = "unknown query parameter"
 			return errorResponse(400, backup.CodeParametersInvalid, "query",
-				fmt.Sprintf("query parameter %s: unknown (the report takes since, instances and RegionId)", backup.Quote(k, 32)))
+				fmt.Sprintf("query parameter %s: unknown (the report takes since, instances, RegionId and AccountId)", backup.Quote(k, 32)))
 		}
 	}
 	since := DefaultReportSince
@@ -102,6 +106,22 @@ func (h *Handler) getReport(ctx context.Context, ev events.HTTPEvent, body []byt
 				"since "+backup.Quote(v, 32)+": a duration from 1m to 840h (35 days), such as 24h")
 		}
 		since = d
+	}
+	// A member account's instances (a plan across accounts): by grammar
+	// here, allowed by the deployment in the reader, and only for a route
+	// that allows every instance — a route's allow names instance ids of
+	// the functions' own account.
+	account := ev.Query("AccountId")
+	if _, ok := ev.QueryParameters["AccountId"]; ok {
+		if !backup.ValidAccountID(account) {
+			c.reason = "bad AccountId"
+			return errorResponse(400, backup.CodeAccountFormat, "AccountId", "AccountId "+backup.Quote(account, 32)+": an Alibaba Cloud account id, 16 digits")
+		}
+		if !slices.Equal(rt.Allow, []string{"*"}) {
+			c.reason = "AccountId on a route that does not allow every instance"
+			return errorResponse(403, backup.CodeAccountNotAllowed, "AccountId",
+				fmt.Sprintf("AccountId: route %q may report only the instances it allows; a member account's report needs a route that allows \"*\"", rt.Name))
+		}
 	}
 	region := ev.Query("RegionId")
 	if v := h.regions(ctx).Check("RegionId", region); v != nil {
@@ -154,7 +174,12 @@ func (h *Handler) getReport(ctx context.Context, ev events.HTTPEvent, body []byt
 	c.requests = len(ids)
 	out := []InstanceReport{}
 	if len(ids) > 0 {
-		got, err := h.reports.Report(ctx, region, ids, from)
+		got, err := h.reports.Report(ctx, account, region, ids, from)
+		var v *backup.Violation
+		if errors.As(err, &v) {
+			c.reason = "Report refused: " + violationReason(v)
+			return violationResponse(v, "")
+		}
 		if err != nil {
 			c.reason = "Report: " + err.Error()
 			return errorResponse(502, CodeReportUnavailable, "", "could not read the report; try again")

@@ -23,15 +23,16 @@ type fakeReports struct {
 }
 
 type reportCall struct {
+	Account   string
 	Region    string
 	Instances []string
 	Since     time.Time
 }
 
-func (f *fakeReports) Report(_ context.Context, region string, instances []string, since time.Time) ([]InstanceReport, error) {
+func (f *fakeReports) Report(_ context.Context, account, region string, instances []string, since time.Time) ([]InstanceReport, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, reportCall{region, instances, since})
+	f.calls = append(f.calls, reportCall{account, region, instances, since})
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -216,5 +217,38 @@ func TestReport501And502(t *testing.T) {
 	d = checkResponse(t, hs.h.Handle(context.Background(), signedQuery("GET", "/v1/report", map[string]string{"instances": "rm-demo-pg1"}, "", "release-bot", botSecret, nowUnix)))
 	if d.Status != 502 || d.errCode() != CodeReportUnavailable || strings.Contains(d.Raw, "OTS") {
 		t.Fatalf("reader error: %d %s (the cause stays in the log)", d.Status, d.Raw)
+	}
+}
+
+// A member account's report (AccountId): only for a route that allows
+// every instance, the id checked by grammar first, and a refusal of the
+// reader (an account the deployment does not allow) answered with its
+// status; the account reaches the reader as given.
+func TestReportOfAMemberAccount(t *testing.T) {
+	hs, fr := reportHarness(t, 0)
+	q := func(account, caller, secret string) decoded {
+		ev := signedQuery("GET", "/v1/report", map[string]string{"instances": "rm-demo-mysql1", "AccountId": account}, "", caller, secret, nowUnix)
+		return checkResponse(t, hs.h.Handle(context.Background(), ev))
+	}
+	if d := q("12345", "ops@acme", opsSecret); d.Status != 400 || d.errCode() != backup.CodeAccountFormat || d.errField() != "AccountId" {
+		t.Fatalf("bad AccountId: %d %s", d.Status, d.Raw)
+	}
+	if d := q("1234567890123456", "release-bot", botSecret); d.Status != 403 || d.errCode() != backup.CodeAccountNotAllowed {
+		t.Fatalf("a route of ids asking a member account: %d %s", d.Status, d.Raw)
+	}
+	if len(fr.Calls()) != 0 {
+		t.Fatalf("refused queries reached the reader: %+v", fr.Calls())
+	}
+	if d := q("1234567890123456", "ops@acme", opsSecret); d.Status != 200 {
+		t.Fatalf("ops route: %d %s", d.Status, d.Raw)
+	}
+	if calls := fr.Calls(); len(calls) != 1 || calls[0].Account != "1234567890123456" {
+		t.Fatalf("Report calls = %+v, want the account passed on", calls)
+	}
+	fr.mu.Lock()
+	fr.err = &backup.Violation{Code: backup.CodeAccountNotAllowed, HTTPStatus: 403, Field: "AccountId", Message: "AccountId: not allowed"}
+	fr.mu.Unlock()
+	if d := q("9999999999999999", "ops@acme", opsSecret); d.Status != 403 || d.errCode() != backup.CodeAccountNotAllowed || d.errField() != "AccountId" {
+		t.Fatalf("an account the deployment does not allow: %d %s", d.Status, d.Raw)
 	}
 }

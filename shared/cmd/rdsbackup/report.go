@@ -20,7 +20,10 @@ last Finished backup (time in RFC 3339 UTC, method, backup set id) and
 every ask since --since that was refused, failed or deferred (time,
 status, code). The instances are --instances (a comma-separated list) and
 the ids given as arguments, each allowed by your route; none: the exact
-ids of your route's allow (a route of patterns must name them).
+ids of your route's allow (a route of patterns must name them). With
+--account the instances are a member account's (a plan across accounts,
+docs/fleets.md), read through its member role: your route must allow
+every instance ("*") and the account must be one the deployment allows.
 
 With --stale D it is an alarm for cron: exit 1, naming them, when an
 instance has no Finished backup that ended within D (or its backups could
@@ -42,6 +45,7 @@ func report(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	stale := fs.Duration("stale", 0, "exit 1 when an instance has no Finished backup that ended within this long (0: never)")
 	instances := fs.String("instances", "", "comma-separated DBInstanceIds (default: your route's exact ids)")
 	region := fs.String("region", "", "RegionId (default: the function's region)")
+	account := fs.String("account", "", "AccountId of a member account (default: the functions' own)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	pos, code, ok := parse(fs, args, reportHelp, stdout, stderr)
 	if !ok {
@@ -58,6 +62,10 @@ func report(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 			return exitUsage
 		}
 	}
+	if *account != "" && !backup.ValidAccountID(*account) {
+		fmt.Fprintf(stderr, "rdsbackup report: --account %s: an Alibaba Cloud account id is 16 digits (rdsbackup report --help)\n", backup.Quote(*account, 32))
+		return exitUsage
+	}
 	switch {
 	case *since < minReportSince || *since > maxReportSince:
 		fmt.Fprintf(stderr, "rdsbackup report: --since %s: must be 1m to 840h (rdsbackup report --help)\n", *since)
@@ -72,7 +80,7 @@ func report(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		return exitCouldNotAsk
 	}
 	c.Now = d.now
-	r, err := c.Report(ctx, pipeline.ReportQuery{Since: *since, Instances: ids, Region: *region})
+	r, err := c.Report(ctx, pipeline.ReportQuery{Since: *since, Instances: ids, Region: *region, Account: *account})
 	if err != nil {
 		if cna := pipeline.CouldNotReach(err, c.URL); cna != nil {
 			fmt.Fprintln(stderr, "rdsbackup report:", cna)
