@@ -28,7 +28,10 @@ type fleetAccountsSpec struct {
 	// work queue's trigger pushes at once (0: the local cloud's default,
 	// 1 and 1).
 	fcInstances int
-	trace       bool
+	// env is added to the functions' environment (what-ifs: -env
+	// BACKUP_FRESH_FOR=1m); the table's row runs without.
+	env   []string
+	trace bool
 }
 
 // The regions of the fleet across accounts, the first the functions' own.
@@ -122,7 +125,7 @@ func measureFleetAccounts(spec fleetAccountsSpec) (fleetAccountsResult, error) {
 		defer f.Close()
 		logs = f
 	}
-	st, err := localcloud.StartStack(ctx, fleet, localcloud.Options{Env: []string{"BACKUP_TRACK_JOBS=false"},
+	st, err := localcloud.StartStack(ctx, fleet, localcloud.Options{Env: append([]string{"BACKUP_TRACK_JOBS=false"}, spec.env...),
 		FCInstances: spec.fcInstances, TriggerPushes: spec.fcInstances}, logs)
 	if err != nil {
 		return res, err
@@ -368,6 +371,9 @@ func printFleetAccounts(w io.Writer, spec fleetAccountsSpec, r fleetAccountsResu
 	floor := spec.floor()
 	fmt.Fprintf(w, "fleet across accounts — %s, %d CPUs: %d accounts × %d regions × %d tagged instances = %d, quotas CreateBackup %g/s (others the emulator's defaults), queue function instances %d\n",
 		time.Now().UTC().Format("2006-01-02"), numCPU(), spec.accounts, spec.regions, spec.perPair, r.tagged, spec.quota, max(r.workers, 1))
+	if len(spec.env) > 0 {
+		fmt.Fprintf(w, "  what-if: the functions run with %v\n", spec.env)
+	}
 	fmt.Fprintf(w, "  wall (timer to rds.backup.run): %s; quota-bound floor %s: %.2f× (target ≤ 1.20×)\n", r.wall.Round(time.Millisecond), floor, ratio(r.wall, floor))
 	fmt.Fprintf(w, "  missed %d, duplicates %d; outcome events %v; failed by throttling %d, deferred by throttling %d\n",
 		r.missed, r.duplicates, r.events, r.throttledFailed, r.throttledDeferred)

@@ -35,6 +35,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -60,6 +61,13 @@ func main() {
 	flag.IntVar(&fa.perPair, "per-pair", 100, "fleet across accounts: tagged instances per (account, region)")
 	flag.Float64Var(&fa.quota, "quota", 10, "fleet across accounts: CreateBackup calls per second per (account, region)")
 	flag.IntVar(&fa.fcInstances, "fc-instances", 0, "fleet across accounts: instances of each function at once and batches the work queue's trigger pushes at once (0: the local cloud's default, 1)")
+	flag.Func("env", "fleet across accounts, with -only: KEY=VALUE added to the functions' environment (repeatable; a what-if, e.g. BACKUP_FRESH_FOR=1m)", func(v string) error {
+		if !strings.Contains(v, "=") {
+			return fmt.Errorf("want KEY=VALUE, got %q", v)
+		}
+		fa.env = append(fa.env, v)
+		return nil
+	})
 	flag.Parse()
 	fa.trace = *trace
 	if *only == "fleet-accounts" {
@@ -105,6 +113,7 @@ func main() {
 		}
 		return
 	}
+	fa.env = nil // the table measures the defaults
 	if err := run(os.Stdout, *latency, *fleet, *runs, fa); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
