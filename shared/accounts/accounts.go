@@ -57,32 +57,36 @@ func (a Accounts) Client(ctx context.Context, account, runKey string) (*rdsclien
 	return memberauth.RDSClient(a.Own, cred)
 }
 
-// RunEach runs reqs (regions filled in) grouped by account, the groups at
-// once, each with its account's client; history gives each ask's history,
+// RunEach runs reqs (regions filled in) grouped by account and region, the
+// groups at once, each with its account's client; history gives each ask's history,
 // runKey the run it belongs to (for a member's session name), and done is
 // called as each ask ends. An account whose client cannot be had ends its
 // asks without an RDS call (NoClient).
 func (a Accounts) RunEach(ctx context.Context, reqs []backup.Request, history func(i int) executor.History, runKey func(i int) string,
 	done func(i int, o *backup.Outcome)) []backup.Outcome {
-	groups := map[string][]int{}
-	var order []string
+	// One group per (account, region): RDS's quotas are per account and
+	// region, so each pair gets workers of its own (one pool per account
+	// had a pair's asks wait for workers held in another region's pacer).
+	type pair struct{ account, region string }
+	groups := map[pair][]int{}
+	var order []pair
 	for i, r := range reqs {
-		acct := r.AccountId
-		if !a.Fleet.Member(acct) {
-			acct = ""
+		k := pair{r.AccountId, r.RegionId}
+		if !a.Fleet.Member(k.account) {
+			k.account = ""
 		}
-		if _, ok := groups[acct]; !ok {
-			order = append(order, acct)
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
 		}
-		groups[acct] = append(groups[acct], i)
+		groups[k] = append(groups[k], i)
 	}
-	if len(order) == 1 && order[0] == "" {
+	if len(order) == 1 && order[0].account == "" {
 		return a.Exec.RunEach(ctx, a.Own, reqs, history, done)
 	}
 	out := make([]backup.Outcome, len(reqs))
 	var wg sync.WaitGroup
-	for _, acct := range order {
-		idx := groups[acct]
+	for _, k := range order {
+		idx, acct := groups[k], k.account
 		wg.Go(func() {
 			cli, err := a.Client(ctx, acct, runKey(idx[0]))
 			if err != nil {

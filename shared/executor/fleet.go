@@ -104,7 +104,7 @@ func (e *Executor) ExpandPage(ctx context.Context, rds RDS, sel backup.Selector,
 // ExpandPageOf is ExpandPage, saying how many pages the listing has in all
 // (from its TotalRecordCount), so that the rest can be read in parallel.
 func (e *Executor) ExpandPageOf(ctx context.Context, rds RDS, sel backup.Selector, defaults backup.Spec, page int) ([]Target, int, error) {
-	t := &retrier{e: e, log: e.log, logCtx: ctx}
+	t := &retrier{e: e, region: sel.RegionId, log: e.log, logCtx: ctx}
 	ctx, cancel, ok := t.bound(ctx)
 	defer cancel()
 	if !ok {
@@ -151,7 +151,7 @@ func describeSelector(sel backup.Selector) string {
 // one from one DescribeBackups call when exactly one manual set succeeded
 // in the last 24 hours.
 func (e *Executor) JobStatus(ctx context.Context, rds RDS, region, instance, jobID string) (backup.Job, bool, error) {
-	t := &retrier{e: e, log: e.log, logCtx: ctx}
+	t := &retrier{e: e, region: region, log: e.log, logCtx: ctx}
 	ctx, cancel, ok := t.bound(ctx)
 	defer cancel()
 	if !ok {

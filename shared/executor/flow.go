@@ -26,20 +26,23 @@ type flow struct {
 	limit *limiter
 
 	mu     sync.Mutex
-	pacers map[string]*retry.Pacer // per API: its own rate quota (retry.Pacer)
+	pacers map[string]*retry.Pacer // per region and API: its own rate quota (retry.Pacer)
 }
 
-// pacer returns the pacer of action's calls in this flow.
-func (f *flow) pacer(action string, now func() time.Time) *retry.Pacer {
+// pacer returns the pacer of action's calls in region in this flow (RDS
+// counts an API's quota per account and region; the own account's one
+// flow spans its regions, so its pacers are per region).
+func (f *flow) pacer(region, action string, now func() time.Time) *retry.Pacer {
+	key := region + "/" + action
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p, ok := f.pacers[action]
+	p, ok := f.pacers[key]
 	if !ok {
 		if f.pacers == nil {
 			f.pacers = map[string]*retry.Pacer{}
 		}
 		p = retry.NewPacer(now)
-		f.pacers[action] = p
+		f.pacers[key] = p
 	}
 	return p
 }

@@ -23,7 +23,8 @@ import (
 // a deferral.
 type retrier struct {
 	e      *Executor
-	flow   *flow // the gate and limit its calls go through; nil: the own account's
+	flow   *flow  // the gate and limit its calls go through; nil: the own account's
+	region string // the region its calls are counted in (RDS's quotas are per region)
 	log    *slog.Logger
 	logCtx context.Context // the invocation's context, for the log lines' request id
 
@@ -88,7 +89,7 @@ func (t *retrier) call(ctx context.Context, action string, f func(ctx context.Co
 			return "", err
 		}
 	}
-	pc := fl.pacer(action, t.e.o.Now)
+	pc := fl.pacer(t.region, action, t.e.o.Now)
 	for range 64 { // its own API's pace (a sleep that does not move the clock cannot spin it)
 		d := pc.Take()
 		if d <= 0 {

@@ -50,7 +50,7 @@ func (e *Executor) Run(ctx context.Context, rds RDS, r backup.Request, h History
 	log := e.log.With(slog.String("dbInstanceId", clip(r.DBInstanceId)), slog.String("correlationId", r.CorrelationId),
 		slog.String("idempotencyKey", r.IdempotencyKey))
 	rn := &run{
-		retrier:  retrier{e: e, flow: e.flowFor(r.AccountId, r.RegionId), log: log, logCtx: ctx},
+		retrier:  retrier{e: e, flow: e.flowFor(r.AccountId, r.RegionId), region: r.RegionId, log: log, logCtx: ctx},
 		rds:      rds,
 		r:        r,
 		h:        h,
