@@ -282,6 +282,7 @@ func measureFleetAccounts(spec fleetAccountsSpec) (fleetAccountsResult, error) {
 	}
 	if spec.trace {
 		printFleetAccountsTrace(os.Stderr, st, start)
+		printAskWaits(os.Stderr, st, start, rds0, regionOf)
 		for _, k := range slices.SortedFunc(maps.Keys(pairs), func(a, b string) int { return pairs[a].first.Compare(pairs[b].first) }) {
 			p := pairs[k]
 			fmt.Fprintf(os.Stderr, "trace: pair %s: accepted CreateBackups from +%s to +%s (%s)\n", k,
@@ -321,7 +322,7 @@ func printFleetAccountsTrace(w io.Writer, st *localcloud.Stack, start time.Time)
 		}
 		fmt.Fprintf(w, "trace: %s: %d invocations in the run, %s busy in all\n", f.Config().Name, n, busy.Round(time.Millisecond))
 	}
-	type sec struct{ all, created, throttled, describe int }
+	type sec struct{ all, created, throttled, describe, ots, mns int }
 	var secs []sec
 	for _, c := range st.Cloud.RDS.Calls() {
 		if c.Start.Before(start) {
@@ -341,8 +342,29 @@ func printFleetAccountsTrace(w io.Writer, st *localcloud.Stack, start time.Time)
 			secs[i].describe++
 		}
 	}
+	at := func(t time.Time) int {
+		if t.Before(start) {
+			return -1
+		}
+		i := int(t.Sub(start) / time.Second)
+		for len(secs) <= i {
+			secs = append(secs, sec{})
+		}
+		return i
+	}
+	for _, c := range st.Cloud.OTS.Calls() {
+		if i := at(c.Time); i >= 0 {
+			secs[i].ots++
+		}
+	}
+	for _, c := range st.Cloud.MNS.Calls() {
+		if i := at(c.Time); i >= 0 {
+			secs[i].mns++
+		}
+	}
 	for i, s := range secs {
-		fmt.Fprintf(w, "trace: +%2ds RDS calls %5d: CreateBackup accepted %5d, Describe* %5d, throttled %5d\n", i, s.all, s.created, s.describe, s.throttled)
+		fmt.Fprintf(w, "trace: +%2ds RDS calls %5d: CreateBackup accepted %5d, Describe* %5d, throttled %5d; Tablestore %4d, MNS %4d\n",
+			i, s.all, s.created, s.describe, s.throttled, s.ots, s.mns)
 	}
 }
 
@@ -400,4 +422,48 @@ func nonZero(m map[string]int) map[string]int {
 		}
 	}
 	return out
+}
+
+// printAskWaits splits each ask's time, from the RDS log: from the trigger
+// to the ask's first RDS call about its instance (waiting to start: for a
+// worker, the ledger's claim, the step's delivery), and from there to its
+// accepted CreateBackup (inside the ask: the look, the pacer, the ledger's
+// send mark, retries); per (account, region), the median and the most.
+func printAskWaits(w io.Writer, st *localcloud.Stack, start time.Time, rds0 int, regionOf map[string]string) {
+	type ask struct{ first, created time.Time }
+	asks := map[string]*ask{}
+	for _, c := range st.Cloud.RDS.Calls()[rds0:] {
+		if c.DBInstanceId == "" || regionOf[c.DBInstanceId] == "" {
+			continue
+		}
+		a := asks[c.DBInstanceId]
+		if a == nil {
+			a = &ask{first: c.Start}
+			asks[c.DBInstanceId] = a
+		}
+		if c.Action == "CreateBackup" && c.Status == 200 {
+			a.created = c.Start
+		}
+	}
+	type waits struct{ before, inside []time.Duration }
+	pairs := map[string]*waits{}
+	for id, a := range asks {
+		if a.created.IsZero() {
+			continue
+		}
+		k := id[:len("rm-fa")+3] + " " + regionOf[id] // rm-fa<account><region>
+		p := pairs[k]
+		if p == nil {
+			p = &waits{}
+			pairs[k] = p
+		}
+		p.before = append(p.before, a.first.Sub(start))
+		p.inside = append(p.inside, a.created.Sub(a.first))
+	}
+	for _, k := range slices.Sorted(maps.Keys(pairs)) {
+		p := pairs[k]
+		fmt.Fprintf(w, "trace: asks %s: first RDS call at +%s median, +%s last; first call to accepted CreateBackup %s median, %s most\n", k,
+			median(p.before).Round(time.Millisecond), slices.Max(p.before).Round(time.Millisecond),
+			median(p.inside).Round(time.Millisecond), slices.Max(p.inside).Round(time.Millisecond))
+	}
 }
