@@ -107,8 +107,13 @@ func (p *Pacer) Update(throttled bool) {
 	}
 	p.refill()
 	rate := p.calculated
-	if p.measured > 0 { // not above twice the rate calls are answered at, once that is known
-		rate = math.Min(rate, 2*p.measured)
+	if p.measured > 0 { // not above twice the rate calls are answered at, once that is known,
+		// unless that is below the rate the service let through when it
+		// last throttled: answers stop when callers do other things or give
+		// up their turn (an ask whose look went stale takes its token and
+		// sends nothing), and the answered rate alone then held a pair of a
+		// fleet at 0.5 calls/s for minutes with no throttling answer.
+		rate = math.Min(rate, math.Max(2*p.measured, p.lastMax))
 	}
 	p.fillRate = math.Max(rate, pacerMinRate)
 	p.capacity = math.Max(p.fillRate, 1)

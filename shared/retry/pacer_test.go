@@ -143,3 +143,37 @@ func TestPacerLearnsTheQuotaFromTheFirstBurst(t *testing.T) {
 		t.Errorf("Take = %v right after the burst, want at most one pace (%v)", d, pace)
 	}
 }
+
+// Answers that stop for a while (the callers look for backups, wait for
+// the ledger, or give up their turn) do not drag the pace below what the
+// quota let through: the answered rate caps the pace only above that.
+// (Capped by twice the answered rate alone, one answer after a 10 s lull
+// paced a fleet's pair at 0.5 calls/s for minutes, with no throttling
+// answer to lift it.)
+func TestPacerKeepsTheQuotaThroughALull(t *testing.T) {
+	start := time.Date(2026, 12, 7, 0, 0, 0, 100e6, time.UTC)
+	now := start
+	p := NewPacer(func() time.Time { return now })
+	srv := &quotaServer{rate: 10, tokens: 10}
+	var answers []bool
+	for range 30 {
+		p.Take()
+		answers = append(answers, srv.call(now))
+	}
+	now = now.Add(20 * time.Millisecond)
+	for _, throttled := range answers {
+		p.Update(throttled)
+	}
+	// Paced calls for a second, then nothing for 10 s, then one answer.
+	for range 8 {
+		now = now.Add(125 * time.Millisecond)
+		p.Take()
+		p.Update(srv.call(now))
+	}
+	now = now.Add(10 * time.Second)
+	p.Take()
+	p.Update(srv.call(now))
+	if r, _ := p.Rate(); r < 5 {
+		t.Fatalf("after a 10 s lull: pace %.2f/s, want at least 5 (the quota let 10 through)", r)
+	}
+}
