@@ -46,7 +46,7 @@ test:
 run:
 	@echo "make run: building the local cloud and the three functions into build/local, then the demo;" \
 	  "the first time downloads modules and takes about a minute …"
-	@CGO_ENABLED=0 $(GO) build -o $(BUILD)/local/ ./shared/devstack $(addprefix ./functions/,$(FUNCTIONS)) & b=$$!; t=0; \
+	@CGO_ENABLED=0 $(GO) build -ldflags "-s -w" -o $(BUILD)/local/ ./shared/devstack $(addprefix ./functions/,$(FUNCTIONS)) & b=$$!; t=0; \
 	  while kill -0 $$b 2>/dev/null; do sleep 1; t=$$((t+1)); \
 	    if [ $$((t % 15)) -eq 0 ] && kill -0 $$b 2>/dev/null; then echo "make run: still building ($${t}s) …"; fi; \
 	  done; wait $$b
