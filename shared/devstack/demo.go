@@ -132,7 +132,7 @@ func demo(loadFleet func() (localcloud.Fleet, string, error), verbose bool, time
 // buildFunctions builds the three function binaries (localcloud builds them
 // once per process), saying so: the first time it compiles the product.
 func buildFunctions(p *printer, region string) error {
-	p.say("building the three functions into build/local (the first time compiles the product: about a minute) …")
+	p.say("building the three functions into build/local (the first time compiles the product: a minute or more) …")
 	start := time.Now()
 	done := make(chan struct{})
 	go func() {
