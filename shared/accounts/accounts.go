@@ -121,8 +121,12 @@ func (a Accounts) NoClient(r backup.Request, h executor.History, err error) back
 	now := a.Now()
 	code, msg := "InternalError", clipErr(err)
 	var me *memberauth.Error
-	if errors.As(err, &me) {
+	if errors.As(err, &me) && me.Code != "" {
 		code = me.Code
+	} else if ei := executor.ErrorInfoOf(err); ei.Code != "" {
+		// No answer from STS (unreachable, a timeout): Network and the kind
+		// of failure, not the endpoint.
+		code, msg = ei.Code, ei.Message
 	}
 	terminal := memberauth.IsTerminal(err) || (me != nil && me.Code == backup.CodeAccountNotAllowed)
 	info := &backup.ErrorInfo{Code: code, Message: "the member role of account " + r.AccountId + " could not be assumed: " + msg,

@@ -754,6 +754,15 @@ func requestID(err error, fallback string) string {
 	return fallback
 }
 
+// ErrorInfoOf is the outcome's error for err as the executor writes it
+// (errorInfo), retryable by its class: what other parts of the functions
+// put in an outcome for an RDS call that failed — the API's code and
+// message, or Network with what kind of transport failure it was and no
+// endpoint.
+func ErrorInfoOf(err error) *backup.ErrorInfo {
+	return errorInfo(err, retry.Classify(err).Retryable())
+}
+
 // errorInfo is the outcome's error for err. Errors without an API code get
 // a descriptive code: Network for transport failures. Transport details
 // (hosts, ports) are not repeated beyond the error's own text.

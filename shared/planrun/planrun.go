@@ -410,12 +410,11 @@ func (s *Stepper) SelectorFailed(ctx context.Context, pr *Run, err error, sum *s
 		sel.RegionId = s.Region
 	}
 	cl := retry.Classify(err)
-	code := "InternalError"
-	var c interface{ ErrorCode() string }
-	if errors.As(err, &c) && c.ErrorCode() != "" {
-		code = c.ErrorCode()
-	}
-	info := &backup.ErrorInfo{Code: code, Message: fmt.Sprintf("Select (page %d) could not be read: %s", pr.Page, clipErr(err)),
+	// The API's code and message, or Network with the kind of transport
+	// failure (an endpoint down, a timeout) and not the endpoint itself.
+	info := executor.ErrorInfoOf(err)
+	code := info.Code
+	info = &backup.ErrorInfo{Code: code, Message: fmt.Sprintf("Select in region %s (page %d) could not be read: %s", sel.RegionId, pr.Page, backup.Clip(info.Message, 300)),
 		Retryable: cl.Retryable(), Field: "Select"}
 	r := backup.Request{Trigger: pr.Trigger, RegionId: sel.RegionId, AccountId: sel.Account(), AskedAt: pr.AskedAt}
 	r.IdempotencyKey = backup.Key(pr.Trigger.Kind, pr.Trigger.Source, pr.Trigger.DeliveryId, "Select", fmt.Sprint(pr.Page))
