@@ -250,7 +250,8 @@ func (a *App) parts(inv *invocation) {
 	inv.settle = &settle.Settler{Pub: inv.pub, Work: inv.work, Tracker: a.track, TrackJobs: a.cfg.TrackJobs,
 		Region: inv.region, RetryCount: inv.retryCount, Now: a.now, Log: a.log}
 	inv.steps = &planrun.Stepper{Function: a.function, Settle: inv.settle, Own: inv.rds, Clients: inv.accounts, Exec: a.exec,
-		Work: inv.work, Pub: inv.pub, Region: inv.region, Fleet: inv.fleet, MaxAge: a.cfg.MaxAge, Now: a.now, Log: a.log}
+		Work: inv.work, Pub: inv.pub, Region: inv.region, Fleet: inv.fleet, MaxAge: a.cfg.MaxAge, MaxAttempts: a.cfg.MaxAttempts,
+		Now: a.now, Log: a.log}
 	if inv.ledger != nil { // else nil interfaces: no ledger (an interface holding a nil value would not be)
 		inv.settle.Problems = inv.ledger
 		inv.steps.Ledger = inv.ledger

@@ -71,10 +71,12 @@ type Stepper struct {
 	// Fleet is the accounts requests may name.
 	Fleet backup.Fleet
 	// MaxAge is BACKUP_MAX_AGE: how long a Select page that cannot be
-	// read is tried again.
-	MaxAge time.Duration
-	Now    func() time.Time
-	Log    *slog.Logger
+	// read is tried again; MaxAttempts (BACKUP_MAX_ATTEMPTS, 0: no bound)
+	// how many times.
+	MaxAge      time.Duration
+	MaxAttempts int
+	Now         func() time.Time
+	Log         *slog.Logger
 }
 
 // Run is one step of a plan run.
@@ -87,6 +89,9 @@ type Run struct {
 	Defaults  backup.Spec
 	Facts     map[string]backup.InstanceFacts // what a listing already said of Reqs' instances
 	Page      int
+	// Attempts are the failed reads of the Select page so far (they
+	// travel with the step, as a backup's do).
+	Attempts []backup.Attempt
 	// Summary is nil for an ask that is no plan (one request in a
 	// message): no run event then.
 	Summary *backup.RunSummary
@@ -333,6 +338,9 @@ func (pr *Run) continuation() *workqueue.Message {
 	}
 	m := workqueue.Message{Kind: workqueue.KindPlan, Specs: specs, Select: pr.Select, Defaults: pr.Defaults,
 		Trigger: pr.Trigger, AskedAt: pr.AskedAt, FirstSeen: pr.FirstSeen, Run: pr.Summary}
+	if len(pr.Reqs) == 0 {
+		m.Attempts = pr.Attempts
+	}
 	if pr.Select != nil {
 		m.Page = pr.Page // the next page of the Select, once the requests are run
 	}
@@ -350,7 +358,7 @@ func (pr *Run) continuation() *workqueue.Message {
 // FromMessage is the step a "plan" or "select" message continues.
 func FromMessage(m workqueue.Message) *Run {
 	pr := &Run{Trigger: m.Trigger, AskedAt: m.AskedAt, FirstSeen: m.FirstSeen, Reqs: m.Requests, Select: m.Select,
-		Defaults: m.Defaults, Page: m.Page, Summary: m.Run, step: m.Step}
+		Defaults: m.Defaults, Page: m.Page, Summary: m.Run, step: m.Step, Attempts: m.Attempts}
 	if pr.step != "" && pr.Summary == nil {
 		pr.step = "" // no run to count it in
 	}
@@ -393,11 +401,15 @@ func (s *Stepper) Expand(ctx context.Context, plan backup.Plan, trig backup.Trig
 	return events.WithAskedAt(events.NormalizePlan(backup.Plan{Backups: specs}, trig), askedAt), facts, nil
 }
 
+// maxSelectAttempts bounds the reads of one Select page whatever
+// BACKUP_MAX_ATTEMPTS says (each travels in the step's message).
+const maxSelectAttempts = 50
+
 // SelectorFailed settles a Select page that could not be read: rejected
 // when the API refused it for good (a bad region, no permission);
 // otherwise the step is handed on (the same page, after the state-wait
-// delay) with a deferred outcome, until BACKUP_MAX_AGE since the run began —
-// then it fails. The plan's other asks run regardless. It reports whether
+// delay) with a deferred outcome, until BACKUP_MAX_AGE since the run began
+// or BACKUP_MAX_ATTEMPTS reads (at most 50) — then it fails. The plan's other asks run regardless. It reports whether
 // the page was deferred.
 func (s *Stepper) SelectorFailed(ctx context.Context, pr *Run, err error, sum *settle.Summary) (backup.Outcome, bool, error) {
 	firstSeen := pr.FirstSeen
@@ -422,7 +434,16 @@ func (s *Stepper) SelectorFailed(ctx context.Context, pr *Run, err error, sum *s
 		r.IdempotencyKey = backup.Key(pr.Trigger.Kind, pr.Trigger.Source, pr.Trigger.DeliveryId, "Select", fmt.Sprint(pr.Page), r.AccountId, r.RegionId)
 	}
 	r.CorrelationId = events.CorrelationID(r.IdempotencyKey)
-	if cl != retry.Terminal && s.Now().Sub(firstSeen) <= s.MaxAge {
+	// The page's failed reads travel with the step (at most
+	// maxSelectAttempts, so that it stays well inside one message): the
+	// page is read again until BACKUP_MAX_AGE or BACKUP_MAX_ATTEMPTS reads.
+	pr.Attempts = append(pr.Attempts, backup.Attempt{Time: s.Now(), Action: "DescribeDBInstances", Code: code,
+		Message: backup.Clip(info.Message, 160), Retryable: cl.Retryable(), Class: string(cl)})
+	bound := maxSelectAttempts
+	if s.MaxAttempts > 0 {
+		bound = min(s.MaxAttempts, maxSelectAttempts)
+	}
+	if cl != retry.Terminal && s.Now().Sub(firstSeen) <= s.MaxAge && len(pr.Attempts) < bound {
 		pr.delay = retry.DefaultPolicy.Delay(retry.StateWait, 0)
 		pr.next = pr.continuation()
 		o := backup.Outcome{Status: backup.StatusDeferred, Request: r, Error: info, Time: s.Now(), NotBefore: s.Now().Add(pr.delay),

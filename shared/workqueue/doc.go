@@ -17,7 +17,8 @@
 //	plan     a step of a plan run: its requests (or specs, gzipped), the
 //	         run's summary so far, and with the ask ledger its step id
 //	select   a step of a plan run that reads a Select page (page), with the
-//	         same summary and step id
+//	         same summary and step id, and the page's failed reads so far
+//	         (attempts)
 //
 // A step id ("0", "0.c3", "p7") names a step of a run whose steps run in
 // parallel (counted in the ledger's run row); without one the run goes

@@ -45,7 +45,7 @@ type Message struct {
 	// Request is the request to run (backup) or whose job is tracked (track).
 	Request backup.Request
 
-	// backup
+	// backup (and select: the page's failed reads so far)
 	Attempts  []backup.Attempt // attempts made so far, oldest first
 	FirstSeen time.Time        // when the request was first received (backup, select)
 	// Facts the fan-out's DescribeDBInstances listing gave of the instance
@@ -151,7 +151,7 @@ type wire struct {
 // required ones are marked.
 var fields = map[Kind]map[string]bool{
 	KindBackup:  {"request": true, "attempts": false, "firstSeen": true, "facts": false, "note": false},
-	KindSelect:  {"select": true, "defaults": false, "trigger": true, "askedAt": false, "firstSeen": true, "page": false, "run": false, "step": false, "note": false},
+	KindSelect:  {"select": true, "defaults": false, "trigger": true, "askedAt": false, "firstSeen": true, "page": false, "run": false, "step": false, "attempts": false, "note": false},
 	KindTrack:   {"request": true, "backupJobId": true, "started": true, "checks": false, "lastStatus": false, "lastProcess": false, "note": false},
 	KindOutcome: {"event": true, "note": false},
 	KindPlan:    {"requests": false, "specsGz": false, "select": false, "defaults": false, "trigger": false, "askedAt": false, "firstSeen": false, "page": false, "run": false, "step": false, "note": false},
@@ -355,6 +355,7 @@ func (m Message) toWire() wire {
 	case KindSelect:
 		d, t := m.Defaults, m.Trigger
 		w.Select, w.Trigger, w.FirstSeen, w.Page, w.Run, w.Step = m.Select, &t, utc(m.FirstSeen), m.Page, m.Run, m.Step
+		w.Attempts = m.Attempts // the page's failed reads so far
 		if d != (backup.Spec{}) {
 			w.Defaults = &d
 		}

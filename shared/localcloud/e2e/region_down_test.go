@@ -49,8 +49,9 @@ func regionDownFleet() localcloud.Fleet {
 //
 // The down region's (account, region) steps cannot list their instances:
 // each is deferred ("the selector will be read again") until the ask
-// budget BACKUP_MAX_AGE ends (1 minute here, the least it may be; 2 hours
-// by default), then ends failed with the code of the last try (a dropped
+// budget ends — BACKUP_MAX_ATTEMPTS reads (12 by default; the step carries
+// them) or BACKUP_MAX_AGE (1 minute here, the least it may be), whichever
+// comes first — then ends failed with the code of the last try (a dropped
 // connection has none of RDS's: Network, "the connection closed without an
 // answer", naming the region and not the endpoint). Meanwhile every tagged
 // instance of the other accounts' other regions is backed up once, its
@@ -67,7 +68,7 @@ func TestRegionDownInAPlanAcrossAccounts(t *testing.T) {
 	plan := fmt.Sprintf(`{"Select":{"Tags":{"backup":"nightly"},"Accounts":["%s","%s","%s"],"Regions":["cn-hangzhou","cn-shanghai","%s"]}}`,
 		memberA, memberB, memberC, downRegion)
 	s.fire(plan)
-	// The summary waits for the down region's pairs: BACKUP_MAX_AGE.
+	// The summary waits for the down region's pairs: their reads' budget.
 	s.waitOutcomes(150*time.Second, "the run summary", func(evs []notify.Event) bool { return len(s.runs()) == 1 })
 	evs := s.settle(30*time.Second, 2*time.Second)
 
