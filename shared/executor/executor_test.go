@@ -611,7 +611,11 @@ func TestLogs(t *testing.T) {
 		}
 		return "42", nil
 	}
-	ex, _ := newExec(f, func(o *executor.Options) { o.Logger = slog.New(slog.NewJSONHandler(&buf, nil)) })
+	// At debug: a call that succeeded and the outcome are debug lines (the
+	// functions log each outcome once at info, in shared/settle).
+	ex, _ := newExec(f, func(o *executor.Options) {
+		o.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
 	ex.Run(context.Background(), f, fresh("rm-log"), executor.History{})
 	out := buf.String()
 	for _, want := range []string{`"dbInstanceId":"rm-log"`, `"correlationId":"corr-rm-log"`, `"code":"InvokeProxyFailure"`,

@@ -64,7 +64,10 @@ func (e *Executor) Run(ctx context.Context, rds RDS, r backup.Request, h History
 	}
 	o := rn.do(ctx)
 	rn.finishClaim(ctx, o)
-	level := slog.LevelInfo
+	// Debug unless failed: the functions log each outcome once at info
+	// (shared/settle's "outcome", with the same ids); this line adds the
+	// executor's own counts (rdsCalls) for a developer.
+	level := slog.LevelDebug
 	if o.Status == backup.StatusFailed {
 		level = slog.LevelWarn
 	}
@@ -651,7 +654,7 @@ func (rn *run) recordInfo(start time.Time, action, reqID string, info *backup.Er
 	rn.tries++
 	attrs := []any{slog.String("action", action), slog.Int("attempt", len(rn.attempts)), slog.String("rdsRequestId", reqID)}
 	if info == nil {
-		rn.log.InfoContext(rn.logCtx, "attempt succeeded", attrs...)
+		rn.log.DebugContext(rn.logCtx, "attempt succeeded", attrs...) // the outcome's line says it at info
 		return
 	}
 	attrs = append(attrs, slog.String("code", info.Code), slog.String("class", string(cl)), slog.String("message", clipMessage(info.Message)))

@@ -213,8 +213,11 @@ func (s *Settler) Settle(ctx context.Context, o *backup.Outcome, firstSeen time.
 			return fmt.Errorf("job tracking not scheduled: %w", err)
 		}
 	}
+	// The ask's one line at info (the executor's own lines of a call that
+	// succeeded are debug): with the ids support and a search need.
 	log.InfoContext(ctx, "outcome", slog.String("status", string(o.Status)), slog.Bool("terminal", o.Terminal),
-		slog.Int("attempts", len(o.Attempts)), slog.String("code", errCode(o)))
+		slog.Int("attempts", len(o.Attempts)), slog.String("code", errCode(o)),
+		slog.String("idempotencyKey", backup.Clip(o.Request.IdempotencyKey, logIDLen)), slog.String("rdsRequestId", backup.Clip(o.RequestId, logIDLen)))
 	return s.Publish(ctx, *o)
 }
 
