@@ -30,7 +30,10 @@ var fleetRegions = []string{"cn-hangzhou", "cn-shanghai"}
 // tagged backup=nightly in each (account, region) and one untagged; the
 // roles of A and B expect fleetExtID, C's another ExternalId. Backups take
 // a second.
-func accountsFleet() localcloud.Fleet {
+func accountsFleet() localcloud.Fleet { return accountsFleetIn(fleetRegions...) }
+
+// accountsFleetIn is accountsFleet in regions.
+func accountsFleetIn(regions ...string) localcloud.Fleet {
 	f := localcloud.Fleet{Region: region, BackupSeconds: 1, MemberExternalID: fleetExtID}
 	for _, acct := range []string{memberA, memberB, memberC} {
 		ext := fleetExtID
@@ -38,7 +41,7 @@ func accountsFleet() localcloud.Fleet {
 			ext = "ext-someone-elses"
 		}
 		f.Roles = append(f.Roles, sts.Role{AccountID: acct, Name: memberRole, ExternalID: ext, Trusted: []string{localcloud.AccountID}})
-		for _, reg := range fleetRegions {
+		for _, reg := range regions {
 			for i := range 3 {
 				in := rds.Instance{DBInstanceId: fmt.Sprintf("rm-%s-%s-%d", acct[:1], strings.TrimPrefix(reg, "cn-"), i), AccountId: acct, RegionId: reg,
 					Engine: "MySQL", Tags: map[string]string{"backup": "nightly"}}

@@ -2,44 +2,19 @@ package e2e
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/rds"
-	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/sts"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
 )
 
 // downRegion is the region whose RDS endpoint is down in the region-down
 // test.
 const downRegion = "cn-beijing"
-
-// regionDownFleet is accountsFleet's three member accounts (C's role
-// expecting another ExternalId) in three regions, two tagged instances and
-// one untagged in each (account, region).
-func regionDownFleet() localcloud.Fleet {
-	f := localcloud.Fleet{Region: region, BackupSeconds: 1, MemberExternalID: fleetExtID}
-	for _, acct := range []string{memberA, memberB, memberC} {
-		ext := fleetExtID
-		if acct == memberC {
-			ext = "ext-someone-elses"
-		}
-		f.Roles = append(f.Roles, sts.Role{AccountID: acct, Name: memberRole, ExternalID: ext, Trusted: []string{localcloud.AccountID}})
-		for _, reg := range append(fleetRegions, downRegion) {
-			for i := range 3 {
-				in := rds.Instance{DBInstanceId: fmt.Sprintf("rm-%s-%s-%d", acct[:1], strings.TrimPrefix(reg, "cn-"), i), AccountId: acct, RegionId: reg,
-					Engine: "MySQL", Tags: map[string]string{"backup": "nightly"}}
-				if i == 2 {
-					in.Tags = map[string]string{"backup": "never"}
-				}
-				f.Instances = append(f.Instances, in)
-			}
-		}
-	}
-	return f
-}
 
 // TestRegionDownInAPlanAcrossAccounts (issue 21's second "Done when") on
 // the local cloud, through the built functions: a timer plan over three
@@ -61,7 +36,9 @@ func regionDownFleet() localcloud.Fleet {
 // it (account, region and code in its problems) and the account.
 func TestRegionDownInAPlanAcrossAccounts(t *testing.T) {
 	t.Parallel()
-	fleet := regionDownFleet()
+	// accountsFleet's three member accounts (C's role expecting another
+	// ExternalId) in three regions.
+	fleet := accountsFleetIn(append(slices.Clone(fleetRegions), downRegion)...)
 	fleet.Faults = []rds.Fault{{RegionId: downRegion, Drop: true}}
 	s := startStack(t, fleet, localcloud.Options{Env: []string{"BACKUP_ATTEMPTS_PER_INVOCATION=2", "BACKUP_MAX_AGE=1m"}})
 
