@@ -3,7 +3,9 @@
 // own account, runs with the invocation's RDS client; an ask in a member
 // account runs with an RDS client that signs as the member role
 // (memberauth's broker: one credential per account and role per warm
-// instance). Asks are grouped by account and the groups run at once.
+// instance). Asks are grouped by account and region (RDS counts its quotas
+// per account and region: each pair gets workers of its own) and the
+// groups run at once.
 //
 // A member account whose role cannot be assumed ends its asks without an
 // RDS call (NoClient): failed with STS's code when the answer is terminal

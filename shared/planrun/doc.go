@@ -22,8 +22,10 @@
 // the run's one rds.backup.run (its id is the run's: a repeat is the same
 // event). A batch's steps read their pages at once (StepAll).
 //
-// A Select page that cannot be read is deferred (the same step, later)
-// until BACKUP_MAX_AGE since the run began, or rejected when the API
+// A Select page that cannot be read is deferred (the same step, later,
+// carrying its failed reads) until BACKUP_MAX_AGE since the run began or
+// BACKUP_MAX_ATTEMPTS reads (at most 50), whichever comes first — reported
+// with the API's code or Network, never the endpoint — or rejected when the API
 // refused it for good (SelectorFailed); a member account whose role cannot
 // be assumed ends its (account, region) failed. The plan's other asks run
 // regardless.

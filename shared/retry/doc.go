@@ -47,6 +47,16 @@
 // storm slows the whole invocation down instead of every worker hammering
 // the API on its own schedule.
 //
+// # Pacer
+//
+// A Pacer paces one API's calls (for one account and region) to the rate
+// its quota lets through, learnt from Throttling.Api answers: the CUBIC
+// client rate limit of aws-sdk-go-v2's adaptive retry mode, starting from
+// 0.7 × the calls the quota let through in the second before a throttling
+// answer. Until the first such answer it lets every call go. The executor
+// keeps one per account, region and API; an API quota answer teaches its
+// pacer and closes no gate.
+//
 // # The loop
 //
 // Do is the one retry loop of the module: it calls a function until it
