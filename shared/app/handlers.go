@@ -45,6 +45,7 @@ func (a *App) HandleTimer(ctx context.Context, raw json.RawMessage) (Summary, er
 		Defaults: plan.Defaults, Summary: planrun.NewSummary(ev.Trigger())}
 	inv.steps.Parallel(pr)
 	jobs, errs := inv.steps.Step(ctx, pr, a.cfg.InlineLimit, executor.History{}, &sum)
+	inv.steps.HandOn(ctx, []*planrun.Run{pr})
 	if _, err := inv.settle.Run(ctx, inv.accounts, jobs, &sum); err != nil {
 		errs = append(errs, err)
 	}
@@ -163,6 +164,7 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 		errs = append(errs, perrs...)
 		runs = append(runs, pr)
 	}
+	inv.steps.HandOn(ctx, runs)
 	if _, err := inv.settle.Run(ctx, inv.accounts, jobs, &sum); err != nil {
 		errs = append(errs, err)
 	}

@@ -105,6 +105,9 @@ type Run struct {
 	step string
 	// children are the steps this one hands on, all at once (parallel).
 	children []workqueue.Message
+	// handedOn: the children are registered and sent (HandOn), before
+	// this step's own asks ran.
+	handedOn bool
 }
 
 // NewSummary is the empty summary of the plan run trig starts.
@@ -514,6 +517,47 @@ func (s *Stepper) Finish(ctx context.Context, runs []*Run) error {
 	return errors.Join(errs...)
 }
 
+// HandOn registers and sends the steps each parallel step of runs hands
+// on, before the step's own asks run, so that they start elsewhere at
+// once (the first step of a fleet hands on its pages while it runs its
+// inline asks). It never fails the invocation: a step it could not hand
+// on is handed on by Finish, which fails the invocation if it cannot
+// either.
+func (s *Stepper) HandOn(ctx context.Context, runs []*Run) {
+	sctx, cancel := settle.Context(ctx)
+	defer cancel()
+	for _, pr := range runs {
+		if pr.step == "" || pr.next != nil || len(pr.children) == 0 {
+			continue
+		}
+		if err := s.handOnSteps(sctx, pr); err != nil {
+			s.Log.InfoContext(ctx, "plan run steps not handed on before the asks; handed on after them", slog.String("step", pr.step), slog.String("error", clipErr(err)))
+		}
+	}
+}
+
+// handOnSteps registers pr's children in the run's ledger row, then sends
+// them; once only.
+func (s *Stepper) handOnSteps(ctx context.Context, pr *Run) error {
+	if len(pr.children) == 0 || pr.handedOn {
+		return nil
+	}
+	run := pr.Summary.Key
+	ids := make([]string, len(pr.children))
+	for i, c := range pr.children {
+		ids[i] = c.Step
+	}
+	if _, err := s.Ledger.RegisterSteps(ctx, run, append(ids, pr.step)); err != nil {
+		return fmt.Errorf("%w: register the steps of plan run %s: %w", settle.ErrUnsettled, pr.Trigger.Source, err)
+	}
+	if err := s.Work.SendBatch(ctx, pr.children); err != nil {
+		return fmt.Errorf("%w: send the steps of plan run %s: %w", settle.ErrUnsettled, pr.Trigger.Source, err)
+	}
+	pr.handedOn = true
+	s.Log.InfoContext(ctx, "plan run goes on in parallel steps", slog.String("step", pr.step), slog.Int("steps", len(ids)))
+	return nil
+}
+
 // finishStep ends a parallel step: the steps it hands on are registered
 // in the run's ledger row, then sent; then the step is recorded finished
 // with its part of the summary, and the step that finds the run complete
@@ -522,18 +566,8 @@ func (s *Stepper) Finish(ctx context.Context, runs []*Run) error {
 // already is not counted twice.
 func (s *Stepper) finishStep(ctx context.Context, pr *Run) error {
 	run := pr.Summary.Key
-	if len(pr.children) > 0 {
-		ids := make([]string, len(pr.children))
-		for i, c := range pr.children {
-			ids[i] = c.Step
-		}
-		if _, err := s.Ledger.RegisterSteps(ctx, run, append(ids, pr.step)); err != nil {
-			return fmt.Errorf("%w: register the steps of plan run %s: %w", settle.ErrUnsettled, pr.Trigger.Source, err)
-		}
-		if err := s.Work.SendBatch(ctx, pr.children); err != nil {
-			return fmt.Errorf("%w: send the steps of plan run %s: %w", settle.ErrUnsettled, pr.Trigger.Source, err)
-		}
-		s.Log.InfoContext(ctx, "plan run goes on in parallel steps", slog.String("step", pr.step), slog.Int("steps", len(ids)))
+	if err := s.handOnSteps(ctx, pr); err != nil {
+		return err
 	}
 	part := *pr.Summary
 	st, err := s.Ledger.StepDone(ctx, run, pr.step, func(stored []byte) ([]byte, error) {
