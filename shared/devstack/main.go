@@ -44,6 +44,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
@@ -117,6 +118,9 @@ func writeCommandUsage(b *strings.Builder, c command) {
 }
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(localcloud.EmulatorGCPercent)
+	}
 	os.Exit(run(os.Args[1:]))
 }
 

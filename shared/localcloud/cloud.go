@@ -235,6 +235,7 @@ func (c *Cloud) FunctionEnv() []string {
 		"BACKUP_RDS_PROTOCOL=http",
 		"BACKUP_STS_ENDPOINT=http://" + c.STS.Endpoint(),
 	}
+	env = append(env, GoRuntimeEnv...)
 	if regions := c.Fleet.Regions(); len(regions) > 0 {
 		env = append(env, "BACKUP_ALLOWED_REGIONS="+strings.Join(regions, ","))
 	}
@@ -257,6 +258,17 @@ func (c *Cloud) FunctionEnv() []string {
 	}
 	return env
 }
+
+// GoRuntimeEnv is the Go runtime's settings s.yaml gives every function
+// (its collector's pace and the heap's ceiling); the local cloud runs the
+// functions with the same.
+var GoRuntimeEnv = []string{"GOGC=400", "GOMEMLIMIT=96MiB"}
+
+// EmulatorGCPercent is the collector's pace for a process that hosts the
+// emulators (devstack, the bench): they allocate much and keep little, and
+// their CPU is the local cloud's, not the product's, on a machine the
+// functions share.
+const EmulatorGCPercent = 400
 
 // StartFunction runs a built function under the FC emulator with the local
 // cloud's environment plus extra (later entries win). Crashes that name the

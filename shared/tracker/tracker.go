@@ -126,7 +126,11 @@ func (t *Tracker) Check(ctx context.Context, m workqueue.Message, now time.Time)
 		return t.again(ctx, log, m, now, end, StatusNotFound, "", backup.Job{}, nil)
 	case job.BackupStatus == "Finished":
 		o := t.outcome(m, now, job, backup.StatusCompleted)
-		o.Note = fmt.Sprintf("finished %s after it was accepted (%d checks)", now.Sub(m.Started).Round(time.Second), m.Checks+1)
+		checks := "1 check"
+		if m.Checks > 0 {
+			checks = fmt.Sprintf("%d checks", m.Checks+1)
+		}
+		o.Note = fmt.Sprintf("finished %s after it was accepted (%s)", now.Sub(m.Started).Round(time.Second), checks)
 		log.InfoContext(ctx, "backup job finished", "backupId", job.BackupId, "elapsedMs", now.Sub(m.Started).Milliseconds())
 		return Result{Outcome: &o, Job: job}
 	case job.BackupStatus == "Failed":

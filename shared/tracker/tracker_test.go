@@ -109,7 +109,7 @@ func TestLifecycles(t *testing.T) {
 			wantDelays: []time.Duration{30 * s},
 			wantStatus: backup.StatusCompleted,
 			wantJob:    finished.job,
-			wantNote:   "finished 30s after it was accepted (1 checks)",
+			wantNote:   "finished 30s after it was accepted (1 check)",
 		},
 		{
 			name:       "progress then finished: 30s, 1m, 2m, 5m, 10m, 10m",

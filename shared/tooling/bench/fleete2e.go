@@ -97,6 +97,14 @@ func measureFleetE2E(n int, latency time.Duration, noLedger, trace bool) (fleetE
 			}
 		}
 	}
+	if trace {
+		traceRDSInFlight(st.Cloud.RDS.Calls()[rds0:], start)
+		for _, c := range st.Cloud.RDS.Calls()[rds0:] {
+			if c.Action != "CreateBackup" {
+				fmt.Fprintf(os.Stderr, "trace: rds %s +%s..+%s\n", c.Action, c.Start.Sub(start).Round(time.Millisecond), c.End.Sub(start).Round(time.Millisecond))
+			}
+		}
+	}
 	for _, c := range st.Cloud.RDS.Calls()[rds0:] {
 		res.rdsCalls++
 		if c.Action == "CreateBackup" {
@@ -193,4 +201,33 @@ func cpuOf(pids []int) time.Duration {
 		}
 	}
 	return d
+}
+
+// traceRDSInFlight prints, per 20 ms from start, the RDS calls begun and
+// the most in flight: where a run's time goes between its calls.
+func traceRDSInFlight(calls []rds.Call, start time.Time) {
+	const step = 20 * time.Millisecond
+	var last time.Time
+	for _, c := range calls {
+		last = maxTime(last, c.End)
+	}
+	for t := start; t.Before(last); t = t.Add(step) {
+		begun, inflight := 0, 0
+		for _, c := range calls {
+			if !c.Start.Before(t) && c.Start.Before(t.Add(step)) {
+				begun++
+			}
+			if c.Start.Before(t.Add(step/2)) && c.End.After(t.Add(step/2)) {
+				inflight++
+			}
+		}
+		fmt.Fprintf(os.Stderr, "trace: rds +%4dms begun %3d in flight %3d\n", t.Sub(start).Milliseconds(), begun, inflight)
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

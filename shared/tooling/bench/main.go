@@ -34,6 +34,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -49,6 +50,7 @@ import (
 )
 
 func main() {
+	debug.SetGCPercent(localcloud.EmulatorGCPercent) // the emulators run in this process
 	latency := flag.Duration("latency", 20*time.Millisecond, "latency injected on every RDS call")
 	fleet := flag.Int("fleet", 1000, "instances in the fleet run")
 	runs := flag.Int("runs", 5, "repetitions of the single-backup measurement (median)")

@@ -3,6 +3,7 @@ package deploy
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/config"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
 )
 
@@ -161,6 +163,22 @@ func TestEnvironmentMatchesConfig(t *testing.T) {
 	}
 }
 
+// TestGoRuntimeSettingsAsInTheLocalCloud: every function runs with the Go
+// runtime settings the local cloud gives it (GOGC, GOMEMLIMIT), so what is
+// measured there is what is deployed.
+func TestGoRuntimeSettingsAsInTheLocalCloud(t *testing.T) {
+	s := load(t)
+	for name, r := range s.Resources {
+		env, _ := r.Props["environmentVariables"].(map[string]any)
+		for _, kv := range localcloud.GoRuntimeEnv {
+			k, v, _ := strings.Cut(kv, "=")
+			if got := fmt.Sprint(env[k]); got != v {
+				t.Errorf("%s: s.yaml sets %s=%q, the local cloud %q", name, k, got, v)
+			}
+		}
+	}
+}
+
 // TestRoutesAndTheirSecrets: s.yaml's routes load as the webhook loads
 // them, ship a signed caller (the CI gate works after a default deploy),
 // and the webhook resource passes exactly the secret variables the routes
@@ -190,7 +208,7 @@ func TestRoutesAndTheirSecrets(t *testing.T) {
 	env, _ := s.Resources["webhook"].Props["environmentVariables"].(map[string]any)
 	passed := map[string]bool{}
 	for k, v := range env {
-		if strings.HasPrefix(k, config.Prefix) {
+		if strings.HasPrefix(k, config.Prefix) || slices.ContainsFunc(localcloud.GoRuntimeEnv, func(kv string) bool { return strings.HasPrefix(kv, k+"=") }) {
 			continue
 		}
 		passed[k] = true
