@@ -78,6 +78,30 @@ func (s *Server) Messages(queue string) []MessageRecord {
 	return out
 }
 
+// MessagesFrom is Messages(queue)[from:] (nil when from is past the end)
+// without recording the messages before from: a watcher that polls a
+// growing queue reads each message once.
+func (s *Server) MessagesFrom(queue string, from int) []MessageRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if q, ok := s.queues[queue]; ok {
+		q.expire(now)
+	}
+	logs := s.logs[queue]
+	if from < 0 {
+		from = 0
+	}
+	if from >= len(logs) {
+		return nil
+	}
+	out := make([]MessageRecord, 0, len(logs)-from)
+	for _, m := range logs[from:] {
+		out = append(out, m.record(now))
+	}
+	return out
+}
+
 // Visible returns the messages currently in the queue, i.e. not deleted:
 // active, in flight (inactive) and delayed alike, in enqueue order. Filter
 // on MessageRecord.State for only one kind.

@@ -138,13 +138,13 @@ func runSummaries(st *localcloud.Stack) int {
 type summaryWatch struct{ seen, runs int }
 
 func (w *summaryWatch) count(st *localcloud.Stack) int {
-	msgs := st.Cloud.MNS.Messages(localcloud.NotifyQueue)
-	for _, m := range msgs[min(w.seen, len(msgs)):] {
+	msgs := st.Cloud.MNS.MessagesFrom(localcloud.NotifyQueue, w.seen)
+	for _, m := range msgs {
 		if strings.Contains(m.Body, `"type":"rds.backup.run"`) {
 			w.runs++
 		}
 	}
-	w.seen = len(msgs)
+	w.seen += len(msgs)
 	return w.runs
 }
 
