@@ -39,6 +39,10 @@
 //		AccessKeySecret: key.AccessKeySecret, Queue: "work", DeadLetterQueue: "work-dlq"}
 //	go trig.Run(ctx, f)      // or trig.DrainOnce(ctx, f) for one deterministic batch
 //
+//	// The same with asyncInvocationType: true: asynchronous invocations,
+//	// FC's async retries, DeadLetterQueue as the onFailure destination.
+//	trig.Async, trig.MaxAsyncRetryAttempts = true, 3
+//
 //	// An HTTP trigger: real requests in, FC3 HTTP events to the function.
 //	http.ListenAndServe("127.0.0.1:8080", &fc.HTTPTrigger{Function: f})
 //
@@ -65,6 +69,17 @@
 //     (the same event, its messages kept invisible meanwhile); the next
 //     invocation starts a new instance (a new process, its initializer run
 //     again).
+//   - The MNS trigger's two invocation types (asyncInvocationType). Synchronous
+//     (the default): one batch after another, each pushed when the one
+//     before has returned, EventBridge retrying a failed one. Asynchronous
+//     (MNSTrigger.Async): each batch is split into invocations of at most
+//     128 KB of event (FC's example: 100 messages of 2 KB go as 64 + 36),
+//     handed to FC, which runs them on as many instances as Instances
+//     allows (the rest wait for one) while the trigger reads on; a failed
+//     one is retried by FC's async retries (maxAsyncRetryAttempts,
+//     x-fc-retry-count 1, 2, …, one request id) and then goes to the
+//     onFailure destination; the messages are deleted from the queue when
+//     handed over, as EventBridge acknowledges them when it reads them.
 //   - The initializer (x-fc-function-type 1) runs once per instance before
 //     its first invocation; when it fails the invocation fails with
 //     InitializationError and the next invocation gets a new instance.
@@ -85,9 +100,9 @@
 //     scales to its account limits), concurrent Invoke calls beyond them
 //     queue up; an idle instance is never reclaimed or frozen (its
 //     goroutines keep running); PreStop and PreFreeze are never sent; no
-//     cold-start delay. The MNS trigger pushes one batch at a time (a
-//     synchronous EventBridge stream), the timer one event: only HTTP
-//     requests and direct Invoke calls run concurrently.
+//     cold-start delay. The synchronous MNS trigger pushes one batch at a
+//     time, the timer one event; the asynchronous MNS trigger, HTTP
+//     requests and direct Invoke calls run concurrently, up to Instances.
 //   - Resources: MemoryMB is only reported, not enforced; no CPU, disk, /tmp
 //     or network isolation.
 //   - Timing: the deadline counts from the moment the process takes the
@@ -106,8 +121,7 @@
 //     are not produced). FC's async retry interval is not documented; the
 //     interval is RetryDelay.
 //   - MNS trigger (EventBridge): no eventRuleFilterPattern, no
-//     EXPONENTIAL_DECAY_RETRY, no asynchronous push, no splitting of batches
-//     by the body limit; BACKOFF_RETRY's random 10-20 s is the fixed
+//     EXPONENTIAL_DECAY_RETRY; BACKOFF_RETRY's random 10-20 s is the fixed
 //     RetryDelay; after the last retry the stream moves on (errorsTolerance
 //     ALL), where FC's default NONE would block it. That a function error
 //     makes EventBridge retry at all is not documented (modeled as yes). The
@@ -117,6 +131,18 @@
 //     acknowledges them when it reads them. data.requestId is the MNS
 //     receive request id; aliyunpublishaddr is 127.0.0.1. Base64Decode
 //     defaults to false here, to true in FC; the RawData shape is inferred.
+//   - Asynchronous MNS push: how EventBridge splits a batch is modeled on
+//     the one example (greedy, in queue order, up to the 128 KB async
+//     limit); a single message over it goes straight to the failure
+//     destination. FC's async queue is the trigger's goroutines: no
+//     maxAsyncEventAgeInSeconds, no onSuccess destination, no 429
+//     throttling retries, no async task mode; the async retry interval is
+//     AsyncRetryDelay (FC does not document it). The onFailure destination
+//     gets each original message body, not FC's destination payload (a JSON
+//     record of the request and the event). When Run stops, invocations
+//     waiting for an instance or for a retry are dropped (recorded as
+//     Abandoned), their messages already deleted, as if FC's async queue
+//     went away with the local cloud.
 //   - HTTP trigger: only anonymous auth, synchronous invocation (no
 //     X-Fc-Invocation-Type: Async), the default domain. The statuses are
 //     guesses, FC does not document them: a function error or timeout is

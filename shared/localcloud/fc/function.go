@@ -198,12 +198,22 @@ func (f *Function) now() time.Time { return f.cfg.Now() }
 // function received the event, the invocation still runs to its end (and
 // keeps the instance busy) as it does in FC.
 func (f *Function) Invoke(ctx context.Context, payload []byte, opt InvokeOptions) (Result, error) {
+	return f.invoke(ctx, ctx, payload, opt)
+}
+
+// invoke is Invoke with two contexts: waitCtx bounds the wait for a free
+// instance, runCtx the invocation once it has one. An asynchronous
+// invocation waits under the trigger's context and, once it runs, is seen
+// through (runCtx without cancel).
+func (f *Function) invoke(waitCtx, ctx context.Context, payload []byte, opt InvokeOptions) (Result, error) {
 	if opt.RequestID == "" {
 		opt.RequestID = newRequestID(f.now())
 	}
 	res := Result{RequestID: opt.RequestID}
 	select {
 	case f.slot <- struct{}{}:
+	case <-waitCtx.Done():
+		return res, waitCtx.Err()
 	case <-ctx.Done():
 		return res, ctx.Err()
 	case <-f.done:

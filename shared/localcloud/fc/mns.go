@@ -38,6 +38,19 @@ const (
 // CloudEvents to the function synchronously, retrying a failed batch
 // (BACKOFF_RETRY) and then dead-lettering or discarding it.
 //
+// With Async set (asyncInvocationType: true) the push is asynchronous
+// instead: each batch received is split into invocations whose event fits
+// FC's 128 KB asynchronous payload, each is handed to FC as an asynchronous
+// invocation, and the trigger moves on at once to the next receive. The
+// messages are deleted from the queue when handed over. FC runs the
+// invocations on as many instances as the function may have
+// (FunctionConfig.Instances; the others wait for a free one), retries a
+// failed one (function error, timeout, crash) MaxAsyncRetryAttempts times
+// with x-fc-retry-count 1, 2, … and the same request id, AsyncRetryDelay
+// apart, and then sends the bodies of its messages to DeadLetterQueue (the
+// function's destinationConfig.onFailure). Retries, RetryDelay and
+// BatchWindow's visibility handling do not apply.
+//
 // The dequeue count: MNS counts every receive of a message (DequeueCount),
 // and the trigger receives with the MNS SDK, so it knows the count; the
 // event it pushes does not carry it. EventBridge documents the data of an
@@ -63,11 +76,15 @@ type MNSTrigger struct {
 	BatchWindow     time.Duration // TimeBasedWindow; default 0: push as soon as there are messages
 	Retries         int           // retries of a failed batch; 0: EventBridge's default 3; negative: none
 	RetryDelay      time.Duration // pause before a retry; default 10 s (EventBridge: random 10-20 s)
-	DeadLetterQueue string        // queue that gets the body of each message of a batch that failed for good; "": discard
-	Region          string        // default: the function's region
-	AccountID       string        // default: the function's account
-	Base64Decode    bool          // IsBase64Decode: deliver base64 bodies decoded (others as they are)
-	Schema          string        // SchemaCloudEvents (default) or SchemaRawData
+	// DeadLetterQueue gets the body of each message of a batch that failed
+	// for good ("": discard): EventBridge's dead-letter queue, or with Async
+	// the function's onFailure destination (FC's destination payload, a
+	// JSON record around the event, is not modeled).
+	DeadLetterQueue string
+	Region          string // default: the function's region
+	AccountID       string // default: the function's account
+	Base64Decode    bool   // IsBase64Decode: deliver base64 bodies decoded (others as they are)
+	Schema          string // SchemaCloudEvents (default) or SchemaRawData
 	// TriggerName completes the event stream name "MNS-<function>-<trigger>"
 	// that is each event's source; default Queue.
 	TriggerName string
@@ -77,6 +94,18 @@ type MNSTrigger struct {
 	// Logf reports the errors Run survives (MNS errors, failed deletes);
 	// nil discards them.
 	Logf func(format string, args ...any)
+
+	// Async is the trigger's asyncInvocationType: push each batch as
+	// asynchronous invocations (see above) instead of waiting for the
+	// function's return before the next batch.
+	Async bool
+	// MaxAsyncRetryAttempts is the function's
+	// asyncInvokeConfig.maxAsyncRetryAttempts (Async only): 0 means FC's
+	// default of 3, a negative value no retry.
+	MaxAsyncRetryAttempts int
+	// AsyncRetryDelay is the pause before each asynchronous retry (0:
+	// none). FC does not document its async retry interval.
+	AsyncRetryDelay time.Duration
 
 	mu         sync.Mutex
 	client     ali_mns.MNSClient
@@ -95,6 +124,16 @@ type MNSBatch struct {
 	Delivered     bool     // an attempt succeeded
 	DeadLettered  bool     // the bodies went to DeadLetterQueue
 	Deleted       bool     // the messages were deleted from Queue
+	// Async: pushed as an asynchronous invocation (MNSTrigger.Async);
+	// Attempts are FC's first invocation and its async retries, all with
+	// one request id. A batch received in async mode is split into several
+	// of these when its event would exceed 128 KB.
+	Async bool
+	// Abandoned: the trigger stopped (Run's or DrainOnce's ctx ended)
+	// while the async invocation waited for an instance or for a retry; its
+	// messages, already deleted from Queue, were neither delivered nor
+	// dead-lettered.
+	Abandoned bool
 }
 
 // Batches returns a copy of the batch log, oldest first.
@@ -108,11 +147,18 @@ func (t *MNSTrigger) Batches() []MNSBatch {
 // A batch already pushed when ctx ends runs to completion; messages received
 // but not yet pushed are made visible again. Run returns early only on
 // errors no retry can fix (bad configuration, a missing queue, f closed).
+//
+// With Async, Run returns once every asynchronous invocation it started
+// has ended: one running on an instance when ctx ends runs to its end (as
+// in FC), one still waiting for an instance or for its retry delay is
+// abandoned (MNSBatch.Abandoned).
 func (t *MNSTrigger) Run(ctx context.Context, f *Function) error {
 	q, err := t.queue(t.Queue)
 	if err != nil {
 		return err
 	}
+	var async sync.WaitGroup
+	defer async.Wait()
 	for ctx.Err() == nil {
 		batch, err := t.collect(ctx, q, true)
 		if err != nil {
@@ -131,6 +177,10 @@ func (t *MNSTrigger) Run(ctx context.Context, f *Function) error {
 			t.release(q, batch)
 			break
 		}
+		if t.Async {
+			t.handOver(ctx, f, q, batch, &async)
+			continue
+		}
 		if _, err := t.deliver(ctx, f, q, batch); err != nil {
 			if errors.Is(err, ErrClosed) {
 				return err
@@ -146,6 +196,8 @@ func (t *MNSTrigger) Run(ctx context.Context, f *Function) error {
 // DrainOnce receives up to BatchSize messages that are visible now (no long
 // poll, no batch window), pushes them as one batch with the retry and
 // dead-letter handling of Run, and returns how many messages it pushed.
+// With Async it hands them over as Run does and then waits until their
+// invocations, retries included, have ended.
 func (t *MNSTrigger) DrainOnce(ctx context.Context, f *Function) (int, error) {
 	q, err := t.queue(t.Queue)
 	if err != nil {
@@ -158,6 +210,12 @@ func (t *MNSTrigger) DrainOnce(ctx context.Context, f *Function) (int, error) {
 	}
 	if len(batch) == 0 {
 		return 0, nil
+	}
+	if t.Async {
+		var async sync.WaitGroup
+		t.handOver(ctx, f, q, batch, &async)
+		async.Wait()
+		return len(batch), nil
 	}
 	if _, err := t.deliver(ctx, f, q, batch); err != nil {
 		return len(batch), err
@@ -236,29 +294,44 @@ func receive(q ali_mns.AliMNSQueue, n int, waitSeconds int64) ([]ali_mns.Message
 	}
 }
 
-// deliver pushes batch to f, retries it, dead-letters it if it keeps
-// failing, and deletes its messages.
-func (t *MNSTrigger) deliver(ctx context.Context, f *Function, q ali_mns.AliMNSQueue, batch []*received) (rec MNSBatch, err error) {
-	defer func() { t.record(rec) }()
-	msgs := make([]MNSMessage, len(batch))
-	now := f.now()
-	for i, r := range batch {
-		body := r.msg.MessageBody
-		if t.Base64Decode {
-			if b, err := base64.StdEncoding.DecodeString(body); err == nil {
-				body = string(b)
-			}
+// message is the event element of r as EventBridge pushes it.
+func (t *MNSTrigger) message(r *received, now time.Time) MNSMessage {
+	body := r.msg.MessageBody
+	if t.Base64Decode {
+		if b, err := base64.StdEncoding.DecodeString(body); err == nil {
+			body = string(b)
 		}
-		msgs[i] = MNSMessage{MessageID: r.msg.MessageId, RequestID: r.requestID, Body: body,
-			EnqueueTime: time.UnixMilli(r.msg.EnqueueTime), PublishTime: now}
+	}
+	return MNSMessage{MessageID: r.msg.MessageId, RequestID: r.requestID, Body: body,
+		EnqueueTime: time.UnixMilli(r.msg.EnqueueTime), PublishTime: now}
+}
+
+// event is the pushed event of msgs in the trigger's schema.
+func (t *MNSTrigger) event(f *Function, msgs ...MNSMessage) []byte {
+	if t.Schema == SchemaRawData {
+		return NewMNSRawEvents(msgs...)
+	}
+	return NewMNSEvents(t.source(f), msgs...)
+}
+
+// newBatch is the record of batch, pushed as one event.
+func (t *MNSTrigger) newBatch(f *Function, batch []*received, now time.Time) MNSBatch {
+	var rec MNSBatch
+	msgs := make([]MNSMessage, len(batch))
+	for i, r := range batch {
+		msgs[i] = t.message(r, now)
 		rec.MessageIDs = append(rec.MessageIDs, r.msg.MessageId)
 		rec.DequeueCounts = append(rec.DequeueCounts, r.msg.DequeueCount)
 	}
-	if t.Schema == SchemaRawData {
-		rec.Event = NewMNSRawEvents(msgs...)
-	} else {
-		rec.Event = NewMNSEvents(t.source(f), msgs...)
-	}
+	rec.Event = t.event(f, msgs...)
+	return rec
+}
+
+// deliver pushes batch to f, retries it, dead-letters it if it keeps
+// failing, and deletes its messages.
+func (t *MNSTrigger) deliver(ctx context.Context, f *Function, q ali_mns.AliMNSQueue, batch []*received) (rec MNSBatch, err error) {
+	rec = t.newBatch(f, batch, f.now())
+	defer func() { t.record(rec) }()
 
 	retries := t.Retries
 	switch {
@@ -297,15 +370,8 @@ func (t *MNSTrigger) deliver(ctx context.Context, f *Function, q ali_mns.AliMNSQ
 
 	batch = t.keepInvisible(q, batch, visibilityMargin)
 	if !rec.Delivered && t.DeadLetterQueue != "" {
-		dlq, err := t.queue(t.DeadLetterQueue)
-		if err != nil {
+		if err := t.deadLetter(batch); err != nil {
 			return rec, err
-		}
-		for _, r := range batch {
-			// The original body, before any base64 decoding.
-			if _, err := dlq.SendMessage(ali_mns.MessageSendRequest{MessageBody: r.msg.MessageBody, Priority: 8}); err != nil {
-				return rec, fmt.Errorf("fctest: dead-letter %s to %s: %w", r.msg.MessageId, t.DeadLetterQueue, err)
-			}
 		}
 		rec.DeadLettered = true
 	}
@@ -314,6 +380,128 @@ func (t *MNSTrigger) deliver(ctx context.Context, f *Function, q ali_mns.AliMNSQ
 	}
 	rec.Deleted = true
 	return rec, nil
+}
+
+// deadLetter sends the original body of each message of batch, before any
+// base64 decoding, to DeadLetterQueue.
+func (t *MNSTrigger) deadLetter(batch []*received) error {
+	dlq, err := t.queue(t.DeadLetterQueue)
+	if err != nil {
+		return err
+	}
+	for _, r := range batch {
+		if _, err := dlq.SendMessage(ali_mns.MessageSendRequest{MessageBody: r.msg.MessageBody, Priority: 8}); err != nil {
+			return fmt.Errorf("fctest: dead-letter %s to %s: %w", r.msg.MessageId, t.DeadLetterQueue, err)
+		}
+	}
+	return nil
+}
+
+// handOver is the asynchronous push of a received batch: it deletes the
+// messages from the queue (EventBridge acknowledges them once read), splits
+// them into events of at most maxAsyncPayload bytes and starts one
+// asynchronous invocation per event, each in a goroutine that wg tracks.
+func (t *MNSTrigger) handOver(ctx context.Context, f *Function, q ali_mns.AliMNSQueue, batch []*received, wg *sync.WaitGroup) {
+	deleted := true
+	if err := deleteMessages(q, batch); err != nil {
+		// They become visible again and are pushed again: at least once.
+		t.logf("fctest: delete from %s: %v", t.Queue, err)
+		deleted = false
+	}
+	now := f.now()
+	for _, part := range t.split(f, batch, now) {
+		rec := t.newBatch(f, part, now)
+		rec.Async, rec.Deleted = true, deleted
+		if len(rec.Event) > maxAsyncPayload {
+			// One message alone is over the limit: FC refuses the
+			// invocation, so it goes straight to the failure destination.
+			t.logf("fctest: message %s makes a %d-byte event, over FC's %d-byte asynchronous limit", rec.MessageIDs[0], len(rec.Event), maxAsyncPayload)
+			t.asyncFailed(&rec, part)
+			t.record(rec)
+			continue
+		}
+		wg.Go(func() { t.invokeAsync(ctx, f, rec, part) })
+	}
+}
+
+// split cuts batch, in order, into parts whose pushed event is at most
+// maxAsyncPayload bytes, each as full as the limit allows (FC's example:
+// 100 messages of 2 KB go as 64 + 36). A message whose event alone is over
+// the limit is a part of its own.
+func (t *MNSTrigger) split(f *Function, batch []*received, now time.Time) [][]*received {
+	var parts [][]*received
+	var part []*received
+	size := 0
+	for _, r := range batch {
+		// The event is a compact JSON array: "[" + elements joined by "," + "]".
+		n := len(t.event(f, t.message(r, now))) - 2
+		if len(part) > 0 && size+1+n > maxAsyncPayload {
+			parts = append(parts, part)
+			part, size = nil, 0
+		}
+		if len(part) == 0 {
+			size = 2 + n
+		} else {
+			size += 1 + n
+		}
+		part = append(part, r)
+	}
+	if len(part) > 0 {
+		parts = append(parts, part)
+	}
+	return parts
+}
+
+// invokeAsync is one asynchronous invocation of rec.Event: the first
+// attempt and FC's retries, then the failure destination. It waits for a
+// free instance under ctx and sees an attempt that runs through.
+func (t *MNSTrigger) invokeAsync(ctx context.Context, f *Function, rec MNSBatch, batch []*received) {
+	defer func() { t.record(rec) }()
+	retries := t.MaxAsyncRetryAttempts
+	switch {
+	case retries == 0:
+		retries = 3
+	case retries < 0:
+		retries = 0
+	}
+	reqID := newRequestID(f.now())
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 && !sleep(ctx, t.AsyncRetryDelay) {
+			rec.Abandoned = true
+			return
+		}
+		res, err := f.invoke(ctx, context.WithoutCancel(ctx), rec.Event, InvokeOptions{RetryCount: attempt, RequestID: reqID})
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, ErrClosed) {
+				rec.Abandoned = true
+			} else {
+				t.logf("fctest: async invocation of %s: %v", f.Name(), err)
+			}
+			return
+		}
+		rec.Attempts = append(rec.Attempts, res)
+		if !res.Failed() {
+			rec.Delivered = true
+			return
+		}
+		if attempt >= retries {
+			break
+		}
+	}
+	t.asyncFailed(&rec, batch)
+}
+
+// asyncFailed sends the messages of an asynchronous invocation that failed
+// for good to the failure destination, if there is one.
+func (t *MNSTrigger) asyncFailed(rec *MNSBatch, batch []*received) {
+	if t.DeadLetterQueue == "" {
+		return
+	}
+	if err := t.deadLetter(batch); err != nil {
+		t.logf("%v", err)
+		return
+	}
+	rec.DeadLettered = true
 }
 
 func deleteMessages(q ali_mns.AliMNSQueue, batch []*received) error {
