@@ -255,14 +255,15 @@ func (d *story) signedRequest() error {
 }
 
 // redelivery: a message whose first delivery dies after RDS made the job;
-// EventBridge pushes it again, and the second delivery coalesces.
+// FC retries the asynchronous invocation of its batch (the work-queue
+// trigger invokes asynchronously), and the second delivery coalesces.
 func (d *story) redelivery() error {
 	crash := localcloud.Crash{Action: "CreateBackup", DBInstanceId: idMaria, Function: "queue", When: localcloud.CrashAfter}
 	if err := d.st.Cloud.AddFaults(localcloud.FaultSet{Crashes: []localcloud.Crash{crash}}); err != nil {
 		return err
 	}
 	d.step("a producer sends a message to the work queue asking for a backup of %s; the demo has the local cloud kill the queue function", idMaria)
-	d.p.cont("(SIGKILL) right after RDS makes the job, before the function can answer, so EventBridge delivers the message again")
+	d.p.cont("(SIGKILL) right after RDS makes the job, before the function can answer, so FC retries the invocation and the message is delivered again")
 	if err := d.st.SendMessage(`{"DBInstanceId":"` + idMaria + `"}`); err != nil {
 		return err
 	}
@@ -291,9 +292,9 @@ func (d *story) redelivery() error {
 			msgID = ev.Data.Trigger.DeliveryId
 		}
 	}
-	// EventBridge's log of the message's batch: the failed push, then the
-	// one that succeeded.
-	_ = d.wait("EventBridge's log of the message", func() bool {
+	// The trigger's log of the message's batch: the killed invocation, then
+	// FC's async retry that succeeded.
+	_ = d.wait("FC's log of the message's invocation", func() bool {
 		for _, b := range d.st.Trigger.Batches() {
 			if slices.Contains(b.MessageIDs, msgID) && b.Delivered {
 				var tries []string
@@ -302,9 +303,9 @@ func (d *story) redelivery() error {
 					if a.Error != nil {
 						what = a.Error.ErrorMessage
 					}
-					tries = append(tries, fmt.Sprintf("push %d: %s", i+1, what))
+					tries = append(tries, fmt.Sprintf("retry count %d: %s", i, what))
 				}
-				d.p.event("↻", "EventBridge delivered message %s %d times (%s): one backup, one ask", msgID, len(b.Attempts), strings.Join(tries, "; "))
+				d.p.event("↻", "FC delivered message %s %d times, an asynchronous invocation and its retries (%s): one backup, one ask", msgID, len(b.Attempts), strings.Join(tries, "; "))
 				return true
 			}
 		}

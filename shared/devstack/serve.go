@@ -18,13 +18,19 @@ import (
 func serveCommand(fs *flag.FlagSet) func() error {
 	loadFleet := fleetFlag(fs)
 	loadEnv := envFlags(fs, "every function (after the local cloud's own; for webhook also over the local routes and secrets)")
-	instances := fs.Int("fc-instances", 1, "`N` instances of each function that may run at once, each serving one invocation")
+	instances := fs.Int("fc-instances", 0, "`N` instances of each function that may run at once, each serving one invocation (default 1, and 4 for queue, whose trigger invokes asynchronously)")
 	quiet := fs.Bool("quiet", false, "discard the functions' logs (default: to stderr)")
-	return func() error { return serve(loadFleet, loadEnv, *instances, *quiet) }
+	return func() error {
+		set := false
+		fs.Visit(func(f *flag.Flag) { set = set || f.Name == "fc-instances" })
+		return serve(loadFleet, loadEnv, *instances, *quiet, set)
+	}
 }
 
-func serve(loadFleet func() (localcloud.Fleet, string, error), loadEnv func() ([]string, error), instances int, quiet bool) error {
-	if instances < 1 {
+// serve runs the local cloud; instances is --fc-instances, 0 when it was
+// not given (set).
+func serve(loadFleet func() (localcloud.Fleet, string, error), loadEnv func() ([]string, error), instances int, quiet, set bool) error {
+	if set && instances < 1 {
 		return usagef("--fc-instances must be 1 or more, got %d", instances)
 	}
 	env, err := loadEnv()

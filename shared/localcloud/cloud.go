@@ -50,6 +50,24 @@ func LedgerTableSpec() tablestore.TableSpec {
 	}
 }
 
+// The work queue's trigger and the queue function's async invoke config as
+// s.yaml deploys them (shared/tooling/deploy's test holds them equal).
+const (
+	// WorkQueueAsync is the work-queue trigger's asyncInvocationType:
+	// EventBridge hands each batch to FC as an asynchronous invocation and
+	// reads on, so FC runs batches on several instances at once (a
+	// synchronous push runs the whole queue one batch at a time).
+	WorkQueueAsync = true
+	// QueueAsyncRetryAttempts is the queue function's
+	// asyncInvokeConfig.maxAsyncRetryAttempts; after the last retry the
+	// batch goes to the dead-letter queue (its onFailure destination).
+	QueueAsyncRetryAttempts = 3
+	// QueueInstances is how many instances of the queue function the local
+	// cloud lets run at once when its trigger pushes asynchronously (FC
+	// scales out further; Options.FCInstances overrides it).
+	QueueInstances = 4
+)
+
 // FunctionNames are the deployable functions (functions/<name>).
 var FunctionNames = []string{"scheduled", "queue", "webhook"}
 
@@ -88,7 +106,8 @@ type Options struct {
 	// (flow control, session expiry marks); nil: real time for all three.
 	RDSClock rds.Clock
 	// TriggerRetryDelay is the queue trigger's pause before re-pushing a
-	// failed batch (default 500 ms).
+	// failed batch: FC's async retry interval, or EventBridge's with
+	// SyncPush (default 500 ms).
 	TriggerRetryDelay time.Duration
 	// Env is added to every function's environment by StartStack, e.g.
 	// BACKUP_TRACK_JOBS=false (later entries win over earlier ones and over
@@ -102,15 +121,16 @@ type Options struct {
 	// (defaults: scheduled and queue 120 s, webhook 30 s).
 	Timeouts map[string]time.Duration
 	// FCInstances is how many instances of each function may run at once,
-	// each serving one invocation (default 1; see fc.FunctionConfig).
+	// each serving one invocation (see fc.FunctionConfig). Default 1, and
+	// QueueInstances for the queue function, whose trigger pushes
+	// asynchronously (FC scales it out); with SyncPush 1 for it too.
 	FCInstances int
-	// TriggerPushes is how many batches the work queue's trigger pushes to
-	// the queue function at once, each from its own receive loop (default
-	// 1: one batch after another). EventBridge documents no push
-	// concurrency for an MNS source (DeliveryOption.concurrency is Kafka's
-	// only), so 1 is what is known; more, with FCInstances as many, is
-	// what a deployment would see if it pushed in parallel.
-	TriggerPushes int
+	// SyncPush runs the work queue's trigger as asyncInvocationType: false
+	// (EventBridge's default, not what s.yaml deploys): one batch after
+	// another, each pushed when the function returned the one before,
+	// EventBridge retrying a failed batch. For tests whose subject is that
+	// push.
+	SyncPush bool
 	// NoLedger leaves BACKUP_LEDGER_* out of FunctionEnv: the functions run
 	// without the ask ledger (as a deployment without
 	// BACKUP_LEDGER_ENDPOINT). The table is created all the same. The same
@@ -274,6 +294,11 @@ const EmulatorGCPercent = 400
 // cloud's environment plus extra (later entries win). Crashes that name the
 // function kill its processes.
 func (c *Cloud) StartFunction(ctx context.Context, name string, extra []string, logs io.Writer, timeout time.Duration) (*fc.Function, error) {
+	return c.startFunction(ctx, name, extra, logs, timeout, c.instances)
+}
+
+// startFunction is StartFunction with up to instances instances.
+func (c *Cloud) startFunction(ctx context.Context, name string, extra []string, logs io.Writer, timeout time.Duration, instances int) (*fc.Function, error) {
 	bin, err := c.Binary(name)
 	if err != nil {
 		return nil, err
@@ -289,7 +314,7 @@ func (c *Cloud) StartFunction(ctx context.Context, name string, extra []string, 
 		Credentials: c.RoleCredential,
 		Stdout:      logs,
 		Stderr:      logs,
-		Instances:   c.instances,
+		Instances:   instances,
 	})
 	if err != nil {
 		return nil, err
@@ -298,22 +323,29 @@ func (c *Cloud) StartFunction(ctx context.Context, name string, extra []string, 
 	return f, nil
 }
 
-// MNSTrigger is the queue function's EventBridge trigger on the work queue.
+// MNSTrigger is the queue function's EventBridge trigger on the work queue,
+// asynchronous as s.yaml deploys it (WorkQueueAsync): FC retries a failed
+// invocation QueueAsyncRetryAttempts times, 500 ms apart, then sends its
+// messages to the dead-letter queue. Set Async to false for EventBridge's
+// synchronous push (Retries and RetryDelay are its retries).
 func (c *Cloud) MNSTrigger() *fc.MNSTrigger {
 	return &fc.MNSTrigger{
-		Endpoint:        c.MNS.Endpoint(),
-		AccessKeyID:     c.User.AccessKeyID,
-		AccessKeySecret: c.User.AccessKeySecret,
-		Queue:           WorkQueue,
-		BatchSize:       10,
-		BatchWindow:     200 * time.Millisecond,
-		Retries:         3,
-		RetryDelay:      500 * time.Millisecond,
-		DeadLetterQueue: DeadLetter,
-		Region:          c.Fleet.Region,
-		AccountID:       AccountID,
-		TriggerName:     "work-queue",
-		PollWait:        time.Second,
+		Async:                 WorkQueueAsync,
+		MaxAsyncRetryAttempts: QueueAsyncRetryAttempts,
+		AsyncRetryDelay:       500 * time.Millisecond,
+		Endpoint:              c.MNS.Endpoint(),
+		AccessKeyID:           c.User.AccessKeyID,
+		AccessKeySecret:       c.User.AccessKeySecret,
+		Queue:                 WorkQueue,
+		BatchSize:             10,
+		BatchWindow:           200 * time.Millisecond,
+		Retries:               3,
+		RetryDelay:            500 * time.Millisecond,
+		DeadLetterQueue:       DeadLetter,
+		Region:                c.Fleet.Region,
+		AccountID:             AccountID,
+		TriggerName:           "work-queue",
+		PollWait:              time.Second,
 	}
 }
 

@@ -21,7 +21,8 @@
 // answer never sent. The emulators report each call to an observer before
 // and after its action; the composition counts them and calls the FC
 // emulator's Kill, which fails the invocation in flight as FC does; the
-// MNS trigger then pushes the batch again and a new instance takes it. See
+// work queue's trigger (asynchronous, as deployed) then has FC retry the
+// invocation, and a new instance takes it. See
 // Crash.
 //
 // It is used by the devstack CLI and by end-to-end tests; nothing of it

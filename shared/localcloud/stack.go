@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sync"
 	"time"
 
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
@@ -34,7 +33,9 @@ type Stack struct {
 // StartStack starts the local cloud with the three functions behind their
 // triggers: the scheduled function (fire it with FireTimer or POST
 // <AdminURL>/timer), the queue function fed by the work queue's EventBridge
-// trigger, and the webhook function behind a real HTTP server.
+// trigger (asynchronous as deployed, up to QueueInstances instances;
+// synchronous with Options.SyncPush), and the webhook function behind a real
+// HTTP server.
 func StartStack(parent context.Context, fleet Fleet, opt Options, logs io.Writer) (*Stack, error) {
 	cloud, err := StartCloud(fleet, opt)
 	if err != nil {
@@ -52,7 +53,11 @@ func StartStack(parent context.Context, fleet Fleet, opt Options, logs io.Writer
 		if d, ok := opt.Timeouts[name]; ok && d > 0 {
 			timeout = d
 		}
-		return cloud.StartFunction(ctx, name, env, logs, timeout)
+		instances := cloud.instances
+		if name == "queue" && opt.FCInstances <= 0 && !opt.SyncPush {
+			instances = QueueInstances // FC scales out under asynchronous pushes
+		}
+		return cloud.startFunction(ctx, name, env, logs, timeout, instances)
 	}
 	if st.Scheduled, err = start("scheduled", nil, 120*time.Second); err != nil {
 		return fail(err)
@@ -65,20 +70,16 @@ func StartStack(parent context.Context, fleet Fleet, opt Options, logs io.Writer
 	}
 	st.Trigger = cloud.MNSTrigger()
 	st.Trigger.Logf = func(format string, args ...any) { fmt.Fprintf(logs, "mns-trigger: "+format+"\n", args...) }
+	st.Trigger.Async = !opt.SyncPush
 	if opt.TriggerRetryDelay > 0 {
 		st.Trigger.RetryDelay = opt.TriggerRetryDelay
-	}
-	var pushers sync.WaitGroup
-	for range max(opt.TriggerPushes, 1) {
-		pushers.Go(func() {
-			if err := st.Trigger.Run(ctx, st.Queue); err != nil && ctx.Err() == nil {
-				fmt.Fprintln(logs, "devstack: queue trigger stopped:", err)
-			}
-		})
+		st.Trigger.AsyncRetryDelay = opt.TriggerRetryDelay
 	}
 	go func() {
 		defer close(st.done)
-		pushers.Wait()
+		if err := st.Trigger.Run(ctx, st.Queue); err != nil && ctx.Err() == nil {
+			fmt.Fprintln(logs, "devstack: queue trigger stopped:", err)
+		}
 	}()
 	if st.WebhookURL, err = st.listen(&fc.HTTPTrigger{Function: st.Webhook}); err != nil {
 		return fail(err)

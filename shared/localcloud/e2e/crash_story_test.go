@@ -11,8 +11,8 @@ import (
 
 // DESIGN.md §2, one story per ask, crash-safe: the local cloud SIGKILLs the
 // queue function at each step of an ask (no hook in the product: the
-// emulators see the call and the local FC kills the process), EventBridge
-// pushes the batch again, and the ask still ends in exactly one distinct
+// emulators see the call and the local FC kills the process), FC retries
+// the batch's asynchronous invocation, and the ask still ends in exactly one distinct
 // terminal outcome id, with one backup.
 func TestCrashAtEveryStepKeepsOneStory(t *testing.T) {
 	t.Parallel()

@@ -333,10 +333,11 @@ func TestDevstackDemoTellsTheWholeStory(t *testing.T) {
 	find(accepted, "rm-demo-pg1 completed", `★ completed\s+rm-demo-pg1\b`)
 
 	// The redelivery: the first delivery made the job and died; the second
-	// coalesced with that job; EventBridge pushed the message twice.
+	// coalesced with that job; FC invoked the message's batch twice (its
+	// async retry).
 	crash, m := find(0, "the queue function killed after CreateBackup on rm-demo-maria", `↯ RDS made job (\d+) on rm-demo-maria`)
 	coalesced, _ := find(crash, "the redelivery coalesced with the job", `≡ coalesced\s+rm-demo-maria\s+job `+m[1]+`\b`)
-	find(coalesced, "EventBridge's two pushes", `↻ EventBridge delivered message \S+ 2 times`)
+	find(coalesced, "FC's two invocations", `↻ FC delivered message \S+ 2 times`)
 	find(coalesced, "rm-demo-maria completed", `★ completed\s+rm-demo-maria\s+job `+m[1]+`\b`)
 
 	// Every step printed where it happened: each step's own outcome comes

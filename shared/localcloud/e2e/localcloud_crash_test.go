@@ -12,9 +12,10 @@ import (
 // TestCrashAfterCreateBackupRedeliversToANewInstance: the local cloud
 // SIGKILLs the queue function right after RDS made the job of its first
 // CreateBackup (a crash in the fleet file). The platform behaves as FC
-// does: the push fails with the process-exit error, EventBridge pushes the
-// same batch again, a new instance takes it, and RDS itself refuses a
-// second job while the first runs. What the product then publishes is
+// does: the asynchronous invocation of the batch fails with the
+// process-exit error, FC's async retry invokes the same event again, a new
+// instance takes it, and RDS itself refuses a second job while the first
+// runs. What the product then publishes is
 // its own business (issue 11); this test holds the platform's side.
 func TestCrashAfterCreateBackupRedeliversToANewInstance(t *testing.T) {
 	fleet := demoFleet(t, 10*time.Minute) // the job outlives the test
@@ -52,6 +53,9 @@ func TestCrashAfterCreateBackupRedeliversToANewInstance(t *testing.T) {
 	log := s.Queue.Invocations()
 	if len(log) < 2 || log[0].Instance == log[len(log)-1].Instance || string(log[0].Payload) != string(log[len(log)-1].Payload) {
 		t.Fatalf("queue invocations: the batch must be pushed again, unchanged, to a new instance: %+v", log)
+	}
+	if !batch.Async || log[len(log)-1].RetryCount != len(batch.Attempts)-1 || log[len(log)-1].RequestID != log[0].RequestID {
+		t.Fatalf("the retry must be FC's async retry (x-fc-retry-count %d, one request id): %+v", len(batch.Attempts)-1, log)
 	}
 	if n := s.Cloud.RDS.CreatedBackups()["rm-demo-pg1"]; n != 1 {
 		t.Errorf("backups created %d, want 1: RDS refuses a second job while the first runs", n)

@@ -24,9 +24,9 @@ import (
 type fleetAccountsSpec struct {
 	accounts, regions, perPair int
 	quota                      float64
-	// fcInstances: instances of each function at once, and batches the
-	// work queue's trigger pushes at once (0: the local cloud's default,
-	// 1 and 1).
+	// fcInstances: instances of each function at once, and so batches the
+	// work queue's asynchronous trigger runs at once (0: the local cloud's
+	// default, 1 and localcloud.QueueInstances for the queue function).
 	fcInstances int
 	// env is added to the functions' environment (what-ifs: -env
 	// BACKUP_FRESH_FOR=1m); the table's row runs without.
@@ -126,7 +126,7 @@ func measureFleetAccounts(spec fleetAccountsSpec) (fleetAccountsResult, error) {
 		logs = f
 	}
 	st, err := localcloud.StartStack(ctx, fleet, localcloud.Options{Env: append([]string{"BACKUP_TRACK_JOBS=false"}, spec.env...),
-		FCInstances: spec.fcInstances, TriggerPushes: spec.fcInstances}, logs)
+		FCInstances: spec.fcInstances}, logs)
 	if err != nil {
 		return res, err
 	}
