@@ -309,3 +309,33 @@ func toJSONString(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestWorkQueueTriggerAsInTheLocalCloud: the work-queue trigger's
+// invocation type and the queue function's async retries are what the
+// local cloud runs (localcloud.WorkQueueAsync, QueueAsyncRetryAttempts),
+// and a batch that fails for good goes to the dead-letter queue in both.
+func TestWorkQueueTriggerAsInTheLocalCloud(t *testing.T) {
+	props := load(t).Resources["queue"].Props
+	var trigger map[string]any
+	trigs, _ := props["triggers"].([]any)
+	for _, tr := range trigs {
+		if m, _ := tr.(map[string]any); m["triggerName"] == "work-queue" {
+			trigger = m
+		}
+	}
+	if trigger == nil {
+		t.Fatal("s.yaml: the queue function has no work-queue trigger")
+	}
+	cfg, _ := trigger["triggerConfig"].(map[string]any)
+	if got := cfg["asyncInvocationType"]; got != localcloud.WorkQueueAsync {
+		t.Errorf("work-queue asyncInvocationType = %v, the local cloud's trigger Async = %v", got, localcloud.WorkQueueAsync)
+	}
+	async, _ := props["asyncInvokeConfig"].(map[string]any)
+	if got := fmt.Sprint(async["maxAsyncRetryAttempts"]); got != fmt.Sprint(localcloud.QueueAsyncRetryAttempts) {
+		t.Errorf("queue asyncInvokeConfig.maxAsyncRetryAttempts = %s, the local cloud's %d", got, localcloud.QueueAsyncRetryAttempts)
+	}
+	dest := toJSONString(t, async["destinationConfig"])
+	if !strings.Contains(dest, `"onFailure"`) || !strings.Contains(dest, "/queues/"+localcloud.DeadLetter+"/messages") {
+		t.Errorf("queue asyncInvokeConfig.destinationConfig = %s, want onFailure to the dead-letter queue (the local cloud's %s)", dest, localcloud.DeadLetter)
+	}
+}
