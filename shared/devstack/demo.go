@@ -305,7 +305,11 @@ func (d *story) redelivery() error {
 					}
 					tries = append(tries, fmt.Sprintf("retry count %d: %s", i, what))
 				}
-				d.p.event("↻", "FC delivered message %s %d times, an asynchronous invocation and its retries (%s): one backup, one ask", msgID, len(b.Attempts), strings.Join(tries, "; "))
+				retries := "its retries"
+				if len(b.Attempts) == 2 {
+					retries = "its retry"
+				}
+				d.p.event("↻", "FC delivered message %s %d times, an asynchronous invocation and %s (%s): one backup, one ask", msgID, len(b.Attempts), retries, strings.Join(tries, "; "))
 				return true
 			}
 		}

@@ -178,6 +178,12 @@ func (t *MNSTrigger) Run(ctx context.Context, f *Function) error {
 			break
 		}
 		if t.Async {
+			select {
+			case <-f.done: // no invocation could run: leave the messages in the queue
+				t.release(q, batch)
+				return ErrClosed
+			default:
+			}
 			t.handOver(ctx, f, q, batch, &async)
 			continue
 		}

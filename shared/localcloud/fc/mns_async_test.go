@@ -368,3 +368,26 @@ func TestMNSTriggerAsyncStops(t *testing.T) {
 		t.Errorf("%d messages back in the queue", n)
 	}
 }
+
+// TestMNSTriggerAsyncStopsWhenTheFunctionIsClosed: with the function gone
+// no invocation can run, so Run stops and leaves the message in the queue
+// rather than deleting it for nothing.
+func TestMNSTriggerAsyncStopsWhenTheFunctionIsClosed(t *testing.T) {
+	f := startEcho(t, FunctionConfig{})
+	_ = f.Close()
+	env := newMNS(t, map[string]mns.QueueAttributes{"work": {}})
+	env.send(t, "work", "kept")
+	trig := env.trigger("work")
+	trig.Async = true
+	if err := trig.Run(context.Background(), f); err != ErrClosed {
+		t.Fatalf("Run = %v, want ErrClosed", err)
+	}
+	for _, m := range env.srv.Messages("work") {
+		if m.Deleted {
+			t.Errorf("message %s deleted with no function to run it", m.MessageID)
+		}
+	}
+	if len(trig.Batches()) != 0 {
+		t.Errorf("batches %+v", trig.Batches())
+	}
+}
