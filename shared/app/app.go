@@ -161,6 +161,7 @@ func (a *App) rdsConfig() rdsclient.Config {
 		UseDefaultChain: true,
 		ConnectTimeout:  a.cfg.ConnectTimeout,
 		ReadTimeout:     a.cfg.ReadTimeout,
+		MaxIdleConns:    a.cfg.RDSConcurrency,
 	}
 }
 

@@ -45,12 +45,19 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// ReadTimeout bounds a whole request (default 10s); milliseconds.
 	ReadTimeout time.Duration
+	// MaxIdleConns is how many connections to the endpoint are kept open
+	// between calls (default DefaultMaxIdleConns): as many as the calls
+	// made at once (BACKUP_RDS_CONCURRENCY), or each call past net/http's
+	// default of 2 opens a connection (over HTTPS a TLS handshake) and
+	// closes it after.
+	MaxIdleConns int
 }
 
 // Defaults applied by New.
 const (
 	DefaultConnectTimeout = 5 * time.Second
 	DefaultReadTimeout    = 10 * time.Second
+	DefaultMaxIdleConns   = 64
 	userAgent             = "fc-rds-backup"
 )
 
@@ -74,6 +81,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.ReadTimeout <= 0 {
 		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.MaxIdleConns <= 0 {
+		cfg.MaxIdleConns = DefaultMaxIdleConns
 	}
 	if i := strings.Index(cfg.Endpoint, "://"); i >= 0 {
 		if cfg.Protocol == "" {
@@ -209,17 +219,23 @@ const sdkGrace = 200 * time.Millisecond
 // call that the caller abandons when its context ends also stops in the SDK
 // by then, so no call outlives the invocation's stop time (the SDK takes no
 // context). tea v1.2.2 reads connectTimeout in seconds and readTimeout in
-// milliseconds (wire-protocols.md §1.5).
+// milliseconds (wire-protocols.md §1.5). The time left to the deadline is
+// counted in whole seconds (rounded up): tea keeps one HTTP client (and
+// its connections) per distinct pair of timeouts and endpoint, for the
+// life of the process, so a read timeout in milliseconds from each call's
+// deadline would open new connections and grow that pool on every call
+// near an invocation's end.
 func (c *Client) runtime(ctx context.Context) *util.RuntimeOptions {
 	rt := &util.RuntimeOptions{
-		Autoretry:   tea.Bool(false),
-		MaxAttempts: tea.Int(0),
+		Autoretry:    tea.Bool(false),
+		MaxAttempts:  tea.Int(0),
+		MaxIdleConns: tea.Int(c.cfg.MaxIdleConns),
 	}
 	if dl, ok := ctx.Deadline(); ok {
-		// A little past the deadline, so that the context's end, not the
+		// A little past the deadline (up to 1.2 s), so that the context's end, not the
 		// SDK's timer, decides the call (call returns at ctx.Done); the
 		// abandoned call then ends moments later, inside the margin.
-		left := time.Until(dl) + sdkGrace
+		left := (time.Until(dl) + sdkGrace + time.Second - 1).Truncate(time.Second)
 		read, conn := left, left
 		if c.cfg.ReadTimeout > 0 {
 			read = min(read, c.cfg.ReadTimeout)
