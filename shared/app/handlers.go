@@ -89,15 +89,21 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 	var errs []error
 	var runs []*planrun.Run
 	// The steps of parallel plan runs in the batch read their Select pages
-	// at once (each a DescribeDBInstances call); their asks then run with
-	// the batch's others.
-	steps, stepped := a.parallelSteps(ctx, inv, msgs)
-	for _, st := range steps {
-		jobs = append(jobs, st.Jobs...)
-		runs = append(runs, st.Run)
-		errs = append(errs, st.Errs...)
-		sum.Merge(st.Sum)
-	}
+	// at once (each a DescribeDBInstances call), and each step's asks run
+	// as soon as its page is read, while the batch's other messages are
+	// handled.
+	wms, stepped := a.parallelSteps(inv, msgs)
+	var steps []planrun.StepResult
+	stepsDone := make(chan struct{})
+	go func() {
+		defer close(stepsDone)
+		steps = inv.steps.StepAll(ctx, wms, executor.History{RetryCount: inv.retryCount}, func(r *planrun.StepResult) {
+			inv.steps.HandOn(ctx, []*planrun.Run{r.Run})
+			if _, err := inv.settle.Run(ctx, inv.accounts, r.Jobs, &r.Sum); err != nil {
+				r.Errs = append(r.Errs, err)
+			}
+		})
+	}()
 	for i, m := range msgs {
 		if stepped[i] {
 			continue
@@ -168,6 +174,12 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 	if _, err := inv.settle.Run(ctx, inv.accounts, jobs, &sum); err != nil {
 		errs = append(errs, err)
 	}
+	<-stepsDone
+	for _, st := range steps {
+		runs = append(runs, st.Run)
+		errs = append(errs, st.Errs...)
+		sum.Merge(st.Sum)
+	}
 	if err := inv.steps.Finish(ctx, runs); err != nil {
 		errs = append(errs, err)
 	}
@@ -178,17 +190,20 @@ func (a *App) HandleQueue(ctx context.Context, raw json.RawMessage) (Summary, er
 	return sum, nil
 }
 
-// parallelSteps takes the batch's parallel plan-run steps (sealed plan or
-// select messages that name a step, when the ledger counts them) and runs
-// them at once (planrun's StepAll); stepped marks the messages it took.
+// parallelSteps picks the batch's parallel plan-run steps (sealed plan or
+// select messages that name a step, when the ledger counts them), to be
+// run at once (planrun's StepAll); stepped marks the messages it took.
 // Any other message, or one that does not open or admit, is left to
-// workMessage.
-func (a *App) parallelSteps(ctx context.Context, inv *invocation, msgs []events.MNSMessage) ([]planrun.StepResult, map[int]bool) {
+// workMessage. A step that is in the batch twice (delivered again before
+// its first delivery was acknowledged) is run once: the two would race
+// for its asks, and the run counts a step once anyway.
+func (a *App) parallelSteps(inv *invocation, msgs []events.MNSMessage) ([]workqueue.Message, map[int]bool) {
 	stepped := map[int]bool{}
 	if inv.ledger == nil {
 		return nil, stepped
 	}
 	var wms []workqueue.Message
+	seen := map[string]bool{}
 	for i, m := range msgs {
 		body := m.Payload()
 		if m.Err != nil || !workqueue.IsEnvelope(body) {
@@ -199,9 +214,16 @@ func (a *App) parallelSteps(ctx context.Context, inv *invocation, msgs []events.
 			continue
 		}
 		stepped[i] = true
-		wms = append(wms, wm)
+		id := wm.Step
+		if wm.Run != nil {
+			id = wm.Run.Key + "/" + wm.Step
+		}
+		if !seen[id] {
+			seen[id] = true
+			wms = append(wms, wm)
+		}
 	}
-	return inv.steps.StepAll(ctx, wms, executor.History{RetryCount: inv.retryCount}), stepped
+	return wms, stepped
 }
 
 // workMessage handles one of the work queue's own messages; a backup

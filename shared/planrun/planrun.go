@@ -261,8 +261,11 @@ func (s *Stepper) Parallel(pr *Run) {
 }
 
 // StepAll runs the steps of msgs (sealed "plan" or "select" messages of a
-// batch) at once, limit ChunkSize each, with history h.
-func (s *Stepper) StepAll(ctx context.Context, msgs []workqueue.Message, h executor.History) []StepResult {
+// batch) at once, limit ChunkSize each, with history h; each step, as soon
+// as it is taken, goes on in its own goroutine with then (nil: nothing),
+// which runs its jobs: a step's asks start while other steps still read
+// their pages. StepAll returns when every step and its then are done.
+func (s *Stepper) StepAll(ctx context.Context, msgs []workqueue.Message, h executor.History, then func(*StepResult)) []StepResult {
 	out := make([]StepResult, len(msgs))
 	var wg sync.WaitGroup
 	for i, wm := range msgs {
@@ -270,6 +273,9 @@ func (s *Stepper) StepAll(ctx context.Context, msgs []workqueue.Message, h execu
 			r := &out[i]
 			r.Run = FromMessage(wm)
 			r.Jobs, r.Errs = s.Step(ctx, r.Run, ChunkSize, h, &r.Sum)
+			if then != nil {
+				then(r)
+			}
 		})
 	}
 	wg.Wait()
