@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -138,5 +139,44 @@ func TestALoneClaimIsOnePutRow(t *testing.T) {
 	e.claim(ask("A"))
 	if got := e.since(m); got != "PutRow" {
 		t.Fatalf("calls %q, want one PutRow", got)
+	}
+}
+
+// TestConcurrentForgetsShareCalls: markers forgotten at the same time (a
+// fleet's CreateBackups thrown back by a quota, each forgetting its send
+// marker) leave together as BatchWriteRows, and every marker is gone while
+// other owners' stay.
+func TestConcurrentForgetsShareCalls(t *testing.T) {
+	e := newEnv(t, 0, WithWritesInFlight(1))
+	ctx := context.Background()
+	const n = 30
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = InstanceKey("cn-hangzhou", fmt.Sprintf("rm-f%02d", i), "Physical")
+		must(t, e.l.NoteInstanceSend(ctx, keys[i], "run-a", start))
+		must(t, e.l.NoteInstanceSend(ctx, keys[i], "run-b", start))
+	}
+	m := e.reset()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range keys {
+		wg.Go(func() { errs[i] = e.l.ForgetInstanceSend(ctx, keys[i], "run-a") })
+	}
+	wg.Wait()
+	calls := strings.Fields(e.since(m))
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("forget %s: %v", keys[i], err)
+		}
+	}
+	if len(calls) >= n || slices.ContainsFunc(calls, func(c string) bool { return c != "BatchWriteRow" }) {
+		t.Errorf("calls %v for %d forgets: want fewer BatchWriteRows than forgets", calls, n)
+	}
+	for _, k := range keys {
+		got, err := e.l.InstanceSends(ctx, k)
+		must(t, err)
+		if len(got) != 1 || got[0].Owner != "run-b" {
+			t.Errorf("%s: markers %v, want run-b's only", k, got)
+		}
 	}
 }

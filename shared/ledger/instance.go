@@ -102,7 +102,8 @@ func (l *Ledger) NoteInstanceSend(ctx context.Context, key, owner string, at tim
 	})
 }
 
-// ForgetInstanceSend deletes owner's send marker for key: 1 DeleteRow.
+// ForgetInstanceSend deletes owner's send marker for key: one row of a
+// BatchWriteRow, with the writes of other asks of the moment.
 func (l *Ledger) ForgetInstanceSend(ctx context.Context, key, owner string) error {
 	if err := firstErr(checkRowKey(InstanceScope, key), checkText("owner", owner, MaxOwner, false, true)); err != nil {
 		return err
@@ -112,10 +113,16 @@ func (l *Ledger) ForgetInstanceSend(ctx context.Context, key, owner string) erro
 	}
 	ch := &tablestore.DeleteRowChange{TableName: l.table, PrimaryKey: pk(SendScope, key+sendSep+owner)}
 	ch.SetCondition(tablestore.RowExistenceExpectation_IGNORE)
-	return l.do(ctx, "DeleteRow", func() error {
-		_, err := l.client.DeleteRow(&tablestore.DeleteRowRequest{DeleteRowChange: ch})
+	// With the writes of other asks of the moment (combine.go): a fleet's
+	// throttled CreateBackups each forget their marker.
+	res, err := l.batch(ctx, "ForgetInstanceSend", ch)
+	if err != nil {
 		return err
-	})
+	}
+	if !res[0].IsSucceed {
+		return rowError("ForgetInstanceSend", l.table, res[0].Error)
+	}
+	return nil
 }
 
 // InstanceSends reads every send marker of key (InstanceKey) not forgotten

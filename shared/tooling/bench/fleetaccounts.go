@@ -352,11 +352,25 @@ func printFleetAccountsTrace(w io.Writer, st *localcloud.Stack, start time.Time)
 		}
 		return i
 	}
+	otsBy := map[int]map[string]int{}
 	for _, c := range st.Cloud.OTS.Calls() {
 		if i := at(c.Time); i >= 0 {
 			secs[i].ots++
+			if otsBy[i] == nil {
+				otsBy[i] = map[string]int{}
+			}
+			k := c.Action
+			if c.Code != "" {
+				k += " " + c.Code
+			}
+			otsBy[i][k]++
 		}
 	}
+	defer func() {
+		for i := range secs {
+			fmt.Fprintf(w, "trace: +%2ds Tablestore %v\n", i, otsBy[i])
+		}
+	}()
 	for _, c := range st.Cloud.MNS.Calls() {
 		if i := at(c.Time); i >= 0 {
 			secs[i].mns++

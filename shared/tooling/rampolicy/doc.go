@@ -17,7 +17,7 @@
 //     failure destination); mns:PublishMessage on the notify topic (Topic
 //     variant);
 //   - the ask ledger's Tablestore row calls ots:GetRow, ots:PutRow,
-//     ots:UpdateRow, ots:BatchWriteRow, ots:DeleteRow and ots:GetRange (send markers) on its
+//     ots:UpdateRow, ots:BatchWriteRow and ots:GetRange (send markers) on its
 //     table only,
 //     acs:ots:*:*:instance/${ledgerInstance}/table/${ledgerTable} (any
 //     region: the ledger's instance need not be in the functions' region).

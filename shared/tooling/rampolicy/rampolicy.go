@@ -55,7 +55,6 @@ var MNSActions = []string{
 // CreateTable: the deploy tooling makes the table with a deployer's key.
 var OTSActions = []string{
 	"ots:BatchWriteRow",
-	"ots:DeleteRow",
 	"ots:GetRange",
 	"ots:GetRow",
 	"ots:PutRow",

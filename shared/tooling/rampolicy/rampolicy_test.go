@@ -108,7 +108,7 @@ func TestResources(t *testing.T) {
 		// The ledger's table only, and no table management.
 		{"ots:GetRange", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
 		{"ots:BatchWriteRow", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
-		{"ots:DeleteRow", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
+		{"ots:DeleteRow", nil}, // a send marker is forgotten in a BatchWriteRow
 		{"ots:GetRow", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
 		{"ots:PutRow", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
 		{"ots:UpdateRow", []string{"acs:ots:*:*:instance/rds-asks/table/rds_backup_asks"}},
