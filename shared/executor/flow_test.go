@@ -2,6 +2,8 @@ package executor_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,5 +76,62 @@ func TestAnAPIQuotaAnswerPacesOnlyThatAPI(t *testing.T) {
 		if open := ex.Gate().NotBefore().IsZero(); open != c.gateOpen {
 			t.Errorf("%s: gate never closed = %v, want %v", c.code, open, c.gateOpen)
 		}
+	}
+}
+
+// Asks of an account and region start as the pair can take them: a
+// fleet's 60 asks of one pair do not all start at once (each would claim
+// its row, mark its send and wait in the pacer or the adaptive limit,
+// ahead of other pairs' first asks): twice the adaptive limit's start
+// while its calls are out, and, once CreateBackup's quota paces the pair,
+// about two seconds of its pace (at least 8). Every ask is still backed
+// up.
+func TestAPacedPairAdmitsItsAsksAsItCanTakeThem(t *testing.T) {
+	f := newFake()
+	release := make(chan struct{})
+	blocked := make(chan struct{}, 64)
+	f.create = func(n int) (string, error) {
+		if n <= 3 {
+			return "", apiErr("Throttling.Api", 400) // the quota paces the pair
+		}
+		blocked <- struct{}{}
+		<-release
+		return "", nil
+	}
+	ex, _ := newExec(f, func(o *executor.Options) { o.FreshFor = time.Hour })
+	const n = 60
+	reqs := make([]backup.Request, n)
+	for i := range reqs {
+		reqs[i] = fresh(fmt.Sprintf("rm-p%02d", i), func(r *backup.Request) { r.AccountId, r.RegionId = "3333333333333333", "cn-shanghai" })
+	}
+	var mu sync.Mutex
+	active, most := 0, 0
+	go func() {
+		// The calls the adaptive limit lets out are held until it is
+		// full: meanwhile asks pile up before it unless admission holds
+		// them back.
+		for range executor.DefaultOptions().InitialConcurrency {
+			<-blocked
+		}
+		close(release)
+	}()
+	outs := ex.RunEach(context.Background(), f, reqs, func(int) executor.History {
+		mu.Lock()
+		defer mu.Unlock()
+		active++
+		most = max(most, active)
+		return executor.History{}
+	}, func(int, *backup.Outcome) {
+		mu.Lock()
+		defer mu.Unlock()
+		active--
+	})
+	for i, o := range outs {
+		if o.Status != backup.StatusAccepted {
+			t.Errorf("%s: %s, want accepted", reqs[i].DBInstanceId, o.Status)
+		}
+	}
+	if first := 2 * executor.DefaultOptions().InitialConcurrency; most > first {
+		t.Errorf("%d asks of the pair ran at once, want at most %d", most, first)
 	}
 }
