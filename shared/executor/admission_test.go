@@ -19,12 +19,12 @@ func TestAdmissionFollowsTheLimitAndThePace(t *testing.T) {
 	a := e.newAdmission(account, region)
 	fill := func() int {
 		n := 0
-		for {
+		for ; n < 1000; n++ {
 			if ok, _ := a.try(false); !ok {
-				return n
+				break
 			}
-			n++
 		}
+		return n
 	}
 	if got, want := fill(), 2*o.InitialConcurrency; got != want {
 		t.Fatalf("unpaced: %d asks admitted, want %d (twice the limit's start)", got, want)
