@@ -25,8 +25,10 @@ type fleetAccountsSpec struct {
 	accounts, regions, perPair int
 	quota                      float64
 	// fcInstances: instances of each function at once, and so batches the
-	// work queue's asynchronous trigger runs at once (0: the local cloud's
-	// default, 1 and localcloud.QueueInstances for the queue function).
+	// work queue's asynchronous trigger runs at once (default 10: Function
+	// Compute starts an instance per asynchronous invocation running, and
+	// the fleet's steps are 10 batches; 0: the local cloud's default, 1 and
+	// localcloud.QueueInstances for the queue function).
 	fcInstances int
 	// env is added to the functions' environment (what-ifs: -env
 	// BACKUP_FRESH_FOR=1m); the table's row runs without.

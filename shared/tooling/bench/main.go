@@ -62,7 +62,7 @@ func main() {
 	flag.IntVar(&fa.regions, "regions", 5, "fleet across accounts: regions (at most 8)")
 	flag.IntVar(&fa.perPair, "per-pair", 100, "fleet across accounts: tagged instances per (account, region)")
 	flag.Float64Var(&fa.quota, "quota", 10, "fleet across accounts: CreateBackup calls per second per (account, region)")
-	flag.IntVar(&fa.fcInstances, "fc-instances", 0, "fleet across accounts: instances of each function at once, and so batches of the work queue run at once (0: the local cloud's default, 1 and 4 for the queue function)")
+	flag.IntVar(&fa.fcInstances, "fc-instances", 10, "fleet across accounts: instances of each function at once, and so batches of the work queue run at once (10: FC scales out to one instance per asynchronous invocation, and the fleet's 100 steps are 10 batches; 0: the local cloud's default, 1 and 4 for the queue function)")
 	flag.Func("env", "fleet across accounts, with -only: KEY=VALUE added to the functions' environment (repeatable; a what-if, e.g. BACKUP_FRESH_FOR=1m)", func(v string) error {
 		if !strings.Contains(v, "=") {
 			return fmt.Errorf("want KEY=VALUE, got %q", v)
