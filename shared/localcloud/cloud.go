@@ -61,7 +61,7 @@ const (
 	// QueueAsyncRetryAttempts is the queue function's
 	// asyncInvokeConfig.maxAsyncRetryAttempts; after the last retry the
 	// batch goes to the dead-letter queue (its onFailure destination).
-	QueueAsyncRetryAttempts = 3
+	QueueAsyncRetryAttempts = 8
 	// QueueInstances is how many instances of the queue function the local
 	// cloud lets run at once when its trigger pushes asynchronously (FC
 	// scales out further; Options.FCInstances overrides it).
@@ -325,7 +325,8 @@ func (c *Cloud) startFunction(ctx context.Context, name string, extra []string, 
 
 // MNSTrigger is the queue function's EventBridge trigger on the work queue,
 // asynchronous as s.yaml deploys it (WorkQueueAsync): FC retries a failed
-// invocation QueueAsyncRetryAttempts times, 500 ms apart, then sends its
+// invocation QueueAsyncRetryAttempts times, 500 ms after the failure and
+// then twice as long each time (up to 8 s), then sends its
 // messages to the dead-letter queue. Set Async to false for EventBridge's
 // synchronous push (Retries and RetryDelay are its retries).
 func (c *Cloud) MNSTrigger() *fc.MNSTrigger {

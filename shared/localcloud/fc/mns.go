@@ -47,7 +47,7 @@ const (
 // (FunctionConfig.Instances; the others wait for a free one), retries a
 // failed one (function error, timeout, crash) MaxAsyncRetryAttempts times
 // with x-fc-retry-count 1, 2, … and the same request id, AsyncRetryDelay
-// apart, and then sends the bodies of its messages to DeadLetterQueue (the
+// before the first and doubling, and then sends the bodies of its messages to DeadLetterQueue (the
 // function's destinationConfig.onFailure). Retries, RetryDelay and
 // BatchWindow's visibility handling do not apply.
 //
@@ -103,8 +103,9 @@ type MNSTrigger struct {
 	// asyncInvokeConfig.maxAsyncRetryAttempts (Async only): 0 means FC's
 	// default of 3, a negative value no retry.
 	MaxAsyncRetryAttempts int
-	// AsyncRetryDelay is the pause before each asynchronous retry (0:
-	// none). FC does not document its async retry interval.
+	// AsyncRetryDelay is the pause before the first asynchronous retry,
+	// doubled for each next one up to 16 times it (0: none). FC does not
+	// document its async retry interval.
 	AsyncRetryDelay time.Duration
 
 	mu         sync.Mutex
@@ -472,7 +473,7 @@ func (t *MNSTrigger) invokeAsync(ctx context.Context, f *Function, rec MNSBatch,
 	}
 	reqID := newRequestID(f.now())
 	for attempt := 0; ; attempt++ {
-		if attempt > 0 && !sleep(ctx, t.AsyncRetryDelay) {
+		if attempt > 0 && !sleep(ctx, t.AsyncRetryDelay<<min(attempt-1, 4)) {
 			rec.Abandoned = true
 			return
 		}
