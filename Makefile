@@ -45,7 +45,7 @@ test:
 # 15 s), into build/local, where the demo finds the functions up to date.
 run:
 	@echo "make run: building the local cloud and the three functions into build/local, then the demo;" \
-	  "the first time downloads modules and compiles: about a minute and a half …"
+	  "the first time downloads modules and compiles: under a minute …"
 	@CGO_ENABLED=0 $(GO) build -ldflags "-s -w" -o $(BUILD)/local/ ./shared/devstack $(addprefix ./functions/,$(FUNCTIONS)) & b=$$!; t=0; \
 	  while kill -0 $$b 2>/dev/null; do sleep 1; t=$$((t+1)); \
 	    if [ $$((t % 15)) -eq 0 ] && kill -0 $$b 2>/dev/null; then echo "make run: still building ($${t}s) …"; fi; \
