@@ -132,8 +132,11 @@
 //
 // # Many asks: RunAll, Expand
 //
-// RunAll runs asks up to Options.Concurrency at once and returns outcomes in
-// input order. RDS calls in flight across the executor are bounded by an
+// RunAll runs asks and returns outcomes in input order. The asks of one
+// account and region start as that pair can take them (admission, fleet.go):
+// up to twice its adaptive limit of calls, and once CreateBackup's quota
+// paces the pair, about two seconds of its pace (at least 8), so that an ask
+// does not claim, mark and wait in the pacer long before its turn. RDS calls in flight across the executor are bounded by an
 // adaptive limit (limiter: starts at InitialConcurrency, one more after as
 // many successes in a row as the limit, halved on throttling, at most
 // Concurrency), and all runs share one throttle gate (retry.Gate). That

@@ -84,7 +84,8 @@
 // Scope "send", key InstanceKey + "|" + owner: a delivery's word, written
 // just before its CreateBackup, that a job of the method may exist that
 // nobody has seen (NoteInstanceSend; InstanceSends reads an instance's
-// markers, one GetRange a page; ForgetInstanceSend deletes one). The
+// markers, one GetRange a page; ForgetInstanceSend deletes one, as a row
+// of the combined BatchWriteRow). The
 // executor removes its marker once it knows what the send made or that RDS
 // refused it; a marker left by a lost answer or a dead delivery makes other
 // asks of the method wait until RDS must list what it made.

@@ -20,7 +20,9 @@
 // is sent, and recorded there with its part of the summary when it
 // finished; the step that finds every registered step finished publishes
 // the run's one rds.backup.run (its id is the run's: a repeat is the same
-// event). A batch's steps read their pages at once (StepAll).
+// event). A step hands on the steps it makes before its own asks run
+// (HandOn), and a batch's steps read their pages at once, each step's asks
+// starting as soon as its page is read (StepAll).
 //
 // A Select page that cannot be read is deferred (the same step, later,
 // carrying its failed reads) until BACKUP_MAX_AGE since the run began or

@@ -27,6 +27,11 @@
 // to the SDK in milliseconds, ConnectTimeout (default 5s) in whole seconds
 // (rounded up, as tea v1.2.2 multiplies it by time.Second); the SDK's own
 // retries are off (Autoretry false) because the executor retries by class.
+// The time left to a call's deadline is counted in whole seconds, since tea
+// keeps one HTTP client per distinct pair of timeouts and endpoint for the
+// process's life. MaxIdleConns (default 64; the functions pass
+// BACKUP_RDS_CONCURRENCY) connections stay open between calls: net/http's
+// default of 2 would open, and over HTTPS handshake, most of a fleet's.
 //
 // # Regions
 //
