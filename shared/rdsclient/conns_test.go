@@ -60,26 +60,34 @@ func countingProxy(t *testing.T, target string) (addr string, opened *atomic.Int
 	return ln.Addr().String(), opened
 }
 
+// proxiedClient is an RDS emulator with instance rm-conns and a client
+// (MaxIdleConns idle, 0: the default) that reaches it through
+// countingProxy.
+func proxiedClient(t *testing.T, idle int) (*rds.Server, *rdsclient.Client, *atomic.Int64) {
+	t.Helper()
+	store := auth.NewStore(nil)
+	cred := store.NewAccessKey()
+	srv := rds.NewServer(rds.WithCredentials(store))
+	t.Cleanup(srv.Close)
+	srv.AddInstance(rds.Instance{DBInstanceId: "rm-conns", Engine: "MySQL"})
+	addr, opened := countingProxy(t, srv.Endpoint())
+	c, err := rdsclient.New(rdsclient.Config{RegionID: "cn-hangzhou", Endpoint: addr, Protocol: "http",
+		AccessKeyID: cred.AccessKeyID, AccessKeySecret: cred.AccessKeySecret, MaxIdleConns: idle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, c, opened
+}
+
 // TestConnectionsAreKeptAcrossConcurrentCalls: rounds of calls made at
 // once (as the executor makes them, up to BACKUP_RDS_CONCURRENCY) reuse
 // the connections of the round before. net/http keeps 2 idle connections
 // per host unless told otherwise: every other call would open a
 // connection (over HTTPS a TLS handshake) and close it after.
 func TestConnectionsAreKeptAcrossConcurrentCalls(t *testing.T) {
-	store := auth.NewStore(nil)
-	cred := store.NewAccessKey()
-	srv := rds.NewServer(rds.WithCredentials(store))
-	t.Cleanup(srv.Close)
-	srv.AddInstance(rds.Instance{DBInstanceId: "rm-conns", Engine: "MySQL"})
-	srv.InjectFault(rds.Fault{Latency: 30 * time.Millisecond}) // the round's calls overlap
-	addr, opened := countingProxy(t, srv.Endpoint())
-
 	const perRound, rounds = 24, 3
-	c, err := rdsclient.New(rdsclient.Config{RegionID: "cn-hangzhou", Endpoint: addr, Protocol: "http",
-		AccessKeyID: cred.AccessKeyID, AccessKeySecret: cred.AccessKeySecret, MaxIdleConns: perRound})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, c, opened := proxiedClient(t, perRound)
+	srv.InjectFault(rds.Fault{Latency: 30 * time.Millisecond}) // the round's calls overlap
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for range rounds {
@@ -103,17 +111,7 @@ func TestConnectionsAreKeptAcrossConcurrentCalls(t *testing.T) {
 // milliseconds share the SDK's HTTP client and its connections (the
 // SDK keys its clients by their timeouts).
 func TestDeadlinesDoNotOpenConnections(t *testing.T) {
-	store := auth.NewStore(nil)
-	cred := store.NewAccessKey()
-	srv := rds.NewServer(rds.WithCredentials(store))
-	t.Cleanup(srv.Close)
-	srv.AddInstance(rds.Instance{DBInstanceId: "rm-conns", Engine: "MySQL"})
-	addr, opened := countingProxy(t, srv.Endpoint())
-	c, err := rdsclient.New(rdsclient.Config{RegionID: "cn-hangzhou", Endpoint: addr, Protocol: "http",
-		AccessKeyID: cred.AccessKeyID, AccessKeySecret: cred.AccessKeySecret})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, c, opened := proxiedClient(t, 0)
 	base := time.Now().Add(3 * time.Second) // under the 10 s read timeout: the deadline decides
 	for i := range 10 {
 		ctx, cancel := context.WithDeadline(context.Background(), base.Add(time.Duration(i)*7*time.Millisecond))

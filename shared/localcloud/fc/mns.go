@@ -464,13 +464,7 @@ func (t *MNSTrigger) split(f *Function, batch []*received, now time.Time) [][]*r
 // free instance under ctx and sees an attempt that runs through.
 func (t *MNSTrigger) invokeAsync(ctx context.Context, f *Function, rec MNSBatch, batch []*received) {
 	defer func() { t.record(rec) }()
-	retries := t.MaxAsyncRetryAttempts
-	switch {
-	case retries == 0:
-		retries = 3
-	case retries < 0:
-		retries = 0
-	}
+	retries := asyncRetries(t.MaxAsyncRetryAttempts)
 	reqID := newRequestID(f.now())
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 && !sleep(ctx, t.AsyncRetryDelay<<min(attempt-1, 4)) {

@@ -32,13 +32,7 @@ func (t TimerTrigger) Fire(ctx context.Context, f *Function, at time.Time) ([]Re
 	if len(t.Payload) > maxAsyncPayload {
 		return nil, fmt.Errorf("fctest: timer payload is %d bytes, FC allows %d", len(t.Payload), maxAsyncPayload)
 	}
-	retries := t.MaxAsyncRetryAttempts
-	switch {
-	case retries == 0:
-		retries = 3
-	case retries < 0:
-		retries = 0
-	}
+	retries := asyncRetries(t.MaxAsyncRetryAttempts)
 	event := NewTimerEvent(at, t.Name, t.Payload)
 	reqID := newRequestID(f.now())
 	var results []Result
@@ -71,4 +65,16 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// asyncRetries is asyncInvokeConfig.maxAsyncRetryAttempts as FC applies
+// it: 0 (unset) is FC's default of 3, a negative value no retry.
+func asyncRetries(n int) int {
+	switch {
+	case n == 0:
+		return 3
+	case n < 0:
+		return 0
+	}
+	return n
 }
