@@ -107,8 +107,9 @@ func (t *retrier) call(ctx context.Context, action string, f func(ctx context.Co
 	}
 	t.rdsCalls++
 	reqID, err := f(ctx)
-	if errors.Is(err, errStale) { // f chose not to send
+	if errors.Is(err, errStale) { // f chose not to send: its turn goes to the next call
 		t.rdsCalls--
+		pc.Return()
 		fl.limit.release(false, false)
 		return "", err
 	}

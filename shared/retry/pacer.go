@@ -83,6 +83,20 @@ func (p *Pacer) Take() time.Duration {
 	return max(wait, time.Millisecond)
 }
 
+// Return gives back the token Take gave a call that then did not go out
+// (its caller chose not to send after all: an ask whose look went stale
+// while it waited looks again first), so that the quota's pace is not
+// lost to it.
+func (p *Pacer) Return() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.enabled {
+		return
+	}
+	p.refill()
+	p.tokens = math.Min(p.tokens+1, p.capacity)
+}
+
 // Update records the answer to a call that went out: throttled or not.
 func (p *Pacer) Update(throttled bool) {
 	p.mu.Lock()
@@ -110,8 +124,7 @@ func (p *Pacer) Update(throttled bool) {
 	if p.measured > 0 { // not above twice the rate calls are answered at, once that is known,
 		// unless that is below the rate the service let through when it
 		// last throttled: answers stop when callers do other things or give
-		// up their turn (an ask whose look went stale takes its token and
-		// sends nothing), and the answered rate alone then held a pair of a
+		// up their turn, and the answered rate alone then held a pair of a
 		// fleet at 0.5 calls/s for minutes with no throttling answer.
 		rate = math.Min(rate, math.Max(2*p.measured, p.lastMax))
 	}

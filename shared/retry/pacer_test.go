@@ -181,3 +181,37 @@ func TestPacerKeepsTheQuotaThroughALull(t *testing.T) {
 		t.Fatalf("after answers 3 s apart: pace %.2f/s, want at least 5 (the quota let 10 through)", r)
 	}
 }
+
+// A call that took its turn and did not go out (its look went stale while
+// it waited) gives the turn back: the next call goes at once instead of a
+// token's time later, and no more turns exist than the bucket holds.
+func TestPacerReturnGivesTheTurnBack(t *testing.T) {
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	p := NewPacer(func() time.Time { return now })
+	p.Return() // not pacing yet: nothing to give back
+	p.Update(false)
+	now = now.Add(time.Second)
+	p.Update(true) // paced at 0.7 × the one call let through: the least rate
+	drain := func() {
+		for p.Take() == 0 {
+		}
+	}
+	drain()
+	if d := p.Take(); d <= 0 {
+		t.Fatalf("the bucket is empty and Take says go")
+	}
+	p.Return()
+	if d := p.Take(); d != 0 {
+		t.Fatalf("a returned turn: Take says wait %v, want go", d)
+	}
+	for range 10 {
+		p.Return()
+	}
+	n := 0
+	for p.Take() == 0 {
+		n++
+	}
+	if r, _ := p.Rate(); float64(n) > max(r, 1) {
+		t.Errorf("%d turns after ten returns, want at most the bucket's %v", n, max(r, 1))
+	}
+}
