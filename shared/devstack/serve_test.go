@@ -17,19 +17,40 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/localcloud/tablestore"
 )
 
-// TestServeLineNamesEveryEmulator: serve's line carries the Tablestore
-// endpoint and instance and the STS endpoint and protocol next to RDS and
-// MNS, and the official SDKs work with them and the printed key.
-func TestServeLineNamesEveryEmulator(t *testing.T) {
-	c, err := localcloud.StartCloud(localcloud.Fleet{Region: "cn-hangzhou"}, localcloud.Options{})
+// serveLineOn starts the local cloud on fleet (closed when the test ends)
+// and returns it with serve's line for it, as JSON.
+func serveLineOn(t *testing.T, fleet localcloud.Fleet) (*localcloud.Cloud, []byte) {
+	t.Helper()
+	c, err := localcloud.StartCloud(fleet, localcloud.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(c.Close)
 	b, err := json.Marshal(serveLine(&localcloud.Stack{Cloud: c}, "cn-hangzhou"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, b
+}
+
+// printedSTS is the official STS client with what serve's line printed.
+func printedSTS(t *testing.T, endpoint, protocol, id, secret string) *stssdk.Client {
+	t.Helper()
+	cli, err := stssdk.NewClient(&openapi.Config{
+		AccessKeyId: tea.String(id), AccessKeySecret: tea.String(secret),
+		Endpoint: tea.String(endpoint), Protocol: tea.String(protocol), RegionId: tea.String("cn-hangzhou"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cli
+}
+
+// TestServeLineNamesEveryEmulator: serve's line carries the Tablestore
+// endpoint and instance and the STS endpoint and protocol next to RDS and
+// MNS, and the official SDKs work with them and the printed key.
+func TestServeLineNamesEveryEmulator(t *testing.T) {
+	_, b := serveLineOn(t, localcloud.Fleet{Region: "cn-hangzhou"})
 	var line struct {
 		RDSEndpoint, RDSProtocol, MNSEndpoint                  string
 		TablestoreEndpoint, TablestoreInstance                 string
@@ -43,13 +64,7 @@ func TestServeLineNamesEveryEmulator(t *testing.T) {
 		t.Fatalf("serve line: %s", b)
 	}
 
-	cli, err := stssdk.NewClient(&openapi.Config{
-		AccessKeyId: tea.String(line.AccessKeyID), AccessKeySecret: tea.String(line.AccessKeySecret),
-		Endpoint: tea.String(line.STSEndpoint), Protocol: tea.String(line.STSProtocol), RegionId: tea.String("cn-hangzhou"),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cli := printedSTS(t, line.STSEndpoint, line.STSProtocol, line.AccessKeyID, line.AccessKeySecret)
 	if id, err := cli.GetCallerIdentity(); err != nil || tea.StringValue(id.Body.AccountId) != localcloud.AccountID {
 		t.Fatalf("GetCallerIdentity with the printed key: %v %v", id, err)
 	}
@@ -71,15 +86,7 @@ func TestServeLineNamesAccounts(t *testing.T) {
 		Roles: []sts.Role{{AccountID: "2000000000000002", Name: "fc-rds-backup-member", ExternalID: "ext-fleet-1", Trusted: []string{localcloud.AccountID}}},
 		Instances: []rds.Instance{{DBInstanceId: "rm-own", RegionId: "cn-hangzhou"},
 			{DBInstanceId: "rm-m1", AccountId: "2000000000000002", RegionId: "cn-shanghai"}}}
-	c, err := localcloud.StartCloud(fleet, localcloud.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	b, err := json.Marshal(serveLine(&localcloud.Stack{Cloud: c}, "cn-hangzhou"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, b := serveLineOn(t, fleet)
 	var line struct {
 		AccountID                                              string
 		MemberAccounts, Roles, AllowedRegions                  []string
@@ -95,13 +102,7 @@ func TestServeLineNamesAccounts(t *testing.T) {
 	if strings.Contains(string(b), "ext-fleet-1") {
 		t.Errorf("the serve line repeats the ExternalId: %s", b)
 	}
-	cli, err := stssdk.NewClient(&openapi.Config{
-		AccessKeyId: tea.String(line.AccessKeyID), AccessKeySecret: tea.String(line.AccessKeySecret),
-		Endpoint: tea.String(line.STSEndpoint), Protocol: tea.String(line.STSProtocol), RegionId: tea.String("cn-hangzhou"),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cli := printedSTS(t, line.STSEndpoint, line.STSProtocol, line.AccessKeyID, line.AccessKeySecret)
 	resp, err := cli.AssumeRole(&stssdk.AssumeRoleRequest{RoleArn: tea.String(line.Roles[0]), RoleSessionName: tea.String("me"), ExternalId: tea.String("ext-fleet-1")})
 	if err != nil {
 		t.Fatalf("AssumeRole of the printed role: %v", err)

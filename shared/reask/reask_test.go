@@ -13,23 +13,9 @@ import (
 	"github.com/fc-rds-backup/fc-rds-backup/shared/memberauth"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/rdsclient"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/settle"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/tooling/testutil/workq"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
-
-type fakeQueue struct {
-	sent []workqueue.Message
-	err  error
-}
-
-func (q *fakeQueue) Send(_ context.Context, m workqueue.Message, _ time.Duration) error {
-	if q.err != nil {
-		return q.err
-	}
-	q.sent = append(q.sent, m)
-	return nil
-}
-
-func (q *fakeQueue) SendBatch(context.Context, []workqueue.Message) error { return q.err }
 
 type fakePub struct {
 	outcomes []backup.Outcome
@@ -58,7 +44,7 @@ func (n noAccount) NoClient(r backup.Request, _ executor.History, err error) bac
 	return backup.Outcome{Status: backup.StatusFailed, Terminal: true, Request: r, Error: &backup.ErrorInfo{Code: "NoPermission", Message: err.Error()}}
 }
 
-func handler(q *fakeQueue, p *fakePub, acct Accounts) Handler {
+func handler(q *workq.Queue, p *fakePub, acct Accounts) Handler {
 	now := func() time.Time { return time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC) }
 	return Handler{Settle: &settle.Settler{Pub: p, Work: q, Now: now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
 		Work: q, Pub: p, Accounts: acct, Now: now}
@@ -69,15 +55,15 @@ func handler(q *fakeQueue, p *fakePub, acct Accounts) Handler {
 // naming its job.
 func TestTrackInAnUnavailableAccount(t *testing.T) {
 	wm := workqueue.Track(backup.Request{DBInstanceId: "rm-a", AccountId: "2000000000000002"}, "job-1", time.Now())
-	q, p := &fakeQueue{}, &fakePub{}
+	q, p := &workq.Queue{}, &fakePub{}
 	var sum settle.Summary
 	if err := handler(q, p, noAccount{errors.New("STS unreachable")}).Track(context.Background(), wm, &sum); err != nil {
 		t.Fatal(err)
 	}
-	if len(q.sent) != 1 || q.sent[0].BackupJobId != "job-1" || sum.Tracking != 1 || len(p.outcomes) != 0 {
-		t.Fatalf("sent %+v, summary %+v", q.sent, sum)
+	if len(q.Sent) != 1 || q.Sent[0].BackupJobId != "job-1" || sum.Tracking != 1 || len(p.outcomes) != 0 {
+		t.Fatalf("sent %+v, summary %+v", q.Sent, sum)
 	}
-	q.err = errors.New("MNS down")
+	q.Err = errors.New("MNS down")
 	if err := handler(q, p, noAccount{errors.New("STS unreachable")}).Track(context.Background(), wm, &sum); !errors.Is(err, settle.ErrUnsettled) {
 		t.Fatalf("a check that can be neither made nor re-scheduled: %v, want ErrUnsettled", err)
 	}
@@ -96,17 +82,17 @@ func TestTrackInAnUnavailableAccount(t *testing.T) {
 // A parked outcome is published again, or parked again; when neither
 // works the invocation fails.
 func TestRepublish(t *testing.T) {
-	q, p := &fakeQueue{}, &fakePub{}
+	q, p := &workq.Queue{}, &fakePub{}
 	var sum settle.Summary
 	wm := workqueue.Message{Kind: workqueue.KindOutcome}
-	if err := handler(q, p, nil).Republish(context.Background(), wm, &sum); err != nil || p.parked != 1 || len(q.sent) != 0 {
-		t.Fatalf("%v, parked %d, sent %d", err, p.parked, len(q.sent))
+	if err := handler(q, p, nil).Republish(context.Background(), wm, &sum); err != nil || p.parked != 1 || len(q.Sent) != 0 {
+		t.Fatalf("%v, parked %d, sent %d", err, p.parked, len(q.Sent))
 	}
 	p.err = errors.New("notify down")
-	if err := handler(q, p, nil).Republish(context.Background(), wm, &sum); err != nil || len(q.sent) != 1 {
-		t.Fatalf("%v, sent %d: want it parked again", err, len(q.sent))
+	if err := handler(q, p, nil).Republish(context.Background(), wm, &sum); err != nil || len(q.Sent) != 1 {
+		t.Fatalf("%v, sent %d: want it parked again", err, len(q.Sent))
 	}
-	q.err = errors.New("MNS down")
+	q.Err = errors.New("MNS down")
 	if err := handler(q, p, nil).Republish(context.Background(), wm, &sum); !errors.Is(err, settle.ErrUnsettled) {
 		t.Fatalf("%v, want ErrUnsettled", err)
 	}

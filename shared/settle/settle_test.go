@@ -10,31 +10,9 @@ import (
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/notify"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/tooling/testutil/workq"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/workqueue"
 )
-
-// fakeQueue records what is sent; err fails every send.
-type fakeQueue struct {
-	sent []workqueue.Message
-	err  error
-}
-
-func (q *fakeQueue) Send(_ context.Context, m workqueue.Message, _ time.Duration) error {
-	if q.err != nil {
-		return q.err
-	}
-	q.sent = append(q.sent, m)
-	return nil
-}
-
-func (q *fakeQueue) SendBatch(ctx context.Context, ms []workqueue.Message) error {
-	for _, m := range ms {
-		if err := q.Send(ctx, m, 0); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // fakePub records outcomes; err fails every publish.
 type fakePub struct {
@@ -50,7 +28,7 @@ func (p *fakePub) Publish(_ context.Context, o backup.Outcome) error {
 	return nil
 }
 
-func settler(q *fakeQueue, p *fakePub) *Settler {
+func settler(q *workq.Queue, p *fakePub) *Settler {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	return &Settler{Pub: p, Work: q, Region: "cn-hangzhou", Now: func() time.Time { return now },
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -61,26 +39,26 @@ func settler(q *fakeQueue, p *fakePub) *Settler {
 // work queue fails too, the caller is told (ErrUnsettled through Run is
 // the handlers'); a publish that fails with a body is parked instead.
 func TestSettleWithTheGivenClients(t *testing.T) {
-	q, p := &fakeQueue{}, &fakePub{}
+	q, p := &workq.Queue{}, &fakePub{}
 	s := settler(q, p)
 	o := backup.Outcome{Status: backup.StatusDeferred, Request: backup.Request{DBInstanceId: "rm-a", IdempotencyKey: "k"}, NotBefore: s.Now().Add(time.Minute)}
 	if err := s.Settle(context.Background(), &o, s.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if len(q.sent) != 1 || q.sent[0].Kind != workqueue.KindBackup || len(p.got) != 1 {
-		t.Fatalf("sent %+v, published %d: want one backup message and one outcome", q.sent, len(p.got))
+	if len(q.Sent) != 1 || q.Sent[0].Kind != workqueue.KindBackup || len(p.got) != 1 {
+		t.Fatalf("sent %+v, published %d: want one backup message and one outcome", q.Sent, len(p.got))
 	}
 
-	q.err = errors.New("MNS down")
+	q.Err = errors.New("MNS down")
 	if err := s.Settle(context.Background(), &o, s.Now()); err == nil {
 		t.Fatal("a deferred outcome that cannot be parked settled")
 	}
 
-	q.err, p.err = nil, &notify.PublishError{Body: []byte("{}"), Err: errors.New("notify down")}
+	q.Err, p.err = nil, &notify.PublishError{Body: []byte("{}"), Err: errors.New("notify down")}
 	if err := s.Publish(context.Background(), backup.Outcome{Status: backup.StatusAccepted}); err != nil {
 		t.Fatalf("a publish that failed was not parked: %v", err)
 	}
-	if last := q.sent[len(q.sent)-1]; last.Kind != workqueue.KindOutcome {
+	if last := q.Sent[len(q.Sent)-1]; last.Kind != workqueue.KindOutcome {
 		t.Fatalf("parked %+v, want an outcome message", last)
 	}
 }
