@@ -137,7 +137,8 @@
 //     destination. FC's async queue is the trigger's goroutines: no
 //     maxAsyncEventAgeInSeconds, no onSuccess destination, no 429
 //     throttling retries, no async task mode; the async retry interval is
-//     AsyncRetryDelay (FC does not document it). The onFailure destination
+//     AsyncRetryDelay, doubling from one retry to the next up to 16 times
+//     it (FC does not document it). The onFailure destination
 //     gets each original message body, not FC's destination payload (a JSON
 //     record of the request and the event). When Run stops, invocations
 //     waiting for an instance or for a retry are dropped (recorded as

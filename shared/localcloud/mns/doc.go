@@ -29,6 +29,7 @@
 //	// ... run the code under test with client ...
 //
 //	msgs := srv.Messages("rds-backup-notify") // every message ever sent, deleted ones too
+//	more := srv.MessagesFrom("rds-backup-notify", len(msgs)) // only those sent since
 //	n := srv.Counts()["SendMessage rds-backup-notify"]
 //
 // Endpoint ends in "/.": the Go SDK panics unless the endpoint splits into
