@@ -10,9 +10,12 @@ import (
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/app"
 	"github.com/fc-rds-backup/fc-rds-backup/shared/config"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/webhook/routesyaml"
 )
 
 func main() {
+	webhook.YAML = routesyaml.Decode // BACKUP_ROUTES may be YAML (only this function links yaml.v3)
 	cfg, err := config.Load(os.Environ(), nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "webhook:", err)

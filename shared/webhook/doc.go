@@ -179,7 +179,10 @@
 //
 // # Routes
 //
-// LoadRoutes reads them from JSON or YAML ({"routes": [...]} or a list);
+// LoadRoutes reads them from JSON or YAML ({"routes": [...]} or a list;
+// YAML through the YAML variable, which the webhook function's main sets
+// to shared/webhook/routesyaml's Decode, so that only that function links
+// gopkg.in/yaml.v3);
 // ResolveSecrets reads the secrets their SecretEnv names. Fields (also in
 // ROUTES.md):
 //

@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
 )
 
@@ -166,10 +164,19 @@ func validStage(s string) bool {
 	return n >= 1 && n <= 255
 }
 
-// LoadRoutes parses and validates a routes document: JSON or YAML, either
-// {"routes": [...]} or a bare list of routes. Unknown fields and bad values
-// are refused with messages naming them (all problems at once, one per
-// line). An empty document is no routes.
+// YAML reads a YAML routes document into the values encoding/json
+// marshals (nil for an empty document): routesyaml.Decode, set by the
+// webhook function's main (and by this package's tests). It is a variable
+// so that gopkg.in/yaml.v3 is linked only where YAML routes are read, not
+// into the scheduled and queue functions, which link this package through
+// shared/app (their cold start pays every linked package's init). Unset,
+// LoadRoutes reads JSON only.
+var YAML func(data []byte) (any, error)
+
+// LoadRoutes parses and validates a routes document: JSON, or YAML when
+// YAML is set; either {"routes": [...]} or a bare list of routes. Unknown
+// fields and bad values are refused with messages naming them (all
+// problems at once, one per line). An empty document is no routes.
 //
 // For github, gitlab and jira routes without Allow, Allow is set to the
 // instances of Backups.
@@ -179,14 +186,17 @@ func LoadRoutes(data []byte) ([]Route, error) {
 		return nil, nil
 	}
 	if data[0] != '{' && data[0] != '[' {
-		var doc any
-		if err := yaml.Unmarshal(data, &doc); err != nil {
+		if YAML == nil {
+			return nil, errors.New("routes: invalid JSON: the document is neither {\"routes\": [...]} nor a list, and YAML routes are read only where shared/webhook/routesyaml is wired (the webhook function)")
+		}
+		doc, err := YAML(data)
+		if err != nil {
 			return nil, fmt.Errorf("routes: invalid YAML: %w", err)
 		}
 		if doc == nil {
 			return nil, nil
 		}
-		j, err := json.Marshal(yamlToJSON(doc))
+		j, err := json.Marshal(doc)
 		if err != nil {
 			return nil, fmt.Errorf("routes: %w", err)
 		}
@@ -223,29 +233,6 @@ func LoadRoutes(data []byte) ([]Route, error) {
 		return nil, errors.Join(errs...)
 	}
 	return routes, nil
-}
-
-// yamlToJSON turns what yaml.v3 decodes into values encoding/json accepts.
-func yamlToJSON(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, e := range t {
-			t[k] = yamlToJSON(e)
-		}
-		return t
-	case map[any]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[fmt.Sprint(k)] = yamlToJSON(e)
-		}
-		return m
-	case []any:
-		for i, e := range t {
-			t[i] = yamlToJSON(e)
-		}
-		return t
-	}
-	return v
 }
 
 func parseRoute(i int, raw json.RawMessage) (Route, []error) {
