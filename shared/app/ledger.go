@@ -141,12 +141,12 @@ func (p invocationLedger) ForgetInstanceSend(ctx context.Context, key, owner str
 	return l.ForgetInstanceSend(ctx, key, owner)
 }
 
-func (p invocationLedger) InstanceSends(ctx context.Context, key string) ([]ledger.Send, error) {
+func (p invocationLedger) ReadInstance(ctx context.Context, region, instance string) (ledger.InstanceView, error) {
 	l, err := p.of(ctx)
 	if err != nil {
-		return nil, err
+		return ledger.InstanceView{}, err
 	}
-	return l.InstanceSends(ctx, key)
+	return l.ReadInstance(ctx, region, instance)
 }
 
 func (p invocationLedger) SendBegin(ctx context.Context, scope, key, owner string, d time.Duration, instKey string) (time.Time, time.Time, error) {

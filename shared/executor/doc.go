@@ -82,13 +82,15 @@
 // for the holder's job at once (it may have died before recording it); a
 // takeover of a row that says a send went out looks, and waits until
 // SetLagBound after the send before it creates another. Across asks, when a
-// look finds no running job and no satisfying set, the instance's latest
-// job (ledger) is read by id: started at or after AskedAt → coalesced;
+// look finds no running job and no satisfying set, what the ledger holds of
+// the instance is read in one call (ledger.ReadInstance: its latest job of
+// each method and its send markers), and the latest job of the ask's
+// method is read by id: started at or after AskedAt → coalesced;
 // ended before RDS lists its set → deferred (BackupNotListedYet) until it
-// does; and the instance's send markers are read: another delivery's
-// CreateBackup of the method whose outcome it has not said (a lost answer,
-// a dead or slow delivery) may have made a job that ended unseen, so the
-// ask is deferred (BackupNotListedYet) until SetLagBound after that send.
+// does; and when the instance's send markers say that another delivery's
+// CreateBackup of the method, whose outcome it has not said (a lost
+// answer, a dead or slow delivery), may have made a job that ended unseen,
+// the ask is deferred (BackupNotListedYet) until SetLagBound after that send.
 // Each run writes its own marker with "sending" (one BatchWriteRow) and
 // removes it with the job's record (another) or when RDS refused the send;
 // an ambiguous send stays unsure, whatever later sends get, until a look

@@ -31,7 +31,7 @@ type AskLedger interface {
 	LastInstanceJob(ctx context.Context, key string) (jobID string, created time.Time, found bool, err error)
 	NoteInstanceSend(ctx context.Context, key, owner string, at time.Time) error
 	ForgetInstanceSend(ctx context.Context, key, owner string) error
-	InstanceSends(ctx context.Context, key string) ([]ledger.Send, error)
+	ReadInstance(ctx context.Context, region, instance string) (ledger.InstanceView, error)
 	SendBegin(ctx context.Context, scope, key, owner string, d time.Duration, instKey string) (until, at time.Time, err error)
 	JobMade(ctx context.Context, scope, key, owner, jobID, instKey string, created time.Time) (noted, forgot bool, err error)
 	Lease() time.Duration
@@ -339,22 +339,26 @@ func (rn *run) noteInstanceJob(ctx context.Context, jobID string, created time.T
 // RDS does not list its set yet (DescribeBackups lags). Started at or after
 // AskedAt → it satisfies the ask: coalesced with it. Started before and
 // ended unlisted → whether it ran past AskedAt is known only from its set:
-// deferred until RDS lists it. nil: nothing of ours to wait for.
+// deferred until RDS lists it. nil: nothing of ours to wait for. What the
+// ledger holds of the instance (its job of each method, the unknown one,
+// open send markers) is one read (ledger.ReadInstance).
 func (rn *run) unlistedJob(ctx context.Context, sets []rdsclient.BackupSet, why string) *backup.Outcome {
 	led := rn.e.o.Ledger
 	if led == nil {
 		return nil
 	}
-	if o := rn.unknownJobUnlisted(ctx, sets); o != nil {
-		return o
-	}
 	r := rn.r
-	jobID, created, found, err := led.LastInstanceJob(ctx, rn.instanceKey())
+	// The instance's rows of every method and its send markers: one read.
+	view, err := led.ReadInstance(ctx, r.RegionId, r.DBInstanceId)
 	if err != nil {
 		return rn.ledgerDown(err)
 	}
+	if o := rn.unknownJobUnlisted(ctx, sets, view); o != nil {
+		return o
+	}
 	var coveredUntil time.Time // send markers up to this are the noted job's, or older than it
-	if found && !created.Before(r.AskedAt.Add(-lookback)) {
+	if noted, found := view.Jobs[r.Method()]; found && !noted.Created.Before(r.AskedAt.Add(-lookback)) {
+		jobID, created := noted.JobID, noted.Created
 		j, known, reqID, out := rn.jobByID(ctx, jobID)
 		switch {
 		case out != nil:
@@ -375,7 +379,7 @@ func (rn *run) unlistedJob(ctx context.Context, sets []rdsclient.BackupSet, why 
 				"deferred until RDS lists the backup"))
 		}
 	}
-	return rn.openSends(ctx, coveredUntil)
+	return rn.openSends(view.Sends[r.Method()], coveredUntil)
 }
 
 // openSends is the last check of a look with the ledger: another delivery
@@ -385,11 +389,7 @@ func (rn *run) unlistedJob(ctx context.Context, sets []rdsclient.BackupSet, why 
 // looked yet — RDS lists that job's set only after its lag. The ask is
 // deferred until RDS must list it (the marker's time + SetLagBound).
 // Markers up to coveredUntil are settled by a job the ledger noted.
-func (rn *run) openSends(ctx context.Context, coveredUntil time.Time) *backup.Outcome {
-	sends, err := rn.e.o.Ledger.InstanceSends(ctx, rn.instanceKey())
-	if err != nil {
-		return rn.ledgerDown(err)
-	}
+func (rn *run) openSends(sends []ledger.Send, coveredUntil time.Time) *backup.Outcome {
 	var until time.Time
 	for _, s := range sends {
 		if s.Owner == rn.owner || !s.At.After(coveredUntil) {
@@ -452,20 +452,18 @@ func (rn *run) noteUnknownJob(ctx context.Context, jobID string, seen time.Time)
 // set, which RDS may not list yet. Ended unlisted → deferred until RDS lists
 // it; nil otherwise (none, not ended, listed and judged, or known by now to
 // be one of ours).
-func (rn *run) unknownJobUnlisted(ctx context.Context, sets []rdsclient.BackupSet) *backup.Outcome {
-	led := rn.e.o.Ledger
+func (rn *run) unknownJobUnlisted(ctx context.Context, sets []rdsclient.BackupSet, view ledger.InstanceView) *backup.Outcome {
 	r := rn.r
-	jobID, seen, found, err := led.LastInstanceJob(ctx, ledger.InstanceKey(r.RegionId, r.DBInstanceId, unknownMethod))
-	if err != nil || !found || seen.Before(r.AskedAt.Add(-lookback)) {
+	unknown, found := view.Jobs[unknownMethod]
+	if !found || unknown.Created.Before(r.AskedAt.Add(-lookback)) {
 		return nil
 	}
 	for _, m := range []string{backup.MethodPhysical, backup.MethodLogical, backup.MethodSnapshot} {
-		id, _, ok, err := led.LastInstanceJob(ctx, ledger.InstanceKey(r.RegionId, r.DBInstanceId, m))
-		if err == nil && ok && id == jobID {
+		if view.Jobs[m].JobID == unknown.JobID {
 			return nil // ours after all, of method m: known without its set
 		}
 	}
-	j, known, _, out := rn.jobByID(ctx, jobID)
+	j, known, _, out := rn.jobByID(ctx, unknown.JobID)
 	switch {
 	case out != nil:
 		return out
@@ -478,7 +476,7 @@ func (rn *run) unknownJobUnlisted(ctx context.Context, sets []rdsclient.BackupSe
 		}
 	}
 	return ptr(rn.deferred(rn.now().Add(rn.e.o.SetLagBound/4), &backup.ErrorInfo{Code: CodeNotListedYet,
-		Message: fmt.Sprintf("backup job %s, of a method not known to be the ask's, has ended but RDS does not list its set yet: whether it satisfies the ask is known once it does", jobID)},
+		Message: fmt.Sprintf("backup job %s, of a method not known to be the ask's, has ended but RDS does not list its set yet: whether it satisfies the ask is known once it does", unknown.JobID)},
 		"deferred until RDS lists the backup"))
 }
 

@@ -3,6 +3,7 @@ package executor_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -517,5 +518,55 @@ func TestLedgerDownDefers(t *testing.T) {
 	}
 	if n := len(lh.srv.Calls()); n != 0 {
 		t.Errorf("%d RDS calls, want 0", n)
+	}
+}
+
+// A look with the ledger (an ask older than FreshFor, on an instance where
+// nothing runs and no set satisfies it) reads what the ledger holds of the
+// instance — its latest job of each method, the one of unknown method and
+// the open send markers — in one Tablestore read, and still finds another
+// delivery's open send (the ask waits for RDS to list what it made).
+func TestLedgerLookReadsTheInstanceOnce(t *testing.T) {
+	lh := newLedgerHarness(t)
+	ex := lh.exec()
+	r := req("rm-l", func(r *backup.Request) {
+		r.BackupMethod, r.Trigger, r.AskedAt = "Snapshot", backup.Trigger{Kind: "timer", Source: "nightly", DeliveryId: "T1"}, lh.clk.Now().Add(-time.Minute)
+	})
+	reads := func(from int) (out []string) {
+		for _, c := range lh.ots.Calls()[from:] {
+			if strings.HasPrefix(c.Action, "Get") {
+				out = append(out, c.Action)
+			}
+		}
+		return out
+	}
+	from := len(lh.ots.Calls())
+	o := ex.Run(context.Background(), r, executor.History{})
+	if o.Status != backup.StatusAccepted {
+		t.Fatalf("outcome %s %+v, want accepted", o.Status, o.Error)
+	}
+	if got := actions(lh.srv.Calls()); len(got) != 4 || got[1] != "DescribeBackupTasks" || got[2] != "DescribeBackups" || got[3] != "CreateBackup" {
+		t.Errorf("RDS calls %v, want the storage read, the look's two reads, then CreateBackup", got)
+	}
+	if got := reads(from); len(got) != 1 || got[0] != "GetRange" {
+		t.Errorf("the look's ledger reads %v, want one GetRange", got)
+	}
+
+	// Another delivery's open send on the instance: found by the same read.
+	lh.clk.Advance(time.Hour)
+	other := req("rm-l", func(r *backup.Request) {
+		r.BackupMethod, r.Trigger, r.AskedAt = "Snapshot", backup.Trigger{Kind: "timer", Source: "nightly", DeliveryId: "T2"}, lh.clk.Now().Add(-time.Minute)
+		r.IdempotencyKey += "-T2"
+	})
+	if err := lh.led.NoteInstanceSend(context.Background(), ledger.InstanceKey("", "rm-l", other.Method()), "someone-else", lh.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	from = len(lh.ots.Calls())
+	o = ex.Run(context.Background(), other, executor.History{})
+	if o.Status != backup.StatusDeferred || o.Error == nil || o.Error.Code != executor.CodeNotListedYet {
+		t.Errorf("with another delivery's open send: %s %+v, want deferred %s", o.Status, o.Error, executor.CodeNotListedYet)
+	}
+	if got := reads(from); len(got) != 1 || got[0] != "GetRange" {
+		t.Errorf("the look's ledger reads %v, want one GetRange", got)
 	}
 }

@@ -20,7 +20,7 @@ import (
 // more), as MarkSending's; the marker failing is its error.
 func (l *Ledger) SendBegin(ctx context.Context, scope, key, owner string, d time.Duration, instKey string) (until, at time.Time, err error) {
 	if err := firstErr(checkRowKey(scope, key), checkText("owner", owner, MaxOwner, false, true),
-		checkRowKey(InstanceScope, instKey), checkRowKey(SendScope, instKey+sendSep+owner)); err != nil {
+		checkRowKey(InstanceScope, instKey), checkRowKey(InstanceScope, markerKey(instKey, owner))); err != nil {
 		return time.Time{}, time.Time{}, err
 	}
 	if d <= 0 {
@@ -32,7 +32,7 @@ func (l *Ledger) SendBegin(ctx context.Context, scope, key, owner string, d time
 	ask.PutColumn(ColLeaseUntil, until.UnixMilli())
 	ask.PutColumn(ColSentAt, now.UnixMilli())
 	ask.PutColumn(ColUpdatedAt, now.UnixMilli())
-	marker := &tablestore.PutRowChange{TableName: l.table, PrimaryKey: pk(SendScope, instKey+sendSep+owner)}
+	marker := &tablestore.PutRowChange{TableName: l.table, PrimaryKey: pk(InstanceScope, markerKey(instKey, owner))}
 	marker.AddColumn(ColLeaseOwner, owner)
 	marker.AddColumn(ColSentAt, now.UnixMilli())
 	marker.AddColumn(ColUpdatedAt, now.UnixMilli())
@@ -66,7 +66,7 @@ func (l *Ledger) SendBegin(ctx context.Context, scope, key, owner string, d time
 func (l *Ledger) JobMade(ctx context.Context, scope, key, owner, jobID, instKey string, created time.Time) (noted, forgot bool, err error) {
 	if err := firstErr(checkRowKey(scope, key), checkText("owner", owner, MaxOwner, false, true),
 		checkText("jobId", jobID, MaxID, false, true), checkRowKey(InstanceScope, instKey),
-		checkRowKey(SendScope, instKey+sendSep+owner)); err != nil {
+		checkRowKey(InstanceScope, markerKey(instKey, owner))); err != nil {
 		return false, false, err
 	}
 	now := l.clock()
@@ -85,7 +85,7 @@ func (l *Ledger) JobMade(ctx context.Context, scope, key, owner, jobID, instKey 
 	inst.PutColumn(ColJobID, jobID)
 	inst.PutColumn(ColClaimedAt, created.UnixMilli())
 	inst.PutColumn(ColUpdatedAt, now.UnixMilli())
-	forget := &tablestore.DeleteRowChange{TableName: l.table, PrimaryKey: pk(SendScope, instKey+sendSep+owner)}
+	forget := &tablestore.DeleteRowChange{TableName: l.table, PrimaryKey: pk(InstanceScope, markerKey(instKey, owner))}
 	forget.SetCondition(tablestore.RowExistenceExpectation_IGNORE)
 	res, err := l.batch(ctx, "JobMade", ask, inst, forget)
 	if err != nil {

@@ -81,14 +81,21 @@
 //
 // # Send markers
 //
-// Scope "send", key InstanceKey + "|" + owner: a delivery's word, written
-// just before its CreateBackup, that a job of the method may exist that
-// nobody has seen (NoteInstanceSend; InstanceSends reads an instance's
-// markers, one GetRange a page; ForgetInstanceSend deletes one, as a row
-// of the combined BatchWriteRow). The
-// executor removes its marker once it knows what the send made or that RDS
-// refused it; a marker left by a lost answer or a dead delivery makes other
-// asks of the method wait until RDS must list what it made.
+// Scope "instance", key InstanceKey + "|" + owner — beside the instance's
+// rows: a delivery's word, written just before its CreateBackup, that a
+// job of the method may exist that nobody has seen (NoteInstanceSend;
+// ForgetInstanceSend deletes one, as a row of the combined BatchWriteRow).
+// The executor removes its marker once it knows what the send made or
+// that RDS refused it; a marker left by a lost answer or a dead delivery
+// makes other asks of the method wait until RDS must list what it made.
+//
+// ReadInstance reads an instance's rows of every method and its markers —
+// all a look needs of the ledger — in one GetRange (region/instance/ up to
+// the next byte; a page of 100 rows); InstanceSends is its markers of one
+// method. Markers had a scope of their own ("send") before 2026-12-07:
+// one an older version's delivery left there in the minutes around an
+// upgrade is not read, so an ask of the new version does not wait for what
+// that send may have made (for BACKUP_SET_LAG_BOUND after it, at most).
 //
 // # Batched writes
 //

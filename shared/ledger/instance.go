@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
@@ -57,24 +58,125 @@ func (l *Ledger) LastInstanceJob(ctx context.Context, key string) (jobID string,
 	return r.JobID, r.ClaimedAt, true, nil
 }
 
-// SendScope is the scope of send markers: one row per (instance row key,
-// delivery) that says a CreateBackup of that method may be on its way or
-// may have made a job nobody has seen (NoteInstanceSend).
-const SendScope = "send"
-
-// sendSep joins an instance key and an owner in a send marker's key; it
-// sorts after every byte an InstanceKey or owner holds before it ('|' is
-// 0x7C, and the range end uses the next byte, '}').
+// sendSep joins an instance key and an owner in a send marker's key
+// (InstanceKey + "|" + owner, in InstanceScope: an instance's markers sit
+// beside its rows, so ReadInstance reads both in one GetRange); it sorts
+// after every byte an InstanceKey or owner holds ('|' is 0x7C).
 const sendSep = "|"
 
-// maxSendPages bounds the pages InstanceSends reads.
-const maxSendPages = 10
+// markerKey is the key of owner's send marker for key (InstanceKey).
+func markerKey(key, owner string) string { return key + sendSep + owner }
+
+// maxInstancePages bounds the pages ReadInstance reads (100 rows a page:
+// the instance's rows of each method and its open send markers).
+const maxInstancePages = 10
 
 // Send is an open send marker: owner (a delivery) sent, or was about to
 // send, a CreateBackup at At.
 type Send struct {
 	Owner string
 	At    time.Time
+}
+
+// InstanceJob is the latest job NoteInstanceJob recorded for a method:
+// its id and when it was created (or seen running).
+type InstanceJob struct {
+	JobID   string
+	Created time.Time
+}
+
+// InstanceView is what the ledger holds of one instance, by backup method
+// (InstanceKey's last part): the latest job of each method and the send
+// markers not forgotten yet.
+type InstanceView struct {
+	Jobs  map[string]InstanceJob
+	Sends map[string][]Send
+}
+
+// ReadInstance reads what the ledger holds of instance in region: its
+// instance rows of every method and their send markers, which share one
+// key range (region/instance/...), in one GetRange (a page of 100 rows; a
+// second only with some 96 markers open at once). A look that found no
+// running job and no listed set needs all of it (DESIGN.md §2a, across
+// asks): one read instead of one per row.
+func (l *Ledger) ReadInstance(ctx context.Context, region, instance string) (InstanceView, error) {
+	for _, f := range []struct {
+		name, v  string
+		required bool
+	}{{"region", region, false}, {"instance", instance, true}} { // as InstanceKey: the region may be empty
+		if err := checkText(f.name, f.v, MaxValue, false, f.required); err != nil {
+			return InstanceView{}, err
+		}
+		if strings.Contains(f.v, "/") {
+			return InstanceView{}, &ValidationError{Field: f.name, Rule: "no '/' (it separates an instance key's parts)"}
+		}
+	}
+	prefix := InstanceKey(region, instance, "")
+	if err := checkRowKey(InstanceScope, prefix); err != nil {
+		return InstanceView{}, err
+	}
+	// The range ends before the next byte after the prefix's last '/':
+	// "cn-x/rm-a/" .. "cn-x/rm-a0" holds rm-a's keys and no other
+	// instance's (ids hold no '/'; "rm-a-b/" sorts before, "rm-ab/" after).
+	start, end := pk(InstanceScope, prefix), pk(InstanceScope, strings.TrimSuffix(prefix, "/")+"0")
+	v := InstanceView{Jobs: map[string]InstanceJob{}, Sends: map[string][]Send{}}
+	for page := 0; page < maxInstancePages && start != nil; page++ {
+		rows, next, err := l.getRange(ctx, start, end, tablestore.FORWARD, 100)
+		if err != nil {
+			return InstanceView{}, err
+		}
+		for _, row := range rows {
+			key := keyOf(row)
+			rest, ok := strings.CutPrefix(key, prefix)
+			if !ok {
+				continue
+			}
+			method, _, marker := strings.Cut(rest, sendSep)
+			var jobID, lease string
+			var at, created time.Time
+			for _, c := range row.Columns {
+				switch val := c.Value.(type) {
+				case string:
+					switch c.ColumnName {
+					case ColJobID:
+						jobID = val
+					case ColLeaseOwner:
+						lease = val
+					}
+				case int64:
+					switch c.ColumnName {
+					case ColSentAt:
+						at = time.UnixMilli(val).UTC()
+					case ColClaimedAt:
+						created = time.UnixMilli(val).UTC()
+					}
+				}
+			}
+			switch {
+			case marker && lease != "" && !at.IsZero():
+				v.Sends[method] = append(v.Sends[method], Send{Owner: lease, At: at})
+			case !marker && jobID != "":
+				v.Jobs[method] = InstanceJob{JobID: jobID, Created: created}
+			}
+		}
+		start = next
+	}
+	return v, nil
+}
+
+// keyOf is a row's key (its second primary-key column).
+func keyOf(row *tablestore.Row) string {
+	if row.PrimaryKey == nil {
+		return ""
+	}
+	for _, c := range row.PrimaryKey.PrimaryKeys {
+		if c.ColumnName == ColKey {
+			if k, ok := c.Value.(string); ok {
+				return k
+			}
+		}
+	}
+	return ""
 }
 
 // NoteInstanceSend records, just before a CreateBackup of the method of
@@ -88,10 +190,10 @@ func (l *Ledger) NoteInstanceSend(ctx context.Context, key, owner string, at tim
 	if err := firstErr(checkRowKey(InstanceScope, key), checkText("owner", owner, MaxOwner, false, true)); err != nil {
 		return err
 	}
-	if err := checkRowKey(SendScope, key+sendSep+owner); err != nil {
+	if err := checkRowKey(InstanceScope, markerKey(key, owner)); err != nil {
 		return err
 	}
-	ch := &tablestore.PutRowChange{TableName: l.table, PrimaryKey: pk(SendScope, key+sendSep+owner)}
+	ch := &tablestore.PutRowChange{TableName: l.table, PrimaryKey: pk(InstanceScope, markerKey(key, owner))}
 	ch.AddColumn(ColLeaseOwner, owner)
 	ch.AddColumn(ColSentAt, at.UnixMilli())
 	ch.AddColumn(ColUpdatedAt, l.clock().UnixMilli())
@@ -108,10 +210,10 @@ func (l *Ledger) ForgetInstanceSend(ctx context.Context, key, owner string) erro
 	if err := firstErr(checkRowKey(InstanceScope, key), checkText("owner", owner, MaxOwner, false, true)); err != nil {
 		return err
 	}
-	if err := checkRowKey(SendScope, key+sendSep+owner); err != nil {
+	if err := checkRowKey(InstanceScope, markerKey(key, owner)); err != nil {
 		return err
 	}
-	ch := &tablestore.DeleteRowChange{TableName: l.table, PrimaryKey: pk(SendScope, key+sendSep+owner)}
+	ch := &tablestore.DeleteRowChange{TableName: l.table, PrimaryKey: pk(InstanceScope, markerKey(key, owner))}
 	ch.SetCondition(tablestore.RowExistenceExpectation_IGNORE)
 	// With the writes of other asks of the moment (combine.go): a fleet's
 	// throttled CreateBackups each forget their marker.
@@ -126,37 +228,18 @@ func (l *Ledger) ForgetInstanceSend(ctx context.Context, key, owner string) erro
 }
 
 // InstanceSends reads every send marker of key (InstanceKey) not forgotten
-// yet: GetRange over the key's markers, 1 call per page of 100.
+// yet: ReadInstance's markers of key's method.
 func (l *Ledger) InstanceSends(ctx context.Context, key string) ([]Send, error) {
 	if err := checkRowKey(InstanceScope, key); err != nil {
 		return nil, err
 	}
-	start, end := pk(SendScope, key+sendSep), pk(SendScope, key+"}")
-	var out []Send
-	for page := 0; page < maxSendPages && start != nil; page++ {
-		rows, next, err := l.getRange(ctx, start, end, tablestore.FORWARD, 100)
-		if err != nil {
-			return nil, err
-		}
-		for _, row := range rows {
-			var s Send
-			for _, c := range row.Columns {
-				switch v := c.Value.(type) {
-				case string:
-					if c.ColumnName == ColLeaseOwner {
-						s.Owner = v
-					}
-				case int64:
-					if c.ColumnName == ColSentAt {
-						s.At = time.UnixMilli(v).UTC()
-					}
-				}
-			}
-			if s.Owner != "" && !s.At.IsZero() {
-				out = append(out, s)
-			}
-		}
-		start = next
+	parts := strings.SplitN(key, "/", 3)
+	if len(parts) != 3 {
+		return nil, &ValidationError{Field: "key", Rule: "must be an InstanceKey: region/instance/method"}
 	}
-	return out, nil
+	v, err := l.ReadInstance(ctx, parts[0], parts[1])
+	if err != nil {
+		return nil, err
+	}
+	return v.Sends[parts[2]], nil
 }

@@ -195,6 +195,55 @@ func TestInstanceSends(t *testing.T) {
 	}
 }
 
+// ReadInstance: an instance's latest job of each method and its open send
+// markers, in one GetRange; neighbouring instance ids (rm-10, rm-1-b)
+// and other regions are not read.
+func TestReadInstance(t *testing.T) {
+	e := newEnv(t, 0)
+	ctx := context.Background()
+	phys, snap := InstanceKey("cn-hangzhou", "rm-1", "Physical"), InstanceKey("cn-hangzhou", "rm-1", "Snapshot")
+	must(t, e.l.NoteInstanceJob(ctx, phys, "5073731", start))
+	must(t, e.l.NoteInstanceJob(ctx, InstanceKey("cn-hangzhou", "rm-1", "Unknown"), "5073740", start.Add(time.Minute)))
+	must(t, e.l.NoteInstanceSend(ctx, phys, "run-a", start.Add(time.Second)))
+	must(t, e.l.NoteInstanceSend(ctx, phys, "run-b", start.Add(2*time.Second)))
+	must(t, e.l.NoteInstanceSend(ctx, snap, "run-c", start.Add(3*time.Second)))
+	for _, other := range []string{InstanceKey("cn-hangzhou", "rm-10", "Physical"), InstanceKey("cn-hangzhou", "rm-1-b", "Physical"),
+		InstanceKey("cn-shanghai", "rm-1", "Physical")} {
+		must(t, e.l.NoteInstanceJob(ctx, other, "9999999", start))
+		must(t, e.l.NoteInstanceSend(ctx, other, "run-x", start))
+	}
+	m := e.reset()
+	v, err := e.l.ReadInstance(ctx, "cn-hangzhou", "rm-1")
+	must(t, err)
+	if got := e.since(m); got != "GetRange" {
+		t.Errorf("calls %q, want one GetRange", got)
+	}
+	wantJobs := map[string]InstanceJob{"Physical": {"5073731", start}, "Unknown": {"5073740", start.Add(time.Minute)}}
+	if len(v.Jobs) != len(wantJobs) {
+		t.Errorf("jobs %v, want %v", v.Jobs, wantJobs)
+	}
+	for method, want := range wantJobs {
+		if got := v.Jobs[method]; got.JobID != want.JobID || !got.Created.Equal(want.Created) {
+			t.Errorf("%s job %+v, want %+v", method, got, want)
+		}
+	}
+	owners := func(ss []Send) (out []string) {
+		for _, s := range ss {
+			out = append(out, fmt.Sprintf("%s@%s", s.Owner, s.At.Sub(start)))
+		}
+		return out
+	}
+	if got := fmt.Sprint(owners(v.Sends["Physical"]), owners(v.Sends["Snapshot"])); got != "[run-a@1s run-b@2s] [run-c@3s]" || len(v.Sends) != 2 {
+		t.Errorf("markers %v, want run-a and run-b of Physical, run-c of Snapshot", v.Sends)
+	}
+	for _, bad := range []string{"rm 1", "rm-1/Physical", ""} {
+		m = e.reset()
+		if _, err := e.l.ReadInstance(ctx, "cn-hangzhou", bad); err == nil || e.since(m) != "" {
+			t.Errorf("instance id %q: %v with calls %q, want refused before any call", bad, err, e.since(m))
+		}
+	}
+}
+
 // SendBegin and JobMade: what MarkSending + NoteInstanceSend and
 // RecordJob + NoteInstanceJob + ForgetInstanceSend do, one BatchWriteRow
 // each, with the single-row calls' errors.
