@@ -228,8 +228,15 @@ func measureFleetAccounts(spec fleetAccountsSpec) (fleetAccountsResult, error) {
 	res.rdsCalls, res.rdsThrottled = map[string]int{}, map[string]int{}
 	type span struct{ first, last time.Time }
 	pairs := map[string]*span{}
+	firstCall := map[string]time.Time{} // a pair's first RDS call naming an instance
 	var first, last time.Time
 	for _, c := range st.Cloud.RDS.Calls()[rds0:] {
+		if reg := regionOf[c.DBInstanceId]; reg != "" {
+			k := st.Cloud.Auth.AccountOf(c.AccessKeyId) + "/" + reg
+			if t, ok := firstCall[k]; !ok || c.Start.Before(t) {
+				firstCall[k] = c.Start
+			}
+		}
 		res.rdsCalls[c.Action]++
 		if strings.HasPrefix(c.Code, "Throttling") {
 			res.rdsThrottled[c.Action]++
@@ -287,7 +294,7 @@ func measureFleetAccounts(spec fleetAccountsSpec) (fleetAccountsResult, error) {
 		printAskWaits(os.Stderr, st, start, rds0, regionOf)
 		for _, k := range slices.SortedFunc(maps.Keys(pairs), func(a, b string) int { return pairs[a].first.Compare(pairs[b].first) }) {
 			p := pairs[k]
-			fmt.Fprintf(os.Stderr, "trace: pair %s: accepted CreateBackups from +%s to +%s (%s)\n", k,
+			fmt.Fprintf(os.Stderr, "trace: pair %s: first call naming an instance +%s; accepted CreateBackups from +%s to +%s (%s)\n", k, firstCall[k].Sub(start).Round(time.Millisecond),
 				p.first.Sub(start).Round(time.Millisecond), p.last.Sub(start).Round(time.Millisecond), p.last.Sub(p.first).Round(time.Millisecond))
 		}
 	}
@@ -323,6 +330,12 @@ func printFleetAccountsTrace(w io.Writer, st *localcloud.Stack, start time.Time)
 			}
 		}
 		fmt.Fprintf(w, "trace: %s: %d invocations in the run, %s busy in all\n", f.Config().Name, n, busy.Round(time.Millisecond))
+		for _, inv := range f.Invocations() {
+			if inv.Start.After(start.Add(-100 * time.Millisecond)) {
+				fmt.Fprintf(w, "trace: %s invocation %s +%s → +%s\n", f.Config().Name, inv.RequestID,
+					inv.Start.Sub(start).Round(time.Millisecond), inv.End.Sub(start).Round(time.Millisecond))
+			}
+		}
 	}
 	type sec struct{ all, created, throttled, describe, ots, mns int }
 	var secs []sec
