@@ -281,11 +281,17 @@ func (s *Server) describeDBInstanceAttribute(req *request) (map[string]any, *api
 // naming it as MasterInstanceId, of the same account), sorted, as
 // ReadOnlyDBInstanceIds.ReadOnlyDBInstanceId lists them ({"DBInstanceId"}).
 func (s *Server) replicasLocked() map[string][]any {
-	out := map[string][]any{}
-	for _, id := range slices.Sorted(maps.Keys(s.instances)) {
-		in := s.instances[id]
+	ids := map[string][]string{}
+	for id, in := range s.instances { // one pass, unsorted: sorting every id on each call cost a 10,000-instance fleet dearly
 		if m, ok := s.instances[in.MasterInstanceId]; ok && m.AccountId == in.AccountId {
-			out[m.DBInstanceId] = append(out[m.DBInstanceId], map[string]any{"DBInstanceId": id})
+			ids[m.DBInstanceId] = append(ids[m.DBInstanceId], id)
+		}
+	}
+	out := make(map[string][]any, len(ids))
+	for master, rs := range ids {
+		slices.Sort(rs)
+		for _, id := range rs {
+			out[master] = append(out[master], map[string]any{"DBInstanceId": id})
 		}
 	}
 	return out
@@ -394,8 +400,7 @@ func (s *Server) describeDBInstances(req *request) (map[string]any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var match []*Instance
-	for _, id := range slices.Sorted(maps.Keys(s.instances)) {
-		in := s.instances[id]
+	for id, in := range s.instances { // sorted by id below: sorting every id under the lock cost a 10,000-instance fleet's listings more than the rest
 		if in.AccountId != req.account || in.RegionId != region || (ids != nil && !slices.Contains(ids, id)) {
 			continue
 		}
@@ -414,6 +419,7 @@ func (s *Server) describeDBInstances(req *request) (map[string]any, *apiError) {
 			match = append(match, in)
 		}
 	}
+	slices.SortFunc(match, func(a, b *Instance) int { return strings.Compare(a.DBInstanceId, b.DBInstanceId) })
 	var lo, hi int
 	next := ""
 	if tokenMode {
