@@ -281,6 +281,9 @@ func (s *Server) describeDBInstanceAttribute(req *request) (map[string]any, *api
 // naming it as MasterInstanceId, of the same account), sorted, as
 // ReadOnlyDBInstanceIds.ReadOnlyDBInstanceId lists them ({"DBInstanceId"}).
 func (s *Server) replicasLocked() map[string][]any {
+	if s.replicas != nil {
+		return s.replicas
+	}
 	ids := map[string][]string{}
 	for id, in := range s.instances { // one pass, unsorted: sorting every id on each call cost a 10,000-instance fleet dearly
 		if m, ok := s.instances[in.MasterInstanceId]; ok && m.AccountId == in.AccountId {
@@ -294,6 +297,7 @@ func (s *Server) replicasLocked() map[string][]any {
 			out[master] = append(out[master], map[string]any{"DBInstanceId": id})
 		}
 	}
+	s.replicas = out // kept until AddInstance: instances never change master or account
 	return out
 }
 

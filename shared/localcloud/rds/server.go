@@ -36,6 +36,7 @@ const (
 // it listens on 127.0.0.1 until Close. All methods are safe for concurrent
 // use.
 type Server struct {
+	replicas  map[string][]any // replicasLocked's answer, until an instance is added
 	clock     Clock
 	store     *auth.Store
 	cred      auth.Credential
@@ -219,6 +220,7 @@ func (s *Server) AddInstance(in Instance) {
 	s.mu.Lock()
 	s.tickLocked(now)
 	s.instances[in.DBInstanceId] = &in
+	s.replicas = nil
 	delete(s.autoNext, in.DBInstanceId)
 	if a := in.AutomatedBackup; a != nil && a.Check() == nil {
 		if first, ok := a.firstAt(now); ok {

@@ -3,6 +3,7 @@ package tablestore
 import (
 	"bytes"
 	"cmp"
+	"encoding/binary"
 	"slices"
 	"time"
 
@@ -62,7 +63,8 @@ type table struct {
 	readCU      int32
 	writeCU     int32
 	created     time.Time
-	rows        []*storedRow // sorted by primary key
+	rows        []*storedRow          // sorted by primary key
+	index       map[string]*storedRow // the same rows by pkKey: a point read or write finds its row without the binary search
 	autoInc     int64
 }
 
@@ -118,11 +120,27 @@ type view struct {
 }
 
 func (t *table) view(pk []value, nowMs int64) view {
-	i, ok := t.find(pk)
-	if !ok {
+	r := t.index[pkKey(pk)]
+	if r == nil {
 		return view{}
 	}
-	return t.viewOf(t.rows[i], nowMs)
+	return t.viewOf(r, nowMs)
+}
+
+// pkKey encodes a primary key as a map key: each column's type, then its
+// integer (8 bytes) or its bytes (length-prefixed).
+func pkKey(pk []value) string {
+	var b []byte
+	for _, v := range pk {
+		b = append(b, v.vt)
+		if v.vt == vtInteger {
+			b = binary.BigEndian.AppendUint64(b, uint64(v.i))
+			continue
+		}
+		b = binary.AppendUvarint(b, uint64(len(v.s)))
+		b = append(b, v.s...)
+	}
+	return string(b)
 }
 
 func (t *table) viewOf(r *storedRow, nowMs int64) view {
@@ -144,16 +162,26 @@ func (t *table) viewOf(r *storedRow, nowMs int64) view {
 
 // upsert returns the stored row for pk, creating it when absent.
 func (t *table) upsert(pk []value) *storedRow {
-	i, ok := t.find(pk)
-	if ok {
-		return t.rows[i]
+	k := pkKey(pk)
+	if r := t.index[k]; r != nil {
+		return r
 	}
+	i, _ := t.find(pk)
 	r := &storedRow{pk: pk, cols: map[string][]version{}}
 	t.rows = slices.Insert(t.rows, i, r)
+	if t.index == nil {
+		t.index = map[string]*storedRow{}
+	}
+	t.index[k] = r
 	return r
 }
 
 func (t *table) remove(pk []value) {
+	k := pkKey(pk)
+	if t.index[k] == nil {
+		return
+	}
+	delete(t.index, k)
 	if i, ok := t.find(pk); ok {
 		t.rows = slices.Delete(t.rows, i, i+1)
 	}
