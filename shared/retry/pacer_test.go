@@ -144,6 +144,50 @@ func TestPacerLearnsTheQuotaFromTheFirstBurst(t *testing.T) {
 	}
 }
 
+// The answers of one burst come back in any order (each call on its own
+// connection, its answer handled when its goroutine runs): when the
+// throttling answers are handled before the successes, the second before
+// them held few successes. The successes that follow within the moment
+// count for that throttling answer: the pace is the quota's, not what the
+// first answers showed (a fleet's pair went at 1.4 calls/s for seconds).
+func TestPacerCountsTheBurstsLateSuccesses(t *testing.T) {
+	for _, first := range []int{0, 2} {
+		start := time.Date(2026, 12, 7, 0, 0, 0, 100e6, time.UTC)
+		now := start
+		p := NewPacer(func() time.Time { return now })
+		srv := &quotaServer{rate: 10, tokens: 10}
+		var answers []bool
+		for range 16 {
+			p.Take()
+			answers = append(answers, srv.call(now))
+		}
+		now = now.Add(20 * time.Millisecond)
+		// first successes, then every throttling answer, then the rest.
+		var ok, thr int
+		for _, a := range answers {
+			if a {
+				thr++
+			} else {
+				ok++
+			}
+		}
+		for range first {
+			p.Update(false)
+		}
+		for range thr {
+			p.Update(true)
+		}
+		now = now.Add(5 * time.Millisecond)
+		for range ok - first {
+			p.Update(false)
+		}
+		if r, on := p.Rate(); !on || r < 5 || r > 10 {
+			t.Errorf("%d successes handled before the %d throttling answers, %d after: pace %.2f/s (on %v), want 5 to 10",
+				first, thr, ok-first, r, on)
+		}
+	}
+}
+
 // Answers that stop for a while (the callers look for backups, wait for
 // the ledger, or give up their turn) do not drag the pace below what the
 // quota let through: the answered rate caps the pace only above that.
