@@ -144,6 +144,21 @@ func TestPacerLearnsTheQuotaFromTheFirstBurst(t *testing.T) {
 	}
 }
 
+// burstAt sends n calls at once through a new pacer to a fresh quota
+// server of 10 calls a second (its bucket full), on a clock the caller
+// moves: the pacer, the server and each call's answer (true: throttled),
+// not yet handed to the pacer.
+func burstAt(now *time.Time, n int) (*Pacer, *quotaServer, []bool) {
+	p := NewPacer(func() time.Time { return *now })
+	srv := &quotaServer{rate: 10, tokens: 10}
+	var answers []bool
+	for range n {
+		p.Take()
+		answers = append(answers, srv.call(*now))
+	}
+	return p, srv, answers
+}
+
 // The answers of one burst come back in any order (each call on its own
 // connection, its answer handled when its goroutine runs): when the
 // throttling answers are handled before the successes, the second before
@@ -152,15 +167,8 @@ func TestPacerLearnsTheQuotaFromTheFirstBurst(t *testing.T) {
 // first answers showed (a fleet's pair went at 1.4 calls/s for seconds).
 func TestPacerCountsTheBurstsLateSuccesses(t *testing.T) {
 	for _, first := range []int{0, 2} {
-		start := time.Date(2026, 12, 7, 0, 0, 0, 100e6, time.UTC)
-		now := start
-		p := NewPacer(func() time.Time { return now })
-		srv := &quotaServer{rate: 10, tokens: 10}
-		var answers []bool
-		for range 16 {
-			p.Take()
-			answers = append(answers, srv.call(now))
-		}
+		now := time.Date(2026, 12, 7, 0, 0, 0, 100e6, time.UTC)
+		p, _, answers := burstAt(&now, 16)
 		now = now.Add(20 * time.Millisecond)
 		// first successes, then every throttling answer, then the rest.
 		var ok, thr int
@@ -195,15 +203,8 @@ func TestPacerCountsTheBurstsLateSuccesses(t *testing.T) {
 // 0.67 calls/s, and a fleet's pair stayed at 0.5 calls/s for minutes with no
 // throttling answer to lift it.)
 func TestPacerKeepsTheQuotaThroughALull(t *testing.T) {
-	start := time.Date(2026, 12, 7, 0, 0, 0, 100e6, time.UTC)
-	now := start
-	p := NewPacer(func() time.Time { return now })
-	srv := &quotaServer{rate: 10, tokens: 10}
-	var answers []bool
-	for range 30 {
-		p.Take()
-		answers = append(answers, srv.call(now))
-	}
+	now := time.Date(2026, 12, 7, 0, 0, 0, 100e6, time.UTC)
+	p, srv, answers := burstAt(&now, 30)
 	now = now.Add(20 * time.Millisecond)
 	for _, throttled := range answers {
 		p.Update(throttled)
