@@ -53,7 +53,9 @@
 // its quota lets through, learnt from Throttling.Api answers: the CUBIC
 // client rate limit of aws-sdk-go-v2's adaptive retry mode, starting from
 // 0.7 × the calls the quota let through in the second before a throttling
-// answer. Until the first such answer it lets every call go. A call that
+// answer (successes handled within half a second after it count too: a
+// burst's answers come back in any order). Until the first such answer it
+// lets every call go. A call that
 // took its turn and then did not go out gives it back (Return). The
 // executor keeps one per account, region and API; an API quota answer
 // teaches its pacer and closes no gate; the executor also admits a paced

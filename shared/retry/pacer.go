@@ -26,7 +26,9 @@ import (
 // answer of that burst cut the pace again (make bench, fleet across
 // accounts: the pairs' 100 asks at 10/s took 14 s at the median, 37 s at
 // worst, where the quota allows 9.9 s; with the calls let through: 9.2 s).
-// Until the answers' rate is known it does not cap the pace either.
+// Until the answers' rate is known it does not cap the pace either. A
+// burst's answers are handled in any order: the successes handled within
+// half a second after a throttling answer count for it too.
 //
 // A Pacer is safe for concurrent use; the zero value is not usable (use
 // NewPacer). All times come from its clock.
