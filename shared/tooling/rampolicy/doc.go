@@ -17,8 +17,9 @@
 //     failure destination); mns:PublishMessage on the notify topic (Topic
 //     variant);
 //   - the ask ledger's Tablestore row calls ots:GetRow, ots:PutRow,
-//     ots:UpdateRow, ots:BatchWriteRow and ots:GetRange (send markers) on its
-//     table only,
+//     ots:UpdateRow, ots:BatchWriteRow and ots:GetRange (an instance's rows
+//     and send markers in one read; the report's problem rows) on its table
+//     only,
 //     acs:ots:*:*:instance/${ledgerInstance}/table/${ledgerTable} (any
 //     region: the ledger's instance need not be in the functions' region).
 //
