@@ -98,7 +98,14 @@ func measureFleetE2E(n int, latency time.Duration, noLedger, trace bool) (fleetE
 		}
 	}
 	if trace {
-		traceRDSInFlight(st.Cloud.RDS.Calls()[rds0:], start)
+		var otsAt, mnsAt []time.Time
+		for _, c := range st.Cloud.OTS.Calls()[ots0:] {
+			otsAt = append(otsAt, c.Time)
+		}
+		for _, c := range st.Cloud.MNS.Calls()[mns0:] {
+			mnsAt = append(mnsAt, c.Time)
+		}
+		traceRDSInFlight(st.Cloud.RDS.Calls()[rds0:], otsAt, mnsAt, start)
 		for _, c := range st.Cloud.RDS.Calls()[rds0:] {
 			if c.Action != "CreateBackup" {
 				fmt.Fprintf(os.Stderr, "trace: rds %s +%s..+%s\n", c.Action, c.Start.Sub(start).Round(time.Millisecond), c.End.Sub(start).Round(time.Millisecond))
@@ -204,8 +211,18 @@ func cpuOf(pids []int) time.Duration {
 }
 
 // traceRDSInFlight prints, per 20 ms from start, the RDS calls begun and
-// the most in flight: where a run's time goes between its calls.
-func traceRDSInFlight(calls []rds.Call, start time.Time) {
+// in flight at the step's middle, and the Tablestore and MNS calls that
+// arrived: where a run's time goes between its calls.
+func traceRDSInFlight(calls []rds.Call, ots, mns []time.Time, start time.Time) {
+	within := func(ts []time.Time, from, to time.Time) int {
+		n := 0
+		for _, x := range ts {
+			if !x.Before(from) && x.Before(to) {
+				n++
+			}
+		}
+		return n
+	}
 	const step = 20 * time.Millisecond
 	var last time.Time
 	for _, c := range calls {
@@ -221,7 +238,8 @@ func traceRDSInFlight(calls []rds.Call, start time.Time) {
 				inflight++
 			}
 		}
-		fmt.Fprintf(os.Stderr, "trace: rds +%4dms begun %3d in flight %3d\n", t.Sub(start).Milliseconds(), begun, inflight)
+		fmt.Fprintf(os.Stderr, "trace: rds +%4dms begun %3d in flight %3d · tablestore calls %3d · mns calls %3d\n",
+			t.Sub(start).Milliseconds(), begun, inflight, within(ots, t, t.Add(step)), within(mns, t, t.Add(step)))
 	}
 }
 
