@@ -57,6 +57,7 @@ type Server struct {
 
 	mu          sync.Mutex
 	instances   map[string]*Instance
+	ids         []string // the instances' ids in order (listings page through them)
 	jobs        map[string][]*job
 	backups     map[string][]Backup  // seeded sets
 	faults      emukit.Faults[Fault] // rate faults decided by its seeded generator, so runs repeat
@@ -219,6 +220,10 @@ func (s *Server) AddInstance(in Instance) {
 	now := s.clock.Now()
 	s.mu.Lock()
 	s.tickLocked(now)
+	if _, ok := s.instances[in.DBInstanceId]; !ok {
+		i, _ := slices.BinarySearch(s.ids, in.DBInstanceId)
+		s.ids = slices.Insert(s.ids, i, in.DBInstanceId)
+	}
 	s.instances[in.DBInstanceId] = &in
 	s.replicas = nil
 	delete(s.autoNext, in.DBInstanceId)
