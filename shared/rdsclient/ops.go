@@ -334,48 +334,44 @@ func (c *Client) ListInstances(ctx context.Context, sel backup.Selector, pageNum
 	if size < 1 || size > pageSize {
 		size = pageSize
 	}
-	req := &rds.DescribeDBInstancesRequest{
-		RegionId:   tea.String(region),
-		PageNumber: tea.Int32(int32(pageNumber)),
-		PageSize:   tea.Int32(int32(size)),
+	// The typed request's fields, as the SDK renders them on the wire.
+	query := map[string]*string{
+		"RegionId":   tea.String(region),
+		"PageNumber": tea.String(strconv.Itoa(pageNumber)),
+		"PageSize":   tea.String(strconv.Itoa(size)),
 	}
 	if sel.Engine != "" {
-		req.Engine = tea.String(sel.Engine)
+		query["Engine"] = tea.String(sel.Engine)
 	}
 	if len(sel.Tags) > 0 {
 		tags, err := json.Marshal(sel.Tags) // keys sorted: the same selector, the same query
 		if err != nil {
 			return nil, 0, "", &ConfigError{Msg: "Tags", Err: err}
 		}
-		req.Tags = tea.String(string(tags))
+		query["Tags"] = tea.String(string(tags))
 	}
-	resp, err := call(ctx, c, region, ActionDescribeDBInstances, "", func(cl *rds.Client) (*rds.DescribeDBInstancesResponse, error) {
-		return cl.DescribeDBInstancesWithOptions(req, c.runtime(ctx))
+	page, err := call(ctx, c, region, ActionDescribeDBInstances, "", func(cl *rds.Client) (*instancePage, error) {
+		return describeDBInstances(cl, query, c.runtime(ctx)) // the page decoded by hand (listing.go)
 	})
 	if err != nil {
 		return nil, 0, "", err
 	}
-	if resp.Body == nil {
-		return nil, 0, "", nil
-	}
 	var out []backup.InstanceFacts
-	if resp.Body.Items != nil {
-		for _, in := range resp.Body.Items.DBInstance {
-			if in == nil || tea.StringValue(in.DBInstanceId) == "" {
-				continue
-			}
-			out = append(out, backup.InstanceFacts{
-				DBInstanceId:  tea.StringValue(in.DBInstanceId),
-				RegionId:      region,
-				Engine:        tea.StringValue(in.Engine),
-				EngineVersion: tea.StringValue(in.EngineVersion),
-				Status:        tea.StringValue(in.DBInstanceStatus),
-				LockMode:      tea.StringValue(in.LockMode),
-				InstanceType:  tea.StringValue(in.DBInstanceType),
-				Category:      tea.StringValue(in.Category),
-				StorageType:   tea.StringValue(in.DBInstanceStorageType),
-			})
+	for _, in := range page.Items.DBInstance {
+		if in.DBInstanceId == "" {
+			continue
 		}
+		out = append(out, backup.InstanceFacts{
+			DBInstanceId:  string(in.DBInstanceId),
+			RegionId:      region,
+			Engine:        string(in.Engine),
+			EngineVersion: string(in.EngineVersion),
+			Status:        string(in.DBInstanceStatus),
+			LockMode:      string(in.LockMode),
+			InstanceType:  string(in.DBInstanceType),
+			Category:      string(in.Category),
+			StorageType:   string(in.DBInstanceStorageType),
+		})
 	}
-	return out, int(tea.Int32Value(resp.Body.TotalRecordCount)), tea.StringValue(resp.Body.RequestId), nil
+	return out, int(page.TotalRecordCount), string(page.RequestId), nil
 }

@@ -7,10 +7,13 @@ package deploy
 // every method of the RDS SDK client and of the MNS SDK that the code calls
 // (or takes as a method value) becomes a RAM action: rds:<Operation> for
 // rds.Client's <Operation> and <Operation>WithOptions, mns:<API> for the MNS
-// SDK method that sends that API request (mnsAPIMethods). A call that cannot
-// be mapped (a new SDK method, a raw MNSClient.Send, the generic
-// darabonba-openapi CallApi, another product's SDK) fails the test: it
-// needs a decision here and in the policy.
+// SDK method that sends that API request (mnsAPIMethods). The generic
+// darabonba-openapi CallApi on rds.Client maps only when its Params come
+// from a function of the same package that returns &openapi.Params{Action:
+// tea.String(C)} with C a string constant (callAPIActions): rds:<C>. A call
+// that cannot be mapped (a new SDK method, a raw MNSClient.Send, any other
+// CallApi, another product's SDK) fails the test: it needs a decision here
+// and in the policy.
 //
 // The Tablestore SDK's client methods (the ask ledger's) map the same way,
 // ots:<API> for TableStoreClient's <API> (otsAPIMethods), except inside the
@@ -200,7 +203,8 @@ func shippedBuild(t *testing.T) *build {
 
 // check type-checks one package from source.
 func (b *build) check(path string, files []*ast.File) (*types.Package, *types.Info, error) {
-	info := &types.Info{Selections: map[*ast.SelectorExpr]*types.Selection{}, Uses: map[*ast.Ident]types.Object{}}
+	info := &types.Info{Selections: map[*ast.SelectorExpr]*types.Selection{}, Uses: map[*ast.Ident]types.Object{},
+		Types: map[ast.Expr]types.TypeAndValue{}, Defs: map[*ast.Ident]types.Object{}}
 	pkg, err := (&types.Config{Importer: b.imp}).Check(path, b.fset, files, info)
 	return pkg, info, err
 }
@@ -256,6 +260,16 @@ func recvName(fn *types.Func) string {
 	return ""
 }
 
+// recvIs reports whether a method's receiver type (a pointer or not) is
+// declared in package path.
+func recvIs(t types.Type, path string) bool {
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == path
+}
+
 // sdkCalls is what a package asks of the cloud: RAM actions with where they
 // are called, and SDK methods that cannot be mapped to an action.
 type sdkCalls struct {
@@ -263,9 +277,79 @@ type sdkCalls struct {
 	unmapped []string            // "position: what"
 }
 
+// callAPIActions finds the package's calls of the generic CallApi whose
+// action is known before the call runs: the Params argument is a call of a
+// function of the same package whose body returns &openapi.Params{...}
+// with Action: tea.String(C), C a string constant. It maps each such
+// call's selector to C.
+func callAPIActions(files []*ast.File, info *types.Info) map[*ast.SelectorExpr]string {
+	fixed := map[types.Object]string{} // functions returning Params of a constant action
+	for _, f := range files {
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Body == nil || len(fd.Body.List) != 1 {
+				continue
+			}
+			ret, ok := fd.Body.List[0].(*ast.ReturnStmt)
+			if !ok || len(ret.Results) != 1 {
+				continue
+			}
+			ue, ok := ret.Results[0].(*ast.UnaryExpr)
+			if !ok || ue.Op != token.AND {
+				continue
+			}
+			lit, ok := ue.X.(*ast.CompositeLit)
+			if !ok {
+				continue
+			}
+			if n, ok := types.Unalias(info.Types[lit].Type).(*types.Named); !ok || n.Obj().Pkg() == nil || n.Obj().Pkg().Path() != openapiSDK || n.Obj().Name() != "Params" {
+				continue
+			}
+			for _, e := range lit.Elts {
+				kv, ok := e.(*ast.KeyValueExpr)
+				if k, isIdent := kv.Key.(*ast.Ident); !ok || !isIdent || k.Name != "Action" {
+					continue
+				}
+				call, ok := kv.Value.(*ast.CallExpr)
+				if !ok || len(call.Args) != 1 {
+					continue
+				}
+				if tv := info.Types[call.Args[0]]; tv.Value != nil && tv.Value.Kind() == constant.String {
+					fixed[info.Defs[fd.Name]] = constant.StringVal(tv.Value)
+				}
+			}
+		}
+	}
+	out := map[*ast.SelectorExpr]string{}
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) == 0 {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "CallApi" {
+				return true
+			}
+			inner, ok := call.Args[0].(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			if id, ok := inner.Fun.(*ast.Ident); ok {
+				if a, ok := fixed[info.Uses[id]]; ok {
+					out[sel] = a
+				}
+			}
+			return true
+		})
+	}
+	return out
+}
+
 // scan collects every SDK method a package calls or takes as a value,
-// except where skip (when not nil) says the call serves the deploy tooling.
-func scan(fset *token.FileSet, info *types.Info, skip func(token.Pos) bool) sdkCalls {
+// except where skip (when not nil) says the call serves the deploy tooling;
+// callAPI (callAPIActions) names the actions of the CallApi calls it can.
+func scan(fset *token.FileSet, info *types.Info, skip func(token.Pos) bool, callAPI map[*ast.SelectorExpr]string) sdkCalls {
 	c := sdkCalls{actions: map[string][]string{}}
 	for expr, sel := range info.Selections {
 		if sel.Kind() == types.FieldVal || (skip != nil && skip(expr.Sel.Pos())) {
@@ -302,7 +386,11 @@ func scan(fset *token.FileSet, info *types.Info, skip func(token.Pos) bool) sdkC
 				c.unmapped = append(c.unmapped, fmt.Sprintf("%s: STS SDK method %s (only AssumeRole is mapped: which RAM action does it need?)", where, name))
 			}
 		case openapiSDK:
-			c.unmapped = append(c.unmapped, fmt.Sprintf("%s: generic OpenAPI method %s (its action is a runtime value: call the product client's operation instead)", where, name))
+			if a, ok := callAPI[expr]; ok && name == "CallApi" && recvIs(sel.Recv(), rdsSDK) {
+				c.actions["rds:"+a] = append(c.actions["rds:"+a], where)
+				continue
+			}
+			c.unmapped = append(c.unmapped, fmt.Sprintf("%s: generic OpenAPI method %s (its action is a runtime value: call the product client's operation instead, or pass Params made by a function that names a constant Action)", where, name))
 		case otsSDK:
 			if r := recvName(fn); r != "TableStoreClient" && r != "TableStoreApi" {
 				continue // request builders (PutRowChange.AddColumn, ...) send nothing
@@ -379,7 +467,7 @@ func TestRAMPolicyGrantsExactlyWhatTheShippedCodeCalls(t *testing.T) {
 	var deployOnlyCalls []string
 	for _, p := range b.own {
 		pkg, info, files := b.checkFiles(t, p)
-		calls := scan(b.fset, info, deployOnlyBodies(p.path, files))
+		calls := scan(b.fset, info, deployOnlyBodies(p.path, files), callAPIActions(files, info))
 		for id, obj := range info.Uses {
 			if fn, ok := obj.(*types.Func); ok && fn.Pkg() != nil && fn.Pkg().Path() != p.path &&
 				recvName(fn) == "" && slices.Contains(deployOnly[fn.Pkg().Path()], fn.Name()) {
@@ -451,11 +539,21 @@ func TestSDKCallScanner(t *testing.T) {
 	src := `package probe
 
 import (
+	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
 	util "github.com/alibabacloud-go/tea-utils/v2/service"
+	"github.com/alibabacloud-go/tea/tea"
 	rds "github.com/alibabacloud-go/rds-20140815/v3/client"
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 	ots "github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
 )
+
+const listAction = "DescribeDBInstances"
+
+// listParams names a constant action: its CallApi maps.
+func listParams() *openapi.Params { return &openapi.Params{Action: tea.String(listAction), Style: tea.String("RPC")} }
+
+// anyParams names the action it is given: its CallApi cannot map.
+func anyParams(action string) *openapi.Params { return &openapi.Params{Action: tea.String(action)} }
 
 // CreateTable is deploy-only when the package is shared/ledger.
 func CreateTable(o *ots.TableStoreClient) { _, _ = o.CreateTable(nil) }
@@ -478,6 +576,8 @@ func probe(cl *rds.Client, q ali_mns.AliMNSQueue, t ali_mns.AliMNSTopic, c ali_m
 	_ = q.Name()
 	_, _ = t.PublishMessage(ali_mns.MessagePublishRequest{})
 	_, _ = cl.CallApi(nil, nil, rt)
+	_, _ = cl.CallApi(listParams(), nil, rt)
+	_, _ = cl.CallApi(anyParams("RestoreTable"), nil, rt)
 	_, _ = c.Send(ali_mns.GET, nil, nil, "queues/q/messages")
 }
 `
@@ -489,18 +589,18 @@ func probe(cl *rds.Client, q ali_mns.AliMNSQueue, t ali_mns.AliMNSTopic, c ali_m
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := scan(b.fset, info, nil)
-	want := []string{"mns:DeleteMessage", "mns:PublishMessage", "ots:CreateTable", "ots:GetRow", "ots:UpdateRow", "rds:DescribeRegions", "rds:RestartDBInstance"}
+	got := scan(b.fset, info, nil, callAPIActions([]*ast.File{f}, info))
+	want := []string{"mns:DeleteMessage", "mns:PublishMessage", "ots:CreateTable", "ots:GetRow", "ots:UpdateRow", "rds:DescribeDBInstances", "rds:DescribeRegions", "rds:RestartDBInstance"}
 	if a := slices.Sorted(maps.Keys(got.actions)); !slices.Equal(a, want) {
 		t.Errorf("actions %v, want %v", a, want)
 	}
 	joined := strings.Join(got.unmapped, "\n")
-	if len(got.unmapped) != 3 || !strings.Contains(joined, "MNS SDK method Send") || !strings.Contains(joined, "OpenAPI method CallApi") ||
+	if len(got.unmapped) != 4 || strings.Count(joined, "OpenAPI method CallApi") != 2 || !strings.Contains(joined, "MNS SDK method Send") ||
 		!strings.Contains(joined, "Tablestore SDK method ComputeSplits") {
-		t.Errorf("unmapped %q, want Send, CallApi and ComputeSplits", got.unmapped)
+		t.Errorf("unmapped %q, want Send, ComputeSplits and two CallApi (nil Params, Params of a variable action)", got.unmapped)
 	}
 	// In shared/ledger, CreateTable's body serves the deploy tooling.
-	asLedger := scan(b.fset, info, deployOnlyBodies(module+"/shared/ledger", []*ast.File{f}))
+	asLedger := scan(b.fset, info, deployOnlyBodies(module+"/shared/ledger", []*ast.File{f}), nil)
 	if _, ok := asLedger.actions["ots:CreateTable"]; ok || len(asLedger.actions["ots:GetRow"]) != 1 {
 		t.Errorf("deploy-only CreateTable: actions %v", slices.Sorted(maps.Keys(asLedger.actions)))
 	}
