@@ -8,7 +8,7 @@
 // once, alone, by its own call (Solo): at low load nothing changes — the
 // same call, the same latency. Items batch only when callers arrive
 // faster than calls return: while MaxInFlight calls are out, new items
-// queue, and the next call takes as many as fit (MaxItems, and Fits for
+// queue, and the next call takes as many as fit (MaxItems, and Fit for
 // sizes and duplicate keys). This is the group commit of databases' logs.
 //
 // An item whose caller's context ends before it is sent is not sent (the

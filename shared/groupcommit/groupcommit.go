@@ -14,11 +14,16 @@ type Combiner[T, R any] struct {
 	MaxItems int
 	// MaxInFlight is the most calls out at once (≥ 1; 0 means 1).
 	MaxInFlight int
-	// Fits reports whether next may join batch (sizes, duplicate keys);
-	// nil: any item fits until MaxItems. An item that does not fit waits
-	// for a later call, keeping its place in the queue. The first item of
-	// a call always goes.
-	Fits func(batch []T, next T) bool
+	// Fit starts the check of one call's batch (sizes, duplicate keys): it
+	// returns a function that reports whether next may join the batch built
+	// so far, and counts next in when it may. nil: any item fits until
+	// MaxItems. The first item of a call always goes (counted in too; one
+	// that does not fit even alone goes alone). An item that does not fit
+	// waits for a later call, keeping its place in the queue. Every waiting
+	// item is checked once per call, so a check should cost the item, not
+	// the batch: with a fleet's hundreds of items waiting, a check that
+	// walked the batch made each call's take quadratic.
+	Fit func() func(next T) bool
 	// Solo sends one item alone, with its caller's context (nil: Batch
 	// with one item).
 	Solo func(ctx context.Context, item T) (R, error)
@@ -103,15 +108,21 @@ func (c *Combiner[T, R]) take() []*waiter[T, R] {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var batch []*waiter[T, R]
-	var items []T
+	fits := func(T) bool { return true }
+	if c.Fit != nil {
+		fits = c.Fit()
+	}
+	alone := false // the first item does not fit even alone
 	rest := c.pending[:0]
 	for _, w := range c.pending {
 		switch {
 		case w.ctx.Err() != nil:
 			w.done <- result[R]{err: w.ctx.Err()}
-		case len(batch) == 0 || (len(batch) < max(c.MaxItems, 1) && (c.Fits == nil || c.Fits(items, w.item))):
+		case len(batch) == 0:
+			alone = !fits(w.item)
 			batch = append(batch, w)
-			items = append(items, w.item)
+		case !alone && len(batch) < max(c.MaxItems, 1) && fits(w.item):
+			batch = append(batch, w)
 		default:
 			rest = append(rest, w)
 		}

@@ -140,7 +140,16 @@ func TestItemsArrivingDuringACallGoTogether(t *testing.T) {
 func TestItemsThatDoNotFitWaitForTheNextCall(t *testing.T) {
 	r := recorder{hold: make(chan struct{})}
 	c := r.combiner(16, 1)
-	c.Fits = func(batch []int, next int) bool { return !slices.Contains(batch, next) } // no duplicate keys
+	c.Fit = func() func(int) bool { // no duplicate keys
+		seen := map[int]bool{}
+		return func(next int) bool {
+			if seen[next] {
+				return false
+			}
+			seen[next] = true
+			return true
+		}
+	}
 	ctx := context.Background()
 	wait := doAll(t, c, ctx, 0, 1)
 	for len(r.got()) == 0 {
@@ -159,6 +168,59 @@ func TestItemsThatDoNotFitWaitForTheNextCall(t *testing.T) {
 	want := [][]int{{1}, {7, 8}, {7}, {7}}
 	if calls := r.got(); !slices.EqualFunc(calls, want, slices.Equal) {
 		t.Fatalf("calls %v, want %v", calls, want)
+	}
+}
+
+// A call's Fit sees each waiting item once, in queue order, and keeps its
+// own count of the batch (no batch is handed to it to walk again); an item
+// too big for any batch goes alone.
+func TestEachWaitingItemIsCheckedOncePerCall(t *testing.T) {
+	r := recorder{hold: make(chan struct{})}
+	c := r.combiner(1000, 1)
+	checks := 0
+	c.Fit = func() func(int) bool { // a budget of 10 a call; 99 is never welcome
+		used := 0
+		return func(next int) bool {
+			checks++
+			if used+next > 10 {
+				return false
+			}
+			used += next
+			return true
+		}
+	}
+	ctx := context.Background()
+	wait := doAll(t, c, ctx, 0, 1)
+	for len(r.got()) == 0 {
+		runtime.Gosched()
+	}
+	checks = 0
+	var wg sync.WaitGroup
+	items := []int{99, 1, 1}
+	for range 200 {
+		items = append(items, 1)
+	}
+	for i, it := range items {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.Do(ctx, it) }()
+		waitPending(c, 2+i)
+	}
+	close(r.hold)
+	wg.Wait()
+	wait()
+	calls := r.got()
+	if !slices.Equal(calls[1], []int{99}) {
+		t.Fatalf("calls %v: the item too big for any batch did not go alone first", calls)
+	}
+	for _, call := range calls[2:] {
+		if len(call) > 10 {
+			t.Fatalf("a call of %d items over the budget of 10: %v", len(call), call)
+		}
+	}
+	// 202 items after the big one, at most 10 a call: 21 calls, each
+	// checking once what still waits (202 + 192 + ... + 2 ≈ 2,200).
+	if n := len(items) - 1; checks > n*n/10+n {
+		t.Fatalf("%d checks for %d waiting items in calls of 10", checks, n)
 	}
 }
 

@@ -60,25 +60,24 @@ func (l *Ledger) newWrites() *groupcommit.Combiner[writeGroup, []tablestore.RowR
 	return &groupcommit.Combiner[writeGroup, []tablestore.RowResult]{
 		MaxItems:    maxBatchRows,
 		MaxInFlight: l.inFlight,
-		Fits: func(batch []writeGroup, next writeGroup) bool {
-			rows, bytes := len(next.keys), next.bytes
+		Fit: func() func(writeGroup) bool {
+			rows, bytes := 0, 0
 			seen := map[string]bool{}
-			for _, g := range batch {
-				rows += len(g.keys)
-				bytes += g.bytes
-				for _, k := range g.keys {
-					seen[k] = true
-				}
-			}
-			if rows > maxBatchRows || bytes > maxBatchBytes/2 { // half: the encoding's overhead
-				return false
-			}
-			for _, k := range next.keys {
-				if seen[k] { // one row twice in a batch fails the whole call
+			return func(next writeGroup) bool {
+				if rows+len(next.keys) > maxBatchRows || bytes+next.bytes > maxBatchBytes/2 { // half: the encoding's overhead
 					return false
 				}
+				for _, k := range next.keys {
+					if seen[k] { // one row twice in a batch fails the whole call
+						return false
+					}
+				}
+				rows, bytes = rows+len(next.keys), bytes+next.bytes
+				for _, k := range next.keys {
+					seen[k] = true
+				}
+				return true
 			}
-			return true
 		},
 		Solo:  l.writeAlone,
 		Batch: l.writeTogether,

@@ -165,12 +165,15 @@ func New(t Transport, cfg Config) (*Publisher, error) {
 	if each, ok := t.(EachSender); ok && cfg.Queue != "" {
 		pub.sends = &groupcommit.Combiner[string, sent]{
 			MaxItems: mnsq.MaxBatch, MaxInFlight: sendsInFlight,
-			Fits: func(batch []string, next string) bool {
-				n := len(next)
-				for _, b := range batch {
-					n += len(b)
+			Fit: func() func(string) bool {
+				n := 0
+				return func(next string) bool {
+					if n+len(next) > mnsq.MaxBatchBytes {
+						return false
+					}
+					n += len(next)
+					return true
 				}
-				return n <= mnsq.MaxBatchBytes
 			},
 			Solo: func(ctx context.Context, body string) (sent, error) {
 				id, err := t.Send(ctx, cfg.Queue, body, 0)
