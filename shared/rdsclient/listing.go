@@ -90,6 +90,8 @@ func (s *lenientString) UnmarshalJSON(b []byte) error {
 	switch {
 	case bytes.Equal(b, []byte("null")):
 		*s = ""
+	case len(b) > 1 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0:
+		*s = lenientString(b[1 : len(b)-1]) // nothing escaped: the text as it is
 	case len(b) > 0 && b[0] == '"':
 		var v string
 		if err := json.Unmarshal(b, &v); err != nil {

@@ -90,8 +90,8 @@ func TestListInstancesAnswers(t *testing.T) {
 		s.json(rdsclient.ActionDescribeDBInstances, status, body)
 		return s.client(t).ListInstances(context.Background(), backup.Selector{RegionId: "cn-hangzhou", Engine: "MySQL"}, 1, 100)
 	}
-	items, total, reqID, err := list(t, 200, `{"RequestId":"L2","TotalRecordCount":"3","Items":{"DBInstance":[{"DBInstanceId":12345,"Engine":"MySQL","LockMode":null},{"DBInstanceId":""},{}]}}`)
-	if err != nil || total != 3 || reqID != "L2" || len(items) != 1 || items[0].DBInstanceId != "12345" || items[0].LockMode != "" {
+	items, total, reqID, err := list(t, 200, `{"RequestId":"L2","TotalRecordCount":"3","Items":{"DBInstance":[{"DBInstanceId":12345,"Engine":"My\u0053QL","LockMode":null},{"DBInstanceId":""},{}]}}`)
+	if err != nil || total != 3 || reqID != "L2" || len(items) != 1 || items[0].DBInstanceId != "12345" || items[0].Engine != "MySQL" || items[0].LockMode != "" {
 		t.Errorf("numbers for strings: %+v %d %q %v", items, total, reqID, err)
 	}
 	if items, total, _, err := list(t, 200, `{"RequestId":"L3","TotalRecordCount":0,"Items":{}}`); err != nil || total != 0 || len(items) != 0 {
