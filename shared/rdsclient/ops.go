@@ -278,17 +278,13 @@ func (c *Client) Databases(ctx context.Context, region, id string) ([]string, st
 // region and returns the backup job id and the RDS request id.
 func (c *Client) CreateBackup(ctx context.Context, r backup.Request) (string, string, error) {
 	req := ToCreateBackupRequest(r)
-	resp, err := call(ctx, c, r.RegionId, ActionCreateBackup, r.DBInstanceId, func(cl *rds.Client) (*rds.CreateBackupResponse, error) {
-		return cl.CreateBackupWithOptions(req, c.runtime(ctx))
+	resp, err := call(ctx, c, r.RegionId, ActionCreateBackup, r.DBInstanceId, func(cl *rds.Client) (*createdBackup, error) {
+		return createBackup(cl, req, c.runtime(ctx)) // the answer read by hand (answers.go)
 	})
 	if err != nil {
 		return "", "", err
 	}
-	if resp.Body == nil {
-		return "", "", fmt.Errorf("rdsclient: %s %s: empty answer", ActionCreateBackup, r.DBInstanceId)
-	}
-	reqID := tea.StringValue(resp.Body.RequestId)
-	jobID := tea.StringValue(resp.Body.BackupJobId)
+	reqID, jobID := string(resp.RequestId), string(resp.BackupJobId)
 	if jobID == "" {
 		// Accepted without a job id: the job exists but we cannot name it.
 		// Reported as an error with the request id, classified transient so
@@ -351,7 +347,7 @@ func (c *Client) ListInstances(ctx context.Context, sel backup.Selector, pageNum
 		query["Tags"] = tea.String(string(tags))
 	}
 	page, err := call(ctx, c, region, ActionDescribeDBInstances, "", func(cl *rds.Client) (*instancePage, error) {
-		return describeDBInstances(cl, query, c.runtime(ctx)) // the page decoded by hand (listing.go)
+		return describeDBInstances(cl, query, c.runtime(ctx)) // the page decoded by hand (answers.go)
 	})
 	if err != nil {
 		return nil, 0, "", err

@@ -2,6 +2,7 @@ package rdsclient_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -106,5 +107,30 @@ func TestListInstancesAnswers(t *testing.T) {
 	_, _, _, err = list(t, 400, `{"RequestId":"L4","Code":"Throttling.User","Message":"Request was denied due to user flow control."}`)
 	if retry.Classify(err) != retry.Transient || !retry.IsThrottle(err) || !strings.Contains(err.Error(), "Throttling.User") {
 		t.Errorf("a throttling answer: %v (class %v), want transient, a throttling answer, with its code", err, retry.Classify(err))
+	}
+}
+
+// CreateBackup's answer is read by hand too: the job id as a string or a
+// number, the API's error answers with their codes as the SDK reports
+// them, and an answer that is not JSON a transient error naming the action.
+func TestCreateBackupAnswers(t *testing.T) {
+	create := func(t *testing.T, status int, body string) (string, string, error) {
+		t.Helper()
+		s := newStub(t)
+		s.json(rdsclient.ActionCreateBackup, status, body)
+		return s.client(t).CreateBackup(context.Background(), backup.Request{DBInstanceId: "rm-1", BackupMethod: "Physical"})
+	}
+	if job, req, err := create(t, 200, `{"RequestId":"C1","BackupJobId":"5073731"}`); err != nil || job != "5073731" || req != "C1" {
+		t.Errorf("a string job id: %q %q %v", job, req, err)
+	}
+	_, _, err := create(t, 403, `{"RequestId":"C2","Code":"IncorrectDBInstanceState","Message":"Current DB instance state does not support this operation."}`)
+	var api *rdsclient.APIError
+	if !errors.As(err, &api) || api.Code != "IncorrectDBInstanceState" || api.RequestID != "C2" || api.HTTPStatus != 403 {
+		t.Errorf("an error answer: %#v", err)
+	}
+	for _, body := range []string{`not json`, `{"BackupJobId":{"id":1}}`} {
+		if _, _, err := create(t, 200, body); err == nil || !strings.Contains(err.Error(), rdsclient.ActionCreateBackup) || retry.Classify(err) != retry.Transient {
+			t.Errorf("answer %s: %v (class %v), want a transient error naming %s", body, err, retry.Classify(err), rdsclient.ActionCreateBackup)
+		}
 	}
 }
