@@ -144,6 +144,11 @@ func pkKey(pk []value) string {
 }
 
 func (t *table) viewOf(r *storedRow, nowMs int64) view {
+	if t.allLive(r, nowMs) {
+		// Nothing expired (the usual case): the view is the row's own
+		// columns, read-only; a write that changes the row takes a new view.
+		return view{row: r, cols: r.cols, exists: len(r.cols) > 0 || t.live(r.marker, nowMs)}
+	}
 	v := view{row: r, cols: map[string][]version{}}
 	for name, vs := range r.cols {
 		var keep []version
@@ -158,6 +163,21 @@ func (t *table) viewOf(r *storedRow, nowMs int64) view {
 	}
 	v.exists = len(v.cols) > 0 || (len(r.cols) == 0 && t.live(r.marker, nowMs))
 	return v
+}
+
+// allLive reports whether every version of r is within the table's TTL.
+func (t *table) allLive(r *storedRow, nowMs int64) bool {
+	if t.ttl < 0 {
+		return true
+	}
+	for _, vs := range r.cols {
+		for _, x := range vs {
+			if !t.live(x.ts, nowMs) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // upsert returns the stored row for pk, creating it when absent.
