@@ -137,6 +137,20 @@ func TestItemsArrivingDuringACallGoTogether(t *testing.T) {
 	}
 }
 
+// queueThenRelease hands items to c one after another while r holds the
+// call in flight (so they queue, in order), then lets every call go and
+// waits for the items' answers.
+func queueThenRelease(ctx context.Context, c *Combiner[int, int], r *recorder, items []int) {
+	var wg sync.WaitGroup
+	for i, it := range items {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.Do(ctx, it) }()
+		waitPending(c, 2+i)
+	}
+	close(r.hold)
+	wg.Wait()
+}
+
 func TestItemsThatDoNotFitWaitForTheNextCall(t *testing.T) {
 	r := recorder{hold: make(chan struct{})}
 	c := r.combiner(16, 1)
@@ -156,14 +170,7 @@ func TestItemsThatDoNotFitWaitForTheNextCall(t *testing.T) {
 		runtime.Gosched()
 	}
 	// Duplicates of one key: each goes in its own call, others share.
-	var wg sync.WaitGroup
-	for i, it := range []int{7, 7, 8, 7} {
-		wg.Add(1)
-		go func() { defer wg.Done(); c.Do(ctx, it) }()
-		waitPending(c, 2+i)
-	}
-	close(r.hold)
-	wg.Wait()
+	queueThenRelease(ctx, c, &r, []int{7, 7, 8, 7})
 	wait()
 	want := [][]int{{1}, {7, 8}, {7}, {7}}
 	if calls := r.got(); !slices.EqualFunc(calls, want, slices.Equal) {
@@ -195,18 +202,11 @@ func TestEachWaitingItemIsCheckedOncePerCall(t *testing.T) {
 		runtime.Gosched()
 	}
 	checks = 0
-	var wg sync.WaitGroup
 	items := []int{99, 1, 1}
 	for range 200 {
 		items = append(items, 1)
 	}
-	for i, it := range items {
-		wg.Add(1)
-		go func() { defer wg.Done(); c.Do(ctx, it) }()
-		waitPending(c, 2+i)
-	}
-	close(r.hold)
-	wg.Wait()
+	queueThenRelease(ctx, c, &r, items)
 	wait()
 	calls := r.got()
 	if !slices.Equal(calls[1], []int{99}) {

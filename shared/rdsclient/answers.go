@@ -29,7 +29,7 @@ import (
 //
 // CallApi is used nowhere else, and only as CallApi(xParams(), ...) with
 // xParams naming a constant action: the RAM-policy test maps those calls
-// to grants.
+// to grants. That is why each action has a Params function of its own.
 
 // describeDBInstancesParams are DescribeDBInstancesWithOptions' own
 // (rds-20140815 v3.4.0), but for the body, which comes back unconverted.
