@@ -239,18 +239,62 @@ func ParseBackups(list []byte) ([]Spec, error) {
 	if err := checkPlanKeys(keys); err != nil {
 		return nil, err
 	}
-	var p struct {
-		Backups []Spec `json:"Backups"`
+	// Decoded field by field, in the document's order, with the types the
+	// keys' check already used: a struct's first decode builds encoding/json's
+	// reflection of its type, the cost ParseBackups avoids. A type error
+	// names the field as the struct's decode would ("Backups.DBName").
+	typeErr := func(err error, field string) error {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) {
+			e := *ute
+			e.Field = field
+			return malformed("", &e)
+		}
+		return malformed("Backups", err)
 	}
-	if err := decodeStrict(data, &p, ""); err != nil {
-		return nil, err
+	var items []json.RawMessage
+	if err := json.Unmarshal(keys["Backups"], &items); err != nil {
+		return nil, typeErr(err, "Backups")
 	}
-	for i, b := range p.Backups {
+	specs := make([]Spec, 0, len(items))
+	var first error // the first type error, as the struct's decode reports it
+	for _, item := range items {
+		var s Spec
+		fields := map[string]*string{"DBInstanceId": &s.DBInstanceId, "BackupMethod": &s.BackupMethod, "BackupStrategy": &s.BackupStrategy,
+			"DBName": &s.DBName, "BackupType": &s.BackupType, "RegionId": &s.RegionId, "AccountId": &s.AccountId}
+		dec := json.NewDecoder(bytes.NewReader(item))
+		if tok, _ := dec.Token(); tok != json.Delim('{') {
+			var obj map[string]json.RawMessage
+			if err := json.Unmarshal(item, &obj); err != nil && first == nil {
+				first = typeErr(err, "Backups")
+			}
+			specs = append(specs, s)
+			continue
+		}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return nil, malformed("Backups", err)
+			}
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return nil, malformed("Backups", err)
+			}
+			if err := json.Unmarshal(raw, fields[tok.(string)]); err != nil && first == nil {
+				first = typeErr(err, "Backups."+tok.(string))
+			}
+		}
+		specs = append(specs, s)
+	}
+	if first != nil {
+		return nil, first
+	}
+	for i, b := range specs {
 		if v := checkAccountGrammar(fmt.Sprintf("Backups[%d].AccountId", i), b.AccountId); v != nil {
 			return nil, v
 		}
 	}
-	return p.Backups, nil
+	return specs, nil
 }
 
 var (

@@ -165,6 +165,15 @@ func TestParseBackupsAgreesWithParsePlan(t *testing.T) {
 		`"rm-1"`,
 		`[{"DBInstanceId":"rm-1"}`,
 		`[{"DBInstanceId":"rm-1"}] trailing`,
+		`[{"DBInstanceId":1,"BackupMethod":2}]`,
+		`[{"BackupMethod":2,"DBInstanceId":1}]`,
+		`[{"DBInstanceId":"rm-1"},"x",{"DBName":3}]`,
+		`[{"DBInstanceId":"rm-1"},{"DBName":3},"x"]`,
+		`[null,{"DBInstanceId":"rm-2","DBName":null}]`,
+		`[{"DBInstanceId":"rm-a","DBInstanceId":"rm-b"}]`,
+		`[{"DBInstanceId":"rm-\u0031","DBName":"a,b"}]`,
+		`[{"DBInstanceId":true},{"AccountId":"bad"}]`,
+		`[[]]`,
 	} {
 		t.Run(list, func(t *testing.T) {
 			want, wantErr := ParsePlan([]byte(`{"Backups":` + list + `}`))
@@ -183,7 +192,9 @@ func TestParseBackupsAgreesWithParsePlan(t *testing.T) {
 			}
 		})
 	}
-	if got, err := ParseBackups([]byte(` [ ] `)); err != nil || len(got) != 0 {
-		t.Fatalf("an empty list: %+v, %v; want no backups and no error", got, err)
+	for _, empty := range []string{` [ ] `, `null`} {
+		if got, err := ParseBackups([]byte(empty)); err != nil || len(got) != 0 {
+			t.Fatalf("%q: %+v, %v; want no backups and no error", empty, got, err)
+		}
 	}
 }
