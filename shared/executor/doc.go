@@ -141,7 +141,8 @@
 // does not claim, mark and wait in the pacer long before its turn. RDS calls in flight across the executor are bounded by an
 // adaptive limit (limiter: starts at InitialConcurrency, one more after as
 // many successes in a row as the limit, halved on throttling, at most
-// Concurrency), and all runs share one throttle gate (retry.Gate). That
+// Concurrency; calls wait for it in line, and a freed slot wakes only the
+// first of them), and all runs share one throttle gate (retry.Gate). That
 // flow control is per account (flow.go): the functions' own account has
 // one; each member account (DESIGN.md §10) has one per region, made on
 // first use, so a member account that throttles holds up only itself.
