@@ -14,6 +14,11 @@
 //     status, lock mode, primary/read-only, databases, ongoing task, backups
 //     today), once preflight has read them.
 //
+// ParsePlan decodes a request's JSON (DESIGN.md §3), refusing unknown and
+// misspelled fields by name; ParseBackups decodes a list of backups by the
+// same rules without the plan around it (a webhook route's, read at
+// start-up, where a plan's first decode would cost the cold start).
+//
 // Every violation carries the error code the RDS API would return for it, the
 // field at fault, and a message a person understands. The rules are data
 // (Rules); the README's rule table is generated from it.

@@ -69,8 +69,10 @@
 // over the body, or over "<ts>.<body>") are refused with a message that
 // says so. The comparison is constant-time, against exactly two keys
 // whatever the caller (the route's secret and its previous one, or random
-// keys for an unknown caller), so an unknown X-Caller and a wrong signature
-// get the same 401 in the same time; what does not depend on the caller (a
+// keys for an unknown caller, made at the first such check so that no start
+// pays for them: that one check costs about 50 µs more), so an unknown
+// X-Caller and a wrong signature get the same 401 in the same time; what
+// does not depend on the caller (a
 // missing or stale X-Timestamp, a malformed signature) is told as such.
 //
 // The caller is found from X-Caller: the signed route whose caller id
