@@ -76,7 +76,10 @@ type Rule struct {
 	HTTPStatus int
 	Text       string // the rule in our words
 	Source     string // the API page's sentence behind it
-	check      func(r Request, f *InstanceFacts) (value string, message string, broken bool)
+	// check reports whether r breaks the rule, and then the value at fault
+	// and the message: formatted only when broken, since every ask of a
+	// fleet is checked against every rule.
+	check func(r Request, f *InstanceFacts) (value string, message string, broken bool)
 	// engine: the rule needs InstanceFacts.Engine and is skipped while it
 	// is unknown.
 	engine bool
@@ -141,7 +144,10 @@ var Rules = []Rule{
 		Source: "Not on the page (ours): DBInstanceId follows the grammar of RDS instance ids (lowercase letters, digits, '-'; no commas, spaces or control characters; bounded length), so that no request text reaches an allow-list match, a log line or an API call unchecked.",
 		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
 			id := r.DBInstanceId
-			return id, fmt.Sprintf("DBInstanceId %s: %s", Quote(id, 72), InstanceIdRule), strings.TrimSpace(id) != "" && !ValidInstanceID(id)
+			if strings.TrimSpace(id) == "" || ValidInstanceID(id) {
+				return "", "", false
+			}
+			return id, fmt.Sprintf("DBInstanceId %s: %s", Quote(id, 72), InstanceIdRule), true
 		},
 	},
 	{
@@ -149,7 +155,10 @@ var Rules = []Rule{
 		Text:   "RegionId, when given, is a region id: lowercase words and numbers joined by '-' (cn-hangzhou), at most 40 characters. (Ours: the SDK builds the endpoint host from it.)",
 		Source: "Not on the page (ours): a region id's grammar, checked before anything else, because the SDK builds the endpoint host (`rds.<RegionId>.aliyuncs.com`) from it; nothing from a request reaches an SDK client, a log line or an endpoint unvalidated.",
 		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
-			return r.RegionId, fmt.Sprintf("RegionId %s: %s", Quote(r.RegionId, 48), RegionIdRule), r.RegionId != "" && !ValidRegionID(r.RegionId)
+			if r.RegionId == "" || ValidRegionID(r.RegionId) {
+				return "", "", false
+			}
+			return r.RegionId, fmt.Sprintf("RegionId %s: %s", Quote(r.RegionId, 48), RegionIdRule), true
 		},
 	},
 	{
@@ -158,8 +167,10 @@ var Rules = []Rule{
 		Source: "BackupMethod: Valid values: Logical, Physical, Snapshot. Default value: Physical.",
 		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
 			m := r.BackupMethod
-			ok := m == "" || m == MethodLogical || m == MethodPhysical || m == MethodSnapshot
-			return m, fmt.Sprintf("BackupMethod %q: must be Logical, Physical or Snapshot", m), !ok
+			if m == "" || m == MethodLogical || m == MethodPhysical || m == MethodSnapshot {
+				return "", "", false
+			}
+			return m, fmt.Sprintf("BackupMethod %q: must be Logical, Physical or Snapshot", m), true
 		},
 	},
 	{
@@ -167,7 +178,10 @@ var Rules = []Rule{
 		Text:   "At most 100 names in DBName. (Ours: the page names no limit; the bound keeps one request's messages small.)",
 		Source: "Not on the page (ours): the page names no limit; the DBName list is bounded so that one request stays small in messages, outcomes and log lines.",
 		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
-			return fmt.Sprint(len(r.DBName)), fmt.Sprintf("DBName: %d names, at most %d in one request", len(r.DBName), MaxDBNames), len(r.DBName) > MaxDBNames
+			if len(r.DBName) <= MaxDBNames {
+				return "", "", false
+			}
+			return fmt.Sprint(len(r.DBName)), fmt.Sprintf("DBName: %d names, at most %d in one request", len(r.DBName), MaxDBNames), true
 		},
 	},
 	{
@@ -189,8 +203,10 @@ var Rules = []Rule{
 		Source: "BackupStrategy: Valid values: db: a database-level backup. instance: an instance-level backup.",
 		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
 			s := r.BackupStrategy
-			ok := s == "" || s == StrategyDB || s == StrategyInstance
-			return s, fmt.Sprintf("BackupStrategy %q: must be db or instance", s), !ok
+			if s == "" || s == StrategyDB || s == StrategyInstance {
+				return "", "", false
+			}
+			return s, fmt.Sprintf("BackupStrategy %q: must be db or instance", s), true
 		},
 	},
 	{
@@ -207,8 +223,10 @@ var Rules = []Rule{
 		Source: "BackupType: Valid values: Auto, FullBackup. Default value: Auto.",
 		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
 			t := r.BackupType
-			ok := t == "" || t == TypeAuto || t == TypeFullBackup
-			return t, fmt.Sprintf("BackupType %q: must be Auto or FullBackup", t), !ok
+			if t == "" || t == TypeAuto || t == TypeFullBackup {
+				return "", "", false
+			}
+			return t, fmt.Sprintf("BackupType %q: must be Auto or FullBackup", t), true
 		},
 	},
 	{
@@ -216,8 +234,10 @@ var Rules = []Rule{
 		Text:   "BackupType only with BackupMethod Physical.",
 		Source: "BackupType: This parameter is valid only when you set the BackupMethod parameter to Physical.",
 		check: func(r Request, _ *InstanceFacts) (string, string, bool) {
-			return r.BackupType, fmt.Sprintf("BackupType %q: only valid with BackupMethod Physical, not %s", r.BackupType, r.Method()),
-				r.BackupType != "" && r.Method() != MethodPhysical
+			if r.BackupType == "" || r.Method() == MethodPhysical {
+				return "", "", false
+			}
+			return r.BackupType, fmt.Sprintf("BackupType %q: only valid with BackupMethod Physical, not %s", r.BackupType, r.Method()), true
 		},
 	},
 	{
@@ -235,7 +255,10 @@ var Rules = []Rule{
 		Text:   "The instance is Running.",
 		Source: "Prerequisites: The instance is in the Running state.",
 		check: func(r Request, f *InstanceFacts) (string, string, bool) {
-			return f.Status, fmt.Sprintf("DBInstanceId %q: instance is %s, must be Running", r.DBInstanceId, f.Status), f.Status != "Running"
+			if f.Status == "Running" {
+				return "", "", false
+			}
+			return f.Status, fmt.Sprintf("DBInstanceId %q: instance is %s, must be Running", r.DBInstanceId, f.Status), true
 		},
 	},
 	{
@@ -243,8 +266,10 @@ var Rules = []Rule{
 		Text:   "The instance is not locked.",
 		Source: "IncorrectDBInstanceLockMode.ValueNotSupported: The operation failed. The RDS instance is locked.",
 		check: func(r Request, f *InstanceFacts) (string, string, bool) {
-			locked := f.LockMode != "" && f.LockMode != "Unlock"
-			return f.LockMode, fmt.Sprintf("DBInstanceId %q: instance is locked (%s)", r.DBInstanceId, f.LockMode), locked
+			if f.LockMode == "" || f.LockMode == "Unlock" {
+				return "", "", false
+			}
+			return f.LockMode, fmt.Sprintf("DBInstanceId %q: instance is locked (%s)", r.DBInstanceId, f.LockMode), true
 		},
 	},
 	{
@@ -252,8 +277,10 @@ var Rules = []Rule{
 		Text:   "The instance is not a read-only instance.",
 		Source: "ReadDBInstanceNotSupport: The operation is not permitted due to type of the instance.",
 		check: func(r Request, f *InstanceFacts) (string, string, bool) {
-			return f.InstanceType, fmt.Sprintf("DBInstanceId %q: read-only instances cannot be backed up; back up the primary", r.DBInstanceId),
-				strings.EqualFold(f.InstanceType, "Readonly")
+			if !strings.EqualFold(f.InstanceType, "Readonly") {
+				return "", "", false
+			}
+			return f.InstanceType, fmt.Sprintf("DBInstanceId %q: read-only instances cannot be backed up; back up the primary", r.DBInstanceId), true
 		},
 	},
 	{
@@ -261,8 +288,10 @@ var Rules = []Rule{
 		Text:   "BackupType only for SQL Server.",
 		Source: "BackupType: You must set this parameter only when the instance runs SQL Server.",
 		check: func(r Request, f *InstanceFacts) (string, string, bool) {
-			return r.BackupType, fmt.Sprintf("BackupType %q: only for SQL Server instances, this one runs %s", r.BackupType, f.Engine),
-				r.BackupType != "" && !isSQLServer(f)
+			if r.BackupType == "" || isSQLServer(f) {
+				return "", "", false
+			}
+			return r.BackupType, fmt.Sprintf("BackupType %q: only for SQL Server instances, this one runs %s", r.BackupType, f.Engine), true
 		},
 	},
 	{
@@ -270,9 +299,10 @@ var Rules = []Rule{
 		Text:   "DBName and BackupStrategy only for a MySQL logical backup or a SQL Server physical backup.",
 		Source: "DBName: You can specify this parameter when you perform a logical backup on individual databases of an ApsaraDB RDS for MySQL instance. You can also specify this parameter when you perform a full physical backup on individual databases of an ApsaraDB RDS for SQL Server instance.",
 		check: func(r Request, f *InstanceFacts) (string, string, bool) {
-			set := r.BackupStrategy != "" || len(r.DBName) > 0
-			return r.BackupStrategy, fmt.Sprintf("DBName/BackupStrategy: only for a MySQL logical or SQL Server physical backup, not %s %s", f.Engine, r.Method()),
-				set && !dbLevelAllowed(r, f)
+			if set := r.BackupStrategy != "" || len(r.DBName) > 0; !set || dbLevelAllowed(r, f) {
+				return "", "", false
+			}
+			return r.BackupStrategy, fmt.Sprintf("DBName/BackupStrategy: only for a MySQL logical or SQL Server physical backup, not %s %s", f.Engine, r.Method()), true
 		},
 	},
 	{
@@ -299,8 +329,10 @@ var Rules = []Rule{
 		Text:   "Snapshot needs cloud disks (SQL Server on cloud disks uses Snapshot); refused on local disks.",
 		Source: "BackupMethod: When you perform a snapshot backup on an ApsaraDB RDS for SQL Server instance that uses cloud disks, you must set this parameter to Snapshot.",
 		check: func(r Request, f *InstanceFacts) (string, string, bool) {
-			return r.BackupMethod, fmt.Sprintf("BackupMethod \"Snapshot\": needs cloud disks, instance storage is %s", f.StorageType),
-				r.Method() == MethodSnapshot && LocalDisk(f.StorageType)
+			if r.Method() != MethodSnapshot || !LocalDisk(f.StorageType) {
+				return "", "", false
+			}
+			return r.BackupMethod, fmt.Sprintf("BackupMethod \"Snapshot\": needs cloud disks, instance storage is %s", f.StorageType), true
 		},
 	},
 	{
@@ -308,8 +340,10 @@ var Rules = []Rule{
 		Text:   "Logical only when the instance has at least one database.",
 		Source: "BackupMethod: You can perform a logical backup only when databases are created on the instance.",
 		check: func(r Request, f *InstanceFacts) (string, string, bool) {
-			return r.BackupMethod, fmt.Sprintf("BackupMethod \"Logical\": instance %q has no databases", r.DBInstanceId),
-				r.Method() == MethodLogical && f.DatabasesKnown && len(f.Databases) == 0
+			if r.Method() != MethodLogical || !f.DatabasesKnown || len(f.Databases) > 0 {
+				return "", "", false
+			}
+			return r.BackupMethod, fmt.Sprintf("BackupMethod \"Logical\": instance %q has no databases", r.DBInstanceId), true
 		},
 	},
 	{
@@ -346,8 +380,10 @@ var Rules = []Rule{
 		Text:   "Fewer than 20 backups of the instance today.",
 		Source: "Prerequisites: The number of backup sets that can be created for an instance per day cannot exceed 20.",
 		check: func(r Request, f *InstanceFacts) (string, string, bool) {
-			return fmt.Sprint(f.BackupsToday), fmt.Sprintf("DBInstanceId %q: %d backups today, the limit is %d a day", r.DBInstanceId, f.BackupsToday, MaxBackupsPerDay),
-				f.BackupsTodayKnown && f.BackupsToday >= MaxBackupsPerDay
+			if !f.BackupsTodayKnown || f.BackupsToday < MaxBackupsPerDay {
+				return "", "", false
+			}
+			return fmt.Sprint(f.BackupsToday), fmt.Sprintf("DBInstanceId %q: %d backups today, the limit is %d a day", r.DBInstanceId, f.BackupsToday, MaxBackupsPerDay), true
 		},
 	},
 }
