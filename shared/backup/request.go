@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fc-rds-backup/fc-rds-backup/shared/plainjson"
 )
 
 // Allowed values of the CreateBackup parameters (API page, request parameters).
@@ -230,6 +232,79 @@ func ParsePlan(data []byte) (Plan, error) {
 // route's backups): decoding them as a whole Plan would cost every cold
 // start the reflection over the Plan's types, about 0.15 ms.
 func ParseBackups(list []byte) ([]Spec, error) {
+	specs, ok := parsePlainBackups(list)
+	if !ok {
+		return parseBackupsJSON(list)
+	}
+	return specs, checkBackupsAccounts(specs)
+}
+
+// parsePlainBackups reads list when it is plain JSON (shared/plainjson): a
+// list of objects whose keys are Spec's fields, spelled exactly, each
+// value a plain string or null (which leaves the field empty, as
+// encoding/json does). Anything else is read by parseBackupsJSON, which
+// gives the answer or the error it always gave.
+func parsePlainBackups(list []byte) ([]Spec, bool) {
+	v, ok := plainjson.Parse(list)
+	if !ok || v.Kind != plainjson.Array {
+		return nil, false
+	}
+	specs := make([]Spec, 0, len(v.Items))
+	for _, item := range v.Items {
+		if item.Kind != plainjson.Object {
+			return nil, false
+		}
+		var s Spec
+		for i, k := range item.Keys {
+			dst := s.field(k)
+			val := item.Items[i]
+			switch {
+			case dst == nil:
+				return nil, false
+			case val.Kind == plainjson.String:
+				*dst = val.Str
+			case val.Kind != plainjson.Null:
+				return nil, false
+			}
+		}
+		specs = append(specs, s)
+	}
+	return specs, true
+}
+
+// field is the field of s named name exactly (nil for none).
+func (s *Spec) field(name string) *string {
+	switch name {
+	case "DBInstanceId":
+		return &s.DBInstanceId
+	case "BackupMethod":
+		return &s.BackupMethod
+	case "BackupStrategy":
+		return &s.BackupStrategy
+	case "DBName":
+		return &s.DBName
+	case "BackupType":
+		return &s.BackupType
+	case "RegionId":
+		return &s.RegionId
+	case "AccountId":
+		return &s.AccountId
+	}
+	return nil
+}
+
+// checkBackupsAccounts checks each spec's AccountId's grammar.
+func checkBackupsAccounts(specs []Spec) error {
+	for i, b := range specs {
+		if v := checkAccountGrammar(fmt.Sprintf("Backups[%d].AccountId", i), b.AccountId); v != nil {
+			return v
+		}
+	}
+	return nil
+}
+
+// parseBackupsJSON is ParseBackups with encoding/json, for any list.
+func parseBackupsJSON(list []byte) ([]Spec, error) {
 	data := make([]byte, 0, len(list)+len(`{"Backups":}`))
 	data = append(append(append(data, `{"Backups":`...), bytes.TrimSpace(list)...), '}')
 	var keys map[string]json.RawMessage
@@ -260,8 +335,6 @@ func ParseBackups(list []byte) ([]Spec, error) {
 	var first error // the first type error, as the struct's decode reports it
 	for _, item := range items {
 		var s Spec
-		fields := map[string]*string{"DBInstanceId": &s.DBInstanceId, "BackupMethod": &s.BackupMethod, "BackupStrategy": &s.BackupStrategy,
-			"DBName": &s.DBName, "BackupType": &s.BackupType, "RegionId": &s.RegionId, "AccountId": &s.AccountId}
 		dec := json.NewDecoder(bytes.NewReader(item))
 		if tok, _ := dec.Token(); tok != json.Delim('{') {
 			var obj map[string]json.RawMessage
@@ -280,7 +353,7 @@ func ParseBackups(list []byte) ([]Spec, error) {
 			if err := dec.Decode(&raw); err != nil {
 				return nil, malformed("Backups", err)
 			}
-			if err := json.Unmarshal(raw, fields[tok.(string)]); err != nil && first == nil {
+			if err := json.Unmarshal(raw, s.field(tok.(string))); err != nil && first == nil {
 				first = typeErr(err, "Backups."+tok.(string))
 			}
 		}
@@ -289,10 +362,8 @@ func ParseBackups(list []byte) ([]Spec, error) {
 	if first != nil {
 		return nil, first
 	}
-	for i, b := range specs {
-		if v := checkAccountGrammar(fmt.Sprintf("Backups[%d].AccountId", i), b.AccountId); v != nil {
-			return nil, v
-		}
+	if err := checkBackupsAccounts(specs); err != nil {
+		return nil, err
 	}
 	return specs, nil
 }

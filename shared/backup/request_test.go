@@ -2,6 +2,7 @@ package backup
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -176,6 +177,15 @@ func TestParseBackupsAgreesWithParsePlan(t *testing.T) {
 		`[[]]`,
 	} {
 		t.Run(list, func(t *testing.T) {
+			// The plain path (a webhook's start-up) answers as encoding/json's.
+			if specs, ok := parsePlainBackups([]byte(list)); ok {
+				slow, slowErr := parseBackupsJSON([]byte(list))
+				if plainErr := checkBackupsAccounts(specs); fmt.Sprint(plainErr) != fmt.Sprint(slowErr) || (slowErr == nil && !reflect.DeepEqual(specs, slow)) {
+					t.Fatalf("plain JSON: %+v, %v; encoding/json: %+v, %v", specs, plainErr, slow, slowErr)
+				}
+			} else if strings.HasPrefix(list, `[{"DBInstanceId":"rm-1"}]`) && len(list) == len(`[{"DBInstanceId":"rm-1"}]`) {
+				t.Fatal("a plain list is not read as plain JSON")
+			}
 			want, wantErr := ParsePlan([]byte(`{"Backups":` + list + `}`))
 			got, err := ParseBackups([]byte(list))
 			switch {

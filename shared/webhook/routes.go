@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/fc-rds-backup/fc-rds-backup/shared/backup"
+	"github.com/fc-rds-backup/fc-rds-backup/shared/plainjson"
 )
 
 // Route sources.
@@ -202,6 +203,14 @@ func LoadRoutes(data []byte) ([]Route, error) {
 		}
 		data = j
 	}
+	if routes, errs, ok := loadPlainRoutes(data); ok {
+		return routesOrErrors(routes, errs)
+	}
+	return loadRoutesJSON(data)
+}
+
+// loadRoutesJSON is LoadRoutes for any JSON document, with encoding/json.
+func loadRoutesJSON(data []byte) ([]Route, error) {
 	var list []json.RawMessage
 	if data[0] == '{' {
 		var top map[string]json.RawMessage
@@ -224,10 +233,68 @@ func LoadRoutes(data []byte) ([]Route, error) {
 	var errs []error
 	routes := make([]Route, 0, len(list))
 	for i, raw := range list {
-		r, rerrs := parseRoute(i, raw)
+		var keys map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &keys); err != nil {
+			errs = append(errs, fmt.Errorf("routes[%d]: must be an object with fields %s", i, strings.Join(routeFields, ", ")))
+			routes = append(routes, Route{})
+			continue
+		}
+		r, rerrs := parseRoute(i, keys)
 		errs = append(errs, rerrs...)
 		routes = append(routes, r)
 	}
+	return routesOrErrors(routes, errs)
+}
+
+// loadPlainRoutes is LoadRoutes for a plain JSON document (shared/plainjson:
+// the routes are read at the webhook's start, and encoding/json's first
+// use would cost more than the document): {"routes": [...]}, a bare list,
+// or {"routes": null}, every route an object. ok is false for anything
+// else, which LoadRoutes reads with encoding/json as before.
+func loadPlainRoutes(data []byte) (routes []Route, errs []error, ok bool) {
+	doc, ok := plainjson.Parse(data)
+	if !ok {
+		return nil, nil, false
+	}
+	if doc.Kind == plainjson.Object {
+		if len(doc.Keys) != 1 || doc.Keys[0] != "routes" {
+			return nil, nil, false
+		}
+		doc = doc.Items[0]
+		if doc.Kind == plainjson.Null {
+			return nil, nil, true
+		}
+	}
+	if doc.Kind != plainjson.Array {
+		return nil, nil, false
+	}
+	for _, item := range doc.Items {
+		if item.Kind != plainjson.Object {
+			return nil, nil, false
+		}
+	}
+	routes = make([]Route, 0, len(doc.Items))
+	for i, item := range doc.Items {
+		r, rerrs := parseRoute(i, rawFields(item))
+		errs = append(errs, rerrs...)
+		routes = append(routes, r)
+	}
+	return routes, errs, true
+}
+
+// rawFields are an object's fields as json.Unmarshal into a
+// map[string]json.RawMessage gives them.
+func rawFields(obj plainjson.Value) map[string]json.RawMessage {
+	m := make(map[string]json.RawMessage, len(obj.Keys))
+	for i, k := range obj.Keys {
+		m[k] = json.RawMessage(obj.Items[i].Raw)
+	}
+	return m
+}
+
+// routesOrErrors adds the checks across routes to errs: the routes when
+// there are none, else every problem at once.
+func routesOrErrors(routes []Route, errs []error) ([]Route, error) {
 	errs = append(errs, crossCheck(routes)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -235,18 +302,15 @@ func LoadRoutes(data []byte) ([]Route, error) {
 	return routes, nil
 }
 
-func parseRoute(i int, raw json.RawMessage) (Route, []error) {
+// parseRoute reads and checks routes[i], given as its fields.
+func parseRoute(i int, keys map[string]json.RawMessage) (Route, []error) {
 	at := fmt.Sprintf("routes[%d]", i)
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &keys); err != nil {
-		return Route{}, []error{fmt.Errorf("%s: must be an object with fields %s", at, strings.Join(routeFields, ", "))}
-	}
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s.%s: %s", at, field, fmt.Sprintf(format, args...)))
 	}
 	var r Route
-	if v, ok := keys["name"]; ok && json.Unmarshal(v, &r.Name) == nil && r.Name != "" {
+	if v, ok := keys["name"]; ok && decodeString(v, &r.Name) == nil && r.Name != "" {
 		at = fmt.Sprintf("routes[%d] (%s)", i, r.Name)
 	}
 	names := make([]string, 0, len(keys))
@@ -254,20 +318,23 @@ func parseRoute(i int, raw json.RawMessage) (Route, []error) {
 		names = append(names, k)
 	}
 	slices.Sort(names)
-	allowedFields := " (allowed: " + strings.Join(routeFields, ", ") + ")" // once per route: errors stay bounded
+	listed := false // the allowed fields once per route: errors stay bounded
 	for _, k := range names {
 		if !slices.Contains(routeFields, k) {
-			bad(k, "unknown field%s", allowedFields)
-			allowedFields = ""
+			allowed := ""
+			if !listed {
+				allowed, listed = " (allowed: "+strings.Join(routeFields, ", ")+")", true
+			}
+			bad(k, "unknown field%s", allowed)
 		}
 	}
 	str := func(field string, dst *string) {
-		if v, ok := keys[field]; ok && json.Unmarshal(v, dst) != nil {
+		if v, ok := keys[field]; ok && decodeString(v, dst) != nil {
 			bad(field, "must be a string, got %s", v)
 		}
 	}
 	strs := func(field string, dst *[]string) {
-		if v, ok := keys[field]; ok && json.Unmarshal(v, dst) != nil {
+		if v, ok := keys[field]; ok && decodeStrings(v, dst) != nil {
 			bad(field, "must be a list of strings, got %s", v)
 		}
 	}

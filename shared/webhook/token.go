@@ -63,13 +63,13 @@ func parseTokenFields(keys map[string]json.RawMessage, r *Route, bad func(field,
 		name string
 		dst  *string
 	}{{"user", &r.User}, {"instances", &r.Instances}, {"askedAt", &r.AskedAt}, {"id", &r.ID}, {"maxAskAge", &r.MaxAskAge}} {
-		if v, ok := keys[f.name]; ok && json.Unmarshal(v, f.dst) != nil {
+		if v, ok := keys[f.name]; ok && decodeString(v, f.dst) != nil {
 			bad(f.name, "must be a string, got %s", clip(string(v), 64))
 		}
 	}
 	if v, ok := keys["when"]; ok && string(bytes.TrimSpace(v)) != "null" {
-		var w map[string]json.RawMessage
-		if json.Unmarshal(v, &w) != nil {
+		w, err := decodeObject(v)
+		if err != nil {
 			bad("when", `must be an object {"pointer": "/state", "equals": "Implement"}`)
 		} else {
 			r.When = &TokenWhen{}
@@ -85,7 +85,7 @@ func parseTokenFields(keys map[string]json.RawMessage, r *Route, bad func(field,
 					unknown = append(unknown, k)
 					continue
 				}
-				if json.Unmarshal(raw, dst) != nil {
+				if decodeString(raw, dst) != nil {
 					bad("when."+k, "must be a string, got %s", clip(string(raw), 64))
 				}
 			}
