@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -177,6 +178,17 @@ func TestConcurrentForgetsShareCalls(t *testing.T) {
 		must(t, err)
 		if len(got) != 1 || got[0].Owner != "run-b" {
 			t.Errorf("%s: markers %v, want run-b's only", k, got)
+		}
+	}
+}
+
+// A row's size in a batch is never under its values' size as text (the
+// batch's byte limit counts on it), without formatting them.
+func TestTextLenIsNeverUnderTheText(t *testing.T) {
+	for _, v := range []any{int64(math.MinInt64), int64(math.MaxInt64), -math.MaxFloat64, -math.SmallestNonzeroFloat64, 1.0 / 3,
+		"", "rm-1/Physical", true, false, nil, []byte{255, 0, 7}, int(-1 << 62)} {
+		if got, text := textLen(v), fmt.Sprint(v); got < len(text) {
+			t.Errorf("textLen(%#v) = %d, under %d (%q)", v, got, len(text), text)
 		}
 	}
 }
