@@ -42,13 +42,16 @@ mkdir -p "$rb_dir" || rdsbackup_fail "cannot create $rb_dir"
 if [ "${RDSBACKUP_FROM_SOURCE:-false}" = true ]; then
   command -v go >/dev/null 2>&1 || rdsbackup_fail "from-source needs Go on the PATH"
   # Not `go install …@version`: go.mod pins golang/protobuf with a replace (faster cold
-  # starts), which `go install …@version` refuses; build inside the downloaded module.
+  # starts), which `go install …@version` refuses; build inside the downloaded module,
+  # with its from-source modfile: go.mod also replaces github.com/gogap/errors with a
+  # folder of the repository (smaller function binaries), which a module download
+  # leaves out; the client builds with the upstream package.
   rb_json=$(go mod download -json "github.com/fc-rds-backup/fc-rds-backup@$rb_version") ||
     rdsbackup_fail "go mod download of fc-rds-backup@$rb_version failed"
   rb_src=$(printf '%s\n' "$rb_json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
   rb_got=$(printf '%s\n' "$rb_json" | sed -n 's/^[[:space:]]*"Version": "\(.*\)",$/\1/p')
   [ -n "$rb_src" ] && [ -n "$rb_got" ] || rdsbackup_fail "go mod download of fc-rds-backup@$rb_version failed"
-  (cd "$rb_src" && go build -trimpath -o "$rb_dir/$rb_exe" \
+  (cd "$rb_src" && go build -trimpath -modfile=shared/integrations/from-source.go.mod -o "$rb_dir/$rb_exe" \
     -ldflags "-X github.com/fc-rds-backup/fc-rds-backup/shared/version.stamp=$rb_got" ./shared/cmd/rdsbackup) ||
     rdsbackup_fail "go build of rdsbackup@$rb_version failed"
   echo "rdsbackup install: built $rb_version from source into $rb_dir"

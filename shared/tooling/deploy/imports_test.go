@@ -134,3 +134,17 @@ func TestCompositionRootImportedOnlyByFunctions(t *testing.T) {
 		}
 	}
 }
+
+// text/template calls methods by name through reflection, so a binary that
+// links its executor keeps every exported method of every type: the
+// functions' binaries doubled (23 MB, not 12) and each cold start paid for
+// it. The MNS SDK's error package brought it in; go.mod replaces that
+// package with shared/third_party/gogap-errors, which renders the SDK's
+// messages without it (shared/mnsq holds them to text/template's).
+func TestFunctionsDoNotLinkTextTemplate(t *testing.T) {
+	for _, d := range deps(t, "./functions/...") {
+		if d == "text/template" {
+			t.Error("a function binary links text/template again (go list -deps ./functions/... names who imports it)")
+		}
+	}
+}

@@ -14,7 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var update = flag.Bool("update", false, "rewrite the GitLab template's copy of shared/integrations/install.sh")
+var update = flag.Bool("update", false, "rewrite the GitLab template's copy of shared/integrations/install.sh and the from-source modfile")
 
 // The install script of the CI templates (shared/integrations/install.sh,
 // run by the GitHub action, copied into the GitLab template), against a
