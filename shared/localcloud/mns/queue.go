@@ -545,9 +545,11 @@ func (q *queue) remove(m *message, now time.Time) {
 }
 
 func (s *Server) sendMessage(req *request) reply {
-	var rm reqMessage
-	if e := decodeXML(req.body, "Message", &rm); e != nil {
-		return fail(e)
+	rm, fast := fastMessage(req.body)
+	if !fast {
+		if e := decodeXML(req.body, "Message", &rm); e != nil {
+			return fail(e)
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -564,9 +566,11 @@ func (s *Server) sendMessage(req *request) reply {
 }
 
 func (s *Server) batchSendMessage(req *request) reply {
-	var rm reqMessages
-	if e := decodeXML(req.body, "Messages", &rm); e != nil {
-		return fail(e)
+	rm, fast := fastMessages(req.body)
+	if !fast {
+		if e := decodeXML(req.body, "Messages", &rm); e != nil {
+			return fail(e)
+		}
 	}
 	if len(rm.Messages) < 1 || len(rm.Messages) > 16 {
 		return fail(errInvalidArgument("The count of messages in a batch should between 1 and 16, not %d.", len(rm.Messages)))
