@@ -124,8 +124,32 @@ func (v value) payload() []byte {
 	return out
 }
 
+// checksum is crc8 over v's type and payload, without building the
+// payload (every cell of every row written passes here).
 func (v value) checksum(crc byte) byte {
-	return crc8(crc8(crc, v.vt), v.payload()...)
+	crc = crc8(crc, v.vt)
+	switch v.vt {
+	case vtInteger:
+		return crc8U64(crc, uint64(v.i))
+	case vtDouble:
+		return crc8U64(crc, math.Float64bits(v.f))
+	case vtBoolean:
+		if v.b {
+			return crc8(crc, 1)
+		}
+		return crc8(crc, 0)
+	case vtString, vtBlob:
+		return crc8(crc8U32(crc, uint32(len(v.s))), v.s...)
+	}
+	return crc
+}
+
+// crc8String is crc8 over s's bytes.
+func crc8String(crc byte, s string) byte {
+	for i := 0; i < len(s); i++ {
+		crc = crc8Table[crc^s[i]]
+	}
+	return crc
 }
 
 func (v value) String() string {
@@ -185,7 +209,7 @@ type pbCell struct {
 }
 
 func (c pbCell) checksum() byte {
-	crc := crc8(0, []byte(c.name)...)
+	crc := crc8String(0, c.name)
 	if c.hasValue {
 		crc = c.v.checksum(crc)
 	}
