@@ -259,20 +259,16 @@ func (s *Server) describeDBInstanceAttribute(req *request) (map[string]any, *api
 		return nil, e
 	}
 	eng := engines[in.Engine]
-	a := instanceFields(in, s.replicasLocked()[in.DBInstanceId])
-	for k, v := range map[string]any{
-		"DBInstanceStorage":   100,
-		"DBInstanceClassType": "x",
-		"Port":                eng.port,
-		"CreationTime":        "2024-01-01T00:00:00Z",
-		"MaxConnections":      2000,
-		"MaxIOPS":             10000,
-		"DBMaxQuantity":       500,
-		"AccountMaxQuantity":  500,
-		"TimeZone":            "",
-		"Collation":           "",
-	} {
-		a[k] = v
+	a := attributeInstance{
+		instanceItem:        newInstanceItem(in, s.replicasLocked()[in.DBInstanceId]),
+		DBInstanceStorage:   100,
+		DBInstanceClassType: "x",
+		Port:                eng.port,
+		CreationTime:        "2024-01-01T00:00:00Z",
+		MaxConnections:      2000,
+		MaxIOPS:             10000,
+		DBMaxQuantity:       500,
+		AccountMaxQuantity:  500,
 	}
 	return map[string]any{"Items": map[string]any{"DBInstanceAttribute": []any{a}}}, nil
 }
@@ -301,40 +297,97 @@ func (s *Server) replicasLocked() map[string][]any {
 	return out
 }
 
-// instanceFields are the fields DescribeDBInstanceAttribute and
-// DescribeDBInstances both answer for an instance (each adds its own);
-// replicas are its read-only instances.
-func instanceFields(in *Instance, replicas []any) map[string]any {
+// instanceItem holds the fields DescribeDBInstanceAttribute and
+// DescribeDBInstances both answer for an instance (each adds its own). A
+// struct, not a map: a page of 100 instances is encoded without sorting
+// 2,900 keys, so the local cloud's own CPU does not slow the product's
+// listing down on the bench's two cores.
+type instanceItem struct {
+	DBInstanceId          string
+	DBInstanceDescription string
+	RegionId              string
+	ZoneId                string
+	Engine                string
+	EngineVersion         string
+	DBInstanceStatus      string
+	LockMode              string
+	LockReason            string
+	DBInstanceType        string
+	Category              string
+	DBInstanceStorageType string
+	DBInstanceClass       string
+	DBInstanceNetType     string
+	InstanceNetworkType   string
+	ConnectionMode        string
+	ConnectionString      string
+	PayType               string
+	ExpireTime            string
+	MasterInstanceId      string
+	DeletionProtection    bool
+	ResourceGroupId       string
+	VpcId                 string
+	VSwitchId             string
+	ReadOnlyDBInstanceIds struct {
+		ReadOnlyDBInstanceId []any
+	}
+}
+
+// attributeInstance is an instance as DescribeDBInstanceAttribute
+// describes it.
+type attributeInstance struct {
+	instanceItem
+	DBInstanceStorage   int
+	DBInstanceClassType string
+	Port                string
+	CreationTime        string
+	MaxConnections      int
+	MaxIOPS             int
+	DBMaxQuantity       int
+	AccountMaxQuantity  int
+	TimeZone            string
+	Collation           string
+}
+
+// listedInstance is an instance as DescribeDBInstances lists it.
+type listedInstance struct {
+	instanceItem
+	CreateTime    string
+	DestroyTime   string
+	MutriORsignle bool
+}
+
+// newInstanceItem is in's common fields; replicas are its read-only
+// instances.
+func newInstanceItem(in *Instance, replicas []any) instanceItem {
 	if replicas == nil {
 		replicas = []any{}
 	}
-	return map[string]any{
-		"DBInstanceId":          in.DBInstanceId,
-		"DBInstanceDescription": in.DBInstanceId,
-		"RegionId":              in.RegionId,
-		"ZoneId":                in.RegionId + "-h",
-		"Engine":                in.Engine,
-		"EngineVersion":         in.EngineVersion,
-		"DBInstanceStatus":      in.DBInstanceStatus,
-		"LockMode":              in.LockMode,
-		"LockReason":            lockReason(in.LockMode),
-		"DBInstanceType":        in.DBInstanceType,
-		"Category":              in.Category,
-		"DBInstanceStorageType": in.DBInstanceStorageType,
-		"DBInstanceClass":       in.DBInstanceClass,
-		"DBInstanceNetType":     "Intranet",
-		"InstanceNetworkType":   "VPC",
-		"ConnectionMode":        "Standard",
-		"ConnectionString":      in.DBInstanceId + "." + engines[in.Engine].domain,
-		"PayType":               "Postpaid",
-		"ExpireTime":            "",
-		"MasterInstanceId":      in.MasterInstanceId,
-		"DeletionProtection":    false,
-		"ResourceGroupId":       "rg-acfmz7u4zzr0000",
-		"VpcId":                 "vpc-rdstest0000",
-		"VSwitchId":             "vsw-rdstest0000",
-		"ReadOnlyDBInstanceIds": map[string]any{"ReadOnlyDBInstanceId": replicas},
+	it := instanceItem{
+		DBInstanceId:          in.DBInstanceId,
+		DBInstanceDescription: in.DBInstanceId,
+		RegionId:              in.RegionId,
+		ZoneId:                in.RegionId + "-h",
+		Engine:                in.Engine,
+		EngineVersion:         in.EngineVersion,
+		DBInstanceStatus:      in.DBInstanceStatus,
+		LockMode:              in.LockMode,
+		LockReason:            lockReason(in.LockMode),
+		DBInstanceType:        in.DBInstanceType,
+		Category:              in.Category,
+		DBInstanceStorageType: in.DBInstanceStorageType,
+		DBInstanceClass:       in.DBInstanceClass,
+		DBInstanceNetType:     "Intranet",
+		InstanceNetworkType:   "VPC",
+		ConnectionMode:        "Standard",
+		ConnectionString:      in.DBInstanceId + "." + engines[in.Engine].domain,
+		PayType:               "Postpaid",
+		MasterInstanceId:      in.MasterInstanceId,
+		ResourceGroupId:       "rg-acfmz7u4zzr0000",
+		VpcId:                 "vpc-rdstest0000",
+		VSwitchId:             "vsw-rdstest0000",
 	}
+	it.ReadOnlyDBInstanceIds.ReadOnlyDBInstanceId = replicas
+	return it
 }
 
 func lockReason(mode string) string {
@@ -444,12 +497,13 @@ func (s *Server) describeDBInstances(req *request) (map[string]any, *apiError) {
 	} else {
 		lo, hi = page(len(match), number, size)
 	}
-	items := []map[string]any{}
+	items := []listedInstance{}
 	replicas := s.replicasLocked()
 	for _, in := range match[lo:hi] {
-		it := instanceFields(in, replicas[in.DBInstanceId])
-		it["CreateTime"], it["DestroyTime"], it["MutriORsignle"] = "2024-01-01T00:00:00Z", "", false
-		items = append(items, it)
+		items = append(items, listedInstance{
+			instanceItem: newInstanceItem(in, replicas[in.DBInstanceId]),
+			CreateTime:   "2024-01-01T00:00:00Z",
+		})
 	}
 	return map[string]any{
 		"PageNumber":       number,

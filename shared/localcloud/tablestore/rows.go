@@ -1,9 +1,9 @@
 package tablestore
 
 import (
-	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore/otsprotocol"
@@ -94,6 +94,11 @@ func (s *Server) applyPut(t *table, raw []byte, c *otsprotocol.Condition, rc *ot
 	if err != nil {
 		return nil, newErr("OTSParameterInvalid", "Invalid row: %v.", err)
 	}
+	return s.putDecoded(t, row, c, rc)
+}
+
+// putDecoded is applyPut for a decoded row.
+func (s *Server) putDecoded(t *table, row pbRow, c *otsprotocol.Condition, rc *otsprotocol.ReturnContent) ([]byte, *Error) {
 	pk, e := validatePK(t, row.pk, pkWrite)
 	if e != nil {
 		return nil, e
@@ -142,6 +147,11 @@ func (s *Server) applyUpdate(t *table, raw []byte, c *otsprotocol.Condition, rc 
 	if err != nil {
 		return nil, newErr("OTSParameterInvalid", "Invalid row: %v.", err)
 	}
+	return s.updateDecoded(t, row, c, rc)
+}
+
+// updateDecoded is applyUpdate for a decoded row.
+func (s *Server) updateDecoded(t *table, row pbRow, c *otsprotocol.Condition, rc *otsprotocol.ReturnContent) ([]byte, *Error) {
 	pk, e := validatePK(t, row.pk, pkExact)
 	if e != nil {
 		return nil, e
@@ -243,6 +253,11 @@ func (s *Server) applyDelete(t *table, raw []byte, c *otsprotocol.Condition) *Er
 	if err != nil {
 		return newErr("OTSParameterInvalid", "Invalid primary key: %v.", err)
 	}
+	return s.deleteDecoded(t, row, c)
+}
+
+// deleteDecoded is applyDelete for a decoded row.
+func (s *Server) deleteDecoded(t *table, row pbRow, c *otsprotocol.Condition) *Error {
 	if len(row.cells) > 0 {
 		return newErr("OTSParameterInvalid", "A row to delete carries only its primary key.")
 	}
@@ -531,12 +546,13 @@ func (s *Server) batchWriteRow(in *otsprotocol.BatchWriteRowRequest) (proto.Mess
 		return nil, newErr("OTSParameterInvalid", "Atomic batches and local transactions are not modeled by the emulator."), nil
 	}
 	total := 0
-	for _, tb := range in.GetTables() {
+	decoded := make([][]pbRow, len(in.GetTables())) // each row decoded once, here
+	for ti, tb := range in.GetTables() {
 		if len(tb.GetRows()) == 0 {
 			return nil, newErr("OTSParameterInvalid", "No operation is specified for table: '%s'.", tb.GetTableName()), nil
 		}
 		total += len(tb.GetRows())
-		seen := map[string]bool{}
+		seen := make(map[string]bool, len(tb.GetRows()))
 		for _, r := range tb.GetRows() {
 			row, err := decodeRow(r.GetRowChange())
 			if err != nil {
@@ -550,12 +566,19 @@ func (s *Server) batchWriteRow(in *otsprotocol.BatchWriteRowRequest) (proto.Mess
 			// service's, which names nothing).
 			var k strings.Builder
 			for _, c := range row.pk {
-				fmt.Fprintf(&k, "%s\x00%d\x00%d\x00%s\x00", c.name, c.v.vt, c.v.i, c.v.s)
+				k.WriteString(c.name)
+				k.WriteByte(0)
+				k.WriteByte(c.v.vt)
+				k.WriteString(strconv.FormatInt(c.v.i, 10))
+				k.WriteByte(0)
+				k.Write(c.v.s)
+				k.WriteByte(0)
 			}
 			if seen[k.String()] {
 				return nil, newErr("OTSParameterInvalid", "The input parameter is invalid."), nil
 			}
 			seen[k.String()] = true
+			decoded[ti] = append(decoded[ti], row)
 		}
 	}
 	if total > maxBatchWriteRows {
@@ -563,20 +586,20 @@ func (s *Server) batchWriteRow(in *otsprotocol.BatchWriteRowRequest) (proto.Mess
 	}
 	resp := &otsprotocol.BatchWriteRowResponse{}
 	var rowErrs []string
-	for _, tb := range in.GetTables() {
+	for ti, tb := range in.GetTables() {
 		out := &otsprotocol.TableInBatchWriteRowResponse{TableName: proto.String(tb.GetTableName())}
 		t, tableErr := s.table(tb.GetTableName())
-		for _, r := range tb.GetRows() {
+		for ri, r := range tb.GetRows() {
 			e := tableErr
 			var row []byte
 			if e == nil {
 				switch r.GetType() {
 				case otsprotocol.OperationType_PUT:
-					row, e = s.applyPut(t, r.GetRowChange(), r.GetCondition(), r.GetReturnContent())
+					row, e = s.putDecoded(t, decoded[ti][ri], r.GetCondition(), r.GetReturnContent())
 				case otsprotocol.OperationType_UPDATE:
-					row, e = s.applyUpdate(t, r.GetRowChange(), r.GetCondition(), r.GetReturnContent())
+					row, e = s.updateDecoded(t, decoded[ti][ri], r.GetCondition(), r.GetReturnContent())
 				case otsprotocol.OperationType_DELETE:
-					e = s.applyDelete(t, r.GetRowChange(), r.GetCondition())
+					e = s.deleteDecoded(t, decoded[ti][ri], r.GetCondition())
 				default:
 					e = newErr("OTSParameterInvalid", "Unknown operation type %d.", r.GetType())
 				}
