@@ -2,7 +2,6 @@ package mns
 
 import (
 	"bytes"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -174,8 +173,8 @@ func (s *xscan) text() (string, bool) {
 		if semi < 0 {
 			return "", false
 		}
-		ent := string(raw[amp+1 : amp+semi])
-		switch ent {
+		ent := raw[amp+1 : amp+semi]
+		switch string(ent) { // compared in place, not copied
 		case "lt":
 			out.WriteByte('<')
 		case "gt":
@@ -199,24 +198,33 @@ func (s *xscan) text() (string, bool) {
 }
 
 // charRef reads "#N" or "#xN", a character XML allows.
-func charRef(ent string) (rune, bool) {
+func charRef(ent []byte) (rune, bool) {
 	if len(ent) < 2 || ent[0] != '#' {
 		return 0, false
 	}
-	digits, base := ent[1:], 10
+	digits, base := ent[1:], uint64(10)
 	if digits[0] == 'x' {
 		digits, base = digits[1:], 16
 	}
-	if digits == "" || len(digits) > 8 {
+	if len(digits) == 0 || len(digits) > 8 {
 		return 0, false
 	}
-	for _, c := range digits { // no sign, no underscore: ParseUint alone takes "_"-free digits only with base 0
-		if !(c >= '0' && c <= '9') && !(base == 16 && (c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F')) {
+	var n uint64
+	for _, c := range digits {
+		var d uint64
+		switch {
+		case c >= '0' && c <= '9':
+			d = uint64(c - '0')
+		case base == 16 && c >= 'a' && c <= 'f':
+			d = uint64(c-'a') + 10
+		case base == 16 && c >= 'A' && c <= 'F':
+			d = uint64(c-'A') + 10
+		default:
 			return 0, false
 		}
+		n = n*base + d
 	}
-	n, err := strconv.ParseUint(digits, base, 32)
-	if err != nil || !xmlChar(rune(n)) {
+	if n > 0x10FFFF || !xmlChar(rune(n)) {
 		return 0, false
 	}
 	return rune(n), true
