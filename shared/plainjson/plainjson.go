@@ -87,10 +87,7 @@ func (p *parser) value(depth int) (Value, bool) {
 	case '[':
 		p.i++
 		v := Value{Kind: Array, Items: []Value{}}
-		p.space()
-		if p.i < len(p.data) && p.data[p.i] == ']' {
-			p.i++
-			v.Raw = p.data[start:p.i]
+		if p.empty(']', start, &v) {
 			return v, true
 		}
 		for {
@@ -100,27 +97,16 @@ func (p *parser) value(depth int) (Value, bool) {
 				return Value{}, false
 			}
 			v.Items = append(v.Items, item)
-			p.space()
-			if p.i >= len(p.data) {
+			if done, ok := p.sep(']', start, &v); !ok {
 				return Value{}, false
-			}
-			c := p.data[p.i]
-			p.i++
-			if c == ']' {
-				v.Raw = p.data[start:p.i]
+			} else if done {
 				return v, true
-			}
-			if c != ',' {
-				return Value{}, false
 			}
 		}
 	case '{':
 		p.i++
 		v := Value{Kind: Object}
-		p.space()
-		if p.i < len(p.data) && p.data[p.i] == '}' {
-			p.i++
-			v.Raw = p.data[start:p.i]
+		if p.empty('}', start, &v) {
 			return v, true
 		}
 		for {
@@ -149,22 +135,45 @@ func (p *parser) value(depth int) (Value, bool) {
 			}
 			v.Keys = append(v.Keys, k)
 			v.Items = append(v.Items, item)
-			p.space()
-			if p.i >= len(p.data) {
+			if done, ok := p.sep('}', start, &v); !ok {
 				return Value{}, false
-			}
-			c := p.data[p.i]
-			p.i++
-			if c == '}' {
-				v.Raw = p.data[start:p.i]
+			} else if done {
 				return v, true
-			}
-			if c != ',' {
-				return Value{}, false
 			}
 		}
 	}
 	return Value{}, false // a number, true, false or not JSON
+}
+
+// empty reads the closer of an empty array or object (after space), v's
+// end.
+func (p *parser) empty(closer byte, start int, v *Value) bool {
+	p.space()
+	if p.i < len(p.data) && p.data[p.i] == closer {
+		p.i++
+		v.Raw = p.data[start:p.i]
+		return true
+	}
+	return false
+}
+
+// sep reads what follows an item: the closer ends v (done), a comma
+// announces another item; anything else is not JSON (ok false).
+func (p *parser) sep(closer byte, start int, v *Value) (done, ok bool) {
+	p.space()
+	if p.i >= len(p.data) {
+		return false, false
+	}
+	c := p.data[p.i]
+	p.i++
+	switch c {
+	case closer:
+		v.Raw = p.data[start:p.i]
+		return true, true
+	case ',':
+		return false, true
+	}
+	return false, false
 }
 
 // str reads a plain string at p.i (its opening quote).
