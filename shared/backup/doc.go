@@ -17,7 +17,10 @@
 // ParsePlan decodes a request's JSON (DESIGN.md §3), refusing unknown and
 // misspelled fields by name; ParseBackups decodes a list of backups by the
 // same rules without the plan around it (a webhook route's, read at
-// start-up, where a plan's first decode would cost the cold start).
+// start-up, where a plan's first decode would cost the cold start; a plain
+// JSON list is read with shared/plainjson, anything else with
+// encoding/json). A rule's message is formatted only when the rule is
+// broken: every ask is checked against every rule.
 //
 // Every violation carries the error code the RDS API would return for it, the
 // field at fault, and a message a person understands. The rules are data

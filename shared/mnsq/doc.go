@@ -19,7 +19,12 @@
 //     CloudEvents id).
 //   - Errors are *Error values carrying the MNS error code as a string
 //     ("QueueNotExist", "InternalError", ...) recovered from the SDK's numeric
-//     gogap/errors codes; Code and IsRetryable classify any error.
+//     gogap/errors codes; Code and IsRetryable classify any error. The
+//     SDK's messages are rendered by shared/third_party/gogap-errors (go.mod
+//     replaces github.com/gogap/errors with it: no text/template in the
+//     functions' binaries); TestSDKErrorMessagesAreTextTemplates holds every
+//     template of the SDK to text/template's rendering, and the code and
+//     request id read from them.
 //   - SendBatch splits into requests of at most MaxBatch (16) messages and
 //     MaxBatchBytes (64 KB) of message bodies in all, the two limits of
 //     BatchSendMessage (MNS refuses a larger request whole with

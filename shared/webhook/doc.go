@@ -184,7 +184,9 @@
 // LoadRoutes reads them from JSON or YAML ({"routes": [...]} or a list;
 // YAML through the YAML variable, which the webhook function's main sets
 // to shared/webhook/routesyaml's Decode, so that only that function links
-// gopkg.in/yaml.v3);
+// gopkg.in/yaml.v3; a plain JSON document, the usual one, is read with
+// shared/plainjson at start-up instead of encoding/json, which reads
+// anything else and gives the same answers and errors);
 // ResolveSecrets reads the secrets their SecretEnv names. Fields (also in
 // ROUTES.md):
 //

@@ -9,7 +9,9 @@
 // the security-token header), Content-MD5 in the SDK's form, the same paths,
 // query parameters and XML bodies, and the real error XML
 // (<Error xmlns="http://mns.aliyuncs.com/doc/v1/"><Code>…) with the HTTP
-// status MNS uses, so that the SDK's error mapping works:
+// status MNS uses (SendMessage and BatchSendMessage bodies as the SDK
+// writes them are read in one pass, fastxml.go; anything else, and every
+// other body, with encoding/xml), so that the SDK's error mapping works:
 // ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) on an empty queue,
 // ERR_MNS_QUEUE_NOT_EXIST, ERR_MNS_SIGNATURE_DOES_NOT_MATCH, and so on.
 //
