@@ -292,8 +292,8 @@ func rawFields(obj plainjson.Value) map[string]json.RawMessage {
 	return m
 }
 
-// routesOrErrors adds the checks across routes to errs: the routes when
-// there are none, else every problem at once.
+// routesOrErrors adds the checks across routes to errs and returns the
+// routes when there is no problem, else every problem at once.
 func routesOrErrors(routes []Route, errs []error) ([]Route, error) {
 	errs = append(errs, crossCheck(routes)...)
 	if len(errs) > 0 {
