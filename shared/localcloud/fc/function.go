@@ -1,6 +1,7 @@
 package fc
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -218,6 +219,12 @@ func (f *Function) invoke(waitCtx, ctx context.Context, payload []byte, opt Invo
 		return res, ctx.Err()
 	case <-f.done:
 		return res, ErrClosed
+	}
+	// A select picks at random among ready cases: an instance that came
+	// free as the wait was cancelled must not start the invocation.
+	if err := cmp.Or(waitCtx.Err(), ctx.Err()); err != nil {
+		<-f.slot
+		return res, err
 	}
 	f.mu.Lock()
 	if f.closed {
