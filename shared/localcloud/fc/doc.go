@@ -142,8 +142,10 @@
 //     gets each original message body, not FC's destination payload (a JSON
 //     record of the request and the event). When Run stops, invocations
 //     waiting for an instance or for a retry are dropped (recorded as
-//     Abandoned), their messages already deleted, as if FC's async queue
-//     went away with the local cloud.
+//     Abandoned; one whose instance comes free as Run stops too: the wait's
+//     context is checked once the instance is taken), their messages
+//     already deleted, as if FC's async queue went away with the local
+//     cloud.
 //   - HTTP trigger: only anonymous auth, synchronous invocation (no
 //     X-Fc-Invocation-Type: Async), the default domain. The statuses are
 //     guesses, FC does not document them: a function error or timeout is
