@@ -43,9 +43,9 @@ if [ "${RDSBACKUP_FROM_SOURCE:-false}" = true ]; then
   command -v go >/dev/null 2>&1 || rdsbackup_fail "from-source needs Go on the PATH"
   # Not `go install …@version`: go.mod pins golang/protobuf with a replace (faster cold
   # starts), which `go install …@version` refuses; build inside the downloaded module,
-  # with its from-source modfile: go.mod also replaces github.com/gogap/errors with a
-  # folder of the repository (smaller function binaries), which a module download
-  # leaves out; the client builds with the upstream package.
+  # with its from-source modfile: go.mod also replaces two modules with folders of
+  # shared/third_party (smaller, faster-starting function binaries), which a module
+  # download leaves out; the client builds with the upstream modules.
   rb_json=$(go mod download -json "github.com/fc-rds-backup/fc-rds-backup@$rb_version") ||
     rdsbackup_fail "go mod download of fc-rds-backup@$rb_version failed"
   rb_src=$(printf '%s\n' "$rb_json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')

@@ -135,16 +135,23 @@ func TestCompositionRootImportedOnlyByFunctions(t *testing.T) {
 	}
 }
 
-// text/template calls methods by name through reflection, so a binary that
-// links its executor keeps every exported method of every type: the
-// functions' binaries doubled (23 MB, not 12) and each cold start paid for
-// it. The MNS SDK's error package brought it in; go.mod replaces that
-// package with shared/third_party/gogap-errors, which renders the SDK's
-// messages without it (shared/mnsq holds them to text/template's).
-func TestFunctionsDoNotLinkTextTemplate(t *testing.T) {
+// Packages that cost every cold start, each with why it is kept out:
+//   - text/template calls methods by name through reflection, so a binary
+//     that links its executor keeps every exported method of every type:
+//     the functions' binaries doubled (23 MB, not 12) and each cold start
+//     paid for it. The MNS SDK's error package brought it in; go.mod
+//     replaces that package with shared/third_party/gogap-errors, which
+//     renders the SDK's messages without it (shared/mnsq holds them to
+//     text/template's).
+//   - encoding/gob's package initialization builds its type tables (429
+//     allocations, about 0.3 ms). mxj, which the RDS SDK reaches through
+//     tea-xml, brought it in for two functions nothing calls; go.mod
+//     replaces it with shared/third_party/mxj, upstream without them.
+func TestFunctionsDoNotLinkCostlyPackages(t *testing.T) {
+	costly := []string{"text/template", "encoding/gob"}
 	for _, d := range deps(t, "./functions/...") {
-		if d == "text/template" {
-			t.Error("a function binary links text/template again (go list -deps ./functions/... names who imports it)")
+		if slices.Contains(costly, d) {
+			t.Errorf("a function binary links %s again (go list -deps ./functions/... names who imports it)", d)
 		}
 	}
 }

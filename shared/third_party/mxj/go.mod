@@ -1,0 +1,3 @@
+module github.com/clbanning/mxj/v2
+
+go 1.15
