@@ -77,6 +77,14 @@ func (p invocationLedger) Claim(ctx context.Context, a ledger.Ask) (ledger.Claim
 	return l.Claim(ctx, a)
 }
 
+func (p invocationLedger) ClaimSending(ctx context.Context, a ledger.Ask, instKey string) (ledger.Claim, error) {
+	l, err := p.of(ctx)
+	if err != nil {
+		return ledger.Claim{}, err
+	}
+	return l.ClaimSending(ctx, a, instKey)
+}
+
 func (p invocationLedger) RecordJob(ctx context.Context, scope, key, owner, jobID string) error {
 	l, err := p.of(ctx)
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 // yet — finds the job its first delivery made (see the package doc).
 type AskLedger interface {
 	Claim(ctx context.Context, a ledger.Ask) (ledger.Claim, error)
+	ClaimSending(ctx context.Context, a ledger.Ask, instKey string) (ledger.Claim, error)
 	RecordJob(ctx context.Context, scope, key, owner, jobID string) error
 	MarkSending(ctx context.Context, scope, key, owner string, d time.Duration) (time.Time, error)
 	Release(ctx context.Context, scope, key, owner string, forgetSend bool) error
@@ -94,10 +95,26 @@ func newOwner() string {
 // row and may act; takenOver says it took the row over from a delivery that
 // may have called RDS (then it looks first), sentAt when that delivery said
 // it was sending CreateBackup.
+//
+// A fresh ask goes straight to CreateBackup once it wins, so its claim
+// says so too (ClaimSending): the row's SentAt and the send marker that
+// markSending would write next leave with the claim, one round trip
+// instead of two. The first send then needs no SendBegin while the lease
+// the claim took is young (premarkFor); a run that sends nothing after all
+// (refused by the rules, deferred) forgets both as a refused send does.
 func (rn *run) claim(ctx context.Context) (o *backup.Outcome, takenOver bool, sentAt time.Time) {
 	led := rn.e.o.Ledger
 	a := ledgerAsk(rn.r, rn.owner)
-	c, err := led.Claim(ctx, a)
+	sending := !rn.notFresh()
+	claimAt := rn.now()
+	var c ledger.Claim
+	var err error
+	if sending {
+		rn.sendNoted = true // the marker may be written whatever the answer
+		c, err = led.ClaimSending(ctx, a, rn.instanceKey())
+	} else {
+		c, err = led.Claim(ctx, a)
+	}
 	for round := 0; ; round++ {
 		var conflict *ledger.ConflictError
 		switch {
@@ -107,7 +124,17 @@ func (rn *run) claim(ctx context.Context) (o *backup.Outcome, takenOver bool, se
 		case err != nil:
 			return rn.ledgerDown(err), false, time.Time{}
 		case c.Won:
-			rn.holding, rn.leaseUntil, rn.rowSent = true, c.Row.LeaseUntil, !c.Row.SentAt.IsZero()
+			rn.holding, rn.leaseUntil = true, c.Row.LeaseUntil
+			if sending && !c.TakenOver {
+				// A row this delivery wrote (new, or its own claim's
+				// answer lost): its SentAt is this claim's word, no earlier
+				// send.
+				if c.Sending {
+					rn.premarkAt = claimAt
+				}
+				return nil, false, time.Time{}
+			}
+			rn.rowSent = !c.Row.SentAt.IsZero()
 			return nil, c.TakenOver, c.Row.SentAt
 		case c.Busy:
 			if rn.rowSent = !c.Row.SentAt.IsZero(); rn.rowSent {
@@ -172,11 +199,20 @@ func (rn *run) markSending(ctx context.Context) (bool, error) {
 	if !rn.holding {
 		return true, nil
 	}
+	lease := rn.e.o.Ledger.Lease()
+	if at := rn.premarkAt; !at.IsZero() {
+		// The claim wrote what SendBegin would, and its lease is as good
+		// as renewed: the send goes out under it.
+		rn.premarkAt = time.Time{}
+		if rn.now().Sub(at) < premarkFor(lease) {
+			rn.sendOpen, rn.sentAt = true, at
+			return true, nil
+		}
+	}
 	// The ask's row says a send is on its way (for this ask's later
 	// deliveries), and the instance's send marker says so to other asks of
 	// the method (a job may exist that nobody has seen): one BatchWriteRow.
 	// Without both the send does not go out.
-	lease := rn.e.o.Ledger.Lease()
 	rn.sendNoted = true // the marker may be written whatever the answer
 	until, _, err := rn.e.o.Ledger.SendBegin(ctx, askScope, rn.r.IdempotencyKey, rn.owner, lease, rn.instanceKey())
 	if errors.Is(err, ledger.ErrLeaseLost) || errors.Is(err, ledger.ErrNotFound) {
@@ -189,6 +225,12 @@ func (rn *run) markSending(ctx context.Context) (bool, error) {
 	rn.sendOpen, rn.sentAt, rn.leaseUntil = true, rn.now(), until
 	return true, nil
 }
+
+// premarkFor is how young a claim's lease must be for the first send to go
+// out under it without SendBegin renewing it: a tenth of the lease, at
+// most a second, so the send goes out with at least nine tenths of a lease
+// left, as if just renewed.
+func premarkFor(lease time.Duration) time.Duration { return min(time.Second, lease/10) }
 
 // jobMade records the job this run's CreateBackup made: on the ask's row
 // (a repeat finds it by id), as the instance's latest of the method (other

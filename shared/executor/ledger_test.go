@@ -508,16 +508,30 @@ func TestLedgerConcurrentDeliveries(t *testing.T) {
 	}
 }
 
-// When the ledger cannot be read the ask is deferred, never acted on.
+// When the ledger cannot be written the ask is deferred, never acted on:
+// a fresh ask's claim (the row and its send marker, one BatchWriteRow) and
+// an older ask's (a PutRow: it looks before it sends).
 func TestLedgerDownDefers(t *testing.T) {
-	lh := newLedgerHarness(t)
-	lh.ots.InjectFault(tablestore.Fault{Action: "PutRow", Code: "OTSServerBusy"})
-	o := lh.exec().Run(context.Background(), lh.snapshot(), executor.History{})
-	if o.Status != backup.StatusDeferred || o.Error == nil || o.Error.Code != executor.CodeLedgerUnavailable || o.NotBefore.IsZero() {
-		t.Fatalf("outcome %s %+v, want deferred LedgerUnavailable with a NotBefore", o.Status, o.Error)
-	}
-	if n := len(lh.srv.Calls()); n != 0 {
-		t.Errorf("%d RDS calls, want 0", n)
+	for _, tc := range []struct {
+		name, action string
+		age          time.Duration
+	}{
+		{"fresh ask", "BatchWriteRow", 0},
+		{"ask older than FreshFor", "PutRow", 2 * time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lh := newLedgerHarness(t)
+			lh.ots.InjectFault(tablestore.Fault{Action: tc.action, Code: "OTSServerBusy"})
+			r := lh.snapshot()
+			r.AskedAt = r.AskedAt.Add(-tc.age)
+			o := lh.exec().Run(context.Background(), r, executor.History{})
+			if o.Status != backup.StatusDeferred || o.Error == nil || o.Error.Code != executor.CodeLedgerUnavailable || o.NotBefore.IsZero() {
+				t.Fatalf("outcome %s %+v, want deferred LedgerUnavailable with a NotBefore", o.Status, o.Error)
+			}
+			if n := len(lh.srv.Calls()); n != 0 {
+				t.Errorf("%d RDS calls, want 0", n)
+			}
+		})
 	}
 }
 
@@ -568,5 +582,40 @@ func TestLedgerLookReadsTheInstanceOnce(t *testing.T) {
 	}
 	if got := reads(from); len(got) != 1 || got[0] != "GetRange" {
 		t.Errorf("the look's ledger reads %v, want one GetRange", got)
+	}
+}
+
+// A fresh ask's claim says at once that its CreateBackup is on its way
+// (the row's SentAt and the instance's send marker, one BatchWriteRow with
+// the claim). When the rules then refuse the ask, nothing was sent: the
+// row and the marker forget it, so a later ask of the method that looks is
+// not held up waiting for RDS to list a backup that was never made.
+func TestLedgerRefusedFreshAskLeavesNoSend(t *testing.T) {
+	lh := newLedgerHarness(t)
+	lh.add(rds.Instance{DBInstanceId: "rm-db", Engine: "MySQL", Databases: []string{"billing"}})
+	ctx := context.Background()
+	r := lh.snapshot()
+	r.DBInstanceId, r.IdempotencyKey = "rm-db", backup.Key("test", "refused")
+	r.BackupMethod, r.BackupStrategy, r.DBName = "Logical", "db", []string{"nosuchdb"}
+	o := lh.exec().Run(ctx, r, executor.History{})
+	if o.Status != backup.StatusRejected || o.Error == nil || o.Error.Code != "InvalidDB.NotFound" {
+		t.Fatalf("outcome %s %+v, want rejected InvalidDB.NotFound", o.Status, o.Error)
+	}
+	row, found, err := lh.led.Get(ctx, "ask", r.IdempotencyKey)
+	if err != nil || !found || !row.SentAt.IsZero() {
+		t.Errorf("the refused ask's row %+v (found %v, %v), want it without SentAt", row, found, err)
+	}
+	view, err := lh.led.ReadInstance(ctx, r.RegionId, r.DBInstanceId)
+	if err != nil || len(view.Sends["Logical"]) != 0 {
+		t.Errorf("send markers %v (%v), want none", view.Sends, err)
+	}
+	if n := lh.count("CreateBackup"); n != 0 {
+		t.Fatalf("%d CreateBackups, want none", n)
+	}
+	later := lh.snapshot()
+	later.DBInstanceId, later.IdempotencyKey, later.BackupMethod = "rm-db", backup.Key("test", "later"), "Logical"
+	later.AskedAt = later.AskedAt.Add(-2 * time.Hour) // not fresh: it looks, and reads the markers
+	if o := lh.exec().Run(ctx, later, executor.History{}); o.Status != backup.StatusAccepted {
+		t.Errorf("a later Logical ask: %s %+v, want accepted at once", o.Status, o.Error)
 	}
 }

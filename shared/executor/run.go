@@ -138,6 +138,10 @@ type run struct {
 	joinedAt time.Time
 	// rowSent: the ask's row said a delivery had sent CreateBackup.
 	rowSent bool
+	// premarkAt: when this run's claim said it was sending CreateBackup
+	// (ClaimSending wrote the row's SentAt and the send marker); zero once
+	// the first send used it, or when the claim did not.
+	premarkAt time.Time
 }
 
 // errStale: CreateBackup was not sent because what the run knew had aged

@@ -32,12 +32,7 @@ func (l *Ledger) SendBegin(ctx context.Context, scope, key, owner string, d time
 	ask.PutColumn(ColLeaseUntil, until.UnixMilli())
 	ask.PutColumn(ColSentAt, now.UnixMilli())
 	ask.PutColumn(ColUpdatedAt, now.UnixMilli())
-	marker := &tablestore.PutRowChange{TableName: l.table, PrimaryKey: pk(InstanceScope, markerKey(instKey, owner))}
-	marker.AddColumn(ColLeaseOwner, owner)
-	marker.AddColumn(ColSentAt, now.UnixMilli())
-	marker.AddColumn(ColUpdatedAt, now.UnixMilli())
-	marker.SetCondition(tablestore.RowExistenceExpectation_IGNORE)
-	res, err := l.batch(ctx, "SendBegin", ask, marker)
+	res, err := l.batch(ctx, "SendBegin", ask, l.markerPut(instKey, owner, now, now))
 	if err != nil {
 		return time.Time{}, time.Time{}, err
 	}

@@ -22,7 +22,12 @@
 //  1. Claim (a delivery of an ask; Owner is unique per delivery attempt).
 //     PutRow of the whole row, condition EXPECT_NOT_EXIST, lease now+lease.
 //     Written → Claim{Won: true}: the key is new; act (a recent ask goes
-//     straight to CreateBackup). 1 call.
+//     straight to CreateBackup). 1 call. ClaimSending, for a delivery that
+//     sends CreateBackup as soon as it wins (a fresh ask), writes the row
+//     with sentAt (step 7's word) and the instance's send marker beside it
+//     in one BatchWriteRow: Claim{Won, Sending}, the claim and step 7 in
+//     one call; lost, it deletes the marker again (1 call more) and goes
+//     on as below.
 //  2. Lost (OTSConditionCheckFail): the ask is a repeat. GetRow (2 calls in
 //     all), then, in this order:
 //     - another digest → ErrConflict (*ConflictError): the key reused with
@@ -99,20 +104,21 @@
 //
 // # Batched writes
 //
-// The two moments an ask writes several rows are one BatchWriteRow each,
+// The moments an ask writes several rows are one BatchWriteRow each,
 // every row with its own condition (BatchWriteRow is not atomic across
 // partitions; each row's result is reported as its single-row call would):
-// SendBegin (MarkSending + NoteInstanceSend; a refused ask row removes the
-// marker again) and JobMade (RecordJob + NoteInstanceJob +
-// ForgetInstanceSend).
+// ClaimSending (the claim's PutRow + NoteInstanceSend; a lost claim
+// removes the marker again), SendBegin (MarkSending + NoteInstanceSend; a
+// refused ask row removes the marker again) and JobMade (RecordJob +
+// NoteInstanceJob + ForgetInstanceSend).
 //
 // Across asks, those writes and the claim's PutRow are combined (combine.go,
 // shared/groupcommit): while two write calls are out, the writes of other
 // asks wait and leave together as one BatchWriteRow (at most 200 rows, no
 // row twice — Tablestore refuses the whole request for that). Nothing
-// changes for a lone ask (its claim is a PutRow, its SendBegin and JobMade
-// a BatchWriteRow each: the counts above); a fleet of 1,000 fresh asks
-// makes about 280 calls instead of 3,000.
+// changes for a lone ask (its ClaimSending and JobMade a BatchWriteRow
+// each: the counts above); a fleet of 1,000 fresh asks makes about 200
+// calls instead of 2,000.
 //
 // # Run rows and problem rows
 //
@@ -139,8 +145,9 @@
 // deferred, never run twice at once. WithLease changes it; raise it with
 // any function timeout. A shorter lease (the local cloud's 15 s) is safe
 // for the executor, which sends CreateBackup only right after MarkSending
-// renewed its lease, and waits out RDS's listing lag after a takeover of a
-// row that says a send went out.
+// renewed its lease or ClaimSending took it (with at least nine tenths of
+// it left), and waits out RDS's listing lag after a takeover of a row that
+// says a send went out.
 //
 // # Errors and retries
 //

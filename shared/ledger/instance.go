@@ -193,16 +193,35 @@ func (l *Ledger) NoteInstanceSend(ctx context.Context, key, owner string, at tim
 	if err := checkRowKey(InstanceScope, markerKey(key, owner)); err != nil {
 		return err
 	}
-	ch := &tablestore.PutRowChange{TableName: l.table, PrimaryKey: pk(InstanceScope, markerKey(key, owner))}
-	ch.AddColumn(ColLeaseOwner, owner)
-	ch.AddColumn(ColSentAt, at.UnixMilli())
-	ch.AddColumn(ColUpdatedAt, l.clock().UnixMilli())
-	ch.SetCondition(tablestore.RowExistenceExpectation_IGNORE)
+	ch := l.markerPut(key, owner, at, l.clock())
 	return l.do(ctx, "PutRow", func() error {
 		_, err := l.client.PutRow(&tablestore.PutRowRequest{PutRowChange: ch})
 		return err
 	})
 }
+
+// markerPut is the PutRow of owner's send marker for key: sent at at,
+// written at now.
+func (l *Ledger) markerPut(key, owner string, at, now time.Time) *tablestore.PutRowChange {
+	ch := &tablestore.PutRowChange{TableName: l.table, PrimaryKey: pk(InstanceScope, markerKey(key, owner))}
+	ch.AddColumn(ColLeaseOwner, owner)
+	ch.AddColumn(ColSentAt, at.UnixMilli())
+	ch.AddColumn(ColUpdatedAt, now.UnixMilli())
+	ch.SetCondition(tablestore.RowExistenceExpectation_IGNORE)
+	return ch
+}
+
+// forgetQuietly deletes owner's send marker for key when nothing was sent
+// under it, best effort, even after ctx ended (a claim's context may have
+// ended its call): one left behind only makes other asks wait.
+func (l *Ledger) forgetQuietly(ctx context.Context, key, owner string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), forgetTimeout)
+	defer cancel()
+	_ = l.ForgetInstanceSend(ctx, key, owner)
+}
+
+// forgetTimeout bounds forgetQuietly.
+const forgetTimeout = 3 * time.Second
 
 // ForgetInstanceSend deletes owner's send marker for key: one row of a
 // BatchWriteRow, with the writes of other asks of the moment.

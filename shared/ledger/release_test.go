@@ -289,3 +289,59 @@ func TestSendBeginAndJobMade(t *testing.T) {
 		t.Errorf("JobMade with another job: %v, want ErrJobConflict", err)
 	}
 }
+
+// ClaimSending: a new key is claimed with its send said — the row's SentAt
+// and the marker, one BatchWriteRow, the claim's time in both. A repeat
+// loses as with Claim and leaves no marker of its own behind (other asks
+// of the method would wait on it); so does a key reused with another body.
+func TestClaimSending(t *testing.T) {
+	e := newEnv(t, 0)
+	ctx := context.Background()
+	k := InstanceKey("cn-hangzhou", "rm-demo-mysql1", "Physical")
+	m := e.reset()
+	c, err := e.l.ClaimSending(ctx, ask("a"), k)
+	must(t, err)
+	if got := e.since(m); got != "BatchWriteRow" {
+		t.Errorf("ClaimSending calls %q, want one BatchWriteRow", got)
+	}
+	if !c.Won || !c.Sending || c.TakenOver || c.Resumed || !c.Row.SentAt.Equal(start) || !c.Row.LeaseUntil.Equal(start.Add(DefaultLease)) {
+		t.Fatalf("claim = %+v, want won and sending at %s, leased for DefaultLease", c, start)
+	}
+	row, found, err := e.l.Get(ctx, "route:demo-pipeline", "k-0001")
+	must(t, err)
+	if !found || row != c.Row {
+		t.Errorf("Get = %+v %v, want the row ClaimSending wrote %+v", row, found, c.Row)
+	}
+	sends, err := e.l.InstanceSends(ctx, k)
+	must(t, err)
+	if len(sends) != 1 || sends[0].Owner != "a" || !sends[0].At.Equal(start) {
+		t.Errorf("markers %v, want a's at %s", sends, start)
+	}
+
+	e.clock.Advance(time.Second)
+	m = e.reset()
+	c, err = e.l.ClaimSending(ctx, ask("b"), k)
+	must(t, err)
+	if c.Won || !c.Busy || c.Sending || c.Row.LeaseOwner != "a" {
+		t.Errorf("repeat while a works = %+v, want lost and busy (a's lease)", c)
+	}
+	if got := e.since(m); got != "BatchWriteRow BatchWriteRow GetRow" {
+		t.Errorf("repeat calls %q, want the claim, the marker's delete, the read", got)
+	}
+	other := ask("c")
+	other.Digest = "d2"
+	var conflict *ConflictError
+	if _, err := e.l.ClaimSending(ctx, other, k); !errors.As(err, &conflict) {
+		t.Errorf("the key with another digest: %v, want a ConflictError", err)
+	}
+	sends, err = e.l.InstanceSends(ctx, k)
+	must(t, err)
+	if len(sends) != 1 || sends[0].Owner != "a" {
+		t.Errorf("markers after the repeats %v, want a's alone", sends)
+	}
+	m = e.reset()
+	var invalid *ValidationError
+	if _, err := e.l.ClaimSending(ctx, ask("d"), ""); !errors.As(err, &invalid) || e.since(m) != "" {
+		t.Errorf("ClaimSending without an instance key: %v, calls %q; want a ValidationError before any call", err, e.since(m))
+	}
+}

@@ -50,7 +50,7 @@ var MNSActions = []string{
 
 // OTSActions are the Tablestore actions the functions call: the ask
 // ledger's row reads and conditional writes (shared/ledger: Claim is a
-// PutRow then, when lost, GetRow; RecordJob, RecordOutcome, Renew, Release,
+// PutRow then, when lost, GetRow, ClaimSending a BatchWriteRow; RecordJob, RecordOutcome, Renew, Release,
 // Reopen and a takeover are UpdateRow), on the ledger's table only. Not
 // CreateTable: the deploy tooling makes the table with a deployer's key.
 var OTSActions = []string{
