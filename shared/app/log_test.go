@@ -217,3 +217,51 @@ func TestLogKeysInCodeAreInTheTable(t *testing.T) {
 		t.Errorf("found only %d log keys in the code: is the scan still right?", found)
 	}
 }
+
+// TestOneInfoLinePerAsk: at the default level (info) an ask that goes
+// through writes one line, "outcome" (a fleet of thousands writes
+// thousands, and log storage is paid per byte); its publication shows at
+// debug, with the MNS message id.
+func TestOneInfoLinePerAsk(t *testing.T) {
+	for _, tc := range []struct {
+		level     string
+		published int
+	}{{"info", 0}, {"debug", 1}} {
+		t.Run(tc.level, func(t *testing.T) {
+			h := newHarness(t, "queue")
+			cfg, err := config.Load(h.env, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := New("queue", cfg, Options{Logger: NewLogger(h.logs, tc.level)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.HandleQueue(h.ctx(), batch(`{"DBInstanceId":"rm-a"}`)); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(h.outcomes()); n != 1 {
+				t.Fatalf("%d outcomes published, want 1", n)
+			}
+			byMsg := map[string]int{}
+			var askLines []string
+			for _, line := range strings.Split(strings.TrimSpace(h.logs.String()), "\n") {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(line), &m); err != nil {
+					t.Fatalf("not JSON: %q", line)
+				}
+				msg, _ := m["msg"].(string)
+				byMsg[msg]++
+				if m["level"] == "INFO" && (m["dbInstanceId"] == "rm-a" || m["subject"] == "rm-a") {
+					askLines = append(askLines, msg)
+				}
+			}
+			if len(askLines) != 1 || askLines[0] != "outcome" {
+				t.Errorf("info lines about the ask %q, want one: outcome", askLines)
+			}
+			if byMsg["outcome published"] != tc.published {
+				t.Errorf("%d %q lines at %s, want %d", byMsg["outcome published"], "outcome published", tc.level, tc.published)
+			}
+		})
+	}
+}

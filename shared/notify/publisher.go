@@ -277,7 +277,16 @@ func (p *Publisher) PublishParked(ctx context.Context, m workqueue.Message) erro
 }
 
 func (p *Publisher) send(ctx context.Context, ev Event, body []byte) error {
-	log := p.cfg.Logger.With("eventId", ev.ID, "type", ev.Type, "subject", backup.Clip(ev.Subject, 80), "destination", p.Destination())
+	// The event's logger is made only for a line that is written: a
+	// success is one debug line (the ask's one line at info is settle's
+	// "outcome"), and a fleet publishes thousands.
+	var logger *slog.Logger
+	log := func() *slog.Logger {
+		if logger == nil {
+			logger = p.cfg.Logger.With("eventId", ev.ID, "type", ev.Type, "subject", backup.Clip(ev.Subject, 80), "destination", p.Destination())
+		}
+		return logger
+	}
 	var mid string
 	loop := retry.Loop{
 		MaxAttempts: p.cfg.MaxAttempts,
@@ -288,7 +297,7 @@ func (p *Publisher) send(ctx context.Context, ev Event, body []byte) error {
 		Now:         p.cfg.Now,
 		Sleep:       p.cfg.Sleep,
 		OnRetry: func(r retry.Retry) {
-			log.WarnContext(ctx, "outcome publish failed; retrying", "attempt", r.Attempt, "code", mnsq.Code(r.Err), "waitMs", r.Delay.Milliseconds(), "error", r.Err)
+			log().WarnContext(ctx, "outcome publish failed; retrying", "attempt", r.Attempt, "code", mnsq.Code(r.Err), "waitMs", r.Delay.Milliseconds(), "error", r.Err)
 		},
 	}
 	res, err := retry.Do(ctx, loop, func(ctx context.Context, _ int) error {
@@ -308,14 +317,16 @@ func (p *Publisher) send(ctx context.Context, ev Event, body []byte) error {
 	})
 	switch res.Stop {
 	case retry.StopSucceeded:
-		log.InfoContext(ctx, "outcome published", "mnsMessageId", mid, "attempts", res.Attempts, "bytes", len(body))
+		if p.cfg.Logger.Enabled(ctx, slog.LevelDebug) {
+			log().DebugContext(ctx, "outcome published", "mnsMessageId", mid, "attempts", res.Attempts, "bytes", len(body))
+		}
 		return nil
 	case retry.StopNoTimeLeft:
-		log.WarnContext(ctx, "outcome publish failed; no time left to retry", "attempt", res.Attempts, "code", mnsq.Code(err), "error", err)
+		log().WarnContext(ctx, "outcome publish failed; no time left to retry", "attempt", res.Attempts, "code", mnsq.Code(err), "error", err)
 	case retry.StopQuotaSpent:
-		log.WarnContext(ctx, "outcome publish failed; retry quota spent (MNS failing for many events), not retrying", "attempt", res.Attempts, "code", mnsq.Code(err), "error", err)
+		log().WarnContext(ctx, "outcome publish failed; retry quota spent (MNS failing for many events), not retrying", "attempt", res.Attempts, "code", mnsq.Code(err), "error", err)
 	}
-	log.WarnContext(ctx, "outcome not published; returning it to the caller to park", "attempts", res.Attempts, "code", mnsq.Code(err), "error", err)
+	log().WarnContext(ctx, "outcome not published; returning it to the caller to park", "attempts", res.Attempts, "code", mnsq.Code(err), "error", err)
 	return &PublishError{Event: ev, Body: body, Destination: p.Destination(), Attempts: res.Attempts, Err: err}
 }
 
