@@ -94,7 +94,7 @@ func (s *Server) tablesLocked() []TableState {
 	out := []TableState{}
 	for _, name := range slices.Sorted(maps.Keys(s.tables)) {
 		t := s.tables[name]
-		ts := TableState{Name: name, TTLSeconds: t.ttl, MaxVersions: t.maxVersions, Rows: t.liveRows(now), StoredRows: len(t.rows), Created: t.created}
+		ts := TableState{Name: name, TTLSeconds: t.ttl, MaxVersions: t.maxVersions, Rows: t.liveRows(now), StoredRows: len(t.index), Created: t.created}
 		for _, p := range t.pks {
 			ts.PrimaryKey = append(ts.PrimaryKey, PKColumn{Name: p.name, Type: p.typ.String(), AutoIncrement: p.autoInc})
 		}

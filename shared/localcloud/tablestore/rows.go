@@ -479,7 +479,7 @@ func (s *Server) getRange(in *otsprotocol.GetRangeRequest) (proto.Message, *Erro
 	}
 
 	now := s.nowMs()
-	i, found := t.find(start)
+	i, found := t.find(start) // t.rows is sorted from here on
 	step := 1
 	if backward {
 		step = -1

@@ -2,9 +2,11 @@ package tablestore_test
 
 import (
 	"errors"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -496,4 +498,72 @@ func TestBatchWriteRowPerRowResults(t *testing.T) {
 	if i < 0 || calls[i].Status != 200 || !reflect.DeepEqual(calls[i].RowErrors, []string{"OTSConditionCheckFail"}) {
 		t.Fatalf("calls %+v, want a BatchWriteRow answered 200 with one OTSConditionCheckFail row", calls)
 	}
+}
+
+// Range reads see every write before them in key order, however writes,
+// deletes and reads interleave: rows written in no order, a row deleted
+// and written again, deletes between two reads (the emulator places new
+// rows only when a range is read).
+func TestGetRangeOrderAcrossWritesAndDeletes(t *testing.T) {
+	e := newEnv(t, tablestore.WithRangePageSize(4))
+	c := e.client()
+	createTable(t, c, "asks", -1, 1)
+	live := map[string]bool{}
+	write := func(id string, seq int64) {
+		t.Helper()
+		mustOK(t, put(c, "asks", pk(id, seq), ots.RowExistenceExpectation_IGNORE, col{"v", seq}))
+		live[id+"/"+itoa(seq)] = true
+	}
+	remove := func(id string, seq int64) {
+		t.Helper()
+		_, err := c.DeleteRow(&ots.DeleteRowRequest{DeleteRowChange: &ots.DeleteRowChange{TableName: "asks", PrimaryKey: pk(id, seq),
+			Condition: &ots.RowCondition{RowExistenceExpectation: ots.RowExistenceExpectation_IGNORE}}})
+		mustOK(t, err)
+		delete(live, id+"/"+itoa(seq))
+	}
+	check := func(when string) {
+		t.Helper()
+		want := slices.Sorted(maps.Keys(live))
+		slices.SortFunc(want, func(a, b string) int { // by id, then seq as a number
+			ai, as, _ := strings.Cut(a, "/")
+			bi, bs, _ := strings.Cut(b, "/")
+			if c := strings.Compare(ai, bi); c != 0 {
+				return c
+			}
+			an, _ := strconv.Atoi(as)
+			bn, _ := strconv.Atoi(bs)
+			return an - bn
+		})
+		if got := scan(t, c, "asks", ots.FORWARD, 0); !slices.Equal(got, want) {
+			t.Errorf("%s: forward %v, want %v", when, got, want)
+		}
+		slices.Reverse(want)
+		if got := scan(t, c, "asks", ots.BACKWARD, 0); !slices.Equal(got, want) {
+			t.Errorf("%s: backward %v, want %v", when, got, want)
+		}
+	}
+	for _, k := range []struct {
+		id  string
+		seq int64
+	}{{"m", 2}, {"b", 10}, {"z", 1}, {"b", 9}, {"a", 3}, {"m", 1}} {
+		write(k.id, k.seq)
+	}
+	check("written in no order")
+	remove("m", 2)
+	write("c", 1)
+	remove("zz", 1) // not there
+	check("one deleted, one added")
+	remove("b", 9)
+	write("b", 9)
+	write("b", 2)
+	check("deleted and written again before a read")
+	remove("a", 3)
+	remove("z", 1)
+	check("deletes alone")
+	remove("b", 2)
+	remove("b", 9)
+	remove("b", 10)
+	remove("c", 1)
+	remove("m", 1)
+	check("every row deleted")
 }

@@ -47,9 +47,10 @@ type version struct {
 }
 
 type storedRow struct {
-	pk     []value
-	cols   map[string][]version // newest first
-	marker int64                // ms of the last write to the row (a row with no column lives by it)
+	pk      []value
+	cols    map[string][]version // newest first
+	marker  int64                // ms of the last write to the row (a row with no column lives by it)
+	removed bool                 // deleted: no longer in index, dropped from rows by the next sorted
 }
 
 type table struct {
@@ -63,8 +64,10 @@ type table struct {
 	readCU      int32
 	writeCU     int32
 	created     time.Time
-	rows        []*storedRow          // sorted by primary key
-	index       map[string]*storedRow // the same rows by pkKey: a point read or write finds its row without the binary search
+	rows        []*storedRow          // sorted by primary key, as of the last range read (sorted)
+	added       []*storedRow          // rows made since, in no order: a write does not shift the sorted slice
+	removals    int                   // rows removed since (still in rows or added, marked removed)
+	index       map[string]*storedRow // every row by pkKey: a point read or write finds its row without the binary search
 	autoInc     int64
 }
 
@@ -102,8 +105,38 @@ func comparePK(a, b []value) int {
 	return cmp.Compare(len(a), len(b))
 }
 
+// find is where pk is or would be in sorted().
 func (t *table) find(pk []value) (int, bool) {
-	return slices.BinarySearchFunc(t.rows, pk, func(r *storedRow, pk []value) int { return comparePK(r.pk, pk) })
+	return slices.BinarySearchFunc(t.sorted(), pk, func(r *storedRow, pk []value) int { return comparePK(r.pk, pk) })
+}
+
+// sorted returns every row in key order (for range reads): the rows added
+// since the last call are sorted and merged in, the removed ones dropped.
+// Writes only append (a fleet writes thousands of rows and reads ranges
+// seldom), so each row is placed once per range read, not shifted in on
+// every write.
+func (t *table) sorted() []*storedRow {
+	if len(t.added) == 0 && t.removals == 0 {
+		return t.rows
+	}
+	byPK := func(a, b *storedRow) int { return comparePK(a.pk, b.pk) }
+	slices.SortFunc(t.added, byPK)
+	merged := make([]*storedRow, 0, len(t.rows)+len(t.added))
+	i, j := 0, 0
+	for i < len(t.rows) || j < len(t.added) {
+		var r *storedRow
+		if j == len(t.added) || (i < len(t.rows) && byPK(t.rows[i], t.added[j]) <= 0) {
+			r, i = t.rows[i], i+1
+		} else {
+			r, j = t.added[j], j+1
+		}
+		if !r.removed {
+			merged = append(merged, r)
+		}
+	}
+	clear(t.added)
+	t.rows, t.added, t.removals = merged, t.added[:0], 0
+	return t.rows
 }
 
 // live reports whether a cell written at ts (ms) is still visible at nowMs.
@@ -186,9 +219,8 @@ func (t *table) upsert(pk []value) *storedRow {
 	if r := t.index[k]; r != nil {
 		return r
 	}
-	i, _ := t.find(pk)
 	r := &storedRow{pk: pk, cols: map[string][]version{}}
-	t.rows = slices.Insert(t.rows, i, r)
+	t.added = append(t.added, r)
 	if t.index == nil {
 		t.index = map[string]*storedRow{}
 	}
@@ -198,13 +230,13 @@ func (t *table) upsert(pk []value) *storedRow {
 
 func (t *table) remove(pk []value) {
 	k := pkKey(pk)
-	if t.index[k] == nil {
+	r := t.index[k]
+	if r == nil {
 		return
 	}
 	delete(t.index, k)
-	if i, ok := t.find(pk); ok {
-		t.rows = slices.Delete(t.rows, i, i+1)
-	}
+	r.removed = true
+	t.removals++
 }
 
 // putVersion writes one version of a column, replacing a version with the
@@ -226,7 +258,7 @@ func (t *table) putVersion(r *storedRow, name string, x version) {
 // liveRows counts the rows visible at nowMs.
 func (t *table) liveRows(nowMs int64) int {
 	n := 0
-	for _, r := range t.rows {
+	for _, r := range t.index {
 		if t.viewOf(r, nowMs).exists {
 			n++
 		}
