@@ -27,7 +27,10 @@
 //     with sentAt (step 7's word) and the instance's send marker beside it
 //     in one BatchWriteRow: Claim{Won, Sending}, the claim and step 7 in
 //     one call; lost, it deletes the marker again (1 call more) and goes
-//     on as below.
+//     on as below. A holder that dies between that claim and its send
+//     leaves a row that says a send went out, as one that dies after it
+//     (the row cannot tell them apart): the next delivery waits out RDS's
+//     listing lag before it creates — later, never twice.
 //  2. Lost (OTSConditionCheckFail): the ask is a repeat. GetRow (2 calls in
 //     all), then, in this order:
 //     - another digest → ErrConflict (*ConflictError): the key reused with
