@@ -34,7 +34,14 @@ type ledgerHarness struct {
 
 func newLedgerHarness(t *testing.T, opts ...rds.Option) *ledgerHarness {
 	t.Helper()
-	h := newHarness(t, append([]rds.Option{rds.WithSetLag(time.Minute), rds.WithMethodDuration("Snapshot", 5*time.Second)}, opts...)...)
+	return newLedgerHarnessOn(t, func(c *rds.FakeClock) rds.Clock { return c }, opts...)
+}
+
+// newLedgerHarnessOn is newLedgerHarness whose RDS emulator reads
+// clock(the fake clock), e.g. an rds.InstantLatency.
+func newLedgerHarnessOn(t *testing.T, clock func(*rds.FakeClock) rds.Clock, opts ...rds.Option) *ledgerHarness {
+	t.Helper()
+	h := newHarnessOn(t, clock, append([]rds.Option{rds.WithSetLag(time.Minute), rds.WithMethodDuration("Snapshot", 5*time.Second)}, opts...)...)
 	store := auth.NewStore(nil)
 	key := store.NewAccessKey()
 	srv := tablestore.NewServer(tablestore.WithClock(tablestore.ClockFunc(h.clk.Now)), tablestore.WithCredentials(store))
@@ -617,5 +624,51 @@ func TestLedgerRefusedFreshAskLeavesNoSend(t *testing.T) {
 	later.AskedAt = later.AskedAt.Add(-2 * time.Hour) // not fresh: it looks, and reads the markers
 	if o := lh.exec().Run(ctx, later, executor.History{}); o.Status != backup.StatusAccepted {
 		t.Errorf("a later Logical ask: %s %+v, want accepted at once", o.Status, o.Error)
+	}
+}
+
+// A fresh ask's claim takes the lease its first send goes out under
+// (ClaimSending). A send that comes later than a tenth of the lease, or a
+// second, after the claim — here the instance's databases took 1.5 s to
+// read — renews the lease and says "sending" again first (SendBegin): a
+// CreateBackup never goes out with less than nine tenths of a lease left.
+func TestLedgerLateFirstSendRenewsTheLease(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		facts      time.Duration // DescribeDatabases' latency
+		tablestore string        // the run's Tablestore calls
+	}{
+		{"send right after the claim", 0, "BatchWriteRow BatchWriteRow"},
+		{"send 1.5 s after the claim", 1500 * time.Millisecond, "BatchWriteRow BatchWriteRow BatchWriteRow"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lh := newLedgerHarnessOn(t, func(c *rds.FakeClock) rds.Clock { return rds.InstantLatency{FakeClock: c} })
+			lh.add(rds.Instance{DBInstanceId: "rm-db", Engine: "MySQL", Databases: []string{"billing"}})
+			if tc.facts > 0 {
+				lh.srv.InjectFault(rds.Fault{Action: "DescribeDatabases", Latency: tc.facts, Times: 1})
+			}
+			ctx := context.Background()
+			r := lh.snapshot()
+			r.DBInstanceId, r.IdempotencyKey = "rm-db", backup.Key("test", tc.name)
+			r.BackupMethod, r.BackupStrategy, r.DBName = "Logical", "db", []string{"billing"}
+			claimed, m := lh.clk.Now(), len(lh.ots.Calls())
+			if o := lh.exec().Run(ctx, r, executor.History{}); o.Status != backup.StatusAccepted {
+				t.Fatalf("outcome %s %+v, want accepted", o.Status, o.Error)
+			}
+			var calls []string
+			for _, c := range lh.ots.Calls()[m:] {
+				calls = append(calls, c.Action)
+			}
+			if got := strings.Join(calls, " "); got != tc.tablestore {
+				t.Errorf("Tablestore calls %q, want %q", got, tc.tablestore)
+			}
+			row, _, err := lh.led.Get(ctx, "ask", r.IdempotencyKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sent := claimed.Add(tc.facts).Truncate(time.Millisecond); !row.SentAt.Equal(sent) || !row.LeaseUntil.Equal(sent.Add(lh.led.Lease())) {
+				t.Errorf("row sent at %s, leased until %s; want sent at %s (the send's time), leased a whole lease from then", row.SentAt, row.LeaseUntil, sent)
+			}
+		})
 	}
 }
