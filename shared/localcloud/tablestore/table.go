@@ -47,10 +47,11 @@ type version struct {
 }
 
 type storedRow struct {
-	pk      []value
-	cols    map[string][]version // newest first
-	marker  int64                // ms of the last write to the row (a row with no column lives by it)
-	removed bool                 // deleted: no longer in index, dropped from rows by the next sorted
+	pk     []value
+	cols   map[string][]version // newest first
+	marker int64                // ms of the last write to the row (a row with no column lives by it)
+	placed bool                 // in table.rows (else in table.added)
+	gone   bool                 // deleted: no longer in index; sorted drops it
 }
 
 type table struct {
@@ -66,7 +67,7 @@ type table struct {
 	created     time.Time
 	rows        []*storedRow          // sorted by primary key, as of the last range read (sorted)
 	added       []*storedRow          // rows made since, in no order: a write does not shift the sorted slice
-	removals    int                   // rows removed since (still in rows or added, marked removed)
+	removed     []*storedRow          // rows of rows deleted since (marked gone)
 	index       map[string]*storedRow // every row by pkKey: a point read or write finds its row without the binary search
 	autoInc     int64
 }
@@ -107,35 +108,66 @@ func comparePK(a, b []value) int {
 
 // find is where pk is or would be in sorted().
 func (t *table) find(pk []value) (int, bool) {
-	return slices.BinarySearchFunc(t.sorted(), pk, func(r *storedRow, pk []value) int { return comparePK(r.pk, pk) })
+	return slices.BinarySearchFunc(t.sorted(), pk, rowPKCmp)
 }
 
-// sorted returns every row in key order (for range reads): the rows added
-// since the last call are sorted and merged in, the removed ones dropped.
-// Writes only append (a fleet writes thousands of rows and reads ranges
-// seldom), so each row is placed once per range read, not shifted in on
-// every write.
+func rowPKCmp(r *storedRow, pk []value) int { return comparePK(r.pk, pk) }
+
+// sorted returns every row in key order (for range reads). Writes only
+// append new rows (added) and mark deleted ones (removed): a fleet writes
+// thousands of rows between two range reads, and each used to search and
+// shift the sorted rows. Here the rows removed since the last call are cut
+// out and the rows added are merged in, by binary searches and block
+// copies: never more work than those writes' own inserts and deletes,
+// however reads and writes interleave.
 func (t *table) sorted() []*storedRow {
-	if len(t.added) == 0 && t.removals == 0 {
+	if len(t.removed) > 0 {
+		at := make([]int, 0, len(t.removed))
+		for _, r := range t.removed {
+			if i, ok := slices.BinarySearchFunc(t.rows, r.pk, rowPKCmp); ok && t.rows[i] == r {
+				at = append(at, i)
+			}
+		}
+		if len(at) > 0 {
+			slices.Sort(at)
+			w := at[0] // the rows before the first removed one stay where they are
+			for k, i := range at {
+				end := len(t.rows)
+				if k+1 < len(at) {
+					end = at[k+1]
+				}
+				w += copy(t.rows[w:], t.rows[i+1:end]) // the run up to the next removed row
+			}
+			clear(t.rows[w:])
+			t.rows = t.rows[:w]
+		}
+		clear(t.removed)
+		t.removed = t.removed[:0]
+	}
+	if len(t.added) == 0 {
 		return t.rows
 	}
-	byPK := func(a, b *storedRow) int { return comparePK(a.pk, b.pk) }
-	slices.SortFunc(t.added, byPK)
-	merged := make([]*storedRow, 0, len(t.rows)+len(t.added))
-	i, j := 0, 0
-	for i < len(t.rows) || j < len(t.added) {
-		var r *storedRow
-		if j == len(t.added) || (i < len(t.rows) && byPK(t.rows[i], t.added[j]) <= 0) {
-			r, i = t.rows[i], i+1
-		} else {
-			r, j = t.added[j], j+1
+	added := slices.DeleteFunc(t.added, func(r *storedRow) bool { return r.gone })
+	slices.SortFunc(added, func(a, b *storedRow) int { return comparePK(a.pk, b.pk) })
+	if len(added) <= 4 {
+		for _, r := range added {
+			i, _ := slices.BinarySearchFunc(t.rows, r.pk, rowPKCmp)
+			t.rows = slices.Insert(t.rows, i, r)
+			r.placed = true
 		}
-		if !r.removed {
-			merged = append(merged, r)
+	} else {
+		merged := make([]*storedRow, 0, len(t.rows)+len(added))
+		i := 0
+		for _, r := range added {
+			j, _ := slices.BinarySearchFunc(t.rows[i:], r.pk, rowPKCmp)
+			merged = append(append(merged, t.rows[i:i+j]...), r)
+			i += j
+			r.placed = true
 		}
+		t.rows = append(merged, t.rows[i:]...)
 	}
 	clear(t.added)
-	t.rows, t.added, t.removals = merged, t.added[:0], 0
+	t.added = t.added[:0]
 	return t.rows
 }
 
@@ -235,8 +267,10 @@ func (t *table) remove(pk []value) {
 		return
 	}
 	delete(t.index, k)
-	r.removed = true
-	t.removals++
+	r.gone = true
+	if r.placed {
+		t.removed = append(t.removed, r)
+	}
 }
 
 // putVersion writes one version of a column, replacing a version with the
