@@ -67,7 +67,7 @@ type table struct {
 	created     time.Time
 	rows        []*storedRow          // sorted by primary key, as of the last range read (sorted)
 	added       []*storedRow          // rows made since, in no order: a write does not shift the sorted slice
-	removed     []*storedRow          // rows of rows deleted since (marked gone)
+	removed     []*storedRow          // the rows of rows deleted since (marked gone; deleted added ones are only marked)
 	index       map[string]*storedRow // every row by pkKey: a point read or write finds its row without the binary search
 	autoInc     int64
 }
