@@ -74,13 +74,13 @@
 //     (IdempotencyKeyConflict).
 //
 // Before each CreateBackup the run marks the row "sending" and renews its
-// lease (lost → deferred: another delivery acts) — a fresh ask's claim does
-// both for its first send (ledger.ClaimSending: the row's SentAt and the
-// send marker leave with the claim, one call; the send then goes out under
-// the claim's lease while it is at most a tenth of a lease, or a second,
-// old, else it is marked again; a run refused before it sends forgets both
-// as a refused send does); the job is recorded at
-// once and noted as the instance's latest for its method, a job the run
+// lease (lost → deferred: another delivery acts) — a fresh ask's claim
+// does both for its first send (ledger.ClaimSending: the row's SentAt and
+// the send marker leave with the claim, one call; the send then goes out
+// under the claim's lease while it is at most a tenth of a lease, or a
+// second, old, else it is marked again; a run refused before it sends
+// forgets both as a refused send does); the job is recorded at once and
+// noted as the instance's latest for its method, a job the run
 // coalesced with when it ends; a run that ends without one releases the
 // lease (forgetting the send when RDS refused it), so the next delivery
 // need not wait it out. A repeat that finds a live lease and a send looks
@@ -97,8 +97,8 @@
 // answer, a dead or slow delivery), may have made a job that ended unseen,
 // the ask is deferred (BackupNotListedYet) until SetLagBound after that send.
 // Each run writes its own marker with "sending" (one BatchWriteRow, the
-// claim's for a fresh ask) and
-// removes it with the job's record (another) or when RDS refused the send;
+// claim's for a fresh ask) and removes it with the job's record (another)
+// or when RDS refused the send;
 // an ambiguous send stays unsure, whatever later sends get, until a look
 // settles it. What satisfies what: DescribeBackupTasks says no method, so with
 // the ledger a running job satisfies the ask only when a send of this very

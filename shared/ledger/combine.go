@@ -15,7 +15,7 @@ import (
 // made — of asks running at the same time go out together: while
 // DefaultWritesInFlight calls are out, the next writes wait and leave as
 // one BatchWriteRow (shared/groupcommit). A lone write goes at once by its
-// own call, as before (a claim alone is still a PutRow). Each row keeps
+// own call, as before (Claim's put alone is still a PutRow). Each row keeps
 // its own condition and its own result; a failure of the whole call is
 // every writer's, retried by each as its own failure.
 

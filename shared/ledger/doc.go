@@ -118,10 +118,11 @@
 // Across asks, those writes and the claim's PutRow are combined (combine.go,
 // shared/groupcommit): while two write calls are out, the writes of other
 // asks wait and leave together as one BatchWriteRow (at most 200 rows, no
-// row twice — Tablestore refuses the whole request for that). Nothing
-// changes for a lone ask (its ClaimSending and JobMade a BatchWriteRow
-// each: the counts above); a fleet of 1,000 fresh asks makes about 350
-// calls instead of 2,000.
+// row twice — Tablestore refuses the whole request for that). A lone
+// ask's writes go at once by their own call (a fresh ask's ClaimSending
+// and JobMade a BatchWriteRow each, an older ask's claim a PutRow: the
+// counts above); a fleet of 1,000 fresh asks makes about 350 calls
+// instead of 2,000.
 //
 // # Run rows and problem rows
 //

@@ -33,6 +33,10 @@
 //     workqueue "outcome" message) and later calls PublishParked, which sends
 //     the same bytes, same id; or the caller fails the invocation.
 //
+// A sent event is one debug line ("outcome published", with MNS's message
+// id: the ask's one info line is shared/settle's "outcome"); a retry, a
+// give-up and an event returned to be parked are warn lines.
+//
 // Clock, sleep, backoff randomness and logger are injected through Config,
 // so tests run in milliseconds.
 package notify
