@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,6 +138,50 @@ func TestRetention(t *testing.T) {
 		wantErr(t, "receive after the 7-day delay", err, &ali_mns.ERR_MNS_MESSAGE_NOT_EXIST)
 		if rec := srv.Messages("ret-delay"); rec[0].State != StateExpired || rec[0].DequeueCount != 0 {
 			t.Fatalf("record = %+v", rec[0])
+		}
+	})
+
+	t.Run("messages of different ages expire one by one", func(t *testing.T) {
+		q := setupQueue(t, srv, "ret-ages", QueueAttributes{MessageRetentionPeriod: 120})
+		live := func() []string {
+			var bodies []string
+			for _, m := range srv.Visible("ret-ages") {
+				bodies = append(bodies, m.Body)
+			}
+			return bodies
+		}
+		for _, b := range []string{"a", "b", "c"} { // sent at 0, 40 and 80 s
+			if _, err := q.SendMessage(ali_mns.MessageSendRequest{MessageBody: b}); err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(40 * time.Second)
+		}
+		for _, step := range []struct {
+			advance time.Duration
+			want    []string
+		}{
+			{0, []string{"b", "c"}},                // 120 s: a's end
+			{39 * time.Second, []string{"b", "c"}}, // 159 s
+			{time.Second, []string{"c"}},           // 160 s: b's end
+			{40 * time.Second, nil},                // 200 s: c's end
+		} {
+			clock.Advance(step.advance)
+			if got := live(); !slices.Equal(got, step.want) {
+				t.Fatalf("live messages = %q, want %q", got, step.want)
+			}
+		}
+		// A message sent into the emptied queue lives its whole retention,
+		// and a retention shortened later applies to it.
+		if _, err := q.SendMessage(ali_mns.MessageSendRequest{MessageBody: "d"}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(60 * time.Second)
+		if got := live(); !slices.Equal(got, []string{"d"}) {
+			t.Fatalf("live messages = %q, want [d]", got)
+		}
+		wantErr(t, "SetQueueAttributes", mgr.SetQueueAttributesWithOptions("ret-ages", ali_mns.WithMessageRetentionPeriod(60)), nil)
+		if got := live(); len(got) != 0 {
+			t.Fatalf("live messages after the retention became 60 s = %q, want none", got)
 		}
 	})
 

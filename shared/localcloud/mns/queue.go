@@ -43,6 +43,11 @@ type queue struct {
 	modified time.Time
 	msgs     []*message          // live (not deleted) messages in enqueue order
 	handles  map[string]*message // current receipt handle -> message
+	// oldest is at most the enqueue time of every message in msgs (zero
+	// when msgs is empty): expire walks msgs only once the oldest can have
+	// expired, not on every operation (a notification queue of a fleet's
+	// thousands of outcomes, read every few milliseconds by a test).
+	oldest time.Time
 }
 
 type message struct {
@@ -96,17 +101,24 @@ func (m *message) state(now time.Time) string {
 // (WithClock) without a timer.
 func (q *queue) expire(now time.Time) {
 	retention := time.Duration(q.attrs.MessageRetentionPeriod) * time.Second
+	if len(q.msgs) == 0 || now.Before(q.oldest.Add(retention)) {
+		return // none can have expired
+	}
 	kept := q.msgs[:0]
+	var oldest time.Time
 	for _, m := range q.msgs {
 		if end := m.enqueued.Add(retention); !now.Before(end) {
 			m.deleted, m.deletedAt, m.expired = true, end, true
 			delete(q.handles, m.handle)
 			continue
 		}
+		if len(kept) == 0 || m.enqueued.Before(oldest) {
+			oldest = m.enqueued
+		}
 		kept = append(kept, m)
 	}
 	clear(q.msgs[len(kept):])
-	q.msgs = kept
+	q.msgs, q.oldest = kept, oldest
 }
 
 func (q *queue) counts(now time.Time) (active, inactive, delayed int) {
@@ -480,6 +492,9 @@ func (s *Server) enqueueLocked(q *queue, pm parsedMessage, source string, now ti
 		// A delayed message can be deleted (or its delay changed) with the
 		// receipt handle returned by SendMessage.
 		s.newHandleLocked(q, m, now)
+	}
+	if len(q.msgs) == 0 || m.enqueued.Before(q.oldest) {
+		q.oldest = m.enqueued
 	}
 	q.msgs = append(q.msgs, m)
 	s.logs[q.name] = append(s.logs[q.name], m)
