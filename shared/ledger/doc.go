@@ -128,9 +128,10 @@
 //
 // Scope "run", key the plan run's key: the step ids registered and
 // finished and the merged summary, written whole under an optimistic
-// version (RegisterSteps, StepDone, MarkPublished, GetRun), so the steps of
-// one run can finish on any instance in any order and exactly one sees the
-// run complete. Scope "problem", key region/instance/unix-ms/event id: the
+// version (RegisterSteps, StepDone, MarkPublished, GetRun; StepsDone
+// records the steps of one run that end in one invocation with one read
+// and one write), so the steps of one run can finish on any instance in
+// any order and exactly one sees the run complete. Scope "problem", key region/instance/unix-ms/event id: the
 // refused, failed and deferred outcomes of an instance for the report
 // (NoteProblem, Problems: GetRange backward, newest first).
 //

@@ -69,20 +69,40 @@ func (l *Ledger) RegisterSteps(ctx context.Context, run string, ids []string) (R
 // (a redelivered step counts once). The state returned says whether the
 // run is now complete and holds the merged summary.
 func (l *Ledger) StepDone(ctx context.Context, run, id string, merge func(stored []byte) ([]byte, error)) (RunState, error) {
-	if err := checkRun(run, id); err != nil {
+	return l.StepsDone(ctx, run, []string{id}, func(stored []byte, _ string) ([]byte, error) { return merge(stored) })
+}
+
+// StepsDone is StepDone for several steps of one run that finished in one
+// invocation: one read and one conditional write for all of them (a batch
+// of a fleet's steps ends together; step by step, each would read and
+// write the row in turn). merge folds the part of step id into the stored
+// bytes; it is called once for each id not recorded already, in the order
+// of ids.
+func (l *Ledger) StepsDone(ctx context.Context, run string, ids []string, merge func(stored []byte, id string) ([]byte, error)) (RunState, error) {
+	if err := checkRun(run, ids...); err != nil {
 		return RunState{}, err
 	}
+	if len(ids) == 0 {
+		return RunState{}, &ValidationError{Field: "steps", Rule: "at least one step"}
+	}
 	return l.updateRun(ctx, run, func(s *RunState) (bool, error) {
-		if slices.Contains(s.Done, id) {
+		var added []string
+		for _, id := range ids {
+			if slices.Contains(s.Done, id) || slices.Contains(added, id) {
+				continue
+			}
+			b, err := merge(s.Summary, id)
+			if err != nil {
+				return false, err
+			}
+			s.Summary = b
+			added = append(added, id)
+		}
+		if len(added) == 0 {
 			return false, nil
 		}
-		b, err := merge(s.Summary)
-		if err != nil {
-			return false, err
-		}
-		s.Summary = b
-		s.Planned = union(s.Planned, []string{id})
-		s.Done = union(s.Done, []string{id})
+		s.Planned = union(s.Planned, added)
+		s.Done = union(s.Done, added)
 		return true, nil
 	})
 }

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -48,6 +49,52 @@ func TestRunSteps(t *testing.T) {
 	m := e.reset()
 	if _, err := e.l.StepDone(ctx, run, "a,b", addOne); err == nil || e.since(m) != "" {
 		t.Errorf("a step id with a comma: %v with calls %q, want refused before any call", err, e.since(m))
+	}
+}
+
+// Several steps of one run recorded together (a batch of a fleet's steps
+// ending in one invocation): one GetRow and one PutRow for all of them,
+// each step's part merged once, in the order given, and a step recorded
+// before (or named twice) not merged again.
+func TestStepsDoneTogether(t *testing.T) {
+	e := newEnv(t, 0)
+	ctx := context.Background()
+	const run = "run-key-3"
+	_, err := e.l.RegisterSteps(ctx, run, []string{"0", "0.1", "0.2", "0.3", "0.4"})
+	must(t, err)
+	var merged []string
+	merge := func(stored []byte, id string) ([]byte, error) {
+		merged = append(merged, id)
+		return addOne(stored)
+	}
+	m := e.reset()
+	s, err := e.l.StepsDone(ctx, run, []string{"0.2", "0.1", "0.2"}, merge)
+	must(t, err)
+	if got := e.since(m); got != "GetRow PutRow" {
+		t.Errorf("calls for two steps recorded together: %q, want one GetRow and one PutRow", got)
+	}
+	if s.Complete() || string(s.Summary) != "2" || !slices.Equal(merged, []string{"0.2", "0.1"}) {
+		t.Fatalf("after 0.2 and 0.1: complete %v, summary %q, merged %q; want incomplete, 2 parts merged in order", s.Complete(), s.Summary, merged)
+	}
+	merged = nil
+	s, err = e.l.StepsDone(ctx, run, []string{"0.1", "0.3", "0", "0.4"}, merge)
+	must(t, err)
+	if !s.Complete() || string(s.Summary) != "5" || !slices.Equal(merged, []string{"0.3", "0", "0.4"}) {
+		t.Fatalf("after the rest: complete %v, summary %q, merged %q; want complete with 5 parts, 0.1 not merged again", s.Complete(), s.Summary, merged)
+	}
+	m = e.reset()
+	merged = nil
+	if s, err := e.l.StepsDone(ctx, run, []string{"0.3", "0.4"}, merge); err != nil || !s.Complete() || len(merged) > 0 || e.since(m) != "GetRow" {
+		t.Errorf("the batch redelivered: %+v %v, merged %q, calls %q; want the complete state, nothing merged, no write", s, err, merged, e.since(m))
+	}
+	m = e.reset()
+	for _, ids := range [][]string{nil, {"0.5", "a,b"}} {
+		if _, err := e.l.StepsDone(ctx, run, ids, merge); err == nil {
+			t.Errorf("StepsDone(%q): no error, want refused", ids)
+		}
+	}
+	if got := e.since(m); got != "" {
+		t.Errorf("refused StepsDone made calls %q", got)
 	}
 }
 

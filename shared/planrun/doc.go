@@ -18,7 +18,9 @@
 // learns how many pages the listing has and hands on every other page
 // ("p2", ...). Each step is registered in the run's ledger row before it
 // is sent, and recorded there with its part of the summary when it
-// finished; the step that finds every registered step finished publishes
+// finished (the steps of one run that end in one invocation with one read
+// and one write of the row); the step that finds every registered step
+// finished publishes
 // the run's one rds.backup.run (its id is the run's: a repeat is the same
 // event). A step hands on the steps it makes before its own asks run
 // (HandOn), and a batch's steps read their pages at once, each step's asks

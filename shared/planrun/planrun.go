@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,10 +29,11 @@ const ChunkSize = 100
 
 // RunLedger is the ask ledger's run rows as plan runs use them: the steps
 // of a run registered before they are sent, each recorded once when it
-// finished, with its part of the summary (ledger.Ledger's methods).
+// finished, with its part of the summary, the steps of one run that end in
+// one invocation together (ledger.Ledger's methods).
 type RunLedger interface {
 	RegisterSteps(ctx context.Context, run string, ids []string) (ledger.RunState, error)
-	StepDone(ctx context.Context, run, id string, merge func(stored []byte) ([]byte, error)) (ledger.RunState, error)
+	StepsDone(ctx context.Context, run string, ids []string, merge func(stored []byte, id string) ([]byte, error)) (ledger.RunState, error)
 	MarkPublished(ctx context.Context, run string) error
 }
 
@@ -491,16 +493,21 @@ func (s *Stepper) targetFailed(pr *Run, sel backup.Selector, err error) backup.O
 // Finish ends each step: the next step is sent with the summary so far,
 // or, when this was the last, the run's summary is published. A step that
 // cannot be handed on fails the invocation (the trigger delivers it again;
-// its asks are then repeats).
+// its asks are then repeats). The parallel steps of one run that end here
+// are recorded in its ledger row together (finishSteps).
 func (s *Stepper) Finish(ctx context.Context, runs []*Run) error {
 	sctx, cancel := settle.Context(ctx)
 	defer cancel()
 	var errs []error
+	var parallel [][]*Run // by run, in the order first seen
 	for _, pr := range runs {
 		if pr.step != "" && pr.next == nil && (len(pr.children) > 0 || pr.step != "0") {
-			if err := s.finishStep(sctx, pr); err != nil {
-				errs = append(errs, err)
+			i := slices.IndexFunc(parallel, func(g []*Run) bool { return g[0].Summary.Key == pr.Summary.Key })
+			if i < 0 {
+				parallel = append(parallel, nil)
+				i = len(parallel) - 1
 			}
+			parallel[i] = append(parallel[i], pr)
 			continue
 		}
 		switch {
@@ -519,6 +526,9 @@ func (s *Stepper) Finish(ctx context.Context, runs []*Run) error {
 			}
 			s.Log.InfoContext(ctx, "plan run summary", append(runCounts(*pr.Summary), slog.String("eventId", ev.ID))...)
 		}
+	}
+	for _, steps := range parallel {
+		errs = append(errs, s.finishSteps(sctx, steps)...)
 	}
 	return errors.Join(errs...)
 }
@@ -564,48 +574,63 @@ func (s *Stepper) handOnSteps(ctx context.Context, pr *Run) error {
 	return nil
 }
 
-// finishStep ends a parallel step: the steps it hands on are registered
-// in the run's ledger row, then sent; then the step is recorded finished
-// with its part of the summary, and the step that finds the run complete
-// publishes its summary. Any failure fails the invocation: the trigger
-// delivers the step again, its asks are then repeats, and a step recorded
-// already is not counted twice.
-func (s *Stepper) finishStep(ctx context.Context, pr *Run) error {
-	run := pr.Summary.Key
-	if err := s.handOnSteps(ctx, pr); err != nil {
-		return err
+// finishSteps ends parallel steps of one run: the steps each hands on
+// are registered in the run's ledger row, then sent; then the steps are
+// recorded finished with their parts of the summary (one read and one
+// write of the row for all of them), and the invocation that finds the
+// run complete publishes its summary. Any failure fails the invocation:
+// the trigger delivers the steps again, their asks are then repeats, and a
+// step recorded already is not counted twice. A step that could not hand
+// on its own steps is not recorded (its redelivery hands them on).
+func (s *Stepper) finishSteps(ctx context.Context, steps []*Run) []error {
+	var errs []error
+	parts := map[string]backup.RunSummary{}
+	var ids []string
+	for _, pr := range steps {
+		if err := s.handOnSteps(ctx, pr); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if _, dup := parts[pr.step]; !dup {
+			ids = append(ids, pr.step)
+		}
+		parts[pr.step] = *pr.Summary
 	}
-	part := *pr.Summary
-	st, err := s.Ledger.StepDone(ctx, run, pr.step, func(stored []byte) ([]byte, error) {
+	if len(ids) == 0 {
+		return errs
+	}
+	pr := steps[0]
+	run := pr.Summary.Key
+	st, err := s.Ledger.StepsDone(ctx, run, ids, func(stored []byte, id string) ([]byte, error) {
 		var sum backup.RunSummary
 		if len(stored) > 0 {
 			if err := json.Unmarshal(stored, &sum); err != nil {
 				return nil, fmt.Errorf("the run's summary in the ledger: %w", err)
 			}
 		}
-		sum.Merge(part)
+		sum.Merge(parts[id])
 		return json.Marshal(sum)
 	})
 	if err != nil {
-		return fmt.Errorf("%w: record step %s of plan run %s: %w", settle.ErrUnsettled, pr.step, pr.Trigger.Source, err)
+		return append(errs, fmt.Errorf("%w: record steps %s of plan run %s: %w", settle.ErrUnsettled, strings.Join(ids, ","), pr.Trigger.Source, err))
 	}
 	if !st.Complete() || st.Published {
-		return nil
+		return errs
 	}
 	var sum backup.RunSummary
 	if err := json.Unmarshal(st.Summary, &sum); err != nil {
-		return fmt.Errorf("%w: the summary of plan run %s: %w", settle.ErrUnsettled, pr.Trigger.Source, err)
+		return append(errs, fmt.Errorf("%w: the summary of plan run %s: %w", settle.ErrUnsettled, pr.Trigger.Source, err))
 	}
 	ev := notify.BuildRunEvent(s.Function, sum, pr.AskedAt, s.Now())
 	if err := s.Pub.PublishEvent(ctx, ev); err != nil {
-		return fmt.Errorf("%w: run summary: %w", settle.ErrUnsettled, err)
+		return append(errs, fmt.Errorf("%w: run summary: %w", settle.ErrUnsettled, err))
 	}
-	s.Log.InfoContext(ctx, "plan run summary", append(runCounts(sum), slog.String("eventId", ev.ID), slog.String("step", pr.step))...)
+	s.Log.InfoContext(ctx, "plan run summary", append(runCounts(sum), slog.String("eventId", ev.ID), slog.String("steps", strings.Join(ids, ",")))...)
 	if err := s.Ledger.MarkPublished(ctx, run); err != nil {
 		s.Log.InfoContext(ctx, "could not mark the run's summary published; a repeat of the last step publishes it again (same id)",
 			slog.String("error", clipErr(err)))
 	}
-	return nil
+	return errs
 }
 
 // runCounts are the counts of a plan run's summary line: the asks (items)

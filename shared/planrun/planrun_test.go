@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,6 +43,7 @@ type fakeRuns struct {
 	planned, done []string
 	summary       []byte
 	published     bool
+	recorded      []string // each StepsDone call: "run: id,id"
 }
 
 func (f *fakeRuns) state() ledger.RunState {
@@ -57,13 +59,16 @@ func (f *fakeRuns) RegisterSteps(_ context.Context, _ string, ids []string) (led
 	return f.state(), nil
 }
 
-func (f *fakeRuns) StepDone(_ context.Context, _, id string, merge func([]byte) ([]byte, error)) (ledger.RunState, error) {
-	if !slices.Contains(f.done, id) {
-		b, err := merge(f.summary)
-		if err != nil {
-			return ledger.RunState{}, err
+func (f *fakeRuns) StepsDone(_ context.Context, run string, ids []string, merge func([]byte, string) ([]byte, error)) (ledger.RunState, error) {
+	f.recorded = append(f.recorded, run+": "+strings.Join(ids, ","))
+	for _, id := range ids {
+		if !slices.Contains(f.done, id) {
+			b, err := merge(f.summary, id)
+			if err != nil {
+				return ledger.RunState{}, err
+			}
+			f.summary, f.done = b, append(f.done, id)
 		}
-		f.summary, f.done = b, append(f.done, id)
 	}
 	return f.state(), nil
 }
@@ -156,6 +161,67 @@ func TestStepsInParallel(t *testing.T) {
 	}
 	if len(p.events) != 1 || !runs.published {
 		t.Fatalf("%d run events, want 1", len(p.events))
+	}
+}
+
+// The steps of a run that end in one invocation (a batch of the work
+// queue) are recorded in one StepsDone, and the run's summary is published
+// once; a batch holding steps of two runs records each run's steps
+// together.
+func TestStepsOfABatchRecordedTogether(t *testing.T) {
+	q, p, runs := &fakeQueue{}, &fakePub{}, &fakeRuns{}
+	s := stepper(q, p, runs)
+	ctx := context.Background()
+	first := func(n int, delivery string) (*Run, []workqueue.Message) {
+		trig, reqs := plan(n)
+		trig.DeliveryId = delivery
+		for i := range reqs {
+			reqs[i].Trigger = trig
+		}
+		pr := &Run{Trigger: trig, Reqs: reqs, Summary: NewSummary(trig)}
+		s.Parallel(pr)
+		var sum settle.Summary
+		s.Step(ctx, pr, 10, executor.History{}, &sum)
+		sent := len(q.sent)
+		if err := s.Finish(ctx, []*Run{pr}); err != nil {
+			t.Fatal(err)
+		}
+		return pr, q.sent[sent:]
+	}
+	steps := func(msgs []workqueue.Message) []*Run {
+		var out []*Run
+		for _, m := range msgs {
+			st := FromMessage(m)
+			var sum settle.Summary
+			s.Step(ctx, st, ChunkSize, executor.History{}, &sum)
+			out = append(out, st)
+		}
+		return out
+	}
+	a, aSent := first(230, "2026-12-01T10:00:00Z")
+	keyA := a.Summary.Key
+	if err := s.Finish(ctx, steps(aSent)); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{keyA + ": 0", keyA + ": 0.c1,0.c2,0.c3"}
+	if !slices.Equal(runs.recorded, want) || len(p.events) != 1 || !runs.published {
+		t.Fatalf("recorded %q, %d run events, published %v; want %q and the summary once", runs.recorded, len(p.events), runs.published, want)
+	}
+
+	b, bSent := first(130, "2026-12-01T11:00:00Z")
+	c, cSent := first(130, "2026-12-01T12:00:00Z")
+	keyB, keyC := b.Summary.Key, c.Summary.Key
+	if keyB == keyC || keyB == keyA {
+		t.Fatalf("run keys %q, %q, %q: want three runs", keyA, keyB, keyC)
+	}
+	runs.recorded = nil
+	mixed := steps([]workqueue.Message{bSent[0], cSent[0], bSent[1]})
+	if err := s.Finish(ctx, mixed); err != nil {
+		t.Fatal(err)
+	}
+	want = []string{keyB + ": 0.c1,0.c2", keyC + ": 0.c1"}
+	if !slices.Equal(runs.recorded, want) {
+		t.Fatalf("a batch of two runs' steps recorded %q, want %q", runs.recorded, want)
 	}
 }
 
