@@ -50,8 +50,10 @@ var MNSActions = []string{
 
 // OTSActions are the Tablestore actions the functions call: the ask
 // ledger's row reads and conditional writes (shared/ledger: Claim is a
-// PutRow then, when lost, GetRow, ClaimSending a BatchWriteRow; RecordJob, RecordOutcome, Renew, Release,
-// Reopen and a takeover are UpdateRow), on the ledger's table only. Not
+// PutRow then, when lost, GetRow; ClaimSending and the writes of asks
+// running together are a BatchWriteRow; RecordJob, RecordOutcome, Renew,
+// Release, Reopen and a takeover are UpdateRow; a run's steps are a
+// GetRow then a conditional PutRow), on the ledger's table only. Not
 // CreateTable: the deploy tooling makes the table with a deployer's key.
 var OTSActions = []string{
 	"ots:BatchWriteRow",
