@@ -79,7 +79,8 @@
 //     one is retried by FC's async retries (maxAsyncRetryAttempts,
 //     x-fc-retry-count 1, 2, …, one request id) and then goes to the
 //     onFailure destination; the messages are deleted from the queue when
-//     handed over, as EventBridge acknowledges them when it reads them.
+//     handed over, as EventBridge acknowledges them when it reads them, so
+//     an empty queue is quiet only once MNSTrigger.Pending is 0.
 //   - The initializer (x-fc-function-type 1) runs once per instance before
 //     its first invocation; when it fails the invocation fails with
 //     InitializationError and the next invocation gets a new instance.

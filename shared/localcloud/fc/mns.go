@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
@@ -109,6 +110,7 @@ type MNSTrigger struct {
 	AsyncRetryDelay time.Duration
 
 	mu         sync.Mutex
+	pending    atomic.Int64 // asynchronous pushes not ended yet (Pending)
 	client     ali_mns.MNSClient
 	visibility time.Duration
 	batches    []MNSBatch
@@ -136,6 +138,13 @@ type MNSBatch struct {
 	// dead-lettered.
 	Abandoned bool
 }
+
+// Pending returns how many asynchronous pushes have not ended: counted
+// from before their messages are deleted from the queue until their
+// invocation (and its retries) ended, so a caller that reads Pending and
+// then the queue never sees both empty while a push can still send
+// messages. Always 0 without Async.
+func (t *MNSTrigger) Pending() int { return int(t.pending.Load()) }
 
 // Batches returns a copy of the batch log, oldest first.
 func (t *MNSTrigger) Batches() []MNSBatch {
@@ -409,6 +418,8 @@ func (t *MNSTrigger) deadLetter(batch []*received) error {
 // them into events of at most maxAsyncPayload bytes and starts one
 // asynchronous invocation per event, each in a goroutine that wg tracks.
 func (t *MNSTrigger) handOver(ctx context.Context, f *Function, q ali_mns.AliMNSQueue, batch []*received, wg *sync.WaitGroup) {
+	t.pending.Add(1) // the batch, from before its messages leave the queue
+	defer t.pending.Add(-1)
 	deleted := true
 	if err := deleteMessages(q, batch); err != nil {
 		// They become visible again and are pushed again: at least once.
@@ -427,7 +438,11 @@ func (t *MNSTrigger) handOver(ctx context.Context, f *Function, q ali_mns.AliMNS
 			t.record(rec)
 			continue
 		}
-		wg.Go(func() { t.invokeAsync(ctx, f, rec, part) })
+		t.pending.Add(1)
+		wg.Go(func() {
+			defer t.pending.Add(-1)
+			t.invokeAsync(ctx, f, rec, part)
+		})
 	}
 }
 

@@ -113,6 +113,9 @@ func TestMNSTriggerAsyncRunsBatchesAtOnce(t *testing.T) {
 	if n := len(env.srv.Visible("work")); n != 0 {
 		t.Errorf("%d messages visible while their invocations run", n)
 	}
+	if n := trig.Pending(); n != 2 {
+		t.Errorf("Pending = %d while two invocations run, want 2 (their queue is empty)", n)
+	}
 	for _, m := range env.srv.Messages("work") {
 		if !m.Deleted {
 			t.Errorf("message %s not deleted once handed over (state %s)", m.MessageID, m.State)
@@ -124,6 +127,9 @@ func TestMNSTriggerAsyncRunsBatchesAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	done <- nil // for the cleanup
+	if n := trig.Pending(); n != 0 {
+		t.Errorf("Pending = %d once the invocations ended, want 0", n)
+	}
 
 	b := trig.Batches()
 	if len(b) != 2 {
