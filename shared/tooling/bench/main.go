@@ -15,7 +15,10 @@
 //     → work queue → queue function → the run's summary) vs 1,000 × one
 //     round trip ÷ the configured ceiling, with the ask ledger (steps in
 //     parallel; the median of three runs) and without it (step after
-//     step, reported);
+//     step, reported); with the ledger, also that run's CPU (the
+//     functions' and the local cloud's, which share this host's cores) ÷
+//     the cores, the least time that CPU takes here, and one run at four
+//     times the latency, where the cores do not bind (both reported);
 //   - the RDS calls of a fresh MNS ask delivered once and three times;
 //   - a fleet across accounts (issue 21): a timer plan over 20 member
 //     accounts × 5 regions × 100 tagged instances with RDS's per-API
@@ -198,6 +201,23 @@ func run(out io.Writer, latency time.Duration, fleet, runs int, fa fleetAccounts
 	_, peak := ex.Concurrency()
 	floor := time.Duration(float64(fleet) * float64(d) / float64(max(peak, 1)))
 
+	// 2b. One round trip at slowLatency, the floor of the fleet end to end
+	// run at that latency (step 6).
+	slow := slowFactor * latency
+	srv.ClearFaults()
+	srv.InjectFault(rds.Fault{Latency: slow})
+	var slowDirect []time.Duration
+	for i := range runs {
+		id := fmt.Sprintf("rm-slow-%02d", i)
+		srv.AddInstance(rds.Instance{DBInstanceId: id, RegionId: "cn-hangzhou"})
+		start := time.Now()
+		if _, err := sdk.CreateBackup(&rdssdk.CreateBackupRequest{DBInstanceId: &id}); err != nil {
+			return fmt.Errorf("direct CreateBackup at %s: %w", slow, err)
+		}
+		slowDirect = append(slowDirect, time.Since(start))
+	}
+	dSlow := median(slowDirect)
+
 	// 3. Start-up: each function vs a hello-world fc.Start binary.
 	root, err := localcloud.ModuleRoot()
 	if err != nil {
@@ -236,6 +256,14 @@ func run(out io.Writer, latency time.Duration, fleet, runs int, fa fleetAccounts
 	}
 	slices.SortFunc(e2eRuns, func(a, b fleetE2E) int { return cmp.Compare(a.wall, b.wall) })
 	e2e := e2eRuns[len(e2eRuns)/2]
+	// The same at slowFactor times the latency: this host's two cores, which
+	// the functions share with the local cloud, are then not the bound, and
+	// what is left over the floor is the run's own shape (the listing, the
+	// adaptive limit's ramp, the summary).
+	slowRun, err := measureFleetE2E(fleet, slow, false, false)
+	if err != nil {
+		return fmt.Errorf("fleet end to end at %s: %w", slow, err)
+	}
 	chain, err := measureFleetE2E(fleet, latency, true, false)
 	if err != nil {
 		return fmt.Errorf("fleet end to end without the ledger: %w", err)
@@ -252,6 +280,8 @@ func run(out io.Writer, latency time.Duration, fleet, runs int, fa fleetAccounts
 	}
 	ceiling := executor.DefaultOptions().Concurrency
 	e2eFloor := time.Duration(float64(fleet) * float64(d) / float64(ceiling))
+	slowFloor := time.Duration(float64(fleet) * float64(dSlow) / float64(ceiling))
+	cpuBound := (e2e.cpuFn + e2e.cpuLocal) / time.Duration(numCPU())
 
 	rows := []row{
 		{"one fresh backup ask (1 RDS call)", p.Round(time.Microsecond).String(), "direct SDK CreateBackup " + d.Round(time.Microsecond).String(), ratio(p, d), 1.25},
@@ -260,6 +290,11 @@ func run(out io.Writer, latency time.Duration, fleet, runs int, fa fleetAccounts
 		{fmt.Sprintf("fleet of %d end to end: timer to run summary, ask ledger (%d RDS calls; median of %d runs, %s–%s)", fleet, e2e.rdsCalls, e2eRounds,
 			e2eRuns[0].wall.Round(time.Millisecond), e2eRuns[len(e2eRuns)-1].wall.Round(time.Millisecond)), e2e.wall.Round(time.Millisecond).String(),
 			fmt.Sprintf("%d × %s ÷ %d (the ceiling) = %s", fleet, d.Round(time.Microsecond), ceiling, e2eFloor.Round(time.Millisecond)), ratio(e2e.wall, e2eFloor), 1.5},
+		{fmt.Sprintf("  that run's CPU (the functions %s, the local cloud %s) ÷ %d cores: the least time that CPU takes here", e2e.cpuFn.Round(time.Millisecond),
+			e2e.cpuLocal.Round(time.Millisecond), numCPU()), cpuBound.Round(time.Millisecond).String(), e2eFloor.Round(time.Millisecond).String(), ratio(cpuBound, e2eFloor), 0},
+		{fmt.Sprintf("  the same run at %s a call, where the cores do not bind (one run; CPU %s)", slow, (slowRun.cpuFn + slowRun.cpuLocal).Round(time.Millisecond)),
+			slowRun.wall.Round(time.Millisecond).String(),
+			fmt.Sprintf("%d × %s ÷ %d = %s", fleet, dSlow.Round(time.Microsecond), ceiling, slowFloor.Round(time.Millisecond)), ratio(slowRun.wall, slowFloor), 0},
 		{fmt.Sprintf("the same without the ledger (step after step, %d RDS calls)", chain.rdsCalls), chain.wall.Round(time.Millisecond).String(),
 			e2eFloor.Round(time.Millisecond).String(), ratio(chain.wall, e2eFloor), 0},
 		{"RDS calls of a fresh MNS ask, first delivery (ask ledger)", fmt.Sprint(ac.first), "1 (CreateBackup)", float64(ac.first), 1},
@@ -338,6 +373,10 @@ func ratio(a, b time.Duration) float64 { return float64(a) / float64(max(b, 1)) 
 // e2eRounds are the runs of the fleet end to end whose median the table
 // shows.
 const e2eRounds = 3
+
+// slowFactor is how many times the injected latency the fleet end to end
+// is run once more at, for the table's reported row.
+const slowFactor = 4
 
 func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
