@@ -145,8 +145,9 @@
 // up to twice its adaptive limit of calls, and once CreateBackup's quota
 // paces the pair, about two seconds of its pace (at least 8), so that an ask
 // does not claim, mark and wait in the pacer long before its turn. RDS calls in flight across the executor are bounded by an
-// adaptive limit (limiter: starts at InitialConcurrency, one more after as
-// many successes in a row as the limit, halved on throttling, at most
+// adaptive limit (limiter: starts at InitialConcurrency, one more with every
+// success until the first throttling answer, then one more after as many
+// successes in a row as the limit, halved on throttling, at most
 // Concurrency; calls wait for it in line, and a freed slot wakes only the
 // first of them), and all runs share one throttle gate (retry.Gate). That
 // flow control is per account (flow.go): the functions' own account has

@@ -65,10 +65,12 @@ type Options struct {
 	DeadlineMargin time.Duration
 	// Concurrency is the ceiling of the adaptive limit on RDS calls in
 	// flight across everything the executor does (default 64). The limit
-	// starts at InitialConcurrency, grows by one after as many successes as
-	// the limit, and halves on every throttling answer, so a fleet runs as
-	// fast as the account's API limits allow. RunAll runs up to Concurrency
-	// requests at once.
+	// starts at InitialConcurrency and grows by one with every success (it
+	// doubles every round trip) until the first throttling answer; from
+	// then on it grows by one after as many successes in a row as the
+	// limit, and it halves on every throttling answer of the account's flow
+	// control, so a fleet runs as fast as the account's API limits allow.
+	// RunAll runs up to twice Concurrency requests at once.
 	Concurrency int
 	// InitialConcurrency is where the adaptive limit starts (default 8,
 	// at most Concurrency).
