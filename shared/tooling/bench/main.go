@@ -305,7 +305,7 @@ func run(out io.Writer, latency time.Duration, fleet, runs int, fa fleetAccounts
 	rows = append(rows, []row{
 		{fmt.Sprintf("peak RSS of the queue function, a batch of %d asks", b.n), fmt.Sprintf("%.1f MiB", float64(b.peakRSS)/(1<<20)), "target 40 MiB",
 			float64(b.peakRSS) / (40 << 20), 1},
-		{fmt.Sprintf("CPU of that batch (%d RDS calls, %d MNS sends)", b.rdsCalls, b.sent), b.cpu.Round(10*time.Microsecond).String(), "the same calls with the bare SDKs " + b.floorCPU.Round(10*time.Microsecond).String(),
+		{fmt.Sprintf("CPU of that batch (%d RDS calls, %d MNS sends)", b.rdsCalls, b.sent), b.cpu.Round(10 * time.Microsecond).String(), "the same calls with the bare SDKs " + b.floorCPU.Round(10*time.Microsecond).String(),
 			ratio(b.cpu, b.floorCPU), 0},
 	}...)
 	fmt.Fprintf(out, "make bench — %s, %d CPUs, %s injected on every RDS call\n\n", time.Now().UTC().Format("2006-01-02"), numCPU(), latency)
