@@ -140,12 +140,14 @@
 //
 // # Many asks: RunAll, Expand
 //
-// RunAll runs asks and returns outcomes in input order. The asks of one
-// account and region start as that pair can take them (admission, fleet.go):
-// up to twice its adaptive limit of calls, and once CreateBackup's quota
-// paces the pair, about two seconds of its pace (at least 8), so that an ask
-// does not claim, mark and wait in the pacer long before its turn. RDS calls in flight across the executor are bounded by an
-// adaptive limit (limiter: starts at InitialConcurrency, one more with every
+// RunAll runs asks and returns outcomes in input order. In each call, the
+// asks of one account and region start as that pair can take them
+// (admission, fleet.go): up to twice its adaptive limit of calls, and once
+// CreateBackup's quota paces the pair, about two seconds of its pace (at
+// least 8), so that an ask does not claim, mark and wait in the pacer long
+// before its turn (calls running at once, such as the steps of one batch,
+// admit each their own). RDS calls in flight across the executor are
+// bounded by an adaptive limit (limiter: starts at InitialConcurrency, one more with every
 // success until the first throttling answer, then one more after as many
 // successes in a row as the limit, halved on throttling, at most
 // Concurrency; calls wait for it in line, and a freed slot wakes only the
